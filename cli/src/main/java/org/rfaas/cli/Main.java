@@ -1,0 +1,27 @@
+package org.rfaas.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code rfaas} command: one entry point, one sub-command per process or tool. */
+@Command(name = "rfaas", mixinStandardHelpOptions = true, version = "rfaas 0.1.0",
+        description = "rFaaS for the JVM: leases on idle cores, microsecond function invocations.",
+        footer = {"", "The launcher also runs the test suite: ./rfaas test"},
+        subcommands = {
+            CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        System.exit(code);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

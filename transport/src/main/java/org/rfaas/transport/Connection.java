@@ -1,0 +1,97 @@
+package org.rfaas.transport;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A reliable connection with RDMA-like semantics.
+ *
+ * <h2>Threads</h2>
+ * One thread at a time receives ({@link #poll}, {@link #await}, {@link #release}); one thread at a
+ * time sends ({@link #write}, {@link #fetchAndAdd}); the receiving and the sending thread may
+ * differ. {@link #close} may be called from any thread and wakes a blocked {@link #await}.
+ *
+ * <h2>Progress</h2>
+ * Providers without one-sided remote atomics (tcp, some libfabric providers) apply a peer's
+ * fetch-and-add when this side polls or awaits, like a libfabric manual-progress endpoint: a
+ * connection whose counters are a fetch-and-add target must be polled or awaited by its owner.
+ *
+ * <h2>Failure</h2>
+ * When the peer closes or dies (even by SIGKILL), every operation throws
+ * {@link PeerFailedException} within a bounded time (at most 2 s) instead of hanging. A malformed
+ * message from the peer throws {@link ProtocolException} and closes the connection.
+ *
+ * <h2>Hot paths</h2>
+ * {@link #write}, {@link #poll} and {@link #await} allocate nothing and take no locks in the
+ * common case.
+ */
+public interface Connection extends AutoCloseable {
+
+    /** What this side registered. */
+    ConnectionSpec localSpec();
+
+    /** What the peer registered (learnt in the handshake). */
+    ConnectionSpec peerSpec();
+
+    /** A human-readable description of the peer, for logs. */
+    String peerDescription();
+
+    /**
+     * The local receive slot {@code slot}: {@code localSpec().slotSize()} bytes of registered
+     * memory that the peer writes into. Valid until the connection is closed.
+     */
+    MemorySegment receiveSlot(int slot);
+
+    /**
+     * Allocates registered memory that can be the source of {@link #write}. Owned by the
+     * connection and freed when it closes. Allocate once, reuse for every write.
+     */
+    MemorySegment allocateBuffer(long bytes);
+
+    /**
+     * Writes {@code length} bytes from {@code source} (memory from {@link #allocateBuffer} or a
+     * {@link #receiveSlot} of this connection) at {@code offset} into the peer's receive slot
+     * {@code peerSlot}, and delivers a completion carrying {@code immediate} to the peer. Returns
+     * when {@code source} may be reused.
+     *
+     * @throws IllegalArgumentException when the slot or length is out of the peer's spec
+     * @throws PeerFailedException when the peer is gone
+     */
+    void write(int peerSlot, MemorySegment source, long offset, int length, int immediate);
+
+    /**
+     * Non-blocking check for a receive completion (hot polling).
+     *
+     * @return {@code true} when {@code into} was filled
+     */
+    boolean poll(Completion into);
+
+    /**
+     * Waits for a receive completion, sleeping in the kernel rather than spinning (warm).
+     *
+     * @param timeoutNanos the longest wait; {@code 0} behaves like {@link #poll}
+     * @return {@code true} when {@code into} was filled, {@code false} on timeout
+     */
+    boolean await(Completion into, long timeoutNanos);
+
+    /**
+     * Hands local slot {@code slot} back after its contents were consumed. Providers that receive
+     * into pre-posted buffers re-post it here; for one-sided providers this is bookkeeping only.
+     */
+    void release(int slot);
+
+    /**
+     * Atomically adds {@code delta} to the peer's counter {@code index} and returns its previous
+     * value.
+     */
+    long fetchAndAdd(int index, long delta);
+
+    /** Reads this side's counter {@code index} (which the peer adds to). */
+    long localCounter(int index);
+
+    /** {@code false} once closed locally or the peer is known to have failed. */
+    boolean isOpen();
+
+    /** Closes the connection; the peer sees {@link PeerFailedException}. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,38 @@
+package org.rfaas.transport;
+
+import java.time.Duration;
+
+/**
+ * An opened transport: creates listeners and connections. Thread-safe.
+ *
+ * <p>Addresses are strings whose form belongs to the provider, for example
+ * {@code tcp://127.0.0.1:7000}, {@code shm:/tmp/rfaas/node0.sock} or
+ * {@code fabric:tcp://127.0.0.1:7000}. {@link Listener#address()} returns the form that
+ * {@link #connect} accepts.
+ */
+public interface Transport extends AutoCloseable {
+
+    /** The full name this transport was opened with, e.g. {@code tcp} or {@code fabric:tcp}. */
+    String name();
+
+    /**
+     * Starts listening. Port 0 (or an empty path) picks a free one; see {@link Listener#address()}.
+     *
+     * @param address where to listen
+     * @param local the receive slots and counters that each accepted connection registers locally
+     */
+    Listener listen(String address, ConnectionSpec local);
+
+    /**
+     * Connects to a listener and performs the handshake, in which both sides learn each other's
+     * {@link ConnectionSpec}.
+     *
+     * @throws TransportException when the peer cannot be reached within {@code timeout}, or it
+     *     rejected the handshake
+     */
+    Connection connect(String address, ConnectionSpec local, Duration timeout);
+
+    /** Releases provider-wide resources (fabric domain, watchdog threads). Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,54 @@
+package org.rfaas.transport;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/** Opens transports by name: {@code shm}, {@code tcp}, {@code fabric:tcp}, {@code fabric:verbs}, … */
+public final class Transports {
+    private Transports() {
+    }
+
+    /**
+     * Opens the transport named {@code name}: a scheme, optionally followed by {@code :variant}.
+     *
+     * @throws TransportException when no provider on the class path answers to the scheme, or the
+     *     provider cannot run here
+     */
+    public static Transport open(String name) {
+        if (name == null || name.isBlank()) {
+            throw new TransportException("no transport named; use one of " + schemes());
+        }
+        int colon = name.indexOf(':');
+        String scheme = colon < 0 ? name : name.substring(0, colon);
+        String variant = colon < 0 ? "" : name.substring(colon + 1);
+        for (TransportProvider p : ServiceLoader.load(TransportProvider.class)) {
+            if (p.scheme().equals(scheme)) {
+                return p.open(variant);
+            }
+        }
+        throw new TransportException("unknown transport '" + name + "'; available: " + schemes());
+    }
+
+    /** The schemes of all providers on the class path. */
+    public static List<String> schemes() {
+        List<String> out = new ArrayList<>();
+        for (TransportProvider p : ServiceLoader.load(TransportProvider.class)) {
+            out.add(p.scheme());
+        }
+        return out;
+    }
+
+    /** The transport part of an address: {@code fabric:tcp} for {@code fabric:tcp://h:1}. */
+    public static String transportOf(String address) {
+        int sep = address.indexOf("://");
+        if (sep >= 0) {
+            return address.substring(0, sep);
+        }
+        int colon = address.indexOf(':');
+        if (colon < 0) {
+            throw new TransportException("address '" + address + "' names no transport");
+        }
+        return address.substring(0, colon);
+    }
+}
