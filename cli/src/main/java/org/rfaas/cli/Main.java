@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         footer = {"", "The launcher also runs the test suite: ./rfaas test"},
         subcommands = {
             CommandLine.HelpCommand.class,
+            BenchCommand.class,
         })
 public final class Main implements Runnable {
 
