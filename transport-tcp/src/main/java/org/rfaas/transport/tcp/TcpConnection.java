@@ -87,6 +87,12 @@ final class TcpConnection implements Connection {
     /** Frames one {@link #poll} parses at most, so a flood of FAA requests cannot starve the caller. */
     private static final int FRAMES_PER_STEP = 64;
     private static final long GUARD_BACKOFF_NANOS = 20_000;
+    /**
+     * Payloads up to this size are copied behind the header and sent with one {@code write(2)}:
+     * a copy this small costs less than a second system call, and the JDK's gathering write
+     * allocates per call for memory-segment buffers. Larger payloads go straight from the source.
+     */
+    static final int STAGED_PAYLOAD_MAX = 8 << 10;
 
     private final SocketChannel channel;
     private final Selector readSelector;
@@ -122,8 +128,9 @@ final class TcpConnection implements Connection {
 
     // Send side: touched only by the holder of the send guard.
     private final Frame txFrame = new Frame();
+    private final MemorySegment txStaging;
     private final ByteBuffer txHeader;
-    private final ByteBuffer[] txPair = new ByteBuffer[2];
+    private final ByteBuffer txStagingView;
 
     // A fetch-and-add of ours in flight (one at a time: one sending thread).
     private volatile boolean faaOutstanding;
@@ -173,10 +180,10 @@ final class TcpConnection implements Connection {
         MemorySegment rx = arena.allocate(Frame.LENGTH, 64);
         rxFrame.wrap(rx);
         rxHeader = rx.asByteBuffer();
-        MemorySegment tx = arena.allocate(Frame.LENGTH, 64);
-        txFrame.wrap(tx);
-        txHeader = tx.asByteBuffer();
-        txPair[0] = txHeader;
+        txStaging = arena.allocate(Frame.LENGTH + STAGED_PAYLOAD_MAX, 64);
+        txFrame.wrap(txStaging.asSlice(0, Frame.LENGTH));
+        txHeader = txStaging.asSlice(0, Frame.LENGTH).asByteBuffer();
+        txStagingView = txStaging.asByteBuffer();
         int ring = Integer.highestOneBit(Math.max(64, 2 * slots) - 1) << 1;
         ringSlot = new int[ring];
         ringLength = new int[ring];
@@ -413,10 +420,16 @@ final class TcpConnection implements Connection {
         Objects.checkFromIndexSize(offset, length, source.byteSize());
         acquireSend();
         try {
-            ByteBuffer payload = length == 0 ? null : sendView(source, offset, length);
             txFrame.put(Frame.WRITE, length, peerSlot, immediate, 0);
-            txHeader.clear();
-            send(payload);
+            if (length <= STAGED_PAYLOAD_MAX) {
+                MemorySegment.copy(source, offset, txStaging, Frame.LENGTH, length);
+                txStagingView.limit(Frame.LENGTH + length).position(0);
+                sendFully(txStagingView);
+            } else {
+                txHeader.clear();
+                sendFully(txHeader);
+                sendFully(sendView(source, offset, length));
+            }
         } finally {
             releaseSend();
         }
@@ -494,8 +507,7 @@ final class TcpConnection implements Connection {
             acquireSend();
             try {
                 txFrame.put(Frame.FAA_REQUEST, 0, index, 0, delta);
-                txHeader.clear();
-                send(null);
+                sendHeader();
             } finally {
                 releaseSend();
             }
@@ -713,27 +725,21 @@ final class TcpConnection implements Connection {
 
     // ---------------------------------------------------------------- sending
 
-    /** Sends {@code txHeader} and the optional payload. Holds the send guard. */
-    private void send(ByteBuffer payload) {
+    /** Sends the header alone (control frames). Holds the send guard. */
+    private void sendHeader() {
+        txHeader.clear();
+        sendFully(txHeader);
+    }
+
+    /** Writes all of {@code buf}, waiting for room in the socket. Holds the send guard. */
+    private void sendFully(ByteBuffer buf) {
         try {
-            if (payload == null) {
-                while (true) {
-                    channel.write(txHeader);
-                    if (!txHeader.hasRemaining()) {
-                        return;
-                    }
-                    awaitWritable();
-                }
-            }
-            txPair[1] = payload;
             while (true) {
-                long n = channel.write(txPair);
-                if (!payload.hasRemaining() && !txHeader.hasRemaining()) {
+                channel.write(buf);
+                if (!buf.hasRemaining()) {
                     return;
                 }
-                if (n == 0) {
-                    awaitWritable();
-                }
+                awaitWritable();
             }
         } catch (IOException | ClosedSelectorException e) {
             throw ioFailure(e);
@@ -799,9 +805,8 @@ final class TcpConnection implements Connection {
             try {
                 if (responsePending) {
                     txFrame.put(Frame.FAA_RESPONSE, 0, responseIndex, 0, responseValue);
-                    txHeader.clear();
                     responsePending = false;
-                    send(null);
+                    sendHeader();
                 }
             } finally {
                 SENDING.setVolatile(this, 0);
