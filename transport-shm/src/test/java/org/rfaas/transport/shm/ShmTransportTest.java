@@ -162,6 +162,38 @@ final class ShmTransportTest {
     }
 
     @Test
+    void writePollAndAwaitAllocateNothing() throws Exception {
+        Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "echo", "$ADDR", "hot", "2", "64");
+        MemorySegment buf = c.allocateBuffer(64);
+        Completion done = new Completion();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long allocated = 0;
+        for (int round = 0; round < 3; round++) { // the first rounds warm up the JIT
+            long before = threads.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 20_000; i++) {
+                c.write(0, buf, 0, 64, i);
+                if ((i & 1) == 0) {
+                    while (!c.poll(done)) {
+                        Thread.onSpinWait();
+                    }
+                } else {
+                    while (!c.await(done, SECOND)) {
+                        Thread.onSpinWait();
+                    }
+                }
+                c.release(done.slot());
+            }
+            allocated = threads.getThreadAllocatedBytes(tid) - before;
+        }
+        // 20,000 round trips: anything per message would show up as hundreds of kilobytes.
+        assertTrue(allocated < 4096, allocated + " bytes allocated by 20,000 write/poll/await round trips");
+        c.write(0, buf, 0, 0, ShmPeer.STOP);
+        assertEquals(0, child.waitFor(20));
+    }
+
+    @Test
     void warmReceiverIsWokenAcrossProcesses() throws Exception {
         Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "echo", "$ADDR", "warm", "2", "64");
         MemorySegment buf = c.allocateBuffer(8);
