@@ -264,8 +264,15 @@ final class ShmConnection implements Connection {
                             + (position & inMask) + " has sequence " + seq + ", expected " + previousLap
                             + " (empty) or " + (int) (position + 1) + " (ready)"));
                 }
-                checkOpen();
-                return false;
+                if ((int) STATE.getOpaque(this) == OPEN) {
+                    return false;
+                }
+                // Failed or closed: first deliver what the peer published before it went away.
+                if ((int) STATE.getAcquire(this) != CLOSED
+                        && (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ) == (int) (position + 1)) {
+                    return poll(into);
+                }
+                throw stateException();
             }
             int slot = map.get(Wire.INT, entry + ShmLayout.ENTRY_SLOT);
             int length = map.get(Wire.INT, entry + ShmLayout.ENTRY_LENGTH);

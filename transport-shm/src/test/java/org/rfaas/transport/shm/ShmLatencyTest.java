@@ -28,7 +28,7 @@ final class ShmLatencyTest {
 
     @Test
     void hotAndWarmRoundTripsOf8Bytes() throws Exception {
-        run(100_000, 500);
+        run(20_000, 200);
     }
 
     public static void main(String[] args) throws Exception {
