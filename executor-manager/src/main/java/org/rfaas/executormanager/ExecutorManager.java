@@ -436,7 +436,13 @@ public final class ExecutorManager implements AutoCloseable {
         command.add("--enable-native-access=ALL-UNNAMED");
         command.add("-Xmx" + request.memoryMiB() + "m");
         command.add("-XX:+UseSerialGC");
-        command.add("-XX:TieredStopAtLevel=4");
+        command.add("-Dlogback.configurationFile=rfaas-executor-logback.xml");
+        // Cold start: a dynamic class-data-sharing archive, made by the first executor, maps the
+        // classes of every later one instead of loading them from JARs.
+        command.add("-XX:+AutoCreateSharedArchive");
+        command.add("-XX:SharedArchiveFile=" + config.workDir().resolve("executor-cds.jsa"));
+        command.add("-Xlog:cds=off");
+        command.add("-Xlog:cds+dynamic=off");
         command.add("-Xss1m");
         command.add("-XX:ActiveProcessorCount=" + Math.max(2, request.cores() + 1));
         command.addAll(config.executorJvmArgs());
