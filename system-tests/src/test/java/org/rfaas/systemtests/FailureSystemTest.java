@@ -33,22 +33,25 @@ import org.rfaas.executormanager.LeaseRecord;
 import org.rfaas.protocol.LeaseAccounting;
 
 /**
- * Failures and billing over tcp, with the executor manager in this JVM (so the test can read its
+ * Failures and billing, with the executor manager in this JVM (so the test can read its
  * leases and accounting) and real executor JVMs: executor killed mid-call, client killed, lease
  * revoked, and the hot to warm switch seen in the hot-polling time.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class FailureSystemTest {
+abstract class FailureSystemTest {
     Path dir;
     ExecutorManager manager;
     RfaasClient client;
     Path jar;
     Process clientProcess;
 
+    /** The manager's listen address, e.g. {@code tcp://127.0.0.1:0}. */
+    abstract String listenAddress();
+
     @BeforeEach
     void start() throws Exception {
         dir = SystemTestSupport.tempDir("failure");
-        manager = new ExecutorManager(ExecutorManagerConfig.of("node0", List.of("tcp://127.0.0.1:0"), 4, 4096,
+        manager = new ExecutorManager(ExecutorManagerConfig.of("node0", List.of(listenAddress()), 4, 4096,
                 dir.resolve("work")).withGracePeriodMillis(1000), null);
         String address = manager.start().getFirst();
         client = RfaasClient.builder().leaseSource(SystemTestSupport.database("node0", address, 4, 4096)).build();

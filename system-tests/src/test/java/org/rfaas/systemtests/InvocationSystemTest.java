@@ -202,8 +202,7 @@ abstract class InvocationSystemTest {
     @Test
     void anExpiredLeaseFailsWithLeaseExpired() throws Exception {
         RemoteExecutor e = client.allocate(AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, FunctionPackage.jar(jar),
-                64, 64).withLeaseDuration(Duration.ofSeconds(3)));
-        assertArrayEquals(new byte[] {9}, e.invoke("echo", new byte[] {9}));
+                64, 64).withLeaseDuration(Duration.ofSeconds(4)));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         RfaasException last = null;
         while (System.nanoTime() < deadline) {
