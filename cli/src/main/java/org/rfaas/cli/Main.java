@@ -10,6 +10,10 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             BenchCommand.class,
+            ResourceManagerCommand.class,
+            NodesCommand.class,
+            LeasesCommand.class,
+            BillingCommand.class,
         })
 public final class Main implements Runnable {
 
