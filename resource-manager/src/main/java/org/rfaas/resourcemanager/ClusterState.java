@@ -218,9 +218,8 @@ final class ClusterState implements AutoCloseable {
     /** Removes a node after revoking its active leases; answers with its last record. */
     NodeInfo removeNode(String name, long now) {
         return tx(() -> {
-            requireNode(name);
-            int n = endLeasesOfNode(name, REVOKED, "node " + name + " was removed from the cluster", now);
             NodeInfo last = requireNode(name);
+            int n = endLeasesOfNode(name, REVOKED, "node " + name + " was removed from the cluster", now);
             update("DELETE FROM rm_nodes WHERE name = ?", name);
             LOG.info("node {} removed; {} lease(s) revoked", name, n);
             return last;
