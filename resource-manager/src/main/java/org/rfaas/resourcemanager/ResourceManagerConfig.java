@@ -30,7 +30,7 @@ import java.nio.file.Path;
  * @param adminToken bearer token of the admin endpoints (at least 16 characters)
  * @param clusterSecret secret shared with the executor managers: signs lease tokens, derives node
  *     credentials (at least 16 bytes)
- * @param dataDir directory of the default H2 database {@code <dataDir>/rfaas-rm}
+ * @param dataDir directory of the default H2 database {@code jdbc:h2:file:<dataDir>/rfaas-rm;WRITE_DELAY=0}
  * @param databaseUrl JDBC URL; overrides {@code dataDir}
  * @param databaseUser JDBC user, may be empty
  * @param databasePassword JDBC password, may be empty
@@ -60,7 +60,9 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
         }
         dataDir = dataDir == null || dataDir.isBlank() ? "rfaas-rm-data" : dataDir;
         if (databaseUrl == null || databaseUrl.isBlank()) {
-            databaseUrl = "jdbc:h2:file:" + Path.of(dataDir).toAbsolutePath() + "/rfaas-rm";
+            // WRITE_DELAY=0: H2 writes each commit before answering, so a crashed (SIGKILLed) resource
+            // manager loses nothing it has acknowledged (H2's default batches commits for 500 ms).
+            databaseUrl = "jdbc:h2:file:" + Path.of(dataDir).toAbsolutePath() + "/rfaas-rm;WRITE_DELAY=0";
         } else if (!databaseUrl.startsWith("jdbc:")) {
             throw new IllegalArgumentException("databaseUrl must be a JDBC URL (jdbc:...), got " + databaseUrl);
         }
