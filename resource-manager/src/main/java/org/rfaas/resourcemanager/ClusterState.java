@@ -63,12 +63,16 @@ final class ClusterState implements AutoCloseable {
             + " reported_at BIGINT NOT NULL)",
     };
 
+    /**
+     * Nodes with the capacity held by their active leases. The aggregate filters on the indexed
+     * state first, so its cost follows the active leases, not the lease history.
+     */
     private static final String NODE_QUERY =
         "SELECT n.name, n.address, n.port, n.transport, n.cores, n.memory_mib, n.state, n.last_heartbeat,"
-            + " COALESCE(SUM(l.cores), 0), COALESCE(SUM(l.memory_mib), 0), COUNT(l.id)"
-            + " FROM rm_nodes n LEFT JOIN rm_leases l ON l.node = n.name AND l.state = 'ACTIVE'";
-    private static final String NODE_GROUP =
-        " GROUP BY n.name, n.address, n.port, n.transport, n.cores, n.memory_mib, n.state, n.last_heartbeat";
+            + " COALESCE(u.used_cores, 0), COALESCE(u.used_memory, 0), COALESCE(u.active, 0) FROM rm_nodes n LEFT JOIN"
+            + " (SELECT node, SUM(cores) AS used_cores, SUM(memory_mib) AS used_memory, COUNT(*) AS active"
+            + " FROM rm_leases WHERE state = 'ACTIVE' GROUP BY node) u ON u.node = n.name";
+    private static final String NODE_GROUP = "";
     private static final String LEASE_COLUMNS =
         "SELECT id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at, end_reason FROM rm_leases";
     private static final String BILLING_COLUMNS =
