@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             BenchCommand.class,
+            ExecutorManagerCommand.class,
+            InvokeCommand.class,
             ResourceManagerCommand.class,
             NodesCommand.class,
             LeasesCommand.class,
