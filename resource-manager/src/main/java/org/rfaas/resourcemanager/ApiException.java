@@ -35,6 +35,10 @@ final class ApiException extends RuntimeException {
         return new ApiException(409, ApiError.CONFLICT, message);
     }
 
+    static ApiException nodeRemoved(String message) {
+        return new ApiException(410, ApiError.NODE_REMOVED, message);
+    }
+
     static ApiException leaseEnded(String message) {
         return new ApiException(410, ApiError.LEASE_ENDED, message);
     }

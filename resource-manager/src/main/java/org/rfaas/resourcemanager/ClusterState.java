@@ -61,6 +61,7 @@ final class ClusterState implements AutoCloseable {
             + " node VARCHAR(128) NOT NULL, allocation_nanos BIGINT NOT NULL, compute_nanos BIGINT NOT NULL,"
             + " hot_polling_nanos BIGINT NOT NULL, memory_mib_seconds DOUBLE PRECISION NOT NULL,"
             + " reported_at BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS rm_removed_nodes (name VARCHAR(128) PRIMARY KEY, removed_at BIGINT NOT NULL)",
     };
 
     /**
@@ -154,6 +155,7 @@ final class ClusterState implements AutoCloseable {
      */
     NodeInfo registerNode(NodeRegistration reg, long now, boolean byAdmin) {
         return tx(() -> {
+            update("DELETE FROM rm_removed_nodes WHERE name = ?", reg.name());
             Optional<NodeInfo> old = findNode(reg.name());
             if (old.isPresent()) {
                 String state = DRAINING.equals(old.get().state()) ? DRAINING : UP;
@@ -174,7 +176,18 @@ final class ClusterState implements AutoCloseable {
     /** Records a heartbeat; answers with the node's active leases and those that ended recently. */
     HeartbeatResponse heartbeat(String name, long now) {
         return tx(() -> {
-            NodeInfo node = requireNode(name);
+            Optional<NodeInfo> known = findNode(name);
+            if (known.isEmpty()) {
+                try (PreparedStatement ps = prepare("SELECT removed_at FROM rm_removed_nodes WHERE name = ?", name);
+                        ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        throw ApiException.nodeRemoved("node '" + name + "' was removed by an administrator; its leases"
+                                + " were revoked. Register again to rejoin.");
+                    }
+                }
+                throw ApiException.notFound("unknown node '" + name + "'; register first");
+            }
+            NodeInfo node = known.get();
             String state = node.state();
             if (DOWN.equals(state)) {
                 state = UP;
@@ -225,6 +238,8 @@ final class ClusterState implements AutoCloseable {
             NodeInfo last = requireNode(name);
             int n = endLeasesOfNode(name, REVOKED, "node " + name + " was removed from the cluster", now);
             update("DELETE FROM rm_nodes WHERE name = ?", name);
+            update("DELETE FROM rm_removed_nodes WHERE name = ?", name);
+            update("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
             LOG.info("node {} removed; {} lease(s) revoked", name, n);
             return last;
         });

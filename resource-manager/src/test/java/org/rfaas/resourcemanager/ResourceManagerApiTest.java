@@ -200,8 +200,11 @@ final class ResourceManagerApiTest {
         assertTrue(admin.listNodes().stream().noneMatch(n -> n.name().equals("gone")));
         assertEquals("REVOKED", admin.lease(g.leaseId(), null).state());
         ResourceManagerException e = assertThrows(ResourceManagerException.class, () -> nodes.heartbeat("gone"));
-        assertEquals(404, e.status());
+        assertEquals(410, e.status());
+        assertEquals(ApiError.NODE_REMOVED, e.code());
         assertEquals(404, assertThrows(ResourceManagerException.class, () -> admin.removeNode("gone")).status());
+        register("gone", 2, 2048);
+        assertEquals("UP", nodes.heartbeat("gone").state(), "registering again rejoins");
     }
 
     @Test

@@ -18,6 +18,11 @@ public record ApiError(int status, String code, String message) {
     public static final String NO_CAPACITY = "NO_CAPACITY";
     /** The lease was revoked, expired or released (410). */
     public static final String LEASE_ENDED = "LEASE_ENDED";
+    /**
+     * Heartbeat of a node an administrator removed (410): its executor manager must stop serving
+     * leases; registering again (a deliberate restart) makes it rejoin.
+     */
+    public static final String NODE_REMOVED = "NODE_REMOVED";
     /** The request conflicts with the current state, e.g. a duplicate billing report (409). */
     public static final String CONFLICT = "CONFLICT";
     /** A bug or a database failure in the resource manager (500). */

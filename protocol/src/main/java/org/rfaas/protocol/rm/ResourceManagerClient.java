@@ -86,7 +86,9 @@ public final class ResourceManagerClient {
 
     /**
      * Heartbeat of node {@code name}; the answer lists the node's leases that ended, whose
-     * executors must be stopped. A 404 means the resource manager forgot the node (removed): register again.
+     * executors must be stopped. Status 410 with code {@link ApiError#NODE_REMOVED}: an administrator
+     * removed the node, stop serving leases. Status 404: the resource manager does not know the
+     * node (e.g. a new database): register again.
      */
     public HeartbeatResponse heartbeat(String name) {
         return send("POST", "/v1/nodes/" + enc(name) + "/heartbeat", null, nodeAuth(name), HeartbeatResponse.class);
