@@ -56,7 +56,9 @@ final class ManagedLease {
             for (int i = 0; i < v.length; i++) {
                 try {
                     v[i] = Math.max(0, executor.localCounter(i));
-                } catch (TransportException e) {
+                } catch (TransportException | IllegalStateException e) {
+                    // IllegalStateException: the transport already closed the connection and its counter
+                    // memory (the executor exited); without this the lease never finished (rm helper fix)
                     v[i] = 0;
                 }
             }

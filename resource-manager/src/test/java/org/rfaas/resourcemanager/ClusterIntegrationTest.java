@@ -21,7 +21,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
@@ -44,8 +43,8 @@ import org.rfaas.protocol.rm.NodeInfo;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 final class ClusterIntegrationTest {
-    @TempDir
-    static Path dir;
+    /** Under target/ so that the executor-manager and executor logs survive a failure. */
+    private static Path dir;
 
     private static ResourceManagerProcess rm;
     private static final List<Process> managers = new ArrayList<>();
@@ -53,6 +52,7 @@ final class ClusterIntegrationTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
+        dir = Files.createDirectories(Path.of("target", "it-cluster-" + System.currentTimeMillis()).toAbsolutePath());
         rm = ResourceManagerProcess.start(dir, 5_000, "first-fit");
         for (String node : List.of("em-a", "em-b")) {
             managers.add(startManager(node));
@@ -80,7 +80,7 @@ final class ClusterIntegrationTest {
     private static Process startManager(String node) throws IOException {
         Path config = dir.resolve(node + ".json");
         Files.writeString(config, """
-                {"node": "%s", "listen": ["tcp://127.0.0.1:0"], "cores": 2, "memoryMiB": 1024, "workDir": "%s",
+                {"node": "%s", "listen": ["tcp://127.0.0.1:0"], "cores": 1, "memoryMiB": 1024, "workDir": "%s",
                  "gracePeriodMillis": 1000, "clusterSecret": "%s",
                  "resourceManager": {"url": "%s", "heartbeatMillis": 200}}
                 """.formatted(node, dir.resolve(node), ResourceManagerProcess.SECRET, rm.uri()));
@@ -124,8 +124,8 @@ final class ClusterIntegrationTest {
     @Test
     void leasesFillTheClusterInvokeAndAreBilled() throws Exception {
         try (RfaasClient alice = client("it-alice")) {
-            RemoteExecutor a = alice.allocate(AllocationSpec.of(2, 256, HotTimeout.ALWAYS_WARM, jar, 4096, 4096));
-            RemoteExecutor b = alice.allocate(AllocationSpec.of(2, 256, HotTimeout.ALWAYS_WARM, jar, 4096, 4096));
+            RemoteExecutor a = alice.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, jar, 4096, 4096));
+            RemoteExecutor b = alice.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, jar, 4096, 4096));
             assertEquals(List.of("em-a", "em-b"), List.of(a.node(), b.node()));
             assertArrayEquals("hello".getBytes(), a.invoke("echo", "hello".getBytes()));
             assertArrayEquals("world".getBytes(), b.invoke("echo", "world".getBytes()));
@@ -144,7 +144,7 @@ final class ClusterIntegrationTest {
             assertEquals("em-a", bill.node());
             assertTrue(bill.allocationNanos() > 0 && bill.memoryMiBSeconds() > 0, bill.toString());
             waitFor(() -> activeLeases() == 0, "both leases ended");
-            assertEquals(2, rm.admin().node("em-a").freeCores());
+            assertEquals(1, rm.admin().node("em-a").freeCores());
         }
     }
 
@@ -182,8 +182,8 @@ final class ClusterIntegrationTest {
     @Test
     void expiryStopsTheExecutorAndFreesCapacity() throws Exception {
         try (RfaasClient carol = client("it-carol")) {
-            RemoteExecutor e = carol.allocate(AllocationSpec.of(2, 256, HotTimeout.ALWAYS_WARM, jar, 4096, 4096)
-                    .withLeaseDuration(Duration.ofMillis(3000)));
+            RemoteExecutor e = carol.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, jar, 4096, 4096)
+                    .withLeaseDuration(Duration.ofMillis(10_000)));
             assertArrayEquals("y".getBytes(), e.invoke("echo", "y".getBytes()));
             long id = e.leaseId();
             waitFor(() -> "EXPIRED".equals(rm.admin().lease(id, null).state()), "the lease expired at the resource manager");
@@ -196,7 +196,7 @@ final class ClusterIntegrationTest {
                 }
             }, "the executor of the expired lease stopped");
             waitFor(() -> rm.admin().billing().leases().stream().anyMatch(l -> l.leaseId() == id), "the expired lease is billed");
-            waitFor(() -> rm.admin().listNodes().stream().allMatch(n -> n.freeCores() == 2), "capacity is back");
+            waitFor(() -> rm.admin().listNodes().stream().allMatch(n -> n.freeCores() == 1), "capacity is back");
             e.close();
         }
     }

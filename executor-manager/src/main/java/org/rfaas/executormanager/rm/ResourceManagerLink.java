@@ -87,6 +87,8 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
     private final String node;
     private final ScheduledExecutorService worker;
     private final ConcurrentLinkedQueue<Bill> bills = new ConcurrentLinkedQueue<>();
+    /** Ended leases already stopped here; only the link thread touches it. */
+    private final java.util.Set<Long> stopped = new java.util.HashSet<>();
     private volatile boolean registered;
     private volatile boolean removed;
     private volatile boolean reachable = true;
@@ -162,8 +164,10 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
                 LOG.info("resource manager at {} is reachable again", settings.url());
                 reachable = true;
             }
+            // the answer keeps listing ended leases for a while (lost replies are harmless): act once
+            stopped.retainAll(hb.endedLeases().stream().map(EndedLease::leaseId).toList());
             for (EndedLease e : hb.endedLeases()) {
-                if (manager.revoke(e.leaseId())) {
+                if (stopped.add(e.leaseId()) && manager.revoke(e.leaseId())) {
                     LOG.info("lease {} {} at the resource manager ({}); its executor is stopped", e.leaseId(),
                             e.state().toLowerCase(java.util.Locale.ROOT), e.reason());
                 }
