@@ -12,6 +12,10 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             ExecutorManagerCommand.class,
             InvokeCommand.class,
+            ResourceManagerCommand.class,
+            NodesCommand.class,
+            LeasesCommand.class,
+            BillingCommand.class,
         })
 public final class Main implements Runnable {
 
