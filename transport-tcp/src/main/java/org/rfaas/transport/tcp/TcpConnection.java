@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import jdk.net.ExtendedSocketOptions;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -203,7 +204,7 @@ final class TcpConnection implements Connection {
         try {
             ch = SocketChannel.open();
             ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            configureSocket(ch);
             sel = Selector.open();
             SelectionKey key = ch.register(sel, SelectionKey.OP_CONNECT);
             if (!ch.connect(target)) {
@@ -265,7 +266,7 @@ final class TcpConnection implements Connection {
         try {
             from = TcpAddress.format((InetSocketAddress) ch.getRemoteAddress());
             ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            configureSocket(ch);
             sel = Selector.open();
             ch.register(sel, SelectionKey.OP_READ);
             arena = Arena.ofShared();
@@ -363,6 +364,23 @@ final class TcpConnection implements Connection {
         }
         if (arena != null) {
             arena.close();
+        }
+    }
+
+    /**
+     * No Nagle delay; keep-alive probes after 1 s of silence so that a peer whose host vanished
+     * (no FIN, no RST) is detected in a few seconds rather than the kernel default of two hours.
+     * A dead peer process on a live host is detected at once through FIN/RST.
+     */
+    private static void configureSocket(SocketChannel ch) throws IOException {
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        try {
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 1);
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, 1);
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+        } catch (UnsupportedOperationException e) {
+            LOG.debug("keep-alive tuning not supported here; using the system defaults: {}", e.toString());
         }
     }
 

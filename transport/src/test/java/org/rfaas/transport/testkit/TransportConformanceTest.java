@@ -515,6 +515,64 @@ public abstract class TransportConformanceTest {
         }
     }
 
+    /**
+     * Writes that arrive while this side waits for a fetch-and-add answer are not lost or
+     * reordered (over tcp the waiting thread receives them into a queue that poll drains).
+     */
+    @Test
+    void writesArrivingDuringAFetchAndAddAreDeliveredInOrder() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(8, 4096, 1);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            CompletableFuture<Long> faa = CompletableFuture.supplyAsync(() -> p.client.fetchAndAdd(0, 5));
+            Thread.sleep(100); // let the request leave before the writes
+            MemorySegment buf = p.server.allocateBuffer(4096);
+            for (int i = 0; i < 6; i++) {
+                Payloads.fill(buf, 100 + i, 1000 + i);
+                p.server.write(i, buf, 0, 100 + i, 1000 + i);
+            }
+            Completion c = new Completion();
+            long deadline = System.nanoTime() + MESSAGE_TIMEOUT.toNanos();
+            while (!faa.isDone() && System.nanoTime() < deadline) {
+                if (p.server.await(c, 20_000_000L)) { // applies the fetch-and-add over tcp
+                    fail("unexpected completion " + c);
+                }
+            }
+            assertEquals(0L, faa.get(1, TimeUnit.SECONDS));
+            assertEquals(5, p.server.localCounter(0));
+            for (int i = 0; i < 6; i++) {
+                c = receive(p.client, i % 2 == 0 ? ReceiveMode.HOT : ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                assertEquals(1000 + i, c.immediate(), "completions out of order");
+                assertEquals(i, c.slot());
+                assertEquals(100 + i, c.length());
+                assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(i), 100 + i, 1000 + i));
+            }
+            assertFalse(p.client.poll(c), "a completion was delivered twice: " + c);
+        }
+    }
+
+    /** Both sides write 16 MiB at each other at the same time, then receive: no deadlock. */
+    @Test
+    void simultaneousLargeWritesDoNotDeadlock() throws Exception {
+        int size = 16 << 20;
+        ConnectionSpec spec = new ConnectionSpec(1, size, 0);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            MemorySegment a = p.client.allocateBuffer(size);
+            MemorySegment b = p.server.allocateBuffer(size);
+            Payloads.fill(a, size, 1);
+            Payloads.fill(b, size, 2);
+            CompletableFuture<Completion> atServer = CompletableFuture.supplyAsync(() -> {
+                p.server.write(0, b, 0, size, 2);
+                return receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+            });
+            p.client.write(0, a, 0, size, 1);
+            Completion atClient = receive(p.client, ReceiveMode.HOT, MESSAGE_TIMEOUT, null);
+            assertEquals(1, atServer.get(MESSAGE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).immediate());
+            assertEquals(2, atClient.immediate());
+            assertEquals(-1, Payloads.firstMismatch(p.server.receiveSlot(0), size, 1));
+            assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(0), size, 2));
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** Receives one completion in the given mode, failing with the peer's output on timeout. */
