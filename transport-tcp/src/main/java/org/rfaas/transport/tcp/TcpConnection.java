@@ -32,10 +32,13 @@ import org.slf4j.LoggerFactory;
  * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s.
  *
  * <h2>Memory</h2>
- * The receive slots, the counters and the two 32-byte frame headers live in one shared
- * {@link Arena} owned by the connection. Payloads are read straight from the socket into the
- * receive slot (through a {@link ByteBuffer} view created once per slot) and written straight from
- * the caller's registered buffer: no copy in user space, no allocation per message.
+ * The receive slots, the counters, the receive header and the send staging buffer live in one
+ * shared {@link Arena} owned by the connection and freed on {@link #close}. Payloads are read
+ * straight from the socket into the receive slot (through a {@link ByteBuffer} view created once
+ * per slot): no copy on the receive side. On the send side, payloads up to
+ * {@link #STAGED_PAYLOAD_MAX} are copied behind the header so that the frame leaves in one
+ * {@code write(2)}; larger payloads are written straight from the caller's registered buffer
+ * through a preallocated view. Nothing is allocated per message.
  *
  * <h2>Threads and guards</h2>
  * Two tiny guards (an {@code int} flipped with one uncontended CAS) replace locks:
