@@ -32,10 +32,12 @@ import org.slf4j.LoggerFactory;
  * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s.
  *
  * <h2>Memory</h2>
- * The receive slots, the counters, the receive header and the send staging buffer live in one
+ * The receive slots, the counters, the receive stage and the send staging buffer live in one
  * shared {@link Arena} owned by the connection and freed on {@link #close}. Payloads are read
  * straight from the socket into the receive slot (through a {@link ByteBuffer} view created once
- * per slot): no copy on the receive side. On the send side, payloads up to
+ * per slot), except for what one read pulls in together with the header (at most
+ * {@link #RX_STAGE} bytes, which saves a system call per small message and is copied into the
+ * slot). On the send side, payloads up to
  * {@link #STAGED_PAYLOAD_MAX} are copied behind the header so that the frame leaves in one
  * {@code write(2)}; larger payloads are written straight from the caller's registered buffer
  * through a preallocated view. Nothing is allocated per message.
@@ -97,6 +99,12 @@ final class TcpConnection implements Connection {
      * allocates per call for memory-segment buffers. Larger payloads go straight from the source.
      */
     static final int STAGED_PAYLOAD_MAX = 8 << 10;
+    /**
+     * Bytes one {@code read(2)} may pull into the receive stage: a header plus a small payload, or
+     * several small frames, arrive with one system call. Staged payload bytes are copied into the
+     * slot; the rest of a larger payload is read straight into the slot.
+     */
+    static final int RX_STAGE = Frame.LENGTH + (8 << 10);
 
     private final SocketChannel channel;
     private final Selector readSelector;
@@ -117,7 +125,10 @@ final class TcpConnection implements Connection {
 
     // Receive side: touched only by the holder of the receive guard.
     private final Frame rxFrame = new Frame();
-    private final ByteBuffer rxHeader;
+    private final MemorySegment rxStage;
+    private final ByteBuffer rxStageView;
+    private int rxPosition;
+    private int rxLimit;
     private int rxState = RX_HEADER;
     private ByteBuffer rxPayload;
     private int rxSlot;
@@ -181,9 +192,8 @@ final class TcpConnection implements Connection {
             receiveViews[s] = slotSegments[s].asByteBuffer();
             sendSlotViews[s] = slotSegments[s].asByteBuffer();
         }
-        MemorySegment rx = arena.allocate(Frame.LENGTH, 64);
-        rxFrame.wrap(rx);
-        rxHeader = rx.asByteBuffer();
+        rxStage = arena.allocate(RX_STAGE, 64);
+        rxStageView = rxStage.asByteBuffer();
         txStaging = arena.allocate(Frame.LENGTH + STAGED_PAYLOAD_MAX, 64);
         txFrame.wrap(txStaging.asSlice(0, Frame.LENGTH));
         txHeader = txStaging.asSlice(0, Frame.LENGTH).asByteBuffer();
@@ -658,22 +668,28 @@ final class TcpConnection implements Connection {
     /** Advances the frame parser by at most one frame. */
     private int readFrame() {
         if (rxState == RX_HEADER) {
-            read(rxHeader);
-            if (rxHeader.hasRemaining()) {
+            if (rxLimit - rxPosition < Frame.LENGTH && !fillStage()) {
                 return NOTHING;
             }
-            rxHeader.clear();
+            rxFrame.wrap(rxStage, rxPosition);
             byte type = rxFrame.validate(local, peerDescription);
+            rxPosition += Frame.LENGTH;
             switch (type) {
                 case Frame.WRITE -> {
                     rxSlot = rxFrame.index();
                     rxLength = rxFrame.length();
                     rxImmediate = rxFrame.immediate();
-                    if (rxLength == 0) {
+                    int staged = Math.min(rxLimit - rxPosition, rxLength);
+                    if (staged > 0) {
+                        MemorySegment.copy(rxStage, rxPosition, slotSegments[rxSlot], 0, staged);
+                        rxPosition += staged;
+                    }
+                    if (staged == rxLength) {
                         return DELIVERED;
                     }
+                    // The stage is empty now: the rest goes straight into the slot.
                     ByteBuffer view = receiveViews[rxSlot];
-                    view.limit(rxLength).position(0);
+                    view.limit(rxLength).position(staged);
                     rxPayload = view;
                     rxState = RX_PAYLOAD;
                 }
@@ -719,6 +735,25 @@ final class TcpConnection implements Connection {
         return DELIVERED;
     }
 
+    /**
+     * Moves a partial header to the front of the stage and reads as much as the socket has.
+     * Returns whether a whole header is staged now.
+     */
+    private boolean fillStage() {
+        int staged = rxLimit - rxPosition;
+        if (rxPosition > 0) {
+            if (staged > 0) {
+                MemorySegment.copy(rxStage, rxPosition, rxStage, 0, staged); // fewer than 32 bytes
+            }
+            rxPosition = 0;
+            rxLimit = staged;
+        }
+        rxStageView.limit(RX_STAGE).position(rxLimit);
+        read(rxStageView);
+        rxLimit = rxStageView.position();
+        return rxLimit - rxPosition >= Frame.LENGTH;
+    }
+
     private void read(ByteBuffer buf) {
         int n;
         try {
@@ -732,13 +767,14 @@ final class TcpConnection implements Connection {
     }
 
     private TransportException endOfStream() {
-        if (rxState == RX_HEADER && rxHeader.position() == 0) {
+        int staged = rxLimit - rxPosition;
+        if (rxState == RX_HEADER && staged == 0) {
             return new PeerFailedException("peer " + peerDescription
                     + " closed the connection without a CLOSE frame: its process exited or was killed");
         }
         if (rxState == RX_HEADER) {
             return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
-                    + rxHeader.position() + " of " + Frame.LENGTH + " frame header bytes");
+                    + staged + " of " + Frame.LENGTH + " frame header bytes");
         }
         return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
                 + rxPayload.position() + " of " + rxLength + " payload bytes of a WRITE into slot " + rxSlot);
