@@ -425,6 +425,19 @@ public abstract class TransportConformanceTest {
     }
 
     @Test
+    void closeWakesABlockedAccept() throws Exception {
+        Listener listener = transport.listen(listenAddress(), SMALL_SPEC);
+        CompletableFuture<Connection> accept = CompletableFuture.supplyAsync(() -> listener.accept(Duration.ofSeconds(60)));
+        Thread.sleep(200);
+        long start = System.nanoTime();
+        listener.close();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> accept.get(10, TimeUnit.SECONDS),
+                "accept must fail once its listener is closed");
+        assertTrue(e.getCause() instanceof TransportException, "accept after close threw " + e.getCause());
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5_000);
+    }
+
+    @Test
     void closeWakesABlockedAwaitAndThePeerSeesPeerFailed() throws Exception {
         try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC); Pair p = pair(listener, SMALL_SPEC)) {
             AtomicReference<Throwable> thrown = new AtomicReference<>();
