@@ -208,6 +208,7 @@ class TcpWireTest {
     @Test
     void silentPeerCannotBlockAccept() throws Exception {
         try (Socket silent = rawConnect()) {
+            assertTrue(silent.isConnected());
             long start = System.nanoTime();
             ProtocolException e = assertThrows(ProtocolException.class, () -> listener.accept(Duration.ofSeconds(10)));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);

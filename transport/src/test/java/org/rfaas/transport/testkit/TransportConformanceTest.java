@@ -649,12 +649,17 @@ public abstract class TransportConformanceTest {
     private record EchoSession(Listener listener, PeerProcess peer, Connection connection, MemorySegment source)
             implements AutoCloseable {
         @Override
-        public void close() throws Exception {
+        public void close() {
             connection.close();
-            int code = peer.waitFor(Duration.ofSeconds(20));
-            peer.close();
-            listener.close();
-            assertEquals(0, code, "echo peer failed" + peer.describe());
+            try {
+                int code = peer.waitFor(Duration.ofSeconds(20));
+                assertEquals(0, code, "echo peer failed" + peer.describe());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                peer.close();
+                listener.close();
+            }
         }
     }
 
@@ -690,7 +695,7 @@ public abstract class TransportConformanceTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             connection.close();
             process.close();
             listener.close();
@@ -777,9 +782,13 @@ public abstract class TransportConformanceTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             stop = true;
-            thread.join(10_000);
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             check();
         }
     }
