@@ -397,7 +397,11 @@ final class TcpConnection implements Connection {
         }
     }
 
+    /** A selector timeout in whole milliseconds, at least 1 (0 would mean "forever"), without overflow. */
     static long ceilMillis(long nanos) {
+        if (nanos > Long.MAX_VALUE - 999_999L) {
+            return Long.MAX_VALUE / 1_000_000L;
+        }
         return Math.max(1L, (nanos + 999_999L) / 1_000_000L);
     }
 

@@ -241,6 +241,14 @@ class TcpWireTest {
     }
 
     @Test
+    void selectorTimeoutsRoundUpAndNeverOverflow() {
+        assertEquals(1, TcpConnection.ceilMillis(1));
+        assertEquals(1, TcpConnection.ceilMillis(1_000_000));
+        assertEquals(2, TcpConnection.ceilMillis(1_000_001));
+        assertEquals(Long.MAX_VALUE / 1_000_000L, TcpConnection.ceilMillis(Long.MAX_VALUE));
+    }
+
+    @Test
     void addressesAreParsedStrictly() {
         for (String bad : new String[] {"127.0.0.1:1", "tcp://127.0.0.1", "tcp://127.0.0.1:99999", "tcp://:5", "shm:/x",
                 "tcp://127.0.0.1:5/path"}) {

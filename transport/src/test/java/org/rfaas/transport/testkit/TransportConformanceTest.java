@@ -511,6 +511,29 @@ public abstract class TransportConformanceTest {
         }
     }
 
+    /** await(0) does not block; await(Long.MAX_VALUE) sleeps until data arrives (no overflow). */
+    @Test
+    void awaitTimeoutsAtTheExtremes() throws Exception {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC); Pair p = pair(listener, SMALL_SPEC)) {
+            Completion c = new Completion();
+            long start = System.nanoTime();
+            assertFalse(p.server.await(c, 0));
+            assertFalse(p.server.await(c, 1));
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 2_000, "short awaits took too long");
+            CompletableFuture<Completion> forever = CompletableFuture.supplyAsync(() -> {
+                Completion got = new Completion();
+                return p.server.await(got, Long.MAX_VALUE) ? got : null;
+            });
+            Thread.sleep(200);
+            assertFalse(forever.isDone(), "await(Long.MAX_VALUE) returned without data");
+            MemorySegment buf = p.client.allocateBuffer(8);
+            p.client.write(2, buf, 0, 8, 99);
+            Completion got = forever.get(MESSAGE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            assertNotNull(got);
+            assertEquals(99, got.immediate());
+        }
+    }
+
     /** A write from a receive slot (what an echo or an in-place function does) is allowed. */
     @Test
     void writeFromAReceiveSlotAndFromAnOffset() throws Exception {
