@@ -40,10 +40,19 @@ public final class BenchLeasesCommand implements Callable<Integer> {
                     r.pairMedianUs(), r.pairP99Us(), r.grantMedianUs(), r.releaseMedianUs());
         }
         if (json != null) {
-            List<Map<String, Object>> out = rows.stream().<Map<String, Object>>map(r -> Map.of("clients", r.clients(),
-                    "pairs", r.pairs(), "pairs_per_s", r.pairsPerSecond(), "median_ns", Math.round(r.pairMedianUs() * 1e3),
-                    "p99_ns", Math.round(r.pairP99Us() * 1e3), "grant_median_ns", Math.round(r.grantMedianUs() * 1e3),
-                    "release_median_ns", Math.round(r.releaseMedianUs() * 1e3))).toList();
+            List<Map<String, Object>> out = new java.util.ArrayList<>();
+            for (LeaseBenchmark.Row r : rows) {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("clients", r.clients());
+                m.put("pairs", r.pairs());
+                m.put("pairs_per_s", r.pairsPerSecond());
+                m.put("median_ns", Math.round(r.pairMedianUs() * 1e3));
+                m.put("p99_ns", Math.round(r.pairP99Us() * 1e3));
+                m.put("grant_median_ns", Math.round(r.grantMedianUs() * 1e3));
+                m.put("release_median_ns", Math.round(r.releaseMedianUs() * 1e3));
+                m.put("database", databaseUrl == null ? "h2-file-durable" : databaseUrl);
+                out.add(m);
+            }
             Files.writeString(json, ResourceManagerClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
         }
         return 0;

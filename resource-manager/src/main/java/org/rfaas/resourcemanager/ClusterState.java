@@ -73,7 +73,6 @@ final class ClusterState implements AutoCloseable {
             + " COALESCE(u.used_cores, 0), COALESCE(u.used_memory, 0), COALESCE(u.active, 0) FROM rm_nodes n LEFT JOIN"
             + " (SELECT node, SUM(cores) AS used_cores, SUM(memory_mib) AS used_memory, COUNT(*) AS active"
             + " FROM rm_leases WHERE state = 'ACTIVE' GROUP BY node) u ON u.node = n.name";
-    private static final String NODE_GROUP = "";
     private static final String LEASE_COLUMNS =
         "SELECT id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at, end_reason FROM rm_leases";
     private static final String BILLING_COLUMNS =
@@ -246,7 +245,7 @@ final class ClusterState implements AutoCloseable {
     }
 
     List<NodeInfo> nodes() {
-        return tx(() -> queryNodes(NODE_QUERY + NODE_GROUP + " ORDER BY n.name"));
+        return tx(() -> queryNodes(NODE_QUERY + " ORDER BY n.name"));
     }
 
     NodeInfo node(String name) {
@@ -260,7 +259,7 @@ final class ClusterState implements AutoCloseable {
         long duration = leaseDuration(req.durationMillis());
         return tx(() -> {
             expireDue(now);
-            List<NodeInfo> nodes = queryNodes(NODE_QUERY + NODE_GROUP + " ORDER BY n.name");
+            List<NodeInfo> nodes = queryNodes(NODE_QUERY + " ORDER BY n.name");
             List<PlacementPolicy.Candidate> candidates = new ArrayList<>();
             for (NodeInfo n : nodes) {
                 if (UP.equals(n.state())) {
@@ -511,7 +510,7 @@ final class ClusterState implements AutoCloseable {
     }
 
     private Optional<NodeInfo> findNode(String name) throws SQLException {
-        List<NodeInfo> l = queryNodes(NODE_QUERY + " WHERE n.name = ?" + NODE_GROUP, name);
+        List<NodeInfo> l = queryNodes(NODE_QUERY + " WHERE n.name = ?", name);
         return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
     }
 

@@ -8,11 +8,12 @@ import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseRevokedException;
 import org.rfaas.client.LeaseSource;
-import org.rfaas.client.RfaasException;
 import org.rfaas.protocol.rm.LeaseGrant;
 import org.rfaas.protocol.rm.LeaseRefusedException;
 import org.rfaas.protocol.rm.ResourceManagerClient;
 import org.rfaas.protocol.rm.ResourceManagerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Leases from the resource manager: it places the lease and signs the token that the node's
@@ -20,6 +21,7 @@ import org.rfaas.protocol.rm.ResourceManagerException;
  * ResourceManagerLeaseSource(uri, "alice"))}.
  */
 public final class ResourceManagerLeaseSource implements LeaseSource {
+    private static final Logger LOG = LoggerFactory.getLogger(ResourceManagerLeaseSource.class);
     private final ResourceManagerClient rm;
     private final String tenant;
     private final Map<Long, LeaseGrant> grants = new ConcurrentHashMap<>();
@@ -55,9 +57,9 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
             try {
                 rm.releaseLease(g);
             } catch (ResourceManagerException e) {
-                // the executor manager's billing report ends the lease at the resource manager too
-                throw new RfaasException("releasing lease " + g.leaseId() + " at the resource manager failed: "
-                        + e.getMessage(), e);
+                // not fatal: the executor manager's billing report ends the lease at the resource manager too
+                LOG.warn("releasing lease {} at the resource manager failed ({}); it ends when the executor manager"
+                        + " reports its accounting", g.leaseId(), e.getMessage());
             }
         }
     }
