@@ -10,6 +10,12 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             BenchCommand.class,
+            ExecutorManagerCommand.class,
+            InvokeCommand.class,
+            ResourceManagerCommand.class,
+            NodesCommand.class,
+            LeasesCommand.class,
+            BillingCommand.class,
         })
 public final class Main implements Runnable {
 

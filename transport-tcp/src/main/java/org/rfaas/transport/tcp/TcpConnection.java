@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import jdk.net.ExtendedSocketOptions;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -31,10 +32,15 @@ import org.slf4j.LoggerFactory;
  * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s.
  *
  * <h2>Memory</h2>
- * The receive slots, the counters and the two 32-byte frame headers live in one shared
- * {@link Arena} owned by the connection. Payloads are read straight from the socket into the
- * receive slot (through a {@link ByteBuffer} view created once per slot) and written straight from
- * the caller's registered buffer: no copy in user space, no allocation per message.
+ * The receive slots, the counters, the receive stage and the send staging buffer live in one
+ * shared {@link Arena} owned by the connection and freed on {@link #close}. Payloads are read
+ * straight from the socket into the receive slot (through a {@link ByteBuffer} view created once
+ * per slot), except for what one read pulls in together with the header (at most
+ * {@link #RX_STAGE} bytes, which saves a system call per small message and is copied into the
+ * slot). On the send side, payloads up to
+ * {@link #STAGED_PAYLOAD_MAX} are copied behind the header so that the frame leaves in one
+ * {@code write(2)}; larger payloads are written straight from the caller's registered buffer
+ * through a preallocated view. Nothing is allocated per message.
  *
  * <h2>Threads and guards</h2>
  * Two tiny guards (an {@code int} flipped with one uncontended CAS) replace locks:
@@ -93,6 +99,12 @@ final class TcpConnection implements Connection {
      * allocates per call for memory-segment buffers. Larger payloads go straight from the source.
      */
     static final int STAGED_PAYLOAD_MAX = 8 << 10;
+    /**
+     * Bytes one {@code read(2)} may pull into the receive stage: a header plus a small payload, or
+     * several small frames, arrive with one system call. Staged payload bytes are copied into the
+     * slot; the rest of a larger payload is read straight into the slot.
+     */
+    static final int RX_STAGE = Frame.LENGTH + (8 << 10);
 
     private final SocketChannel channel;
     private final Selector readSelector;
@@ -113,7 +125,10 @@ final class TcpConnection implements Connection {
 
     // Receive side: touched only by the holder of the receive guard.
     private final Frame rxFrame = new Frame();
-    private final ByteBuffer rxHeader;
+    private final MemorySegment rxStage;
+    private final ByteBuffer rxStageView;
+    private int rxPosition;
+    private int rxLimit;
     private int rxState = RX_HEADER;
     private ByteBuffer rxPayload;
     private int rxSlot;
@@ -177,9 +192,8 @@ final class TcpConnection implements Connection {
             receiveViews[s] = slotSegments[s].asByteBuffer();
             sendSlotViews[s] = slotSegments[s].asByteBuffer();
         }
-        MemorySegment rx = arena.allocate(Frame.LENGTH, 64);
-        rxFrame.wrap(rx);
-        rxHeader = rx.asByteBuffer();
+        rxStage = arena.allocate(RX_STAGE, 64);
+        rxStageView = rxStage.asByteBuffer();
         txStaging = arena.allocate(Frame.LENGTH + STAGED_PAYLOAD_MAX, 64);
         txFrame.wrap(txStaging.asSlice(0, Frame.LENGTH));
         txHeader = txStaging.asSlice(0, Frame.LENGTH).asByteBuffer();
@@ -203,7 +217,7 @@ final class TcpConnection implements Connection {
         try {
             ch = SocketChannel.open();
             ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            configureSocket(ch);
             sel = Selector.open();
             SelectionKey key = ch.register(sel, SelectionKey.OP_CONNECT);
             if (!ch.connect(target)) {
@@ -265,7 +279,7 @@ final class TcpConnection implements Connection {
         try {
             from = TcpAddress.format((InetSocketAddress) ch.getRemoteAddress());
             ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            configureSocket(ch);
             sel = Selector.open();
             ch.register(sel, SelectionKey.OP_READ);
             arena = Arena.ofShared();
@@ -366,7 +380,28 @@ final class TcpConnection implements Connection {
         }
     }
 
+    /**
+     * No Nagle delay; keep-alive probes after 1 s of silence so that a peer whose host vanished
+     * (no FIN, no RST) is detected in a few seconds rather than the kernel default of two hours.
+     * A dead peer process on a live host is detected at once through FIN/RST.
+     */
+    private static void configureSocket(SocketChannel ch) throws IOException {
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        try {
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 1);
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, 1);
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+        } catch (UnsupportedOperationException e) {
+            LOG.debug("keep-alive tuning not supported here; using the system defaults: {}", e.toString());
+        }
+    }
+
+    /** A selector timeout in whole milliseconds, at least 1 (0 would mean "forever"), without overflow. */
     static long ceilMillis(long nanos) {
+        if (nanos > Long.MAX_VALUE - 999_999L) {
+            return Long.MAX_VALUE / 1_000_000L;
+        }
         return Math.max(1L, (nanos + 999_999L) / 1_000_000L);
     }
 
@@ -637,22 +672,28 @@ final class TcpConnection implements Connection {
     /** Advances the frame parser by at most one frame. */
     private int readFrame() {
         if (rxState == RX_HEADER) {
-            read(rxHeader);
-            if (rxHeader.hasRemaining()) {
+            if (rxLimit - rxPosition < Frame.LENGTH && !fillStage()) {
                 return NOTHING;
             }
-            rxHeader.clear();
+            rxFrame.wrap(rxStage, rxPosition);
             byte type = rxFrame.validate(local, peerDescription);
+            rxPosition += Frame.LENGTH;
             switch (type) {
                 case Frame.WRITE -> {
                     rxSlot = rxFrame.index();
                     rxLength = rxFrame.length();
                     rxImmediate = rxFrame.immediate();
-                    if (rxLength == 0) {
+                    int staged = Math.min(rxLimit - rxPosition, rxLength);
+                    if (staged > 0) {
+                        MemorySegment.copy(rxStage, rxPosition, slotSegments[rxSlot], 0, staged);
+                        rxPosition += staged;
+                    }
+                    if (staged == rxLength) {
                         return DELIVERED;
                     }
+                    // The stage is empty now: the rest goes straight into the slot.
                     ByteBuffer view = receiveViews[rxSlot];
-                    view.limit(rxLength).position(0);
+                    view.limit(rxLength).position(staged);
                     rxPayload = view;
                     rxState = RX_PAYLOAD;
                 }
@@ -698,6 +739,25 @@ final class TcpConnection implements Connection {
         return DELIVERED;
     }
 
+    /**
+     * Moves a partial header to the front of the stage and reads as much as the socket has.
+     * Returns whether a whole header is staged now.
+     */
+    private boolean fillStage() {
+        int staged = rxLimit - rxPosition;
+        if (rxPosition > 0) {
+            if (staged > 0) {
+                MemorySegment.copy(rxStage, rxPosition, rxStage, 0, staged); // fewer than 32 bytes
+            }
+            rxPosition = 0;
+            rxLimit = staged;
+        }
+        rxStageView.limit(RX_STAGE).position(rxLimit);
+        read(rxStageView);
+        rxLimit = rxStageView.position();
+        return rxLimit - rxPosition >= Frame.LENGTH;
+    }
+
     private void read(ByteBuffer buf) {
         int n;
         try {
@@ -711,13 +771,14 @@ final class TcpConnection implements Connection {
     }
 
     private TransportException endOfStream() {
-        if (rxState == RX_HEADER && rxHeader.position() == 0) {
+        int staged = rxLimit - rxPosition;
+        if (rxState == RX_HEADER && staged == 0) {
             return new PeerFailedException("peer " + peerDescription
                     + " closed the connection without a CLOSE frame: its process exited or was killed");
         }
         if (rxState == RX_HEADER) {
             return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
-                    + rxHeader.position() + " of " + Frame.LENGTH + " frame header bytes");
+                    + staged + " of " + Frame.LENGTH + " frame header bytes");
         }
         return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
                 + rxPayload.position() + " of " + rxLength + " payload bytes of a WRITE into slot " + rxSlot);
