@@ -402,6 +402,14 @@ public abstract class TransportConformanceTest {
     }
 
     @Test
+    void listenerAddressNamesItsTransport() {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC)) {
+            assertEquals(transportName(), Transports.transportOf(listener.address()),
+                    "Listener.address() " + listener.address() + " must name its transport");
+        }
+    }
+
+    @Test
     void connectToNothingFailsWithinTheTimeout() {
         String address;
         try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC)) {
