@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.AllocationSpec;
@@ -28,9 +31,11 @@ import org.rfaas.protocol.rm.NodeInfo;
 
 /**
  * The whole path with real processes ({@link TestCluster}): clients lease through the resource
- * manager, allocate on the executor managers (which verify the token), invoke, and are billed.
+ * manager, allocate on the executor managers (which verify the token), invoke, and are billed;
+ * drained and removed nodes stop their executors.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 final class ClusterIntegrationTest {
     private static TestCluster cluster;
 
@@ -120,6 +125,26 @@ final class ClusterIntegrationTest {
             assertTrue(e.getMessage().contains("signature"), e.getMessage());
         } finally {
             cluster.rm.client().releaseLease(grant);
+        }
+    }
+
+    /** Last: the node stays removed. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void removingANodeStopsItsExecutorsAndItStaysOut() throws Exception {
+        try (RfaasClient dave = cluster.client("it-dave")) {
+            RemoteExecutor onA = dave.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096));
+            RemoteExecutor onB = dave.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096));
+            assertEquals("em-b", onB.node());
+            cluster.rm.admin().removeNode("em-b");
+            waitFor(() -> fails(onB), "the executor on the removed node stopped");
+            long id = onB.leaseId();
+            waitFor(() -> cluster.billed(id), "the revoked lease is billed");
+            Thread.sleep(1_000); // five heartbeat periods: the link must not re-register the node
+            assertTrue(cluster.rm.admin().listNodes().stream().noneMatch(n -> n.name().equals("em-b")), "em-b stays removed");
+            assertArrayEquals("still".getBytes(), onA.invoke("echo", "still".getBytes()), "em-a is untouched");
+            onA.close();
+            onB.close();
         }
     }
 }
