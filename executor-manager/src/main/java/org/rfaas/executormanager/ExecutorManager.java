@@ -678,12 +678,25 @@ public final class ExecutorManager implements AutoCloseable {
         } catch (TransportException e) {
             LOG.debug("lease {}: cannot tell the client: {}", lease.id(), e.getMessage());
         }
+        if (reason != LeaseEndReason.EXECUTOR_DIED && reason != LeaseEndReason.ALLOCATION_FAILED) {
+            deleteLeaseDirectory(lease); // a failed lease keeps its package and executor.log for a post-mortem
+        }
         for (LeaseListener l : listeners) {
             try {
                 l.leaseEnded(lease.record(), reason, accounting);
             } catch (RuntimeException e) {
                 LOG.error("lease listener {} failed on lease {}", l, lease.id(), e);
             }
+        }
+    }
+
+    private static void deleteLeaseDirectory(ManagedLease lease) {
+        try (var paths = Files.walk(lease.directory)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("lease {}: cannot delete {}: {}", lease.id(), lease.directory, e.getMessage());
         }
     }
 

@@ -96,7 +96,7 @@ abstract class FailureSystemTest {
     @Test
     void killingTheClientMakesTheManagerReclaimItsExecutor() throws Exception {
         List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", SystemTestSupport.CHILD_LOGGING, "-cp", System.getProperty("java.class.path"),
                 ClientMain.class.getName(), manager.addresses().getFirst(), jar.toString());
         clientProcess = new ProcessBuilder(cmd).redirectError(dir.resolve("client.log").toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(clientProcess.getInputStream(), StandardCharsets.UTF_8));

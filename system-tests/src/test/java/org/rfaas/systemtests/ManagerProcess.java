@@ -27,7 +27,7 @@ final class ManagerProcess implements AutoCloseable {
         Files.writeString(config, configJson);
         Path log = dir.resolve("manager.log");
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", SystemTestSupport.CHILD_LOGGING, "-cp", System.getProperty("java.class.path"),
                 "org.rfaas.cli.Main", "executor-manager", "--config", config.toString()));
         Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
         ManagerProcess m = new ManagerProcess(p, log);

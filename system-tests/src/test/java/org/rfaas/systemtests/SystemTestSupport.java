@@ -10,6 +10,9 @@ final class SystemTestSupport {
     private SystemTestSupport() {
     }
 
+    /** Child JVMs log to stderr with one config, so no logback status noise reaches their stdout. */
+    static final String CHILD_LOGGING = "-Dlogback.configurationFile=rfaas-executor-logback.xml";
+
     static Path tempDir(String prefix) throws java.io.IOException {
         return java.nio.file.Files.createTempDirectory("rfaas-" + prefix);
     }

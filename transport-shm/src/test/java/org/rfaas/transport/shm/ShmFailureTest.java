@@ -164,6 +164,10 @@ final class ShmFailureTest {
         });
         assertTrue(System.nanoTime() - killedAt < 2 * SECOND, "noticed late: " + e);
         c.close();
+        // A SIGKILLed listener cannot remove its socket file and private directory: do it for it.
+        Path socket = ShmTransport.pathOf(address, false);
+        Files.deleteIfExists(socket);
+        Files.deleteIfExists(socket.getParent());
     }
 
     private ProtocolException corruptedBy(String kind) throws Exception {
