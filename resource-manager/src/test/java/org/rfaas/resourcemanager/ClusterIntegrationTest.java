@@ -34,7 +34,7 @@ import org.rfaas.protocol.rm.NodeInfo;
  * manager, allocate on the executor managers (which verify the token), invoke, and are billed;
  * drained and removed nodes stop their executors.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 final class ClusterIntegrationTest {
     private static TestCluster cluster;
@@ -87,7 +87,7 @@ final class ClusterIntegrationTest {
             cluster.rm.admin().drainNode(node);
             try {
                 // the link learns of the revocation at its next heartbeat and stops the executor
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 RfaasException failure = null;
                 while (failure == null && System.nanoTime() < deadline) {
                     try {

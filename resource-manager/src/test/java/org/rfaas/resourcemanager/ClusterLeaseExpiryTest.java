@@ -24,7 +24,7 @@ import org.rfaas.client.rm.ResourceManagerLeaseSource;
  * Lease time with real processes ({@link TestCluster}): a renewal at the resource manager extends
  * the running executor; expiry stops it, bills the lease and frees the capacity.
  */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 final class ClusterLeaseExpiryTest {
     private static TestCluster cluster;
 

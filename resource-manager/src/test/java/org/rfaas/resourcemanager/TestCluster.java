@@ -68,7 +68,7 @@ final class TestCluster implements AutoCloseable {
             } catch (IOException e) {
                 return null;
             }
-        }).orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        }).orTimeout(90, TimeUnit.SECONDS).exceptionally(e -> null).join();
         if (line == null || !line.contains("plugins 1")) {
             throw new IOException("executor manager " + node + " did not start with its link: " + line + "\n"
                     + Files.readString(dir.resolve(node + ".log")));
@@ -94,7 +94,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting until " + what);
