@@ -26,6 +26,7 @@ import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.AllocationRefusal;
 import org.rfaas.protocol.AllocationRequest;
 import org.rfaas.protocol.AllocationResponse;
+import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseAccounting;
@@ -90,6 +91,9 @@ public final class ExecutorManager implements AutoCloseable {
     private final List<String> addresses = new ArrayList<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("rfaas-em-timer").factory());
+    /** Spare executors by heap size (at most {@link ExecutorManagerConfig#spareExecutors()}). */
+    private final Map<Long, SpareExecutor> spares = new LinkedHashMap<>();
+    private final Map<Long, SpareExecutor> sparesBySecret = new ConcurrentHashMap<>();
     private int usedCores;
     private long usedMemoryMiB;
     private volatile boolean closed;
@@ -161,6 +165,13 @@ public final class ExecutorManager implements AutoCloseable {
         return l == null ? null : l.snapshot(System.nanoTime());
     }
 
+    /** Process ids of the spare executors started ahead of demand (connected or still booting). */
+    public List<Long> spareExecutorPids() {
+        synchronized (spares) {
+            return spares.values().stream().filter(sp -> sp.process != null).map(sp -> sp.process.pid()).toList();
+        }
+    }
+
     /** Free cores right now. */
     public synchronized int freeCores() {
         return config.cores() - usedCores;
@@ -179,6 +190,33 @@ public final class ExecutorManager implements AutoCloseable {
         }
         endLease(l, LeaseEndReason.REVOKED);
         return true;
+    }
+
+    /**
+     * Moves a lease's expiry later (a renewal at the resource manager); an earlier time is ignored.
+     *
+     * @return false when the lease is not served here
+     */
+    public boolean extend(long leaseId, long expiresAtEpochMillis) {
+        ManagedLease l = leases.get(leaseId);
+        if (l == null) {
+            return false;
+        }
+        if (expiresAtEpochMillis > l.expiresAtEpochMillis) {
+            l.expiresAtEpochMillis = expiresAtEpochMillis;
+            LOG.info("lease {} renewed until {}", leaseId, java.time.Instant.ofEpochMilli(expiresAtEpochMillis));
+        }
+        return true;
+    }
+
+    /** Ends the lease at its (possibly extended) expiry. */
+    private void scheduleExpiry(ManagedLease lease) {
+        long delay = lease.expiresAtEpochMillis - System.currentTimeMillis();
+        if (delay <= 0) {
+            endLease(lease, LeaseEndReason.EXPIRED);
+        } else {
+            timer.schedule(() -> scheduleExpiry(lease), delay, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Revokes every lease (the batch system reclaims the node). */
@@ -211,6 +249,14 @@ public final class ExecutorManager implements AutoCloseable {
             if (p != null) {
                 p.destroyForcibly();
             }
+        }
+        synchronized (spares) {
+            for (SpareExecutor spare : spares.values()) {
+                if (spare.process != null) {
+                    spare.process.destroyForcibly();
+                }
+            }
+            spares.clear();
         }
         timer.shutdownNow();
         transports.forEach(Transport::close);
@@ -313,9 +359,7 @@ public final class ExecutorManager implements AutoCloseable {
             spawn(lease, request, pkg);
             respond(c, buffer, new AllocationResponse(lease.id(), claims.expiresAtEpochMillis(),
                     AllocationRefusal.NONE, ""));
-            ManagedLease started = lease;
-            long delay = Math.max(0, claims.expiresAtEpochMillis() - System.currentTimeMillis());
-            timer.schedule(() -> endLease(started, LeaseEndReason.EXPIRED), delay, TimeUnit.MILLISECONDS);
+            scheduleExpiry(lease);
         } catch (IOException e) {
             LOG.error("lease {}: cannot write the package: {}", claims.leaseId(), e.getMessage());
             respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.SPAWN_FAILED,
@@ -426,15 +470,56 @@ public final class ExecutorManager implements AutoCloseable {
 
     private void spawn(ManagedLease lease, AllocationRequest request, Path pkg) throws IOException {
         String managerAddress = addressFor(request.clientAddress());
-        ExecutorSettings settings = new ExecutorSettings(lease.id(), managerAddress, request.clientAddress(),
-                request.cores(), request.hotTimeoutMicros(), request.inputCapacity(), request.outputCapacity(),
-                request.slotsPerWorker(), request.packageKind(), pkg, request.functionNames(),
-                config.flushIntervalMillis(), lease.spawnSecret, 0);
+        SpareExecutor spare = takeSpare(request.memoryMiB(), managerAddress);
+        Process p;
+        if (spare != null) {
+            ExecutorAssignment assignment = new ExecutorAssignment(lease.id(), request.nonce(),
+                    request.hotTimeoutMicros(), request.cores(), request.inputCapacity(), request.outputCapacity(),
+                    request.slotsPerWorker(), request.packageKind(), (int) config.flushIntervalMillis(),
+                    request.clientAddress(), pkg.toAbsolutePath().toString(), request.functionNames());
+            synchronized (spare) {
+                spare.lease = lease;
+                spare.assignment = assignment;
+                p = spare.process;
+                synchronized (lease) {
+                    lease.process = p;
+                }
+                if (spare.connection != null) {
+                    assign(spare);
+                }
+            }
+        } else {
+            ExecutorSettings settings = new ExecutorSettings(lease.id(), managerAddress, request.clientAddress(),
+                    request.cores(), request.hotTimeoutMicros(), request.inputCapacity(), request.outputCapacity(),
+                    request.slotsPerWorker(), request.packageKind(), pkg, request.functionNames(),
+                    config.flushIntervalMillis(), lease.spawnSecret, 0);
+            List<String> command = javaCommand(request.memoryMiB());
+            command.addAll(settings.toArguments());
+            ProcessBuilder pb = new ProcessBuilder(command).directory(lease.directory.toFile())
+                    .redirectErrorStream(true).redirectOutput(lease.directory.resolve("executor.log").toFile());
+            pb.environment().put(ExecutorSettings.SPAWN_SECRET_ENV, Long.toString(lease.spawnSecret));
+            pb.environment().put(ExecutorSettings.CLIENT_NONCE_ENV, Long.toString(request.nonce()));
+            p = pb.start();
+            synchronized (lease) {
+                lease.process = p;
+            }
+            p.onExit().thenRun(() -> onExecutorExit(lease));
+        }
+        LOG.info("lease {} started: tenant {}, {} cores, {} MiB, executor pid {}{}, hot timeout {} us, expires in {} s",
+                lease.id(), lease.claims.tenant(), request.cores(), request.memoryMiB(), p.pid(),
+                spare != null ? " (spare)" : "", request.hotTimeoutMicros(),
+                (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
+        notifyStarted(lease);
+        timer.execute(() -> ensureSpare(request.memoryMiB(), managerAddress));
+    }
+
+    /** The JVM command of an executor with a heap of {@code memoryMiB}, up to its main class. */
+    private List<String> javaCommand(long memoryMiB) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
                 "java").toString()));
         command.add("--enable-native-access=ALL-UNNAMED");
-        command.add("-Xmx" + request.memoryMiB() + "m");
+        command.add("-Xmx" + memoryMiB + "m");
         command.add("-XX:+UseSerialGC");
         command.add("-Dlogback.configurationFile=rfaas-executor-logback.xml");
         // Cold start: a dynamic class-data-sharing archive, made by the first executor, maps the
@@ -444,25 +529,106 @@ public final class ExecutorManager implements AutoCloseable {
         command.add("-Xlog:cds=off");
         command.add("-Xlog:cds+dynamic=off");
         command.add("-Xss1m");
-        command.add("-XX:ActiveProcessorCount=" + Math.max(2, request.cores() + 1));
         command.addAll(config.executorJvmArgs());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(ExecutorMain.class.getName());
-        command.addAll(settings.toArguments());
-        ProcessBuilder pb = new ProcessBuilder(command).directory(lease.directory.toFile())
-                .redirectErrorStream(true).redirectOutput(lease.directory.resolve("executor.log").toFile());
-        pb.environment().put(ExecutorSettings.SPAWN_SECRET_ENV, Long.toString(lease.spawnSecret));
-        pb.environment().put(ExecutorSettings.CLIENT_NONCE_ENV, Long.toString(request.nonce()));
-        Process p = pb.start();
-        synchronized (lease) {
-            lease.process = p;
+        return command;
+    }
+
+    /** Takes the spare of this heap size, if one is alive. */
+    private SpareExecutor takeSpare(long memoryMiB, String managerAddress) {
+        synchronized (spares) {
+            SpareExecutor s = spares.remove(memoryMiB);
+            if (s != null && s.process.isAlive()) {
+                return s;
+            }
+            return null;
         }
-        LOG.info("lease {} started: tenant {}, {} cores, {} MiB, executor pid {}, hot timeout {} us, expires in {} s",
-                lease.id(), lease.claims.tenant(), request.cores(), request.memoryMiB(), p.pid(),
-                request.hotTimeoutMicros(), (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
-        notifyStarted(lease);
-        p.onExit().thenRun(() -> onExecutorExit(lease));
+    }
+
+    /** Starts a spare of this heap size unless there is one, or spares are off, or we are closing. */
+    private void ensureSpare(long memoryMiB, String managerAddress) {
+        if (config.spareExecutors() == 0 || closed) {
+            return;
+        }
+        SpareExecutor spare;
+        synchronized (spares) {
+            if (spares.containsKey(memoryMiB)) {
+                return;
+            }
+            if (spares.size() >= config.spareExecutors()) {
+                SpareExecutor oldest = spares.values().iterator().next();
+                spares.remove(oldest.memoryMiB);
+                oldest.process.destroy();
+            }
+            spare = new SpareExecutor(memoryMiB, RANDOM.nextLong());
+            spares.put(memoryMiB, spare);
+        }
+        try {
+            List<String> command = javaCommand(memoryMiB);
+            command.addAll(List.of("--spare", "--manager", managerAddress));
+            Path log = config.workDir().resolve("spare-" + spare.secret + ".log");
+            ProcessBuilder pb = new ProcessBuilder(command).directory(config.workDir().toFile())
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().put(ExecutorSettings.SPAWN_SECRET_ENV, Long.toString(spare.secret));
+            sparesBySecret.put(spare.secret, spare);
+            Process p = pb.start();
+            synchronized (spare) {
+                spare.process = p;
+            }
+            p.onExit().thenRun(() -> onSpareExit(spare, log));
+            LOG.debug("spare executor pid {} with {} MiB starting", p.pid(), memoryMiB);
+        } catch (IOException e) {
+            LOG.warn("cannot start a spare executor: {}", e.getMessage());
+            synchronized (spares) {
+                spares.remove(memoryMiB, spare);
+            }
+            sparesBySecret.remove(spare.secret);
+        }
+    }
+
+    private void onSpareExit(SpareExecutor spare, Path log) {
+        sparesBySecret.remove(spare.secret);
+        ManagedLease lease;
+        synchronized (spare) {
+            lease = spare.lease;
+        }
+        synchronized (spares) {
+            spares.remove(spare.memoryMiB, spare);
+        }
+        if (lease != null) {
+            try {
+                Path leaseLog = lease.directory.resolve("executor.log");
+                if (Files.exists(log) && !Files.exists(leaseLog)) {
+                    Files.move(log, leaseLog);
+                }
+            } catch (IOException e) {
+                LOG.debug("lease {}: cannot move the spare's log: {}", lease.id(), e.getMessage());
+            }
+            onExecutorExit(lease);
+        } else {
+            try {
+                Files.deleteIfExists(log);
+            } catch (IOException e) {
+                LOG.debug("cannot delete {}: {}", log, e.getMessage());
+            }
+        }
+    }
+
+    /** Sends the spare its lease (spare lock held, connection present). */
+    private void assign(SpareExecutor spare) {
+        ManagedLease lease = spare.lease;
+        try {
+            int length = spare.assignment.encode(spare.buffer, 0);
+            spare.connection.write(0, spare.buffer, 0, length, 0);
+        } catch (TransportException e) {
+            LOG.warn("lease {}: cannot hand the lease to spare executor pid {}: {}", lease.id(), spare.process.pid(),
+                    e.getMessage());
+            spare.process.destroyForcibly();
+            return;
+        }
+        attachExecutor(lease, spare.connection);
     }
 
     /** The manager's own address on the transport the client uses (executors connect there). */
@@ -479,11 +645,55 @@ public final class ExecutorManager implements AutoCloseable {
     private void serveExecutor(Connection c, Completion completion) {
         ExecutorHello hello = ExecutorHello.decode(c.receiveSlot(completion.slot()), 0, completion.length());
         c.release(completion.slot());
-        ManagedLease lease = leases.get(hello.leaseId());
-        if (lease == null || lease.spawnSecret != hello.secret()) {
-            throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD, "executor hello for lease "
-                    + hello.leaseId() + " does not match a lease spawned here");
+        SpareExecutor spare = null;
+        ManagedLease lease = null;
+        if (hello.leaseId() == 0) {
+            spare = sparesBySecret.get(hello.secret());
+            if (spare == null) {
+                throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD,
+                        "spare executor hello does not match a spare started here");
+            }
+            synchronized (spare) {
+                spare.connection = c;
+                spare.buffer = c.allocateBuffer(c.peerSpec().slotSize());
+                if (spare.lease != null) {
+                    assign(spare);
+                }
+            }
+        } else {
+            lease = leases.get(hello.leaseId());
+            if (lease == null || lease.spawnSecret != hello.secret()) {
+                throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD, "executor hello for lease "
+                        + hello.leaseId() + " does not match a lease spawned here");
+            }
+            attachExecutor(lease, c);
         }
+        // Keep receiving: providers without one-sided atomics apply the executor's fetch-and-adds here.
+        try {
+            while (true) {
+                if (c.await(completion, 200_000_000L)) {
+                    c.release(completion.slot());
+                    LOG.warn("unexpected message from executor pid {} ignored", hello.pid());
+                }
+            }
+        } catch (PeerFailedException e) {
+            LOG.debug("executor pid {}: connection closed", hello.pid());
+        } finally {
+            if (spare != null) {
+                synchronized (spare) {
+                    lease = spare.lease;
+                }
+            }
+            if (lease != null) {
+                synchronized (lease) {
+                    lease.finalCounters = readCountersIgnoringState(lease, c);
+                }
+            }
+        }
+    }
+
+    /** The lease's executor is connected: its counters are the lease's accounting. */
+    private void attachExecutor(ManagedLease lease, Connection c) {
         synchronized (lease) {
             if (lease.state != ManagedLease.State.STARTING) {
                 LOG.warn("lease {}: executor connected while {}", lease.id(), lease.state);
@@ -494,21 +704,6 @@ public final class ExecutorManager implements AutoCloseable {
                 lease.state = ManagedLease.State.RUNNING;
             } else if (lease.state == ManagedLease.State.STOPPING) {
                 tellExecutor(lease);
-            }
-        }
-        // Keep receiving: providers without one-sided atomics apply the executor's fetch-and-adds here.
-        try {
-            while (true) {
-                if (c.await(completion, 200_000_000L)) {
-                    c.release(completion.slot());
-                    LOG.warn("lease {}: unexpected message from the executor ignored", lease.id());
-                }
-            }
-        } catch (PeerFailedException e) {
-            LOG.debug("lease {}: executor connection closed", lease.id());
-        } finally {
-            synchronized (lease) {
-                lease.finalCounters = readCountersIgnoringState(lease, c);
             }
         }
     }

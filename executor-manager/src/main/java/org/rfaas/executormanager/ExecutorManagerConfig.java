@@ -25,7 +25,8 @@ import java.util.List;
  *   "flushIntervalMillis": 100,
  *   "executorJvmArgs": [],
  *   "clusterSecret": null,
- *   "resourceManager": null
+ *   "resourceManager": null,
+ *   "spareExecutors": 1
  * }
  * </pre>
  *
@@ -41,11 +42,13 @@ import java.util.List;
  * @param executorJvmArgs extra JVM options for executors
  * @param clusterSecret the secret lease tokens are signed with; null accepts unauthenticated leases
  * @param resourceManager settings for the resource-manager link (read by that link), or null
+ * @param spareExecutors executor JVMs kept started ahead of demand, one per recently leased heap
+ *     size, so that cold starts skip the JVM boot (default 1; 0 turns them off)
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
         long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
-        String clusterSecret, JsonNode resourceManager) {
+        String clusterSecret, JsonNode resourceManager, Integer spareExecutors) {
 
     @JsonCreator
     public ExecutorManagerConfig(@JsonProperty("node") String node, @JsonProperty("listen") List<String> listen,
@@ -55,7 +58,8 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             @JsonProperty("flushIntervalMillis") long flushIntervalMillis,
             @JsonProperty("executorJvmArgs") List<String> executorJvmArgs,
             @JsonProperty("clusterSecret") String clusterSecret,
-            @JsonProperty("resourceManager") JsonNode resourceManager) {
+            @JsonProperty("resourceManager") JsonNode resourceManager,
+            @JsonProperty("spareExecutors") Integer spareExecutors) {
         if (node == null || node.isEmpty() || node.indexOf('|') >= 0) {
             throw new IllegalArgumentException("config needs a node name (without '|')");
         }
@@ -76,11 +80,15 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
         this.executorJvmArgs = executorJvmArgs == null ? List.of() : List.copyOf(executorJvmArgs);
         this.clusterSecret = clusterSecret;
         this.resourceManager = resourceManager;
+        this.spareExecutors = spareExecutors == null ? 1 : spareExecutors;
+        if (this.spareExecutors < 0) {
+            throw new IllegalArgumentException("spareExecutors must not be negative");
+        }
     }
 
     /** A config with defaults for everything but the essentials (tests, demos). */
     public static ExecutorManagerConfig of(String node, List<String> listen, int cores, long memoryMiB, Path workDir) {
-        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null);
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null);
     }
 
     /** Reads a config file. */
@@ -95,12 +103,18 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
     /** This config with other listen addresses. */
     public ExecutorManagerConfig withListen(List<String> addresses) {
         return new ExecutorManagerConfig(node, addresses, cores, memoryMiB, workDir, defaultLeaseSeconds,
-                gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager);
+                gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors);
+    }
+
+    /** This config with another number of spare executors. */
+    public ExecutorManagerConfig withSpareExecutors(int count) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count);
     }
 
     /** This config with another grace period. */
     public ExecutorManagerConfig withGracePeriodMillis(long millis) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors);
     }
 }

@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.rfaas.protocol.AccountingCounters;
+import org.rfaas.protocol.ExecutorAssignment;
+import org.rfaas.protocol.MessageHeader;
+import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.InvocationHeader;
@@ -34,7 +37,10 @@ public final class Executor {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final long STOP_JOIN_MILLIS = 2_000;
 
-    private final ExecutorSettings settings;
+    private final String managerAddress;
+    private final long spawnSecret;
+    /** Known from the start, or (spare executors) from the manager's assignment. */
+    private ExecutorSettings settings;
     private final long[] flushed = new long[AccountingCounters.COUNT];
     private final List<Worker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -43,20 +49,39 @@ public final class Executor {
 
     public Executor(ExecutorSettings settings) {
         this.settings = settings;
+        this.managerAddress = settings.managerAddress();
+        this.spawnSecret = settings.spawnSecret();
+    }
+
+    /**
+     * A spare executor: boots, connects to its manager and waits for an {@link ExecutorAssignment},
+     * so that a cold start does not pay for the JVM's start-up.
+     */
+    public Executor(String managerAddress, long spawnSecret) {
+        this.managerAddress = managerAddress;
+        this.spawnSecret = spawnSecret;
     }
 
     /** Runs until the lease ends; returns the process exit code. */
     public int run() {
-        Transport managerTransport = Transports.open(Transports.transportOf(settings.managerAddress()));
-        Transport clientTransport = sameTransport(settings.managerAddress(), settings.clientAddress())
-                ? managerTransport : Transports.open(Transports.transportOf(settings.clientAddress()));
-        Connection manager = managerTransport.connect(settings.managerAddress(), new ConnectionSpec(2, 64, 0),
+        Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
+        Transport clientTransport = null;
+        Connection manager = managerTransport.connect(managerAddress, new ConnectionSpec(2, 16 * 1024, 0),
                 CONNECT_TIMEOUT);
         MemorySegment control = manager.allocateBuffer(64);
-        int length = new ExecutorHello(settings.leaseId(), settings.spawnSecret(), ProcessHandle.current().pid())
-                .encode(control, 0);
+        int length = new ExecutorHello(settings == null ? 0 : settings.leaseId(), spawnSecret,
+                ProcessHandle.current().pid()).encode(control, 0);
         manager.write(0, control, 0, length, 0);
         try {
+            if (settings == null) {
+                ExecutorAssignment assignment = awaitAssignment(manager);
+                if (assignment == null) {
+                    return 0;
+                }
+                settings = ExecutorSettings.fromAssignment(assignment, managerAddress, spawnSecret);
+            }
+            clientTransport = sameTransport(managerAddress, settings.clientAddress())
+                    ? managerTransport : Transports.open(Transports.transportOf(settings.clientAddress()));
             FunctionTable functions = FunctionTable.load(settings.packageKind(), settings.packagePath(),
                     settings.functionNames());
             LOG.info("lease {}: loaded {} function(s) {} from {}", settings.leaseId(), functions.size(),
@@ -74,11 +99,39 @@ public final class Executor {
         } finally {
             manager.close();
             managerTransport.close();
-            if (clientTransport != managerTransport) {
+            if (clientTransport != null && clientTransport != managerTransport) {
                 clientTransport.close();
             }
             finished.countDown();
         }
+    }
+
+    /** A spare waits here; {@code null} when told to stop (or the manager went away) first. */
+    private ExecutorAssignment awaitAssignment(Connection manager) {
+        Completion c = new Completion();
+        while (externalStop == null) {
+            try {
+                if (!manager.await(c, 50_000_000L)) {
+                    continue;
+                }
+            } catch (PeerFailedException e) {
+                LOG.info("spare executor: manager went away before assigning a lease");
+                return null;
+            }
+            MemorySegment slot = manager.receiveSlot(c.slot());
+            MessageType type = MessageHeader.check(slot, 0, c.length(), MessageHeader.LENGTH);
+            try {
+                if (type == MessageType.EXECUTOR_SHUTDOWN) {
+                    return null;
+                }
+                ExecutorAssignment a = ExecutorAssignment.decode(slot, 0, c.length());
+                LOG.info("spare executor assigned to lease {}", a.leaseId());
+                return a;
+            } finally {
+                manager.release(c.slot());
+            }
+        }
+        return null;
     }
 
     /** Asks a running executor to stop (used by the SIGTERM hook); waits up to {@code timeout}. */
@@ -116,7 +169,7 @@ public final class Executor {
         long nextFlush = System.nanoTime() + flushNanos;
         while (true) {
             if (externalStop != null) {
-                return externalStop;
+                return reasonSentBefore(manager, externalStop);
             }
             boolean got;
             try {
@@ -138,6 +191,24 @@ public final class Executor {
                 nextFlush = System.nanoTime() + flushNanos;
             }
         }
+    }
+
+    /**
+     * SIGTERM comes from the manager when the executor was slow to obey its stop message: tell the
+     * clients that message's reason (expired, revoked) if it arrived, not a generic shutdown.
+     */
+    private static LeaseEndReason reasonSentBefore(Connection manager, LeaseEndReason fallback) {
+        Completion c = new Completion();
+        try {
+            if (manager.poll(c)) {
+                LeaseEndReason reason = ExecutorShutdown.decode(manager.receiveSlot(c.slot()), 0, c.length());
+                manager.release(c.slot());
+                return reason;
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("no stop reason from the manager: {}", e.getMessage());
+        }
+        return fallback;
     }
 
     private void stopWorkers(LeaseEndReason reason) {

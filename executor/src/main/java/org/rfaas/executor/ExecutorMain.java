@@ -6,7 +6,8 @@ import org.rfaas.protocol.LeaseEndReason;
 /**
  * Entry point of an executor process, started by the executor manager (never by hand):
  * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --lease-id ... }, secrets in the
- * environment (see {@link ExecutorSettings}). Exit code 0 after an orderly stop, 2 for bad
+ * environment (see {@link ExecutorSettings}), or {@code --spare --manager ADDRESS} for a spare that
+ * waits for its lease. Exit code 0 after an orderly stop, 2 for bad
  * arguments, 3 for a package that cannot be loaded.
  */
 public final class ExecutorMain {
@@ -14,15 +15,22 @@ public final class ExecutorMain {
     }
 
     public static void main(String[] args) {
-        ExecutorSettings settings;
+        Executor executor;
         try {
-            settings = ExecutorSettings.parse(args, System.getenv());
+            if (args.length == 3 && args[0].equals("--spare") && args[1].equals("--manager")) {
+                String secret = System.getenv(ExecutorSettings.SPAWN_SECRET_ENV);
+                if (secret == null) {
+                    throw new IllegalArgumentException("missing " + ExecutorSettings.SPAWN_SECRET_ENV);
+                }
+                executor = new Executor(args[2], Long.parseLong(secret));
+            } else {
+                executor = new Executor(ExecutorSettings.parse(args, System.getenv()));
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("rfaas-executor: " + e.getMessage());
             System.exit(2);
             return;
         }
-        Executor executor = new Executor(settings);
         Thread hook = new Thread(() -> executor.stop(LeaseEndReason.MANAGER_SHUTDOWN, Duration.ofSeconds(3)),
                 "rfaas-executor-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -33,6 +33,14 @@ public record ExecutorSettings(long leaseId, String managerAddress, String clien
     /** Environment variable holding the client nonce (decimal). */
     public static final String CLIENT_NONCE_ENV = "RFAAS_CLIENT_NONCE";
 
+    /** Settings of a spare executor that received {@code a}. */
+    public static ExecutorSettings fromAssignment(org.rfaas.protocol.ExecutorAssignment a, String managerAddress,
+            long spawnSecret) {
+        return new ExecutorSettings(a.leaseId(), managerAddress, a.clientAddress(), a.cores(), a.hotTimeoutMicros(),
+                a.inputCapacity(), a.outputCapacity(), a.slotsPerWorker(), a.packageKind(), Path.of(a.packagePath()),
+                a.functionNames(), a.flushIntervalMillis(), spawnSecret, a.clientNonce());
+    }
+
     /** The command-line arguments that {@link #parse} reads back. */
     public List<String> toArguments() {
         List<String> args = new ArrayList<>(List.of("--lease-id", Long.toString(leaseId), "--manager", managerAddress,

@@ -5,7 +5,8 @@ import org.rfaas.transport.Wire;
 
 /**
  * First message of an executor on its accounting connection to the manager that spawned it. The
- * secret was handed to the process in its environment, so no other process can pose as it.
+ * secret was handed to the process in its environment, so no other process can pose as it. Lease
+ * id 0: a spare executor, waiting for an {@link ExecutorAssignment}.
  *
  * <pre>
  *  0                   1                   2                   3
@@ -46,7 +47,7 @@ public record ExecutorHello(long leaseId, long secret, long pid) {
         }
         long leaseId = buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET);
         long pid = buffer.get(Wire.LONG, offset + PID_OFFSET);
-        if (leaseId <= 0 || pid <= 0) {
+        if (leaseId < 0 || pid <= 0) {
             throw WireCursor.badField("executor hello with lease id " + leaseId + " and pid " + pid);
         }
         return new ExecutorHello(leaseId, buffer.get(Wire.LONG, offset + SECRET_OFFSET), pid);

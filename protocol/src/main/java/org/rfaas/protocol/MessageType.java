@@ -28,7 +28,9 @@ public enum MessageType {
     /** Executor → its manager, first message on the accounting connection ({@link ExecutorHello}). */
     EXECUTOR_HELLO(32),
     /** Executor manager → executor: stop serving ({@link ExecutorShutdown}). */
-    EXECUTOR_SHUTDOWN(33);
+    EXECUTOR_SHUTDOWN(33),
+    /** Executor manager → spare executor: serve this lease ({@link ExecutorAssignment}). */
+    EXECUTOR_ASSIGNMENT(34);
 
     private static final MessageType[] BY_CODE = new MessageType[256];
 

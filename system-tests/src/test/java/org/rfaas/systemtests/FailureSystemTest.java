@@ -48,11 +48,16 @@ abstract class FailureSystemTest {
     /** The manager's listen address, e.g. {@code tcp://127.0.0.1:0}. */
     abstract String listenAddress();
 
+    /** Spare executors the manager keeps (tests of spares override; 0 keeps the machine quiet). */
+    int spares() {
+        return 0;
+    }
+
     @BeforeEach
     void start() throws Exception {
         dir = SystemTestSupport.tempDir("failure");
         manager = new ExecutorManager(ExecutorManagerConfig.of("node0", List.of(listenAddress()), 4, 4096,
-                dir.resolve("work")).withGracePeriodMillis(1000), null);
+                dir.resolve("work")).withGracePeriodMillis(3000).withSpareExecutors(spares()), null);
         String address = manager.start().getFirst();
         client = RfaasClient.builder().leaseSource(SystemTestSupport.database("node0", address, 4, 4096)).build();
         jar = ExamplePackages.writeJar(dir.resolve("examples.jar"));

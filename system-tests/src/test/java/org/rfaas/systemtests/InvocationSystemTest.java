@@ -63,7 +63,7 @@ abstract class InvocationSystemTest {
     void start() throws Exception {
         dir = SystemTestSupport.tempDir(getClass().getSimpleName());
         manager = ManagerProcess.start(dir, SystemTestSupport.managerConfig("node0", listenAddress(), 6, 4096,
-                dir.resolve("work"), 1000), 1);
+                dir.resolve("work"), 3000), 1);
         // The database claims more than the node has, so that the manager's own capacity check is exercised.
         client = RfaasClient.builder()
                 .leaseSource(SystemTestSupport.database("node0", manager.addresses.getFirst(), 8, 8192)).build();

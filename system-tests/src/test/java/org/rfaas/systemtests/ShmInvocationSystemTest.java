@@ -26,11 +26,13 @@ class ShmInvocationSystemTest extends InvocationSystemTest {
                 slot.invoke(fn, 8, 64, WaitMode.WARM);
             }
             long before = threads.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 2_000; i++) {
+            int calls = 4_000;
+            for (int i = 0; i < calls; i++) {
                 slot.invoke(fn, 8, 64, WaitMode.WARM);
             }
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            assertTrue(allocated < 1_024, allocated + " bytes allocated by 2000 invocations");
+            // Any per-call allocation is at least 16 bytes a call; allow a few one-off objects (JIT, timers).
+            assertTrue(allocated < calls, allocated + " bytes allocated by " + calls + " invocations");
         }
     }
 }

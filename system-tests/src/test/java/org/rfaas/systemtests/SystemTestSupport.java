@@ -34,7 +34,7 @@ final class SystemTestSupport {
     static String managerConfig(String node, String listen, int cores, long memoryMiB, Path workDir, long graceMillis) {
         return """
                 {"node": "%s", "listen": ["%s"], "cores": %d, "memoryMiB": %d, "workDir": "%s",
-                 "gracePeriodMillis": %d, "flushIntervalMillis": 50}
+                 "gracePeriodMillis": %d, "flushIntervalMillis": 50, "spareExecutors": 0}
                 """.formatted(node, listen, cores, memoryMiB, workDir.toString().replace("\\", "\\\\"), graceMillis);
     }
 

@@ -1,0 +1,132 @@
+package org.rfaas.protocol;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import org.rfaas.function.FunctionNames;
+import org.rfaas.transport.Wire;
+
+/**
+ * The manager hands a lease to a spare executor: a JVM it started ahead of time with the lease's
+ * heap size, which said {@link ExecutorHello} with lease id 0 and has been waiting. Cold starts then
+ * skip the JVM boot.
+ *
+ * <pre>
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-------------------------------+---------------+---------------+
+ * |         magic "RF"            |    version    |   ASSIGNMENT  |  0
+ * +-------------------------------+---------------+---------------+
+ * |                        message length                         |  4
+ * +---------------------------------------------------------------+
+ * |                           lease id                            |  8
+ * +---------------------------------------------------------------+
+ * |                  client nonce (for the worker hellos)         | 16
+ * +---------------------------------------------------------------+
+ * |   hot timeout in MICROseconds (-1 always hot, 0 always warm)  | 24
+ * +---------------------------------------------------------------+
+ * |                            cores                              | 32
+ * +---------------------------------------------------------------+
+ * |                       input capacity                          | 36
+ * +---------------------------------------------------------------+
+ * |                       output capacity                         | 40
+ * +-------------------------------+---------------+---------------+
+ * |       slots per worker        | package kind  |  reserved, 0  | 44
+ * +-------------------------------+---------------+---------------+
+ * |              accounting flush interval, ms                    | 48
+ * +-------------------------------+-------------------------------+
+ * |        function names         |          reserved, 0          | 52
+ * +-------------------------------+-------------------------------+
+ * | client address: u16 + UTF-8 | package path: u16 + UTF-8 |      | 56
+ * | function names: u16 + ASCII each ...                          |
+ * +---------------------------------------------------------------+
+ * </pre>
+ */
+public record ExecutorAssignment(long leaseId, long clientNonce, long hotTimeoutMicros, int cores, int inputCapacity,
+        int outputCapacity, int slotsPerWorker, PackageKind packageKind, int flushIntervalMillis, String clientAddress,
+        String packagePath, List<String> functionNames) {
+    public static final int LEASE_ID_OFFSET = 8;
+    public static final int NONCE_OFFSET = 16;
+    public static final int HOT_TIMEOUT_OFFSET = 24;
+    public static final int CORES_OFFSET = 32;
+    public static final int INPUT_CAPACITY_OFFSET = 36;
+    public static final int OUTPUT_CAPACITY_OFFSET = 40;
+    public static final int SLOTS_OFFSET = 44;
+    public static final int PACKAGE_KIND_OFFSET = 46;
+    public static final int FLUSH_OFFSET = 48;
+    public static final int FUNCTION_COUNT_OFFSET = 52;
+    public static final int FIXED_LENGTH = 56;
+    private static final int MAX_PATH_BYTES = 4096;
+
+    public ExecutorAssignment {
+        functionNames = List.copyOf(functionNames);
+        if (leaseId <= 0 || cores < 1 || cores > Limits.MAX_CORES || slotsPerWorker < 1
+                || slotsPerWorker > Limits.MAX_SLOTS_PER_WORKER || inputCapacity < 0 || outputCapacity < 0
+                || inputCapacity > Limits.MAX_CAPACITY || outputCapacity > Limits.MAX_CAPACITY
+                || hotTimeoutMicros < -1 || hotTimeoutMicros > Limits.MAX_HOT_TIMEOUT_MICROS || flushIntervalMillis < 1
+                || packageKind == null || clientAddress.isEmpty() || packagePath.isEmpty()
+                || functionNames.size() > Limits.MAX_FUNCTIONS) {
+            throw new IllegalArgumentException("executor assignment has a field out of range: lease " + leaseId
+                    + ", cores " + cores + ", slots " + slotsPerWorker + ", capacities " + inputCapacity + "/"
+                    + outputCapacity + ", hot timeout " + hotTimeoutMicros + ", flush " + flushIntervalMillis);
+        }
+        functionNames.forEach(FunctionNames::require);
+    }
+
+    /** Encodes; returns the length. */
+    public int encode(MemorySegment buffer, long offset) {
+        WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, buffer.byteSize());
+        c.putString(clientAddress, Limits.MAX_ADDRESS_BYTES, "client address");
+        c.putString(packagePath, MAX_PATH_BYTES, "package path");
+        for (String n : functionNames) {
+            c.putString(n, FunctionNames.MAX_LENGTH, "function name");
+        }
+        int length = (int) (c.position() - offset);
+        MessageHeader.write(buffer, offset, MessageType.EXECUTOR_ASSIGNMENT, length);
+        buffer.set(Wire.LONG, offset + LEASE_ID_OFFSET, leaseId);
+        buffer.set(Wire.LONG, offset + NONCE_OFFSET, clientNonce);
+        buffer.set(Wire.LONG, offset + HOT_TIMEOUT_OFFSET, hotTimeoutMicros);
+        buffer.set(Wire.INT, offset + CORES_OFFSET, cores);
+        buffer.set(Wire.INT, offset + INPUT_CAPACITY_OFFSET, inputCapacity);
+        buffer.set(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET, outputCapacity);
+        buffer.set(Wire.SHORT, offset + SLOTS_OFFSET, (short) slotsPerWorker);
+        buffer.set(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET, (byte) packageKind.code());
+        buffer.set(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET + 1, (byte) 0);
+        buffer.set(Wire.INT, offset + FLUSH_OFFSET, flushIntervalMillis);
+        buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET, (short) functionNames.size());
+        buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET + 2, (short) 0);
+        return length;
+    }
+
+    /** Decodes and validates. */
+    public static ExecutorAssignment decode(MemorySegment buffer, long offset, int received) {
+        MessageHeader.expect(buffer, offset, received, MessageType.EXECUTOR_ASSIGNMENT, FIXED_LENGTH);
+        PackageKind kind = PackageKind.ofCode(buffer.get(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET) & 0xff);
+        if (kind == null) {
+            throw WireCursor.badField("unknown package kind in executor assignment");
+        }
+        int count = buffer.get(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET) & 0xffff;
+        if (count > Limits.MAX_FUNCTIONS) {
+            throw WireCursor.badField(count + " function names, at most " + Limits.MAX_FUNCTIONS);
+        }
+        WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, offset + received);
+        String address = c.getString(Limits.MAX_ADDRESS_BYTES, "client address");
+        String path = c.getString(MAX_PATH_BYTES, "package path");
+        List<String> names = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            names.add(c.getString(FunctionNames.MAX_LENGTH, "function name"));
+        }
+        c.expectEnd(MessageType.EXECUTOR_ASSIGNMENT);
+        try {
+            return new ExecutorAssignment(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),
+                    buffer.get(Wire.LONG, offset + NONCE_OFFSET), buffer.get(Wire.LONG, offset + HOT_TIMEOUT_OFFSET),
+                    buffer.get(Wire.INT, offset + CORES_OFFSET), buffer.get(Wire.INT, offset + INPUT_CAPACITY_OFFSET),
+                    buffer.get(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET),
+                    buffer.get(Wire.SHORT, offset + SLOTS_OFFSET) & 0xffff, kind, buffer.get(Wire.INT, offset + FLUSH_OFFSET),
+                    address, path, names);
+        } catch (IllegalArgumentException e) {
+            throw WireCursor.badField(e.getMessage());
+        }
+    }
+}
