@@ -68,7 +68,7 @@ final class TcpListener implements Listener {
                 }
                 SocketChannel ch = server.accept();
                 if (ch != null) {
-                    return TcpConnection.accept(ch, local, context);
+                    return TcpHandshake.accept(ch, local, context);
                 }
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
