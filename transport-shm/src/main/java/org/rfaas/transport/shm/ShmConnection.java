@@ -302,7 +302,7 @@ final class ShmConnection implements Connection {
         if (timeoutNanos <= 0) {
             return false;
         }
-        long deadline = System.nanoTime() + timeoutNanos;
+        long start = System.nanoTime();
         try {
             long word = map.address() + inSleeping;
             while (true) {
@@ -318,7 +318,8 @@ final class ShmConnection implements Connection {
                     INT.setOpaque(map, inSleeping, 0);
                     return true;
                 }
-                long left = deadline - System.nanoTime();
+                // Elapsed-time form: start + timeoutNanos would overflow for Long.MAX_VALUE.
+                long left = timeoutNanos - (System.nanoTime() - start);
                 if (left <= 0) {
                     INT.setOpaque(map, inSleeping, 0);
                     return false;

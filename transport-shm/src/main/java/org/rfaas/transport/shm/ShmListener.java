@@ -75,7 +75,7 @@ final class ShmListener implements Listener {
 
     @Override
     public Connection accept(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + ShmTransport.cappedNanos(timeout);
         SocketChannel ch;
         try {
             while (true) {

@@ -56,7 +56,7 @@ final class ShmTransport implements Transport {
     public Connection connect(String address, ConnectionSpec local, Duration timeout) {
         checkOpen();
         Path path = pathOf(address, false);
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + cappedNanos(timeout);
         SocketChannel ch = dial(path, deadline);
         Arena arena = Arena.ofShared();
         boolean ok = false;
@@ -94,6 +94,15 @@ final class ShmTransport implements Transport {
                 arena.close();
             }
         }
+    }
+
+    /**
+     * A timeout in nanoseconds, capped at about 36 years so that {@code System.nanoTime() + t}
+     * cannot overflow (a caller may well pass {@code Duration.ofSeconds(Long.MAX_VALUE)}).
+     */
+    static long cappedNanos(Duration timeout) {
+        long cap = 1L << 60;
+        return timeout.compareTo(Duration.ofNanos(cap)) >= 0 ? cap : Math.max(0, timeout.toNanos());
     }
 
     /** Best effort: tell the peer why, then hand back the error for the caller to throw. */
