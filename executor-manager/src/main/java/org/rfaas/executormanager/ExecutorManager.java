@@ -192,6 +192,33 @@ public final class ExecutorManager implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Moves a lease's expiry later (a renewal at the resource manager); an earlier time is ignored.
+     *
+     * @return false when the lease is not served here
+     */
+    public boolean extend(long leaseId, long expiresAtEpochMillis) {
+        ManagedLease l = leases.get(leaseId);
+        if (l == null) {
+            return false;
+        }
+        if (expiresAtEpochMillis > l.expiresAtEpochMillis) {
+            l.expiresAtEpochMillis = expiresAtEpochMillis;
+            LOG.info("lease {} renewed until {}", leaseId, java.time.Instant.ofEpochMilli(expiresAtEpochMillis));
+        }
+        return true;
+    }
+
+    /** Ends the lease at its (possibly extended) expiry. */
+    private void scheduleExpiry(ManagedLease lease) {
+        long delay = lease.expiresAtEpochMillis - System.currentTimeMillis();
+        if (delay <= 0) {
+            endLease(lease, LeaseEndReason.EXPIRED);
+        } else {
+            timer.schedule(() -> scheduleExpiry(lease), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
     /** Revokes every lease (the batch system reclaims the node). */
     public void revokeAll() {
         leases.values().forEach(l -> endLease(l, LeaseEndReason.REVOKED));
@@ -332,9 +359,7 @@ public final class ExecutorManager implements AutoCloseable {
             spawn(lease, request, pkg);
             respond(c, buffer, new AllocationResponse(lease.id(), claims.expiresAtEpochMillis(),
                     AllocationRefusal.NONE, ""));
-            ManagedLease started = lease;
-            long delay = Math.max(0, claims.expiresAtEpochMillis() - System.currentTimeMillis());
-            timer.schedule(() -> endLease(started, LeaseEndReason.EXPIRED), delay, TimeUnit.MILLISECONDS);
+            scheduleExpiry(lease);
         } catch (IOException e) {
             LOG.error("lease {}: cannot write the package: {}", claims.leaseId(), e.getMessage());
             respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.SPAWN_FAILED,

@@ -29,11 +29,14 @@ final class ManagedLease {
     State state = State.STARTING;
     LeaseEndReason endReason;
     LeaseAccounting accounting;
+    /** Current expiry: the token's, or later after a renewal at the resource manager. */
+    volatile long expiresAtEpochMillis;
     /** Counter values read when the accounting connection ended (its memory is freed on close). */
     long[] finalCounters;
 
     ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory, long spawnSecret) {
         this.claims = claims;
+        this.expiresAtEpochMillis = claims.expiresAtEpochMillis();
         this.client = client;
         this.clientBuffer = clientBuffer;
         this.directory = directory;

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.rfaas.protocol.lease.InvalidLeaseTokenException;
 import org.rfaas.protocol.lease.LeaseClaims;
 import org.rfaas.protocol.lease.LeaseToken;
+import org.rfaas.protocol.rm.ActiveLease;
 import org.rfaas.protocol.rm.BillingReport;
 import org.rfaas.protocol.rm.BillingSummary;
 import org.rfaas.protocol.rm.EndedLease;
@@ -194,19 +195,21 @@ final class ClusterState implements AutoCloseable {
             }
             update("UPDATE rm_nodes SET last_heartbeat = ?, state = ? WHERE name = ?", now, state, name);
             List<Long> active = new ArrayList<>();
+            List<ActiveLease> activeLeases = new ArrayList<>();
             List<EndedLease> ended = new ArrayList<>();
-            try (PreparedStatement ps = prepare("SELECT id, state, end_reason FROM rm_leases WHERE node = ?"
+            try (PreparedStatement ps = prepare("SELECT id, state, end_reason, expires_at FROM rm_leases WHERE node = ?"
                     + " AND (state = 'ACTIVE' OR ended_at >= ?) ORDER BY id", name, now - config.endedLeaseRetentionMillis());
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     if (ACTIVE.equals(rs.getString(2))) {
                         active.add(rs.getLong(1));
+                        activeLeases.add(new ActiveLease(rs.getLong(1), rs.getLong(4)));
                     } else {
                         ended.add(new EndedLease(rs.getLong(1), rs.getString(2), rs.getString(3)));
                     }
                 }
             }
-            return new HeartbeatResponse(name, state, active, ended);
+            return new HeartbeatResponse(name, state, active, activeLeases, ended);
         });
     }
 

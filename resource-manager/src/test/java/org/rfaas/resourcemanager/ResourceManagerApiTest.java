@@ -47,7 +47,7 @@ import org.rfaas.protocol.rm.TenantBilling;
  * The resource manager's API against a real resource manager process (child JVM); the executor
  * managers are simulated by the node endpoints of {@link ResourceManagerClient}.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 final class ResourceManagerApiTest {
     @TempDir
     static Path dir;
@@ -129,7 +129,7 @@ final class ResourceManagerApiTest {
         LeaseGrant g = clients.requestLease(2, 1024, 400, "alice");
         assertThrows(LeaseRefusedException.class, () -> clients.requestLease(1, 1, 60_000, "alice"));
         LeaseGrant next = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (next == null && System.nanoTime() < deadline) {
             try {
                 next = clients.requestLease(2, 1024, 60_000, "alice");

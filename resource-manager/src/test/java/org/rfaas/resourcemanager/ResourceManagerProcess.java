@@ -16,6 +16,8 @@ import org.rfaas.protocol.rm.ResourceManagerClient;
 final class ResourceManagerProcess implements AutoCloseable {
     static final String ADMIN = "test-admin-token-0123456789";
     static final String SECRET = "test-cluster-secret-0123456789";
+    /** Per-request timeout: generous, the test machine may be heavily loaded. */
+    static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(60);
 
     private final Process process;
     private final URI uri;
@@ -59,7 +61,7 @@ final class ResourceManagerProcess implements AutoCloseable {
             }
         });
         try {
-            URI uri = ready.get(30, TimeUnit.SECONDS);
+            URI uri = ready.get(90, TimeUnit.SECONDS);
             if (uri == null) {
                 throw new IOException("resource manager exited before listening; log:\n" + Files.readString(log));
             }
@@ -75,15 +77,15 @@ final class ResourceManagerProcess implements AutoCloseable {
     }
 
     ResourceManagerClient admin() {
-        return ResourceManagerClient.forAdmin(uri, ADMIN);
+        return new ResourceManagerClient(uri, ADMIN, null, PATIENCE);
     }
 
     ResourceManagerClient node() {
-        return ResourceManagerClient.forNode(uri, SECRET);
+        return new ResourceManagerClient(uri, null, SECRET, PATIENCE);
     }
 
     ResourceManagerClient client() {
-        return ResourceManagerClient.forClients(uri);
+        return new ResourceManagerClient(uri, null, null, PATIENCE);
     }
 
     /** SIGTERM and wait: the process closes its database and exits. */

@@ -14,6 +14,7 @@ import org.rfaas.executormanager.LeaseListener;
 import org.rfaas.executormanager.LeaseRecord;
 import org.rfaas.protocol.LeaseAccounting;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.rm.ActiveLease;
 import org.rfaas.protocol.rm.ApiError;
 import org.rfaas.protocol.rm.BillingReport;
 import org.rfaas.protocol.rm.EndedLease;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Connects an executor manager to the resource manager: registers the node, heartbeats, stops the
  * executors of leases the resource manager ended (revoked by a drain, removal or missed heartbeats;
- * expired; released), and forwards each lease's final accounting as billing. Lease tokens are
+ * expired; released), extends the manager's expiry of leases renewed at the resource manager, and
+ * forwards each lease's final accounting as billing. Lease tokens are
  * verified by the manager's {@link org.rfaas.executormanager.TokenLeaseAuthority} with the same
  * cluster secret, which also derives this node's credential.
  *
@@ -171,6 +173,9 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
                     LOG.info("lease {} {} at the resource manager ({}); its executor is stopped", e.leaseId(),
                             e.state().toLowerCase(java.util.Locale.ROOT), e.reason());
                 }
+            }
+            for (ActiveLease a : hb.activeLeases()) {
+                manager.extend(a.leaseId(), a.expiresAtEpochMillis()); // no-op unless renewed
             }
             deliverBills();
         } catch (ResourceManagerException e) {
