@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>No protobuf: the method descriptor uses a byte-array marshaller, which is what a protobuf
  * {@code bytes} message costs minus the (small) varint framing, so gRPC gets its best case. Both
- * sides run on the direct executor (no thread hop per call), the usual low-latency configuration.
+ * sides run on the direct executor (no thread hop per call) with a flow-control window that holds
+ * the largest payload: the usual low-latency configuration.
  */
 public final class GrpcEcho {
     private GrpcEcho() {
@@ -67,6 +68,7 @@ public final class GrpcEcho {
         return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), InsecureServerCredentials.create())
                 .directExecutor()
                 .maxInboundMessageSize(Payloads.MAX_MESSAGE_BYTES)
+                .flowControlWindow(Payloads.MAX_MESSAGE_BYTES)
                 .addService(service)
                 .build()
                 .start();
@@ -85,6 +87,7 @@ public final class GrpcEcho {
             channel = NettyChannelBuilder.forAddress("127.0.0.1", port, InsecureChannelCredentials.create())
                     .directExecutor()
                     .maxInboundMessageSize(Payloads.MAX_MESSAGE_BYTES)
+                    .flowControlWindow(Payloads.MAX_MESSAGE_BYTES)
                     .build();
         }
 

@@ -57,6 +57,18 @@ public final class LatencyHarness {
         return Stats.of(h);
     }
 
+    /**
+     * Runs calls of {@code bytes} for {@code nanos} untimed, so that both sides' JIT compilers and
+     * connections reach their steady state before the first measured size.
+     */
+    public static void warmUp(RoundTrip rt, int bytes, long nanos) throws Exception {
+        rt.prepare(bytes);
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) {
+            check(rt.call(), bytes);
+        }
+    }
+
     private static void check(int got, int bytes) {
         if (got != bytes) {
             throw new IllegalStateException("echo returned " + got + " bytes for an input of " + bytes);
