@@ -1,18 +1,50 @@
 package org.rfaas.benchmarks.suite;
 
+import org.rfaas.benchmarks.invoke.RawEcho;
+import org.rfaas.transport.Transport;
+import org.rfaas.transport.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The rFaaS side of {@code bench all}: for each transport provider, rFaaS and raw ping-pong
  * subjects in hot and warm mode, and the scaling and cold-start sections.
  *
+ * @param providers the transports measured
  * @param latency rFaaS and raw subjects
  * @param sections scaling and cold start
  */
-public record SuiteSubjects(List<Subject> latency, List<BenchAll.Section> sections) {
+public record SuiteSubjects(List<String> providers, List<Subject> latency, List<BenchAll.Section> sections) {
+    private static final Logger LOG = LoggerFactory.getLogger(SuiteSubjects.class);
 
-    /** Subjects for {@code providers}, or for every provider that opens here when null. */
+    /** The providers tried when none are named. */
+    public static final List<String> DEFAULT_PROVIDERS = List.of("shm", "tcp", "fabric:tcp");
+
+    /** Subjects for {@code providers}, or for every default provider that opens here when null. */
     public static SuiteSubjects forProviders(List<String> providers) {
-        return new SuiteSubjects(List.of(), List.of());
+        List<String> use = providers == null ? available(DEFAULT_PROVIDERS) : providers;
+        List<Subject> latency = new ArrayList<>();
+        for (String p : use) {
+            for (String mode : List.of("hot", "warm")) {
+                latency.add(new Subject("raw", p, mode, () -> RawEcho.start(p, mode)));
+            }
+        }
+        return new SuiteSubjects(use, latency, List.of());
+    }
+
+    /** The providers among {@code names} that open on this machine; the others are logged and skipped. */
+    public static List<String> available(List<String> names) {
+        List<String> ok = new ArrayList<>();
+        for (String n : names) {
+            try (Transport t = Transports.open(n)) {
+                ok.add(t.name());
+            } catch (RuntimeException e) {
+                LOG.warn("transport {} is not available here, skipped: {}", n, e.getMessage());
+            }
+        }
+        return ok;
     }
 }
