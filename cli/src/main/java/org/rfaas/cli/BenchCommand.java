@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that report ours vs the raw transport / a peer, measured in one run.",
         subcommands = {
+            BenchTransportCommand.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
