@@ -1,0 +1,460 @@
+package org.rfaas.transport.shm;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.TransportException;
+import org.rfaas.transport.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One side of an shm connection: a shared mapping (layout in {@link ShmLayout}) plus the
+ * Unix-domain socket it was negotiated on, kept open so that the process-wide {@link ShmWatchdog}
+ * sees the peer's death as end-of-file.
+ *
+ * <h2>Data path</h2>
+ * {@link #write} copies the payload into the peer's slot, fills the next entry of the peer's
+ * completion ring and publishes it by storing the entry's sequence number with release semantics;
+ * {@link #poll} loads that sequence number with acquire semantics, so the payload is visible once
+ * the sequence is. Each ring has one producer (this side's sending thread) and one consumer (the
+ * peer's receiving thread); nothing else writes it, so neither side needs a lock or a CAS.
+ * Every entry read from the mapping is validated: the peer is another process and may be buggy.
+ *
+ * <h2>Warm waiting</h2>
+ * {@link #await} stores 1 into its inbox's sleeping word, re-checks the ring and then sleeps in
+ * {@code FUTEX_WAIT} on that word while it still holds 1. A writer publishes its entry, issues a
+ * full fence, and only if the word is 1 swaps it to 0 and calls {@code FUTEX_WAKE}. The two fences
+ * (the waiter's volatile store, the writer's fence) guarantee that either the waiter's re-check
+ * sees the entry or the writer sees the word, so no wake-up is lost, and hot writes into a
+ * spinning receiver never pay a system call. Sleeps last at most {@value #SLEEP_SLICE_NANOS} ns
+ * so a closed connection is noticed even if a wake-up went elsewhere.
+ *
+ * <h2>Hot paths</h2>
+ * {@link #write}, {@link #poll}, {@link #await} and {@link #fetchAndAdd} allocate nothing and take
+ * no locks. After {@link #close} the mapping is unmapped; a thread still inside one of them gets a
+ * {@link TransportException} (the closed arena's {@link IllegalStateException} is translated).
+ */
+final class ShmConnection implements Connection {
+    private static final Logger LOG = LoggerFactory.getLogger(ShmConnection.class);
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(ShmConnection.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int OPEN = 0;
+    private static final int PEER_FAILED = 1;
+    private static final int FAILED = 2;
+    private static final int CLOSED = 3;
+
+    /** Longest single futex sleep: bounds how late a missed wake-up or a close is noticed. */
+    static final long SLEEP_SLICE_NANOS = 100_000_000L;
+
+    private final ShmTransport transport;
+    private final Arena arena;
+    private final MemorySegment map;
+    private final SocketChannel socket;
+    private final String peerDescription;
+    private final ConnectionSpec localSpec;
+    private final ConnectionSpec peerSpec;
+    private final MemorySegment[] receiveSlots;
+    /** {@code struct timespec} for FUTEX_WAIT, reused by the receiving thread. */
+    private final MemorySegment timespec;
+
+    // Inbox: written by the peer, consumed here.
+    private final long inConsumer;
+    private final long inSleeping;
+    private final long inRing;
+    private final long inMask;
+    private final int inCapacity;
+    private final long inCounters;
+    private final int inSlots;
+    private final int inSlotSize;
+
+    // Outbox: the peer's inbox, written here.
+    private final long outConsumer;
+    private final long outSleeping;
+    private final long outRing;
+    private final long outMask;
+    private final int outCapacity;
+    private final long outCounters;
+    private final long outSlotsBase;
+    private final int outSlots;
+    private final int outSlotSize;
+
+    /** Receiving thread only: the next ring position to read. */
+    private long readPosition;
+    /** Sending thread only: the next ring position to write, and the last consumer position seen. */
+    private long writePosition;
+    private long peerConsumed;
+
+    /** OPEN, PEER_FAILED, FAILED or CLOSED; read with opaque loads on the hot path. */
+    @SuppressWarnings("unused")
+    private volatile int state;
+    private volatile String failure = "";
+    /** Guards the one-time release of the socket and the mapping. */
+    private final AtomicBoolean resourcesClosed = new AtomicBoolean();
+
+    ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment map,
+            SocketChannel socket, String peerDescription) {
+        this.transport = transport;
+        this.arena = arena;
+        this.map = map;
+        this.socket = socket;
+        this.peerDescription = peerDescription;
+        ShmLayout.Inbox in = layout.inbox(side);
+        ShmLayout.Inbox out = layout.inbox(1 - side);
+        this.localSpec = in.spec();
+        this.peerSpec = out.spec();
+        this.inConsumer = in.consumerOffset();
+        this.inSleeping = in.sleepingOffset();
+        this.inRing = in.ringOffset();
+        this.inCapacity = in.ringCapacity();
+        this.inMask = in.ringCapacity() - 1;
+        this.inCounters = in.countersOffset();
+        this.inSlots = localSpec.slots();
+        this.inSlotSize = localSpec.slotSize();
+        this.outConsumer = out.consumerOffset();
+        this.outSleeping = out.sleepingOffset();
+        this.outRing = out.ringOffset();
+        this.outCapacity = out.ringCapacity();
+        this.outMask = out.ringCapacity() - 1;
+        this.outCounters = out.countersOffset();
+        this.outSlotsBase = out.slotsOffset();
+        this.outSlots = peerSpec.slots();
+        this.outSlotSize = peerSpec.slotSize();
+        this.receiveSlots = new MemorySegment[inSlots];
+        for (int i = 0; i < inSlots; i++) {
+            receiveSlots[i] = map.asSlice(in.slotOffset(i), inSlotSize);
+        }
+        this.timespec = arena.allocate(16, 8);
+    }
+
+    SocketChannel socket() {
+        return socket;
+    }
+
+    /** The whole shared mapping; tests use it to play a misbehaving peer. */
+    MemorySegment mapping() {
+        return map;
+    }
+
+    @Override
+    public ConnectionSpec localSpec() {
+        return localSpec;
+    }
+
+    @Override
+    public ConnectionSpec peerSpec() {
+        return peerSpec;
+    }
+
+    @Override
+    public String peerDescription() {
+        return peerDescription;
+    }
+
+    @Override
+    public MemorySegment receiveSlot(int slot) {
+        if (slot < 0 || slot >= inSlots) {
+            throw new IllegalArgumentException("receive slot " + slot + " outside 0.." + (inSlots - 1));
+        }
+        return receiveSlots[slot];
+    }
+
+    @Override
+    public MemorySegment allocateBuffer(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("buffer size must be >= 0, got " + bytes);
+        }
+        try {
+            return arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
+        } catch (IllegalStateException e) {
+            throw closedException();
+        }
+    }
+
+    @Override
+    public void write(int peerSlot, MemorySegment source, long offset, int length, int immediate) {
+        checkOpen();
+        if (peerSlot < 0 || peerSlot >= outSlots) {
+            throw new IllegalArgumentException("peer slot " + peerSlot + " outside 0.." + (outSlots - 1));
+        }
+        if (length < 0 || length > outSlotSize) {
+            throw new IllegalArgumentException("write of " + length + " bytes does not fit the peer's "
+                    + outSlotSize + "-byte slots");
+        }
+        try {
+            long position = writePosition;
+            if (position - peerConsumed >= outCapacity) {
+                awaitRingSpace(position);
+            }
+            MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
+            long entry = outRing + ((position & outMask) << 4);
+            map.set(Wire.INT, entry + ShmLayout.ENTRY_SLOT, peerSlot);
+            map.set(Wire.INT, entry + ShmLayout.ENTRY_LENGTH, length);
+            map.set(Wire.INT, entry + ShmLayout.ENTRY_IMMEDIATE, immediate);
+            INT.setRelease(map, entry + ShmLayout.ENTRY_SEQ, (int) (position + 1));
+            writePosition = position + 1;
+            // Dekker with await(): our entry store, then our load of the sleeping word.
+            VarHandle.fullFence();
+            if ((int) INT.getOpaque(map, outSleeping) != 0 && INT.compareAndSet(map, outSleeping, 1, 0)) {
+                Futex.wake(map.address() + outSleeping);
+            }
+        } catch (IllegalStateException e) {
+            throw closedException();
+        }
+    }
+
+    /** The peer's ring is full: wait (spin, then yield, then park) until it consumes or fails. */
+    private void awaitRingSpace(long position) {
+        long seen = peerConsumed;
+        for (int i = 0; ; i++) {
+            long consumed = (long) LONG.getAcquire(map, outConsumer);
+            if (consumed < seen || consumed > position) {
+                throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "peer's ring consumer position "
+                        + consumed + " is outside " + seen + ".." + position + " (corrupt shared mapping)"));
+            }
+            if (position - consumed < outCapacity) {
+                peerConsumed = consumed;
+                return;
+            }
+            checkOpen();
+            if (i < 1_000) {
+                Thread.onSpinWait();
+            } else if (i < 2_000) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
+    @Override
+    public boolean poll(Completion into) {
+        try {
+            long position = readPosition;
+            long entry = inRing + ((position & inMask) << 4);
+            int seq = (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ);
+            if (seq != (int) (position + 1)) {
+                int previousLap = position >= inCapacity ? (int) (position + 1 - inCapacity) : 0;
+                if (seq != previousLap) {
+                    throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "completion ring entry "
+                            + (position & inMask) + " has sequence " + seq + ", expected " + previousLap
+                            + " (empty) or " + (int) (position + 1) + " (ready)"));
+                }
+                checkOpen();
+                return false;
+            }
+            int slot = map.get(Wire.INT, entry + ShmLayout.ENTRY_SLOT);
+            int length = map.get(Wire.INT, entry + ShmLayout.ENTRY_LENGTH);
+            int immediate = map.get(Wire.INT, entry + ShmLayout.ENTRY_IMMEDIATE);
+            if (slot < 0 || slot >= inSlots) {
+                throw fail(new ProtocolException(ProtocolError.BAD_INDEX, "completion names slot " + slot
+                        + ", this side registered slots 0.." + (inSlots - 1)));
+            }
+            if (length < 0 || length > inSlotSize) {
+                throw fail(new ProtocolException(ProtocolError.OVERSIZED, "completion announces " + length
+                        + " bytes in slot " + slot + ", slots hold " + inSlotSize));
+            }
+            into.set(slot, length, immediate);
+            readPosition = position + 1;
+            LONG.setRelease(map, inConsumer, position + 1);
+            return true;
+        } catch (IllegalStateException e) {
+            throw closedException();
+        }
+    }
+
+    @Override
+    public boolean await(Completion into, long timeoutNanos) {
+        if (poll(into)) {
+            return true;
+        }
+        if (timeoutNanos <= 0) {
+            return false;
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        try {
+            long word = map.address() + inSleeping;
+            while (true) {
+                INT.setVolatile(map, inSleeping, 1);
+                boolean got;
+                try {
+                    got = poll(into);
+                } catch (TransportException e) {
+                    clearSleeping();
+                    throw e;
+                }
+                if (got) {
+                    INT.setOpaque(map, inSleeping, 0);
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    INT.setOpaque(map, inSleeping, 0);
+                    return false;
+                }
+                long slice = Math.min(left, SLEEP_SLICE_NANOS);
+                timespec.set(ValueLayout.JAVA_LONG, 0, slice / 1_000_000_000L);
+                timespec.set(ValueLayout.JAVA_LONG, 8, slice % 1_000_000_000L);
+                Futex.await(word, 1, timespec.address());
+            }
+        } catch (IllegalStateException e) {
+            throw closedException();
+        }
+    }
+
+    private void clearSleeping() {
+        try {
+            INT.setOpaque(map, inSleeping, 0);
+        } catch (IllegalStateException ignored) {
+            // Unmapped by close(): there is no word left to clear.
+        }
+    }
+
+    @Override
+    public void release(int slot) {
+        if (slot < 0 || slot >= inSlots) {
+            throw new IllegalArgumentException("receive slot " + slot + " outside 0.." + (inSlots - 1));
+        }
+        // One-sided semantics: the peer owns slot reuse; nothing to re-post.
+    }
+
+    @Override
+    public long fetchAndAdd(int index, long delta) {
+        checkOpen();
+        if (index < 0 || index >= peerSpec.counters()) {
+            throw new IllegalArgumentException("peer counter " + index + " outside its "
+                    + peerSpec.counters() + " registered counters");
+        }
+        try {
+            return (long) LONG.getAndAdd(map, outCounters + 8L * index, delta);
+        } catch (IllegalStateException e) {
+            throw closedException();
+        }
+    }
+
+    @Override
+    public long localCounter(int index) {
+        if (index < 0 || index >= localSpec.counters()) {
+            throw new IllegalArgumentException("local counter " + index + " outside the "
+                    + localSpec.counters() + " registered counters");
+        }
+        try {
+            return (long) LONG.getVolatile(map, inCounters + 8L * index);
+        } catch (IllegalStateException e) {
+            throw closedException();
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return (int) STATE.getOpaque(this) == OPEN;
+    }
+
+    private void checkOpen() {
+        if ((int) STATE.getOpaque(this) != OPEN) {
+            throw stateException();
+        }
+    }
+
+    private TransportException stateException() {
+        int s = (int) STATE.getAcquire(this);
+        return switch (s) {
+            case PEER_FAILED -> new PeerFailedException("shm peer " + peerDescription + " " + failure);
+            case FAILED -> new TransportException("shm connection to " + peerDescription + " was closed after "
+                    + failure);
+            default -> closedException();
+        };
+    }
+
+    private TransportException closedException() {
+        int s = (int) STATE.getAcquire(this);
+        if (s == PEER_FAILED) {
+            return new PeerFailedException("shm peer " + peerDescription + " " + failure);
+        }
+        return new TransportException("shm connection to " + peerDescription + " is closed"
+                + (failure.isEmpty() ? "" : " (" + failure + ")"));
+    }
+
+    /**
+     * Called by the watchdog when the liveness socket reports end-of-file or an error: from now on
+     * every operation throws {@link PeerFailedException}; a sleeping {@link #await} is woken.
+     */
+    void peerFailed(String why) {
+        failure = why;
+        if (STATE.compareAndSet(this, OPEN, PEER_FAILED)) {
+            LOG.debug("shm peer {} failed: {}", peerDescription, why);
+            wakeLocalWaiter();
+        }
+    }
+
+    /** A protocol violation by the peer: close the connection and hand back the error to throw. */
+    private ProtocolException fail(ProtocolException e) {
+        LOG.warn("closing shm connection to {}: {}", peerDescription, e.getMessage());
+        failure = e.getMessage();
+        STATE.compareAndSet(this, OPEN, FAILED);
+        closeResources();
+        return e;
+    }
+
+    private void wakeLocalWaiter() {
+        try {
+            INT.setVolatile(map, inSleeping, 0);
+            Futex.wake(map.address() + inSleeping);
+        } catch (IllegalStateException ignored) {
+            // Already unmapped by close(), which woke the waiter itself.
+        }
+    }
+
+    @Override
+    public void close() {
+        STATE.getAndSet(this, CLOSED);
+        closeResources();
+    }
+
+    private void closeResources() {
+        if (!resourcesClosed.compareAndSet(false, true)) {
+            return;
+        }
+        wakeLocalWaiter();
+        try {
+            socket.close();
+        } catch (IOException e) {
+            LOG.warn("closing the liveness socket to {} failed: {}", peerDescription, e.toString());
+        }
+        transport.forget(this);
+        try {
+            arena.close();
+        } catch (IllegalStateException e) {
+            LOG.warn("shm mapping for {} stays mapped until exit: {}", peerDescription, e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ShmConnection[" + peerDescription + ", local " + localSpec + ", peer " + peerSpec + "]";
+    }
+}

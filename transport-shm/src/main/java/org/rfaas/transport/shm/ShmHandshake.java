@@ -1,0 +1,234 @@
+package org.rfaas.transport.shm;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.Wire;
+
+/**
+ * A handshake message on the Unix-domain rendezvous socket of an shm connection. Every message is
+ * a 32-byte fixed part followed by {@code length - 32} bytes of UTF-8 text:
+ *
+ * <pre>
+ *  0       2     3      4          8         12         16         20     24            32
+ *  +-------+-----+------+----------+---------+----------+----------+------+-------------+-----------+
+ *  | magic | ver | type | length   | slots   | slotSize | counters | code | mappingSize | text ...  |
+ *  | u16   | u8  | u8   | i32      | i32     | i32      | i32      | i32  | i64         | UTF-8     |
+ *  +-------+-----+------+----------+---------+----------+----------+------+-------------+-----------+
+ * </pre>
+ *
+ * <ol>
+ *   <li>{@link #HELLO} connector to listener: the connector's spec. No code, size or text.</li>
+ *   <li>{@link #WELCOME} listener to connector: the listener's spec, the size of the shared file and
+ *       its path as text.</li>
+ *   <li>{@link #MAPPED} connector to listener: the file is mapped; the listener unlinks it. All
+ *       fields zero.</li>
+ * </ol>
+ *
+ * Either side may answer with {@link #REJECT} instead: {@code code} is a {@link ProtocolError}
+ * code and the text says why. After {@link #MAPPED} the socket carries no more bytes; it stays open
+ * as the liveness channel.
+ */
+final class ShmHandshake {
+    static final int HELLO = 1;
+    static final int WELCOME = 2;
+    static final int MAPPED = 3;
+    static final int REJECT = 4;
+
+    static final int FIXED = 32;
+    /** Longest text: a file path or a rejection reason. */
+    static final int MAX_TEXT = 1024;
+
+    private static final int MAGIC = 0;
+    private static final int VERSION = 2;
+    private static final int TYPE = 3;
+    private static final int LENGTH = 4;
+    private static final int SLOTS = 8;
+    private static final int SLOT_SIZE = 12;
+    private static final int COUNTERS = 16;
+    private static final int CODE = 20;
+    private static final int MAPPING_SIZE = 24;
+
+    /** A decoded, validated message. {@code spec} is null for MAPPED and REJECT. */
+    record Message(int type, ConnectionSpec spec, int code, long mappingSize, String text) {
+    }
+
+    private ShmHandshake() {
+    }
+
+    static ByteBuffer hello(ConnectionSpec spec) {
+        return encode(HELLO, spec, 0, 0, "");
+    }
+
+    static ByteBuffer welcome(ConnectionSpec spec, long mappingSize, String path) {
+        return encode(WELCOME, spec, 0, mappingSize, path);
+    }
+
+    static ByteBuffer mapped() {
+        return encode(MAPPED, null, 0, 0, "");
+    }
+
+    static ByteBuffer reject(ProtocolError error, String why) {
+        byte[] b = why.getBytes(StandardCharsets.UTF_8);
+        String text = b.length <= MAX_TEXT ? why : new String(b, 0, MAX_TEXT, StandardCharsets.UTF_8);
+        while (text.getBytes(StandardCharsets.UTF_8).length > MAX_TEXT) {
+            text = text.substring(0, text.length() - 1);
+        }
+        return encode(REJECT, null, error.code(), 0, text);
+    }
+
+    private static ByteBuffer encode(int type, ConnectionSpec spec, int code, long mappingSize, String text) {
+        byte[] t = text.getBytes(StandardCharsets.UTF_8);
+        if (t.length > MAX_TEXT) {
+            throw new IllegalArgumentException("handshake text longer than " + MAX_TEXT + " bytes: " + text);
+        }
+        ByteBuffer buf = ByteBuffer.allocate(FIXED + t.length).order(ByteOrder.LITTLE_ENDIAN);
+        MemorySegment m = MemorySegment.ofBuffer(buf);
+        m.set(Wire.SHORT, MAGIC, Wire.MAGIC);
+        m.set(ValueLayout.JAVA_BYTE, VERSION, Wire.VERSION);
+        m.set(ValueLayout.JAVA_BYTE, TYPE, (byte) type);
+        m.set(Wire.INT, LENGTH, FIXED + t.length);
+        if (spec != null) {
+            m.set(Wire.INT, SLOTS, spec.slots());
+            m.set(Wire.INT, SLOT_SIZE, spec.slotSize());
+            m.set(Wire.INT, COUNTERS, spec.counters());
+        }
+        m.set(Wire.INT, CODE, code);
+        m.set(Wire.LONG, MAPPING_SIZE, mappingSize);
+        buf.position(FIXED).put(t).flip();
+        return buf;
+    }
+
+    /** Sends a whole message on a non-blocking channel before {@code deadline} ({@link System#nanoTime}). */
+    static void send(SocketChannel ch, ByteBuffer msg, long deadline) throws IOException {
+        try (Selector sel = Selector.open()) {
+            ch.register(sel, SelectionKey.OP_WRITE);
+            while (msg.hasRemaining()) {
+                if (ch.write(msg) == 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new IOException("peer did not accept the handshake within the timeout");
+                    }
+                    sel.select(Math.max(1, left / 1_000_000));
+                }
+            }
+        }
+    }
+
+    /**
+     * Receives and validates one message on a non-blocking channel.
+     *
+     * @param expected the type this step of the handshake allows (REJECT is always allowed)
+     * @throws ProtocolException for any malformed field, a truncated message, or a timeout
+     */
+    static Message receive(SocketChannel ch, int expected, long deadline) throws IOException {
+        ByteBuffer fixed = ByteBuffer.allocate(FIXED).order(ByteOrder.LITTLE_ENDIAN);
+        try (Selector sel = Selector.open()) {
+            ch.register(sel, SelectionKey.OP_READ);
+            readFully(ch, sel, fixed, deadline, "handshake header");
+            MemorySegment m = MemorySegment.ofBuffer(fixed.flip());
+            short magic = m.get(Wire.SHORT, MAGIC);
+            if (magic != Wire.MAGIC) {
+                throw new ProtocolException(ProtocolError.BAD_MAGIC, "shm handshake starts with 0x"
+                        + Integer.toHexString(magic & 0xffff) + " instead of the rFaaS magic 0x"
+                        + Integer.toHexString(Wire.MAGIC));
+            }
+            byte version = m.get(ValueLayout.JAVA_BYTE, VERSION);
+            if (version != Wire.VERSION) {
+                throw new ProtocolException(ProtocolError.BAD_VERSION,
+                        "shm handshake has version " + version + ", this build speaks " + Wire.VERSION);
+            }
+            int type = m.get(ValueLayout.JAVA_BYTE, TYPE);
+            if (type != expected && type != REJECT) {
+                throw new ProtocolException(ProtocolError.BAD_TYPE,
+                        "shm handshake message type " + type + " where " + name(expected) + " was expected");
+            }
+            int length = m.get(Wire.INT, LENGTH);
+            if (length < FIXED || length > FIXED + MAX_TEXT) {
+                throw new ProtocolException(ProtocolError.BAD_LENGTH,
+                        "shm handshake length " + length + " outside " + FIXED + ".." + (FIXED + MAX_TEXT));
+            }
+            int slots = m.get(Wire.INT, SLOTS);
+            int slotSize = m.get(Wire.INT, SLOT_SIZE);
+            int counters = m.get(Wire.INT, COUNTERS);
+            int code = m.get(Wire.INT, CODE);
+            long mappingSize = m.get(Wire.LONG, MAPPING_SIZE);
+            ByteBuffer textBuf = ByteBuffer.allocate(length - FIXED);
+            readFully(ch, sel, textBuf, deadline, "handshake text");
+            String text = new String(textBuf.array(), StandardCharsets.UTF_8);
+            switch (type) {
+                case HELLO, WELCOME -> {
+                    ConnectionSpec spec = ConnectionSpec.fromWire(slots, slotSize, counters);
+                    if (type == HELLO) {
+                        requireZero(code, mappingSize, text, "HELLO");
+                    } else {
+                        if (code != 0) {
+                            throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME carries code " + code);
+                        }
+                        if (mappingSize <= 0 || text.isEmpty()) {
+                            throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME names no mapping (size "
+                                    + mappingSize + ", path '" + text + "')");
+                        }
+                    }
+                    return new Message(type, spec, code, mappingSize, text);
+                }
+                case MAPPED -> {
+                    if (slots != 0 || slotSize != 0 || counters != 0) {
+                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm MAPPED carries a spec");
+                    }
+                    requireZero(code, mappingSize, text, "MAPPED");
+                    return new Message(type, null, 0, 0, "");
+                }
+                default -> {
+                    return new Message(REJECT, null, code, 0, text);
+                }
+            }
+        }
+    }
+
+    private static void requireZero(int code, long mappingSize, String text, String what) {
+        if (code != 0 || mappingSize != 0 || !text.isEmpty()) {
+            throw new ProtocolException(ProtocolError.BAD_FIELD, "shm " + what + " carries fields it must leave "
+                    + "zero (code " + code + ", mappingSize " + mappingSize + ", " + text.length() + " text chars)");
+        }
+    }
+
+    private static void readFully(SocketChannel ch, Selector sel, ByteBuffer buf, long deadline, String what)
+            throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf);
+            if (n < 0) {
+                throw new ProtocolException(ProtocolError.TRUNCATED, "shm peer closed the socket after "
+                        + buf.position() + " of " + buf.capacity() + " bytes of the " + what);
+            }
+            if (n == 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ProtocolException(ProtocolError.TRUNCATED, "shm peer sent " + buf.position()
+                            + " of " + buf.capacity() + " bytes of the " + what + " before the handshake timeout");
+                }
+                sel.select(Math.max(1, left / 1_000_000));
+                sel.selectedKeys().clear();
+            }
+        }
+    }
+
+    static String name(int type) {
+        return switch (type) {
+            case HELLO -> "HELLO";
+            case WELCOME -> "WELCOME";
+            case MAPPED -> "MAPPED";
+            case REJECT -> "REJECT";
+            default -> "type " + type;
+        };
+    }
+}

@@ -1,0 +1,172 @@
+package org.rfaas.transport.shm;
+
+import java.lang.foreign.MemorySegment;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.Wire;
+
+/**
+ * The layout of the memory-mapped file shared by the two processes of one shm connection. Both
+ * sides compute it from the two {@link ConnectionSpec}s exchanged in the handshake; the listener
+ * writes the header, the connector checks that the header matches its own computation before it
+ * touches anything else.
+ *
+ * <pre>
+ * offset 0, file header (128 B)
+ * +-------+-----+-----+-----------+---------------+
+ * | magic | ver | pad | headerLen | totalSize     |   0: u16, 2: u8, 3: u8, 4: i32, 8: i64
+ * +-------+-----+-----+-----------+---------------+
+ * | inbox 0: slots | slotSize | counters | ringCap |  16: four i32 (listener receives here)
+ * | inbox 1: slots | slotSize | counters | ringCap |  32: four i32 (connector receives here)
+ * +-----------------------------------------------+
+ * inbox 0, then inbox 1, each:
+ * +0     consumer position  i64  written by the receiver, read by the writer (flow control)  [128 B]
+ * +128   sleeping word      i32  futex: 1 = receiver is (about to be) asleep in FUTEX_WAIT    [128 B]
+ * +256   completion ring    ringCap x 16 B entries:
+ *          +------------+------------+------------+------------+
+ *          | seq i32    | slot i32   | length i32 | immediate  |   seq published last (release)
+ *          +------------+------------+------------+------------+
+ *        counters           counters x i64, 128-aligned, targets of the peer's fetch-and-add
+ *        receive slots      slots x slotSize, 4096-aligned, written by the peer
+ * </pre>
+ *
+ * The hot fields sit on their own 128-byte blocks (two cache lines: the adjacent-line prefetcher
+ * pairs lines) so that the writer's and the receiver's stores do not false-share. Entry {@code i}
+ * of a ring is ready for a reader at position {@code p} when its {@code seq} equals
+ * {@code (int) (p + 1)}; before that it holds the previous lap's value, {@code p + 1 - ringCap},
+ * or 0 on the first lap. Any other value is corruption.
+ */
+final class ShmLayout {
+    /** Bytes of the file header. */
+    static final int HEADER_SIZE = 128;
+    /** Bytes of one ring entry. */
+    static final int ENTRY_SIZE = 16;
+    static final int ENTRY_SEQ = 0;
+    static final int ENTRY_SLOT = 4;
+    static final int ENTRY_LENGTH = 8;
+    static final int ENTRY_IMMEDIATE = 12;
+
+    private static final int H_MAGIC = 0;
+    private static final int H_VERSION = 2;
+    private static final int H_HEADER_LEN = 4;
+    private static final int H_TOTAL = 8;
+    private static final int H_INBOX0 = 16;
+    private static final int H_INBOX_STRIDE = 16;
+
+    private static final int CONSUMER = 0;
+    private static final int SLEEPING = 128;
+    private static final int RING = 256;
+
+    /** One direction of the connection: where its receiver finds completions and data. */
+    record Inbox(ConnectionSpec spec, int ringCapacity, long consumerOffset, long sleepingOffset,
+            long ringOffset, long countersOffset, long slotsOffset, long end) {
+
+        /** Offset of receive slot {@code slot}. */
+        long slotOffset(int slot) {
+            return slotsOffset + (long) slot * spec.slotSize();
+        }
+    }
+
+    private final Inbox[] inboxes;
+    private final long totalSize;
+
+    private ShmLayout(ConnectionSpec listenerSpec, ConnectionSpec connectorSpec) {
+        Inbox listener = inbox(listenerSpec, HEADER_SIZE);
+        Inbox connector = inbox(connectorSpec, listener.end());
+        inboxes = new Inbox[] {listener, connector};
+        totalSize = align(connector.end(), 4096);
+    }
+
+    /** The layout for a listener that registered {@code listenerSpec} and a connector with {@code connectorSpec}. */
+    static ShmLayout of(ConnectionSpec listenerSpec, ConnectionSpec connectorSpec) {
+        return new ShmLayout(listenerSpec, connectorSpec);
+    }
+
+    /** Ring entries for {@code slots} slots: room for two completions per slot, at least 64, a power of two. */
+    static int ringCapacity(int slots) {
+        return Math.max(64, Integer.highestOneBit(slots * 2 - 1) << 1);
+    }
+
+    private static Inbox inbox(ConnectionSpec spec, long base) {
+        int capacity = ringCapacity(spec.slots());
+        long ring = base + RING;
+        long counters = align(ring + (long) capacity * ENTRY_SIZE, 128);
+        long slots = align(counters + 8L * spec.counters(), 4096);
+        long end = align(slots + spec.slotBytes(), 128);
+        return new Inbox(spec, capacity, base + CONSUMER, base + SLEEPING, ring, counters, slots, end);
+    }
+
+    private static long align(long v, long to) {
+        return (v + to - 1) & -to;
+    }
+
+    /** The inbox that the listener ({@code 0}) or the connector ({@code 1}) receives in. */
+    Inbox inbox(int side) {
+        return inboxes[side];
+    }
+
+    /** Bytes of the whole file. */
+    long totalSize() {
+        return totalSize;
+    }
+
+    /** Writes the header into a fresh (zero-filled) mapping. */
+    void writeHeader(MemorySegment map) {
+        map.set(Wire.SHORT, H_MAGIC, Wire.MAGIC);
+        map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION, Wire.VERSION);
+        map.set(Wire.INT, H_HEADER_LEN, HEADER_SIZE);
+        map.set(Wire.LONG, H_TOTAL, totalSize);
+        for (int i = 0; i < 2; i++) {
+            long at = H_INBOX0 + (long) i * H_INBOX_STRIDE;
+            ConnectionSpec s = inboxes[i].spec();
+            map.set(Wire.INT, at, s.slots());
+            map.set(Wire.INT, at + 4, s.slotSize());
+            map.set(Wire.INT, at + 8, s.counters());
+            map.set(Wire.INT, at + 12, inboxes[i].ringCapacity());
+        }
+    }
+
+    /**
+     * Checks that a mapping written by the peer carries exactly this layout.
+     *
+     * @throws ProtocolException naming the first field that differs
+     */
+    void verifyHeader(MemorySegment map) {
+        if (map.byteSize() != totalSize) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                    "shared mapping has " + map.byteSize() + " bytes, the specs need " + totalSize);
+        }
+        short magic = map.get(Wire.SHORT, H_MAGIC);
+        if (magic != Wire.MAGIC) {
+            throw new ProtocolException(ProtocolError.BAD_MAGIC,
+                    "shared mapping header starts with 0x" + Integer.toHexString(magic & 0xffff) + ", not the rFaaS magic");
+        }
+        byte version = map.get(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION);
+        if (version != Wire.VERSION) {
+            throw new ProtocolException(ProtocolError.BAD_VERSION,
+                    "shared mapping has layout version " + version + ", this build speaks " + Wire.VERSION);
+        }
+        expect(map, H_HEADER_LEN, HEADER_SIZE, "header length");
+        if (map.get(Wire.LONG, H_TOTAL) != totalSize) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "shared mapping header announces "
+                    + map.get(Wire.LONG, H_TOTAL) + " bytes, the specs need " + totalSize);
+        }
+        for (int i = 0; i < 2; i++) {
+            long at = H_INBOX0 + (long) i * H_INBOX_STRIDE;
+            ConnectionSpec s = inboxes[i].spec();
+            expect(map, at, s.slots(), "inbox " + i + " slots");
+            expect(map, at + 4, s.slotSize(), "inbox " + i + " slot size");
+            expect(map, at + 8, s.counters(), "inbox " + i + " counters");
+            expect(map, at + 12, inboxes[i].ringCapacity(), "inbox " + i + " ring capacity");
+        }
+    }
+
+    private static void expect(MemorySegment map, long at, int want, String what) {
+        int got = map.get(Wire.INT, at);
+        if (got != want) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                    "shared mapping header has " + what + " " + got + ", expected " + want);
+        }
+    }
+}

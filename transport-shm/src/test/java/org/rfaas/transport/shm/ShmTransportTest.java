@@ -1,0 +1,391 @@
+package org.rfaas.transport.shm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.Transport;
+import org.rfaas.transport.TransportException;
+import org.rfaas.transport.Transports;
+import org.rfaas.transport.Wire;
+
+/** The shm provider between two OS processes (the peer is {@link ShmPeer} in a child JVM). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+final class ShmTransportTest {
+    private static final Duration ACCEPT = Duration.ofSeconds(30);
+    private static final long SECOND = 1_000_000_000L;
+
+    private Transport transport;
+    private Listener listener;
+    private Child child;
+    private Child child2;
+
+    @BeforeEach
+    void open() {
+        transport = Transports.open("shm");
+    }
+
+    @AfterEach
+    void closeAll() throws InterruptedException {
+        if (child != null) {
+            child.close();
+        }
+        if (child2 != null) {
+            child2.close();
+        }
+        transport.close();
+    }
+
+    @AfterAll
+    static void noSharedFileLeft() throws IOException {
+        String mine = ShmFiles.PREFIX + ProcessHandle.current().pid() + "-";
+        try (Stream<Path> files = Files.list(ShmFiles.directory())) {
+            List<Path> left = files.filter(p -> p.getFileName().toString().startsWith(mine)).toList();
+            assertEquals(List.of(), left, "shared files left behind");
+        }
+    }
+
+    private Connection acceptChild(ConnectionSpec spec, String... childArgs) throws Exception {
+        listener = transport.listen("shm:", spec);
+        String[] args = childArgs.clone();
+        for (int i = 0; i < args.length; i++) {
+            args[i] = args[i].replace("$ADDR", listener.address());
+        }
+        child = Child.start(ShmPeer.class, args);
+        Connection c = listener.accept(ACCEPT);
+        assertNotNull(c, "child did not connect");
+        child.expect("READY", 30);
+        return c;
+    }
+
+    /** Waits (warm) for one completion, failing after 20 s. */
+    private static Completion next(Connection c) {
+        Completion done = new Completion();
+        long end = System.nanoTime() + 20 * SECOND;
+        while (!c.await(done, SECOND)) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("no completion within 20 s");
+            }
+        }
+        return done;
+    }
+
+    @Test
+    void byteExactRoundTripsUpTo16MiB() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(2, 16 << 20, 1);
+        Connection c = acceptChild(spec, "echo", "$ADDR", "warm", "2", String.valueOf(16 << 20));
+        MemorySegment buf = c.allocateBuffer(16 << 20);
+        Random random = new Random(42);
+        int imm = 1;
+        for (int size : new int[] {0, 1, 64, 4096, 65536, 1 << 20, 16 << 20}) {
+            byte[] data = new byte[size];
+            random.nextBytes(data);
+            MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, size);
+            int slot = imm & 1;
+            c.write(slot, buf, 0, size, imm);
+            Completion done = next(c);
+            assertEquals(slot, done.slot());
+            assertEquals(size, done.length());
+            assertEquals(imm, done.immediate());
+            assertArrayEquals(data, c.receiveSlot(slot).asSlice(0, size).toArray(ValueLayout.JAVA_BYTE), "size " + size);
+            c.release(slot);
+            imm++;
+        }
+        c.write(0, buf, 0, 0, ShmPeer.STOP);
+        assertEquals(0, child.waitFor(20));
+    }
+
+    @Test
+    void thousandMessagesWithSeveralOutstandingHot() throws Exception {
+        int slots = 8;
+        ConnectionSpec spec = new ConnectionSpec(slots, 64, 1);
+        Connection c = acceptChild(spec, "echo", "$ADDR", "hot", String.valueOf(slots), "64");
+        MemorySegment buf = c.allocateBuffer(64);
+        Completion done = new Completion();
+        int sent = 0;
+        int received = 0;
+        long end = System.nanoTime() + 40 * SECOND;
+        while (received < 1000) {
+            while (sent < 1000 && sent - received < slots) {
+                buf.set(Wire.INT, 0, sent);
+                buf.set(Wire.INT, 60, ~sent);
+                c.write(sent % slots, buf, 0, 64, sent);
+                sent++;
+            }
+            if (c.poll(done)) {
+                // Completions come back in order: one ring, one echoing thread.
+                assertEquals(received, done.immediate());
+                assertEquals(received % slots, done.slot());
+                MemorySegment in = c.receiveSlot(done.slot());
+                assertEquals(received, in.get(Wire.INT, 0));
+                assertEquals(~received, in.get(Wire.INT, 60));
+                c.release(done.slot());
+                received++;
+            } else {
+                assertTrue(System.nanoTime() < end, "stalled after " + received + " replies");
+                Thread.onSpinWait();
+            }
+        }
+        c.write(0, buf, 0, 0, ShmPeer.STOP);
+        assertEquals(0, child.waitFor(20));
+    }
+
+    @Test
+    void warmReceiverIsWokenAcrossProcesses() throws Exception {
+        Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "echo", "$ADDR", "warm", "2", "64");
+        MemorySegment buf = c.allocateBuffer(8);
+        for (int i = 0; i < 20; i++) {
+            // Give the child time to fall asleep in FUTEX_WAIT, so each write must wake it.
+            Thread.sleep(i < 3 ? 200 : 5);
+            buf.set(Wire.LONG, 0, i * 31L);
+            long t0 = System.nanoTime();
+            c.write(0, buf, 0, 8, i);
+            Completion done = next(c);
+            long rtt = System.nanoTime() - t0;
+            assertEquals(i, done.immediate());
+            assertEquals(i * 31L, c.receiveSlot(0).get(Wire.LONG, 0));
+            // A lost wake-up would cost a whole 100 ms sleep slice (the child's await timeout is 1 s).
+            if (i < 3) {
+                System.out.printf("warm round trip %d: %.1f us%n", i, rtt / 1e3);
+            }
+        }
+        c.write(0, buf, 0, 0, ShmPeer.STOP);
+        assertEquals(0, child.waitFor(20));
+    }
+
+    @Test
+    void awaitTimesOutAndCloseWakesAWaiter() throws Exception {
+        Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "hang", "$ADDR");
+        Completion done = new Completion();
+        assertTrue(c.await(done, 10 * SECOND), "the child's first message");
+        assertEquals(ShmPeer.READY, done.immediate());
+        long t0 = System.nanoTime();
+        assertFalse(c.await(done, 150_000_000L));
+        assertTrue(System.nanoTime() - t0 >= 150_000_000L, "await returned before its timeout");
+        CompletableFuture<Throwable> waiter = CompletableFuture.supplyAsync(() -> {
+            try {
+                c.await(new Completion(), 30 * SECOND);
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        });
+        Thread.sleep(300);
+        long closedAt = System.nanoTime();
+        c.close();
+        Throwable e = waiter.get(5, TimeUnit.SECONDS);
+        assertTrue(e instanceof TransportException, "await ended with " + e);
+        assertTrue(System.nanoTime() - closedAt < 2 * SECOND);
+        assertFalse(c.isOpen());
+        assertThrows(TransportException.class, () -> c.write(0, c.allocateBuffer(8), 0, 8, 0));
+    }
+
+    @Test
+    void fetchAndAddFromTwoWriterProcessesIsExact() throws Exception {
+        int n = 50_000;
+        ConnectionSpec spec = new ConnectionSpec(2, 64, 1);
+        listener = transport.listen("shm:", spec);
+        child = Child.start(ShmPeer.class, "faa", listener.address(), "2", String.valueOf(n));
+        child2 = Child.start(ShmPeer.class, "faa", listener.address(), "2", String.valueOf(n));
+        Connection a = listener.accept(ACCEPT);
+        Connection b = listener.accept(ACCEPT);
+        assertEquals(ShmPeer.DONE, next(a).immediate());
+        assertEquals(ShmPeer.DONE, next(b).immediate());
+        // Each child ran two threads against one counter: any lost update shows up here.
+        assertEquals(2L * n, a.localCounter(0));
+        assertEquals(2L * n, b.localCounter(0));
+        // The other direction: the child's counter starts at 0 and is ours to add to.
+        assertEquals(0L, a.fetchAndAdd(0, 5));
+        assertEquals(5L, a.fetchAndAdd(0, 1));
+        a.close();
+        b.close();
+        assertEquals(0, child.waitFor(20));
+        assertEquals(0, child2.waitFor(20));
+    }
+
+    @Test
+    void sigkilledPeerIsReportedWithinTwoSeconds() throws Exception {
+        Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "hang", "$ADDR");
+        assertEquals(ShmPeer.READY, next(c).immediate());
+        CompletableFuture<Throwable> warm = CompletableFuture.supplyAsync(() -> {
+            try {
+                c.await(new Completion(), 30 * SECOND);
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        });
+        Thread.sleep(300);
+        long killedAt = System.nanoTime();
+        child.process.destroyForcibly(); // SIGKILL on Linux
+        Throwable e = warm.get(5, TimeUnit.SECONDS);
+        long noticed = System.nanoTime() - killedAt;
+        assertTrue(e instanceof PeerFailedException, "await ended with " + e);
+        assertTrue(noticed < 2 * SECOND, "noticed after " + noticed / 1e6 + " ms");
+        assertThrows(PeerFailedException.class, () -> c.poll(new Completion()));
+        assertThrows(PeerFailedException.class, () -> c.write(0, c.allocateBuffer(8), 0, 8, 0));
+        assertThrows(PeerFailedException.class, () -> c.fetchAndAdd(0, 1));
+        assertFalse(c.isOpen());
+        c.close();
+    }
+
+    @Test
+    void sigkilledListenerIsReportedToAHotPoller() throws Exception {
+        child = Child.start(ShmPeer.class, "listen-hang");
+        String address = child.expect("ADDRESS ", 30).substring("ADDRESS ".length());
+        Connection c = transport.connect(address, new ConnectionSpec(2, 64, 1), Duration.ofSeconds(30));
+        Completion done = new Completion();
+        assertEquals(ShmPeer.READY, next(c).immediate());
+        child.process.destroyForcibly();
+        long killedAt = System.nanoTime();
+        PeerFailedException e = assertThrows(PeerFailedException.class, () -> {
+            while (System.nanoTime() - killedAt < 10 * SECOND) {
+                c.poll(done);
+            }
+        });
+        assertTrue(System.nanoTime() - killedAt < 2 * SECOND, "noticed late: " + e);
+        c.close();
+    }
+
+    private ProtocolException corruptedBy(String kind) throws Exception {
+        Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "corrupt", "$ADDR", kind);
+        Completion done = new Completion();
+        ProtocolException e = assertThrows(ProtocolException.class, () -> {
+            long end = System.nanoTime() + 10 * SECOND;
+            while (System.nanoTime() < end) {
+                c.poll(done);
+            }
+        });
+        assertFalse(c.isOpen(), "a connection that delivered garbage stays closed");
+        assertThrows(TransportException.class, () -> c.poll(done));
+        assertEquals(0, child.waitFor(20), "the child sees the connection closed");
+        // The listener keeps serving.
+        child = Child.start(ShmPeer.class, "hang", listener.address());
+        Connection next = listener.accept(ACCEPT);
+        assertEquals(ShmPeer.READY, next(next).immediate());
+        return e;
+    }
+
+    @Test
+    void ringEntryNamingASlotOutOfRangeIsRejected() throws Exception {
+        ProtocolException e = corruptedBy("bad-slot");
+        assertEquals(ProtocolError.BAD_INDEX, e.error(), e.getMessage());
+    }
+
+    @Test
+    void ringEntryWithNegativeSlotIsRejected() throws Exception {
+        assertEquals(ProtocolError.BAD_INDEX, corruptedBy("negative-slot").error());
+    }
+
+    @Test
+    void ringEntryLongerThanTheSlotIsRejected() throws Exception {
+        ProtocolException e = corruptedBy("oversized");
+        assertEquals(ProtocolError.OVERSIZED, e.error(), e.getMessage());
+    }
+
+    @Test
+    void ringEntryWithAForeignSequenceIsRejected() throws Exception {
+        assertEquals(ProtocolError.BAD_FIELD, corruptedBy("bad-seq").error());
+    }
+
+    @Test
+    void corruptConsumerPositionIsRejectedByTheWriter() throws Exception {
+        Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "corrupt", "$ADDR", "bad-consumer");
+        MemorySegment buf = c.allocateBuffer(8);
+        // The writer only looks at the consumer position when its cached view says the ring is full.
+        ProtocolException e = assertThrows(ProtocolException.class, () -> {
+            for (int i = 0; i < 10_000; i++) {
+                c.write(0, buf, 0, 8, i);
+            }
+        });
+        assertEquals(ProtocolError.BAD_FIELD, e.error(), e.getMessage());
+        assertFalse(c.isOpen());
+    }
+
+    private static ByteBuffer handshake(short magic, byte version, byte type, int length, int slots, int slotSize) {
+        ByteBuffer b = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        b.putShort(magic).put(version).put(type).putInt(length).putInt(slots).putInt(slotSize).putInt(1)
+                .putInt(0).putLong(0);
+        return b.flip();
+    }
+
+    private ProtocolError garbageHandshake(ByteBuffer bytes, boolean closeAfter) throws Exception {
+        try (SocketChannel s = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            s.connect(UnixDomainSocketAddress.of(ShmTransport.pathOf(listener.address(), false)));
+            s.write(bytes);
+            if (closeAfter) {
+                s.shutdownOutput();
+            }
+            ProtocolException e = assertThrows(ProtocolException.class, () -> listener.accept(ACCEPT));
+            return e.error();
+        }
+    }
+
+    @Test
+    void malformedHandshakesAreTypedErrorsAndTheListenerKeepsServing() throws Exception {
+        listener = transport.listen("shm:", new ConnectionSpec(2, 64, 1));
+        byte v = Wire.VERSION;
+        assertEquals(ProtocolError.BAD_MAGIC, garbageHandshake(handshake((short) 0x1234, v, (byte) 1, 32, 2, 64), false));
+        assertEquals(ProtocolError.BAD_VERSION, garbageHandshake(handshake(Wire.MAGIC, (byte) 99, (byte) 1, 32, 2, 64), false));
+        assertEquals(ProtocolError.BAD_TYPE, garbageHandshake(handshake(Wire.MAGIC, v, (byte) 3, 32, 2, 64), false));
+        assertEquals(ProtocolError.BAD_LENGTH, garbageHandshake(handshake(Wire.MAGIC, v, (byte) 1, 1 << 30, 2, 64), false));
+        assertEquals(ProtocolError.BAD_HANDSHAKE, garbageHandshake(handshake(Wire.MAGIC, v, (byte) 1, 32, 0, 64), false));
+        assertEquals(ProtocolError.BAD_HANDSHAKE, garbageHandshake(handshake(Wire.MAGIC, v, (byte) 1, 32, 2, 63), false));
+        assertEquals(ProtocolError.TRUNCATED, garbageHandshake(handshake(Wire.MAGIC, v, (byte) 1, 32, 2, 64).limit(20), true));
+        byte[] noise = new byte[64];
+        new Random(7).nextBytes(noise);
+        noise[0] = 0;
+        assertEquals(ProtocolError.BAD_MAGIC, garbageHandshake(ByteBuffer.wrap(noise), false));
+        // A real peer (another process) still gets through.
+        child = Child.start(ShmPeer.class, "hang", listener.address());
+        Connection c = listener.accept(ACCEPT);
+        assertEquals(ShmPeer.READY, next(c).immediate());
+    }
+
+    @Test
+    void addressesAndArgumentsAreChecked() {
+        listener = transport.listen("shm:", new ConnectionSpec(1, 8, 0));
+        assertTrue(listener.address().startsWith("shm:/"), listener.address());
+        assertThrows(TransportException.class, () -> transport.listen("tcp://127.0.0.1:1", new ConnectionSpec(1, 8, 0)));
+        assertThrows(TransportException.class, () -> transport.listen(listener.address(), new ConnectionSpec(1, 8, 0)),
+                "a second listener on a bound path");
+        Path missing = ShmTransport.pathOf(listener.address(), false).resolveSibling("nobody.sock");
+        assertThrows(TransportException.class, () -> transport.connect("shm:" + missing, new ConnectionSpec(1, 8, 0),
+                Duration.ofMillis(200)));
+        assertThrows(TransportException.class, () -> Transports.open("shm:fancy"));
+        Path socket = ShmTransport.pathOf(listener.address(), false);
+        listener.close();
+        assertFalse(Files.exists(socket), "listener socket file removed at close");
+    }
+}
