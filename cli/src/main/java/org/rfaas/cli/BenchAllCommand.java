@@ -32,14 +32,11 @@ public final class BenchAllCommand implements Callable<Integer> {
             description = "Peers to measure: ${COMPLETION-CANDIDATES} (default: all).")
     List<Peer> peers;
 
-    @Option(names = "--no-progress", description = "No progress bar on stderr.")
-    boolean noProgress;
-
     @Override
     public Integer call() throws Exception {
         SuiteSubjects s = SuiteSubjects.forProviders(providers);
         BenchAll.Options o = new BenchAll.Options(quick, out, peers == null ? List.of(Peer.values()) : peers,
-                s.latency(), s.sections(), !noProgress);
+                s.latency(), s.sections());
         BenchAll.run(o, System.out);
         return 0;
     }

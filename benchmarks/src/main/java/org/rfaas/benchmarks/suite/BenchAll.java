@@ -1,5 +1,6 @@
 package org.rfaas.benchmarks.suite;
 
+import org.rfaas.benchmarks.common.Progress;
 import org.rfaas.benchmarks.peers.Peer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,10 +37,9 @@ public final class BenchAll {
      * @param peers the peers to measure
      * @param rfaas the rFaaS and raw transport subjects (hot and warm per provider)
      * @param extra further benchmarks (scaling, cold start) that add rows themselves
-     * @param progress show a progress bar on stderr
      */
     public record Options(boolean quick, Path out, List<Peer> peers, List<Subject> rfaas,
-                          List<Section> extra, boolean progress) {
+                          List<Section> extra) {
 
         List<Integer> sizes() {
             return quick ? QUICK_SIZES : FULL_SIZES;
@@ -80,7 +80,7 @@ public final class BenchAll {
         }
         int steps = subjects.size() * o.sizes().size() + o.extra().stream().mapToInt(Section::steps).sum();
         List<String> failures = new ArrayList<>();
-        try (Progress progress = new Progress("bench all", steps, o.progress())) {
+        try (Progress progress = Progress.start("bench all", steps)) {
             for (Subject s : subjects) {
                 measureSubject(s, o, report, progress, failures);
             }
@@ -108,12 +108,12 @@ public final class BenchAll {
     }
 
     private static void measureSubject(Subject s, Options o, Report report, Progress progress, List<String> failures) {
-        progress.doing("starting " + s.label());
+        progress.begin("starting " + s.label());
         try (RoundTrip rt = s.open().call()) {
-            progress.doing("warming up " + s.label());
+            progress.begin("warming up " + s.label());
             LatencyHarness.warmUp(rt, 1024, o.warmupNanos());
             for (int bytes : o.sizes()) {
-                progress.doing(s.label() + " " + Report.bytes(bytes));
+                progress.begin(s.label() + " " + Report.bytes(bytes));
                 try {
                     report.add(Row.latency(s.system(), s.provider(), s.mode(), bytes,
                             LatencyHarness.measure(rt, bytes, o.budget())));

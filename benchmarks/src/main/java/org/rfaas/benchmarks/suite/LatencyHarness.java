@@ -1,6 +1,7 @@
 package org.rfaas.benchmarks.suite;
 
 import org.HdrHistogram.Histogram;
+import org.rfaas.benchmarks.common.LatencyStats;
 
 /**
  * Times round trips one after the other (closed loop, one outstanding call) into an HdrHistogram.
@@ -35,7 +36,7 @@ public final class LatencyHarness {
      *
      * @throws IllegalStateException when a call returns an output of the wrong length
      */
-    public static Stats measure(RoundTrip rt, int bytes, Budget budget) throws Exception {
+    public static LatencyStats measure(RoundTrip rt, int bytes, Budget budget) throws Exception {
         rt.prepare(bytes);
         Budget b = budget.forBytes(bytes);
         long deadline = System.nanoTime() + b.budgetNanos();
@@ -43,18 +44,18 @@ public final class LatencyHarness {
         for (int i = 0; i < b.warmup() && System.nanoTime() < warmupDeadline; i++) {
             check(rt.call(), bytes);
         }
-        Histogram h = new Histogram(3);
+        Histogram h = LatencyStats.newHistogram();
         for (int i = 0; i < b.iterations(); i++) {
             long t0 = System.nanoTime();
             int n = rt.call();
             long t1 = System.nanoTime();
             check(n, bytes);
-            h.recordValue(t1 - t0);
+            h.recordValue(Math.max(1, Math.min(LatencyStats.HISTOGRAM_MAX_NS, t1 - t0)));
             if (i + 1 >= b.minSamples() && t1 > deadline) {
                 break;
             }
         }
-        return Stats.of(h);
+        return LatencyStats.of(h);
     }
 
     /**

@@ -3,6 +3,7 @@ package org.rfaas.benchmarks.suite;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import org.rfaas.benchmarks.common.LatencyStats;
 
 /**
  * One measurement: a row of {@code summary.json} and of the benchmark's CSV.
@@ -33,7 +34,7 @@ public record Row(
         double throughput) {
 
     /** A latency row. */
-    public static Row latency(String system, String provider, String mode, long bytes, Stats s) {
+    public static Row latency(String system, String provider, String mode, long bytes, LatencyStats s) {
         return new Row("latency", system, provider, mode, bytes, 1, s.count(), s.medianNs(), s.p99Ns(), 0);
     }
 
