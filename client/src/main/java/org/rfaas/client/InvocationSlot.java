@@ -1,0 +1,184 @@
+package org.rfaas.client;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.rfaas.protocol.InvocationHeader;
+import org.rfaas.protocol.ReplyHeader;
+import org.rfaas.protocol.Status;
+
+/**
+ * One in-flight position on one executor worker, for zero-copy invocations: write the input
+ * straight into {@link #input()} (registered memory the transport sends from), call
+ * {@link #invoke}, read the output straight from {@link #output()} (the registered result slot the
+ * executor wrote into). Obtain one with {@link RemoteExecutor#acquireSlot()}, give it back with
+ * {@link #close()}; use it from one thread at a time.
+ *
+ * <pre>{@code
+ * try (InvocationSlot slot = executor.acquireSlot()) {
+ *     slot.input().set(ValueLayout.JAVA_LONG, 0, 42L);
+ *     int n = slot.invoke(fn, 8);          // fn = executor.functionIndex("square")
+ *     long r = slot.output().get(ValueLayout.JAVA_LONG, 0);
+ * }
+ * }</pre>
+ *
+ * <p>{@link #invoke} allocates nothing and takes no lock (a CAS-guarded send and receive turn
+ * per worker connection) once the output length repeats.
+ */
+public final class InvocationSlot implements AutoCloseable {
+    static final int FREE = 0;
+    static final int ACQUIRED = 1;
+    static final int PENDING = 2;
+    static final int DONE = 3;
+
+    final WorkerChannel channel;
+    final int index;
+    final AtomicInteger state = new AtomicInteger(FREE);
+    private final long sendOffset;
+    private final MemorySegment input;
+    private final InvocationHeader header = new InvocationHeader();
+    private final MemorySegment resultSlot;
+    private int generation;
+    int invocationId;
+    /** Written by the dispatcher before {@link #state} becomes DONE (a release store). */
+    int replyStatus;
+    int replyLength;
+    /** The receive slot holds a reply the transport has not been given back yet. */
+    boolean receivePending;
+    /** Set for asynchronous calls: completed by whoever dispatches the reply. */
+    CompletableFuture<byte[]> future;
+    String functionName;
+    private MemorySegment outputView;
+
+    InvocationSlot(WorkerChannel channel, int index, MemorySegment sendBuffer, long sendOffset, int inputCapacity) {
+        this.channel = channel;
+        this.index = index;
+        this.sendOffset = sendOffset;
+        this.header.wrap(sendBuffer, sendOffset);
+        this.input = sendBuffer.asSlice(sendOffset + InvocationHeader.LENGTH, inputCapacity);
+        this.resultSlot = channel.connection().receiveSlot(index);
+    }
+
+    /** The worker (0 .. cores-1) this slot sends to. */
+    public int worker() {
+        return channel.workerIndex();
+    }
+
+    /** Where to write the input: registered memory of the input capacity's size. */
+    public MemorySegment input() {
+        return input;
+    }
+
+    /**
+     * Invokes {@code functionIndex} on the first {@code inputLength} bytes of {@link #input()},
+     * spinning for the reply, with the executor's full output capacity.
+     *
+     * @return the output length; the output is {@link #output()}
+     * @throws RfaasException the typed failure (function failed, executor lost, ...)
+     */
+    public int invoke(int functionIndex, int inputLength) {
+        return invoke(functionIndex, inputLength, channel.executor().outputCapacity(), WaitMode.HOT);
+    }
+
+    /**
+     * Invokes a function and waits for its reply.
+     *
+     * @param functionIndex from {@link RemoteExecutor#functionIndex(String)}
+     * @param inputLength bytes of {@link #input()} to send
+     * @param outputCapacity the most output this call accepts, up to the executor's output capacity
+     * @param mode spin ({@link WaitMode#HOT}) or sleep ({@link WaitMode#WARM}) for the reply
+     * @return the output length; the output is {@link #output()}
+     */
+    public int invoke(int functionIndex, int inputLength, int outputCapacity, WaitMode mode) {
+        send(functionIndex, inputLength, outputCapacity, null);
+        channel.awaitReply(this, mode);
+        return finishBlocking();
+    }
+
+    /** The output of the last {@link #invoke}: a view of the result slot, valid until the next call or close. */
+    public MemorySegment output() {
+        MemorySegment view = outputView;
+        if (view == null || view.byteSize() != replyLength) {
+            view = resultSlot.asSlice(ReplyHeader.LENGTH, replyLength);
+            outputView = view;
+        }
+        return view;
+    }
+
+    /** Gives the slot back to the executor handle. */
+    @Override
+    public void close() {
+        if (state.get() == FREE) {
+            return;
+        }
+        if (receivePending) {
+            channel.releaseReceive(index);
+            receivePending = false;
+        }
+        future = null;
+        state.set(FREE);
+    }
+
+    void send(int functionIndex, int inputLength, int outputCapacity, CompletableFuture<byte[]> asyncFuture) {
+        RemoteExecutor executor = channel.executor();
+        if (state.get() != ACQUIRED) {
+            throw new IllegalStateException("slot is not acquired (or a call is still in flight)");
+        }
+        if (inputLength < 0 || inputLength > input.byteSize()) {
+            throw new InputTooLargeException("input of " + inputLength + " bytes exceeds the input capacity of "
+                    + input.byteSize() + " bytes given at allocation");
+        }
+        if (outputCapacity < 0 || outputCapacity > executor.outputCapacity()) {
+            throw new IllegalArgumentException("output capacity " + outputCapacity + " is outside 0.."
+                    + executor.outputCapacity());
+        }
+        executor.checkFunctionIndex(functionIndex);
+        channel.throwIfFailed();
+        if (receivePending) {
+            channel.releaseReceive(index);
+            receivePending = false;
+        }
+        generation = (generation + 1) & 0xffffff;
+        invocationId = InvocationHeader.invocationId(generation, index);
+        header.write(invocationId, functionIndex, index, outputCapacity, inputLength);
+        functionName = null;
+        future = asyncFuture;
+        state.set(PENDING);
+        channel.send(index, sendOffset, InvocationHeader.LENGTH + inputLength, invocationId);
+    }
+
+    /** After the reply arrived on the caller's thread: status to exception, slot back to ACQUIRED. */
+    private int finishBlocking() {
+        int status = replyStatus;
+        state.set(ACQUIRED);
+        receivePending = true;
+        if (status == Status.OK.code()) {
+            return replyLength;
+        }
+        throw failure(status);
+    }
+
+    RfaasException failure(int status) {
+        String message = text();
+        return Statuses.toException(Status.ofCode(status), functionName(), message);
+    }
+
+    private String functionName() {
+        return channel.executor().functionNameOrNull(header.functionIndex());
+    }
+
+    private String text() {
+        byte[] bytes = new byte[replyLength];
+        MemorySegment.copy(resultSlot, ValueLayout.JAVA_BYTE, ReplyHeader.LENGTH, bytes, 0, replyLength);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Copies the reply payload out (asynchronous calls). */
+    byte[] copyOutput() {
+        byte[] bytes = new byte[replyLength];
+        MemorySegment.copy(resultSlot, ValueLayout.JAVA_BYTE, ReplyHeader.LENGTH, bytes, 0, replyLength);
+        return bytes;
+    }
+}

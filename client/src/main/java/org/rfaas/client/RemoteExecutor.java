@@ -1,0 +1,460 @@
+package org.rfaas.client;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.rfaas.protocol.LeaseAccounting;
+import org.rfaas.protocol.LeaseEnded;
+import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.MessageHeader;
+import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.ReleaseRequest;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An allocated executor: the cores of one lease on one node, with a direct connection from this
+ * process to each worker thread. Obtained from {@link RfaasClient#allocate}; thread-safe; close
+ * it (try-with-resources) to end the lease.
+ *
+ * <ul>
+ *   <li>{@link #invoke(String, byte[])} and its overloads block; by default they spin on the
+ *       reply ({@link WaitMode#HOT}), or sleep with {@link WaitMode#WARM}.
+ *   <li>{@link #invokeAsync} returns a future completed by a background poller.
+ *   <li>{@link #scatter} sends one input to each worker and completes when all replied.
+ *   <li>{@link #acquireSlot()} gives zero-copy access to the registered buffers.
+ * </ul>
+ *
+ * <p>Every failure is a typed {@link RfaasException}: {@link FunctionFailedException} (with the
+ * remote message), {@link UnknownFunctionException}, {@link ExecutorLostException} (the executor
+ * died: pending calls fail within about 2 s), {@link LeaseExpiredException},
+ * {@link LeaseRevokedException}, {@link ExecutorShutdownException}.
+ */
+public final class RemoteExecutor implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteExecutor.class);
+    private static final long RELEASE_TIMEOUT_NANOS = 15_000_000_000L;
+
+    private final long leaseId;
+    private final String node;
+    private final long expiresAtEpochMillis;
+    private final int inputCapacity;
+    private final int outputCapacity;
+    private final List<String> functions;
+    private final Map<String, Integer> functionIndex = new HashMap<>();
+    private final WorkerChannel[] channels;
+    private final Connection control;
+    private final MemorySegment controlBuffer;
+    private final Completion controlCompletion = new Completion();
+    private final long allocationNanos;
+    private final Runnable onClose;
+    private final AtomicInteger asyncOutstanding = new AtomicInteger();
+    private final AtomicLong asyncCompleted = new AtomicLong();
+    private final AtomicInteger nextWorker = new AtomicInteger();
+    private final Thread poller;
+    private volatile boolean closed;
+    private volatile LeaseEnded ended;
+
+    RemoteExecutor(long leaseId, String node, long expiresAtEpochMillis, int inputCapacity, int outputCapacity,
+            List<String> functions, List<Connection> workerConnections, int slotsPerWorker, Connection control,
+            long allocationNanos, Runnable onClose) {
+        this.leaseId = leaseId;
+        this.node = node;
+        this.expiresAtEpochMillis = expiresAtEpochMillis;
+        this.inputCapacity = inputCapacity;
+        this.outputCapacity = outputCapacity;
+        this.functions = List.copyOf(functions);
+        for (int i = 0; i < functions.size(); i++) {
+            functionIndex.put(functions.get(i), i);
+        }
+        this.control = control;
+        this.controlBuffer = control.allocateBuffer(64);
+        this.allocationNanos = allocationNanos;
+        this.onClose = onClose;
+        this.channels = new WorkerChannel[workerConnections.size()];
+        for (int i = 0; i < channels.length; i++) {
+            channels[i] = new WorkerChannel(this, i, workerConnections.get(i), slotsPerWorker, inputCapacity);
+        }
+        this.poller = Thread.ofPlatform().daemon().name("rfaas-client-poller-" + leaseId).unstarted(this::pollLoop);
+        poller.start();
+    }
+
+    /** The lease this executor serves. */
+    public long leaseId() {
+        return leaseId;
+    }
+
+    /** The node it runs on. */
+    public String node() {
+        return node;
+    }
+
+    /** When the lease expires (epoch milliseconds). */
+    public long expiresAtEpochMillis() {
+        return expiresAtEpochMillis;
+    }
+
+    /** Worker threads (leased cores). */
+    public int cores() {
+        return channels.length;
+    }
+
+    /** Largest input of one call, as allocated. */
+    public int inputCapacity() {
+        return inputCapacity;
+    }
+
+    /** Largest output of one call, as allocated. */
+    public int outputCapacity() {
+        return outputCapacity;
+    }
+
+    /** Function names, in index order, as the executor announced them. */
+    public List<String> functions() {
+        return functions;
+    }
+
+    /** Cold-start time seen by this client: lease request to all workers connected. */
+    public Duration allocationTime() {
+        return Duration.ofNanos(allocationNanos);
+    }
+
+    /**
+     * The index of function {@code name}, resolved once; pass it to {@link InvocationSlot#invoke}.
+     *
+     * @throws UnknownFunctionException when the package has no such function
+     */
+    public int functionIndex(String name) {
+        Integer index = functionIndex.get(name);
+        if (index == null) {
+            throw new UnknownFunctionException("function '" + name + "' is not in the package; it has " + functions);
+        }
+        return index;
+    }
+
+    /**
+     * Takes a free in-flight slot on the next worker (round robin), waiting while all are busy.
+     *
+     * @throws ExecutorLostException and the like when every worker has failed
+     */
+    public InvocationSlot acquireSlot() {
+        int start = Math.floorMod(nextWorker.getAndIncrement(), channels.length);
+        while (true) {
+            boolean anyAlive = false;
+            for (int i = 0; i < channels.length; i++) {
+                WorkerChannel ch = channels[(start + i) % channels.length];
+                if (ch.failure() != null) {
+                    continue;
+                }
+                anyAlive = true;
+                InvocationSlot s = ch.tryAcquire();
+                if (s != null) {
+                    return s;
+                }
+            }
+            if (!anyAlive) {
+                throwClosedOrFailed();
+            }
+            helpProgress();
+        }
+    }
+
+    /** Takes a free in-flight slot on worker {@code worker}, waiting while its slots are busy. */
+    public InvocationSlot acquireSlot(int worker) {
+        WorkerChannel ch = channels[worker];
+        while (true) {
+            if (closed) {
+                throwClosedOrFailed();
+            }
+            ch.throwIfFailed();
+            InvocationSlot s = ch.tryAcquire();
+            if (s != null) {
+                return s;
+            }
+            if (!ch.progress(0)) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** Blocking invocation, spinning for the reply. Copies {@code input} in and the output out. */
+    public byte[] invoke(String function, byte[] input) {
+        return invoke(function, input, WaitMode.HOT);
+    }
+
+    /** Blocking invocation with the given wait mode. */
+    public byte[] invoke(String function, byte[] input, WaitMode mode) {
+        int fn = functionIndex(function);
+        checkInput(input.length);
+        try (InvocationSlot s = acquireSlot()) {
+            MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
+            s.invoke(fn, input.length, outputCapacity, mode);
+            return s.output().toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /**
+     * Blocking invocation between caller-owned segments: copies {@code input} into the registered
+     * send buffer and the output into {@code output} (at most {@code output.byteSize()} bytes are
+     * accepted from the function). Allocates nothing.
+     *
+     * @return the output length
+     */
+    public int invoke(String function, MemorySegment input, MemorySegment output, WaitMode mode) {
+        int fn = functionIndex(function);
+        checkInput(input.byteSize());
+        int capacity = (int) Math.min(output.byteSize(), outputCapacity);
+        try (InvocationSlot s = acquireSlot()) {
+            MemorySegment.copy(input, 0, s.input(), 0, input.byteSize());
+            int n = s.invoke(fn, (int) input.byteSize(), capacity, mode);
+            MemorySegment.copy(s.output(), 0, output, 0, n);
+            return n;
+        }
+    }
+
+    /** Asynchronous invocation on any worker; the future fails with a typed {@link RfaasException}. */
+    public CompletableFuture<byte[]> invokeAsync(String function, byte[] input) {
+        return invokeAsync(function, input, -1);
+    }
+
+    /**
+     * Asynchronous invocation on worker {@code worker} ({@code -1}: any). Waits only while all
+     * slots are in flight.
+     */
+    public CompletableFuture<byte[]> invokeAsync(String function, byte[] input, int worker) {
+        int fn;
+        try {
+            fn = functionIndex(function);
+            checkInput(input.length);
+        } catch (RfaasException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        InvocationSlot s;
+        try {
+            s = worker < 0 ? acquireSlot() : acquireSlot(worker);
+        } catch (RfaasException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
+        CompletableFuture<byte[]> future = new CompletableFuture<>();
+        asyncOutstanding.incrementAndGet();
+        try {
+            s.send(fn, input.length, outputCapacity, future);
+        } catch (RfaasException e) {
+            if (s.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ACQUIRED)
+                    || s.state.get() == InvocationSlot.ACQUIRED) {
+                s.close();
+                asyncDone();
+            }
+            future.completeExceptionally(e);
+            return future;
+        }
+        LockSupport.unpark(poller);
+        return future;
+    }
+
+    /**
+     * Scatter: input {@code i} goes to worker {@code i} (at most {@link #cores()} inputs); the
+     * future completes with the outputs in the same order when all have replied, or fails with the
+     * first failure.
+     */
+    public CompletableFuture<List<byte[]>> scatter(String function, List<byte[]> inputs) {
+        if (inputs.size() > channels.length) {
+            throw new IllegalArgumentException(inputs.size() + " inputs for " + channels.length + " cores");
+        }
+        List<CompletableFuture<byte[]>> parts = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            parts.add(invokeAsync(function, inputs.get(i), i));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<byte[]> out = new ArrayList<>(parts.size());
+            parts.forEach(p -> out.add(p.join()));
+            return out;
+        });
+    }
+
+    /** The lease's final accounting, once it ended (after {@link #release()} or an unsolicited end). */
+    public Optional<LeaseAccounting> accounting() {
+        LeaseEnded e = ended;
+        return e == null ? Optional.empty() : Optional.of(e.accounting());
+    }
+
+    /**
+     * Ends the lease: the manager stops the executor and answers with the lease's accounting.
+     * Pending calls fail with {@link ExecutorShutdownException}. Idempotent.
+     *
+     * @return the accounting the manager reported
+     * @throws ExecutorLostException when the manager cannot be reached to confirm
+     */
+    public synchronized LeaseAccounting release() {
+        if (!closed) {
+            closed = true;
+            LockSupport.unpark(poller);
+            try {
+                poller.join(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                if (ended == null) {
+                    requestRelease();
+                }
+            } finally {
+                for (WorkerChannel ch : channels) {
+                    ch.fail(new ExecutorShutdownException("lease " + leaseId + " was released"));
+                    ch.close();
+                }
+                control.close();
+                onClose.run();
+            }
+        }
+        LeaseEnded e = ended;
+        if (e == null) {
+            throw new ExecutorLostException("the executor manager of lease " + leaseId
+                    + " did not confirm the release; its accounting is unknown here");
+        }
+        return e.accounting();
+    }
+
+    /** Releases the lease (see {@link #release()}); a failure to confirm is logged, not thrown. */
+    @Override
+    public void close() {
+        try {
+            release();
+        } catch (RfaasException e) {
+            LOG.warn("closing executor of lease {}: {}", leaseId, e.getMessage());
+        }
+    }
+
+    int checkFunctionIndex(int index) {
+        if (index < 0 || index >= functions.size()) {
+            throw new UnknownFunctionException("function index " + index + " is outside 0.." + (functions.size() - 1));
+        }
+        return index;
+    }
+
+    String functionNameOrNull(int index) {
+        return index >= 0 && index < functions.size() ? functions.get(index) : null;
+    }
+
+    void asyncDone() {
+        asyncOutstanding.decrementAndGet();
+        asyncCompleted.incrementAndGet();
+    }
+
+    private void checkInput(long length) {
+        if (length > inputCapacity) {
+            throw new InputTooLargeException("input of " + length + " bytes exceeds the input capacity of "
+                    + inputCapacity + " bytes given at allocation");
+        }
+    }
+
+    private void throwClosedOrFailed() {
+        for (WorkerChannel ch : channels) {
+            ch.throwIfFailed();
+        }
+        throw new ExecutorShutdownException("executor of lease " + leaseId + " is closed");
+    }
+
+    private void helpProgress() {
+        for (WorkerChannel ch : channels) {
+            if (ch.hasPending()) {
+                ch.progress(0);
+            }
+        }
+        Thread.onSpinWait();
+    }
+
+    /** Completes asynchronous calls: spins while replies are coming, then waits in the transport. */
+    private void pollLoop() {
+        long lastControlCheck = System.nanoTime();
+        long idleSince = System.nanoTime();
+        long seen = asyncCompleted.get();
+        int spins = 0;
+        while (!closed) {
+            long now = System.nanoTime();
+            if (now - lastControlCheck > 10_000_000L) {
+                lastControlCheck = now;
+                pollControl();
+            }
+            if (asyncOutstanding.get() <= 0) {
+                LockSupport.parkNanos(this, 10_000_000L);
+                idleSince = System.nanoTime();
+                continue;
+            }
+            boolean warm = now - idleSince > 1_000_000L;
+            for (WorkerChannel ch : channels) {
+                if (ch.hasPending() && ch.failure() == null) {
+                    ch.progress(warm ? 200_000L : 0);
+                }
+            }
+            long completed = asyncCompleted.get();
+            if (completed != seen) {
+                seen = completed;
+                idleSince = System.nanoTime();
+                spins = 0;
+            } else if (++spins % 256 == 0) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** Picks up an unsolicited lease end (expiry, revocation, executor death) from the manager. */
+    private void pollControl() {
+        try {
+            if (ended == null && control.poll(controlCompletion)) {
+                onControlMessage(controlCompletion);
+            }
+        } catch (TransportException e) {
+            LOG.debug("lease {}: control connection: {}", leaseId, e.getMessage());
+        }
+    }
+
+    private void onControlMessage(Completion c) {
+        MemorySegment slot = control.receiveSlot(c.slot());
+        MessageType type = MessageHeader.check(slot, 0, c.length(), MessageHeader.LENGTH);
+        if (type != MessageType.LEASE_ENDED) {
+            control.release(c.slot());
+            throw new org.rfaas.transport.ProtocolException(org.rfaas.transport.ProtocolError.BAD_TYPE,
+                    "unexpected " + type + " from the executor manager");
+        }
+        LeaseEnded e = LeaseEnded.decode(slot, 0, c.length());
+        control.release(c.slot());
+        ended = e;
+        LOG.debug("lease {} ended: {} {}", leaseId, e.reason(), e.message());
+        if (e.reason() != LeaseEndReason.RELEASED) {
+            RfaasException error = Statuses.toException(e.reason(), leaseId, e.message());
+            for (WorkerChannel ch : channels) {
+                ch.fail(error);
+            }
+        }
+    }
+
+    private void requestRelease() {
+        int length = ReleaseRequest.write(controlBuffer, 0, leaseId);
+        try {
+            control.write(0, controlBuffer, 0, length, 0);
+            long deadline = System.nanoTime() + RELEASE_TIMEOUT_NANOS;
+            while (ended == null && System.nanoTime() - deadline < 0) {
+                if (control.await(controlCompletion, 100_000_000L)) {
+                    onControlMessage(controlCompletion);
+                }
+            }
+        } catch (TransportException e) {
+            LOG.warn("lease {}: releasing: {}", leaseId, e.getMessage());
+        }
+    }
+}

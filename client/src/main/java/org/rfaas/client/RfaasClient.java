@@ -1,0 +1,344 @@
+package org.rfaas.client;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.rfaas.protocol.AllocationRequest;
+import org.rfaas.protocol.AllocationResponse;
+import org.rfaas.protocol.LeaseEnded;
+import org.rfaas.protocol.Limits;
+import org.rfaas.protocol.MessageHeader;
+import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.PackageAck;
+import org.rfaas.protocol.PackageChunk;
+import org.rfaas.protocol.ReplyHeader;
+import org.rfaas.protocol.WorkerHello;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.Transport;
+import org.rfaas.transport.TransportException;
+import org.rfaas.transport.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point of the client library: takes leases and allocates executors.
+ *
+ * <pre>{@code
+ * try (RfaasClient client = RfaasClient.builder().executorsDatabase(Path.of("executors.json")).build();
+ *      RemoteExecutor executor = client.allocate(AllocationSpec.of(2, 512, HotTimeout.ofMicros(1000),
+ *              FunctionPackage.jar(Path.of("functions.jar")), 4096, 4096))) {
+ *     byte[] out = executor.invoke("echo", "hello".getBytes());
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} releases every executor this client allocated that is still
+ * open, and the transports.
+ */
+public final class RfaasClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RfaasClient.class);
+    /** Control-connection receive slots: acks and responses in slot 0, lease end in slot 1. */
+    private static final ConnectionSpec CONTROL_SPEC = new ConnectionSpec(2, 8192, 0);
+    private static final int MAX_CHUNK = 1 << 20;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final LeaseSource leaseSource;
+    private final Map<String, String> listenAddresses;
+    private final Duration connectTimeout;
+    private final Duration allocationTimeout;
+    private final Map<String, Transport> transports = new ConcurrentHashMap<>();
+    private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private RfaasClient(Builder b) {
+        if (b.leaseSource == null) {
+            throw new IllegalArgumentException("give the client an executors database or another lease source");
+        }
+        this.leaseSource = b.leaseSource;
+        this.listenAddresses = Map.copyOf(b.listenAddresses);
+        this.connectTimeout = b.connectTimeout;
+        this.allocationTimeout = b.allocationTimeout;
+    }
+
+    /** A builder; give it at least a lease source (e.g. {@link Builder#executorsDatabase(Path)}). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Allocates an executor: takes a lease, asks the node's executor manager to start an executor
+     * with the package, and waits until every worker connected back (the cold start).
+     *
+     * @throws AllocationRefusedException when no node or the manager refuses (with the reason)
+     * @throws ExecutorLostException when the executor died while starting
+     */
+    public RemoteExecutor allocate(AllocationSpec spec) {
+        if (closed) {
+            throw new IllegalStateException("client is closed");
+        }
+        long start = System.nanoTime();
+        LeaseOffer offer = leaseSource.acquire(spec.cores(), spec.memoryMiB(), spec.leaseDuration());
+        String transportName = Transports.transportOf(offer.managerAddress());
+        Transport transport = transports.computeIfAbsent(transportName, Transports::open);
+        int clientSlots = spec.slotsPerWorker() + 1;
+        int slotSize = (int) ((ReplyHeader.LENGTH + (long) Math.max(spec.outputCapacity(), Limits.MAX_MESSAGE_BYTES)
+                + 7) & ~7L);
+        List<Connection> workers = new ArrayList<>();
+        Connection control = null;
+        boolean ok = false;
+        try (Listener listener = transport.listen(listenAddress(transportName, offer.managerAddress()),
+                new ConnectionSpec(clientSlots, slotSize, 0))) {
+            control = transport.connect(offer.managerAddress(), CONTROL_SPEC, connectTimeout);
+            long nonce = RANDOM.nextLong();
+            AllocationResponse response = negotiate(control, offer, spec, nonce, listener.address());
+            List<String> functions = acceptWorkers(listener, control, response.leaseId(), nonce, spec, workers);
+            long elapsed = System.nanoTime() - start;
+            RemoteExecutor[] self = new RemoteExecutor[1];
+            RemoteExecutor executor = new RemoteExecutor(response.leaseId(), offer.node(),
+                    response.expiresAtEpochMillis(), spec.inputCapacity(), spec.outputCapacity(), functions, workers,
+                    spec.slotsPerWorker(), control, elapsed, () -> {
+                        open.remove(self[0]);
+                        leaseSource.release(offer);
+                    });
+            self[0] = executor;
+            open.add(executor);
+            ok = true;
+            LOG.debug("lease {} on {}: {} workers ready in {} us", response.leaseId(), offer.node(), spec.cores(),
+                    elapsed / 1000);
+            return executor;
+        } catch (TransportException e) {
+            throw new AllocationRefusedException("cannot allocate on " + offer.node() + " (" + offer.managerAddress()
+                    + "): " + e.getMessage(), e);
+        } finally {
+            if (!ok) {
+                workers.forEach(Connection::close);
+                if (control != null) {
+                    control.close();
+                }
+            }
+        }
+    }
+
+    /** Releases every executor still open and closes the transports. */
+    @Override
+    public void close() {
+        closed = true;
+        for (RemoteExecutor e : List.copyOf(open)) {
+            e.close();
+        }
+        open.clear();
+        transports.values().forEach(Transport::close);
+        transports.clear();
+    }
+
+    private String listenAddress(String transportName, String managerAddress) {
+        String configured = listenAddresses.get(transportName);
+        if (configured != null) {
+            return configured;
+        }
+        int sep = managerAddress.indexOf("://");
+        if (sep >= 0) {
+            String rest = managerAddress.substring(sep + 3);
+            int colon = rest.lastIndexOf(':');
+            String host = colon >= 0 ? rest.substring(0, colon) : rest;
+            return managerAddress.substring(0, sep) + "://" + host + ":0";
+        }
+        return transportName + ":";
+    }
+
+    /** Sends the request and the package; returns the manager's acceptance. */
+    private AllocationResponse negotiate(Connection control, LeaseOffer offer, AllocationSpec spec, long nonce,
+            String clientAddress) {
+        FunctionPackage pkg = spec.functionPackage();
+        int chunkCapacity = Math.min(MAX_CHUNK, control.peerSpec().slotSize() - PackageChunk.LENGTH);
+        MemorySegment buffer = control.allocateBuffer(Math.max(control.peerSpec().slotSize(), 16384));
+        AllocationRequest request = new AllocationRequest(offer.leaseId(), nonce, spec.memoryMiB(),
+                spec.hotTimeout().micros(), spec.leaseDuration().toMillis(), spec.cores(), spec.inputCapacity(),
+                spec.outputCapacity(), spec.slotsPerWorker(), pkg.kind(), pkg.size(), offer.token(), clientAddress,
+                pkg.functionNames());
+        int length = request.encode(buffer, 0);
+        control.write(0, buffer, 0, length, 0);
+        Completion c = new Completion();
+        byte[] bytes = pkg.bytes();
+        int sent = 0;
+        int peerSlot = 1;
+        while (true) {
+            awaitControl(control, c, offer);
+            MemorySegment slot = control.receiveSlot(c.slot());
+            MessageType type = MessageHeader.check(slot, 0, c.length(), MessageHeader.LENGTH);
+            if (type == MessageType.ALLOCATION_RESPONSE) {
+                AllocationResponse r = AllocationResponse.decode(slot, 0, c.length());
+                control.release(c.slot());
+                if (!r.accepted()) {
+                    throw new AllocationRefusedException(offer.node() + " refused the allocation (" + r.refusal() + "): "
+                            + r.message());
+                }
+                if (sent != bytes.length) {
+                    throw new InvocationProtocolException("manager accepted before receiving the whole package");
+                }
+                return r;
+            }
+            if (type == MessageType.LEASE_ENDED) {
+                LeaseEnded e = LeaseEnded.decode(slot, 0, c.length());
+                control.release(c.slot());
+                throw new AllocationRefusedException("allocation on " + offer.node() + " failed (" + e.reason() + "): "
+                        + e.message());
+            }
+            if (type != MessageType.PACKAGE_ACK) {
+                control.release(c.slot());
+                throw new InvocationProtocolException("unexpected " + type + " from executor manager " + offer.node());
+            }
+            int acked = PackageAck.decode(slot, 0, c.length());
+            control.release(c.slot());
+            if (acked != sent || sent >= bytes.length) {
+                throw new InvocationProtocolException("manager acknowledged " + acked + " package bytes, "
+                        + sent + " were sent");
+            }
+            int n = Math.min(chunkCapacity, bytes.length - sent);
+            PackageChunk.writeHeader(buffer, 0, sent, n);
+            MemorySegment.copy(bytes, sent, buffer, ValueLayout.JAVA_BYTE, PackageChunk.LENGTH, n);
+            control.write(peerSlot, buffer, 0, PackageChunk.LENGTH + n, 0);
+            peerSlot ^= 1;
+            sent += n;
+        }
+    }
+
+    private void awaitControl(Connection control, Completion c, LeaseOffer offer) {
+        long deadline = System.nanoTime() + allocationTimeout.toNanos();
+        while (!control.await(c, 100_000_000L)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AllocationRefusedException("executor manager " + offer.node() + " did not answer within "
+                        + allocationTimeout.toMillis() + " ms");
+            }
+        }
+    }
+
+    /** Accepts one connection per core, reads each worker's hello; returns the function table. */
+    private List<String> acceptWorkers(Listener listener, Connection control, long leaseId, long nonce,
+            AllocationSpec spec, List<Connection> out) {
+        Connection[] byIndex = new Connection[spec.cores()];
+        List<String> functions = null;
+        Completion c = new Completion();
+        long deadline = System.nanoTime() + allocationTimeout.toNanos();
+        int connected = 0;
+        while (connected < spec.cores()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AllocationRefusedException("only " + connected + " of " + spec.cores() + " workers of lease "
+                        + leaseId + " connected within " + allocationTimeout.toMillis() + " ms");
+            }
+            if (control.poll(c)) {
+                MemorySegment slot = control.receiveSlot(c.slot());
+                LeaseEnded e = LeaseEnded.decode(slot, 0, c.length());
+                control.release(c.slot());
+                throw new AllocationRefusedException("executor of lease " + leaseId + " failed to start (" + e.reason()
+                        + "): " + e.message());
+            }
+            Connection w;
+            try {
+                w = listener.accept(Duration.ofMillis(50));
+            } catch (ProtocolException e) {
+                LOG.warn("lease {}: rejected a malformed connection: {}", leaseId, e.getMessage());
+                continue;
+            }
+            if (w == null) {
+                continue;
+            }
+            WorkerHello hello;
+            try {
+                hello = readHello(w, c);
+            } catch (RuntimeException e) {
+                w.close();
+                LOG.warn("lease {}: dropped a worker connection: {}", leaseId, e.getMessage());
+                continue;
+            }
+            if (hello.leaseId() != leaseId || hello.nonce() != nonce || hello.workerCount() != spec.cores()
+                    || byIndex[hello.workerIndex()] != null || hello.slots() != spec.slotsPerWorker()) {
+                w.close();
+                LOG.warn("lease {}: dropped a worker connection with a foreign or duplicate hello {}", leaseId,
+                        hello.workerIndex());
+                continue;
+            }
+            if (functions == null) {
+                functions = hello.functions();
+            } else if (!functions.equals(hello.functions())) {
+                w.close();
+                throw new InvocationProtocolException("workers of lease " + leaseId + " announce different functions");
+            }
+            byIndex[hello.workerIndex()] = w;
+            connected++;
+        }
+        out.addAll(List.of(byIndex));
+        return functions;
+    }
+
+    private WorkerHello readHello(Connection w, Completion c) {
+        long deadline = System.nanoTime() + connectTimeout.toNanos();
+        while (!w.await(c, 100_000_000L)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AllocationRefusedException("worker sent no hello within " + connectTimeout.toMillis() + " ms");
+            }
+        }
+        WorkerHello hello = WorkerHello.decode(w.receiveSlot(c.slot()), 0, c.length());
+        w.release(c.slot());
+        return hello;
+    }
+
+    /** Configures an {@link RfaasClient}. */
+    public static final class Builder {
+        private LeaseSource leaseSource;
+        private final Map<String, String> listenAddresses = new HashMap<>();
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration allocationTimeout = Duration.ofSeconds(30);
+
+        private Builder() {
+        }
+
+        /** Leases from the static executors database file (JSON list of nodes). */
+        public Builder executorsDatabase(Path file) {
+            this.leaseSource = ExecutorsDatabase.load(file);
+            return this;
+        }
+
+        /** Leases from {@code source} (an {@link ExecutorsDatabase} or the resource manager). */
+        public Builder leaseSource(LeaseSource source) {
+            this.leaseSource = source;
+            return this;
+        }
+
+        /**
+         * Where the client listens for its workers on transport {@code transport}. Default: the
+         * manager's host with port 0 ({@code tcp://127.0.0.1:0}), or an empty path for {@code shm:}.
+         */
+        public Builder listenAddress(String transport, String address) {
+            listenAddresses.put(transport, address);
+            return this;
+        }
+
+        /** Longest wait for a connection or a worker's hello (default 5 s). */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = timeout;
+            return this;
+        }
+
+        /** Longest wait for the whole allocation, executor start-up included (default 30 s). */
+        public Builder allocationTimeout(Duration timeout) {
+            this.allocationTimeout = timeout;
+            return this;
+        }
+
+        public RfaasClient build() {
+            return new RfaasClient(this);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package org.rfaas.client;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.rfaas.protocol.InvocationHeader;
+import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.ReplyHeader;
+import org.rfaas.protocol.Status;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.TransportException;
+
+/**
+ * The client's side of one executor worker: its connection, its send buffer (one region of header
+ * plus input per slot) and its {@link InvocationSlot}s.
+ *
+ * <p>The connection allows one sending and one receiving thread at a time; both turns are taken
+ * with a compare-and-set flag, never a lock, so a blocking caller, other callers and the
+ * background poller can share a worker. Whoever holds the receive turn dispatches any reply that
+ * arrives to its slot, so a caller never waits on a reply someone else has already consumed.
+ */
+final class WorkerChannel {
+    private final RemoteExecutor executor;
+    private final int workerIndex;
+    private final Connection connection;
+    private final InvocationSlot[] slots;
+    private final int noticeSlot;
+    private final AtomicInteger sendTurn = new AtomicInteger();
+    private final AtomicInteger receiveTurn = new AtomicInteger();
+    private final AtomicReference<RfaasException> failure = new AtomicReference<>();
+    private final Completion completion = new Completion();
+    private final ReplyHeader reply = new ReplyHeader();
+    private final MemorySegment sendBuffer;
+
+    WorkerChannel(RemoteExecutor executor, int workerIndex, Connection connection, int slotCount, int inputCapacity) {
+        this.executor = executor;
+        this.workerIndex = workerIndex;
+        this.connection = connection;
+        this.noticeSlot = connection.localSpec().slots() - 1;
+        long stride = (InvocationHeader.LENGTH + (long) inputCapacity + 7) & ~7L;
+        this.sendBuffer = connection.allocateBuffer(stride * slotCount);
+        this.slots = new InvocationSlot[slotCount];
+        for (int i = 0; i < slotCount; i++) {
+            slots[i] = new InvocationSlot(this, i, sendBuffer, i * stride, inputCapacity);
+        }
+    }
+
+    RemoteExecutor executor() {
+        return executor;
+    }
+
+    int workerIndex() {
+        return workerIndex;
+    }
+
+    Connection connection() {
+        return connection;
+    }
+
+    InvocationSlot[] slots() {
+        return slots;
+    }
+
+    /** Takes a free slot of this worker, or returns {@code null}. */
+    InvocationSlot tryAcquire() {
+        for (InvocationSlot s : slots) {
+            if (s.state.get() == InvocationSlot.FREE && s.state.compareAndSet(InvocationSlot.FREE, InvocationSlot.ACQUIRED)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    boolean hasPending() {
+        for (InvocationSlot s : slots) {
+            if (s.state.get() == InvocationSlot.PENDING) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    RfaasException failure() {
+        return failure.get();
+    }
+
+    void throwIfFailed() {
+        RfaasException f = failure.get();
+        if (f != null) {
+            throw f;
+        }
+    }
+
+    void send(int peerSlot, long offset, int length, int immediate) {
+        while (!sendTurn.compareAndSet(0, 1)) {
+            Thread.onSpinWait();
+        }
+        try {
+            connection.write(peerSlot, sendBuffer, offset, length, immediate);
+        } catch (PeerFailedException e) {
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
+                    + " is gone: " + e.getMessage(), e));
+            throwIfFailed();
+        } finally {
+            sendTurn.set(0);
+        }
+    }
+
+    /** Waits until {@code slot} has its reply (state DONE), dispatching whatever arrives meanwhile. */
+    void awaitReply(InvocationSlot slot, WaitMode mode) {
+        while (slot.state.get() != InvocationSlot.DONE) {
+            RfaasException f = failure.get();
+            if (f != null) {
+                slot.state.set(InvocationSlot.ACQUIRED);
+                throw f;
+            }
+            if (!progress(mode == WaitMode.HOT ? 0 : 10_000_000L)) {
+                if (mode == WaitMode.HOT) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+    }
+
+    /**
+     * Takes the receive turn if free, polls (or waits up to {@code waitNanos}) for one completion
+     * and dispatches it.
+     *
+     * @return {@code true} if the turn was taken (whether or not a completion arrived)
+     */
+    boolean progress(long waitNanos) {
+        if (!receiveTurn.compareAndSet(0, 1)) {
+            return false;
+        }
+        InvocationSlot completed = null;
+        try {
+            if (failure.get() != null) {
+                return true;
+            }
+            boolean got = waitNanos == 0 ? connection.poll(completion) : connection.await(completion, waitNanos);
+            if (got) {
+                completed = dispatch(completion);
+            }
+        } catch (PeerFailedException e) {
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
+                    + " is gone: " + e.getMessage(), e));
+        } catch (ProtocolException e) {
+            fail(new InvocationProtocolException("executor worker " + workerIndex + " sent a malformed message: "
+                    + e.getMessage()));
+            connection.close();
+        } catch (TransportException e) {
+            fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
+        } finally {
+            receiveTurn.set(0);
+        }
+        if (completed != null) {
+            completeAsync(completed);
+        }
+        return true;
+    }
+
+    /** Routes one completion to its slot. Returns the slot when it was an asynchronous call. */
+    private InvocationSlot dispatch(Completion c) {
+        int slotIndex = c.slot();
+        MemorySegment receive = connection.receiveSlot(slotIndex);
+        MessageType type = reply.wrap(receive, 0).validate(c.length(), c.immediate());
+        if (type == MessageType.NOTICE || slotIndex == noticeSlot) {
+            Status status = reply.status();
+            byte[] text = new byte[reply.payloadLength()];
+            MemorySegment.copy(receive, java.lang.foreign.ValueLayout.JAVA_BYTE, ReplyHeader.LENGTH, text, 0, text.length);
+            connection.release(slotIndex);
+            fail(Statuses.toException(status == Status.OK ? Status.SHUTTING_DOWN : status, null,
+                    new String(text, StandardCharsets.UTF_8)));
+            return null;
+        }
+        InvocationSlot slot = slots[slotIndex];
+        if (slot.state.get() != InvocationSlot.PENDING || slot.invocationId != c.immediate()) {
+            throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD, "reply 0x"
+                    + Integer.toHexString(c.immediate()) + " in slot " + slotIndex + " matches no invocation in flight");
+        }
+        slot.replyStatus = reply.statusCode();
+        slot.replyLength = reply.payloadLength();
+        if (slot.future != null) {
+            return slot;
+        }
+        slot.state.set(InvocationSlot.DONE);
+        return null;
+    }
+
+    /** Completes an asynchronous call outside the receive turn, so callbacks may invoke again. */
+    private void completeAsync(InvocationSlot slot) {
+        CompletableFuture<byte[]> f = slot.future;
+        if (!slot.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ACQUIRED)) {
+            return; // failed meanwhile: fail() completed the future
+        }
+        byte[] output = null;
+        RfaasException error = null;
+        if (slot.replyStatus == Status.OK.code()) {
+            output = slot.copyOutput();
+        } else {
+            error = slot.failure(slot.replyStatus);
+        }
+        slot.receivePending = true;
+        slot.close();
+        executor.asyncDone();
+        if (error == null) {
+            f.complete(output);
+        } else {
+            f.completeExceptionally(error);
+        }
+    }
+
+    /** Gives a receive slot back to the transport (under the receive turn). */
+    void releaseReceive(int slot) {
+        while (!receiveTurn.compareAndSet(0, 1)) {
+            Thread.onSpinWait();
+        }
+        try {
+            if (connection.isOpen()) {
+                connection.release(slot);
+            }
+        } catch (TransportException e) {
+            fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
+        } finally {
+            receiveTurn.set(0);
+        }
+    }
+
+    /** Marks the worker failed: every pending and future call fails with {@code error}. */
+    void fail(RfaasException error) {
+        if (!failure.compareAndSet(null, error)) {
+            return;
+        }
+        for (InvocationSlot s : slots) {
+            CompletableFuture<byte[]> f = s.future;
+            if (f != null && s.state.get() == InvocationSlot.PENDING && s.state.compareAndSet(InvocationSlot.PENDING,
+                    InvocationSlot.ACQUIRED)) {
+                s.close();
+                executor.asyncDone();
+                f.completeExceptionally(error);
+            }
+        }
+    }
+
+    void close() {
+        connection.close();
+    }
+}

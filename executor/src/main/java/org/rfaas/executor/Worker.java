@@ -1,0 +1,273 @@
+package org.rfaas.executor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import org.rfaas.protocol.AccountingCounters;
+import org.rfaas.protocol.InvocationHeader;
+import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.Limits;
+import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.ReplyHeader;
+import org.rfaas.protocol.Status;
+import org.rfaas.protocol.Texts;
+import org.rfaas.protocol.WorkerHello;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One executor worker thread: owns one connection to the client, serves invocations in place.
+ *
+ * <p>Duty cycle: busy-poll (hot) until {@code hotTimeoutNanos} passed since the last invocation,
+ * then sleep in {@link Connection#await} (warm); after serving, hot again. {@code -1} never goes
+ * warm, {@code 0} never spins. Hot-polling time (spinning without work) and compute time (inside
+ * the function) are accumulated in {@link WorkerCounters}.
+ *
+ * <p>The serving path allocates nothing in the steady state: input and output views are cached
+ * per slot and length, the reply header is written into one registered send buffer.
+ */
+final class Worker implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+    /** Longest warm sleep before re-checking the stop flag. */
+    private static final long WARM_WAIT_NANOS = 20_000_000L;
+    /** Hot-polling time is published at least this often, so a long spin is visible to the flusher. */
+    private static final long HOT_PUBLISH_NANOS = 10_000_000L;
+    private static final byte[] NO_MESSAGE = new byte[0];
+
+    private final int index;
+    private final int workerCount;
+    private final Connection connection;
+    private final FunctionTable functions;
+    private final long hotTimeoutNanos;
+    private final int inputCapacity;
+    private final int outputCapacity;
+    private final long leaseId;
+    private final long nonce;
+    private final WorkerCounters counters = new WorkerCounters();
+    private final Completion completion = new Completion();
+    private final InvocationHeader invocation = new InvocationHeader();
+    private final ReplyHeader reply = new ReplyHeader();
+    private final MemorySegment sendBuffer;
+    private final int clientResultSlots;
+    private final int noticeSlot;
+    private final int maxReplyPayload;
+    private final MemorySegment[] inputViews;
+    private final int[] inputViewLengths;
+    private MemorySegment outputView;
+    private volatile LeaseEndReason stopReason;
+
+    Worker(int index, int workerCount, Connection connection, FunctionTable functions, long hotTimeoutMicros,
+            int inputCapacity, int outputCapacity, long leaseId, long nonce) {
+        this.index = index;
+        this.workerCount = workerCount;
+        this.connection = connection;
+        this.functions = functions;
+        this.hotTimeoutNanos = hotTimeoutMicros < 0 ? -1 : hotTimeoutMicros * 1000;
+        this.inputCapacity = inputCapacity;
+        this.outputCapacity = outputCapacity;
+        this.leaseId = leaseId;
+        this.nonce = nonce;
+        int clientSlots = connection.peerSpec().slots();
+        this.noticeSlot = clientSlots - 1;
+        this.clientResultSlots = clientSlots - 1;
+        this.maxReplyPayload = connection.peerSpec().slotSize() - ReplyHeader.LENGTH;
+        if (clientResultSlots < 1 || maxReplyPayload < outputCapacity) {
+            throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_HANDSHAKE, "client registered "
+                    + clientSlots + " slots of " + connection.peerSpec().slotSize() + " bytes; needs at least 2 of "
+                    + (ReplyHeader.LENGTH + outputCapacity));
+        }
+        this.sendBuffer = connection.allocateBuffer(ReplyHeader.LENGTH + (long) Math.max(outputCapacity,
+                Math.min(maxReplyPayload, Limits.MAX_MESSAGE_BYTES)));
+        int slots = connection.localSpec().slots();
+        this.inputViews = new MemorySegment[slots];
+        this.inputViewLengths = new int[slots];
+    }
+
+    WorkerCounters counters() {
+        return counters;
+    }
+
+    /** Asks the worker to stop; it notifies the client with {@code reason}'s status first. */
+    void stop(LeaseEndReason reason) {
+        stopReason = reason;
+    }
+
+    @Override
+    public void run() {
+        try {
+            sayHello();
+            serve();
+            notifyClient(stopReason);
+        } catch (PeerFailedException e) {
+            LOG.info("worker {}: client connection lost: {}", index, e.getMessage());
+        } catch (ProtocolException e) {
+            LOG.warn("worker {}: closing the client connection after a protocol error: {}", index, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("worker {} failed", index, e);
+        } finally {
+            connection.close();
+        }
+    }
+
+    boolean finishedConnection() {
+        return !connection.isOpen();
+    }
+
+    private void sayHello() {
+        WorkerHello hello = new WorkerHello(leaseId, nonce, index, workerCount, connection.localSpec().slots(),
+                functions.names());
+        int length = hello.encode(sendBuffer, 0);
+        connection.write(noticeSlot, sendBuffer, 0, length, 0);
+    }
+
+    private void serve() {
+        boolean hot = hotTimeoutNanos != 0;
+        long now = System.nanoTime();
+        long lastWork = now;
+        long spinStart = now;
+        while (stopReason == null) {
+            if (hot) {
+                if (connection.poll(completion)) {
+                    now = System.nanoTime();
+                    counters.add(AccountingCounters.HOT_POLL_NANOS, now - spinStart);
+                    handle(completion);
+                    lastWork = spinStart = System.nanoTime();
+                    continue;
+                }
+                now = System.nanoTime();
+                if (hotTimeoutNanos > 0 && now - lastWork >= hotTimeoutNanos) {
+                    counters.add(AccountingCounters.HOT_POLL_NANOS, now - spinStart);
+                    hot = false;
+                } else if (now - spinStart >= HOT_PUBLISH_NANOS) {
+                    counters.add(AccountingCounters.HOT_POLL_NANOS, now - spinStart);
+                    spinStart = now;
+                }
+                Thread.onSpinWait();
+            } else if (connection.await(completion, WARM_WAIT_NANOS)) {
+                handle(completion);
+                if (hotTimeoutNanos != 0) {
+                    hot = true;
+                    lastWork = spinStart = System.nanoTime();
+                }
+            }
+        }
+        if (hot) {
+            counters.add(AccountingCounters.HOT_POLL_NANOS, System.nanoTime() - spinStart);
+        }
+    }
+
+    private void handle(Completion c) {
+        int slot = c.slot();
+        MemorySegment receive = connection.receiveSlot(slot);
+        invocation.wrap(receive, 0);
+        try {
+            invocation.validate(c.length(), c.immediate(), clientResultSlots, outputCapacity);
+        } catch (ProtocolException e) {
+            connection.release(slot);
+            int resultSlot = InvocationHeader.slotOf(c.immediate());
+            if (resultSlot < clientResultSlots) {
+                replyMessage(resultSlot, c.immediate(), Status.PROTOCOL_ERROR, e.getMessage());
+            }
+            throw e;
+        }
+        int id = invocation.invocationId();
+        int resultSlot = invocation.resultSlot();
+        int inputLength = invocation.inputLength();
+        int capacity = invocation.outputCapacity();
+        FunctionInvoker function = functions.get(invocation.functionIndex());
+        if (function == null) {
+            int fn = invocation.functionIndex();
+            connection.release(slot);
+            replyMessage(resultSlot, id, Status.UNKNOWN_FUNCTION, "no function with index " + fn + " (this executor has "
+                    + functions.size() + ")");
+            return;
+        }
+        if (inputLength > inputCapacity) {
+            connection.release(slot);
+            replyMessage(resultSlot, id, Status.INPUT_TOO_LARGE, "input of " + inputLength + " bytes exceeds the "
+                    + inputCapacity + "-byte input capacity");
+            return;
+        }
+        MemorySegment input = inputView(receive, slot, inputLength);
+        MemorySegment output = outputView(capacity);
+        long start = System.nanoTime();
+        long produced;
+        Throwable failure = null;
+        try {
+            produced = function.invoke(input, output);
+        } catch (Throwable t) {
+            produced = -1;
+            failure = t;
+        }
+        counters.add(AccountingCounters.COMPUTE_NANOS, System.nanoTime() - start);
+        counters.add(AccountingCounters.INVOCATIONS, 1);
+        connection.release(slot);
+        if (failure == null && produced >= 0 && produced <= capacity) {
+            reply.wrap(sendBuffer, 0).write(MessageType.REPLY, id, Status.OK, (int) produced);
+            connection.write(resultSlot, sendBuffer, 0, ReplyHeader.LENGTH + (int) produced, id);
+            return;
+        }
+        counters.add(AccountingCounters.FAILED_INVOCATIONS, 1);
+        if (failure instanceof IndexOutOfBoundsException && writesPastOutput(failure, output)) {
+            replyMessage(resultSlot, id, Status.OUTPUT_TOO_LARGE, "function '" + function.name()
+                    + "' wrote past the " + capacity + "-byte output capacity");
+        } else if (failure != null) {
+            if (failure instanceof Error && !(failure instanceof StackOverflowError || failure instanceof OutOfMemoryError)) {
+                LOG.warn("worker {}: function '{}' threw an Error", index, function.name(), failure);
+            }
+            replyMessage(resultSlot, id, Status.FUNCTION_FAILED, failure.toString());
+        } else if (produced > capacity) {
+            replyMessage(resultSlot, id, Status.OUTPUT_TOO_LARGE, "function '" + function.name() + "' returned "
+                    + produced + " bytes, more than the " + capacity + "-byte output capacity");
+        } else {
+            replyMessage(resultSlot, id, Status.FUNCTION_FAILED, "function '" + function.name()
+                    + "' returned a negative length " + produced);
+        }
+    }
+
+    /** Bounds errors from the output segment name its address; other ones are plain failures. */
+    private static boolean writesPastOutput(Throwable failure, MemorySegment output) {
+        String message = failure.getMessage();
+        return message != null && message.contains(Long.toHexString(output.address()));
+    }
+
+    private MemorySegment inputView(MemorySegment receive, int slot, int length) {
+        MemorySegment view = inputViews[slot];
+        if (view == null || inputViewLengths[slot] != length) {
+            view = receive.asSlice(InvocationHeader.LENGTH, length).asReadOnly();
+            inputViews[slot] = view;
+            inputViewLengths[slot] = length;
+        }
+        return view;
+    }
+
+    private MemorySegment outputView(int capacity) {
+        MemorySegment view = outputView;
+        if (view == null || view.byteSize() != capacity) {
+            view = sendBuffer.asSlice(ReplyHeader.LENGTH, capacity);
+            outputView = view;
+        }
+        return view;
+    }
+
+    private void replyMessage(int resultSlot, int invocationId, Status status, String message) {
+        byte[] text = message == null ? NO_MESSAGE : Texts.truncate(message, Math.min(maxReplyPayload,
+                Limits.MAX_MESSAGE_BYTES)).getBytes(StandardCharsets.UTF_8);
+        reply.wrap(sendBuffer, 0).write(MessageType.REPLY, invocationId, status, text.length);
+        MemorySegment.copy(text, 0, sendBuffer, java.lang.foreign.ValueLayout.JAVA_BYTE, ReplyHeader.LENGTH, text.length);
+        connection.write(resultSlot, sendBuffer, 0, ReplyHeader.LENGTH + text.length, invocationId);
+    }
+
+    private void notifyClient(LeaseEndReason reason) {
+        if (reason == null || !connection.isOpen()) {
+            return;
+        }
+        byte[] text = ("executor of lease " + leaseId + " stopped: " + reason).getBytes(StandardCharsets.UTF_8);
+        reply.wrap(sendBuffer, 0).write(MessageType.NOTICE, 0, reason.status(), text.length);
+        MemorySegment.copy(text, 0, sendBuffer, java.lang.foreign.ValueLayout.JAVA_BYTE, ReplyHeader.LENGTH, text.length);
+        connection.write(noticeSlot, sendBuffer, 0, ReplyHeader.LENGTH + text.length, 0);
+    }
+}
