@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Benchmarks that report ours vs the raw transport / a peer, measured in one run.",
         subcommands = {
             BenchAllCommand.class,
+            BenchInvokeCommand.class,
             BenchTransportCommand.class,
         })
 public final class BenchCommand implements Runnable {

@@ -21,12 +21,17 @@ import java.util.List;
  *
  * <p>The server writes each input straight back from its receive slot (no copy), so this is the
  * floor an invocation over the same transport can reach. Mode {@code hot}: the server spins on
- * {@link Connection#poll}; {@code warm}: it sleeps in {@link Connection#await}. The client always
- * spins for its answer, as a blocking rFaaS {@code invoke} does.
+ * {@link Connection#poll} until {@link #HOT_TIMEOUT_NANOS} pass without input, then sleeps until
+ * the next one (the rFaaS executor's hot timeout, so that a hot server does not steal the core of
+ * the system measured next to it); {@code warm}: it always sleeps in {@link Connection#await}. The
+ * client always spins for its answer, as a blocking rFaaS {@code invoke} does.
  */
 public final class RawEcho {
     private RawEcho() {
     }
+
+    /** How long a hot server spins without input before it sleeps: 20 ms, as {@link RfaasEcho}'s executors. */
+    public static final long HOT_TIMEOUT_NANOS = 20_000_000L;
 
     /** Receive slots on each side: enough for one outstanding round trip plus one being released. */
     static final int SLOTS = 2;
@@ -152,15 +157,18 @@ public final class RawEcho {
                 c = listener.accept(Duration.ofSeconds(1));
             }
             Completion done = new Completion();
+            long lastInput = System.nanoTime();
             try {
                 while (c.isOpen()) {
-                    boolean got = hot ? c.poll(done) : c.await(done, 1_000_000_000L);
+                    boolean spin = hot && System.nanoTime() - lastInput < HOT_TIMEOUT_NANOS;
+                    boolean got = spin ? c.poll(done) : c.await(done, 1_000_000_000L);
                     if (!got) {
-                        if (hot) {
+                        if (spin) {
                             Thread.onSpinWait();
                         }
                         continue;
                     }
+                    lastInput = System.nanoTime();
                     c.write(0, c.receiveSlot(done.slot()), 0, done.length(), done.immediate());
                     c.release(done.slot());
                 }

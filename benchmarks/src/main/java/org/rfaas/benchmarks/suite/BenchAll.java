@@ -1,5 +1,6 @@
 package org.rfaas.benchmarks.suite;
 
+import org.rfaas.benchmarks.common.LatencyStats;
 import org.rfaas.benchmarks.common.Progress;
 import org.rfaas.benchmarks.peers.Peer;
 import org.slf4j.Logger;
@@ -35,10 +36,10 @@ public final class BenchAll {
      * @param quick the short run (≤ 2 minutes)
      * @param out where files go
      * @param peers the peers to measure
-     * @param rfaas the rFaaS and raw transport subjects (hot and warm per provider)
+     * @param rfaas groups of subjects measured side by side (rFaaS and raw of one provider and mode)
      * @param extra further benchmarks (scaling, cold start) that add rows themselves
      */
-    public record Options(boolean quick, Path out, List<Peer> peers, List<Subject> rfaas,
+    public record Options(boolean quick, Path out, List<Peer> peers, List<List<Subject>> rfaas,
                           List<Section> extra) {
 
         List<Integer> sizes() {
@@ -52,8 +53,8 @@ public final class BenchAll {
 
         LatencyHarness.Budget budget() {
             return quick
-                    ? new LatencyHarness.Budget(200, 20_000, 15, Duration.ofMillis(500).toNanos())
-                    : new LatencyHarness.Budget(2_000, 200_000, 50, Duration.ofMillis(2_000).toNanos());
+                    ? new LatencyHarness.Budget(3, 50, 20_000, 10, Duration.ofMillis(600).toNanos())
+                    : new LatencyHarness.Budget(5, 200, 200_000, 20, Duration.ofMillis(2_500).toNanos());
         }
     }
 
@@ -74,15 +75,15 @@ public final class BenchAll {
         Report report = new Report();
         report.note("command", "rfaas bench all" + (o.quick() ? " --quick" : "") + " --out " + o.out());
         report.note("machine", Machine.describe());
-        List<Subject> subjects = new ArrayList<>(o.rfaas());
+        List<List<Subject>> groups = new ArrayList<>(o.rfaas());
         for (Peer p : o.peers()) {
-            subjects.add(new Subject(p.system(), p.provider(), "default", p::start));
+            groups.add(List.of(new Subject(p.system(), p.provider(), "default", p::start)));
         }
-        int steps = subjects.size() * o.sizes().size() + o.extra().stream().mapToInt(Section::steps).sum();
+        int steps = groups.size() * o.sizes().size() + o.extra().stream().mapToInt(Section::steps).sum();
         List<String> failures = new ArrayList<>();
         try (Progress progress = Progress.start("bench all", steps)) {
-            for (Subject s : subjects) {
-                measureSubject(s, o, report, progress, failures);
+            for (List<Subject> g : groups) {
+                measureGroup(g, o, report, progress, failures);
             }
             for (Section section : o.extra()) {
                 try {
@@ -107,25 +108,44 @@ public final class BenchAll {
         return report;
     }
 
-    private static void measureSubject(Subject s, Options o, Report report, Progress progress, List<String> failures) {
-        progress.begin("starting " + s.label());
-        try (RoundTrip rt = s.open().call()) {
-            progress.begin("warming up " + s.label());
-            LatencyHarness.warmUp(rt, 1024, o.warmupNanos());
+    private static void measureGroup(List<Subject> group, Options o, Report report, Progress progress,
+                                     List<String> failures) {
+        String label = String.join(" + ", group.stream().map(Subject::label).toList());
+        List<RoundTrip> open = new ArrayList<>();
+        try {
+            for (Subject s : group) {
+                progress.begin("starting " + s.label());
+                open.add(s.open().call());
+            }
+            progress.begin("warming up " + label);
+            for (RoundTrip rt : open) {
+                LatencyHarness.warmUp(rt, 1024, o.warmupNanos() / open.size());
+            }
             for (int bytes : o.sizes()) {
-                progress.begin(s.label() + " " + Report.bytes(bytes));
+                progress.begin(label + " " + Report.bytes(bytes));
                 try {
-                    report.add(Row.latency(s.system(), s.provider(), s.mode(), bytes,
-                            LatencyHarness.measure(rt, bytes, o.budget())));
+                    List<LatencyStats> stats = LatencyHarness.measureGroup(open, bytes, o.budget());
+                    for (int i = 0; i < group.size(); i++) {
+                        Subject s = group.get(i);
+                        report.add(Row.latency(s.system(), s.provider(), s.mode(), bytes, stats.get(i)));
+                    }
                 } catch (Exception e) {
-                    LOG.error("{} at {} bytes failed", s.label(), bytes, e);
-                    failures.add(s.label() + " " + bytes + " B: " + e);
+                    LOG.error("{} at {} bytes failed", label, bytes, e);
+                    failures.add(label + " " + bytes + " B: " + e);
                 }
                 progress.step();
             }
         } catch (Exception e) {
-            LOG.error("{} could not run", s.label(), e);
-            failures.add(s.label() + ": " + e);
+            LOG.error("{} could not run", label, e);
+            failures.add(label + ": " + e);
+        } finally {
+            for (RoundTrip rt : open) {
+                try {
+                    rt.close();
+                } catch (Exception e) {
+                    LOG.warn("closing {} failed", label, e);
+                }
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A server process of a benchmark: a child JVM on this JVM's class path running {@code mainClass}.
@@ -41,6 +42,15 @@ public final class ChildJvm implements AutoCloseable {
      */
     public static ChildJvm start(String mainClass, List<String> jvmOptions, List<String> args, Duration timeout)
             throws IOException {
+        return start(mainClass, jvmOptions, args, timeout, line -> { });
+    }
+
+    /**
+     * Like {@link #start(String, List, List, Duration)}, and hands every later stdout line of the
+     * child to {@code onLine} (on a reader thread).
+     */
+    public static ChildJvm start(String mainClass, List<String> jvmOptions, List<String> args, Duration timeout,
+                                 Consumer<String> onLine) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow(
                 () -> new IOException("cannot find the java executable of this JVM")));
@@ -65,6 +75,8 @@ public final class ChildJvm implements AutoCloseable {
                     if (!announced && line.startsWith(READY)) {
                         announced = true;
                         lines.offer(line.substring(READY.length()).trim());
+                    } else if (announced) {
+                        onLine.accept(line);
                     }
                 }
             } catch (IOException e) {

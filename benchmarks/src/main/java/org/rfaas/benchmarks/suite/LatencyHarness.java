@@ -3,59 +3,87 @@ package org.rfaas.benchmarks.suite;
 import org.HdrHistogram.Histogram;
 import org.rfaas.benchmarks.common.LatencyStats;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * Times round trips one after the other (closed loop, one outstanding call) into an HdrHistogram.
+ * Times round trips (closed loop, one call outstanding) of a group of systems that are measured
+ * side by side: rFaaS and the raw transport of the same provider and mode, for instance.
  *
- * <p>Each measurement is bounded twice: by a number of iterations and by a time budget, so that a
+ * <p>The members of a group take turns in short rounds (A, B, A, B, ...) and each member's result
+ * is the median over its rounds ({@link LatencyStats#medianOfRounds}), so a neighbour process that
+ * disturbs the machine for a while hits both members alike instead of deciding one of them. Each
+ * round starts with a few untimed calls, which also wakes a server that went to sleep while the
+ * other member ran. Each measurement is bounded by a number of calls and by a time budget, so a
  * slow system (an HTTP gateway at 5 MiB) finishes in seconds while a fast one gets enough samples
- * for a stable p99. At least {@link Budget#minSamples()} samples are always taken.
+ * for a stable p99.
  */
 public final class LatencyHarness {
     private LatencyHarness() {
     }
 
     /**
-     * How much time and how many calls one measurement may use.
+     * How much time and how many calls one measurement may use, for all rounds together.
      *
-     * @param warmup untimed calls first (JIT, connection set-up, caches)
-     * @param iterations the most timed calls
-     * @param minSamples the fewest timed calls, even past the budget
-     * @param budgetNanos wall-clock budget for warm-up plus timed calls
+     * @param rounds rounds per member
+     * @param warmupPerRound untimed calls at the start of each round
+     * @param iterations the most timed calls per member
+     * @param minSamples the fewest timed calls per round, even past the budget
+     * @param budgetNanos wall-clock budget per member
      */
-    public record Budget(int warmup, int iterations, int minSamples, long budgetNanos) {
+    public record Budget(int rounds, int warmupPerRound, int iterations, int minSamples, long budgetNanos) {
 
-        /** Scales the budget for a payload: large payloads get fewer iterations. */
-        public Budget forBytes(int bytes) {
+        /** Large payloads get fewer calls. */
+        Budget forBytes(int bytes) {
             int scale = bytes >= (1 << 20) ? 20 : bytes >= (64 << 10) ? 4 : 1;
-            return new Budget(Math.max(3, warmup / scale), Math.max(minSamples, iterations / scale), minSamples, budgetNanos);
+            return new Budget(rounds, Math.max(2, warmupPerRound / scale), Math.max(minSamples * rounds, iterations / scale),
+                    minSamples, budgetNanos);
         }
     }
 
+    /** Measures one system alone. */
+    public static LatencyStats measure(RoundTrip rt, int bytes, Budget budget) throws Exception {
+        return measureGroup(List.of(rt), bytes, budget).getFirst();
+    }
+
     /**
-     * Prepares {@code bytes} and measures {@code rt}.
+     * Prepares {@code bytes} on every member and measures them in alternating rounds.
      *
+     * @return one result per member, in order
      * @throws IllegalStateException when a call returns an output of the wrong length
      */
-    public static LatencyStats measure(RoundTrip rt, int bytes, Budget budget) throws Exception {
-        rt.prepare(bytes);
+    public static List<LatencyStats> measureGroup(List<RoundTrip> group, int bytes, Budget budget) throws Exception {
         Budget b = budget.forBytes(bytes);
-        long deadline = System.nanoTime() + b.budgetNanos();
-        long warmupDeadline = System.nanoTime() + b.budgetNanos() / 3;
-        for (int i = 0; i < b.warmup() && System.nanoTime() < warmupDeadline; i++) {
-            check(rt.call(), bytes);
+        for (RoundTrip rt : group) {
+            rt.prepare(bytes);
         }
+        int perRound = Math.max(1, b.iterations() / b.rounds());
+        long roundBudget = b.budgetNanos() / b.rounds();
+        List<List<LatencyStats>> rounds = new ArrayList<>();
+        group.forEach(rt -> rounds.add(new ArrayList<>()));
         Histogram h = LatencyStats.newHistogram();
-        for (int i = 0; i < b.iterations(); i++) {
-            long t0 = System.nanoTime();
-            int n = rt.call();
-            long t1 = System.nanoTime();
-            check(n, bytes);
-            h.recordValue(Math.max(1, Math.min(LatencyStats.HISTOGRAM_MAX_NS, t1 - t0)));
-            if (i + 1 >= b.minSamples() && t1 > deadline) {
-                break;
+        for (int r = 0; r < b.rounds(); r++) {
+            for (int m = 0; m < group.size(); m++) {
+                RoundTrip rt = group.get(m);
+                long deadline = System.nanoTime() + roundBudget;
+                for (int i = 0; i < b.warmupPerRound(); i++) {
+                    check(rt.call(), bytes);
+                }
+                h.reset();
+                for (int i = 0; i < perRound; i++) {
+                    long t0 = System.nanoTime();
+                    int n = rt.call();
+                    long t1 = System.nanoTime();
+                    check(n, bytes);
+                    h.recordValue(Math.max(1, Math.min(LatencyStats.HISTOGRAM_MAX_NS, t1 - t0)));
+                    if (i + 1 >= b.minSamples() && t1 > deadline) {
+                        break;
+                    }
+                }
+                rounds.get(m).add(LatencyStats.of(h));
             }
         }
-        return LatencyStats.of(h);
+        return rounds.stream().map(LatencyStats::medianOfRounds).toList();
     }
 
     /**

@@ -1,6 +1,9 @@
 package org.rfaas.benchmarks.suite;
 
+import org.rfaas.benchmarks.invoke.ColdSection;
 import org.rfaas.benchmarks.invoke.RawEcho;
+import org.rfaas.benchmarks.invoke.RfaasEcho;
+import org.rfaas.benchmarks.invoke.ScalingSection;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
 import org.slf4j.Logger;
@@ -14,10 +17,10 @@ import java.util.List;
  * subjects in hot and warm mode, and the scaling and cold-start sections.
  *
  * @param providers the transports measured
- * @param latency rFaaS and raw subjects
+ * @param latency per provider and mode, the raw and the rFaaS subject, measured side by side
  * @param sections scaling and cold start
  */
-public record SuiteSubjects(List<String> providers, List<Subject> latency, List<BenchAll.Section> sections) {
+public record SuiteSubjects(List<String> providers, List<List<Subject>> latency, List<BenchAll.Section> sections) {
     private static final Logger LOG = LoggerFactory.getLogger(SuiteSubjects.class);
 
     /** The providers tried when none are named. */
@@ -26,13 +29,14 @@ public record SuiteSubjects(List<String> providers, List<Subject> latency, List<
     /** Subjects for {@code providers}, or for every default provider that opens here when null. */
     public static SuiteSubjects forProviders(List<String> providers) {
         List<String> use = providers == null ? available(DEFAULT_PROVIDERS) : providers;
-        List<Subject> latency = new ArrayList<>();
+        List<List<Subject>> latency = new ArrayList<>();
         for (String p : use) {
             for (String mode : List.of("hot", "warm")) {
-                latency.add(new Subject("raw", p, mode, () -> RawEcho.start(p, mode)));
+                latency.add(List.of(new Subject("raw", p, mode, () -> RawEcho.start(p, mode)),
+                        new Subject("rfaas", p, mode, () -> RfaasEcho.start(p, mode))));
             }
         }
-        return new SuiteSubjects(use, latency, List.of());
+        return new SuiteSubjects(use, latency, List.of(new ScalingSection(use), new ColdSection(use)));
     }
 
     /** The providers among {@code names} that open on this machine; the others are logged and skipped. */
