@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             BenchCommand.class,
             DemoCommand.class,
+            ExecutorManagerCommand.class,
+            InvokeCommand.class,
         })
 public final class Main implements Runnable {
 

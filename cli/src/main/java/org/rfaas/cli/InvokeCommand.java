@@ -1,0 +1,144 @@
+package org.rfaas.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
+import org.rfaas.client.AllocationRefusedException;
+import org.rfaas.client.AllocationSpec;
+import org.rfaas.client.ExecutorLostException;
+import org.rfaas.client.FunctionFailedException;
+import org.rfaas.client.FunctionPackage;
+import org.rfaas.client.HotTimeout;
+import org.rfaas.client.RemoteExecutor;
+import org.rfaas.client.RfaasClient;
+import org.rfaas.client.RfaasException;
+import org.rfaas.client.UnknownFunctionException;
+import org.rfaas.client.WaitMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rfaas invoke}: leases cores through an executors database, ships a package, invokes one
+ * function. Exit codes: 0 ok, 1 other failure, 2 usage, 3 the function failed, 4 unknown function,
+ * 5 allocation refused, 6 executor lost.
+ */
+@Command(name = "invoke", mixinStandardHelpOptions = true,
+        description = {"Invokes a function on a leased executor: a command-line client for scripts and smoke tests.",
+            "Output goes to stdout (or --output); with --repeat N > 1 stdout gets latency percentiles instead."})
+public final class InvokeCommand implements Callable<Integer> {
+
+    @Option(names = "--executors", required = true, description = "executors database (JSON list of nodes)")
+    Path executors;
+
+    @Option(names = "--package", required = true, description = "function package: a .jar or a native .so")
+    Path pkg;
+
+    @Option(names = "--function", required = true, description = "function name")
+    String function;
+
+    @Option(names = "--functions", split = ",", description = "native package: symbols to resolve (default: --function)")
+    List<String> nativeFunctions;
+
+    @Option(names = "--input", description = "input file (default: stdin)")
+    Path input;
+
+    @Option(names = "--output", description = "output file (default: stdout)")
+    Path output;
+
+    @Option(names = "--repeat", defaultValue = "1", description = "invocations to time (default ${DEFAULT-VALUE})")
+    int repeat;
+
+    @Option(names = "--mode", defaultValue = "hot", description = "hot (spinning) or warm (sleeping) on both sides")
+    WaitMode mode;
+
+    @Option(names = "--cores", defaultValue = "1", description = "cores to lease (default ${DEFAULT-VALUE})")
+    int cores;
+
+    @Option(names = "--memory", defaultValue = "256", description = "memory to lease in MiB (default ${DEFAULT-VALUE})")
+    long memoryMiB;
+
+    @Option(names = "--output-capacity", defaultValue = "1048576", description = "largest output in bytes")
+    int outputCapacity;
+
+    @Option(names = "--hot-timeout-us", description = "executor hot timeout in us (default: 1000000 for hot, 0 for warm)")
+    Long hotTimeoutMicros;
+
+    @Override
+    public Integer call() {
+        PrintStream err = System.err;
+        if (repeat < 1) {
+            err.println("rfaas invoke: --repeat must be at least 1");
+            return 2;
+        }
+        byte[] in;
+        try (InputStream s = input == null ? System.in : Files.newInputStream(input)) {
+            in = s.readAllBytes();
+        } catch (IOException e) {
+            err.println("rfaas invoke: cannot read input: " + e.getMessage());
+            return 1;
+        }
+        long hot = hotTimeoutMicros != null ? hotTimeoutMicros : mode == WaitMode.HOT ? 1_000_000 : 0;
+        try (RfaasClient client = RfaasClient.builder().executorsDatabase(executors).build()) {
+            FunctionPackage functions = FunctionPackage.of(pkg, nativeFunctions == null ? List.of(function) : nativeFunctions);
+            AllocationSpec spec = AllocationSpec.of(cores, memoryMiB, new HotTimeout(hot), functions,
+                    Math.max(in.length, 8), outputCapacity);
+            try (RemoteExecutor executor = client.allocate(spec)) {
+                executor.functionIndex(function);
+                byte[] out = null;
+                Histogram latencies = new Histogram(3_600_000_000_000L, 3);
+                for (int i = 0; i < repeat; i++) {
+                    long start = System.nanoTime();
+                    out = executor.invoke(function, in, mode);
+                    latencies.recordValue(System.nanoTime() - start);
+                }
+                if (repeat == 1 || output != null) {
+                    writeOutput(out);
+                }
+                if (repeat > 1) {
+                    System.out.printf("%s %s x%d on %s (lease %d, cold start %.1f ms)%n", function, mode, repeat,
+                            executor.node(), executor.leaseId(), executor.allocationTime().toNanos() / 1e6);
+                    for (double p : new double[] {50, 90, 99, 99.9}) {
+                        System.out.printf("  p%-5s %10.2f us%n", p, latencies.getValueAtPercentile(p) / 1000.0);
+                    }
+                    System.out.printf("  max    %10.2f us%n", latencies.getMaxValue() / 1000.0);
+                }
+            }
+            return 0;
+        } catch (UnknownFunctionException e) {
+            err.println("rfaas invoke: unknown function: " + e.getMessage());
+            return 4;
+        } catch (FunctionFailedException e) {
+            err.println("rfaas invoke: function failed: " + e.remoteMessage());
+            return 3;
+        } catch (AllocationRefusedException e) {
+            err.println("rfaas invoke: allocation refused: " + e.getMessage());
+            return 5;
+        } catch (ExecutorLostException e) {
+            err.println("rfaas invoke: executor lost: " + e.getMessage());
+            return 6;
+        } catch (RfaasException | IllegalArgumentException | java.io.UncheckedIOException e) {
+            err.println("rfaas invoke: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("rfaas invoke: cannot write output: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private void writeOutput(byte[] out) throws IOException {
+        if (output == null) {
+            System.out.write(out);
+            System.out.flush();
+        } else {
+            try (OutputStream s = Files.newOutputStream(output)) {
+                s.write(out);
+            }
+        }
+    }
+}

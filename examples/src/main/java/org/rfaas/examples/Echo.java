@@ -1,0 +1,18 @@
+package org.rfaas.examples;
+
+import java.lang.foreign.MemorySegment;
+import org.rfaas.function.FaasFunction;
+
+/** {@code echo}: returns its input. The no-op round trip with payload. */
+public final class Echo implements FaasFunction {
+    @Override
+    public String name() {
+        return "echo";
+    }
+
+    @Override
+    public int invoke(MemorySegment input, MemorySegment output) {
+        MemorySegment.copy(input, 0, output, 0, input.byteSize());
+        return (int) input.byteSize();
+    }
+}

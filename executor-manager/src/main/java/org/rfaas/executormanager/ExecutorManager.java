@@ -1,0 +1,633 @@
+package org.rfaas.executormanager;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.rfaas.executor.ExecutorMain;
+import org.rfaas.executor.ExecutorSettings;
+import org.rfaas.protocol.AccountingCounters;
+import org.rfaas.protocol.AllocationRefusal;
+import org.rfaas.protocol.AllocationRequest;
+import org.rfaas.protocol.AllocationResponse;
+import org.rfaas.protocol.ExecutorHello;
+import org.rfaas.protocol.ExecutorShutdown;
+import org.rfaas.protocol.LeaseAccounting;
+import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.LeaseEnded;
+import org.rfaas.protocol.MessageHeader;
+import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.PackageAck;
+import org.rfaas.protocol.PackageChunk;
+import org.rfaas.protocol.PackageKind;
+import org.rfaas.protocol.ReleaseRequest;
+import org.rfaas.protocol.lease.LeaseClaims;
+import org.rfaas.protocol.lease.LeaseToken;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.Transport;
+import org.rfaas.transport.TransportException;
+import org.rfaas.transport.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The executor manager of one node: accepts allocation requests, verifies leases through a
+ * {@link LeaseAuthority}, spawns one executor JVM per lease (heap = lease memory, workers = lease
+ * cores), stops it at release, expiry or revocation (told first, SIGTERM after a grace period,
+ * SIGKILL after another), reclaims the lease when the executor or the client dies, and reports
+ * each lease's accounting to {@link LeaseListener}s.
+ *
+ * <p>Threads: one acceptor per listen address, one thread per connection (each blocks only in its
+ * own connection's {@code await}), one timer thread. Child processes are watched with
+ * {@link Process#onExit()}; nothing ever blocks on a child.
+ */
+public final class ExecutorManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorManager.class);
+    /** Receive slots on the manager: requests/chunks from clients, hellos from executors. */
+    static final ConnectionSpec LISTEN_SPEC = new ConnectionSpec(2, 256 * 1024 + 64, AccountingCounters.COUNT);
+    private static final long HANDSHAKE_TIMEOUT_NANOS = 10_000_000_000L;
+    private static final int CLIENT_RESPONSE_SLOT = 0;
+    private static final int CLIENT_LEASE_END_SLOT = 1;
+    private static final int ENDED_HISTORY = 1000;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ExecutorManagerConfig config;
+    private final LeaseAuthority authority;
+    private final List<LeaseListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<Long, ManagedLease> leases = new ConcurrentHashMap<>();
+    private final Map<Long, LeaseAccounting> ended = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, false) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Long, LeaseAccounting> eldest) {
+                    return size() > ENDED_HISTORY;
+                }
+            });
+    private final List<Transport> transports = new ArrayList<>();
+    private final List<Listener> listenersOpen = new ArrayList<>();
+    private final List<String> addresses = new ArrayList<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("rfaas-em-timer").factory());
+    private int usedCores;
+    private long usedMemoryMiB;
+    private volatile boolean closed;
+
+    /**
+     * Creates a manager; {@link #start()} opens its listeners.
+     *
+     * @param authority how leases are verified; {@code null} picks {@link TokenLeaseAuthority} when
+     *     the config has a cluster secret, else {@link StaticLeaseAuthority}
+     */
+    public ExecutorManager(ExecutorManagerConfig config, LeaseAuthority authority) {
+        this.config = config;
+        if (authority == null) {
+            authority = config.clusterSecret() != null
+                    ? new TokenLeaseAuthority(LeaseToken.ofSecret(config.clusterSecret()))
+                    : new StaticLeaseAuthority(config.defaultLeaseSeconds() * 1000);
+        }
+        this.authority = authority;
+    }
+
+    /** The configuration. */
+    public ExecutorManagerConfig config() {
+        return config;
+    }
+
+    /** Adds a listener for lease events (e.g. the resource-manager link). */
+    public void addLeaseListener(LeaseListener listener) {
+        listeners.add(listener);
+    }
+
+    /** Opens every listen address and starts accepting. Returns the actual addresses. */
+    public synchronized List<String> start() {
+        try {
+            Files.createDirectories(config.workDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create work directory " + config.workDir() + ": " + e.getMessage(), e);
+        }
+        for (String address : config.listen()) {
+            Transport t = Transports.open(Transports.transportOf(address));
+            transports.add(t);
+            Listener l = t.listen(address, LISTEN_SPEC);
+            listenersOpen.add(l);
+            addresses.add(l.address());
+            Thread.ofPlatform().daemon().name("rfaas-em-accept-" + l.address()).start(() -> acceptLoop(l));
+        }
+        LOG.info("executor manager {} listening on {} with {} cores and {} MiB", config.node(), addresses,
+                config.cores(), config.memoryMiB());
+        return List.copyOf(addresses);
+    }
+
+    /** The addresses clients connect to (after {@link #start()}). */
+    public synchronized List<String> addresses() {
+        return List.copyOf(addresses);
+    }
+
+    /** Leases currently served. */
+    public Collection<LeaseRecord> activeLeases() {
+        return leases.values().stream().map(ManagedLease::record).toList();
+    }
+
+    /** Final accounting of a lease that ended (the last {@value #ENDED_HISTORY} are kept). */
+    public LeaseAccounting endedLeaseAccounting(long leaseId) {
+        return ended.get(leaseId);
+    }
+
+    /** Running totals of an active lease (what the executor flushed so far), or null. */
+    public LeaseAccounting currentAccounting(long leaseId) {
+        ManagedLease l = leases.get(leaseId);
+        return l == null ? null : l.snapshot(System.nanoTime());
+    }
+
+    /** Free cores right now. */
+    public synchronized int freeCores() {
+        return config.cores() - usedCores;
+    }
+
+    /** Free memory right now. */
+    public synchronized long freeMemoryMiB() {
+        return config.memoryMiB() - usedMemoryMiB;
+    }
+
+    /** Revokes a lease (node reclaim, operator): the client is told LEASE_REVOKED. */
+    public boolean revoke(long leaseId) {
+        ManagedLease l = leases.get(leaseId);
+        if (l == null) {
+            return false;
+        }
+        endLease(l, LeaseEndReason.REVOKED);
+        return true;
+    }
+
+    /** Revokes every lease (the batch system reclaims the node). */
+    public void revokeAll() {
+        leases.values().forEach(l -> endLease(l, LeaseEndReason.REVOKED));
+    }
+
+    /** Stops every executor and closes the listeners. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        synchronized (this) {
+            listenersOpen.forEach(Listener::close);
+        }
+        leases.values().forEach(l -> endLease(l, LeaseEndReason.MANAGER_SHUTDOWN));
+        long deadline = System.currentTimeMillis() + 3 * config.gracePeriodMillis() + 1000;
+        while (!leases.isEmpty() && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (ManagedLease l : leases.values()) {
+            Process p = l.process;
+            if (p != null) {
+                p.destroyForcibly();
+            }
+        }
+        timer.shutdownNow();
+        transports.forEach(Transport::close);
+        LOG.info("executor manager {} stopped", config.node());
+    }
+
+    private void acceptLoop(Listener listener) {
+        while (!closed) {
+            Connection c;
+            try {
+                c = listener.accept(Duration.ofMillis(200));
+            } catch (ProtocolException e) {
+                LOG.warn("rejected a connection: {}", e.getMessage());
+                continue;
+            } catch (TransportException e) {
+                if (!closed) {
+                    LOG.error("listener {} failed: {}", listener.address(), e.getMessage());
+                }
+                return;
+            }
+            if (c != null) {
+                Thread.ofPlatform().daemon().name("rfaas-em-conn").start(() -> serveConnection(c));
+            }
+        }
+    }
+
+    /** First message decides: an allocation request (client) or an executor hello. */
+    private void serveConnection(Connection c) {
+        Completion completion = new Completion();
+        try {
+            if (!awaitFor(c, completion, HANDSHAKE_TIMEOUT_NANOS)) {
+                LOG.warn("{} sent nothing within 10 s; closing", c.peerDescription());
+                c.close();
+                return;
+            }
+            MemorySegment slot = c.receiveSlot(completion.slot());
+            MessageType type = MessageHeader.check(slot, 0, completion.length(), MessageHeader.LENGTH);
+            switch (type) {
+                case ALLOCATION_REQUEST -> serveClient(c, completion);
+                case EXECUTOR_HELLO -> serveExecutor(c, completion);
+                default -> throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_TYPE,
+                        "a connection must start with an allocation request or an executor hello, not " + type);
+            }
+        } catch (PeerFailedException e) {
+            LOG.debug("{}: {}", c.peerDescription(), e.getMessage());
+        } catch (ProtocolException e) {
+            LOG.warn("closing {} after a protocol error: {}", c.peerDescription(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("connection {} failed", c.peerDescription(), e);
+        } finally {
+            c.close();
+        }
+    }
+
+    private static boolean awaitFor(Connection c, Completion completion, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (!c.await(completion, 100_000_000L)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- clients
+
+    private void serveClient(Connection c, Completion completion) {
+        MemorySegment buffer = c.allocateBuffer(c.peerSpec().slotSize());
+        AllocationRequest request;
+        try {
+            request = AllocationRequest.decode(c.receiveSlot(completion.slot()), 0, completion.length());
+        } catch (ProtocolException e) {
+            c.release(completion.slot());
+            respond(c, buffer, new AllocationResponse(0, 0, AllocationRefusal.BAD_REQUEST, e.getMessage()));
+            throw e;
+        }
+        c.release(completion.slot());
+        LeaseClaims claims;
+        try {
+            claims = authority.authorize(request, config.node(), System.currentTimeMillis());
+            reserve(claims, request);
+        } catch (LeaseRefusedException e) {
+            LOG.info("refused allocation from {}: {} {}", c.peerDescription(), e.refusal(), e.getMessage());
+            respond(c, buffer, new AllocationResponse(request.leaseId(), 0, e.refusal(), e.getMessage()));
+            drainUntilClosed(c, completion);
+            return;
+        }
+        ManagedLease lease = null;
+        boolean reserved = true;
+        try {
+            Path dir = config.workDir().resolve("lease-" + claims.leaseId());
+            Files.createDirectories(dir);
+            Path pkg = dir.resolve(request.packageKind() == PackageKind.JAR ? "package.jar" : "package.so");
+            if (!receivePackage(c, completion, buffer, request, pkg)) {
+                return;
+            }
+            lease = new ManagedLease(claims, c, buffer, dir, RANDOM.nextLong());
+            leases.put(lease.id(), lease);
+            reserved = false;
+            spawn(lease, request, pkg);
+            respond(c, buffer, new AllocationResponse(lease.id(), claims.expiresAtEpochMillis(),
+                    AllocationRefusal.NONE, ""));
+            ManagedLease started = lease;
+            long delay = Math.max(0, claims.expiresAtEpochMillis() - System.currentTimeMillis());
+            timer.schedule(() -> endLease(started, LeaseEndReason.EXPIRED), delay, TimeUnit.MILLISECONDS);
+        } catch (IOException e) {
+            LOG.error("lease {}: cannot write the package: {}", claims.leaseId(), e.getMessage());
+            respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.SPAWN_FAILED,
+                    "executor manager cannot write the package: " + e.getMessage()));
+            return;
+        } finally {
+            if (reserved) {
+                unreserve(claims);
+            }
+        }
+        serveLeaseControl(lease, completion);
+    }
+
+    private synchronized void reserve(LeaseClaims claims, AllocationRequest request) {
+        if (closed) {
+            throw new LeaseRefusedException(AllocationRefusal.SHUTTING_DOWN, "executor manager " + config.node()
+                    + " is shutting down");
+        }
+        if (leases.containsKey(claims.leaseId())) {
+            throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
+                    + " already has an executor here");
+        }
+        if (usedCores + request.cores() > config.cores() || usedMemoryMiB + request.memoryMiB() > config.memoryMiB()) {
+            throw new LeaseRefusedException(AllocationRefusal.INSUFFICIENT_CAPACITY, "node " + config.node() + " has "
+                    + (config.cores() - usedCores) + " free cores and " + (config.memoryMiB() - usedMemoryMiB)
+                    + " MiB free; asked for " + request.cores() + " cores and " + request.memoryMiB() + " MiB");
+        }
+        usedCores += request.cores();
+        usedMemoryMiB += request.memoryMiB();
+    }
+
+    private synchronized void unreserve(LeaseClaims claims) {
+        usedCores -= claims.cores();
+        usedMemoryMiB -= claims.memoryMiB();
+    }
+
+    /** Acks the request, then every chunk but the last; returns false if the client went away. */
+    private boolean receivePackage(Connection c, Completion completion, MemorySegment buffer,
+            AllocationRequest request, Path file) throws IOException {
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            int received = 0;
+            int length = PackageAck.write(buffer, 0, received);
+            c.write(CLIENT_RESPONSE_SLOT, buffer, 0, length, 0);
+            while (received < request.packageSize()) {
+                if (!awaitFor(c, completion, HANDSHAKE_TIMEOUT_NANOS)) {
+                    LOG.warn("client {} stopped sending its package at {} of {} bytes", c.peerDescription(), received,
+                            request.packageSize());
+                    return false;
+                }
+                MemorySegment slot = c.receiveSlot(completion.slot());
+                int n = PackageChunk.validate(slot, 0, completion.length(), received, request.packageSize());
+                out.write(slot.asSlice(PackageChunk.LENGTH, n).asByteBuffer());
+                c.release(completion.slot());
+                received += n;
+                if (received < request.packageSize()) {
+                    length = PackageAck.write(buffer, 0, received);
+                    c.write(CLIENT_RESPONSE_SLOT, buffer, 0, length, 0);
+                }
+            }
+        }
+        return true;
+    }
+
+    private void respond(Connection c, MemorySegment buffer, AllocationResponse response) {
+        synchronized (c) {
+            int length = response.encode(buffer, 0);
+            c.write(CLIENT_RESPONSE_SLOT, buffer, 0, length, 0);
+        }
+    }
+
+    /** After a refusal: keep the connection until the client read the answer and closed it. */
+    private static void drainUntilClosed(Connection c, Completion completion) {
+        long deadline = System.nanoTime() + HANDSHAKE_TIMEOUT_NANOS;
+        while (System.nanoTime() - deadline < 0) {
+            if (c.await(completion, 100_000_000L)) {
+                c.release(completion.slot());
+            }
+        }
+    }
+
+    /** Serves the client's control connection for the lease's life: release, or client death. */
+    private void serveLeaseControl(ManagedLease lease, Completion completion) {
+        Connection c = lease.client;
+        try {
+            while (true) {
+                if (!c.await(completion, 200_000_000L)) {
+                    continue;
+                }
+                MemorySegment slot = c.receiveSlot(completion.slot());
+                long leaseId = ReleaseRequest.decode(slot, 0, completion.length());
+                c.release(completion.slot());
+                if (leaseId != lease.id()) {
+                    throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD, "release names lease "
+                            + leaseId + ", this connection holds lease " + lease.id());
+                }
+                endLease(lease, LeaseEndReason.RELEASED);
+            }
+        } catch (PeerFailedException e) {
+            endLease(lease, LeaseEndReason.CLIENT_LOST);
+        } catch (ProtocolException e) {
+            LOG.warn("lease {}: protocol error from the client: {}", lease.id(), e.getMessage());
+            endLease(lease, LeaseEndReason.CLIENT_LOST);
+        }
+    }
+
+    // ---------------------------------------------------------------- executors
+
+    private void spawn(ManagedLease lease, AllocationRequest request, Path pkg) throws IOException {
+        String managerAddress = addressFor(request.clientAddress());
+        ExecutorSettings settings = new ExecutorSettings(lease.id(), managerAddress, request.clientAddress(),
+                request.cores(), request.hotTimeoutMicros(), request.inputCapacity(), request.outputCapacity(),
+                request.slotsPerWorker(), request.packageKind(), pkg, request.functionNames(),
+                config.flushIntervalMillis(), lease.spawnSecret, 0);
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
+                "java").toString()));
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("-Xmx" + request.memoryMiB() + "m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=4");
+        command.add("-Xss1m");
+        command.add("-XX:ActiveProcessorCount=" + Math.max(2, request.cores() + 1));
+        command.addAll(config.executorJvmArgs());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(ExecutorMain.class.getName());
+        command.addAll(settings.toArguments());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(lease.directory.toFile())
+                .redirectErrorStream(true).redirectOutput(lease.directory.resolve("executor.log").toFile());
+        pb.environment().put(ExecutorSettings.SPAWN_SECRET_ENV, Long.toString(lease.spawnSecret));
+        pb.environment().put(ExecutorSettings.CLIENT_NONCE_ENV, Long.toString(request.nonce()));
+        Process p = pb.start();
+        synchronized (lease) {
+            lease.process = p;
+        }
+        LOG.info("lease {} started: tenant {}, {} cores, {} MiB, executor pid {}, hot timeout {} us, expires in {} s",
+                lease.id(), lease.claims.tenant(), request.cores(), request.memoryMiB(), p.pid(),
+                request.hotTimeoutMicros(), (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
+        notifyStarted(lease);
+        p.onExit().thenRun(() -> onExecutorExit(lease));
+    }
+
+    /** The manager's own address on the transport the client uses (executors connect there). */
+    private String addressFor(String clientAddress) {
+        String transport = Transports.transportOf(clientAddress);
+        for (String a : addresses()) {
+            if (Transports.transportOf(a).equals(transport)) {
+                return a;
+            }
+        }
+        return addresses().getFirst();
+    }
+
+    private void serveExecutor(Connection c, Completion completion) {
+        ExecutorHello hello = ExecutorHello.decode(c.receiveSlot(completion.slot()), 0, completion.length());
+        c.release(completion.slot());
+        ManagedLease lease = leases.get(hello.leaseId());
+        if (lease == null || lease.spawnSecret != hello.secret()) {
+            throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD, "executor hello for lease "
+                    + hello.leaseId() + " does not match a lease spawned here");
+        }
+        synchronized (lease) {
+            if (lease.state != ManagedLease.State.STARTING) {
+                LOG.warn("lease {}: executor connected while {}", lease.id(), lease.state);
+            }
+            lease.executor = c;
+            lease.executorBuffer = c.allocateBuffer(64);
+            if (lease.state == ManagedLease.State.STARTING) {
+                lease.state = ManagedLease.State.RUNNING;
+            } else if (lease.state == ManagedLease.State.STOPPING) {
+                tellExecutor(lease);
+            }
+        }
+        // Keep receiving: providers without one-sided atomics apply the executor's fetch-and-adds here.
+        try {
+            while (true) {
+                if (c.await(completion, 200_000_000L)) {
+                    c.release(completion.slot());
+                    LOG.warn("lease {}: unexpected message from the executor ignored", lease.id());
+                }
+            }
+        } catch (PeerFailedException e) {
+            LOG.debug("lease {}: executor connection closed", lease.id());
+        }
+    }
+
+    private void onExecutorExit(ManagedLease lease) {
+        int code = lease.process.exitValue();
+        LeaseEndReason reason;
+        synchronized (lease) {
+            reason = lease.state == ManagedLease.State.STOPPING ? lease.endReason
+                    : lease.executor == null ? LeaseEndReason.ALLOCATION_FAILED : LeaseEndReason.EXECUTOR_DIED;
+            lease.endReason = reason;
+        }
+        String detail = reason == LeaseEndReason.EXECUTOR_DIED || reason == LeaseEndReason.ALLOCATION_FAILED
+                ? "executor exited with code " + code + lastLogLine(lease) : "";
+        finish(lease, reason, detail);
+    }
+
+    private static String lastLogLine(ManagedLease lease) {
+        try {
+            List<String> lines = Files.readAllLines(lease.directory.resolve("executor.log"));
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (lines.get(i).startsWith("rfaas-executor: ")) {
+                    return ": " + lines.get(i).substring("rfaas-executor: ".length());
+                }
+            }
+            return lines.isEmpty() ? "" : ": " + lines.getLast();
+        } catch (IOException e) {
+            return " (executor log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Starts stopping a lease: tell the executor, then SIGTERM, then SIGKILL. Idempotent. */
+    void endLease(ManagedLease lease, LeaseEndReason reason) {
+        Process p;
+        synchronized (lease) {
+            if (lease.state == ManagedLease.State.STOPPING || lease.state == ManagedLease.State.ENDED) {
+                return;
+            }
+            lease.state = ManagedLease.State.STOPPING;
+            lease.endReason = reason;
+            p = lease.process;
+            if (lease.executor != null) {
+                tellExecutor(lease);
+            }
+        }
+        LOG.info("lease {} stopping: {}", lease.id(), reason);
+        if (p == null) {
+            return;
+        }
+        long grace = config.gracePeriodMillis();
+        if (lease.executor == null) {
+            p.destroy();
+        }
+        timer.schedule(() -> {
+            if (p.isAlive()) {
+                LOG.warn("lease {}: executor pid {} still running {} ms after being told to stop; SIGTERM", lease.id(),
+                        p.pid(), grace);
+                p.destroy();
+                timer.schedule(() -> {
+                    if (p.isAlive()) {
+                        LOG.warn("lease {}: executor pid {} ignored SIGTERM; SIGKILL", lease.id(), p.pid());
+                        p.destroyForcibly();
+                    }
+                }, grace, TimeUnit.MILLISECONDS);
+            }
+        }, grace, TimeUnit.MILLISECONDS);
+    }
+
+    private static void tellExecutor(ManagedLease lease) {
+        try {
+            int length = ExecutorShutdown.write(lease.executorBuffer, 0, lease.endReason);
+            lease.executor.write(0, lease.executorBuffer, 0, length, 0);
+        } catch (TransportException e) {
+            LOG.debug("lease {}: cannot tell the executor to stop: {}", lease.id(), e.getMessage());
+        }
+    }
+
+    /** The executor is gone: account, tell the client and the listeners, free the capacity. */
+    private void finish(ManagedLease lease, LeaseEndReason reason, String detail) {
+        LeaseAccounting accounting = lease.snapshot(System.nanoTime());
+        synchronized (lease) {
+            if (lease.state == ManagedLease.State.ENDED) {
+                return;
+            }
+            lease.state = ManagedLease.State.ENDED;
+            lease.accounting = accounting;
+            if (lease.executor != null) {
+                lease.executor.close();
+            }
+        }
+        leases.remove(lease.id());
+        unreserve(lease.claims);
+        ended.put(lease.id(), accounting);
+        LOG.info("lease {} ended: {}{}; allocation {} ms, compute {} ms, hot polling {} ms, {} invocations ({} failed)",
+                lease.id(), reason, detail.isEmpty() ? "" : " (" + detail + ")", accounting.allocationNanos() / 1_000_000,
+                accounting.computeNanos() / 1_000_000, accounting.hotPollNanos() / 1_000_000, accounting.invocations(),
+                accounting.failedInvocations());
+        try {
+            synchronized (lease.client) {
+                if (lease.client.isOpen()) {
+                    int length = new LeaseEnded(lease.id(), reason, accounting, detail).encode(lease.clientBuffer, 0);
+                    lease.client.write(CLIENT_LEASE_END_SLOT, lease.clientBuffer, 0, length, 0);
+                }
+            }
+        } catch (TransportException e) {
+            LOG.debug("lease {}: cannot tell the client: {}", lease.id(), e.getMessage());
+        }
+        for (LeaseListener l : listeners) {
+            try {
+                l.leaseEnded(lease.record(), reason, accounting);
+            } catch (RuntimeException e) {
+                LOG.error("lease listener {} failed on lease {}", l, lease.id(), e);
+            }
+        }
+    }
+
+    private void notifyStarted(ManagedLease lease) {
+        for (LeaseListener l : listeners) {
+            try {
+                l.leaseStarted(lease.record());
+            } catch (RuntimeException e) {
+                LOG.error("lease listener {} failed on lease {}", l, lease.id(), e);
+            }
+        }
+    }
+
+    static byte[] bytesOf(MemorySegment segment, long offset, int length) {
+        byte[] out = new byte[length];
+        MemorySegment.copy(segment, ValueLayout.JAVA_BYTE, offset, out, 0, length);
+        return out;
+    }
+}

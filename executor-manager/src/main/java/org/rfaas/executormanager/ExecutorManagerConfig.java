@@ -1,0 +1,106 @@
+package org.rfaas.executormanager;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Configuration of one executor manager, read from JSON:
+ *
+ * <pre>
+ * {
+ *   "node": "node0",
+ *   "listen": ["tcp://127.0.0.1:7000", "shm:/tmp/rfaas/node0"],
+ *   "cores": 2,
+ *   "memoryMiB": 4096,
+ *   "workDir": "/tmp/rfaas/node0",
+ *   "defaultLeaseSeconds": 3600,
+ *   "gracePeriodMillis": 2000,
+ *   "flushIntervalMillis": 100,
+ *   "executorJvmArgs": [],
+ *   "clusterSecret": null,
+ *   "resourceManager": null
+ * }
+ * </pre>
+ *
+ * @param node this node's name (lease tokens name it)
+ * @param listen addresses to accept clients and executors on; several transports are allowed
+ * @param cores cores this node offers to leases
+ * @param memoryMiB memory this node offers to leases
+ * @param workDir where each lease gets a directory with its package and executor log
+ * @param defaultLeaseSeconds lease length when an unauthenticated request names none
+ * @param gracePeriodMillis time an executor gets to stop after being told, before SIGTERM, and
+ *     again before SIGKILL
+ * @param flushIntervalMillis how often executors flush accounting deltas
+ * @param executorJvmArgs extra JVM options for executors
+ * @param clusterSecret the secret lease tokens are signed with; null accepts unauthenticated leases
+ * @param resourceManager settings for the resource-manager link (read by that link), or null
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
+        long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
+        String clusterSecret, JsonNode resourceManager) {
+
+    @JsonCreator
+    public ExecutorManagerConfig(@JsonProperty("node") String node, @JsonProperty("listen") List<String> listen,
+            @JsonProperty("cores") int cores, @JsonProperty("memoryMiB") long memoryMiB,
+            @JsonProperty("workDir") Path workDir, @JsonProperty("defaultLeaseSeconds") long defaultLeaseSeconds,
+            @JsonProperty("gracePeriodMillis") long gracePeriodMillis,
+            @JsonProperty("flushIntervalMillis") long flushIntervalMillis,
+            @JsonProperty("executorJvmArgs") List<String> executorJvmArgs,
+            @JsonProperty("clusterSecret") String clusterSecret,
+            @JsonProperty("resourceManager") JsonNode resourceManager) {
+        if (node == null || node.isEmpty() || node.indexOf('|') >= 0) {
+            throw new IllegalArgumentException("config needs a node name (without '|')");
+        }
+        if (listen == null || listen.isEmpty()) {
+            throw new IllegalArgumentException("config needs at least one listen address, e.g. tcp://127.0.0.1:7000");
+        }
+        if (cores < 1 || memoryMiB < 1) {
+            throw new IllegalArgumentException("config needs positive cores and memoryMiB");
+        }
+        this.node = node;
+        this.listen = List.copyOf(listen);
+        this.cores = cores;
+        this.memoryMiB = memoryMiB;
+        this.workDir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "rfaas-" + node);
+        this.defaultLeaseSeconds = defaultLeaseSeconds > 0 ? defaultLeaseSeconds : 3600;
+        this.gracePeriodMillis = gracePeriodMillis > 0 ? gracePeriodMillis : 2000;
+        this.flushIntervalMillis = flushIntervalMillis > 0 ? flushIntervalMillis : 100;
+        this.executorJvmArgs = executorJvmArgs == null ? List.of() : List.copyOf(executorJvmArgs);
+        this.clusterSecret = clusterSecret;
+        this.resourceManager = resourceManager;
+    }
+
+    /** A config with defaults for everything but the essentials (tests, demos). */
+    public static ExecutorManagerConfig of(String node, List<String> listen, int cores, long memoryMiB, Path workDir) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null);
+    }
+
+    /** Reads a config file. */
+    public static ExecutorManagerConfig load(Path file) {
+        try {
+            return new ObjectMapper().readValue(file.toFile(), ExecutorManagerConfig.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read executor-manager config " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** This config with other listen addresses. */
+    public ExecutorManagerConfig withListen(List<String> addresses) {
+        return new ExecutorManagerConfig(node, addresses, cores, memoryMiB, workDir, defaultLeaseSeconds,
+                gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager);
+    }
+
+    /** This config with another grace period. */
+    public ExecutorManagerConfig withGracePeriodMillis(long millis) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager);
+    }
+}

@@ -1,0 +1,23 @@
+package org.rfaas.executormanager;
+
+import org.rfaas.protocol.LeaseAccounting;
+import org.rfaas.protocol.LeaseEndReason;
+
+/**
+ * Told about lease events, e.g. to forward billing to the resource manager. Called on the
+ * manager's threads: return quickly (hand slow work such as HTTP to your own executor), never
+ * throw (exceptions are logged and ignored).
+ */
+public interface LeaseListener {
+
+    /** An executor was spawned for {@code lease}. */
+    default void leaseStarted(LeaseRecord lease) {
+    }
+
+    /**
+     * {@code lease} ended; {@code accounting} holds its final totals (allocation, compute and
+     * hot-polling time, invocations).
+     */
+    default void leaseEnded(LeaseRecord lease, LeaseEndReason reason, LeaseAccounting accounting) {
+    }
+}

@@ -1,0 +1,68 @@
+package org.rfaas.executormanager;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import org.rfaas.protocol.AccountingCounters;
+import org.rfaas.protocol.LeaseAccounting;
+import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.lease.LeaseClaims;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.TransportException;
+
+/**
+ * One lease being served: its claims, the client's control connection, the executor process and
+ * its accounting connection. All mutation happens under the instance lock (control plane only).
+ */
+final class ManagedLease {
+    enum State { STARTING, RUNNING, STOPPING, ENDED }
+
+    final LeaseClaims claims;
+    final Connection client;
+    final MemorySegment clientBuffer;
+    final Path directory;
+    final long spawnSecret;
+    final long spawnNanos;
+    final long spawnEpochMillis;
+    Process process;
+    Connection executor;
+    MemorySegment executorBuffer;
+    State state = State.STARTING;
+    LeaseEndReason endReason;
+    LeaseAccounting accounting;
+
+    ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory, long spawnSecret) {
+        this.claims = claims;
+        this.client = client;
+        this.clientBuffer = clientBuffer;
+        this.directory = directory;
+        this.spawnSecret = spawnSecret;
+        this.spawnNanos = System.nanoTime();
+        this.spawnEpochMillis = System.currentTimeMillis();
+    }
+
+    long id() {
+        return claims.leaseId();
+    }
+
+    LeaseRecord record() {
+        Process p = process;
+        return new LeaseRecord(claims, p == null ? -1 : p.pid(), spawnEpochMillis);
+    }
+
+    /** The totals the executor flushed so far, plus the allocation time until now. */
+    synchronized LeaseAccounting snapshot(long endNanos) {
+        long[] v = new long[AccountingCounters.COUNT];
+        if (executor != null) {
+            for (int i = 0; i < v.length; i++) {
+                try {
+                    v[i] = Math.max(0, executor.localCounter(i));
+                } catch (TransportException e) {
+                    v[i] = 0;
+                }
+            }
+        }
+        return new LeaseAccounting(Math.max(0, endNanos - spawnNanos), v[AccountingCounters.COMPUTE_NANOS],
+                v[AccountingCounters.HOT_POLL_NANOS], v[AccountingCounters.INVOCATIONS],
+                v[AccountingCounters.FAILED_INVOCATIONS]);
+    }
+}
