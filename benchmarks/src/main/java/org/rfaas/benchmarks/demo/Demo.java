@@ -49,11 +49,11 @@ public final class Demo {
     }
 
     /** Cold starts per package. */
-    static final int COLD_STARTS = 5;
+    static final int COLD_STARTS = 3;
     /** Warm invocations per package (each after the executor fell asleep). */
-    static final int WARM_CALLS = 100;
+    static final int WARM_CALLS = 50;
     /** Hot invocations per package (back to back). */
-    static final int HOT_CALLS = 20_000;
+    static final int HOT_CALLS = 5_000;
     /** The lease's hot timeout: hot this long after each call, then warm. */
     static final HotTimeout HOT_TIMEOUT = HotTimeout.ofMicros(1_000);
     /** Payload of every call. */
@@ -119,7 +119,9 @@ public final class Demo {
         try {
             for (Stage s : stages) {
                 out.println("== " + s.name());
+                long s0 = System.nanoTime();
                 s.run(ctx);
+                out.printf(Locale.ROOT, "   (%.2f s)%n", (System.nanoTime() - s0) / 1e9);
             }
         } catch (Exception e) {
             out.println("demo failed: " + e);
@@ -160,9 +162,14 @@ public final class Demo {
                 try (RemoteExecutor ex = ctx.client.allocate(AllocationSpec.of(1, 256, HOT_TIMEOUT, pkg, BYTES, BYTES))) {
                     call(ex, ex.functionIndex("echo"));
                     cold.recordValue(System.nanoTime() - t0);
+                    long c0 = System.nanoTime();
+                    ex.close();
+                    ctx.out.printf(Locale.ROOT, "%s: cold start %d: %.0f ms, release %.0f ms%n", kind, i + 1,
+                            (c0 - t0) / 1e6, (System.nanoTime() - c0) / 1e6);
                 }
             }
             ctx.measurements.add(new DemoContext.Measurement(kind, "echo", "cold", LatencyStats.of(cold)));
+            long phase = System.nanoTime();
             RemoteExecutor ex = ctx.client.allocate(AllocationSpec.of(1, 256, HOT_TIMEOUT, pkg, BYTES, BYTES));
             try {
                 int echo = ex.functionIndex("echo");
@@ -184,7 +191,10 @@ public final class Demo {
                 ctx.measurements.add(new DemoContext.Measurement(kind, "echo", "hot", LatencyStats.of(hot)));
             } finally {
                 long leaseId = ex.leaseId();
+                long r0 = System.nanoTime();
                 LeaseAccounting bill = ex.release();
+                ctx.out.printf(Locale.ROOT, "%s: lease %d served %.2f s, released in %.2f s%n", kind, leaseId,
+                        (r0 - phase) / 1e9, (System.nanoTime() - r0) / 1e9);
                 ctx.bills.add(new DemoContext.LeaseBill(kind, leaseId, bill));
                 ex.close();
             }

@@ -19,7 +19,9 @@ import java.util.function.Consumer;
  *
  * <p>The child announces itself by printing one line {@code READY <value>} on stdout (a port, a
  * path) and runs until its stdin reaches end of file, so it dies with its parent even when the
- * parent is killed. Its stderr goes to a log file whose tail is quoted when it fails to start.
+ * parent is killed. Its stderr goes to a log file whose tail is quoted when it fails to start; the
+ * file is deleted when the child is closed unless the system property {@code rfaas.bench.keepLogs}
+ * is {@code true}.
  */
 public final class ChildJvm implements AutoCloseable {
     private static final String READY = "READY ";
@@ -152,6 +154,10 @@ public final class ChildJvm implements AutoCloseable {
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        if (Boolean.getBoolean("rfaas.bench.keepLogs")) {
+            System.err.println("kept the log of child " + process.pid() + ": " + log);
+            return;
         }
         try {
             Files.deleteIfExists(log);
