@@ -13,14 +13,18 @@ import java.util.List;
  * <p>The members of a group take turns in short rounds (A, B, A, B, ...) and each member's result
  * is the median over its rounds ({@link LatencyStats#medianOfRounds}), so a neighbour process that
  * disturbs the machine for a while hits both members alike instead of deciding one of them. Each
- * round starts with a few untimed calls, which also wakes a server that went to sleep while the
- * other member ran. Each measurement is bounded by a number of calls and by a time budget, so a
+ * round starts with untimed calls for at least {@link #ROUND_WARMUP_NANOS}, which wakes a server
+ * that went to sleep while the other member ran and outlasts the hot timeout of the member that
+ * ran before, so that a server spinning for nothing does not share the cores with the round. Each measurement is bounded by a number of calls and by a time budget, so a
  * slow system (an HTTP gateway at 5 MiB) finishes in seconds while a fast one gets enough samples
  * for a stable p99.
  */
 public final class LatencyHarness {
     private LatencyHarness() {
     }
+
+    /** Untimed calls at the start of each round last at least this long: 5 ms. */
+    public static final long ROUND_WARMUP_NANOS = 5_000_000L;
 
     /**
      * How much time and how many calls one measurement may use, for all rounds together.
@@ -65,10 +69,11 @@ public final class LatencyHarness {
         for (int r = 0; r < b.rounds(); r++) {
             for (int m = 0; m < group.size(); m++) {
                 RoundTrip rt = group.get(m);
-                long deadline = System.nanoTime() + roundBudget;
-                for (int i = 0; i < b.warmupPerRound(); i++) {
+                long warmStart = System.nanoTime();
+                for (int i = 0; i < b.warmupPerRound() || System.nanoTime() - warmStart < ROUND_WARMUP_NANOS; i++) {
                     check(rt.call(), bytes);
                 }
+                long deadline = System.nanoTime() + roundBudget;
                 h.reset();
                 for (int i = 0; i < perRound; i++) {
                     long t0 = System.nanoTime();
