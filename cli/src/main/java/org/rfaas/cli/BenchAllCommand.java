@@ -25,7 +25,7 @@ public final class BenchAllCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--providers", split = ",", paramLabel = "NAME",
-            description = "Transports for rFaaS and raw rows (default: every provider that opens here: shm, tcp, fabric:tcp).")
+            description = "Transports for rFaaS and raw rows (default: shm, tcp; add fabric:tcp explicitly).")
     List<String> providers;
 
     @Option(names = "--peers", split = ",", paramLabel = "PEER",

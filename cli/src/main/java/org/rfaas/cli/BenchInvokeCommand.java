@@ -23,7 +23,7 @@ public final class BenchInvokeCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--providers", split = ",", paramLabel = "NAME",
-            description = "Transports (default: those of shm, tcp, fabric:tcp that open here).")
+            description = "Transports (default: shm, tcp; add fabric:tcp explicitly).")
     List<String> providers;
 
     @Override

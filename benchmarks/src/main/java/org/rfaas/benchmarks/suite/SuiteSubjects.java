@@ -23,8 +23,12 @@ import java.util.List;
 public record SuiteSubjects(List<String> providers, List<List<Subject>> latency, List<BenchAll.Section> sections) {
     private static final Logger LOG = LoggerFactory.getLogger(SuiteSubjects.class);
 
-    /** The providers tried when none are named. */
-    public static final List<String> DEFAULT_PROVIDERS = List.of("shm", "tcp", "fabric:tcp");
+    /**
+     * The providers tried when none are named. {@code fabric:tcp} is left out: in this build its
+     * client side crashes the JVM (SIGSEGV) after a few allocations and releases, which would take
+     * the whole run down; name it with {@code --providers shm,tcp,fabric:tcp} to measure it anyway.
+     */
+    public static final List<String> DEFAULT_PROVIDERS = List.of("shm", "tcp");
 
     /** Subjects for {@code providers}, or for every default provider that opens here when null. */
     public static SuiteSubjects forProviders(List<String> providers) {
