@@ -34,10 +34,11 @@ public final class BenchAllCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SuiteSubjects s = SuiteSubjects.forProviders(providers);
-        BenchAll.Options o = new BenchAll.Options(quick, out, peers == null ? List.of(Peer.values()) : peers,
-                s.latency(), s.sections());
-        BenchAll.run(o, System.out);
+        try (SuiteSubjects s = SuiteSubjects.forProviders(providers)) {
+            BenchAll.Options o = new BenchAll.Options(quick, out, peers == null ? List.of(Peer.values()) : peers,
+                    s.latency(), s.sections());
+            BenchAll.run(o, System.out);
+        }
         return 0;
     }
 }

@@ -67,14 +67,14 @@ public final class BenchInvoke {
         List<InvokeRow> rows = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         int steps = o.providers().size() * (2 * SIZES.size() + 1);
-        try (Progress progress = Progress.start("bench invoke", steps)) {
+        try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
             for (String provider : o.providers()) {
                 for (String mode : List.of("hot", "warm")) {
-                    measurePair(provider, mode, o, rows, failures, progress);
+                    measurePair(nodes, provider, mode, o, rows, failures, progress);
                 }
                 progress.begin(provider + " cold starts");
                 try {
-                    rows.add(cold(provider, o.coldStarts()));
+                    rows.add(cold(nodes.node(provider), o.coldStarts()));
                 } catch (Exception e) {
                     LOG.error("{} cold starts failed", provider, e);
                     failures.add(provider + " cold: " + e);
@@ -94,10 +94,10 @@ public final class BenchInvoke {
         return rows;
     }
 
-    private static void measurePair(String provider, String mode, Options o, List<InvokeRow> rows, List<String> failures,
+    private static void measurePair(NodePool nodes, String provider, String mode, Options o, List<InvokeRow> rows, List<String> failures,
                                     Progress progress) {
         progress.begin("starting raw and rFaaS " + provider + " " + mode);
-        try (RoundTrip raw = RawEcho.start(provider, mode); RoundTrip rfaas = RfaasEcho.start(provider, mode)) {
+        try (RoundTrip raw = RawEcho.start(provider, mode); RoundTrip rfaas = RfaasEcho.start(nodes.node(provider), mode)) {
             List<RoundTrip> pair = List.of(raw, rfaas);
             for (RoundTrip rt : pair) {
                 LatencyHarness.warmUp(rt, 1024, o.warmupNanos() / 2);
@@ -117,13 +117,15 @@ public final class BenchInvoke {
         }
     }
 
-    private static InvokeRow cold(String provider, int allocations) throws Exception {
+    private static InvokeRow cold(LocalNode node, int allocations) throws Exception {
         Path dir = Files.createTempDirectory("rfaas-bench-cold-");
-        try (LocalNode node = LocalNode.start(provider, dir)) {
-            FunctionPackage pkg = FunctionPackage.jar(FunctionPackages.javaJar(dir.resolve("pkg")));
+        try {
+            FunctionPackage pkg = FunctionPackage.jar(FunctionPackages.javaJar(dir));
             Map<String, LatencyStats> phases = ColdStart.measure(node, pkg, allocations);
             LatencyStats total = phases.get("total");
-            return new InvokeRow(provider, "cold", 0, total.medianNs(), total.p99Ns(), null, null, total.count());
+            return new InvokeRow(node.transport(), "cold", 0, total.medianNs(), total.p99Ns(), null, null, total.count());
+        } finally {
+            FunctionPackages.deleteTree(dir);
         }
     }
 

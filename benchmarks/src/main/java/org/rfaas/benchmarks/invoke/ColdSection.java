@@ -15,9 +15,11 @@ import java.util.Map;
 /** The cold-start breakdown of {@code bench all}: {@link ColdStart} phases on each provider. */
 public final class ColdSection implements BenchAll.Section {
     private final List<String> providers;
+    private final NodePool nodes;
 
-    public ColdSection(List<String> providers) {
+    public ColdSection(List<String> providers, NodePool nodes) {
         this.providers = List.copyOf(providers);
+        this.nodes = nodes;
     }
 
     @Override
@@ -30,11 +32,13 @@ public final class ColdSection implements BenchAll.Section {
         for (String provider : providers) {
             progress.begin("cold starts " + provider);
             Path dir = Files.createTempDirectory("rfaas-bench-cold-");
-            try (LocalNode node = LocalNode.start(provider, dir)) {
-                FunctionPackage pkg = FunctionPackage.jar(FunctionPackages.javaJar(dir.resolve("pkg")));
-                Map<String, LatencyStats> phases = ColdStart.measure(node, pkg, quick ? 5 : 15);
+            try {
+                FunctionPackage pkg = FunctionPackage.jar(FunctionPackages.javaJar(dir));
+                Map<String, LatencyStats> phases = ColdStart.measure(nodes.node(provider), pkg, quick ? 3 : 12);
                 phases.forEach((phase, s) -> report.add(
                         new Row("cold", "rfaas", provider, phase, 0, 1, s.count(), s.medianNs(), s.p99Ns(), 0)));
+            } finally {
+                FunctionPackages.deleteTree(dir);
             }
             progress.step();
         }

@@ -25,6 +25,15 @@ public final class FunctionPackages {
         return ExamplePackages.writeJar(dir.resolve("rfaas-examples.jar"));
     }
 
+    /** Deletes {@code dir} and everything in it; a failure leaves a harmless temporary file. */
+    public static void deleteTree(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Nothing to do: the directory is in the temporary area.
+        }
+    }
+
     /**
      * Compiles the native example functions into {@code dir} with gcc.
      *

@@ -17,8 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * rFaaS round trips of the {@code echo} function on one leased core: an executor manager on this
- * machine (a {@link LocalNode}), one executor allocated hot (mode {@code hot}: a hot timeout of
+ * rFaaS round trips of the {@code echo} function on one leased core of an executor manager on
+ * this machine (a {@link LocalNode}): one executor allocated hot (mode {@code hot}: a hot timeout of
  * {@value #HOT_TIMEOUT_MICROS} µs, so it spins through every round of back-to-back calls and sleeps
  * while the system measured beside it runs) or {@code ALWAYS_WARM} (mode {@code warm}), invoked through the zero-copy {@link InvocationSlot}
  * API with the client spinning for its reply (a blocking {@code invoke}).
@@ -32,44 +32,41 @@ public final class RfaasEcho implements RoundTrip {
     /** Largest payload of the benchmarks. */
     public static final int CAPACITY = 5 << 20;
 
-    private final LocalNode node;
     private final RfaasClient client;
     private final RemoteExecutor executor;
     private final int echo;
     private int bytes;
 
-    private RfaasEcho(LocalNode node, RfaasClient client, RemoteExecutor executor) {
-        this.node = node;
+    private RfaasEcho(RfaasClient client, RemoteExecutor executor) {
         this.client = client;
         this.executor = executor;
         this.echo = executor.functionIndex("echo");
     }
 
     /**
-     * Starts an executor manager on {@code transport}, allocates one core in {@code mode} with the
-     * benchmark functions and returns the round trip. Work files live in a temporary directory that
-     * {@link #close()} deletes.
+     * Allocates one core in {@code mode} on {@code node} with the example functions and returns the
+     * round trip. {@link #close()} releases the lease; the node keeps running.
      */
-    public static RfaasEcho start(String transport, String mode) throws Exception {
+    public static RfaasEcho start(LocalNode node, String mode) throws Exception {
         HotTimeout hot = switch (mode) {
             case "hot" -> HotTimeout.ofMicros(HOT_TIMEOUT_MICROS);
             case "warm" -> HotTimeout.ALWAYS_WARM;
             default -> throw new IllegalArgumentException("mode must be hot or warm, got " + mode);
         };
-        Path workDir = Files.createTempDirectory("rfaas-bench-");
-        LocalNode node = LocalNode.start(transport, workDir);
-        RfaasClient client = null;
+        Path pkg = Files.createTempDirectory("rfaas-bench-pkg-");
+        RfaasClient client = node.client();
         try {
-            client = node.client();
             RemoteExecutor executor = client.allocate(AllocationSpec.of(1, 512, hot,
-                    FunctionPackage.jar(FunctionPackages.javaJar(workDir.resolve("pkg"))), CAPACITY, CAPACITY));
-            return new RfaasEcho(node, client, executor);
+                    FunctionPackage.jar(FunctionPackages.javaJar(pkg)), CAPACITY, CAPACITY));
+            return new RfaasEcho(client, executor);
         } catch (Exception | Error e) {
-            if (client != null) {
-                client.close();
-            }
-            node.close();
+            client.close();
             throw e;
+        } finally {
+            try (var files = Files.list(pkg)) {
+                files.forEach(f -> f.toFile().delete());
+            }
+            Files.deleteIfExists(pkg);
         }
     }
 
@@ -112,9 +109,8 @@ public final class RfaasEcho implements RoundTrip {
     public void close() {
         try {
             executor.close();
-            client.close();
         } finally {
-            node.close();
+            client.close();
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.rfaas.benchmarks.suite;
 
 import org.rfaas.benchmarks.invoke.ColdSection;
+import org.rfaas.benchmarks.invoke.NodePool;
 import org.rfaas.benchmarks.invoke.RawEcho;
 import org.rfaas.benchmarks.invoke.RfaasEcho;
 import org.rfaas.benchmarks.invoke.ScalingSection;
@@ -19,8 +20,10 @@ import java.util.List;
  * @param providers the transports measured
  * @param latency per provider and mode, the raw and the rFaaS subject, measured side by side
  * @param sections scaling and cold start
+ * @param nodes the executor managers they share, one per provider; closed with this record
  */
-public record SuiteSubjects(List<String> providers, List<List<Subject>> latency, List<BenchAll.Section> sections) {
+public record SuiteSubjects(List<String> providers, List<List<Subject>> latency, List<BenchAll.Section> sections,
+                            NodePool nodes) implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SuiteSubjects.class);
 
     /**
@@ -33,14 +36,21 @@ public record SuiteSubjects(List<String> providers, List<List<Subject>> latency,
     /** Subjects for {@code providers}, or for every default provider that opens here when null. */
     public static SuiteSubjects forProviders(List<String> providers) {
         List<String> use = providers == null ? available(DEFAULT_PROVIDERS) : providers;
+        NodePool nodes = new NodePool();
         List<List<Subject>> latency = new ArrayList<>();
         for (String p : use) {
             for (String mode : List.of("hot", "warm")) {
                 latency.add(List.of(new Subject("raw", p, mode, () -> RawEcho.start(p, mode)),
-                        new Subject("rfaas", p, mode, () -> RfaasEcho.start(p, mode))));
+                        new Subject("rfaas", p, mode, () -> RfaasEcho.start(nodes.node(p), mode))));
             }
         }
-        return new SuiteSubjects(use, latency, List.of(new ScalingSection(use), new ColdSection(use)));
+        return new SuiteSubjects(use, latency, List.of(new ScalingSection(use, nodes), new ColdSection(use, nodes)), nodes);
+    }
+
+    /** Stops the executor managers. */
+    @Override
+    public void close() {
+        nodes.close();
     }
 
     /** The providers among {@code names} that open on this machine; the others are logged and skipped. */
