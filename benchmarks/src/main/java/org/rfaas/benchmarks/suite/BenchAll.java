@@ -96,6 +96,7 @@ public final class BenchAll {
         }
         deriveBandwidth(report);
         report.note("failures", failures);
+        report.note("loadavg_at_end", Machine.loadAverage());
         Files.createDirectories(o.out());
         List<Path> files = report.write(o.out());
         report.printTable(out);
@@ -105,6 +106,9 @@ public final class BenchAll {
         out.println("wrote " + files.size() + " files to " + o.out().toAbsolutePath() + ": "
                 + String.join(", ", files.stream().map(p -> p.getFileName().toString()).toList()));
         printTargets(report, out);
+        out.println("load average at start " + ((java.util.Map<?, ?>) report.context().get("machine")).get("loadavg_at_start")
+                + ", at end " + Machine.loadAverage() + " on " + Runtime.getRuntime().availableProcessors()
+                + " CPUs (hot-mode numbers need a load below the CPU count: a spinning server shares its core otherwise)");
         return report;
     }
 

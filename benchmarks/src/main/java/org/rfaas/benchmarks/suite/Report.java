@@ -44,6 +44,11 @@ public final class Report {
         context.put(key, value);
     }
 
+    /** The facts noted about the run. */
+    public Map<String, Object> context() {
+        return context;
+    }
+
     /** All rows, in the order they were measured. */
     public List<Row> rows() {
         synchronized (rows) {
