@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
             BenchAllCommand.class,
             BenchInvokeCommand.class,
             BenchTransportCommand.class,
+            BenchLeasesCommand.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec

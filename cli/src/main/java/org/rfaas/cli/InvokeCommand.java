@@ -33,8 +33,14 @@ import picocli.CommandLine.Option;
             "Output goes to stdout (or --output); with --repeat N > 1 stdout gets latency percentiles instead."})
 public final class InvokeCommand implements Callable<Integer> {
 
-    @Option(names = "--executors", required = true, description = "executors database (JSON list of nodes)")
+    @Option(names = "--executors", description = "executors database (JSON list of nodes)")
     Path executors;
+
+    @Option(names = "--resource-manager", description = "lease through the resource manager at this URL instead")
+    java.net.URI resourceManager;
+
+    @Option(names = "--tenant", defaultValue = "cli", description = "tenant billed for resource-manager leases")
+    String tenant;
 
     @Option(names = "--package", required = true, description = "function package: a .jar or a native .so")
     Path pkg;
@@ -83,8 +89,14 @@ public final class InvokeCommand implements Callable<Integer> {
             err.println("rfaas invoke: cannot read input: " + e.getMessage());
             return 1;
         }
+        if ((executors == null) == (resourceManager == null)) {
+            err.println("rfaas invoke: give exactly one of --executors FILE and --resource-manager URL");
+            return 2;
+        }
         long hot = hotTimeoutMicros != null ? hotTimeoutMicros : mode == WaitMode.HOT ? 1_000_000 : 0;
-        try (RfaasClient client = RfaasClient.builder().executorsDatabase(executors).build()) {
+        try (RfaasClient client = (executors != null ? RfaasClient.builder().executorsDatabase(executors)
+                : RfaasClient.builder().leaseSource(new org.rfaas.client.rm.ResourceManagerLeaseSource(resourceManager,
+                        tenant))).build()) {
             FunctionPackage functions = FunctionPackage.of(pkg, nativeFunctions == null ? List.of(function) : nativeFunctions);
             AllocationSpec spec = AllocationSpec.of(cores, memoryMiB, new HotTimeout(hot), functions,
                     Math.max(in.length, 8), outputCapacity);

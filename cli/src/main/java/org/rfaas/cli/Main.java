@@ -13,6 +13,10 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             ExecutorManagerCommand.class,
             InvokeCommand.class,
+            ResourceManagerCommand.class,
+            NodesCommand.class,
+            LeasesCommand.class,
+            BillingCommand.class,
         })
 public final class Main implements Runnable {
 

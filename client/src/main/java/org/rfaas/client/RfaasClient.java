@@ -109,7 +109,11 @@ public final class RfaasClient implements AutoCloseable {
                     response.expiresAtEpochMillis(), spec.inputCapacity(), spec.outputCapacity(), functions, workers,
                     spec.slotsPerWorker(), control, elapsed, () -> {
                         open.remove(self[0]);
-                        leaseSource.release(offer);
+                        try {
+                            leaseSource.release(offer);
+                        } catch (RfaasException e) {
+                            LOG.warn("lease {}: {}", offer.leaseId(), e.getMessage());
+                        }
                     });
             self[0] = executor;
             open.add(executor);

@@ -100,14 +100,46 @@ final class WorkerChannel {
         while (!sendTurn.compareAndSet(0, 1)) {
             Thread.onSpinWait();
         }
+        PeerFailedException gone = null;
         try {
             connection.write(peerSlot, sendBuffer, offset, length, immediate);
         } catch (PeerFailedException e) {
-            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
-                    + " is gone: " + e.getMessage(), e));
-            throwIfFailed();
+            gone = e;
         } finally {
             sendTurn.set(0);
+        }
+        if (gone != null) {
+            drainAfterPeerFailure();
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
+                    + " is gone: " + gone.getMessage(), gone));
+            throwIfFailed();
+        }
+    }
+
+    /**
+     * The executor may have said why it went away (lease expired, revoked) just before closing:
+     * read what it delivered, so the caller gets that reason rather than "executor lost".
+     */
+    private void drainAfterPeerFailure() {
+        long deadline = System.nanoTime() + 100_000_000L;
+        while (!receiveTurn.compareAndSet(0, 1)) {
+            if (failure.get() != null || System.nanoTime() - deadline > 0) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        InvocationSlot completed = null;
+        try {
+            while (failure.get() == null && completed == null && connection.poll(completion)) {
+                completed = dispatch(completion);
+            }
+        } catch (TransportException e) {
+            // Nothing more was delivered; the caller reports the peer failure.
+        } finally {
+            receiveTurn.set(0);
+        }
+        if (completed != null) {
+            completeAsync(completed);
         }
     }
 

@@ -436,7 +436,13 @@ public final class ExecutorManager implements AutoCloseable {
         command.add("--enable-native-access=ALL-UNNAMED");
         command.add("-Xmx" + request.memoryMiB() + "m");
         command.add("-XX:+UseSerialGC");
-        command.add("-XX:TieredStopAtLevel=4");
+        command.add("-Dlogback.configurationFile=rfaas-executor-logback.xml");
+        // Cold start: a dynamic class-data-sharing archive, made by the first executor, maps the
+        // classes of every later one instead of loading them from JARs.
+        command.add("-XX:+AutoCreateSharedArchive");
+        command.add("-XX:SharedArchiveFile=" + config.workDir().resolve("executor-cds.jsa"));
+        command.add("-Xlog:cds=off");
+        command.add("-Xlog:cds+dynamic=off");
         command.add("-Xss1m");
         command.add("-XX:ActiveProcessorCount=" + Math.max(2, request.cores() + 1));
         command.addAll(config.executorJvmArgs());
@@ -500,10 +506,51 @@ public final class ExecutorManager implements AutoCloseable {
             }
         } catch (PeerFailedException e) {
             LOG.debug("lease {}: executor connection closed", lease.id());
+        } finally {
+            synchronized (lease) {
+                lease.finalCounters = readCountersIgnoringState(lease, c);
+            }
         }
     }
 
+    /** Reads counters from {@code c} even after the peer closed (the memory stays until we close). */
+    private static long[] readCountersIgnoringState(ManagedLease lease, Connection c) {
+        long[] v = new long[AccountingCounters.COUNT];
+        for (int i = 0; i < v.length; i++) {
+            try {
+                v[i] = Math.max(0, c.localCounter(i));
+            } catch (RuntimeException e) {
+                LOG.warn("lease {}: cannot read accounting counter {}: {}", lease.id(), i, e.getMessage());
+            }
+        }
+        return v;
+    }
+
     private void onExecutorExit(ManagedLease lease) {
+        onExecutorExit(lease, 0);
+    }
+
+    /**
+     * Finishes the lease once the accounting connection has also ended (its final counters read):
+     * the process exit can be seen before the connection's end, so wait for it a little, on the timer.
+     */
+    private void onExecutorExit(ManagedLease lease, int attempt) {
+        boolean waitForCounters;
+        synchronized (lease) {
+            waitForCounters = lease.executor != null && lease.finalCounters == null && attempt < 150;
+        }
+        if (waitForCounters) {
+            timer.schedule(() -> onExecutorExit(lease, attempt + 1), 20, TimeUnit.MILLISECONDS);
+            return;
+        }
+        try {
+            handleExecutorExit(lease);
+        } catch (RuntimeException e) {
+            LOG.error("lease {}: failed to finish after the executor exited", lease.id(), e);
+        }
+    }
+
+    private void handleExecutorExit(ManagedLease lease) {
         int code = lease.process.exitValue();
         LeaseEndReason reason;
         synchronized (lease) {
@@ -606,12 +653,25 @@ public final class ExecutorManager implements AutoCloseable {
         } catch (TransportException e) {
             LOG.debug("lease {}: cannot tell the client: {}", lease.id(), e.getMessage());
         }
+        if (reason != LeaseEndReason.EXECUTOR_DIED && reason != LeaseEndReason.ALLOCATION_FAILED) {
+            deleteLeaseDirectory(lease); // a failed lease keeps its package and executor.log for a post-mortem
+        }
         for (LeaseListener l : listeners) {
             try {
                 l.leaseEnded(lease.record(), reason, accounting);
             } catch (RuntimeException e) {
                 LOG.error("lease listener {} failed on lease {}", l, lease.id(), e);
             }
+        }
+    }
+
+    private static void deleteLeaseDirectory(ManagedLease lease) {
+        try (var paths = Files.walk(lease.directory)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("lease {}: cannot delete {}: {}", lease.id(), lease.directory, e.getMessage());
         }
     }
 

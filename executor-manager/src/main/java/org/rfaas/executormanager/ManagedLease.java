@@ -29,6 +29,8 @@ final class ManagedLease {
     State state = State.STARTING;
     LeaseEndReason endReason;
     LeaseAccounting accounting;
+    /** Counter values read when the accounting connection ended (its memory is freed on close). */
+    long[] finalCounters;
 
     ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory, long spawnSecret) {
         this.claims = claims;
@@ -38,6 +40,21 @@ final class ManagedLease {
         this.spawnSecret = spawnSecret;
         this.spawnNanos = System.nanoTime();
         this.spawnEpochMillis = System.currentTimeMillis();
+    }
+
+    /** Reads the executor's counters; call while the accounting connection is open. */
+    synchronized long[] readCounters() {
+        long[] v = new long[AccountingCounters.COUNT];
+        if (executor != null && executor.isOpen()) {
+            for (int i = 0; i < v.length; i++) {
+                try {
+                    v[i] = Math.max(0, executor.localCounter(i));
+                } catch (TransportException | IllegalStateException e) {
+                    v[i] = 0;
+                }
+            }
+        }
+        return v;
     }
 
     long id() {
@@ -51,16 +68,7 @@ final class ManagedLease {
 
     /** The totals the executor flushed so far, plus the allocation time until now. */
     synchronized LeaseAccounting snapshot(long endNanos) {
-        long[] v = new long[AccountingCounters.COUNT];
-        if (executor != null) {
-            for (int i = 0; i < v.length; i++) {
-                try {
-                    v[i] = Math.max(0, executor.localCounter(i));
-                } catch (TransportException e) {
-                    v[i] = 0;
-                }
-            }
-        }
+        long[] v = finalCounters != null ? finalCounters : readCounters();
         return new LeaseAccounting(Math.max(0, endNanos - spawnNanos), v[AccountingCounters.COMPUTE_NANOS],
                 v[AccountingCounters.HOT_POLL_NANOS], v[AccountingCounters.INVOCATIONS],
                 v[AccountingCounters.FAILED_INVOCATIONS]);

@@ -105,8 +105,9 @@ public final class Executor {
             workers.add(w);
             Thread t = new Thread(w, "rfaas-worker-" + i);
             threads.add(t);
+            // Start at once: the worker's hello is what the client waits for before accepting the next.
+            t.start();
         }
-        threads.forEach(Thread::start);
     }
 
     private LeaseEndReason superviseUntilStop(Connection manager) {

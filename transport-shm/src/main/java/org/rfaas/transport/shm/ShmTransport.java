@@ -61,7 +61,8 @@ final class ShmTransport implements Transport {
         Arena arena = Arena.ofShared();
         boolean ok = false;
         try {
-            long step = Math.min(deadline, System.nanoTime() + HANDSHAKE_TIMEOUT.toNanos());
+            // The listener answers from accept(), which it may call late: allow the whole timeout.
+            long step = Math.max(deadline, System.nanoTime() + 1_000_000_000L);
             ShmHandshake.send(ch, ShmHandshake.hello(local), step);
             ShmHandshake.Message welcome = ShmHandshake.receive(ch, ShmHandshake.WELCOME, step);
             if (welcome.type() == ShmHandshake.REJECT) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import jdk.net.ExtendedSocketOptions;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -31,10 +32,15 @@ import org.slf4j.LoggerFactory;
  * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s.
  *
  * <h2>Memory</h2>
- * The receive slots, the counters and the two 32-byte frame headers live in one shared
- * {@link Arena} owned by the connection. Payloads are read straight from the socket into the
- * receive slot (through a {@link ByteBuffer} view created once per slot) and written straight from
- * the caller's registered buffer: no copy in user space, no allocation per message.
+ * The receive slots, the counters, the receive stage and the send staging buffer live in one
+ * shared {@link Arena} owned by the connection and freed on {@link #close}. Payloads are read
+ * straight from the socket into the receive slot (through a {@link ByteBuffer} view created once
+ * per slot), except for what one read pulls in together with the header (at most
+ * {@link #RX_STAGE} bytes, which saves a system call per small message and is copied into the
+ * slot). On the send side, payloads up to
+ * {@link #STAGED_PAYLOAD_MAX} are copied behind the header so that the frame leaves in one
+ * {@code write(2)}; larger payloads are written straight from the caller's registered buffer
+ * through a preallocated view. Nothing is allocated per message.
  *
  * <h2>Threads and guards</h2>
  * Two tiny guards (an {@code int} flipped with one uncontended CAS) replace locks:
@@ -87,6 +93,18 @@ final class TcpConnection implements Connection {
     /** Frames one {@link #poll} parses at most, so a flood of FAA requests cannot starve the caller. */
     private static final int FRAMES_PER_STEP = 64;
     private static final long GUARD_BACKOFF_NANOS = 20_000;
+    /**
+     * Payloads up to this size are copied behind the header and sent with one {@code write(2)}:
+     * a copy this small costs less than a second system call, and the JDK's gathering write
+     * allocates per call for memory-segment buffers. Larger payloads go straight from the source.
+     */
+    static final int STAGED_PAYLOAD_MAX = 8 << 10;
+    /**
+     * Bytes one {@code read(2)} may pull into the receive stage: a header plus a small payload, or
+     * several small frames, arrive with one system call. Staged payload bytes are copied into the
+     * slot; the rest of a larger payload is read straight into the slot.
+     */
+    static final int RX_STAGE = Frame.LENGTH + (8 << 10);
 
     private final SocketChannel channel;
     private final Selector readSelector;
@@ -107,7 +125,10 @@ final class TcpConnection implements Connection {
 
     // Receive side: touched only by the holder of the receive guard.
     private final Frame rxFrame = new Frame();
-    private final ByteBuffer rxHeader;
+    private final MemorySegment rxStage;
+    private final ByteBuffer rxStageView;
+    private int rxPosition;
+    private int rxLimit;
     private int rxState = RX_HEADER;
     private ByteBuffer rxPayload;
     private int rxSlot;
@@ -122,8 +143,9 @@ final class TcpConnection implements Connection {
 
     // Send side: touched only by the holder of the send guard.
     private final Frame txFrame = new Frame();
+    private final MemorySegment txStaging;
     private final ByteBuffer txHeader;
-    private final ByteBuffer[] txPair = new ByteBuffer[2];
+    private final ByteBuffer txStagingView;
 
     // A fetch-and-add of ours in flight (one at a time: one sending thread).
     private volatile boolean faaOutstanding;
@@ -170,13 +192,12 @@ final class TcpConnection implements Connection {
             receiveViews[s] = slotSegments[s].asByteBuffer();
             sendSlotViews[s] = slotSegments[s].asByteBuffer();
         }
-        MemorySegment rx = arena.allocate(Frame.LENGTH, 64);
-        rxFrame.wrap(rx);
-        rxHeader = rx.asByteBuffer();
-        MemorySegment tx = arena.allocate(Frame.LENGTH, 64);
-        txFrame.wrap(tx);
-        txHeader = tx.asByteBuffer();
-        txPair[0] = txHeader;
+        rxStage = arena.allocate(RX_STAGE, 64);
+        rxStageView = rxStage.asByteBuffer();
+        txStaging = arena.allocate(Frame.LENGTH + STAGED_PAYLOAD_MAX, 64);
+        txFrame.wrap(txStaging.asSlice(0, Frame.LENGTH));
+        txHeader = txStaging.asSlice(0, Frame.LENGTH).asByteBuffer();
+        txStagingView = txStaging.asByteBuffer();
         int ring = Integer.highestOneBit(Math.max(64, 2 * slots) - 1) << 1;
         ringSlot = new int[ring];
         ringLength = new int[ring];
@@ -196,7 +217,7 @@ final class TcpConnection implements Connection {
         try {
             ch = SocketChannel.open();
             ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            configureSocket(ch);
             sel = Selector.open();
             SelectionKey key = ch.register(sel, SelectionKey.OP_CONNECT);
             if (!ch.connect(target)) {
@@ -258,7 +279,7 @@ final class TcpConnection implements Connection {
         try {
             from = TcpAddress.format((InetSocketAddress) ch.getRemoteAddress());
             ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            configureSocket(ch);
             sel = Selector.open();
             ch.register(sel, SelectionKey.OP_READ);
             arena = Arena.ofShared();
@@ -359,7 +380,28 @@ final class TcpConnection implements Connection {
         }
     }
 
+    /**
+     * No Nagle delay; keep-alive probes after 1 s of silence so that a peer whose host vanished
+     * (no FIN, no RST) is detected in a few seconds rather than the kernel default of two hours.
+     * A dead peer process on a live host is detected at once through FIN/RST.
+     */
+    private static void configureSocket(SocketChannel ch) throws IOException {
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        try {
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 1);
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, 1);
+            ch.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+        } catch (UnsupportedOperationException e) {
+            LOG.debug("keep-alive tuning not supported here; using the system defaults: {}", e.toString());
+        }
+    }
+
+    /** A selector timeout in whole milliseconds, at least 1 (0 would mean "forever"), without overflow. */
     static long ceilMillis(long nanos) {
+        if (nanos > Long.MAX_VALUE - 999_999L) {
+            return Long.MAX_VALUE / 1_000_000L;
+        }
         return Math.max(1L, (nanos + 999_999L) / 1_000_000L);
     }
 
@@ -413,10 +455,16 @@ final class TcpConnection implements Connection {
         Objects.checkFromIndexSize(offset, length, source.byteSize());
         acquireSend();
         try {
-            ByteBuffer payload = length == 0 ? null : sendView(source, offset, length);
             txFrame.put(Frame.WRITE, length, peerSlot, immediate, 0);
-            txHeader.clear();
-            send(payload);
+            if (length <= STAGED_PAYLOAD_MAX) {
+                MemorySegment.copy(source, offset, txStaging, Frame.LENGTH, length);
+                txStagingView.limit(Frame.LENGTH + length).position(0);
+                sendFully(txStagingView);
+            } else {
+                txHeader.clear();
+                sendFully(txHeader);
+                sendFully(sendView(source, offset, length));
+            }
         } finally {
             releaseSend();
         }
@@ -494,8 +542,7 @@ final class TcpConnection implements Connection {
             acquireSend();
             try {
                 txFrame.put(Frame.FAA_REQUEST, 0, index, 0, delta);
-                txHeader.clear();
-                send(null);
+                sendHeader();
             } finally {
                 releaseSend();
             }
@@ -625,22 +672,28 @@ final class TcpConnection implements Connection {
     /** Advances the frame parser by at most one frame. */
     private int readFrame() {
         if (rxState == RX_HEADER) {
-            read(rxHeader);
-            if (rxHeader.hasRemaining()) {
+            if (rxLimit - rxPosition < Frame.LENGTH && !fillStage()) {
                 return NOTHING;
             }
-            rxHeader.clear();
+            rxFrame.wrap(rxStage, rxPosition);
             byte type = rxFrame.validate(local, peerDescription);
+            rxPosition += Frame.LENGTH;
             switch (type) {
                 case Frame.WRITE -> {
                     rxSlot = rxFrame.index();
                     rxLength = rxFrame.length();
                     rxImmediate = rxFrame.immediate();
-                    if (rxLength == 0) {
+                    int staged = Math.min(rxLimit - rxPosition, rxLength);
+                    if (staged > 0) {
+                        MemorySegment.copy(rxStage, rxPosition, slotSegments[rxSlot], 0, staged);
+                        rxPosition += staged;
+                    }
+                    if (staged == rxLength) {
                         return DELIVERED;
                     }
+                    // The stage is empty now: the rest goes straight into the slot.
                     ByteBuffer view = receiveViews[rxSlot];
-                    view.limit(rxLength).position(0);
+                    view.limit(rxLength).position(staged);
                     rxPayload = view;
                     rxState = RX_PAYLOAD;
                 }
@@ -686,6 +739,25 @@ final class TcpConnection implements Connection {
         return DELIVERED;
     }
 
+    /**
+     * Moves a partial header to the front of the stage and reads as much as the socket has.
+     * Returns whether a whole header is staged now.
+     */
+    private boolean fillStage() {
+        int staged = rxLimit - rxPosition;
+        if (rxPosition > 0) {
+            if (staged > 0) {
+                MemorySegment.copy(rxStage, rxPosition, rxStage, 0, staged); // fewer than 32 bytes
+            }
+            rxPosition = 0;
+            rxLimit = staged;
+        }
+        rxStageView.limit(RX_STAGE).position(rxLimit);
+        read(rxStageView);
+        rxLimit = rxStageView.position();
+        return rxLimit - rxPosition >= Frame.LENGTH;
+    }
+
     private void read(ByteBuffer buf) {
         int n;
         try {
@@ -699,13 +771,14 @@ final class TcpConnection implements Connection {
     }
 
     private TransportException endOfStream() {
-        if (rxState == RX_HEADER && rxHeader.position() == 0) {
+        int staged = rxLimit - rxPosition;
+        if (rxState == RX_HEADER && staged == 0) {
             return new PeerFailedException("peer " + peerDescription
                     + " closed the connection without a CLOSE frame: its process exited or was killed");
         }
         if (rxState == RX_HEADER) {
             return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
-                    + rxHeader.position() + " of " + Frame.LENGTH + " frame header bytes");
+                    + staged + " of " + Frame.LENGTH + " frame header bytes");
         }
         return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
                 + rxPayload.position() + " of " + rxLength + " payload bytes of a WRITE into slot " + rxSlot);
@@ -713,27 +786,21 @@ final class TcpConnection implements Connection {
 
     // ---------------------------------------------------------------- sending
 
-    /** Sends {@code txHeader} and the optional payload. Holds the send guard. */
-    private void send(ByteBuffer payload) {
+    /** Sends the header alone (control frames). Holds the send guard. */
+    private void sendHeader() {
+        txHeader.clear();
+        sendFully(txHeader);
+    }
+
+    /** Writes all of {@code buf}, waiting for room in the socket. Holds the send guard. */
+    private void sendFully(ByteBuffer buf) {
         try {
-            if (payload == null) {
-                while (true) {
-                    channel.write(txHeader);
-                    if (!txHeader.hasRemaining()) {
-                        return;
-                    }
-                    awaitWritable();
-                }
-            }
-            txPair[1] = payload;
             while (true) {
-                long n = channel.write(txPair);
-                if (!payload.hasRemaining() && !txHeader.hasRemaining()) {
+                channel.write(buf);
+                if (!buf.hasRemaining()) {
                     return;
                 }
-                if (n == 0) {
-                    awaitWritable();
-                }
+                awaitWritable();
             }
         } catch (IOException | ClosedSelectorException e) {
             throw ioFailure(e);
@@ -799,9 +866,8 @@ final class TcpConnection implements Connection {
             try {
                 if (responsePending) {
                     txFrame.put(Frame.FAA_RESPONSE, 0, responseIndex, 0, responseValue);
-                    txHeader.clear();
                     responsePending = false;
-                    send(null);
+                    sendHeader();
                 }
             } finally {
                 SENDING.setVolatile(this, 0);

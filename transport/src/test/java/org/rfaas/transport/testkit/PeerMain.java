@@ -124,6 +124,7 @@ public final class PeerMain {
         try (Connection c = connect(transport, address, new ConnectionSpec(2, 4096, 1))) {
             // Block on stdin, not on the connection: the victim must not receive anything.
             new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            System.out.println("LEAVING " + c.peerDescription());
         }
     }
 }

@@ -1,0 +1,582 @@
+package org.rfaas.resourcemanager;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import org.rfaas.protocol.lease.InvalidLeaseTokenException;
+import org.rfaas.protocol.lease.LeaseClaims;
+import org.rfaas.protocol.lease.LeaseToken;
+import org.rfaas.protocol.rm.BillingReport;
+import org.rfaas.protocol.rm.BillingSummary;
+import org.rfaas.protocol.rm.EndedLease;
+import org.rfaas.protocol.rm.HeartbeatResponse;
+import org.rfaas.protocol.rm.LeaseBilling;
+import org.rfaas.protocol.rm.LeaseGrant;
+import org.rfaas.protocol.rm.LeaseInfo;
+import org.rfaas.protocol.rm.LeaseRequest;
+import org.rfaas.protocol.rm.NodeInfo;
+import org.rfaas.protocol.rm.NodeRegistration;
+import org.rfaas.protocol.rm.TenantBilling;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's nodes, leases and billing, kept in SQL (portable: H2 by default, PostgreSQL works).
+ *
+ * <p>Every operation is one database transaction run inside a single-writer section (one lock,
+ * one connection), so the capacity check and the reservation of a lease can never interleave with
+ * another placement: the cluster is never over-committed, however many clients ask at once. The
+ * database is the only state; a restarted resource manager continues where it stopped.
+ */
+final class ClusterState implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterState.class);
+
+    static final String UP = "UP";
+    static final String DRAINING = "DRAINING";
+    static final String DOWN = "DOWN";
+    static final String ACTIVE = "ACTIVE";
+    static final String RELEASED = "RELEASED";
+    static final String EXPIRED = "EXPIRED";
+    static final String REVOKED = "REVOKED";
+
+    private static final String[] SCHEMA = {
+        "CREATE TABLE IF NOT EXISTS rm_nodes (name VARCHAR(128) PRIMARY KEY, address VARCHAR(512) NOT NULL,"
+            + " port INTEGER NOT NULL, transport VARCHAR(128) NOT NULL, cores INTEGER NOT NULL,"
+            + " memory_mib BIGINT NOT NULL, state VARCHAR(16) NOT NULL, registered_at BIGINT NOT NULL,"
+            + " last_heartbeat BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS rm_leases (id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
+            + " node VARCHAR(128) NOT NULL, cores INTEGER NOT NULL, memory_mib BIGINT NOT NULL,"
+            + " state VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
+            + " ended_at BIGINT NOT NULL, end_reason VARCHAR(512) NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS rm_leases_state ON rm_leases (state)",
+        "CREATE INDEX IF NOT EXISTS rm_leases_node ON rm_leases (node)",
+        "CREATE TABLE IF NOT EXISTS rm_billing (lease_id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
+            + " node VARCHAR(128) NOT NULL, allocation_nanos BIGINT NOT NULL, compute_nanos BIGINT NOT NULL,"
+            + " hot_polling_nanos BIGINT NOT NULL, memory_mib_seconds DOUBLE PRECISION NOT NULL,"
+            + " reported_at BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS rm_removed_nodes (name VARCHAR(128) PRIMARY KEY, removed_at BIGINT NOT NULL)",
+    };
+
+    /**
+     * Nodes with the capacity held by their active leases. The aggregate filters on the indexed
+     * state first, so its cost follows the active leases, not the lease history.
+     */
+    private static final String NODE_QUERY =
+        "SELECT n.name, n.address, n.port, n.transport, n.cores, n.memory_mib, n.state, n.last_heartbeat,"
+            + " COALESCE(u.used_cores, 0), COALESCE(u.used_memory, 0), COALESCE(u.active, 0) FROM rm_nodes n LEFT JOIN"
+            + " (SELECT node, SUM(cores) AS used_cores, SUM(memory_mib) AS used_memory, COUNT(*) AS active"
+            + " FROM rm_leases WHERE state = 'ACTIVE' GROUP BY node) u ON u.node = n.name";
+    private static final String LEASE_COLUMNS =
+        "SELECT id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at, end_reason FROM rm_leases";
+    private static final String BILLING_COLUMNS =
+        "SELECT lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos, memory_mib_seconds,"
+            + " reported_at FROM rm_billing";
+
+    private final ResourceManagerConfig config;
+    private final LeaseToken tokens;
+    private final PlacementPolicy placement;
+    private final Connection db;
+    private final ReentrantLock writer = new ReentrantLock();
+    private long nextLeaseId;
+
+    private ClusterState(ResourceManagerConfig config, Connection db) throws SQLException {
+        this.config = config;
+        this.tokens = LeaseToken.ofSecret(config.clusterSecret());
+        this.placement = config.placementPolicy();
+        this.db = db;
+        db.setAutoCommit(false);
+        try (Statement st = db.createStatement()) {
+            for (String ddl : SCHEMA) {
+                st.execute(ddl);
+            }
+            try (ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(id), 0) FROM rm_leases")) {
+                rs.next();
+                nextLeaseId = rs.getLong(1) + 1;
+            }
+        }
+        db.commit();
+    }
+
+    /** Opens (creating if needed) the database named in the config. */
+    static ClusterState open(ResourceManagerConfig config) throws SQLException {
+        Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
+        try {
+            return new ClusterState(config, c);
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} as one transaction in the single-writer section. An {@link ApiException}
+     * still commits (what ran before the refusal, e.g. expiring due leases, is legitimate); any
+     * other failure rolls back.
+     */
+    private <T> T tx(Work<T> work) {
+        writer.lock();
+        try {
+            try {
+                T result = work.run();
+                db.commit();
+                return result;
+            } catch (ApiException e) {
+                db.commit();
+                throw e;
+            } catch (SQLException | RuntimeException e) {
+                db.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("database failure: " + e.getMessage(), e);
+        } finally {
+            writer.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ nodes
+
+    /**
+     * Registers or re-registers a node (executor manager at start-up, or a batch system adding it).
+     * A known node keeps its leases and its drain flag; a node that was down comes back up.
+     */
+    NodeInfo registerNode(NodeRegistration reg, long now, boolean byAdmin) {
+        return tx(() -> {
+            update("DELETE FROM rm_removed_nodes WHERE name = ?", reg.name());
+            Optional<NodeInfo> old = findNode(reg.name());
+            if (old.isPresent()) {
+                String state = DRAINING.equals(old.get().state()) ? DRAINING : UP;
+                update("UPDATE rm_nodes SET address = ?, port = ?, transport = ?, cores = ?, memory_mib = ?, state = ?,"
+                        + " last_heartbeat = ? WHERE name = ?", reg.address(), reg.port(), reg.transport(), reg.cores(),
+                        reg.memoryMiB(), state, now, reg.name());
+            } else {
+                update("INSERT INTO rm_nodes (name, address, port, transport, cores, memory_mib, state, registered_at,"
+                        + " last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reg.name(), reg.address(), reg.port(),
+                        reg.transport(), reg.cores(), reg.memoryMiB(), UP, now, now);
+            }
+            LOG.info("node {} {} by {}: {} {}:{} cores={} memoryMiB={}", reg.name(), old.isPresent() ? "re-registered" : "registered",
+                    byAdmin ? "admin" : "its executor manager", reg.transport(), reg.address(), reg.port(), reg.cores(), reg.memoryMiB());
+            return requireNode(reg.name());
+        });
+    }
+
+    /** Records a heartbeat; answers with the node's active leases and those that ended recently. */
+    HeartbeatResponse heartbeat(String name, long now) {
+        return tx(() -> {
+            Optional<NodeInfo> known = findNode(name);
+            if (known.isEmpty()) {
+                try (PreparedStatement ps = prepare("SELECT removed_at FROM rm_removed_nodes WHERE name = ?", name);
+                        ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        throw ApiException.nodeRemoved("node '" + name + "' was removed by an administrator; its leases"
+                                + " were revoked. Register again to rejoin.");
+                    }
+                }
+                throw ApiException.notFound("unknown node '" + name + "'; register first");
+            }
+            NodeInfo node = known.get();
+            String state = node.state();
+            if (DOWN.equals(state)) {
+                state = UP;
+                LOG.info("node {} is back after missing heartbeats; its old leases stay revoked", name);
+            }
+            update("UPDATE rm_nodes SET last_heartbeat = ?, state = ? WHERE name = ?", now, state, name);
+            List<Long> active = new ArrayList<>();
+            List<EndedLease> ended = new ArrayList<>();
+            try (PreparedStatement ps = prepare("SELECT id, state, end_reason FROM rm_leases WHERE node = ?"
+                    + " AND (state = 'ACTIVE' OR ended_at >= ?) ORDER BY id", name, now - config.endedLeaseRetentionMillis());
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (ACTIVE.equals(rs.getString(2))) {
+                        active.add(rs.getLong(1));
+                    } else {
+                        ended.add(new EndedLease(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                    }
+                }
+            }
+            return new HeartbeatResponse(name, state, active, ended);
+        });
+    }
+
+    /** Stops placing leases on a node and revokes its active leases. */
+    NodeInfo drainNode(String name, long now) {
+        return tx(() -> {
+            requireNode(name);
+            update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state <> ?", DRAINING, name, DOWN);
+            int n = endLeasesOfNode(name, REVOKED, "node " + name + " was drained", now);
+            LOG.info("node {} drained; {} lease(s) revoked", name, n);
+            return requireNode(name);
+        });
+    }
+
+    /** Lets a drained node take leases again. */
+    NodeInfo resumeNode(String name) {
+        return tx(() -> {
+            requireNode(name);
+            update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state = ?", UP, name, DRAINING);
+            LOG.info("node {} resumed", name);
+            return requireNode(name);
+        });
+    }
+
+    /** Removes a node after revoking its active leases; answers with its last record. */
+    NodeInfo removeNode(String name, long now) {
+        return tx(() -> {
+            NodeInfo last = requireNode(name);
+            int n = endLeasesOfNode(name, REVOKED, "node " + name + " was removed from the cluster", now);
+            update("DELETE FROM rm_nodes WHERE name = ?", name);
+            update("DELETE FROM rm_removed_nodes WHERE name = ?", name);
+            update("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
+            LOG.info("node {} removed; {} lease(s) revoked", name, n);
+            return last;
+        });
+    }
+
+    List<NodeInfo> nodes() {
+        return tx(() -> queryNodes(NODE_QUERY + " ORDER BY n.name"));
+    }
+
+    NodeInfo node(String name) {
+        return tx(() -> requireNode(name));
+    }
+
+    // ------------------------------------------------------------------ leases
+
+    /** Places and records a lease, or refuses with the reason when no node has the capacity. */
+    LeaseGrant requestLease(LeaseRequest req, long now) {
+        long duration = leaseDuration(req.durationMillis());
+        return tx(() -> {
+            expireDue(now);
+            List<NodeInfo> nodes = queryNodes(NODE_QUERY + " ORDER BY n.name");
+            List<PlacementPolicy.Candidate> candidates = new ArrayList<>();
+            for (NodeInfo n : nodes) {
+                if (UP.equals(n.state())) {
+                    candidates.add(new PlacementPolicy.Candidate(n.name(), n.freeCores(), n.freeMemoryMiB()));
+                }
+            }
+            PlacementPolicy.Candidate chosen = placement.choose(candidates, req.cores(), req.memoryMiB())
+                    .orElseThrow(() -> ApiException.noCapacity(refusal(req, nodes)));
+            NodeInfo node = nodes.stream().filter(n -> n.name().equals(chosen.name())).findFirst().orElseThrow();
+            long id = nextLeaseId++;
+            long expires = now + duration;
+            update("INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at,"
+                    + " end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '')", id, req.tenant(), node.name(), req.cores(),
+                    req.memoryMiB(), ACTIVE, now, expires);
+            LOG.debug("lease {} granted to {} on {}: cores={} memoryMiB={} for {} ms", id, req.tenant(), node.name(),
+                    req.cores(), req.memoryMiB(), duration);
+            return grant(id, req.tenant(), node, req.cores(), req.memoryMiB(), expires);
+        });
+    }
+
+    /** Extends an active lease to {@code now + duration} and signs a new token. */
+    LeaseGrant renewLease(long id, long durationMillis, long now) {
+        long duration = leaseDuration(durationMillis);
+        return tx(() -> {
+            expireDue(now);
+            LeaseInfo lease = requireLease(id);
+            if (!lease.active()) {
+                throw ApiException.leaseEnded("lease " + id + " cannot be renewed: it is " + lease.state() + " ("
+                        + lease.endReason() + ")");
+            }
+            long expires = Math.max(lease.expiresAtEpochMillis(), now + duration);
+            update("UPDATE rm_leases SET expires_at = ? WHERE id = ?", expires, id);
+            NodeInfo node = requireNode(lease.node());
+            LOG.debug("lease {} renewed until {}", id, expires);
+            return grant(id, lease.tenant(), node, lease.cores(), lease.memoryMiB(), expires);
+        });
+    }
+
+    /** Ends a lease at its holder's request; releasing an ended lease changes nothing. */
+    LeaseInfo releaseLease(long id, String reason, long now) {
+        return tx(() -> {
+            LeaseInfo lease = requireLease(id);
+            if (lease.active()) {
+                endLease(id, RELEASED, reason, now);
+                LOG.debug("lease {} released: {}", id, reason);
+            }
+            return requireLease(id);
+        });
+    }
+
+    LeaseInfo lease(long id) {
+        return tx(() -> requireLease(id));
+    }
+
+    /** Leases, newest first, optionally only those in {@code state}. */
+    List<LeaseInfo> leases(String state) {
+        return tx(() -> {
+            List<LeaseInfo> out = new ArrayList<>();
+            try (PreparedStatement ps = state == null ? prepare(LEASE_COLUMNS + " ORDER BY id DESC")
+                    : prepare(LEASE_COLUMNS + " WHERE state = ? ORDER BY id DESC", state);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(leaseRow(rs));
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Checks that {@code token} is a genuine token of lease {@code id} (signed with the cluster
+     * secret). Its expiry is not checked: an old token of a renewed lease may still release it.
+     */
+    void authorizeLeaseToken(long id, String token) {
+        LeaseClaims claims;
+        try {
+            claims = tokens.verify(token, Long.MIN_VALUE);
+        } catch (InvalidLeaseTokenException e) {
+            throw ApiException.unauthorized("lease token refused: " + e.getMessage());
+        }
+        if (claims.leaseId() != id) {
+            throw ApiException.unauthorized("the lease token is for lease " + claims.leaseId() + ", not " + id);
+        }
+    }
+
+    // ------------------------------------------------------------------ billing
+
+    /**
+     * Stores a lease's final accounting. An active lease is ended (its executor is gone, so the
+     * capacity comes back). A second report for the same lease is a conflict.
+     */
+    LeaseBilling reportBilling(long id, BillingReport r, long now) {
+        return tx(() -> {
+            LeaseInfo lease = requireLease(id);
+            if (findBilling(id).isPresent()) {
+                throw ApiException.conflict("lease " + id + " is already billed");
+            }
+            if (lease.active()) {
+                endLease(id, RELEASED, "executor manager reported the final accounting", now);
+            }
+            update("INSERT INTO rm_billing (lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos,"
+                    + " memory_mib_seconds, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, lease.tenant(), lease.node(),
+                    r.allocationNanos(), r.computeNanos(), r.hotPollingNanos(), r.memoryMiBSeconds(), now);
+            LOG.info("lease {} billed to {}: allocation={} ms compute={} ms hotPolling={} ms memory={} MiB*s", id,
+                    lease.tenant(), r.allocationNanos() / 1_000_000, r.computeNanos() / 1_000_000,
+                    r.hotPollingNanos() / 1_000_000, String.format("%.1f", r.memoryMiBSeconds()));
+            return findBilling(id).orElseThrow();
+        });
+    }
+
+    /** The node a lease is (or was) placed on; 404 when the lease is unknown. */
+    String leaseNode(long id) {
+        return lease(id).node();
+    }
+
+    BillingSummary billing() {
+        return tx(() -> {
+            List<LeaseBilling> leases = new ArrayList<>();
+            try (PreparedStatement ps = prepare(BILLING_COLUMNS + " ORDER BY lease_id"); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    leases.add(billingRow(rs));
+                }
+            }
+            List<TenantBilling> tenants = new ArrayList<>();
+            try (PreparedStatement ps = prepare(tenantQuery(" GROUP BY tenant ORDER BY tenant")); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    tenants.add(tenantRow(rs));
+                }
+            }
+            return new BillingSummary(leases, tenants);
+        });
+    }
+
+    TenantBilling tenantBilling(String tenant) {
+        return tx(() -> {
+            try (PreparedStatement ps = prepare(tenantQuery(" WHERE tenant = ? GROUP BY tenant"), tenant);
+                    ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? tenantRow(rs) : new TenantBilling(tenant, 0, 0, 0, 0, 0.0);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ background duties
+
+    /**
+     * Expires due leases and marks silent nodes down (revoking their leases). Called by the
+     * sweeper; returns how many leases ended.
+     */
+    int sweep(long now) {
+        return tx(() -> {
+            int ended = expireDue(now);
+            long deadline = now - config.heartbeatTimeoutMillis();
+            List<String> silent = new ArrayList<>();
+            try (PreparedStatement ps = prepare("SELECT name FROM rm_nodes WHERE state <> ? AND last_heartbeat < ?", DOWN, deadline);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    silent.add(rs.getString(1));
+                }
+            }
+            for (String name : silent) {
+                update("UPDATE rm_nodes SET state = ? WHERE name = ?", DOWN, name);
+                int n = endLeasesOfNode(name, REVOKED, "node " + name + " missed heartbeats for "
+                        + config.heartbeatTimeoutMillis() + " ms", now);
+                LOG.warn("node {} is down: no heartbeat for {} ms; {} lease(s) revoked", name, config.heartbeatTimeoutMillis(), n);
+                ended += n;
+            }
+            return ended;
+        });
+    }
+
+    /**
+     * After a restart, nodes get a fresh heartbeat deadline: the resource manager's own downtime
+     * must not count as their silence.
+     */
+    void graceAfterRestart(long now) {
+        tx(() -> update("UPDATE rm_nodes SET last_heartbeat = ? WHERE state <> ? AND last_heartbeat < ?", now, DOWN, now));
+    }
+
+    @Override
+    public void close() throws SQLException {
+        writer.lock();
+        try {
+            db.close();
+        } finally {
+            writer.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers (writer held)
+
+    private long leaseDuration(long requested) {
+        return requested == 0 ? config.defaultLeaseMillis() : Math.min(requested, config.maxLeaseMillis());
+    }
+
+    private LeaseGrant grant(long id, String tenant, NodeInfo node, int cores, long memoryMiB, long expires) {
+        String token = tokens.sign(new LeaseClaims(id, tenant, node.name(), cores, memoryMiB, expires));
+        return new LeaseGrant(id, tenant, node.name(), node.address(), node.port(), node.transport(), cores, memoryMiB,
+                expires, token);
+    }
+
+    private static String refusal(LeaseRequest req, List<NodeInfo> nodes) {
+        StringBuilder sb = new StringBuilder("no node has " + req.cores() + " free core(s) and " + req.memoryMiB()
+                + " MiB free memory");
+        if (nodes.isEmpty()) {
+            return sb.append(": no executor node is registered").toString();
+        }
+        sb.append(": ");
+        int shown = 0;
+        for (NodeInfo n : nodes) {
+            if (shown++ == 8) {
+                sb.append(", ... (").append(nodes.size() - 8).append(" more)");
+                break;
+            }
+            if (shown > 1) {
+                sb.append(", ");
+            }
+            sb.append(n.name());
+            if (UP.equals(n.state())) {
+                sb.append(" has ").append(n.freeCores()).append(" core(s)/").append(n.freeMemoryMiB()).append(" MiB free");
+            } else {
+                sb.append(" is ").append(n.state());
+            }
+        }
+        return sb.toString();
+    }
+
+    private int expireDue(long now) throws SQLException {
+        int n = update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE state = ? AND expires_at <= ?",
+                EXPIRED, now, "lease expired", ACTIVE, now);
+        if (n > 0) {
+            LOG.info("{} lease(s) expired", n);
+        }
+        return n;
+    }
+
+    private int endLeasesOfNode(String node, String state, String reason, long now) throws SQLException {
+        return update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE node = ? AND state = ?",
+                state, now, reason, node, ACTIVE);
+    }
+
+    private void endLease(long id, String state, String reason, long now) throws SQLException {
+        update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ? AND state = ?",
+                state, now, reason, id, ACTIVE);
+    }
+
+    private NodeInfo requireNode(String name) throws SQLException {
+        return findNode(name).orElseThrow(() -> ApiException.notFound("unknown node '" + name + "'"));
+    }
+
+    private Optional<NodeInfo> findNode(String name) throws SQLException {
+        List<NodeInfo> l = queryNodes(NODE_QUERY + " WHERE n.name = ?", name);
+        return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
+    }
+
+    private LeaseInfo requireLease(long id) throws SQLException {
+        try (PreparedStatement ps = prepare(LEASE_COLUMNS + " WHERE id = ?", id); ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw ApiException.notFound("unknown lease " + id);
+            }
+            return leaseRow(rs);
+        }
+    }
+
+    private Optional<LeaseBilling> findBilling(long id) throws SQLException {
+        try (PreparedStatement ps = prepare(BILLING_COLUMNS + " WHERE lease_id = ?", id); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(billingRow(rs)) : Optional.empty();
+        }
+    }
+
+    private List<NodeInfo> queryNodes(String sql, Object... args) throws SQLException {
+        List<NodeInfo> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                int cores = rs.getInt(5);
+                long mem = rs.getLong(6);
+                out.add(new NodeInfo(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4), cores, mem,
+                        rs.getString(7), cores - rs.getInt(9), mem - rs.getLong(10), rs.getInt(11), rs.getLong(8)));
+            }
+        }
+        return out;
+    }
+
+    private static String tenantQuery(String tail) {
+        return "SELECT tenant, COUNT(*), SUM(allocation_nanos), SUM(compute_nanos), SUM(hot_polling_nanos),"
+                + " SUM(memory_mib_seconds) FROM rm_billing" + tail;
+    }
+
+    private static LeaseInfo leaseRow(ResultSet rs) throws SQLException {
+        return new LeaseInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getLong(5),
+                rs.getString(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getString(10));
+    }
+
+    private static LeaseBilling billingRow(ResultSet rs) throws SQLException {
+        return new LeaseBilling(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
+                rs.getLong(6), rs.getDouble(7), rs.getLong(8));
+    }
+
+    private static TenantBilling tenantRow(ResultSet rs) throws SQLException {
+        return new TenantBilling(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getDouble(6));
+    }
+
+    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+        PreparedStatement ps = db.prepareStatement(sql);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            return ps;
+        } catch (SQLException e) {
+            ps.close();
+            throw e;
+        }
+    }
+
+    private int update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args)) {
+            return ps.executeUpdate();
+        }
+    }
+}

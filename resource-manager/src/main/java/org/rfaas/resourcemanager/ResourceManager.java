@@ -1,0 +1,124 @@
+package org.rfaas.resourcemanager;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The resource manager process: the database of nodes, leases and billing, its HTTP API, and a
+ * sweeper that expires leases and marks silent nodes down. {@link #start} returns once the API
+ * listens; {@link #close} stops it and closes the database (nothing is lost: every change was
+ * committed when its request was answered).
+ */
+public final class ResourceManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ResourceManager.class);
+
+    private final ClusterState state;
+    private final ResourceManagerServer server;
+    private final ScheduledExecutorService sweeper;
+    private final int port;
+    private final ResourceManagerConfig config;
+
+    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port) {
+        this.config = config;
+        this.state = state;
+        this.server = server;
+        this.port = port;
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "rm-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(this::sweep, config.sweepIntervalMillis(), config.sweepIntervalMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Opens the database, starts the HTTP API and the sweeper. */
+    public static ResourceManager start(ResourceManagerConfig config) throws SQLException, java.io.IOException {
+        if (config.databaseUrl().startsWith("jdbc:h2:file:")) {
+            Files.createDirectories(Path.of(config.dataDir()).toAbsolutePath());
+        }
+        ClusterState state = ClusterState.open(config);
+        try {
+            state.graceAfterRestart(System.currentTimeMillis());
+            ResourceManagerServer server = new ResourceManagerServer(state, config);
+            int port = server.start();
+            LOG.info("resource manager listening on http://{}:{}/v1 (database {}, placement {}, heartbeat timeout {} ms)",
+                    config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
+            return new ResourceManager(config, state, server, port);
+        } catch (RuntimeException e) {
+            state.close();
+            throw e;
+        }
+    }
+
+    private static String redact(String url) {
+        return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+    }
+
+    /** The port the HTTP API listens on. */
+    public int port() {
+        return port;
+    }
+
+    /** Base URI of the HTTP API, e.g. {@code http://127.0.0.1:8090}. */
+    public java.net.URI uri() {
+        String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return java.net.URI.create("http://" + h + ":" + port);
+    }
+
+    private void sweep() {
+        try {
+            state.sweep(System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            LOG.error("sweeper failed; retrying in {} ms", config.sweepIntervalMillis(), e);
+        }
+    }
+
+    /**
+     * Starts a resource manager, prints {@code rfaas resource-manager listening on <uri>} to
+     * {@code out}, and serves until the JVM is asked to exit (SIGTERM, Ctrl-C), then closes cleanly.
+     */
+    public static void runUntilShutdown(ResourceManagerConfig config, java.io.PrintStream out)
+            throws SQLException, java.io.IOException, InterruptedException {
+        ResourceManager rm = start(config);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                rm.close();
+            } catch (SQLException | RuntimeException e) {
+                LOG.error("closing the resource manager failed", e);
+            } finally {
+                closed.countDown();
+            }
+        }, "rm-shutdown"));
+        out.println("rfaas resource-manager listening on " + rm.uri());
+        out.flush();
+        closed.await();
+    }
+
+    /** Entry point for a bare JVM: {@code java ... org.rfaas.resourcemanager.ResourceManager CONFIG.json}. */
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: ResourceManager CONFIG.json");
+            System.exit(2);
+        }
+        runUntilShutdown(ResourceManagerConfig.load(Path.of(args[0])), System.out);
+    }
+
+    @Override
+    public void close() throws SQLException {
+        sweeper.shutdownNow();
+        try {
+            server.close();
+        } finally {
+            state.close();
+        }
+        LOG.info("resource manager stopped");
+    }
+}

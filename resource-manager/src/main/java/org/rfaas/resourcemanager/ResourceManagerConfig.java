@@ -1,0 +1,125 @@
+package org.rfaas.resourcemanager;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Configuration of the resource manager, read from a JSON file. Every field has a default except
+ * the two secrets; unknown fields are an error (a typo must not silently fall back to a default).
+ *
+ * <pre>{@code
+ * {
+ *   "host": "127.0.0.1", "port": 8090,
+ *   "adminToken": "...", "clusterSecret": "... at least 16 bytes ...",
+ *   "dataDir": "/var/lib/rfaas",                       // H2 file database here, unless
+ *   "databaseUrl": "jdbc:postgresql://db/rfaas",       // a JDBC URL is given
+ *   "databaseUser": "rfaas", "databasePassword": "...",
+ *   "heartbeatTimeoutMillis": 10000, "placement": "first-fit",
+ *   "defaultLeaseMillis": 600000, "maxLeaseMillis": 86400000
+ * }
+ * }</pre>
+ *
+ * @param host listen address (loopback by default)
+ * @param port listen port; 0 picks a free one (printed at start)
+ * @param adminToken bearer token of the admin endpoints (at least 16 characters)
+ * @param clusterSecret secret shared with the executor managers: signs lease tokens, derives node
+ *     credentials (at least 16 bytes)
+ * @param dataDir directory of the default H2 database {@code jdbc:h2:file:<dataDir>/rfaas-rm;WRITE_DELAY=0}
+ * @param databaseUrl JDBC URL; overrides {@code dataDir}
+ * @param databaseUser JDBC user, may be empty
+ * @param databasePassword JDBC password, may be empty
+ * @param heartbeatTimeoutMillis a node silent for this long is marked down and its leases revoked
+ * @param placement {@code first-fit} or {@code least-loaded}
+ * @param defaultLeaseMillis lease duration when the client asks for 0
+ * @param maxLeaseMillis longest lease (and renewal) granted; longer requests are cut
+ * @param sweepIntervalMillis period of the expiry / heartbeat sweeper
+ * @param endedLeaseRetentionMillis how long heartbeat replies keep listing an ended lease
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
+        String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
+        String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
+        long endedLeaseRetentionMillis) {
+
+    public ResourceManagerConfig {
+        host = host == null || host.isBlank() ? "127.0.0.1" : host;
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+        }
+        if (adminToken == null || adminToken.length() < 16) {
+            throw new IllegalArgumentException("adminToken is missing or shorter than 16 characters");
+        }
+        if (clusterSecret == null || clusterSecret.getBytes(StandardCharsets.UTF_8).length < 16) {
+            throw new IllegalArgumentException("clusterSecret is missing or shorter than 16 bytes");
+        }
+        dataDir = dataDir == null || dataDir.isBlank() ? "rfaas-rm-data" : dataDir;
+        if (databaseUrl == null || databaseUrl.isBlank()) {
+            // WRITE_DELAY=0: H2 writes each commit before answering, so a crashed (SIGKILLed) resource
+            // manager loses nothing it has acknowledged (H2's default batches commits for 500 ms).
+            databaseUrl = "jdbc:h2:file:" + Path.of(dataDir).toAbsolutePath() + "/rfaas-rm;WRITE_DELAY=0";
+        } else if (!databaseUrl.startsWith("jdbc:")) {
+            throw new IllegalArgumentException("databaseUrl must be a JDBC URL (jdbc:...), got " + databaseUrl);
+        }
+        databaseUser = databaseUser == null ? "" : databaseUser;
+        databasePassword = databasePassword == null ? "" : databasePassword;
+        heartbeatTimeoutMillis = heartbeatTimeoutMillis == 0 ? 10_000 : heartbeatTimeoutMillis;
+        placement = placement == null ? "first-fit" : placement;
+        placementPolicy(placement); // validates
+        defaultLeaseMillis = defaultLeaseMillis == 0 ? 600_000 : defaultLeaseMillis;
+        maxLeaseMillis = maxLeaseMillis == 0 ? 86_400_000 : maxLeaseMillis;
+        sweepIntervalMillis = sweepIntervalMillis == 0 ? Math.max(50, Math.min(1000, heartbeatTimeoutMillis / 4)) : sweepIntervalMillis;
+        endedLeaseRetentionMillis = endedLeaseRetentionMillis == 0 ? Math.max(60_000, 6 * heartbeatTimeoutMillis) : endedLeaseRetentionMillis;
+        if (heartbeatTimeoutMillis < 0 || defaultLeaseMillis < 0 || maxLeaseMillis < 0 || sweepIntervalMillis < 0
+                || endedLeaseRetentionMillis < 0) {
+            throw new IllegalArgumentException("durations must be positive (0 means the default)");
+        }
+        if (defaultLeaseMillis > maxLeaseMillis) {
+            throw new IllegalArgumentException("defaultLeaseMillis (" + defaultLeaseMillis + ") exceeds maxLeaseMillis (" + maxLeaseMillis + ")");
+        }
+    }
+
+    /** A config with defaults for everything but the secrets and the data directory. */
+    public static ResourceManagerConfig defaults(String adminToken, String clusterSecret, Path dataDir) {
+        return new ResourceManagerConfig(null, 0, adminToken, clusterSecret, dataDir.toString(), null, null, null,
+                0, null, 0, 0, 0, 0);
+    }
+
+    /** The placement policy named by {@link #placement()}. */
+    public PlacementPolicy placementPolicy() {
+        return placementPolicy(placement);
+    }
+
+    private static PlacementPolicy placementPolicy(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT).replace('_', '-')) {
+            case "first-fit" -> PlacementPolicy.FIRST_FIT;
+            case "least-loaded" -> PlacementPolicy.LEAST_LOADED;
+            default -> throw new IllegalArgumentException("placement must be first-fit or least-loaded, got " + name);
+        };
+    }
+
+    /** Reads and validates a config file; the exception message names the file and the problem. */
+    public static ResourceManagerConfig load(Path file) throws IOException {
+        ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        try {
+            return json.readValue(Files.readString(file), ResourceManagerConfig.class);
+        } catch (ValueInstantiationException e) {
+            String why = e.getCause() != null ? e.getCause().getMessage() : e.getOriginalMessage();
+            throw new IOException("invalid resource manager config " + file + ": " + why, e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException("invalid resource manager config " + file + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Same config with another port (tests and benchmarks listen on a free port). */
+    public ResourceManagerConfig withPort(int newPort) {
+        return new ResourceManagerConfig(host, newPort, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser,
+                databasePassword, heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis,
+                sweepIntervalMillis, endedLeaseRetentionMillis);
+    }
+}

@@ -1,0 +1,263 @@
+package org.rfaas.resourcemanager;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.rfaas.protocol.rm.ApiError;
+import org.rfaas.protocol.rm.BillingReport;
+import org.rfaas.protocol.rm.LeaseRenewal;
+import org.rfaas.protocol.rm.LeaseRequest;
+import org.rfaas.protocol.rm.NodeCredential;
+import org.rfaas.protocol.rm.NodeRegistration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP JSON API ({@code /v1}) over {@link ClusterState}. Three audiences, three credentials
+ * (all {@code Authorization: Bearer ...}):
+ * <ul>
+ *   <li>admin endpoints (batch system, operators): the admin token;</li>
+ *   <li>node endpoints (executor managers): the {@link NodeCredential} of the node, derived from the
+ *       cluster secret;</li>
+ *   <li>lease endpoints (clients): none to ask for a lease; the lease's own token (or the admin
+ *       token) to read, renew or release it.</li>
+ * </ul>
+ * Errors are {@link ApiError} bodies: 400 malformed or invalid, 401 credentials, 404 unknown node or
+ * lease, 409 no capacity or duplicate, 410 lease ended.
+ */
+final class ResourceManagerServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ResourceManagerServer.class);
+    private static final Set<String> LEASE_STATES = Set.of(ClusterState.ACTIVE, ClusterState.RELEASED,
+            ClusterState.EXPIRED, ClusterState.REVOKED);
+
+    /** Strict on input: unknown fields and trailing garbage are errors, so typos do not pass silently. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private final ClusterState state;
+    private final ResourceManagerConfig config;
+    private final byte[] adminToken;
+    private final Javalin app;
+
+    ResourceManagerServer(ClusterState state, ResourceManagerConfig config) {
+        this.state = state;
+        this.config = config;
+        this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
+        this.app = Javalin.create(c -> c.showJavalinBanner = false);
+        routes();
+    }
+
+    /** Starts listening; returns the bound port. */
+    int start() {
+        app.start(config.host(), config.port());
+        return app.port();
+    }
+
+    private void routes() {
+        app.get("/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
+
+        // admin
+        app.post("/v1/nodes", ctx -> {
+            admin(ctx);
+            json(ctx, 201, state.registerNode(body(ctx, NodeRegistration.class), now(), true));
+        });
+        app.get("/v1/nodes", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.nodes());
+        });
+        app.get("/v1/nodes/{name}", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.node(ctx.pathParam("name")));
+        });
+        app.post("/v1/nodes/{name}/drain", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.drainNode(ctx.pathParam("name"), now()));
+        });
+        app.post("/v1/nodes/{name}/resume", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.resumeNode(ctx.pathParam("name")));
+        });
+        app.delete("/v1/nodes/{name}", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.removeNode(ctx.pathParam("name"), now()));
+        });
+        app.get("/v1/leases", ctx -> {
+            admin(ctx);
+            String s = ctx.queryParam("state");
+            if (s != null) {
+                s = s.toUpperCase(Locale.ROOT);
+                if (!LEASE_STATES.contains(s)) {
+                    throw ApiException.badRequest("state must be one of " + LEASE_STATES + ", got " + ctx.queryParam("state"));
+                }
+            }
+            json(ctx, 200, state.leases(s));
+        });
+        app.get("/v1/billing", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.billing());
+        });
+        app.get("/v1/billing/tenants/{tenant}", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.tenantBilling(ctx.pathParam("tenant")));
+        });
+
+        // node (executor manager)
+        app.post("/v1/nodes/{name}/register", ctx -> {
+            String name = ctx.pathParam("name");
+            node(ctx, name);
+            NodeRegistration reg = body(ctx, NodeRegistration.class);
+            if (!reg.name().equals(name)) {
+                throw ApiException.badRequest("body names node '" + reg.name() + "' but the path names '" + name + "'");
+            }
+            json(ctx, 200, state.registerNode(reg, now(), false));
+        });
+        app.post("/v1/nodes/{name}/heartbeat", ctx -> {
+            String name = ctx.pathParam("name");
+            node(ctx, name);
+            json(ctx, 200, state.heartbeat(name, now()));
+        });
+        app.post("/v1/leases/{id}/billing", ctx -> {
+            long id = leaseId(ctx);
+            BillingReport report = body(ctx, BillingReport.class);
+            node(ctx, state.leaseNode(id));
+            json(ctx, 201, state.reportBilling(id, report, now()));
+        });
+
+        // client
+        app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(body(ctx, LeaseRequest.class), now())));
+        app.get("/v1/leases/{id}", ctx -> {
+            long id = leaseId(ctx);
+            leaseHolderOrAdmin(ctx, id);
+            json(ctx, 200, state.lease(id));
+        });
+        app.post("/v1/leases/{id}/renew", ctx -> {
+            long id = leaseId(ctx);
+            leaseHolderOrAdmin(ctx, id);
+            LeaseRenewal r = body(ctx, LeaseRenewal.class);
+            json(ctx, 200, state.renewLease(id, r.durationMillis(), now()));
+        });
+        app.delete("/v1/leases/{id}", ctx -> {
+            long id = leaseId(ctx);
+            boolean admin = leaseHolderOrAdmin(ctx, id);
+            json(ctx, 200, state.releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
+        });
+
+        app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status, e.code, e.getMessage()));
+        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),
+                e.getStatus() == 404 ? ApiError.NOT_FOUND : ApiError.BAD_REQUEST,
+                e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage()));
+        app.exception(Exception.class, (e, ctx) -> {
+            LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, 500, ApiError.INTERNAL, "internal error: " + e.getMessage());
+        });
+        app.error(404, ctx -> {
+            if (ctx.result() == null || ctx.result().isEmpty() || !ctx.result().startsWith("{")) {
+                error(ctx, 404, ApiError.NOT_FOUND, "no such endpoint: " + ctx.method() + " " + ctx.path());
+            }
+        });
+        app.error(405, ctx -> error(ctx, 405, ApiError.BAD_REQUEST, "method " + ctx.method() + " not allowed on " + ctx.path()));
+    }
+
+    private static long now() {
+        return System.currentTimeMillis();
+    }
+
+    private void admin(Context ctx) {
+        String token = bearer(ctx);
+        if (token == null || !MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8))) {
+            throw ApiException.unauthorized(token == null ? "admin endpoint: missing 'Authorization: Bearer <admin token>'"
+                    : "admin endpoint: wrong admin token");
+        }
+    }
+
+    private void node(Context ctx, String name) {
+        String token = bearer(ctx);
+        if (token == null) {
+            throw ApiException.unauthorized("node endpoint: missing 'Authorization: Bearer <node credential>'");
+        }
+        if (!NodeCredential.matches(config.clusterSecret(), name, token)) {
+            throw ApiException.unauthorized("node endpoint: the credential does not belong to node '" + name
+                    + "' (derived from another cluster secret or for another node)");
+        }
+    }
+
+    /** Accepts the lease's own token or the admin token; returns true for the admin. */
+    private boolean leaseHolderOrAdmin(Context ctx, long id) {
+        String token = bearer(ctx);
+        if (token == null) {
+            throw ApiException.unauthorized("lease endpoint: missing 'Authorization: Bearer <lease token>'");
+        }
+        if (MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8))) {
+            return true;
+        }
+        state.authorizeLeaseToken(id, token);
+        return false;
+    }
+
+    private static String bearer(Context ctx) {
+        String h = ctx.header("Authorization");
+        if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        String t = h.substring(7).trim();
+        return t.isEmpty() ? null : t;
+    }
+
+    private static long leaseId(Context ctx) {
+        String s = ctx.pathParam("id");
+        try {
+            long id = Long.parseLong(s);
+            if (id <= 0) {
+                throw ApiException.badRequest("lease id must be positive, got " + s);
+            }
+            return id;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("lease id must be a number, got '" + s + "'");
+        }
+    }
+
+    private static <T> T body(Context ctx, Class<T> type) {
+        String text = ctx.body();
+        if (text.isBlank()) {
+            throw ApiException.badRequest("request body is empty; expected a JSON " + type.getSimpleName());
+        }
+        try {
+            return JSON.readValue(text, type);
+        } catch (ValueInstantiationException e) {
+            Throwable cause = e.getCause();
+            throw ApiException.badRequest("invalid " + type.getSimpleName() + ": "
+                    + (cause != null ? cause.getMessage() : e.getOriginalMessage()));
+        } catch (JsonProcessingException e) {
+            String why = e.getOriginalMessage();
+            int hint = why.indexOf(" (set DeserializationConfig");
+            throw ApiException.badRequest("malformed " + type.getSimpleName() + " JSON: " + (hint > 0 ? why.substring(0, hint) : why));
+        }
+    }
+
+    private static void json(Context ctx, int status, Object value) throws JsonProcessingException {
+        ctx.status(status).contentType("application/json").result(JSON.writeValueAsString(value));
+    }
+
+    private static void error(Context ctx, int status, String code, String message) {
+        try {
+            json(ctx, status, new ApiError(status, code, message));
+        } catch (JsonProcessingException e) {
+            ctx.status(status).result(message);
+        }
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}

@@ -1,0 +1,108 @@
+package org.rfaas.resourcemanager;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.rfaas.protocol.rm.ResourceManagerClient;
+
+/** A resource manager running in a child JVM, as in production: tests talk to it over HTTP only. */
+final class ResourceManagerProcess implements AutoCloseable {
+    static final String ADMIN = "test-admin-token-0123456789";
+    static final String SECRET = "test-cluster-secret-0123456789";
+
+    private final Process process;
+    private final URI uri;
+    final Path log;
+
+    private ResourceManagerProcess(Process process, URI uri, Path log) {
+        this.process = process;
+        this.uri = uri;
+        this.log = log;
+    }
+
+    /** Writes a config into {@code dir} (database in {@code dir/data}) and starts the process. */
+    static ResourceManagerProcess start(Path dir, long heartbeatTimeoutMillis, String placement) throws IOException {
+        Path config = dir.resolve("rm.json");
+        Files.writeString(config, """
+                {"host": "127.0.0.1", "port": 0, "adminToken": "%s", "clusterSecret": "%s", "dataDir": "%s",
+                 "heartbeatTimeoutMillis": %d, "placement": "%s", "defaultLeaseMillis": 60000, "maxLeaseMillis": 600000,
+                 "sweepIntervalMillis": 50}
+                """.formatted(ADMIN, SECRET, dir.resolve("data").toString().replace("\\", "\\\\"), heartbeatTimeoutMillis, placement));
+        return start(config, dir.resolve("rm-" + System.nanoTime() + ".log"));
+    }
+
+    static ResourceManagerProcess start(Path config, Path log) throws IOException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                ResourceManager.class.getName(), config.toString()))
+                .redirectError(log.toFile()).start();
+        CompletableFuture<URI> ready = CompletableFuture.supplyAsync(() -> {
+            try {
+                BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                for (String line; (line = r.readLine()) != null; ) {
+                    int at = line.indexOf("listening on ");
+                    if (at >= 0) {
+                        return URI.create(line.substring(at + "listening on ".length()).trim());
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        try {
+            URI uri = ready.get(30, TimeUnit.SECONDS);
+            if (uri == null) {
+                throw new IOException("resource manager exited before listening; log:\n" + Files.readString(log));
+            }
+            return new ResourceManagerProcess(p, uri, log);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IOException("resource manager did not start: " + e + "\n" + (Files.exists(log) ? Files.readString(log) : ""), e);
+        }
+    }
+
+    URI uri() {
+        return uri;
+    }
+
+    ResourceManagerClient admin() {
+        return ResourceManagerClient.forAdmin(uri, ADMIN);
+    }
+
+    ResourceManagerClient node() {
+        return ResourceManagerClient.forNode(uri, SECRET);
+    }
+
+    ResourceManagerClient client() {
+        return ResourceManagerClient.forClients(uri);
+    }
+
+    /** SIGTERM and wait: the process closes its database and exits. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** SIGKILL: a crash, nothing gets closed. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

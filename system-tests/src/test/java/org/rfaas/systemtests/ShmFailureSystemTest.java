@@ -1,0 +1,9 @@
+package org.rfaas.systemtests;
+
+/** {@link FailureSystemTest} over {@code shm}. */
+class ShmFailureSystemTest extends FailureSystemTest {
+    @Override
+    String listenAddress() {
+        return "shm:";
+    }
+}
