@@ -7,6 +7,9 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that report ours vs the raw transport / a peer, measured in one run.",
         subcommands = {
+            BenchAllCommand.class,
+            BenchInvokeCommand.class,
+            BenchTransportCommand.class,
             BenchLeasesCommand.class,
         })
 public final class BenchCommand implements Runnable {

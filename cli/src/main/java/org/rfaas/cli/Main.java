@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             BenchCommand.class,
+            DemoCommand.class,
             ExecutorManagerCommand.class,
             InvokeCommand.class,
             ResourceManagerCommand.class,

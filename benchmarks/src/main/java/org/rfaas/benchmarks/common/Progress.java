@@ -1,0 +1,60 @@
+package org.rfaas.benchmarks.common;
+
+import java.io.Console;
+import java.io.PrintStream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * A progress indicator on stderr, so stdout keeps only results: a redrawn bar (me.tongfei
+ * progressbar) when stderr is a terminal, otherwise one plain {@code [i/n] step} line per step
+ * (readable in CI logs). Close it before printing results.
+ */
+public final class Progress implements AutoCloseable {
+    private final ProgressBar bar;
+    private final PrintStream err = System.err;
+    private final long max;
+    private long done;
+
+    private Progress(String task, long max, boolean interactive) {
+        this.max = max;
+        this.bar = interactive
+                ? new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
+                        .setConsumer(new ConsoleProgressBarConsumer(err, 110)).setUpdateIntervalMillis(500)
+                        .clearDisplayOnFinish().build()
+                : null;
+    }
+
+    /** Starts a progress indicator for {@code max} steps. */
+    public static Progress start(String task, long max) {
+        Console c = System.console();
+        return new Progress(task, max, c != null && c.isTerminal());
+    }
+
+    /** Announces the step about to run. */
+    public void begin(String step) {
+        if (bar != null) {
+            bar.setExtraMessage(step);
+        } else {
+            err.printf("[%d/%d] %s%n", done + 1, max, step);
+            err.flush();
+        }
+    }
+
+    /** Marks the current step done. */
+    public void step() {
+        done++;
+        if (bar != null) {
+            bar.step();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            bar.close();
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package org.rfaas.benchmarks.invoke;
+
+import org.rfaas.benchmarks.common.JsonRows;
+import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.benchmarks.common.Progress;
+import org.rfaas.benchmarks.common.TextTable;
+import org.rfaas.benchmarks.suite.LatencyHarness;
+import org.rfaas.benchmarks.suite.RoundTrip;
+import org.rfaas.client.FunctionPackage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code rfaas bench invoke}: for each provider, hot and warm rFaaS round trips of the echo function
+ * beside the raw transport ping-pong of the same size and mode (measured in alternating rounds, see
+ * {@link LatencyHarness}), and cold starts over a running executor manager.
+ */
+public final class BenchInvoke {
+    private static final Logger LOG = LoggerFactory.getLogger(BenchInvoke.class);
+
+    /** Payloads of the invocation benchmark. */
+    public static final List<Integer> SIZES = List.of(1, 1024, 64 << 10, 1 << 20);
+    /** Targets of issue 3. */
+    static final long HOT_OVERHEAD_TARGET_NS = 350;
+    static final long WARM_OVERHEAD_TARGET_NS = 5_000;
+    static final long COLD_TARGET_NS = 150_000_000;
+    /** An overhead below minus this says the raw measurement was disturbed, not that rFaaS beat it. */
+    static final long NOISE_NS = 1_000;
+
+    /**
+     * What to run.
+     *
+     * @param quick shorter measurements and 10 cold starts (instead of 20)
+     * @param providers transports to measure
+     * @param json where to write the rows, or null
+     */
+    public record Options(boolean quick, List<String> providers, Path json) {
+        LatencyHarness.Budget budget() {
+            return quick
+                    ? new LatencyHarness.Budget(3, 100, 30_000, 10, Duration.ofMillis(900).toNanos())
+                    : new LatencyHarness.Budget(7, 300, 300_000, 20, Duration.ofMillis(3_500).toNanos());
+        }
+
+        int coldStarts() {
+            return quick ? 10 : 20;
+        }
+
+        long warmupNanos() {
+            return Duration.ofMillis(quick ? 1_500 : 4_000).toNanos();
+        }
+    }
+
+    private BenchInvoke() {
+    }
+
+    /** Runs the benchmark, prints the table to {@code out}; returns the rows. */
+    public static List<InvokeRow> run(Options o, PrintStream out) throws Exception {
+        List<InvokeRow> rows = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        int steps = o.providers().size() * (2 * SIZES.size() + 1);
+        try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
+            for (String provider : o.providers()) {
+                for (String mode : List.of("hot", "warm")) {
+                    measurePair(nodes, provider, mode, o, rows, failures, progress);
+                }
+                progress.begin(provider + " cold starts");
+                try {
+                    rows.add(cold(nodes.node(provider), o.coldStarts()));
+                } catch (Exception e) {
+                    LOG.error("{} cold starts failed", provider, e);
+                    failures.add(provider + " cold: " + e);
+                }
+                progress.step();
+            }
+        }
+        print(rows, out);
+        failures.forEach(f -> out.println("FAILED: " + f));
+        if (o.json() != null) {
+            JsonRows.write(o.json(), rows);
+            out.println("wrote " + rows.size() + " rows to " + o.json());
+        }
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException(failures.size() + " measurements failed; see above");
+        }
+        return rows;
+    }
+
+    private static void measurePair(NodePool nodes, String provider, String mode, Options o, List<InvokeRow> rows, List<String> failures,
+                                    Progress progress) {
+        progress.begin("starting raw and rFaaS " + provider + " " + mode);
+        try (RoundTrip raw = RawEcho.start(provider, mode); RoundTrip rfaas = RfaasEcho.start(nodes.node(provider), mode)) {
+            List<RoundTrip> pair = List.of(raw, rfaas);
+            for (RoundTrip rt : pair) {
+                LatencyHarness.warmUp(rt, 1024, o.warmupNanos() / 2);
+            }
+            for (int bytes : SIZES) {
+                progress.begin(provider + " " + mode + " " + TextTable.bytes(bytes));
+                List<LatencyStats> s = LatencyHarness.measureGroup(pair, bytes, o.budget());
+                LatencyStats r = s.get(0);
+                LatencyStats ours = s.get(1);
+                rows.add(new InvokeRow(provider, mode, bytes, ours.medianNs(), ours.p99Ns(), r.medianNs(),
+                        ours.medianNs() - r.medianNs(), ours.count()));
+                progress.step();
+            }
+        } catch (Exception e) {
+            LOG.error("{} {} failed", provider, mode, e);
+            failures.add(provider + " " + mode + ": " + e);
+        }
+    }
+
+    private static InvokeRow cold(LocalNode node, int allocations) throws Exception {
+        Path dir = Files.createTempDirectory("rfaas-bench-cold-");
+        try {
+            FunctionPackage pkg = FunctionPackage.jar(FunctionPackages.javaJar(dir));
+            Map<String, LatencyStats> phases = ColdStart.measure(node, pkg, allocations);
+            LatencyStats total = phases.get("total");
+            return new InvokeRow(node.transport(), "cold", 0, total.medianNs(), total.p99Ns(), null, null, total.count());
+        } finally {
+            FunctionPackages.deleteTree(dir);
+        }
+    }
+
+    /** The table, then one line per target. */
+    static void print(List<InvokeRow> rows, PrintStream out) {
+        TextTable t = new TextTable(List.of("provider", "mode", "bytes", "median", "p99", "raw median", "overhead"),
+                2, 3, 4, 5, 6);
+        for (InvokeRow r : rows) {
+            t.add(List.of(r.provider(), r.mode(), r.mode().equals("cold") ? "-" : TextTable.bytes(r.bytes()),
+                    TextTable.ns(r.medianNs()), TextTable.ns(r.p99Ns()),
+                    r.rawMedianNs() == null ? "-" : TextTable.ns(r.rawMedianNs()),
+                    r.overheadNs() == null ? "-" : signedNs(r.overheadNs())));
+        }
+        out.println(t.render());
+        for (InvokeRow r : rows) {
+            String verdict = switch (r.mode()) {
+                case "hot" -> r.bytes() <= 1024 && !r.provider().startsWith("fabric")
+                        ? target("hot overhead", r.overheadNs(), HOT_OVERHEAD_TARGET_NS) : null;
+                case "warm" -> r.bytes() <= 1024 ? target("warm overhead", r.overheadNs(), WARM_OVERHEAD_TARGET_NS) : null;
+                case "cold" -> target("cold start median", r.medianNs(), COLD_TARGET_NS);
+                default -> null;
+            };
+            if (verdict != null) {
+                out.printf(Locale.ROOT, "target %-10s %-4s %7s: %s%n", r.provider(), r.mode(),
+                        r.mode().equals("cold") ? "" : TextTable.bytes(r.bytes()), verdict);
+            }
+        }
+    }
+
+    /** Like {@link TextTable#ns} but keeps the sign: rFaaS may beat a noisy raw round. */
+    static String signedNs(long ns) {
+        return ns < 0 ? "-" + TextTable.ns(-ns) : TextTable.ns(ns);
+    }
+
+    private static String target(String what, long value, long limit) {
+        String verdict = value < -NOISE_NS ? "NOT MEASURED (the raw rounds were slower than ours: a disturbed run, repeat it)"
+                : value <= limit ? "MET" : "MISSED";
+        return what + " " + signedNs(value) + " (want <= " + TextTable.ns(limit) + "): " + verdict;
+    }
+}

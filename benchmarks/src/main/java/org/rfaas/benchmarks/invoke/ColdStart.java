@@ -1,0 +1,115 @@
+package org.rfaas.benchmarks.invoke;
+
+import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.client.AllocationSpec;
+import org.rfaas.client.FunctionPackage;
+import org.rfaas.client.HotTimeout;
+import org.rfaas.client.InvocationSlot;
+import org.rfaas.client.RemoteExecutor;
+import org.rfaas.client.RfaasClient;
+import org.rfaas.client.WaitMode;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Cold starts: allocation request → first result, repeated on a running executor manager, split
+ * into phases.
+ *
+ * <ul>
+ *   <li>{@code lease}: obtaining the lease from the lease source;</li>
+ *   <li>{@code request+code}: the allocation request and the function package travelling to the
+ *       manager, until it spawned the executor (the manager's clock, see {@link LocalNode});</li>
+ *   <li>{@code spawn+connect}: the executor JVM starting, loading the package, and every worker
+ *       connecting back to the client;</li>
+ *   <li>{@code first-invocation}: the first call on the fresh executor;</li>
+ *   <li>{@code total}: allocation request → first result.</li>
+ * </ul>
+ */
+public final class ColdStart {
+    /** Phase names, in order. */
+    public static final List<String> PHASES = List.of("lease", "request+code", "spawn+connect", "first-invocation", "total");
+
+    private ColdStart() {
+    }
+
+    /** Runs {@code allocations} cold starts of one core on {@code node}; returns per-phase statistics. */
+    public static Map<String, LatencyStats> measure(LocalNode node, FunctionPackage pkg, int allocations) {
+        LocalNode.TimedLeases leases = new LocalNode.TimedLeases(node.database());
+        Map<String, long[]> samples = new LinkedHashMap<>();
+        PHASES.forEach(p -> samples.put(p, new long[allocations]));
+        int splitMissing = 0;
+        // Releases run in the background: a cold start ends at the first result, and a slow release
+        // confirmation must not stretch the benchmark (nor delay the next allocation's clock).
+        List<Thread> releases = new ArrayList<>();
+        try (RfaasClient client = node.client(leases)) {
+            for (int i = 0; i < allocations; i++) {
+                long startMicros = epochMicros();
+                long t0 = System.nanoTime();
+                RemoteExecutor executor = client.allocate(AllocationSpec.of(1, 256, HotTimeout.ofMicros(20_000), pkg, 64, 64));
+                try {
+                    long t1 = System.nanoTime();
+                    long allocatedMicros = epochMicros();
+                    int noop = executor.functionIndex("noop");
+                    try (InvocationSlot s = executor.acquireSlot()) {
+                        s.invoke(noop, 0, 64, WaitMode.HOT);
+                    }
+                    long t2 = System.nanoTime();
+                    long lease = leases.lastNanos();
+                    Long spawned = node.spawnedAtMicros(executor.leaseId());
+                    long request;
+                    long spawn;
+                    if (spawned != null && spawned >= startMicros && spawned <= allocatedMicros) {
+                        request = Math.max(0, (spawned - startMicros) * 1000 - lease);
+                        spawn = (allocatedMicros - spawned) * 1000;
+                    } else {
+                        // The manager's line has not arrived: count the whole allocation as spawn+connect.
+                        splitMissing++;
+                        request = 0;
+                        spawn = t1 - t0 - lease;
+                    }
+                    samples.get("lease")[i] = lease;
+                    samples.get("request+code")[i] = request;
+                    samples.get("spawn+connect")[i] = spawn;
+                    samples.get("first-invocation")[i] = t2 - t1;
+                    samples.get("total")[i] = t2 - t0;
+                } finally {
+                    releases.add(Thread.ofVirtual().name("release-" + executor.leaseId()).start(executor::close));
+                }
+            }
+            for (Thread t : releases) {
+                try {
+                    t.join(Duration.ofSeconds(30));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        if (splitMissing > 0) {
+            org.slf4j.LoggerFactory.getLogger(ColdStart.class).warn(
+                    "{} of {} cold starts lacked the manager's spawn time; their request phase counts as spawn", splitMissing,
+                    allocations);
+        }
+        Map<String, LatencyStats> out = new LinkedHashMap<>();
+        samples.forEach((phase, v) -> out.put(phase, stats(v)));
+        return out;
+    }
+
+    private static LatencyStats stats(long[] v) {
+        var h = LatencyStats.newHistogram();
+        for (long x : v) {
+            h.recordValue(Math.max(1, Math.min(LatencyStats.HISTOGRAM_MAX_NS, x)));
+        }
+        return LatencyStats.of(h);
+    }
+
+    private static long epochMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    }
+}

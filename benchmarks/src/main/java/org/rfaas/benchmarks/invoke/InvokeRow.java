@@ -1,0 +1,26 @@
+package org.rfaas.benchmarks.invoke;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * One row of {@code rfaas bench invoke --json}: an rFaaS round trip beside the raw transport's, or
+ * (mode {@code cold}) allocation request → first result.
+ *
+ * @param provider the transport
+ * @param mode {@code hot}, {@code warm} or {@code cold}
+ * @param bytes payload (input and echoed output); 0 for cold
+ * @param medianNs median
+ * @param p99Ns 99th percentile
+ * @param rawMedianNs median of the raw transport ping-pong of the same size and mode; null for cold
+ * @param overheadNs {@code medianNs - rawMedianNs}; null for cold
+ * @param samples timed round trips (allocations for cold)
+ */
+@JsonPropertyOrder({"provider", "mode", "bytes", "median_ns", "p99_ns", "raw_median_ns", "overhead_ns", "samples"})
+public record InvokeRow(String provider, String mode, long bytes,
+                        @JsonProperty("median_ns") long medianNs,
+                        @JsonProperty("p99_ns") long p99Ns,
+                        @JsonProperty("raw_median_ns") Long rawMedianNs,
+                        @JsonProperty("overhead_ns") Long overheadNs,
+                        long samples) {
+}

@@ -1,0 +1,300 @@
+package org.rfaas.benchmarks.transport;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.rfaas.benchmarks.common.Affinity;
+import org.rfaas.benchmarks.common.JsonRows;
+import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.benchmarks.common.NativeProbes;
+import org.rfaas.benchmarks.common.Placement;
+import org.rfaas.benchmarks.common.Probe;
+import org.rfaas.benchmarks.common.ProbeOutput;
+import org.rfaas.benchmarks.common.Progress;
+import org.rfaas.benchmarks.common.TextTable;
+import org.rfaas.transport.TransportException;
+import org.rfaas.transport.Transports;
+
+/**
+ * {@code rfaas bench transport}: ping-pong round trips over each transport provider between two OS
+ * processes (this JVM pings, a child JVM pongs), hot and warm, at several payload sizes, each row
+ * measured next to a C reference program compiled on the fly.
+ *
+ * <p>Per row: a placement probe, a short pilot that sizes the rounds, then {@code rounds} pairs of
+ * (C round, our round) of about the same number of round trips, then a second placement probe.
+ * Every statistic of a row is the median over its rounds, so a disturbance during one round (a
+ * neighbour process, a vCPU moved by the host) does not decide the row, and ours and C see the same
+ * machine. The placement before and after tells whether the two vCPUs stayed "near" or "far";
+ * a row whose placement changed is flagged (and, in a full run, measured once more).
+ */
+public final class TransportBenchmark {
+    /** Transports measured when none are named. */
+    public static final List<String> DEFAULT_TRANSPORTS = List.of("shm", "tcp", "fabric:tcp", "fabric:shm");
+    /** Payload sizes of every transport/mode. */
+    public static final List<Integer> DEFAULT_SIZES = List.of(8, 64, 1024, 64 * 1024, 1024 * 1024);
+
+    /**
+     * What to run.
+     *
+     * @param quick fewer, shorter rounds (the whole run ends within a minute)
+     * @param transports the transports to measure, e.g. {@code shm, tcp, fabric:tcp}
+     * @param sizes payload sizes in bytes
+     * @param json where to write the JSON rows, or {@code null}
+     * @param cpuPing CPU of the ping side (-1: unpinned)
+     * @param cpuPong CPU of the pong side (-1: unpinned)
+     */
+    public record Options(boolean quick, List<String> transports, List<Integer> sizes, Path json, int cpuPing, int cpuPong) {
+        public Options {
+            transports = List.copyOf(transports);
+            sizes = List.copyOf(sizes);
+            for (int s : sizes) {
+                if (s < 0 || s > MAX_BYTES) {
+                    throw new IllegalArgumentException("payload size " + s + " is outside 0.." + MAX_BYTES);
+                }
+            }
+        }
+
+        /** Defaults: all transports, all sizes, CPUs 0 and 1 when the machine has two. */
+        public static Options defaults(boolean quick) {
+            boolean two = Affinity.availableCpus() >= 2;
+            return new Options(quick, DEFAULT_TRANSPORTS, DEFAULT_SIZES, null, two ? 0 : -1, two ? 1 : -1);
+        }
+    }
+
+    /** Rounds and budgets of a quick or a full run. */
+    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp) {
+        static Plan of(boolean quick) {
+            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1500))
+                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4));
+        }
+    }
+
+    private static final int MAX_BYTES = 1024 * 1024;
+    /** The row targets of issue 2: transport, mode, bytes, highest ours/C median ratio. */
+    private static final List<Target> TARGETS = List.of(new Target("shm", Mode.HOT, 8, 1.5), new Target("tcp", Mode.HOT, 64, 1.3));
+
+    private record Target(String transport, Mode mode, int bytes, double maxRatio) {
+    }
+
+    private final Options options;
+    private final Plan plan;
+    private final PrintStream out;
+    private final List<String> notes = new ArrayList<>();
+
+    /** A benchmark printing to {@code out}. */
+    public TransportBenchmark(Options options, PrintStream out) {
+        this.options = Objects.requireNonNull(options);
+        this.plan = Plan.of(options.quick());
+        this.out = out;
+    }
+
+    /** Runs every row, prints the table (and writes the JSON file) and returns the rows. */
+    public List<TransportRow> run() {
+        Thread reaper = Thread.ofPlatform().unstarted(
+                () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly));
+        Runtime.getRuntime().addShutdownHook(reaper); // Ctrl-C must not leave a spinning pong behind
+        try {
+            return runRows();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook runs anyway
+            }
+        }
+    }
+
+    private List<TransportRow> runRows() {
+        out.printf("rfaas bench transport: round trips between two processes (this JVM = ping, a child JVM = pong)%s%n",
+                options.cpuPing() >= 0 ? ", pinned to CPUs " + options.cpuPing() + " and " + options.cpuPong() : ", unpinned");
+        for (Mode m : Mode.values()) {
+            out.printf("  %-4s = %s%n", m.label(), m.meaning());
+        }
+        out.printf("  each row: %d alternating rounds of C then ours, ~%d ms each; statistics are medians over rounds%n",
+                plan.rounds(), plan.roundBudget().toMillis());
+        out.printf("  ratio = ours median / C median; placement = cache-line round trip between the CPUs before/after"
+                + " the row (near < %d ns <= far)%n", Placement.FAR_NS);
+        out.flush();
+
+        NativeProbes probes = NativeProbes.inDefaultCache();
+        Placement placement = new Placement(probes, options.cpuPing(), options.cpuPong());
+        reportProbes(probes);
+
+        int maxBytes = options.sizes().stream().mapToInt(Integer::intValue).max().orElse(8);
+        int slotBytes = Math.max(8, (maxBytes + 7) & ~7);
+        List<TransportRow> rows = new ArrayList<>();
+        int total = options.transports().size() * Mode.values().length * options.sizes().size();
+        Set<String> schemes = Set.copyOf(Transports.schemes());
+        try (Progress progress = Progress.start("bench transport", total)) {
+            for (String transport : options.transports()) {
+                String scheme = transport.contains(":") ? transport.substring(0, transport.indexOf(':')) : transport;
+                int rowsOfTransport = Mode.values().length * options.sizes().size();
+                if (!schemes.contains(scheme)) {
+                    note("SKIP " + transport + ": no '" + scheme + "' provider on the class path (have " + schemes + ")");
+                    skipSteps(progress, rowsOfTransport);
+                    continue;
+                }
+                progress.begin(transport + ": starting the pong JVM and warming up");
+                PingSide ping;
+                try {
+                    ping = new PingSide(transport, slotBytes, options.cpuPing(), options.cpuPong());
+                } catch (TransportException | IllegalArgumentException e) {
+                    note("SKIP " + transport + ": " + e.getMessage());
+                    skipSteps(progress, rowsOfTransport);
+                    continue;
+                }
+                int done = 0;
+                try (ping) {
+                    ping.warmUp(8, plan.warmUp());
+                    for (Mode mode : Mode.values()) {
+                        CReference ref = CReference.of(probes, transport, mode);
+                        for (int bytes : options.sizes()) {
+                            progress.begin(transport + " " + mode.label() + " " + TextTable.bytes(bytes));
+                            rows.add(measureRow(ping, ref, placement, mode, bytes));
+                            progress.step();
+                            done++;
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    note("ERROR " + transport + ": " + e.getMessage() + " (its remaining rows are missing)");
+                    skipSteps(progress, rowsOfTransport - done);
+                }
+            }
+        }
+        printResults(rows);
+        return rows;
+    }
+
+    private void skipSteps(Progress progress, int n) {
+        for (int i = 0; i < n; i++) {
+            progress.step();
+        }
+    }
+
+    private void reportProbes(NativeProbes probes) {
+        Map<String, Probe> needed = new LinkedHashMap<>();
+        needed.put("placement_probe", probes.probe("placement_probe"));
+        for (String t : options.transports()) {
+            for (Mode m : Mode.values()) {
+                CReference ref = CReference.of(probes, t, m);
+                if (ref.probe() != null) {
+                    needed.putIfAbsent(ref.probe().name(), ref.probe());
+                }
+            }
+        }
+        out.println("  C probes: " + probes.directory());
+        for (Probe p : needed.values()) {
+            if (!p.isAvailable()) {
+                out.println("SKIP " + p.name() + ": " + p.unavailableReason());
+            }
+        }
+        out.flush();
+    }
+
+    private TransportRow measureRow(PingSide ping, CReference ref, Placement placement, Mode mode, int bytes) {
+        TransportRow row = measureOnce(ping, ref, placement, mode, bytes);
+        if (!options.quick() && row.placement().changed()) {
+            TransportRow again = measureOnce(ping, ref, placement, mode, bytes);
+            note("NOTE " + ping.transportName() + " " + mode.label() + " " + TextTable.bytes(bytes)
+                    + ": placement changed during the row (" + row.placement().describe() + "), measured again"
+                    + (again.placement().changed() ? " and it changed again: compare that ratio with care" : ""));
+            return again;
+        }
+        return row;
+    }
+
+    private TransportRow measureOnce(PingSide ping, CReference ref, Placement placement, Mode mode, int bytes) {
+        Placement.Sample before = placement.measure();
+        long pilot = Math.max(1, ping.pilotMedian(bytes, mode, 200, plan.roundBudget().dividedBy(2)));
+        long budget = plan.roundBudget().toNanos();
+        int iters = (int) Math.clamp(budget / pilot, plan.minIters(), plan.maxIters());
+        int warmup = Math.max(5, iters / 10);
+        Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(60).toNanos(), 50L * (iters + warmup) * pilot));
+        List<LatencyStats> ours = new ArrayList<>();
+        List<LatencyStats> c = new ArrayList<>();
+        String cLabel = ref.label();
+        boolean cRuns = ref.probe() != null && ref.probe().isAvailable();
+        if (!cRuns) {
+            cLabel = ref.probe() == null ? "none" : "skipped";
+        }
+        for (int r = 0; r < plan.rounds(); r++) {
+            if (cRuns) {
+                switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), cTimeout)) {
+                    case ProbeOutput.Result res -> c.add(res.rtt());
+                    case ProbeOutput.Skip s -> {
+                        cRuns = false;
+                        cLabel = "skipped";
+                        note("SKIP " + ref.label() + " at " + TextTable.bytes(bytes) + ": " + s.reason());
+                    }
+                }
+            }
+            ours.add(ping.round(bytes, mode, iters, warmup));
+        }
+        Placement.Sample after = placement.measure();
+        if (!before.measured() && before.skipReason() != null) {
+            noteOnce("SKIP placement probe: " + before.skipReason());
+        }
+        return new TransportRow(ping.transportName(), mode, bytes, LatencyStats.medianOfRounds(ours),
+                c.isEmpty() ? null : LatencyStats.medianOfRounds(c), cLabel, new Placement.Span(before, after), plan.rounds());
+    }
+
+    private void note(String line) {
+        notes.add(line);
+    }
+
+    private void noteOnce(String line) {
+        if (!notes.contains(line)) {
+            notes.add(line);
+        }
+    }
+
+    private void printResults(List<TransportRow> rows) {
+        out.println();
+        out.print(render(rows));
+        for (String n : notes) {
+            out.println(n);
+        }
+        for (Target t : TARGETS) {
+            rows.stream()
+                    .filter(r -> r.transport().equals(t.transport()) && r.mode() == t.mode() && r.bytes() == t.bytes())
+                    .findFirst()
+                    .ifPresent(r -> out.println(targetLine(t, r)));
+        }
+        if (options.json() != null) {
+            JsonRows.write(options.json(), jsonRows(rows));
+            out.println("JSON rows written to " + options.json());
+        }
+        out.flush();
+    }
+
+    private static String targetLine(Target t, TransportRow r) {
+        double ratio = r.ratio();
+        String head = "TARGET " + t.transport() + " " + t.mode().label() + " " + TextTable.bytes(t.bytes())
+                + ": ours/C median <= " + t.maxRatio() + "x: ";
+        if (Double.isNaN(ratio)) {
+            return head + "not measured (no C reference)";
+        }
+        return head + String.format("%.2fx %s", ratio, ratio <= t.maxRatio() ? "MET" : "MISSED")
+                + (r.placement().changed() ? " (placement changed during the row)" : "");
+    }
+
+    /** The results table as printed. */
+    public static String render(List<TransportRow> rows) {
+        TextTable table = new TextTable(TransportRow.header(), TransportRow.numericColumns());
+        for (TransportRow r : rows) {
+            table.add(r.cells());
+        }
+        return table.render();
+    }
+
+    /** The JSON objects of the rows that have our measurement. */
+    public static List<TransportRow.Json> jsonRows(List<TransportRow> rows) {
+        return rows.stream().map(TransportRow::json).filter(Objects::nonNull).toList();
+    }
+}

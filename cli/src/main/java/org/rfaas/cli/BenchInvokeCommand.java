@@ -1,0 +1,35 @@
+package org.rfaas.cli;
+
+import org.rfaas.benchmarks.invoke.BenchInvoke;
+import org.rfaas.benchmarks.suite.SuiteSubjects;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code rfaas bench invoke}: invocation round trips beside the raw transport, and cold starts. */
+@Command(name = "invoke", mixinStandardHelpOptions = true,
+        description = {"Hot and warm round trips of an echo function at 1 B, 1 KiB, 64 KiB and 1 MiB on every",
+                "provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw),",
+                "and cold starts (allocation request -> first result) over a local executor manager."})
+public final class BenchInvokeCommand implements Callable<Integer> {
+
+    @Option(names = "--quick", description = "Shorter measurements and 10 cold starts (about a minute).")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
+    Path json;
+
+    @Option(names = "--providers", split = ",", paramLabel = "NAME",
+            description = "Transports (default: shm, tcp; add fabric:tcp explicitly).")
+    List<String> providers;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> use = providers != null ? providers : SuiteSubjects.available(SuiteSubjects.DEFAULT_PROVIDERS);
+        BenchInvoke.run(new BenchInvoke.Options(quick, use, json), System.out);
+        return 0;
+    }
+}
