@@ -663,7 +663,7 @@ final class FabricConnection implements Connection {
             throw new IllegalArgumentException("length " + length + " exceeds the peer's slot size " + peer.slotSize());
         }
         if (offset < 0 || offset + length > source.byteSize()) {
-            throw new IllegalArgumentException("offset " + offset + " + length " + length
+            throw new IndexOutOfBoundsException("offset " + offset + " + length " + length
                     + " outside the source's " + source.byteSize() + " bytes");
         }
         enterOrThrow();
@@ -917,7 +917,7 @@ final class FabricConnection implements Connection {
                     Thread.onSpinWait();
                 }
                 if (closed) {
-                    return false;
+                    throw new TransportException("fabric connection to " + peerDescription + " was closed during await");
                 }
             }
         } catch (Throwable t) {
