@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             BenchCommand.class,
+            FabricInfoCommand.class,
         })
 public final class Main implements Runnable {
 
