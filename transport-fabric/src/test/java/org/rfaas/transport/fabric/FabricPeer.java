@@ -28,6 +28,7 @@ public final class FabricPeer {
 
     public static void main(String[] args) throws Exception {
         String transport = args[0];
+        boolean hot = Boolean.getBoolean("rfaas.test.hot");
         try (Transport t = Transports.open(transport);
                 Listener l = t.listen(transport + "://127.0.0.1:0", SPEC)) {
             System.out.println(l.address());
@@ -40,8 +41,8 @@ public final class FabricPeer {
                 MemorySegment out = c.allocateBuffer(SPEC.slotSize());
                 Completion cp = new Completion();
                 while (true) {
-                    while (!c.await(cp, 100_000_000L)) {
-                        // warm wait; loop until the next write
+                    while (hot ? !c.poll(cp) : !c.await(cp, 100_000_000L)) {
+                        // hot: spin; warm: sleep in slices until the next write
                     }
                     int imm = cp.immediate();
                     if (imm == STOP) {
