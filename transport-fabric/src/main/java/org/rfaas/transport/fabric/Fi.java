@@ -270,7 +270,7 @@ final class Fi {
      * waiting on a peer's lock, tcp on a full socket) inside a critical downcall would stall every
      * JVM safepoint, freezing all threads.
      */
-    static MethodHandle fnptrCritical(FunctionDescriptor fd) {
+    static MethodHandle fnptrHot(FunctionDescriptor fd) {
         return LINKER.downcallHandle(fd);
     }
 
@@ -298,29 +298,29 @@ final class Fi {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
 
     /** ssize_t (*)(cq*, buf, count) — fi_cq_read. */
-    static final MethodHandle CALL_CQ_READ = fnptrCritical(FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+    static final MethodHandle CALL_CQ_READ = fnptrHot(FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
     /** ssize_t (*)(cq*, fi_cq_err_entry*, flags) — fi_cq_readerr. */
     static final MethodHandle CALL_CQ_READERR = fnptr(FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
     /** ssize_t (*)(cq*, buf, count, cond, int timeout_ms) — fi_cq_sread; may sleep. */
     static final MethodHandle CALL_CQ_SREAD = fnptr(
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_INT));
     /** ssize_t (*)(ep*, buf, len, desc, data, dest, addr, key, ctx) — fi_writedata. */
-    static final MethodHandle CALL_WRITEDATA = fnptrCritical(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
+    static final MethodHandle CALL_WRITEDATA = fnptrHot(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
     /** ssize_t (*)(ep*, buf, len, data, dest, addr, key) — fi_inject_writedata. */
-    static final MethodHandle CALL_INJECT_WRITEDATA = fnptrCritical(FunctionDescriptor.of(JAVA_LONG, ADDRESS,
+    static final MethodHandle CALL_INJECT_WRITEDATA = fnptrHot(FunctionDescriptor.of(JAVA_LONG, ADDRESS,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     /** ssize_t (*)(ep*, fi_msg_rma*, flags) — fi_writemsg. */
-    static final MethodHandle CALL_WRITEMSG = fnptrCritical(
+    static final MethodHandle CALL_WRITEMSG = fnptrHot(
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
     /** ssize_t (*)(ep*, buf, len, desc, src, tag, ignore, ctx) — fi_trecv. */
-    static final MethodHandle CALL_TRECV = fnptrCritical(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
+    static final MethodHandle CALL_TRECV = fnptrHot(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     /** ssize_t (*)(ep*, buf, len, desc, data, dest, tag, ctx) — fi_tsenddata. */
-    static final MethodHandle CALL_TSENDDATA = fnptrCritical(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
+    static final MethodHandle CALL_TSENDDATA = fnptrHot(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
     /** ssize_t (*)(ep*, buf, len, data, dest, tag) — fi_tinjectdata. */
-    static final MethodHandle CALL_TINJECTDATA = fnptrCritical(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
+    static final MethodHandle CALL_TINJECTDATA = fnptrHot(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     /** ssize_t (*)(ep*, buf, count, desc, result, result_desc, dest, addr, key, datatype, op, ctx). */
     static final MethodHandle CALL_FETCH_ATOMIC = fnptr(FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS,
