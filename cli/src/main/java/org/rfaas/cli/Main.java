@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             NodesCommand.class,
             LeasesCommand.class,
             BillingCommand.class,
+            FabricInfoCommand.class,
         })
 public final class Main implements Runnable {
 
