@@ -37,6 +37,9 @@ public final class BenchTransportCommand implements Callable<Integer> {
             description = "The ping and pong CPUs, e.g. 0,1; -1,-1 runs unpinned (default: 0,1 on a machine with 2+ CPUs).")
     List<Integer> cpus;
 
+    @Option(names = "--verbose", description = "Print every round's medians (ours and C) to stderr.")
+    boolean verbose;
+
     @Override
     public Integer call() {
         TransportBenchmark.Options d = TransportBenchmark.Options.defaults(quick);
@@ -50,7 +53,7 @@ public final class BenchTransportCommand implements Callable<Integer> {
             ping = cpus.get(0);
             pong = cpus.get(1);
         }
-        var options = new TransportBenchmark.Options(quick, providers, sizes, json, ping, pong);
+        var options = new TransportBenchmark.Options(quick, providers, sizes, json, ping, pong, verbose);
         var rows = new TransportBenchmark(options, System.out).run();
         return rows.isEmpty() ? 1 : 0;
     }

@@ -43,6 +43,16 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /** Shows a status message that is not a step of its own (e.g. a start-up phase). */
+    public void status(String message) {
+        if (bar != null) {
+            bar.setExtraMessage(message);
+        } else {
+            err.println("       " + message);
+            err.flush();
+        }
+    }
+
     /** Marks the current step done. */
     public void step() {
         done++;

@@ -48,8 +48,10 @@ public final class TransportBenchmark {
      * @param json where to write the JSON rows, or {@code null}
      * @param cpuPing CPU of the ping side (-1: unpinned)
      * @param cpuPong CPU of the pong side (-1: unpinned)
+     * @param verbose print every round's medians to stderr
      */
-    public record Options(boolean quick, List<String> transports, List<Integer> sizes, Path json, int cpuPing, int cpuPong) {
+    public record Options(boolean quick, List<String> transports, List<Integer> sizes, Path json, int cpuPing, int cpuPong,
+            boolean verbose) {
         public Options {
             transports = List.copyOf(transports);
             sizes = List.copyOf(sizes);
@@ -63,7 +65,7 @@ public final class TransportBenchmark {
         /** Defaults: all transports, all sizes, CPUs 0 and 1 when the machine has two. */
         public static Options defaults(boolean quick) {
             boolean two = Affinity.availableCpus() >= 2;
-            return new Options(quick, DEFAULT_TRANSPORTS, DEFAULT_SIZES, null, two ? 0 : -1, two ? 1 : -1);
+            return new Options(quick, DEFAULT_TRANSPORTS, DEFAULT_SIZES, null, two ? 0 : -1, two ? 1 : -1, false);
         }
     }
 
@@ -140,7 +142,7 @@ public final class TransportBenchmark {
                     skipSteps(progress, rowsOfTransport);
                     continue;
                 }
-                progress.begin(transport + ": starting the pong JVM and warming up");
+                progress.status(transport + ": starting the pong JVM and warming up");
                 PingSide ping;
                 try {
                     ping = new PingSide(transport, slotBytes, options.cpuPing(), options.cpuPong());
@@ -235,6 +237,11 @@ public final class TransportBenchmark {
                 }
             }
             ours.add(ping.round(bytes, mode, iters, warmup));
+            if (options.verbose()) {
+                System.err.printf("  round %d %s %s %s: iters=%d  C median=%s  ours median=%s%n", r + 1, ping.transportName(),
+                        mode.label(), TextTable.bytes(bytes), iters, c.size() > r ? TextTable.ns(c.get(r).medianNs()) : "-",
+                        TextTable.ns(ours.get(r).medianNs()));
+            }
         }
         Placement.Sample after = placement.measure();
         if (!before.measured() && before.skipReason() != null) {
