@@ -1,0 +1,84 @@
+package org.rfaas.transport.fabric;
+
+/**
+ * What one libfabric provider offers on this machine, as detected with {@code fi_getinfo} and a
+ * probe of its domain, and which data path the fabric transport derives from it.
+ *
+ * @param variant the name after {@code fabric:} (e.g. {@code tcp})
+ * @param provider the libfabric provider string that was asked for (e.g. {@code tcp;ofi_rxm})
+ * @param providerFound the provider chain libfabric returned
+ * @param fabricName the fabric name (e.g. a subnet)
+ * @param domainName the domain name (e.g. a NIC or interface)
+ * @param endpointType {@code FI_EP_RDM} or {@code FI_EP_MSG}
+ * @param rma the endpoint offers FI_RMA
+ * @param tagged the endpoint offers FI_TAGGED
+ * @param atomics the endpoint offers FI_ATOMIC
+ * @param fetchAddValid {@code fi_query_atomic(FI_UINT64, FI_SUM, FI_FETCH_ATOMIC)} succeeded
+ * @param cqDataSize bytes of remote CQ data carried with a write or send
+ * @param mrMode the domain's FI_MR_* bits
+ * @param dataProgress FI_PROGRESS_AUTO (1) or FI_PROGRESS_MANUAL (2)
+ * @param waitObjects completion queues accept {@code FI_WAIT_UNSPEC}, so warm waits sleep in
+ *     {@code fi_cq_sread}
+ * @param injectSize bytes a write can inject without a completion
+ * @param iovLimit local iovec entries per operation
+ * @param maxMessageSize largest single transfer
+ * @param mode the data path the transport uses
+ * @param nativeFetchAdd the transport uses FI_ATOMIC for fetch-and-add (else a message the peer
+ *     applies)
+ */
+public record FabricCapabilities(String variant, String provider, String providerFound, String fabricName,
+        String domainName, int endpointType, boolean rma, boolean tagged, boolean atomics, boolean fetchAddValid,
+        long cqDataSize, int mrMode, int dataProgress, boolean waitObjects, long injectSize, long iovLimit,
+        long maxMessageSize, DataMode mode, boolean nativeFetchAdd) {
+
+    /** How a write reaches the peer's slot. */
+    public enum DataMode {
+        /** One-sided {@code fi_writedata} into the peer's registered slot; CQ data = immediate|slot|length. */
+        RMA,
+        /** Two-sided {@code fi_tsenddata} into a receive posted on the slot (tag = slot). */
+        MSG
+    }
+
+    /** Endpoint type name. */
+    public String endpointTypeName() {
+        return switch (endpointType) {
+            case Fi.FI_EP_MSG -> "FI_EP_MSG";
+            case Fi.FI_EP_RDM -> "FI_EP_RDM";
+            default -> "type " + endpointType;
+        };
+    }
+
+    /** Data-progress model name. */
+    public String progressName() {
+        return switch (dataProgress) {
+            case Fi.FI_PROGRESS_AUTO -> "auto";
+            case Fi.FI_PROGRESS_MANUAL -> "manual";
+            default -> "unspecified";
+        };
+    }
+
+    /** How a warm {@code await} sleeps with this provider. */
+    public String warmWait() {
+        return waitObjects ? "fi_cq_sread (FI_WAIT_UNSPEC)" : "fi_cq_read + parkNanos back-off (no CQ wait objects)";
+    }
+
+    /** The MR mode bits as names. */
+    public String mrModeNames() {
+        StringBuilder b = new StringBuilder();
+        if ((mrMode & Fi.FI_MR_LOCAL) != 0) b.append("LOCAL|");
+        if ((mrMode & Fi.FI_MR_VIRT_ADDR) != 0) b.append("VIRT_ADDR|");
+        if ((mrMode & Fi.FI_MR_ALLOCATED) != 0) b.append("ALLOCATED|");
+        if ((mrMode & Fi.FI_MR_PROV_KEY) != 0) b.append("PROV_KEY|");
+        if ((mrMode & Fi.FI_MR_ENDPOINT) != 0) b.append("ENDPOINT|");
+        return b.isEmpty() ? "none" : b.substring(0, b.length() - 1);
+    }
+
+    /** One line for {@code rfaas fabric-info}. */
+    public String summary() {
+        return String.format("%-8s %-14s %-10s data=%-3s (%s) faa=%s progress=%s warm=%s mr=%s cq_data=%dB inject=%dB",
+                variant, providerFound, endpointTypeName(), mode,
+                mode == DataMode.RMA ? "fi_writedata + remote CQ data" : "fi_tsenddata into posted receives",
+                nativeFetchAdd ? "FI_ATOMIC" : "emulated", progressName(), warmWait(), mrModeNames(), cqDataSize,
+                injectSize);
+    }
+}

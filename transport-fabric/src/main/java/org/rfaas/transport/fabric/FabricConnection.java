@@ -1,0 +1,1007 @@
+package org.rfaas.transport.fabric;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.TransportException;
+import org.rfaas.transport.fabric.FabricCapabilities.DataMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A connection over one libfabric FI_EP_RDM endpoint, plus a plain TCP socket to the peer used for
+ * the handshake ({@link Hello}), as the liveness channel (end of stream = the peer is gone, even
+ * after SIGKILL) and for emulated fetch-and-add ({@link OobFrame}).
+ *
+ * <h2>Registered region</h2>
+ * One page-aligned region registered with {@code fi_mr_reg}: {@code slots} strides of
+ * {@code roundUp(slotSize + 64, 64)} bytes (data at offset 64, a length word at 56), then the
+ * counters, then local scratch words (length word source, fetch-and-add operand and result).
+ *
+ * <h2>Data path</h2>
+ * RMA mode: {@code fi_inject_writedata} / {@code fi_writedata} straight into the peer's slot; the
+ * 64-bit remote CQ data is {@code immediate | slot << 32 | length << 42}. A length that does not
+ * fit in 22 bits travels in the slot's length word, written by the same {@code fi_writemsg} (two
+ * local iovecs into one contiguous remote range), so the receiver never sees data without its
+ * length. MSG mode: one tagged receive posted per slot (tag = slot), {@code fi_tsenddata} with the
+ * immediate as CQ data; {@link #release} re-posts the receive.
+ *
+ * <h2>Threads</h2>
+ * Send and receive use separate completion queues, so the sending and the receiving thread never
+ * steal each other's completions; the domain is FI_THREAD_SAFE. {@link #write}, {@link #poll} and
+ * {@link #await} allocate nothing and take no locks (two atomic increments guard against
+ * {@link #close} freeing native memory underneath them).
+ */
+final class FabricConnection implements Connection {
+    private static final Logger LOG = LoggerFactory.getLogger(FabricConnection.class);
+
+    /** Largest length carried in the CQ data; this value means "read the slot's length word". */
+    static final int LENGTH_ESCAPE = 0x3FFFFF;
+    /** How long after the out-of-band EOF completions that were in flight may still be drained. */
+    private static final long DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Longest single {@code fi_cq_sread}, so failure and close are noticed promptly. */
+    private static final int SREAD_SLICE_MS = 50;
+    private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE
+            | Fi.FI_SEND | Fi.FI_RECV;
+    private static final VarHandle COUNTER = JAVA_LONG.varHandle();
+    private static final VarHandle BUSY;
+
+    static {
+        try {
+            BUSY = MethodHandles.lookup().findVarHandle(FabricConnection.class, "busy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final FabricTransport transport;
+    private final FabricDomain dom;
+    private final FabricCapabilities caps;
+    private final ConnectionSpec local;
+    private final Socket oob;
+    private final String peerDescription;
+    private final Arena arena = Arena.ofShared();
+
+    // native objects
+    private MemorySegment av = MemorySegment.NULL;
+    private MemorySegment ep = MemorySegment.NULL;
+    private MemorySegment txCq = MemorySegment.NULL;
+    private MemorySegment rxCq = MemorySegment.NULL;
+    private MemorySegment regionMr = MemorySegment.NULL;
+    private final MemorySegment region;
+    private final long stride;
+    private final long counterOffset;
+    private final long scratchOffset;
+    private long regionDesc;
+    private long regionKey;
+
+    // function pointers, resolved once
+    private MemorySegment fnTxRead;
+    private MemorySegment fnRxRead;
+    private MemorySegment fnRxSread;
+    private MemorySegment fnRxSignal;
+    private MemorySegment fnWritedata;
+    private MemorySegment fnInjectWritedata;
+    private MemorySegment fnWritemsg;
+    private MemorySegment fnTrecv;
+    private MemorySegment fnTsenddata;
+    private MemorySegment fnTinjectdata;
+    private MemorySegment fnFetchAtomic;
+
+    // per-operation scratch (not registered)
+    private final MemorySegment txEntry;
+    private final MemorySegment rxEntry;
+    private final MemorySegment errEntry;
+    private final MemorySegment txContext;
+    private final MemorySegment rxContexts;
+    private final MemorySegment msgRma;
+    private final MemorySegment iovs;
+    private final MemorySegment descs;
+    private final MemorySegment rmaIov;
+
+    // allocateBuffer() segments: [start, end) and descriptor
+    private long[] bufStart = new long[8];
+    private long[] bufEnd = new long[8];
+    private long[] bufDesc = new long[8];
+    private MemorySegment[] bufMr = new MemorySegment[8];
+    private volatile int bufCount;
+
+    // the peer
+    private ConnectionSpec peer;
+    private long peerAddr;
+    private boolean peerRma;
+    private boolean peerNativeAtomics;
+    private long peerRmaBase;
+    private long peerRmaKey;
+    private long peerStride;
+    private long peerCounterOffset;
+
+    // state
+    private volatile boolean closed;
+    private volatile RuntimeException failure;
+    private volatile long failedAtNanos;
+    @SuppressWarnings("unused") // through BUSY
+    private volatile int busy;
+    private final Object oobWriteLock = new Object();
+    private final OobFrame sendFrame = new OobFrame();
+    private volatile Thread faaWaiter;
+    private volatile boolean faaReplyReady;
+    private volatile long faaReply;
+    private Thread liveness;
+
+    private FabricConnection(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket oob) {
+        this.transport = transport;
+        this.dom = dom;
+        this.caps = dom.caps;
+        this.local = local;
+        this.oob = oob;
+        this.peerDescription = "fabric:" + caps.variant() + " peer " + oob.getRemoteSocketAddress();
+        this.stride = roundUp((long) local.slotSize() + Hello.SLOT_DATA_OFFSET, 64);
+        this.counterOffset = stride * local.slots();
+        this.scratchOffset = roundUp(counterOffset + 8L * local.counters(), 64);
+        long regionBytes = roundUp(scratchOffset + 64, 4096);
+        this.region = arena.allocate(regionBytes, 4096);
+        this.txEntry = arena.allocate(Fi.FI_CQ_TAGGED_ENTRY);
+        this.rxEntry = arena.allocate(Fi.FI_CQ_TAGGED_ENTRY);
+        this.errEntry = arena.allocate(Fi.FI_CQ_ERR_ENTRY);
+        this.txContext = arena.allocate(Fi.FI_CONTEXT2_SIZE, 64);
+        this.rxContexts = arena.allocate(Fi.FI_CONTEXT2_SIZE * local.slots(), 64);
+        this.msgRma = arena.allocate(Fi.FI_MSG_RMA);
+        this.iovs = arena.allocate(Fi.IOVEC.byteSize() * 2, 8);
+        this.descs = arena.allocate(ADDRESS.byteSize() * 2, 8);
+        this.rmaIov = arena.allocate(Fi.FI_RMA_IOV);
+    }
+
+    private static long roundUp(long v, long to) {
+        return (v + to - 1) / to * to;
+    }
+
+    /** Connector side: opens the endpoint, sends HELLO, reads WELCOME. */
+    static FabricConnection connect(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket s) {
+        FabricConnection c = new FabricConnection(transport, dom, local, s);
+        try {
+            c.openEndpoint();
+            c.sendHello(Hello.TYPE_HELLO);
+            c.receiveHello(Hello.TYPE_WELCOME);
+            c.start();
+            return c;
+        } catch (RuntimeException e) {
+            c.closeQuietly();
+            throw e;
+        }
+    }
+
+    /** Listener side: reads and validates HELLO before opening anything, then answers WELCOME. */
+    static FabricConnection accept(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket s) {
+        FabricConnection c = new FabricConnection(transport, dom, local, s);
+        try {
+            byte[] hello = readHello(s, Hello.TYPE_HELLO);
+            c.openEndpoint();
+            c.applyHello(hello);
+            c.sendHello(Hello.TYPE_WELCOME);
+            c.start();
+            return c;
+        } catch (RuntimeException e) {
+            c.closeQuietly();
+            throw e;
+        }
+    }
+
+    // ---- setup -----------------------------------------------------------------------------------
+
+    private void openEndpoint() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            long domOps = Fi.off(Fi.FID_DOMAIN, "ops");
+            MemorySegment avAttr = a.allocate(Fi.FI_AV_ATTR);
+            int avType = Fi.ptr(dom.info, Fi.INFO_DOMAIN_ATTR, Fi.FI_DOMAIN_ATTR.byteSize()).get(JAVA_INT, Fi.DOM_AV_TYPE);
+            avAttr.set(JAVA_INT, Fi.off(Fi.FI_AV_ATTR, "type"), avType == Fi.FI_AV_UNSPEC ? Fi.FI_AV_TABLE : avType);
+            avAttr.set(JAVA_LONG, Fi.off(Fi.FI_AV_ATTR, "count"), 4);
+            Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "av_open"),
+                    dom.domain, avAttr, out, MemorySegment.NULL), "fi_av_open");
+            av = out.get(ADDRESS, 0).reinterpret(Fi.FID_AV.byteSize());
+
+            txCq = FabricDomain.openCq(dom.domain, 64, Fi.FI_WAIT_NONE, a);
+            rxCq = FabricDomain.openCq(dom.domain, Math.max(128, 2L * local.slots()),
+                    caps.waitObjects() ? Fi.FI_WAIT_UNSPEC : Fi.FI_WAIT_NONE, a);
+            if (txCq == null || rxCq == null) {
+                throw new TransportException("fi_cq_open failed for provider " + caps.provider());
+            }
+            Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "endpoint"),
+                    dom.domain, dom.info, out, MemorySegment.NULL), "fi_endpoint");
+            ep = out.get(ADDRESS, 0).reinterpret(Fi.FID_EP.byteSize());
+            bind(ep, av, 0, "fi_ep_bind(av)");
+            bind(ep, txCq, Fi.FI_TRANSMIT, "fi_ep_bind(tx cq)");
+            bind(ep, rxCq, Fi.FI_RECV, "fi_ep_bind(rx cq)");
+            Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(ep, "control"), ep, Fi.FI_ENABLE, MemorySegment.NULL),
+                    "fi_enable");
+
+            MemorySegment mr = register(region, a);
+            regionMr = mr;
+            regionDesc = mr.get(ADDRESS, Fi.MR_DESC).address();
+            regionKey = mr.get(JAVA_LONG, Fi.MR_KEY);
+
+            long cqOps = Fi.off(Fi.FID_CQ, "ops");
+            fnTxRead = Fi.fn(txCq, cqOps, Fi.FI_OPS_CQ, "read");
+            fnRxRead = Fi.fn(rxCq, cqOps, Fi.FI_OPS_CQ, "read");
+            fnRxSread = Fi.fn(rxCq, cqOps, Fi.FI_OPS_CQ, "sread");
+            fnRxSignal = Fi.fn(rxCq, cqOps, Fi.FI_OPS_CQ, "signal");
+            long rmaOps = Fi.off(Fi.FID_EP, "rma");
+            long taggedOps = Fi.off(Fi.FID_EP, "tagged");
+            long atomicOps = Fi.off(Fi.FID_EP, "atomic");
+            if (caps.rma()) {
+                fnWritedata = Fi.fn(ep, rmaOps, Fi.FI_OPS_RMA, "writedata");
+                fnInjectWritedata = Fi.fn(ep, rmaOps, Fi.FI_OPS_RMA, "injectdata");
+                fnWritemsg = Fi.fn(ep, rmaOps, Fi.FI_OPS_RMA, "writemsg");
+            }
+            fnTrecv = Fi.fn(ep, taggedOps, Fi.FI_OPS_TAGGED, "recv");
+            fnTsenddata = Fi.fn(ep, taggedOps, Fi.FI_OPS_TAGGED, "senddata");
+            fnTinjectdata = Fi.fn(ep, taggedOps, Fi.FI_OPS_TAGGED, "injectdata");
+            if (caps.nativeFetchAdd()) {
+                fnFetchAtomic = Fi.fn(ep, atomicOps, Fi.FI_OPS_ATOMIC, "readwrite");
+            }
+            if (caps.mode() == DataMode.MSG) {
+                for (int slot = 0; slot < local.slots(); slot++) {
+                    postReceive(slot);
+                }
+            }
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        }
+    }
+
+    private static void bind(MemorySegment obj, MemorySegment target, long flags, String what) throws Throwable {
+        Fi.check((int) Fi.CALL_BIND.invokeExact(Fi.fidFn(obj, "bind"), obj, target, flags), what);
+    }
+
+    /** fi_mr_reg (+ fi_mr_bind/fi_mr_enable for FI_MR_ENDPOINT providers such as cxi). */
+    private MemorySegment register(MemorySegment memory, Arena a) throws Throwable {
+        MemorySegment out = a.allocate(ADDRESS);
+        long requestedKey = (caps.mrMode() & Fi.FI_MR_PROV_KEY) != 0 ? 0 : transport.nextMrKey();
+        MemorySegment regFn = Fi.fn(dom.domain, Fi.off(Fi.FID_DOMAIN, "mr"), Fi.FI_OPS_MR, "reg");
+        int ret = (int) Fi.CALL_MR_REG.invokeExact(regFn, dom.domain, memory, memory.byteSize(), ACCESS, 0L,
+                requestedKey, 0L, out, MemorySegment.NULL);
+        Fi.check(ret, "fi_mr_reg(" + memory.byteSize() + " bytes); on RDMA hardware check `ulimit -l`");
+        MemorySegment mr = out.get(ADDRESS, 0).reinterpret(Fi.FID_MR.byteSize());
+        if ((caps.mrMode() & Fi.FI_MR_ENDPOINT) != 0) {
+            bind(mr, ep, 0, "fi_mr_bind");
+            Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(mr, "control"), mr, Fi.FI_ENABLE, MemorySegment.NULL),
+                    "fi_mr_enable");
+        }
+        return mr;
+    }
+
+    private byte[] endpointName() throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment name = a.allocate(Hello.MAX_NAME);
+            MemorySegment len = a.allocate(JAVA_LONG);
+            len.set(JAVA_LONG, 0, Hello.MAX_NAME);
+            MemorySegment fn = Fi.fn(ep, Fi.off(Fi.FID_EP, "cm"), Fi.FI_OPS_CM, "getname");
+            Fi.check((int) Fi.CALL_GETNAME.invokeExact(fn, ep, name, len), "fi_getname");
+            return name.asSlice(0, len.get(JAVA_LONG, 0)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    private void sendHello(byte type) {
+        try {
+            int flags = (caps.mode() == DataMode.RMA ? Hello.FLAG_RMA : 0)
+                    | (caps.nativeFetchAdd() ? Hello.FLAG_NATIVE_ATOMICS : 0);
+            long base = (caps.mrMode() & Fi.FI_MR_VIRT_ADDR) != 0 ? region.address() : 0;
+            byte[] out = new byte[Hello.MAX_LENGTH];
+            int n = Hello.encode(out, type, local, flags, stride, base, regionKey, counterOffset, endpointName(),
+                    caps.providerFound());
+            OutputStream os = oob.getOutputStream();
+            os.write(out, 0, n);
+            os.flush();
+        } catch (IOException e) {
+            throw new PeerFailedException("fabric handshake with " + oob.getRemoteSocketAddress() + " failed: " + e, e);
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        }
+    }
+
+    private static byte[] readHello(Socket s, byte type) {
+        try {
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[Hello.MAX_LENGTH];
+            readFully(in, buf, 0, Hello.HEADER, "fabric handshake header");
+            Hello h = new Hello().wrap(MemorySegment.ofArray(buf));
+            int length = h.validateHeader(type);
+            readFully(in, buf, Hello.HEADER, length - Hello.HEADER, "fabric handshake body");
+            return java.util.Arrays.copyOf(buf, length);
+        } catch (SocketTimeoutException e) {
+            throw new ProtocolException(ProtocolError.TRUNCATED, "fabric handshake from " + s.getRemoteSocketAddress()
+                    + " incomplete after the handshake timeout");
+        } catch (IOException e) {
+            throw new PeerFailedException("fabric handshake with " + s.getRemoteSocketAddress() + " failed: " + e, e);
+        }
+    }
+
+    private static void readFully(InputStream in, byte[] buf, int off, int len, String what) throws IOException {
+        int done = 0;
+        while (done < len) {
+            int n = in.read(buf, off + done, len - done);
+            if (n < 0) {
+                throw new ProtocolException(ProtocolError.TRUNCATED,
+                        what + " ended after " + done + " of " + len + " bytes");
+            }
+            done += n;
+        }
+    }
+
+    private void receiveHello(byte type) {
+        applyHello(readHello(oob, type));
+    }
+
+    private void applyHello(byte[] bytes) {
+        Hello h = new Hello().wrap(MemorySegment.ofArray(bytes));
+        h.validateHeader(bytes[3]);
+        peer = h.spec();
+        String prov = h.provider();
+        if (!prov.equals(caps.providerFound())) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                    "peer runs libfabric provider '" + prov + "', this side '" + caps.providerFound() + "'");
+        }
+        peerRma = (h.flags() & Hello.FLAG_RMA) != 0;
+        peerNativeAtomics = (h.flags() & Hello.FLAG_NATIVE_ATOMICS) != 0;
+        if (peerRma && fnWritedata == null) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "peer expects RMA writes; this endpoint has no FI_RMA");
+        }
+        if (peerNativeAtomics && fnFetchAtomic == null) {
+            // We cannot reach the peer's counters with FI_ATOMIC; it also serves frames, so emulate.
+            peerNativeAtomics = false;
+        }
+        peerRmaBase = h.rmaBase();
+        peerRmaKey = h.rmaKey();
+        peerStride = h.slotStride();
+        peerCounterOffset = h.counterOffset();
+        byte[] name = h.name();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment addr = a.allocate(name.length);
+            MemorySegment.copy(MemorySegment.ofArray(name), 0, addr, 0, name.length);
+            MemorySegment fiAddr = a.allocate(JAVA_LONG);
+            MemorySegment fn = Fi.fn(av, Fi.off(Fi.FID_AV, "ops"), Fi.FI_OPS_AV, "insert");
+            int n = (int) Fi.CALL_AV_INSERT.invokeExact(fn, av, addr, 1L, fiAddr, 0L, MemorySegment.NULL);
+            if (n != 1) {
+                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                        "fi_av_insert rejected the peer's endpoint name: " + Fi.strerror(n < 0 ? n : -22));
+            }
+            peerAddr = fiAddr.get(JAVA_LONG, 0);
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        }
+    }
+
+    private void start() {
+        try {
+            oob.setSoTimeout(0);
+        } catch (IOException e) {
+            throw new PeerFailedException("out-of-band socket failed: " + e, e);
+        }
+        liveness = Thread.ofPlatform().daemon().name("rfaas-fabric-oob-" + oob.getPort()).start(this::serveOob);
+        LOG.debug("fabric connection to {} up: mode {} (peer {}), fetch-and-add {}", peerDescription, caps.mode(),
+                peerRma ? "RMA" : "MSG", peerNativeAtomics ? "FI_ATOMIC" : "emulated");
+    }
+
+    // ---- liveness and emulated atomics ----------------------------------------------------------
+
+    private void serveOob() {
+        OobFrame frame = new OobFrame();
+        OobFrame reply = new OobFrame();
+        try {
+            InputStream in = oob.getInputStream();
+            while (!closed) {
+                int got = 0;
+                while (got < OobFrame.LENGTH) {
+                    int n = in.read(frame.bytes(), got, OobFrame.LENGTH - got);
+                    if (n < 0) {
+                        throw new EOFException();
+                    }
+                    got += n;
+                }
+                byte type = frame.validate(local.counters());
+                if (type == OobFrame.TYPE_FAA_REQUEST) {
+                    long old = (long) COUNTER.getAndAdd(region, counterOffset + 8L * frame.index(), frame.value());
+                    synchronized (oobWriteLock) {
+                        oob.getOutputStream().write(reply.set(OobFrame.TYPE_FAA_REPLY, frame.index(), old).bytes());
+                    }
+                } else {
+                    faaReply = frame.value();
+                    faaReplyReady = true;
+                    Thread w = faaWaiter;
+                    if (w != null) {
+                        LockSupport.unpark(w);
+                    }
+                }
+            }
+        } catch (ProtocolException e) {
+            LOG.warn("closing fabric connection to {}: {}", peerDescription, e.getMessage());
+            fail(e);
+            closeSocket();
+        } catch (IOException e) {
+            if (!closed) {
+                fail(new PeerFailedException(peerDescription + " is gone (out-of-band channel: "
+                        + (e instanceof EOFException ? "end of stream" : e.toString()) + ")", e));
+            }
+        }
+    }
+
+    private void fail(RuntimeException e) {
+        if (failure == null) {
+            failedAtNanos = System.nanoTime();
+            failure = e;
+        }
+        Thread w = faaWaiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        if (enter()) {
+            try {
+                if (fnRxSignal != null && !fnRxSignal.equals(MemorySegment.NULL) && caps.waitObjects()) {
+                    int ignored = (int) Fi.CALL_CQ_SIGNAL.invokeExact(fnRxSignal, rxCq);
+                }
+            } catch (Throwable t) {
+                LOG.debug("fi_cq_signal failed", t);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** Throws the failure; for a dead peer only after in-flight completions had time to drain. */
+    private void checkFailure(boolean drain) {
+        RuntimeException f = failure;
+        if (f != null && (!drain || !(f instanceof PeerFailedException)
+                || System.nanoTime() - failedAtNanos > DRAIN_GRACE_NANOS)) {
+            throw f;
+        }
+    }
+
+    // ---- guard against close() freeing memory under a running call -------------------------------
+
+    private boolean enter() {
+        BUSY.getAndAdd(this, 1);
+        if (closed) {
+            BUSY.getAndAdd(this, -1);
+            return false;
+        }
+        return true;
+    }
+
+    private void exit() {
+        BUSY.getAndAdd(this, -1);
+    }
+
+    private void enterOrThrow() {
+        if (!enter()) {
+            RuntimeException f = failure;
+            throw f != null ? f : new PeerFailedException("fabric connection to " + peerDescription + " is closed");
+        }
+    }
+
+    // ---- Connection ------------------------------------------------------------------------------
+
+    @Override
+    public ConnectionSpec localSpec() {
+        return local;
+    }
+
+    @Override
+    public ConnectionSpec peerSpec() {
+        return peer;
+    }
+
+    @Override
+    public String peerDescription() {
+        return peerDescription;
+    }
+
+    /** The capabilities and data path of this connection's provider. */
+    FabricCapabilities capabilities() {
+        return caps;
+    }
+
+    @Override
+    public MemorySegment receiveSlot(int slot) {
+        if (slot < 0 || slot >= local.slots()) {
+            throw new IllegalArgumentException("slot " + slot + " outside 0.." + (local.slots() - 1));
+        }
+        return region.asSlice(slot * stride + Hello.SLOT_DATA_OFFSET, local.slotSize());
+    }
+
+    @Override
+    public synchronized MemorySegment allocateBuffer(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("buffer size must be positive, got " + bytes);
+        }
+        enterOrThrow();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(roundUp(bytes, 4096), 4096);
+            MemorySegment mr = register(seg, a);
+            int n = bufCount;
+            if (n == bufStart.length) {
+                bufStart = java.util.Arrays.copyOf(bufStart, n * 2);
+                bufEnd = java.util.Arrays.copyOf(bufEnd, n * 2);
+                bufDesc = java.util.Arrays.copyOf(bufDesc, n * 2);
+                bufMr = java.util.Arrays.copyOf(bufMr, n * 2);
+            }
+            bufStart[n] = seg.address();
+            bufEnd[n] = seg.address() + seg.byteSize();
+            bufDesc[n] = mr.get(ADDRESS, Fi.MR_DESC).address();
+            bufMr[n] = mr;
+            bufCount = n + 1;
+            return seg.asSlice(0, bytes);
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        } finally {
+            exit();
+        }
+    }
+
+    /** The descriptor of registered memory holding [address, address+length). */
+    private long descriptorFor(long address, long length) {
+        long end = address + length;
+        if (address >= region.address() && end <= region.address() + region.byteSize()) {
+            return regionDesc;
+        }
+        int n = bufCount;
+        for (int i = 0; i < n; i++) {
+            if (address >= bufStart[i] && end <= bufEnd[i]) {
+                return bufDesc[i];
+            }
+        }
+        if ((caps.mrMode() & Fi.FI_MR_LOCAL) != 0) {
+            throw new IllegalArgumentException("write source is not registered memory of this connection;"
+                    + " use allocateBuffer() or receiveSlot()");
+        }
+        return 0;
+    }
+
+    @Override
+    public void write(int peerSlot, MemorySegment source, long offset, int length, int immediate) {
+        if (peerSlot < 0 || peerSlot >= peer.slots()) {
+            throw new IllegalArgumentException("peer slot " + peerSlot + " outside 0.." + (peer.slots() - 1));
+        }
+        if (length < 0 || length > peer.slotSize()) {
+            throw new IllegalArgumentException("length " + length + " exceeds the peer's slot size " + peer.slotSize());
+        }
+        if (offset < 0 || offset + length > source.byteSize()) {
+            throw new IllegalArgumentException("offset " + offset + " + length " + length
+                    + " outside the source's " + source.byteSize() + " bytes");
+        }
+        enterOrThrow();
+        try {
+            checkFailure(false);
+            long src = source.address() + offset;
+            long desc = descriptorFor(src, length);
+            if (peerRma) {
+                writeRma(peerSlot, src, desc, length, immediate);
+            } else {
+                writeMsg(peerSlot, src, desc, length, immediate);
+            }
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        } finally {
+            exit();
+        }
+    }
+
+    private void writeRma(int peerSlot, long src, long desc, int length, int immediate) throws Throwable {
+        long data = (immediate & 0xFFFFFFFFL) | ((long) peerSlot << 32);
+        long remote = peerRmaBase + peerSlot * peerStride + Hello.SLOT_DATA_OFFSET;
+        if (length < LENGTH_ESCAPE) {
+            data |= (long) length << 42;
+            if (length <= caps.injectSize()) {
+                long r;
+                while ((r = (long) Fi.CALL_INJECT_WRITEDATA.invokeExact(fnInjectWritedata, ep, src, (long) length,
+                        data, peerAddr, remote, peerRmaKey)) == -Fi.FI_EAGAIN) {
+                    progressWhileBlocked();
+                }
+                checkPosted(r, "fi_inject_writedata");
+                return;
+            }
+            long r;
+            while ((r = (long) Fi.CALL_WRITEDATA.invokeExact(fnWritedata, ep, src, (long) length, desc, data,
+                    peerAddr, remote, peerRmaKey, txContext)) == -Fi.FI_EAGAIN) {
+                progressWhileBlocked();
+            }
+            checkPosted(r, "fi_writedata");
+            awaitTx("fi_writedata");
+            return;
+        }
+        // Long write: the length word and the payload land in one contiguous remote range.
+        data |= (long) LENGTH_ESCAPE << 42;
+        long lenWordOff = scratchOffset;
+        region.set(JAVA_LONG, lenWordOff, length);
+        long iovSize = Fi.IOVEC.byteSize();
+        iovs.set(JAVA_LONG, 0, region.address() + lenWordOff);
+        iovs.set(JAVA_LONG, 8, 8);
+        iovs.set(JAVA_LONG, iovSize, src);
+        iovs.set(JAVA_LONG, iovSize + 8, length);
+        descs.set(JAVA_LONG, 0, regionDesc);
+        descs.set(JAVA_LONG, 8, desc);
+        rmaIov.set(JAVA_LONG, Fi.off(Fi.FI_RMA_IOV, "addr"), remote - 8);
+        rmaIov.set(JAVA_LONG, Fi.off(Fi.FI_RMA_IOV, "len"), 8L + length);
+        rmaIov.set(JAVA_LONG, Fi.off(Fi.FI_RMA_IOV, "key"), peerRmaKey);
+        msgRma.set(ADDRESS, Fi.off(Fi.FI_MSG_RMA, "msg_iov"), iovs);
+        msgRma.set(ADDRESS, Fi.off(Fi.FI_MSG_RMA, "desc"), descs);
+        msgRma.set(JAVA_LONG, Fi.off(Fi.FI_MSG_RMA, "iov_count"), 2);
+        msgRma.set(JAVA_LONG, Fi.off(Fi.FI_MSG_RMA, "addr"), peerAddr);
+        msgRma.set(ADDRESS, Fi.off(Fi.FI_MSG_RMA, "rma_iov"), rmaIov);
+        msgRma.set(JAVA_LONG, Fi.off(Fi.FI_MSG_RMA, "rma_iov_count"), 1);
+        msgRma.set(ADDRESS, Fi.off(Fi.FI_MSG_RMA, "context"), txContext);
+        msgRma.set(JAVA_LONG, Fi.off(Fi.FI_MSG_RMA, "data"), data);
+        long r;
+        while ((r = (long) Fi.CALL_WRITEMSG.invokeExact(fnWritemsg, ep, msgRma,
+                Fi.FI_REMOTE_CQ_DATA | (1L << 24) /* FI_COMPLETION */)) == -Fi.FI_EAGAIN) {
+            progressWhileBlocked();
+        }
+        checkPosted(r, "fi_writemsg");
+        awaitTx("fi_writemsg");
+    }
+
+    private void writeMsg(int peerSlot, long src, long desc, int length, int immediate) throws Throwable {
+        long data = immediate & 0xFFFFFFFFL;
+        if (length <= caps.injectSize()) {
+            long r;
+            while ((r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnTinjectdata, ep, src, (long) length, data, peerAddr,
+                    (long) peerSlot)) == -Fi.FI_EAGAIN) {
+                progressWhileBlocked();
+            }
+            checkPosted(r, "fi_tinjectdata");
+            return;
+        }
+        long r;
+        while ((r = (long) Fi.CALL_TSENDDATA.invokeExact(fnTsenddata, ep, src, (long) length, desc, data, peerAddr,
+                (long) peerSlot, txContext)) == -Fi.FI_EAGAIN) {
+            progressWhileBlocked();
+        }
+        checkPosted(r, "fi_tsenddata");
+        awaitTx("fi_tsenddata");
+    }
+
+    private void checkPosted(long r, String what) {
+        if (r != 0) {
+            checkFailure(false);
+            throw new PeerFailedException(what + " to " + peerDescription + " failed: " + Fi.strerror(r));
+        }
+    }
+
+    /** Drives manual progress (reading the send CQ) while the provider pushes back. */
+    private void progressWhileBlocked() throws Throwable {
+        long n = (long) Fi.CALL_CQ_READ.invokeExact(fnTxRead, txCq, txEntry, 1L);
+        if (n == 1) {
+            throw new TransportException("unexpected send completion while no operation was outstanding");
+        }
+        if (n == -Fi.FI_EAVAIL) {
+            throw cqError(txCq, "send");
+        }
+        checkFailure(false);
+        Thread.onSpinWait();
+    }
+
+    /** Spins on the send CQ until the one outstanding operation completed. */
+    private void awaitTx(String what) throws Throwable {
+        while (true) {
+            long n = (long) Fi.CALL_CQ_READ.invokeExact(fnTxRead, txCq, txEntry, 1L);
+            if (n == 1) {
+                return;
+            }
+            if (n == -Fi.FI_EAVAIL) {
+                throw cqError(txCq, what);
+            }
+            if (n != -Fi.FI_EAGAIN) {
+                throw new TransportException("fi_cq_read(send) failed: " + Fi.strerror(n));
+            }
+            checkFailure(false);
+            Thread.onSpinWait();
+        }
+    }
+
+    private RuntimeException cqError(MemorySegment cq, String what) throws Throwable {
+        MemorySegment fn = Fi.fn(cq, Fi.off(Fi.FID_CQ, "ops"), Fi.FI_OPS_CQ, "readerr");
+        long r = (long) Fi.CALL_CQ_READERR.invokeExact(fn, cq, errEntry, 0L);
+        int err = r >= 0 ? errEntry.get(JAVA_INT, Fi.CQERR_ERR) : (int) -r;
+        if (err == Fi.FI_ETRUNC) {
+            return fatal(new ProtocolException(ProtocolError.OVERSIZED,
+                    "a message from " + peerDescription + " was larger than the slot it targeted"));
+        }
+        RuntimeException f = failure;
+        if (f != null) {
+            return f;
+        }
+        return new PeerFailedException(what + " with " + peerDescription + " failed: " + Fi.strerror(err)
+                + " (provider errno " + errEntry.get(JAVA_INT, Fi.CQERR_PROV_ERRNO) + ")");
+    }
+
+    private RuntimeException fatal(ProtocolException e) {
+        fail(e);
+        closeSocket();
+        return e;
+    }
+
+    @Override
+    public boolean poll(Completion into) {
+        enterOrThrow();
+        try {
+            long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
+            return completed(n, into);
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        } finally {
+            exit();
+        }
+    }
+
+    private boolean completed(long n, Completion into) throws Throwable {
+        if (n == 1) {
+            decode(into);
+            return true;
+        }
+        if (n == -Fi.FI_EAGAIN || n == -Fi.FI_ETIMEDOUT) {
+            checkFailure(true);
+            return false;
+        }
+        if (n == -Fi.FI_EAVAIL) {
+            throw cqError(rxCq, "receive");
+        }
+        throw new TransportException("fi_cq_read(receive) failed: " + Fi.strerror(n));
+    }
+
+    private void decode(Completion into) {
+        long flags = rxEntry.get(JAVA_LONG, Fi.CQE_FLAGS);
+        long data = rxEntry.get(JAVA_LONG, Fi.CQE_DATA);
+        if ((flags & Fi.FI_REMOTE_CQ_DATA) == 0) {
+            throw fatal(new ProtocolException(ProtocolError.BAD_FIELD,
+                    "completion from " + peerDescription + " carries no immediate (flags 0x" + Long.toHexString(flags) + ")"));
+        }
+        int slot;
+        long length;
+        if (caps.mode() == DataMode.RMA) {
+            slot = (int) ((data >>> 32) & 0x3FF);
+            length = data >>> 42;
+            if (slot >= local.slots()) {
+                throw fatal(new ProtocolException(ProtocolError.BAD_INDEX,
+                        "write into slot " + slot + ", this side registered " + local.slots()));
+            }
+            if (length == LENGTH_ESCAPE) {
+                length = region.get(JAVA_LONG, slot * stride + Hello.SLOT_DATA_OFFSET - 8);
+            }
+        } else {
+            long tag = rxEntry.get(JAVA_LONG, Fi.CQE_TAG);
+            if (tag < 0 || tag >= local.slots()) {
+                throw fatal(new ProtocolException(ProtocolError.BAD_INDEX,
+                        "message for slot " + tag + ", this side registered " + local.slots()));
+            }
+            slot = (int) tag;
+            length = rxEntry.get(JAVA_LONG, Fi.CQE_LEN);
+        }
+        if (length < 0 || length > local.slotSize()) {
+            throw fatal(new ProtocolException(ProtocolError.OVERSIZED,
+                    "write of " + length + " bytes into a " + local.slotSize() + "-byte slot"));
+        }
+        into.set(slot, (int) length, (int) data);
+    }
+
+    @Override
+    public boolean await(Completion into, long timeoutNanos) {
+        if (timeoutNanos <= 0) {
+            return poll(into);
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        enterOrThrow();
+        try {
+            int idle = 0;
+            while (true) {
+                long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
+                if (completed(n, into)) {
+                    return true;
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                if (caps.waitObjects()) {
+                    int ms = (int) Math.min(SREAD_SLICE_MS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
+                    n = (long) Fi.CALL_CQ_SREAD.invokeExact(fnRxSread, rxCq, rxEntry, 1L, MemorySegment.NULL, ms);
+                    if (completed(n, into)) {
+                        return true;
+                    }
+                } else if (++idle > 100) {
+                    // No wait object: back off into the kernel instead of burning the core.
+                    LockSupport.parkNanos(Math.min(remaining, idle > 1000 ? 1_000_000 : 50_000));
+                } else {
+                    Thread.onSpinWait();
+                }
+                if (closed) {
+                    return false;
+                }
+            }
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public void release(int slot) {
+        if (slot < 0 || slot >= local.slots()) {
+            throw new IllegalArgumentException("slot " + slot + " outside 0.." + (local.slots() - 1));
+        }
+        if (caps.mode() == DataMode.MSG) {
+            enterOrThrow();
+            try {
+                postReceive(slot);
+            } catch (Throwable t) {
+                throw Fi.rethrow(t);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    private void postReceive(int slot) throws Throwable {
+        long buf = region.address() + slot * stride + Hello.SLOT_DATA_OFFSET;
+        long ctx = rxContexts.address() + slot * Fi.FI_CONTEXT2_SIZE;
+        long r;
+        while ((r = (long) Fi.CALL_TRECV.invokeExact(fnTrecv, ep, buf, (long) local.slotSize(), regionDesc,
+                Fi.FI_ADDR_UNSPEC, (long) slot, 0L, ctx)) == -Fi.FI_EAGAIN) {
+            Thread.onSpinWait();
+        }
+        Fi.check(r, "fi_trecv(slot " + slot + ")");
+    }
+
+    @Override
+    public long fetchAndAdd(int index, long delta) {
+        if (index < 0 || index >= peer.counters()) {
+            throw new IllegalArgumentException("counter " + index + " outside the peer's " + peer.counters());
+        }
+        enterOrThrow();
+        try {
+            checkFailure(false);
+            return peerNativeAtomics ? fetchAddNative(index, delta) : fetchAddEmulated(index, delta);
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        } finally {
+            exit();
+        }
+    }
+
+    private long fetchAddNative(int index, long delta) throws Throwable {
+        long operand = scratchOffset + 8;
+        long result = scratchOffset + 16;
+        region.set(JAVA_LONG, operand, delta);
+        long remote = peerRmaBase + peerCounterOffset + 8L * index;
+        long r;
+        while ((r = (long) Fi.CALL_FETCH_ATOMIC.invokeExact(fnFetchAtomic, ep, region.asSlice(operand, 8), 1L,
+                MemorySegment.ofAddress(regionDesc), region.asSlice(result, 8), MemorySegment.ofAddress(regionDesc),
+                peerAddr, remote, peerRmaKey, Fi.FI_UINT64, Fi.FI_SUM, txContext)) == -Fi.FI_EAGAIN) {
+            progressWhileBlocked();
+        }
+        checkPosted(r, "fi_fetch_atomic");
+        awaitTx("fi_fetch_atomic");
+        return region.get(JAVA_LONG, result);
+    }
+
+    private long fetchAddEmulated(int index, long delta) throws IOException {
+        faaReplyReady = false;
+        faaWaiter = Thread.currentThread();
+        try {
+            synchronized (oobWriteLock) {
+                oob.getOutputStream().write(sendFrame.set(OobFrame.TYPE_FAA_REQUEST, index, delta).bytes());
+            }
+            while (!faaReplyReady) {
+                checkFailure(false);
+                LockSupport.parkNanos(1_000_000);
+            }
+            return faaReply;
+        } catch (IOException e) {
+            checkFailure(false);
+            throw new PeerFailedException("fetch-and-add to " + peerDescription + " failed: " + e, e);
+        } finally {
+            faaWaiter = null;
+        }
+    }
+
+    @Override
+    public long localCounter(int index) {
+        if (index < 0 || index >= local.counters()) {
+            throw new IllegalArgumentException("counter " + index + " outside 0.." + (local.counters() - 1));
+        }
+        return (long) COUNTER.getVolatile(region, counterOffset + 8L * index);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed && failure == null;
+    }
+
+    private void closeSocket() {
+        try {
+            oob.close();
+        } catch (IOException e) {
+            LOG.debug("closing out-of-band socket", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        closeSocket();
+        transport.forget(this);
+        // Wake a thread sleeping in fi_cq_sread, then wait for it to leave native code.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while ((int) BUSY.getVolatile(this) > 0) {
+            if (System.nanoTime() > deadline) {
+                LOG.warn("fabric connection to {}: a thread is still inside libfabric after 2 s; leaking its"
+                        + " native resources rather than freeing them under it", peerDescription);
+                return;
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+        if (liveness != null) {
+            try {
+                // It may be adding to a counter in the region; let it leave before the arena closes.
+                liveness.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        freeNative();
+    }
+
+    private void closeQuietly() {
+        closed = true;
+        closeSocket();
+        freeNative();
+    }
+
+    private synchronized void freeNative() {
+        // Endpoint first: it references the CQs, AV and (FI_MR_ENDPOINT) the MRs.
+        Fi.close(ep);
+        ep = MemorySegment.NULL;
+        for (int i = 0; i < bufCount; i++) {
+            Fi.close(bufMr[i]);
+        }
+        bufCount = 0;
+        Fi.close(regionMr);
+        regionMr = MemorySegment.NULL;
+        Fi.close(txCq);
+        txCq = MemorySegment.NULL;
+        Fi.close(rxCq);
+        rxCq = MemorySegment.NULL;
+        Fi.close(av);
+        av = MemorySegment.NULL;
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FabricConnection[" + peerDescription + ", " + caps.mode() + "]";
+    }
+}

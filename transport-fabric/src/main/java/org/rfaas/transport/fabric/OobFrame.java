@@ -1,0 +1,89 @@
+package org.rfaas.transport.fabric;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.Wire;
+
+/**
+ * Flyweight over the 16-byte frames exchanged on the out-of-band socket after the handshake:
+ * emulated fetch-and-add for providers without FI_ATOMIC. (The socket itself doubles as the
+ * liveness channel: its end of stream means the peer process is gone.)
+ *
+ * <pre>
+ *  0       2     3     4              8                              16
+ *  +-------+-----+-----+--------------+------------------------------+
+ *  | magic | ver | type| counter index| value (delta or old value)   |
+ *  +-------+-----+-----+--------------+------------------------------+
+ * </pre>
+ */
+final class OobFrame {
+    static final int LENGTH = 16;
+    /** Add {@code value} to counter {@code index}; answer with {@link #TYPE_FAA_REPLY}. */
+    static final byte TYPE_FAA_REQUEST = 0x20;
+    /** The counter's value before the add. */
+    static final byte TYPE_FAA_REPLY = 0x21;
+
+    private static final int MAGIC = 0;
+    private static final int VERSION = 2;
+    private static final int TYPE = 3;
+    private static final int INDEX = 4;
+    private static final int VALUE = 8;
+
+    private final byte[] bytes = new byte[LENGTH];
+    private final MemorySegment buffer = MemorySegment.ofArray(bytes);
+
+    /** The backing array, for socket reads and writes. */
+    byte[] bytes() {
+        return bytes;
+    }
+
+    /** Fills the frame. */
+    OobFrame set(byte type, int index, long value) {
+        buffer.set(Wire.SHORT, MAGIC, Wire.MAGIC);
+        buffer.set(ValueLayout.JAVA_BYTE, VERSION, Wire.VERSION);
+        buffer.set(ValueLayout.JAVA_BYTE, TYPE, type);
+        buffer.set(Wire.INT, INDEX, index);
+        buffer.set(Wire.LONG, VALUE, value);
+        return this;
+    }
+
+    /**
+     * Validates a received frame.
+     *
+     * @param counters how many counters this side registered
+     * @return the frame type
+     */
+    byte validate(int counters) {
+        short magic = buffer.get(Wire.SHORT, MAGIC);
+        if (magic != Wire.MAGIC) {
+            throw new ProtocolException(ProtocolError.BAD_MAGIC,
+                    "out-of-band frame starts with 0x" + Integer.toHexString(magic & 0xFFFF));
+        }
+        byte version = buffer.get(ValueLayout.JAVA_BYTE, VERSION);
+        if (version != Wire.VERSION) {
+            throw new ProtocolException(ProtocolError.BAD_VERSION, "out-of-band frame version " + version);
+        }
+        byte type = buffer.get(ValueLayout.JAVA_BYTE, TYPE);
+        if (type == TYPE_FAA_REQUEST) {
+            int index = index();
+            if (index < 0 || index >= counters) {
+                throw new ProtocolException(ProtocolError.BAD_INDEX,
+                        "fetch-and-add on counter " + index + ", this side registered " + counters);
+            }
+        } else if (type != TYPE_FAA_REPLY) {
+            throw new ProtocolException(ProtocolError.BAD_TYPE,
+                    "out-of-band frame type 0x" + Integer.toHexString(type & 0xFF));
+        }
+        return type;
+    }
+
+    int index() {
+        return buffer.get(Wire.INT, INDEX);
+    }
+
+    long value() {
+        return buffer.get(Wire.LONG, VALUE);
+    }
+}
