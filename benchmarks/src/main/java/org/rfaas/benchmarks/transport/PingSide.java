@@ -128,6 +128,9 @@ final class PingSide implements AutoCloseable {
         try {
             int flags = mode == Mode.WARM ? PingPongWire.WARM_NEXT : 0;
             boolean hot = mode == Mode.HOT;
+            for (int i = 0; i < 10; i++) {
+                roundTrip(bytes, flags, hot); // the first ones wake the pong and touch cold memory
+            }
             do {
                 histogram.recordValue(Math.max(1, roundTrip(bytes, flags, hot)));
             } while (++iters < maxIters && System.nanoTime() < end);

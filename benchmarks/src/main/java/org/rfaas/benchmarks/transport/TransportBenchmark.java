@@ -220,11 +220,8 @@ public final class TransportBenchmark {
         Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(60).toNanos(), 50L * (iters + warmup) * pilot));
         List<LatencyStats> ours = new ArrayList<>();
         List<LatencyStats> c = new ArrayList<>();
-        String cLabel = ref.label();
         boolean cRuns = ref.probe() != null && ref.probe().isAvailable();
-        if (!cRuns) {
-            cLabel = ref.probe() == null ? "none" : "skipped";
-        }
+        String cLabel = cRuns ? null : ref.probe() == null ? ref.label() : "skipped";
         for (int r = 0; r < plan.rounds(); r++) {
             if (cRuns) {
                 switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), cTimeout)) {
@@ -232,7 +229,7 @@ public final class TransportBenchmark {
                     case ProbeOutput.Skip s -> {
                         cRuns = false;
                         cLabel = "skipped";
-                        note("SKIP " + ref.label() + " at " + TextTable.bytes(bytes) + ": " + s.reason());
+                        noteOnce("SKIP " + ref.label() + " (" + ping.transportName() + " " + mode.label() + "): " + s.reason());
                     }
                 }
             }
@@ -248,7 +245,8 @@ public final class TransportBenchmark {
             noteOnce("SKIP placement probe: " + before.skipReason());
         }
         return new TransportRow(ping.transportName(), mode, bytes, LatencyStats.medianOfRounds(ours),
-                c.isEmpty() ? null : LatencyStats.medianOfRounds(c), cLabel, new Placement.Span(before, after), plan.rounds());
+                c.isEmpty() ? null : LatencyStats.medianOfRounds(c), c.isEmpty() && cLabel != null ? cLabel : ref.label(),
+                new Placement.Span(before, after), plan.rounds());
     }
 
     private void note(String line) {
