@@ -1,0 +1,946 @@
+package org.rfaas.transport.tcp;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s.
+ *
+ * <h2>Memory</h2>
+ * The receive slots, the counters and the two 32-byte frame headers live in one shared
+ * {@link Arena} owned by the connection. Payloads are read straight from the socket into the
+ * receive slot (through a {@link ByteBuffer} view created once per slot) and written straight from
+ * the caller's registered buffer: no copy in user space, no allocation per message.
+ *
+ * <h2>Threads and guards</h2>
+ * Two tiny guards (an {@code int} flipped with one uncontended CAS) replace locks:
+ * <ul>
+ *   <li>the <em>receive guard</em> owns the socket's read side and the parser state. The thread
+ *       in {@link #poll} or {@link #await} takes it; so does a thread waiting in
+ *       {@link #fetchAndAdd} for its answer, or a {@link #write} stalled on a full socket, which
+ *       therefore keep the connection receiving (WRITE frames they read are queued in a small
+ *       preallocated ring that the next {@code poll} drains first, in order);</li>
+ *   <li>the <em>send guard</em> owns the socket's write side, so a {@link #write} on the sending
+ *       thread and an FAA_RESPONSE produced on the receiving thread never interleave bytes. If
+ *       the receiving thread finds the guard taken, it parks the response in a single pending
+ *       slot and stops parsing; whichever thread releases the guard next flushes it.</li>
+ * </ul>
+ * Neither guard is held across user code. The JDK's own channel read/write locks are still taken
+ * inside {@link SocketChannel} (uncontended).
+ *
+ * <h2>Hot and warm</h2>
+ * {@link #poll} is one non-blocking {@code read(2)} when nothing is pending. {@link #await} blocks
+ * in {@code epoll_wait} through a per-connection {@link Selector} (millisecond timeout
+ * granularity) and never spins.
+ */
+final class TcpConnection implements Connection {
+    private static final Logger LOG = LoggerFactory.getLogger(TcpConnection.class);
+
+    /** A selector callback that ignores the key: readiness alone is what we wait for. */
+    static final Consumer<SelectionKey> IGNORE_KEY = key -> { };
+
+    private static final VarHandle RECEIVING;
+    private static final VarHandle SENDING;
+    private static final VarHandle CLOSED;
+    private static final VarHandle COUNTER = ValueLayout.JAVA_LONG.varHandle();
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            RECEIVING = l.findVarHandle(TcpConnection.class, "receiving", int.class);
+            SENDING = l.findVarHandle(TcpConnection.class, "sending", int.class);
+            CLOSED = l.findVarHandle(TcpConnection.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int RX_HEADER = 0;
+    private static final int RX_PAYLOAD = 1;
+    private static final int NOTHING = 0;
+    private static final int DELIVERED = 1;
+    private static final int CONTROL = 2;
+    /** Frames one {@link #poll} parses at most, so a flood of FAA requests cannot starve the caller. */
+    private static final int FRAMES_PER_STEP = 64;
+    private static final long GUARD_BACKOFF_NANOS = 20_000;
+
+    private final SocketChannel channel;
+    private final Selector readSelector;
+    private Selector writeSelector;
+    private final ConnectionSpec local;
+    private final ConnectionSpec peer;
+    private final String peerDescription;
+    private final TcpTransport.Context context;
+
+    private final Arena arena;
+    private final MemorySegment receiveMemory;
+    private final long receiveBase;
+    private final MemorySegment counters;
+    private final MemorySegment[] slotSegments;
+    private final ByteBuffer[] receiveViews;
+    private final ByteBuffer[] sendSlotViews;
+    private volatile Region[] regions = new Region[0];
+
+    // Receive side: touched only by the holder of the receive guard.
+    private final Frame rxFrame = new Frame();
+    private final ByteBuffer rxHeader;
+    private int rxState = RX_HEADER;
+    private ByteBuffer rxPayload;
+    private int rxSlot;
+    private int rxLength;
+    private int rxImmediate;
+    private final int[] ringSlot;
+    private final int[] ringLength;
+    private final int[] ringImmediate;
+    private final int ringMask;
+    private long ringHead;
+    private long ringTail;
+
+    // Send side: touched only by the holder of the send guard.
+    private final Frame txFrame = new Frame();
+    private final ByteBuffer txHeader;
+    private final ByteBuffer[] txPair = new ByteBuffer[2];
+
+    // A fetch-and-add of ours in flight (one at a time: one sending thread).
+    private volatile boolean faaOutstanding;
+    private volatile boolean faaDone;
+    private volatile Thread faaWaiter;
+    private int faaIndex;
+    private long faaResult;
+
+    // The peer's fetch-and-add we applied but could not answer yet because the send guard was taken.
+    private volatile boolean responsePending;
+    private int responseIndex;
+    private long responseValue;
+
+    @SuppressWarnings("unused") // through RECEIVING
+    private volatile int receiving;
+    @SuppressWarnings("unused") // through SENDING
+    private volatile int sending;
+    private volatile boolean closed;
+    private volatile boolean freed;
+    private volatile TransportException failure;
+
+    /** A buffer from {@link #allocateBuffer} and the view used to write from it. */
+    private record Region(long base, long size, ByteBuffer view) {
+    }
+
+    private TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
+            ConnectionSpec peer, String peerDescription, TcpTransport.Context context) {
+        this.channel = channel;
+        this.readSelector = readSelector;
+        this.arena = arena;
+        this.local = local;
+        this.peer = peer;
+        this.peerDescription = peerDescription;
+        this.context = context;
+        receiveMemory = arena.allocate(local.slotBytes(), 4096);
+        receiveBase = receiveMemory.address();
+        counters = arena.allocate(Math.max(8L, 8L * local.counters()), 64);
+        int slots = local.slots();
+        slotSegments = new MemorySegment[slots];
+        receiveViews = new ByteBuffer[slots];
+        sendSlotViews = new ByteBuffer[slots];
+        for (int s = 0; s < slots; s++) {
+            slotSegments[s] = receiveMemory.asSlice((long) s * local.slotSize(), local.slotSize());
+            receiveViews[s] = slotSegments[s].asByteBuffer();
+            sendSlotViews[s] = slotSegments[s].asByteBuffer();
+        }
+        MemorySegment rx = arena.allocate(Frame.LENGTH, 64);
+        rxFrame.wrap(rx);
+        rxHeader = rx.asByteBuffer();
+        MemorySegment tx = arena.allocate(Frame.LENGTH, 64);
+        txFrame.wrap(tx);
+        txHeader = tx.asByteBuffer();
+        txPair[0] = txHeader;
+        int ring = Integer.highestOneBit(Math.max(64, 2 * slots) - 1) << 1;
+        ringSlot = new int[ring];
+        ringLength = new int[ring];
+        ringImmediate = new int[ring];
+        ringMask = ring - 1;
+    }
+
+    // ---------------------------------------------------------------- establishing
+
+    /** Connects to a listener and exchanges handshakes; the client speaks first. */
+    static TcpConnection connect(String address, InetSocketAddress target, ConnectionSpec local, Duration timeout,
+            TcpTransport.Context context) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        SocketChannel ch = null;
+        Selector sel = null;
+        Arena arena = null;
+        try {
+            ch = SocketChannel.open();
+            ch.configureBlocking(false);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            sel = Selector.open();
+            SelectionKey key = ch.register(sel, SelectionKey.OP_CONNECT);
+            if (!ch.connect(target)) {
+                while (!ch.finishConnect()) {
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        throw new TransportException("no tcp connection to " + address + " within "
+                                + timeout.toMillis() + " ms; is a listener running there?");
+                    }
+                    sel.select(IGNORE_KEY, ceilMillis(remaining));
+                }
+            }
+            key.interestOps(SelectionKey.OP_READ);
+            arena = Arena.ofShared();
+            MemorySegment header = arena.allocate(Frame.LENGTH, 64);
+            Frame frame = new Frame().wrap(header);
+            frame.put(Frame.HANDSHAKE, 0, local.slots(), local.slotSize(), local.counters());
+            writeFully(ch, header.asByteBuffer(), deadline, address);
+            ByteBuffer in = header.asByteBuffer();
+            int got = readFully(ch, sel, in, deadline);
+            if (got == -2) {
+                throw new TransportException("listener " + address + " did not answer the handshake within "
+                        + timeout.toMillis() + " ms");
+            }
+            if (got >= 0) {
+                throw new PeerFailedException("listener " + address + " closed the connection during the handshake after "
+                        + got + " of " + Frame.LENGTH + " bytes");
+            }
+            byte type = frame.validate(local, address);
+            if (type == Frame.ERROR) {
+                throw new TransportException("listener " + address + " rejected our handshake: "
+                        + ProtocolError.ofCode(frame.index()));
+            }
+            if (type != Frame.HANDSHAKE) {
+                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                        "listener " + address + " answered the handshake with " + Frame.typeName(type));
+            }
+            ConnectionSpec peer = frame.handshakeSpec(address);
+            TcpConnection c = new TcpConnection(ch, sel, arena, local, peer, address, context);
+            LOG.debug("connected to {}: local {}, peer {}", address, local, peer);
+            return c;
+        } catch (IOException e) {
+            closeQuietly(ch, sel, arena);
+            throw new TransportException("cannot connect to " + address + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch, sel, arena);
+            throw e;
+        }
+    }
+
+    /** Completes the handshake of a freshly accepted socket; the client speaks first. */
+    static TcpConnection accept(SocketChannel ch, ConnectionSpec local, TcpTransport.Context context) {
+        long deadline = System.nanoTime() + context.handshakeTimeout().toNanos();
+        String from = "unknown peer";
+        Selector sel = null;
+        Arena arena = null;
+        Frame frame = null;
+        ByteBuffer header = null;
+        try {
+            from = TcpAddress.format((InetSocketAddress) ch.getRemoteAddress());
+            ch.configureBlocking(false);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            sel = Selector.open();
+            ch.register(sel, SelectionKey.OP_READ);
+            arena = Arena.ofShared();
+            MemorySegment seg = arena.allocate(Frame.LENGTH, 64);
+            frame = new Frame().wrap(seg);
+            header = seg.asByteBuffer();
+            int got = readFully(ch, sel, header, deadline);
+            if (got == -2) {
+                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "peer " + from + " sent "
+                        + header.position() + " of " + Frame.LENGTH + " handshake bytes within "
+                        + context.handshakeTimeout().toMillis() + " ms");
+            }
+            if (got >= 0) {
+                throw new ProtocolException(ProtocolError.TRUNCATED, "peer " + from
+                        + " closed the connection after " + got + " of " + Frame.LENGTH + " handshake bytes");
+            }
+            byte type = frame.validate(local, from);
+            if (type != Frame.HANDSHAKE) {
+                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                        "peer " + from + " opened with " + Frame.typeName(type) + " instead of HANDSHAKE");
+            }
+            ConnectionSpec peer = frame.handshakeSpec(from);
+            frame.put(Frame.HANDSHAKE, 0, local.slots(), local.slotSize(), local.counters());
+            header.clear();
+            writeFully(ch, header, deadline, from);
+            TcpConnection c = new TcpConnection(ch, sel, arena, local, peer, from, context);
+            LOG.debug("accepted {}: local {}, peer {}", from, local, peer);
+            return c;
+        } catch (ProtocolException e) {
+            LOG.warn("rejected connection from {}: {}", from, e.getMessage());
+            if (frame != null) {
+                frame.put(Frame.ERROR, 0, e.error().code(), 0, 0);
+                header.clear();
+                try {
+                    ch.write(header);
+                } catch (IOException io) {
+                    LOG.debug("could not tell {} about its bad handshake: {}", from, io.toString());
+                }
+            }
+            closeQuietly(ch, sel, arena);
+            throw e;
+        } catch (IOException e) {
+            closeQuietly(ch, sel, arena);
+            throw new ProtocolException(ProtocolError.TRUNCATED,
+                    "connection from " + from + " failed during the handshake: " + e.getMessage());
+        } catch (RuntimeException e) {
+            closeQuietly(ch, sel, arena);
+            throw e;
+        }
+    }
+
+    /**
+     * Reads until {@code buf} is full or the deadline passes. Returns -1 when full, -2 on timeout,
+     * or the number of bytes read when the stream ended first.
+     */
+    private static int readFully(SocketChannel ch, Selector sel, ByteBuffer buf, long deadline) throws IOException {
+        while (buf.hasRemaining()) {
+            if (ch.read(buf) < 0) {
+                return buf.position();
+            }
+            if (!buf.hasRemaining()) {
+                break;
+            }
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return -2;
+            }
+            sel.select(IGNORE_KEY, ceilMillis(remaining));
+        }
+        return -1;
+    }
+
+    /** Writes a handshake-time buffer; the socket is fresh, so this does not spin in practice. */
+    private static void writeFully(SocketChannel ch, ByteBuffer buf, long deadline, String peer) throws IOException {
+        while (buf.hasRemaining()) {
+            if (ch.write(buf) == 0) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new TransportException("could not send the handshake to " + peer + " in time");
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch, Selector sel, Arena arena) {
+        try {
+            if (ch != null) {
+                ch.close();
+            }
+            if (sel != null) {
+                sel.close();
+            }
+        } catch (IOException e) {
+            LOG.debug("closing a half-open connection: {}", e.toString());
+        }
+        if (arena != null) {
+            arena.close();
+        }
+    }
+
+    static long ceilMillis(long nanos) {
+        return Math.max(1L, (nanos + 999_999L) / 1_000_000L);
+    }
+
+    // ---------------------------------------------------------------- Connection
+
+    @Override
+    public ConnectionSpec localSpec() {
+        return local;
+    }
+
+    @Override
+    public ConnectionSpec peerSpec() {
+        return peer;
+    }
+
+    @Override
+    public String peerDescription() {
+        return peerDescription;
+    }
+
+    @Override
+    public MemorySegment receiveSlot(int slot) {
+        Objects.checkIndex(slot, slotSegments.length);
+        return slotSegments[slot];
+    }
+
+    @Override
+    public synchronized MemorySegment allocateBuffer(long bytes) {
+        if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tcp buffers hold 1 to " + Integer.MAX_VALUE + " bytes, asked for " + bytes);
+        }
+        checkUsable();
+        MemorySegment seg = arena.allocate(bytes, 64);
+        Region[] old = regions;
+        Region[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+        grown[old.length] = new Region(seg.address(), bytes, seg.asByteBuffer());
+        regions = grown;
+        return seg;
+    }
+
+    /** Allocation-free; takes the send guard (one CAS, uncontended unless an FAA answer is going out). */
+    @Override
+    public void write(int peerSlot, MemorySegment source, long offset, int length, int immediate) {
+        checkUsable();
+        if (peerSlot < 0 || peerSlot >= peer.slots()) {
+            throw new IllegalArgumentException("peer slot " + peerSlot + " is outside the peer's " + peer.slots() + " slots");
+        }
+        if (length < 0 || length > peer.slotSize()) {
+            throw new IllegalArgumentException("length " + length + " does not fit the peer's " + peer.slotSize() + "-byte slots");
+        }
+        Objects.checkFromIndexSize(offset, length, source.byteSize());
+        acquireSend();
+        try {
+            ByteBuffer payload = length == 0 ? null : sendView(source, offset, length);
+            txFrame.put(Frame.WRITE, length, peerSlot, immediate, 0);
+            txHeader.clear();
+            send(payload);
+        } finally {
+            releaseSend();
+        }
+    }
+
+    /** Allocation-free; takes the receive guard (one uncontended CAS). */
+    @Override
+    public boolean poll(Completion into) {
+        checkUsable();
+        if (!tryAcquireReceive()) {
+            return false; // a fetch-and-add or a stalled write is receiving for us right now
+        }
+        try {
+            return receiveStep(into);
+        } finally {
+            releaseReceive();
+        }
+    }
+
+    @Override
+    public boolean await(Completion into, long timeoutNanos) {
+        if (timeoutNanos <= 0) {
+            return poll(into);
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            checkUsable();
+            long remaining;
+            if (tryAcquireReceive()) {
+                try {
+                    if (receiveStep(into)) {
+                        return true;
+                    }
+                    remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    if (responsePending) {
+                        // Frames wait until our FAA answer goes out; the sender flushes it soon.
+                        LockSupport.parkNanos(this, Math.min(remaining, GUARD_BACKOFF_NANOS));
+                    } else {
+                        readSelector.select(IGNORE_KEY, ceilMillis(remaining));
+                    }
+                } catch (IOException | ClosedSelectorException e) {
+                    throw ioFailure(e);
+                } finally {
+                    releaseReceive();
+                }
+            } else {
+                remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, Math.min(remaining, GUARD_BACKOFF_NANOS));
+            }
+        }
+    }
+
+    @Override
+    public void release(int slot) {
+        Objects.checkIndex(slot, slotSegments.length);
+    }
+
+    @Override
+    public long fetchAndAdd(int index, long delta) {
+        checkUsable();
+        if (index < 0 || index >= peer.counters()) {
+            throw new IllegalArgumentException("counter " + index + " is outside the peer's " + peer.counters() + " counters");
+        }
+        faaIndex = index;
+        faaDone = false;
+        faaWaiter = Thread.currentThread();
+        faaOutstanding = true;
+        try {
+            acquireSend();
+            try {
+                txFrame.put(Frame.FAA_REQUEST, 0, index, 0, delta);
+                txHeader.clear();
+                send(null);
+            } finally {
+                releaseSend();
+            }
+            long start = System.nanoTime();
+            long limit = context.fetchAndAddTimeout().toNanos();
+            int spins = 0;
+            while (!faaDone) {
+                checkUsable();
+                if (System.nanoTime() - start > limit) {
+                    throw fail(new PeerFailedException("peer " + peerDescription + " did not answer a fetch-and-add within "
+                            + context.fetchAndAddTimeout().toMillis() + " ms; over tcp the peer applies it while it polls"
+                            + " or awaits its connection, so it must keep doing that"));
+                }
+                if (tryAcquireReceive()) {
+                    try {
+                        receiveWhileBusy();
+                        if (!faaDone) {
+                            if (responsePending || ringFull()) {
+                                LockSupport.parkNanos(this, GUARD_BACKOFF_NANOS);
+                            } else if (spins++ < 64) {
+                                Thread.onSpinWait();
+                            } else {
+                                readSelector.select(IGNORE_KEY, 10);
+                            }
+                        }
+                    } catch (IOException | ClosedSelectorException e) {
+                        throw ioFailure(e);
+                    } finally {
+                        releaseReceive();
+                    }
+                } else {
+                    LockSupport.parkNanos(this, GUARD_BACKOFF_NANOS); // the receiving thread unparks us
+                }
+            }
+            return faaResult;
+        } finally {
+            faaWaiter = null;
+        }
+    }
+
+    @Override
+    public long localCounter(int index) {
+        Objects.checkIndex(index, local.counters());
+        return (long) COUNTER.getVolatile(counters, 8L * index);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed && failure == null;
+    }
+
+    @Override
+    public void close() {
+        if (!CLOSED.compareAndSet(this, false, true)) {
+            return;
+        }
+        if (failure == null) {
+            sendControlBestEffort(Frame.CLOSE, 0);
+        }
+        shutdown();
+        freeIfIdle();
+        LOG.debug("closed connection to {}", peerDescription);
+    }
+
+    @Override
+    public String toString() {
+        return "TcpConnection[" + peerDescription + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    // ---------------------------------------------------------------- receiving
+
+    /** Delivers one completion into {@code into} if one is queued or arrives now. Holds the receive guard. */
+    private boolean receiveStep(Completion into) {
+        if (ringHead != ringTail) {
+            int i = (int) ringHead & ringMask;
+            into.set(ringSlot[i], ringLength[i], ringImmediate[i]);
+            ringHead++;
+            return true;
+        }
+        try {
+            for (int frames = 0; frames < FRAMES_PER_STEP; frames++) {
+                if (responsePending && !flushResponse()) {
+                    return false;
+                }
+                int r = readFrame();
+                if (r == DELIVERED) {
+                    into.set(rxSlot, rxLength, rxImmediate);
+                    return true;
+                }
+                if (r == NOTHING) {
+                    return false;
+                }
+            }
+            return false;
+        } catch (TransportException e) {
+            throw fail(e);
+        }
+    }
+
+    /** Receives on behalf of the owner (FAA wait, stalled write): completions go to the ring. */
+    private void receiveWhileBusy() {
+        try {
+            for (int frames = 0; frames < FRAMES_PER_STEP && !ringFull(); frames++) {
+                if (responsePending && !flushResponse()) {
+                    return;
+                }
+                int r = readFrame();
+                if (r == DELIVERED) {
+                    int i = (int) ringTail & ringMask;
+                    ringSlot[i] = rxSlot;
+                    ringLength[i] = rxLength;
+                    ringImmediate[i] = rxImmediate;
+                    ringTail++;
+                } else if (r == NOTHING) {
+                    return;
+                }
+            }
+        } catch (TransportException e) {
+            throw fail(e);
+        }
+    }
+
+    private boolean ringFull() {
+        return ringTail - ringHead > ringMask;
+    }
+
+    /** Advances the frame parser by at most one frame. */
+    private int readFrame() {
+        if (rxState == RX_HEADER) {
+            read(rxHeader);
+            if (rxHeader.hasRemaining()) {
+                return NOTHING;
+            }
+            rxHeader.clear();
+            byte type = rxFrame.validate(local, peerDescription);
+            switch (type) {
+                case Frame.WRITE -> {
+                    rxSlot = rxFrame.index();
+                    rxLength = rxFrame.length();
+                    rxImmediate = rxFrame.immediate();
+                    if (rxLength == 0) {
+                        return DELIVERED;
+                    }
+                    ByteBuffer view = receiveViews[rxSlot];
+                    view.limit(rxLength).position(0);
+                    rxPayload = view;
+                    rxState = RX_PAYLOAD;
+                }
+                case Frame.FAA_REQUEST -> {
+                    int index = rxFrame.index();
+                    long previous = (long) COUNTER.getAndAdd(counters, 8L * index, rxFrame.value());
+                    responseIndex = index;
+                    responseValue = previous;
+                    responsePending = true;
+                    flushResponse();
+                    return CONTROL;
+                }
+                case Frame.FAA_RESPONSE -> {
+                    if (!faaOutstanding) {
+                        throw new ProtocolException(ProtocolError.BAD_TYPE,
+                                "FAA_RESPONSE from " + peerDescription + " but no fetch-and-add is outstanding");
+                    }
+                    if (rxFrame.index() != faaIndex) {
+                        throw new ProtocolException(ProtocolError.BAD_INDEX, "FAA_RESPONSE from " + peerDescription
+                                + " names counter " + rxFrame.index() + " but the request was for counter " + faaIndex);
+                    }
+                    faaResult = rxFrame.value();
+                    faaOutstanding = false;
+                    faaDone = true;
+                    Thread waiter = faaWaiter;
+                    if (waiter != null && waiter != Thread.currentThread()) {
+                        LockSupport.unpark(waiter);
+                    }
+                    return CONTROL;
+                }
+                case Frame.CLOSE -> throw new PeerFailedException("peer " + peerDescription + " closed the connection");
+                case Frame.ERROR -> throw new PeerFailedException("peer " + peerDescription + " rejected a frame from this side ("
+                        + ProtocolError.ofCode(rxFrame.index()) + ") and closed the connection");
+                default -> throw new ProtocolException(ProtocolError.BAD_TYPE,
+                        Frame.typeName(type) + " from " + peerDescription + " after the connection was established");
+            }
+        }
+        read(rxPayload);
+        if (rxPayload.hasRemaining()) {
+            return NOTHING;
+        }
+        rxState = RX_HEADER;
+        return DELIVERED;
+    }
+
+    private void read(ByteBuffer buf) {
+        int n;
+        try {
+            n = channel.read(buf);
+        } catch (IOException e) {
+            throw ioFailure(e);
+        }
+        if (n < 0) {
+            throw endOfStream();
+        }
+    }
+
+    private TransportException endOfStream() {
+        if (rxState == RX_HEADER && rxHeader.position() == 0) {
+            return new PeerFailedException("peer " + peerDescription
+                    + " closed the connection without a CLOSE frame: its process exited or was killed");
+        }
+        if (rxState == RX_HEADER) {
+            return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
+                    + rxHeader.position() + " of " + Frame.LENGTH + " frame header bytes");
+        }
+        return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
+                + rxPayload.position() + " of " + rxLength + " payload bytes of a WRITE into slot " + rxSlot);
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /** Sends {@code txHeader} and the optional payload. Holds the send guard. */
+    private void send(ByteBuffer payload) {
+        try {
+            if (payload == null) {
+                while (true) {
+                    channel.write(txHeader);
+                    if (!txHeader.hasRemaining()) {
+                        return;
+                    }
+                    awaitWritable();
+                }
+            }
+            txPair[1] = payload;
+            while (true) {
+                long n = channel.write(txPair);
+                if (!payload.hasRemaining() && !txHeader.hasRemaining()) {
+                    return;
+                }
+                if (n == 0) {
+                    awaitWritable();
+                }
+            }
+        } catch (IOException | ClosedSelectorException e) {
+            throw ioFailure(e);
+        }
+    }
+
+    /**
+     * The socket is full: the peer is not reading fast enough. Keep receiving meanwhile (so two
+     * peers writing large frames at each other cannot deadlock), then sleep until writable.
+     */
+    private void awaitWritable() throws IOException {
+        checkUsable();
+        if (tryAcquireReceive()) {
+            try {
+                receiveWhileBusy();
+            } finally {
+                releaseReceive();
+            }
+        }
+        if (writeSelector == null) {
+            writeSelector = Selector.open();
+            channel.register(writeSelector, SelectionKey.OP_WRITE);
+        }
+        writeSelector.select(IGNORE_KEY, 10);
+    }
+
+    /**
+     * Returns a view of registered memory covering {@code [offset, offset + length)} of
+     * {@code source}. Registered memory (receive slots, {@link #allocateBuffer} buffers) has a
+     * preallocated view; anything else gets a fresh one (allocates, still correct).
+     */
+    private ByteBuffer sendView(MemorySegment source, long offset, int length) {
+        long address = source.address() + offset;
+        long rel = address - receiveBase;
+        if (source.isNative() && rel >= 0 && rel < receiveMemory.byteSize()) {
+            int slot = (int) (rel / local.slotSize());
+            int inSlot = (int) (rel - (long) slot * local.slotSize());
+            if (inSlot + length <= local.slotSize()) {
+                ByteBuffer v = sendSlotViews[slot];
+                v.limit(inSlot + length).position(inSlot);
+                return v;
+            }
+        }
+        if (source.isNative()) {
+            for (Region r : regions) {
+                long in = address - r.base;
+                if (in >= 0 && in + length <= r.size) {
+                    ByteBuffer v = r.view;
+                    v.limit((int) in + length).position((int) in);
+                    return v;
+                }
+            }
+        }
+        return source.asSlice(offset, length).asByteBuffer();
+    }
+
+    /** Sends the pending FAA answer if the send guard is free. Returns whether nothing is pending any more. */
+    private boolean flushResponse() {
+        while (responsePending) {
+            if (!tryAcquireSend()) {
+                return false; // the holder flushes it when it releases the guard
+            }
+            try {
+                if (responsePending) {
+                    txFrame.put(Frame.FAA_RESPONSE, 0, responseIndex, 0, responseValue);
+                    txHeader.clear();
+                    responsePending = false;
+                    send(null);
+                }
+            } finally {
+                SENDING.setVolatile(this, 0);
+            }
+        }
+        return true;
+    }
+
+    private void sendControlBestEffort(byte type, int index) {
+        if (!tryAcquireSend()) {
+            LOG.debug("not sending {} to {}: a write is in progress", Frame.typeName(type), peerDescription);
+            return;
+        }
+        try {
+            txFrame.put(type, 0, index, 0, 0);
+            txHeader.clear();
+            channel.write(txHeader);
+        } catch (IOException e) {
+            LOG.debug("could not send {} to {}: {}", Frame.typeName(type), peerDescription, e.toString());
+        } finally {
+            SENDING.setVolatile(this, 0);
+        }
+    }
+
+    // ---------------------------------------------------------------- guards, failure, cleanup
+
+    private boolean tryAcquireReceive() {
+        return RECEIVING.compareAndSet(this, 0, 1);
+    }
+
+    private void releaseReceive() {
+        RECEIVING.setVolatile(this, 0);
+        if (closed) {
+            freeIfIdle();
+        }
+    }
+
+    private boolean tryAcquireSend() {
+        return SENDING.compareAndSet(this, 0, 1);
+    }
+
+    private void acquireSend() {
+        int spins = 0;
+        while (!SENDING.compareAndSet(this, 0, 1)) {
+            checkUsable();
+            if (++spins < 1_000) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, 1_000);
+            }
+        }
+    }
+
+    private void releaseSend() {
+        SENDING.setVolatile(this, 0);
+        // Pairs with responsePending=true then tryAcquireSend() on the receiving side: one of the
+        // two threads sees the other, so an FAA answer is never stranded.
+        if (responsePending) {
+            flushResponse();
+        }
+        if (closed) {
+            freeIfIdle();
+        }
+    }
+
+    private void checkUsable() {
+        TransportException f = failure;
+        if (f != null) {
+            throw new PeerFailedException("connection to " + peerDescription + " has failed: " + f.getMessage(), f);
+        }
+        if (closed) {
+            throw new TransportException("connection to " + peerDescription + " was closed by this side");
+        }
+    }
+
+    private TransportException ioFailure(Exception e) {
+        TransportException f = failure;
+        if (f != null) {
+            return new PeerFailedException("connection to " + peerDescription + " has failed: " + f.getMessage(), f);
+        }
+        if (closed) {
+            return new TransportException("connection to " + peerDescription + " was closed by this side");
+        }
+        String msg = String.valueOf(e.getMessage());
+        String how = msg.contains("reset") ? "reset the connection" : msg.contains("Broken pipe")
+                ? "is gone (broken pipe)" : "failed";
+        return fail(new PeerFailedException("peer " + peerDescription + " " + how + " (" + msg
+                + "): its process probably died", e));
+    }
+
+    /** Records the first failure, tells the peer about protocol errors, and closes the socket. */
+    private TransportException fail(TransportException e) {
+        if (failure != null || closed) {
+            return e;
+        }
+        failure = e;
+        if (e instanceof ProtocolException pe) {
+            LOG.warn("closing connection to {}: {}", peerDescription, pe.getMessage());
+            sendControlBestEffort(Frame.ERROR, pe.error().code());
+        } else {
+            LOG.debug("connection to {} failed: {}", peerDescription, e.getMessage());
+        }
+        shutdown();
+        return e;
+    }
+
+    private void shutdown() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing the socket to {}: {}", peerDescription, e.toString());
+        }
+        readSelector.wakeup();
+        Thread waiter = faaWaiter;
+        if (waiter != null) {
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /** Frees native memory once closed and no thread is inside; the guards then stay taken forever. */
+    private void freeIfIdle() {
+        for (int i = 0; i < 1_000 && !freed; i++) {
+            if (tryAcquireReceive()) {
+                if (tryAcquireSend()) {
+                    freed = true;
+                    try {
+                        readSelector.close();
+                        if (writeSelector != null) {
+                            writeSelector.close();
+                        }
+                    } catch (IOException e) {
+                        LOG.debug("closing selectors of {}: {}", peerDescription, e.toString());
+                    }
+                    arena.close();
+                    return;
+                }
+                RECEIVING.setVolatile(this, 0);
+            }
+            Thread.onSpinWait();
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package org.rfaas.transport.tcp;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A listening tcp socket. Each accepted peer must complete its handshake within the handshake timeout. */
+final class TcpListener implements Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(TcpListener.class);
+
+    private final ServerSocketChannel server;
+    private final Selector selector;
+    private final ConnectionSpec local;
+    private final TcpTransport.Context context;
+    private final String address;
+    private volatile boolean closed;
+
+    TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpTransport.Context context) {
+        this.local = local;
+        this.context = context;
+        try {
+            server = ServerSocketChannel.open();
+            try {
+                server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                server.bind(bind, 128);
+                server.configureBlocking(false);
+                selector = Selector.open();
+                server.register(selector, SelectionKey.OP_ACCEPT);
+            } catch (IOException | RuntimeException e) {
+                server.close();
+                throw e;
+            }
+            address = TcpAddress.format((InetSocketAddress) server.getLocalAddress());
+        } catch (IOException e) {
+            throw new TransportException("cannot listen on " + TcpAddress.format(bind) + ": " + e.getMessage(), e);
+        }
+        LOG.debug("listening on {} with {}", address, local);
+    }
+
+    @Override
+    public String address() {
+        return address;
+    }
+
+    @Override
+    public Connection accept(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new TransportException("listener " + address + " is closed");
+                }
+                SocketChannel ch = server.accept();
+                if (ch != null) {
+                    return TcpConnection.accept(ch, local, context);
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return null;
+                }
+                selector.select(TcpConnection.IGNORE_KEY, TcpConnection.ceilMillis(remaining));
+            }
+        } catch (ClosedSelectorException | IOException e) {
+            if (closed) {
+                throw new TransportException("listener " + address + " was closed while accepting");
+            }
+            throw new TransportException("listener " + address + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        selector.wakeup();
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.warn("closing listener {}: {}", address, e.toString());
+        }
+        try {
+            selector.close();
+        } catch (IOException e) {
+            LOG.warn("closing the selector of listener {}: {}", address, e.toString());
+        }
+        LOG.debug("listener {} closed", address);
+    }
+
+    @Override
+    public String toString() {
+        return "TcpListener[" + address + "]";
+    }
+}

@@ -1,0 +1,715 @@
+package org.rfaas.transport.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.Transport;
+import org.rfaas.transport.TransportException;
+import org.rfaas.transport.Transports;
+
+/**
+ * The conformance suite every transport provider passes. A provider module subclasses it in its
+ * own tests and names the transport:
+ *
+ * <pre>{@code
+ * class TcpConformanceTest extends TransportConformanceTest {
+ *     protected String transportName() { return "tcp"; }
+ *     protected String listenAddress() { return "tcp://127.0.0.1:0"; }
+ *     protected RawInjector rawInjector() { return new TcpRawInjector(); }
+ * }
+ * }</pre>
+ *
+ * <p>Data-path tests run between this JVM and a child JVM ({@link PeerMain} started through
+ * {@link PeerProcess}), so they cross a real process boundary; API-semantics tests use two
+ * connections inside this JVM. A subclass that cannot support one test overrides it, repeats its
+ * JUnit annotation and calls {@link org.junit.jupiter.api.Assumptions#abort(String)} with the
+ * reason; individual malformed-input cases are skipped by the {@link RawInjector} the same way.
+ *
+ * <p>Timeouts are generous (the machines are small and shared); no test depends on a latency
+ * number except the failure-detection bound the SPI promises ({@link #failureDetectionLimit()}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+public abstract class TransportConformanceTest {
+
+    /** Payload sizes of the byte-exact round trips: 0 B to 16 MiB. */
+    public static final int[] ROUND_TRIP_SIZES = {0, 1, 64, 4 << 10, 64 << 10, 1 << 20, 16 << 20};
+
+    /** How the side under test waits for completions. */
+    public enum ReceiveMode {
+        /** Busy-polling with {@link Connection#poll}. */
+        HOT,
+        /** Sleeping in {@link Connection#await}. */
+        WARM
+    }
+
+    /** Generous bound for anything that involves starting a JVM on a loaded machine. */
+    protected static final Duration PEER_START = Duration.ofSeconds(45);
+    /** Generous bound for a single message to arrive. */
+    protected static final Duration MESSAGE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final ConnectionSpec ROUND_TRIP_SPEC = new ConnectionSpec(2, 16 << 20, 1);
+    private static final ConnectionSpec WINDOW_SPEC = new ConnectionSpec(16, 4096, 1);
+    private static final ConnectionSpec SMALL_SPEC = new ConnectionSpec(4, 4096, 2);
+    private static final int WINDOW = 8;
+    private static final int WINDOW_MESSAGES = 1_000;
+    private static final int FAA_PER_WRITER = 2_000;
+
+    private Transport transport;
+    private final Map<String, EchoSession> echoes = new LinkedHashMap<>();
+
+    // ------------------------------------------------------------------ hooks
+
+    /** The transport under test, as passed to {@link Transports#open}: {@code tcp}, {@code fabric:tcp}, … */
+    protected abstract String transportName();
+
+    /** A fresh address to listen on (port 0, a unique path, …); called once per listener. */
+    protected abstract String listenAddress();
+
+    /** Produces malformed input for this provider; see {@link RawInjector}. */
+    protected abstract RawInjector rawInjector();
+
+    /** Extra JVM options for the child peers (system properties, library paths). */
+    protected List<String> peerJvmOptions() {
+        return List.of();
+    }
+
+    /** The bound within which a dead peer must be reported. The SPI promises 2 s. */
+    protected Duration failureDetectionLimit() {
+        return Duration.ofSeconds(2);
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @BeforeAll
+    final void openTransport() {
+        transport = Transports.open(transportName());
+        assertEquals(transportName(), transport.name(), "Transport.name() must echo the name it was opened with");
+    }
+
+    @AfterAll
+    final void closeEverything() throws Exception {
+        for (EchoSession s : echoes.values()) {
+            s.close();
+        }
+        echoes.clear();
+        if (transport != null) {
+            transport.close();
+        }
+    }
+
+    /** The transport opened for this class. */
+    protected final Transport transport() {
+        return transport;
+    }
+
+    // ------------------------------------------------------------------ data path, two processes
+
+    static Stream<Arguments> roundTripCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (ReceiveMode m : ReceiveMode.values()) {
+            for (int size : ROUND_TRIP_SIZES) {
+                out.add(Arguments.of(m, size));
+            }
+        }
+        return out.stream();
+    }
+
+    /** A child echoes a random payload back; every byte, the slot and the immediate must survive. */
+    @ParameterizedTest(name = "{0} {1} bytes")
+    @MethodSource("roundTripCases")
+    void roundTripIsByteExact(ReceiveMode mode, int size) throws Exception {
+        EchoSession s = echo(mode, ROUND_TRIP_SPEC);
+        long seed = 31L * size + mode.ordinal();
+        int slot = size % 2;
+        int immediate = 0x5eed0000 | (size & 0xffff) ^ mode.ordinal();
+        Payloads.fill(s.source, size, seed);
+        s.connection.write(slot, s.source, 0, size, immediate);
+        Completion c = receive(s.connection, mode, MESSAGE_TIMEOUT, s.peer);
+        assertEquals(slot, c.slot(), "slot of the echo");
+        assertEquals(size, c.length(), "length of the echo");
+        assertEquals(immediate, c.immediate(), "immediate of the echo");
+        long at = Payloads.firstMismatch(s.connection.receiveSlot(slot), size, seed);
+        assertEquals(-1, at, "echoed payload of " + size + " bytes differs at byte " + at);
+        s.connection.release(slot);
+    }
+
+    /** 1,000 messages of varying size with {@value #WINDOW} in flight over {@value #WINDOW} slots. */
+    @ParameterizedTest
+    @EnumSource(ReceiveMode.class)
+    void thousandMessagesWithSeveralOutstanding(ReceiveMode mode) throws Exception {
+        EchoSession s = echo(mode, WINDOW_SPEC);
+        Connection conn = s.connection;
+        int sent = 0;
+        int received = 0;
+        int maxInFlight = 0;
+        while (received < WINDOW_MESSAGES) {
+            while (sent < WINDOW_MESSAGES && sent - received < WINDOW) {
+                int slot = sent % WINDOW;
+                int length = windowLength(sent);
+                long offset = (long) slot * WINDOW_SPEC.slotSize();
+                Payloads.fill(s.source.asSlice(offset), length, sent);
+                conn.write(slot, s.source, offset, length, sent);
+                sent++;
+                maxInFlight = Math.max(maxInFlight, sent - received);
+            }
+            Completion c = receive(conn, mode, MESSAGE_TIMEOUT, s.peer);
+            int seq = c.immediate();
+            assertEquals(received, seq, "echoes must arrive in order");
+            assertEquals(seq % WINDOW, c.slot(), "slot of message " + seq);
+            assertEquals(windowLength(seq), c.length(), "length of message " + seq);
+            long at = Payloads.firstMismatch(conn.receiveSlot(c.slot()), c.length(), seq);
+            assertEquals(-1, at, "message " + seq + " differs at byte " + at);
+            conn.release(c.slot());
+            received++;
+        }
+        assertEquals(WINDOW, maxInFlight, "the window never filled");
+    }
+
+    private static int windowLength(int seq) {
+        return (seq * 7919) % WINDOW_SPEC.slotSize() + (seq % 3 == 0 ? 0 : 1) & (WINDOW_SPEC.slotSize() - 1);
+    }
+
+    /**
+     * Two writer processes hammer counter 0 of their connections to this process while this
+     * process, from a second thread per connection, hammers theirs. Every addition must land
+     * exactly once, on both sides.
+     */
+    @Test
+    void twoWriterProcessesFetchAndAddExactly() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(1, 64, 1);
+        try (Listener listener = transport.listen(listenAddress(), spec);
+                PeerProcess a = startPeer("faa-a", "faa", listener.address(), "0", String.valueOf(FAA_PER_WRITER));
+                PeerProcess b = startPeer("faa-b", "faa", listener.address(), "0", String.valueOf(FAA_PER_WRITER))) {
+            Connection ca = acceptFrom(listener, a);
+            Connection cb = acceptFrom(listener, b);
+            a.awaitLine(PeerMain.READY, PEER_START);
+            b.awaitLine(PeerMain.READY, PEER_START);
+            try (ca; cb; Receiver ra = new Receiver(ca, "faa-a"); Receiver rb = new Receiver(cb, "faa-b")) {
+                a.send("GO");
+                b.send("GO");
+                CompletableFuture<Long> oursA = CompletableFuture.supplyAsync(() -> hammer(ca, FAA_PER_WRITER));
+                CompletableFuture<Long> oursB = CompletableFuture.supplyAsync(() -> hammer(cb, FAA_PER_WRITER));
+                a.awaitLine(PeerMain.DONE, MESSAGE_TIMEOUT);
+                b.awaitLine(PeerMain.DONE, MESSAGE_TIMEOUT);
+                assertEquals(FAA_PER_WRITER - 1, oursA.get(60, TimeUnit.SECONDS), "our last previous value at a");
+                assertEquals(FAA_PER_WRITER - 1, oursB.get(60, TimeUnit.SECONDS), "our last previous value at b");
+                ra.check();
+                rb.check();
+                assertEquals(FAA_PER_WRITER, ca.localCounter(0), "additions of writer a" + a.describe());
+                assertEquals(FAA_PER_WRITER, cb.localCounter(0), "additions of writer b" + b.describe());
+                assertEquals(FAA_PER_WRITER, ca.fetchAndAdd(0, 0), "our additions seen by a");
+                assertEquals(FAA_PER_WRITER, cb.fetchAndAdd(0, 0), "our additions seen by b");
+            }
+            assertEquals(0, a.waitFor(PEER_START), "writer a failed" + a.describe());
+            assertEquals(0, b.waitFor(PEER_START), "writer b failed" + b.describe());
+        }
+    }
+
+    private static long hammer(Connection c, int count) {
+        long last = -1;
+        for (int i = 0; i < count; i++) {
+            long previous = c.fetchAndAdd(0, 1);
+            if (previous != last + 1) {
+                throw new AssertionError("fetch-and-add " + i + " returned " + previous + " after " + last);
+            }
+            last = previous;
+        }
+        return last;
+    }
+
+    // ------------------------------------------------------------------ peer failure
+
+    /** SIGKILL of the peer while this side sleeps in await: reported, not a hang. */
+    @Test
+    void peerKilledWhileAwaitingIsReported() throws Exception {
+        try (Victim v = victim()) {
+            AtomicLong killedAt = v.killLater(300);
+            Completion c = new Completion();
+            long start = System.nanoTime();
+            PeerFailedException e = assertThrows(PeerFailedException.class, () -> {
+                while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30)) {
+                    if (v.connection.await(c, TimeUnit.SECONDS.toNanos(20))) {
+                        fail("unexpected completion " + c);
+                    }
+                }
+            });
+            assertDetectedInTime(killedAt, e);
+        }
+    }
+
+    /** SIGKILL of the peer while this side spins in poll: reported, not a hang. */
+    @Test
+    void peerKilledWhileHotPollingIsReported() throws Exception {
+        try (Victim v = victim()) {
+            AtomicLong killedAt = v.killLater(300);
+            Completion c = new Completion();
+            long start = System.nanoTime();
+            PeerFailedException e = assertThrows(PeerFailedException.class, () -> {
+                while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30)) {
+                    if (v.connection.poll(c)) {
+                        fail("unexpected completion " + c);
+                    }
+                    Thread.onSpinWait();
+                }
+            });
+            assertDetectedInTime(killedAt, e);
+        }
+    }
+
+    /** After SIGKILL of the peer, writes fail with PeerFailedException within the bound. */
+    @Test
+    void writeToKilledPeerIsReported() throws Exception {
+        try (Victim v = victim()) {
+            MemorySegment buf = v.connection.allocateBuffer(64);
+            v.connection.write(0, buf, 0, 64, 1); // the path works before the kill
+            v.process.kill();
+            long killedAt = System.nanoTime();
+            PeerFailedException e = assertThrows(PeerFailedException.class, () -> {
+                while (System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(30)) {
+                    v.connection.write(0, buf, 0, 64, 2);
+                    Thread.sleep(1);
+                }
+            });
+            assertDetectedInTime(new AtomicLong(killedAt), e);
+        }
+    }
+
+    /** A fetch-and-add towards a peer that gets killed ends with PeerFailedException within the bound. */
+    @Test
+    void fetchAndAddToKilledPeerIsReported() throws Exception {
+        try (Victim v = victim()) {
+            AtomicLong killedAt = v.killLater(300);
+            long start = System.nanoTime();
+            PeerFailedException e = assertThrows(PeerFailedException.class, () -> {
+                while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30)) {
+                    v.connection.fetchAndAdd(0, 1);
+                }
+            });
+            assertDetectedInTime(killedAt, e);
+        }
+    }
+
+    private void assertDetectedInTime(AtomicLong killedAt, PeerFailedException e) {
+        long at = killedAt.get();
+        assertTrue(at != 0, "the failure was reported before the peer was killed: " + e);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - at);
+        assertTrue(millis <= failureDetectionLimit().toMillis(), "peer death reported after " + millis
+                + " ms, the bound is " + failureDetectionLimit().toMillis() + " ms: " + e);
+        assertNotNull(e.getMessage());
+    }
+
+    // ------------------------------------------------------------------ malformed input
+
+    /**
+     * A misbehaving peer gets a typed error naming the problem and its connection closed, while
+     * a connection accepted before it and one accepted after it keep working.
+     */
+    @ParameterizedTest
+    @EnumSource(Corruption.class)
+    void malformedInputIsRejectedAndTheListenerKeepsServing(Corruption corruption) throws Exception {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC)) {
+            Pair before = pair(listener, SMALL_SPEC);
+            try (before; RawInjector.RawPeer raw = rawInjector().inject(listener.address(), SMALL_SPEC, corruption,
+                    corruption.ordinal() * 7919L)) {
+                ProtocolException error = null;
+                Connection bad = null;
+                try {
+                    bad = listener.accept(MESSAGE_TIMEOUT);
+                    assertNotNull(bad, "the misbehaving peer never arrived at the listener");
+                } catch (ProtocolException e) {
+                    error = e;
+                }
+                if (bad != null) {
+                    assertFalse(corruption.duringHandshake(), "a malformed handshake was accepted as " + bad);
+                    Connection victim = bad;
+                    error = assertThrows(ProtocolException.class, () -> drainUntilFailure(victim));
+                    assertFalse(bad.isOpen(), "the connection that sent " + corruption + " is still open");
+                    assertThrows(TransportException.class, () -> victim.poll(new Completion()),
+                            "a failed connection must keep failing");
+                    bad.close();
+                }
+                if (corruption.expected() != null) {
+                    assertEquals(corruption.expected(), error.error(), "error for " + corruption + ": " + error.getMessage());
+                }
+                assertNotNull(error.getMessage());
+                assertTrue(error.getMessage().startsWith(error.error().name()), "message names the error: " + error);
+                assertTrue(raw.awaitClosedByListener(MESSAGE_TIMEOUT), "the listener did not close the bad connection");
+
+                try (Pair after = pair(listener, SMALL_SPEC)) {
+                    pingPong(before, 17);
+                    pingPong(after, 4000);
+                }
+            }
+        }
+    }
+
+    private static void drainUntilFailure(Connection c) {
+        Completion done = new Completion();
+        long deadline = System.nanoTime() + MESSAGE_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (c.await(done, 100_000_000L)) {
+                fail("a misbehaving peer produced a completion: " + done);
+            }
+        }
+        fail("no error within " + MESSAGE_TIMEOUT.toMillis() + " ms");
+    }
+
+    // ------------------------------------------------------------------ listener and API semantics
+
+    @Test
+    void acceptTimeoutReturnsNull() {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC)) {
+            long start = System.nanoTime();
+            assertNull(listener.accept(Duration.ofMillis(200)));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis >= 150, "accept returned after " + millis + " ms, before its 200 ms timeout");
+            assertTrue(millis < 10_000, "accept overslept its 200 ms timeout: " + millis + " ms");
+        }
+    }
+
+    @Test
+    void connectToNothingFailsWithinTheTimeout() {
+        String address;
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC)) {
+            address = listener.address();
+        }
+        long start = System.nanoTime();
+        assertThrows(TransportException.class, () -> transport.connect(address, SMALL_SPEC, Duration.ofSeconds(2)).close());
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(millis < 10_000, "connect to a closed address took " + millis + " ms with a 2 s timeout");
+    }
+
+    @Test
+    void closedListenerFailsAcceptAndKeepsAcceptedConnections() throws Exception {
+        Listener listener = transport.listen(listenAddress(), SMALL_SPEC);
+        try (Pair p = pair(listener, SMALL_SPEC)) {
+            listener.close();
+            listener.close(); // idempotent
+            assertThrows(TransportException.class, () -> listener.accept(Duration.ofMillis(100)));
+            pingPong(p, 100);
+        }
+    }
+
+    @Test
+    void closeWakesABlockedAwaitAndThePeerSeesPeerFailed() throws Exception {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC); Pair p = pair(listener, SMALL_SPEC)) {
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    p.server.await(new Completion(), TimeUnit.SECONDS.toNanos(60));
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            Thread.sleep(200);
+            long start = System.nanoTime();
+            p.server.close();
+            p.server.close(); // idempotent
+            waiter.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(waiter.isAlive(), "close did not wake the thread blocked in await");
+            assertTrue(thrown.get() instanceof TransportException, "await after close must throw: " + thrown.get());
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5_000);
+            assertFalse(p.server.isOpen());
+            Completion c = new Completion();
+            assertThrows(PeerFailedException.class, () -> {
+                long deadline = System.nanoTime() + MESSAGE_TIMEOUT.toNanos();
+                while (System.nanoTime() < deadline) {
+                    if (p.client.await(c, 100_000_000L)) {
+                        fail("unexpected completion " + c);
+                    }
+                }
+            });
+            assertFalse(p.client.isOpen());
+        }
+    }
+
+    @Test
+    void specsAreExchangedAndArgumentsChecked() throws Exception {
+        ConnectionSpec serverSpec = new ConnectionSpec(3, 1024, 5);
+        ConnectionSpec clientSpec = new ConnectionSpec(7, 256, 2);
+        try (Listener listener = transport.listen(listenAddress(), serverSpec); Pair p = pair(listener, clientSpec)) {
+            assertEquals(serverSpec, p.server.localSpec());
+            assertEquals(clientSpec, p.server.peerSpec());
+            assertEquals(clientSpec, p.client.localSpec());
+            assertEquals(serverSpec, p.client.peerSpec());
+            assertNotNull(p.client.peerDescription());
+            assertEquals(1024, p.server.receiveSlot(2).byteSize());
+            MemorySegment buf = p.client.allocateBuffer(2048);
+            assertThrows(IllegalArgumentException.class, () -> p.client.write(3, buf, 0, 8, 0), "slot past the peer's");
+            assertThrows(IllegalArgumentException.class, () -> p.client.write(-1, buf, 0, 8, 0), "negative slot");
+            assertThrows(IllegalArgumentException.class, () -> p.client.write(0, buf, 0, 1025, 0), "longer than a peer slot");
+            assertThrows(IllegalArgumentException.class, () -> p.server.write(0, buf, 0, 257, 0), "longer than a peer slot");
+            assertThrows(IllegalArgumentException.class, () -> p.client.fetchAndAdd(5, 1), "counter past the peer's");
+            assertThrows(IndexOutOfBoundsException.class, () -> p.client.write(0, buf, 2000, 100, 0), "past the source");
+            assertTrue(p.client.isOpen() && p.server.isOpen(), "rejected arguments must not break the connection");
+            // Both directions, the largest write each side accepts, and the counters.
+            Payloads.fill(buf, 1024, 5);
+            p.client.write(2, buf, 0, 1024, 42);
+            Completion c = receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+            assertEquals(2, c.slot());
+            assertEquals(-1, Payloads.firstMismatch(p.server.receiveSlot(2), 1024, 5));
+            MemorySegment sbuf = p.server.allocateBuffer(256);
+            Payloads.fill(sbuf, 256, 6);
+            p.server.write(6, sbuf, 0, 256, 43);
+            c = receive(p.client, ReceiveMode.HOT, MESSAGE_TIMEOUT, null);
+            assertEquals(6, c.slot());
+            assertEquals(43, c.immediate());
+            assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(6), 256, 6));
+            try (Receiver r = new Receiver(p.server, "server")) {
+                assertEquals(0, p.client.fetchAndAdd(4, 10));
+                assertEquals(10, p.client.fetchAndAdd(4, -3));
+                r.check();
+            }
+            assertEquals(7, p.server.localCounter(4));
+        }
+    }
+
+    /** A write from a receive slot (what an echo or an in-place function does) is allowed. */
+    @Test
+    void writeFromAReceiveSlotAndFromAnOffset() throws Exception {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC); Pair p = pair(listener, SMALL_SPEC)) {
+            MemorySegment buf = p.client.allocateBuffer(4096);
+            Payloads.fill(buf.asSlice(100), 300, 9);
+            p.client.write(1, buf, 100, 300, 7);
+            Completion c = receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+            assertEquals(1, c.slot());
+            p.server.write(3, p.server.receiveSlot(1), 0, c.length(), c.immediate() + 1);
+            c = receive(p.client, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+            assertEquals(3, c.slot());
+            assertEquals(8, c.immediate());
+            assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(3), 300, 9));
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Receives one completion in the given mode, failing with the peer's output on timeout. */
+    protected static Completion receive(Connection c, ReceiveMode mode, Duration timeout, PeerProcess peer) {
+        Completion done = new Completion();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (mode == ReceiveMode.HOT) {
+                if (c.poll(done)) {
+                    return done;
+                }
+                Thread.onSpinWait();
+            } else if (c.await(done, 200_000_000L)) {
+                return done;
+            }
+        }
+        throw new AssertionError("nothing received within " + timeout.toMillis() + " ms"
+                + (peer == null ? "" : peer.describe()));
+    }
+
+    /** Starts a {@link PeerMain} child in the given mode, connecting to {@code address}. */
+    protected final PeerProcess startPeer(String name, String mode, String address, String... more) {
+        List<String> args = new ArrayList<>(List.of(mode, transportName(), address));
+        args.addAll(List.of(more));
+        return PeerProcess.start(name, peerJvmOptions(), PeerMain.class, args);
+    }
+
+    private static Connection acceptFrom(Listener listener, PeerProcess peer) {
+        Connection c = listener.accept(PEER_START);
+        if (c == null) {
+            throw new AssertionError("peer did not connect within " + PEER_START.toMillis() + " ms" + peer.describe());
+        }
+        return c;
+    }
+
+    private EchoSession echo(ReceiveMode mode, ConnectionSpec spec) throws Exception {
+        String key = mode + " " + spec;
+        EchoSession s = echoes.get(key);
+        if (s != null && s.connection.isOpen()) {
+            return s;
+        }
+        if (s != null) {
+            s.close();
+        }
+        Listener listener = transport.listen(listenAddress(), spec);
+        PeerProcess peer = startPeer("echo-" + mode.name().toLowerCase(), "echo", listener.address(),
+                String.valueOf(spec.slots()), String.valueOf(spec.slotSize()), String.valueOf(spec.counters()),
+                mode.name().toLowerCase());
+        try {
+            Connection c = acceptFrom(listener, peer);
+            s = new EchoSession(listener, peer, c, c.allocateBuffer(spec.slotBytes()));
+        } catch (Throwable t) {
+            peer.close();
+            listener.close();
+            throw t;
+        }
+        echoes.put(key, s);
+        return s;
+    }
+
+    private record EchoSession(Listener listener, PeerProcess peer, Connection connection, MemorySegment source)
+            implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            connection.close();
+            int code = peer.waitFor(Duration.ofSeconds(20));
+            peer.close();
+            listener.close();
+            assertEquals(0, code, "echo peer failed" + peer.describe());
+        }
+    }
+
+    /** A connected child that does nothing, ready to be killed. */
+    private Victim victim() throws Exception {
+        Listener listener = transport.listen(listenAddress(), SMALL_SPEC);
+        PeerProcess peer = startPeer("victim", "idle", listener.address());
+        try {
+            Connection c = acceptFrom(listener, peer);
+            peer.awaitLine(PeerMain.READY, PEER_START);
+            return new Victim(listener, peer, c);
+        } catch (Throwable t) {
+            peer.close();
+            listener.close();
+            throw t;
+        }
+    }
+
+    private record Victim(Listener listener, PeerProcess process, Connection connection) implements AutoCloseable {
+        /** Kills the peer from another thread after {@code millis}; the result holds the kill time. */
+        AtomicLong killLater(long millis) {
+            AtomicLong at = new AtomicLong();
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    Thread.sleep(millis);
+                    at.set(System.nanoTime());
+                    process.process().destroyForcibly();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            return at;
+        }
+
+        @Override
+        public void close() throws Exception {
+            connection.close();
+            process.close();
+            listener.close();
+        }
+    }
+
+    /** Two connected ends inside this JVM. */
+    protected record Pair(Connection server, Connection client) implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+            server.close();
+        }
+    }
+
+    /** Connects to {@code listener} from this JVM and accepts the connection. */
+    protected final Pair pair(Listener listener, ConnectionSpec clientSpec) throws Exception {
+        Future<Connection> client = CompletableFuture.supplyAsync(
+                () -> transport.connect(listener.address(), clientSpec, MESSAGE_TIMEOUT));
+        Connection server;
+        try {
+            server = listener.accept(MESSAGE_TIMEOUT);
+        } catch (RuntimeException e) {
+            client.cancel(true);
+            throw e;
+        }
+        assertNotNull(server, "connection from this JVM was not accepted");
+        try {
+            return new Pair(server, client.get(MESSAGE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (ExecutionException e) {
+            server.close();
+            throw new AssertionError("connect failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** One message each way on a pair, checked byte for byte. */
+    protected static void pingPong(Pair p, int size) {
+        MemorySegment a = p.client.allocateBuffer(size);
+        Payloads.fill(a, size, size);
+        p.client.write(0, a, 0, size, size);
+        Completion c = receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+        assertEquals(size, c.length());
+        assertEquals(-1, Payloads.firstMismatch(p.server.receiveSlot(c.slot()), size, size));
+        p.server.write(1, p.server.receiveSlot(c.slot()), 0, size, size + 1);
+        c = receive(p.client, ReceiveMode.HOT, MESSAGE_TIMEOUT, null);
+        assertEquals(1, c.slot());
+        assertEquals(size + 1, c.immediate());
+        assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(1), size, size));
+    }
+
+    /**
+     * Keeps a connection receiving on its own thread (tcp applies a peer's fetch-and-add while it
+     * polls or awaits), and records anything unexpected. Stops when closed or the peer leaves.
+     */
+    private static final class Receiver implements AutoCloseable {
+        private final Thread thread;
+        private final AtomicReference<Throwable> problem = new AtomicReference<>();
+        private volatile boolean stop;
+
+        Receiver(Connection c, String name) {
+            thread = Thread.ofPlatform().name("receiver-" + name).start(() -> {
+                Completion done = new Completion();
+                try {
+                    while (!stop) {
+                        if (c.await(done, 50_000_000L)) {
+                            problem.set(new AssertionError("unexpected completion " + done));
+                        }
+                    }
+                } catch (PeerFailedException e) {
+                    if (!stop) {
+                        problem.compareAndSet(null, e);
+                    }
+                } catch (Throwable t) {
+                    problem.compareAndSet(null, t);
+                }
+            });
+        }
+
+        void check() {
+            Throwable t = problem.get();
+            if (t != null) {
+                throw new AssertionError("receiving thread failed: " + t, t);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(10_000);
+            check();
+        }
+    }
+}
