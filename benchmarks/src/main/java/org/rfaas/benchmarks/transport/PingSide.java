@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.rfaas.benchmarks.common.Affinity;
 import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.benchmarks.common.NativeEnvironment;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -221,7 +222,9 @@ final class PingSide implements AutoCloseable {
                 "-Xss1m", "-cp", System.getProperty("java.class.path"), PongMain.class.getName(), name, address,
                 Integer.toString(slotBytes), Integer.toString(cpuPong)));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().putIfAbsent(NativeEnvironment.LIBFABRIC_SIGNAL_GUARD, "1");
+            Process p = pb.start();
             Thread.ofPlatform().daemon().name("pong-output").start(() -> collect(p));
             return p;
         } catch (IOException e) {

@@ -12,6 +12,7 @@ import java.util.Set;
 import org.rfaas.benchmarks.common.Affinity;
 import org.rfaas.benchmarks.common.JsonRows;
 import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.benchmarks.common.NativeEnvironment;
 import org.rfaas.benchmarks.common.NativeProbes;
 import org.rfaas.benchmarks.common.Placement;
 import org.rfaas.benchmarks.common.Probe;
@@ -113,6 +114,7 @@ public final class TransportBenchmark {
     }
 
     private List<TransportRow> runRows() {
+        NativeEnvironment.protectJvmSignalsFromLibfabric(); // before any provider loads libfabric
         out.printf("rfaas bench transport: round trips between two processes (this JVM = ping, a child JVM = pong)%s%n",
                 options.cpuPing() >= 0 ? ", pinned to CPUs " + options.cpuPing() + " and " + options.cpuPong() : ", unpinned");
         for (Mode m : Mode.values()) {
