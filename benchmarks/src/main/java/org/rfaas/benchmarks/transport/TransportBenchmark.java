@@ -70,11 +70,15 @@ public final class TransportBenchmark {
         }
     }
 
-    /** Rounds and budgets of a quick or a full run. */
-    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp) {
+    /**
+     * Rounds and budgets of a quick or a full run. A quick run also has a deadline for all its rows
+     * together: when JVM start-ups or a loaded machine ate into it, the remaining rows get shorter
+     * rounds (never fewer than {@code minIters} round trips), so {@code --quick} stays quick.
+     */
+    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp, Duration rowsDeadline) {
         static Plan of(boolean quick) {
-            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1500))
-                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4));
+            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1000), Duration.ofSeconds(40))
+                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4), null);
         }
     }
 
@@ -89,6 +93,8 @@ public final class TransportBenchmark {
     private final Plan plan;
     private final PrintStream out;
     private final List<String> notes = new ArrayList<>();
+    private long deadlineNanos;
+    private int rowsLeft;
 
     /** A benchmark printing to {@code out}. */
     public TransportBenchmark(Options options, PrintStream out) {
@@ -120,8 +126,8 @@ public final class TransportBenchmark {
         for (Mode m : Mode.values()) {
             out.printf("  %-4s = %s%n", m.label(), m.meaning());
         }
-        out.printf("  each row: %d alternating rounds of C then ours, ~%d ms each; statistics are medians over rounds%n",
-                plan.rounds(), plan.roundBudget().toMillis());
+        out.printf("  each row: %d alternating rounds of C then ours, ~%d ms each%s; statistics are medians over rounds%n",
+                plan.rounds(), plan.roundBudget().toMillis(), plan.rowsDeadline() == null ? "" : " (less when behind schedule)");
         out.printf("  ratio = ours median / C median; placement = cache-line round trip between the CPUs before/after"
                 + " the row (near < %d ns <= far)%n", Placement.FAR_NS);
         out.flush();
@@ -134,6 +140,8 @@ public final class TransportBenchmark {
         int slotBytes = Math.max(8, (maxBytes + 7) & ~7);
         List<TransportRow> rows = new ArrayList<>();
         int total = options.transports().size() * Mode.values().length * options.sizes().size();
+        rowsLeft = total;
+        deadlineNanos = plan.rowsDeadline() == null ? Long.MAX_VALUE : System.nanoTime() + plan.rowsDeadline().toNanos();
         Set<String> schemes = Set.copyOf(Transports.schemes());
         try (Progress progress = Progress.start("bench transport", total)) {
             for (String transport : options.transports()) {
@@ -162,6 +170,7 @@ public final class TransportBenchmark {
                             progress.begin(transport + " " + mode.label() + " " + TextTable.bytes(bytes));
                             rows.add(measureRow(ping, ref, placement, mode, bytes));
                             progress.step();
+                            rowsLeft--;
                             done++;
                         }
                     }
@@ -179,6 +188,18 @@ public final class TransportBenchmark {
         for (int i = 0; i < n; i++) {
             progress.step();
         }
+        rowsLeft -= n;
+    }
+
+    /** This row's round length: the plan's, or less when a quick run is behind its deadline. */
+    private Duration roundBudget() {
+        if (deadlineNanos == Long.MAX_VALUE) {
+            return plan.roundBudget();
+        }
+        long perRow = (deadlineNanos - System.nanoTime()) / Math.max(1, rowsLeft);
+        // a row is ~2 rounds per pair plus the pilot and two placement probes
+        long share = perRow / (2L * plan.rounds() + 3);
+        return Duration.ofNanos(Math.clamp(share, 5_000_000L, plan.roundBudget().toNanos()));
     }
 
     private void reportProbes(NativeProbes probes) {
@@ -215,8 +236,9 @@ public final class TransportBenchmark {
 
     private TransportRow measureOnce(PingSide ping, CReference ref, Placement placement, Mode mode, int bytes) {
         Placement.Sample before = placement.measure();
-        long pilot = Math.max(1, ping.pilotMedian(bytes, mode, 200, plan.roundBudget().dividedBy(2)));
-        long budget = plan.roundBudget().toNanos();
+        Duration roundBudget = roundBudget();
+        long pilot = Math.max(1, ping.pilotMedian(bytes, mode, 200, roundBudget.dividedBy(2)));
+        long budget = roundBudget.toNanos();
         int iters = (int) Math.clamp(budget / pilot, plan.minIters(), plan.maxIters());
         int warmup = Math.max(5, iters / 10);
         Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(60).toNanos(), 50L * (iters + warmup) * pilot));
