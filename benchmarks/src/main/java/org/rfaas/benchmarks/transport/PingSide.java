@@ -119,12 +119,11 @@ final class PingSide implements AutoCloseable {
 
     /**
      * A short pilot of {@code mode} round trips at {@code bytes} (at most {@code maxIters}, at most
-     * about {@code budget}); returns their median, used to size the timed rounds.
+     * about {@code budget}); returns their mean wall time per round trip in ns, used to size the
+     * timed rounds. The mean, not the median: on a loaded machine a few descheduled round trips
+     * dominate the wall time, and a round sized by the median would overrun its budget many times.
      */
-    long pilotMedian(int bytes, Mode mode, int maxIters, Duration budget) {
-        long end = System.nanoTime() + budget.toNanos();
-        int iters = 0;
-        histogram.reset();
+    long pilotMeanNanos(int bytes, Mode mode, int maxIters, Duration budget) {
         Optional<byte[]> saved = Affinity.pinCurrentThread(cpuPing);
         try {
             int flags = mode == Mode.WARM ? PingPongWire.WARM_NEXT : 0;
@@ -132,16 +131,20 @@ final class PingSide implements AutoCloseable {
             for (int i = 0; i < 10; i++) {
                 roundTrip(bytes, flags, hot); // the first ones wake the pong and touch cold memory
             }
+            long start = System.nanoTime();
+            long end = start + budget.toNanos();
+            int iters = 0;
             do {
-                histogram.recordValue(Math.max(1, roundTrip(bytes, flags, hot)));
+                roundTrip(bytes, flags, hot);
             } while (++iters < maxIters && System.nanoTime() < end);
+            long mean = (System.nanoTime() - start) / iters;
             if (hot) {
                 roundTrip(bytes, PingPongWire.WARM_NEXT, true);
             }
+            return mean;
         } finally {
             saved.ifPresent(Affinity::restore);
         }
-        return histogram.getValueAtPercentile(50.0);
     }
 
     /**

@@ -132,6 +132,7 @@ public final class TransportBenchmark {
                 + " the row (near < %d ns <= far)%n", Placement.FAR_NS);
         out.flush();
 
+        loadWarning().ifPresent(out::println);
         NativeProbes probes = NativeProbes.inDefaultCache();
         Placement placement = new Placement(probes, options.cpuPing(), options.cpuPong());
         reportProbes(probes);
@@ -182,6 +183,22 @@ public final class TransportBenchmark {
         }
         printResults(rows);
         return rows;
+    }
+
+    /** A warning when the machine is too busy for busy-poll numbers to mean anything. */
+    private static java.util.Optional<String> loadWarning() {
+        try {
+            String[] f = java.nio.file.Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+            double load = Double.parseDouble(f[0]);
+            int cpus = Affinity.availableCpus();
+            if (load > 1.5 * cpus) {
+                return java.util.Optional.of(String.format("WARNING the machine is busy (load average %.1f on %d CPUs): busy-polling"
+                        + " needs both CPUs, so hot rows (ours and C alike) measure the scheduler more than the transport", load, cpus));
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no /proc/loadavg (not Linux): no warning
+        }
+        return java.util.Optional.empty();
     }
 
     private void skipSteps(Progress progress, int n) {
@@ -237,7 +254,7 @@ public final class TransportBenchmark {
     private TransportRow measureOnce(PingSide ping, CReference ref, Placement placement, Mode mode, int bytes) {
         Placement.Sample before = placement.measure();
         Duration roundBudget = roundBudget();
-        long pilot = Math.max(1, ping.pilotMedian(bytes, mode, 200, roundBudget.dividedBy(2)));
+        long pilot = Math.max(1, ping.pilotMeanNanos(bytes, mode, 200, roundBudget.dividedBy(2)));
         long budget = roundBudget.toNanos();
         int iters = (int) Math.clamp(budget / pilot, plan.minIters(), plan.maxIters());
         int warmup = Math.max(5, iters / 10);
@@ -248,13 +265,19 @@ public final class TransportBenchmark {
         String cLabel = cRuns ? null : ref.probe() == null ? ref.label() : "skipped";
         for (int r = 0; r < plan.rounds(); r++) {
             if (cRuns) {
-                switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), cTimeout)) {
-                    case ProbeOutput.Result res -> c.add(res.rtt());
-                    case ProbeOutput.Skip s -> {
-                        cRuns = false;
-                        cLabel = "skipped";
-                        noteOnce("SKIP " + ref.label() + " (" + ping.transportName() + " " + mode.label() + "): " + s.reason());
+                try {
+                    switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), cTimeout)) {
+                        case ProbeOutput.Result res -> c.add(res.rtt());
+                        case ProbeOutput.Skip s -> {
+                            cRuns = false;
+                            cLabel = "skipped";
+                            noteOnce("SKIP " + ref.label() + " (" + ping.transportName() + " " + mode.label() + "): " + s.reason());
+                        }
                     }
+                } catch (Probe.ProbeFailedException e) {
+                    // one failed C round (e.g. starved on a loaded machine) costs that round, not the row
+                    note("ERROR C round " + (r + 1) + " of " + ping.transportName() + " " + mode.label() + " "
+                            + TextTable.bytes(bytes) + ": " + e.getMessage());
                 }
             }
             ours.add(ping.round(bytes, mode, iters, warmup));
