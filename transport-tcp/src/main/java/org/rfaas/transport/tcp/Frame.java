@@ -79,57 +79,64 @@ final class Frame {
     static final byte ERROR = 6;
 
     private MemorySegment segment;
+    private long base;
 
-    /** Points this flyweight at a 32-byte header. */
+    /** Points this flyweight at a 32-byte header at the start of {@code header}. */
     Frame wrap(MemorySegment header) {
-        this.segment = header;
+        return wrap(header, 0);
+    }
+
+    /** Points this flyweight at the 32-byte header at {@code offset} of {@code buffer}; allocates nothing. */
+    Frame wrap(MemorySegment buffer, long offset) {
+        this.segment = buffer;
+        this.base = offset;
         return this;
     }
 
     short magic() {
-        return segment.get(Wire.SHORT, MAGIC_OFFSET);
+        return segment.get(Wire.SHORT, base + MAGIC_OFFSET);
     }
 
     byte version() {
-        return segment.get(ValueLayout.JAVA_BYTE, VERSION_OFFSET);
+        return segment.get(ValueLayout.JAVA_BYTE, base + VERSION_OFFSET);
     }
 
     byte type() {
-        return segment.get(ValueLayout.JAVA_BYTE, TYPE_OFFSET);
+        return segment.get(ValueLayout.JAVA_BYTE, base + TYPE_OFFSET);
     }
 
     short flags() {
-        return segment.get(Wire.SHORT, FLAGS_OFFSET);
+        return segment.get(Wire.SHORT, base + FLAGS_OFFSET);
     }
 
     int length() {
-        return segment.get(Wire.INT, LENGTH_OFFSET);
+        return segment.get(Wire.INT, base + LENGTH_OFFSET);
     }
 
     int index() {
-        return segment.get(Wire.INT, INDEX_OFFSET);
+        return segment.get(Wire.INT, base + INDEX_OFFSET);
     }
 
     int immediate() {
-        return segment.get(Wire.INT, IMMEDIATE_OFFSET);
+        return segment.get(Wire.INT, base + IMMEDIATE_OFFSET);
     }
 
     long value() {
-        return segment.get(Wire.LONG, VALUE_OFFSET);
+        return segment.get(Wire.LONG, base + VALUE_OFFSET);
     }
 
     /** Writes a complete header; reserved fields become zero. */
     Frame put(byte type, int length, int index, int immediate, long value) {
-        segment.set(Wire.SHORT, MAGIC_OFFSET, Wire.MAGIC);
-        segment.set(ValueLayout.JAVA_BYTE, VERSION_OFFSET, Wire.VERSION);
-        segment.set(ValueLayout.JAVA_BYTE, TYPE_OFFSET, type);
-        segment.set(Wire.SHORT, FLAGS_OFFSET, (short) 0);
-        segment.set(Wire.SHORT, RESERVED1_OFFSET, (short) 0);
-        segment.set(Wire.INT, LENGTH_OFFSET, length);
-        segment.set(Wire.INT, INDEX_OFFSET, index);
-        segment.set(Wire.INT, IMMEDIATE_OFFSET, immediate);
-        segment.set(Wire.INT, RESERVED2_OFFSET, 0);
-        segment.set(Wire.LONG, VALUE_OFFSET, value);
+        segment.set(Wire.SHORT, base + MAGIC_OFFSET, Wire.MAGIC);
+        segment.set(ValueLayout.JAVA_BYTE, base + VERSION_OFFSET, Wire.VERSION);
+        segment.set(ValueLayout.JAVA_BYTE, base + TYPE_OFFSET, type);
+        segment.set(Wire.SHORT, base + FLAGS_OFFSET, (short) 0);
+        segment.set(Wire.SHORT, base + RESERVED1_OFFSET, (short) 0);
+        segment.set(Wire.INT, base + LENGTH_OFFSET, length);
+        segment.set(Wire.INT, base + INDEX_OFFSET, index);
+        segment.set(Wire.INT, base + IMMEDIATE_OFFSET, immediate);
+        segment.set(Wire.INT, base + RESERVED2_OFFSET, 0);
+        segment.set(Wire.LONG, base + VALUE_OFFSET, value);
         return this;
     }
 
@@ -151,7 +158,7 @@ final class Frame {
             throw new ProtocolException(ProtocolError.BAD_VERSION,
                     "frame from " + from + " has protocol version " + version + ", this build speaks " + Wire.VERSION);
         }
-        if (flags() != 0 || segment.get(Wire.SHORT, RESERVED1_OFFSET) != 0 || segment.get(Wire.INT, RESERVED2_OFFSET) != 0) {
+        if (flags() != 0 || segment.get(Wire.SHORT, base + RESERVED1_OFFSET) != 0 || segment.get(Wire.INT, base + RESERVED2_OFFSET) != 0) {
             throw new ProtocolException(ProtocolError.BAD_FIELD,
                     "frame from " + from + " has non-zero flags or reserved bytes");
         }

@@ -6,14 +6,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -31,10 +28,15 @@ import org.slf4j.LoggerFactory;
  * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s.
  *
  * <h2>Memory</h2>
- * The receive slots, the counters and the two 32-byte frame headers live in one shared
- * {@link Arena} owned by the connection. Payloads are read straight from the socket into the
- * receive slot (through a {@link ByteBuffer} view created once per slot) and written straight from
- * the caller's registered buffer: no copy in user space, no allocation per message.
+ * The receive slots, the counters, the receive stage and the send staging buffer live in one
+ * shared {@link Arena} owned by the connection and freed on {@link #close}. Payloads are read
+ * straight from the socket into the receive slot (through a {@link ByteBuffer} view created once
+ * per slot), except for what one read pulls in together with the header (at most
+ * {@link #RX_STAGE} bytes, which saves a system call per small message and is copied into the
+ * slot). On the send side, payloads up to
+ * {@link #STAGED_PAYLOAD_MAX} are copied behind the header so that the frame leaves in one
+ * {@code write(2)}; larger payloads are written straight from the caller's registered buffer
+ * through a preallocated view. Nothing is allocated per message.
  *
  * <h2>Threads and guards</h2>
  * Two tiny guards (an {@code int} flipped with one uncontended CAS) replace locks:
@@ -87,6 +89,18 @@ final class TcpConnection implements Connection {
     /** Frames one {@link #poll} parses at most, so a flood of FAA requests cannot starve the caller. */
     private static final int FRAMES_PER_STEP = 64;
     private static final long GUARD_BACKOFF_NANOS = 20_000;
+    /**
+     * Payloads up to this size are copied behind the header and sent with one {@code write(2)}:
+     * a copy this small costs less than a second system call, and the JDK's gathering write
+     * allocates per call for memory-segment buffers. Larger payloads go straight from the source.
+     */
+    static final int STAGED_PAYLOAD_MAX = 8 << 10;
+    /**
+     * Bytes one {@code read(2)} may pull into the receive stage: a header plus a small payload, or
+     * several small frames, arrive with one system call. Staged payload bytes are copied into the
+     * slot; the rest of a larger payload is read straight into the slot.
+     */
+    static final int RX_STAGE = Frame.LENGTH + (8 << 10);
 
     private final SocketChannel channel;
     private final Selector readSelector;
@@ -107,7 +121,10 @@ final class TcpConnection implements Connection {
 
     // Receive side: touched only by the holder of the receive guard.
     private final Frame rxFrame = new Frame();
-    private final ByteBuffer rxHeader;
+    private final MemorySegment rxStage;
+    private final ByteBuffer rxStageView;
+    private int rxPosition;
+    private int rxLimit;
     private int rxState = RX_HEADER;
     private ByteBuffer rxPayload;
     private int rxSlot;
@@ -122,8 +139,9 @@ final class TcpConnection implements Connection {
 
     // Send side: touched only by the holder of the send guard.
     private final Frame txFrame = new Frame();
+    private final MemorySegment txStaging;
     private final ByteBuffer txHeader;
-    private final ByteBuffer[] txPair = new ByteBuffer[2];
+    private final ByteBuffer txStagingView;
 
     // A fetch-and-add of ours in flight (one at a time: one sending thread).
     private volatile boolean faaOutstanding;
@@ -149,7 +167,8 @@ final class TcpConnection implements Connection {
     private record Region(long base, long size, ByteBuffer view) {
     }
 
-    private TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
+    /** Takes over an established socket; see {@link TcpHandshake}. */
+    TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
             ConnectionSpec peer, String peerDescription, TcpTransport.Context context) {
         this.channel = channel;
         this.readSelector = readSelector;
@@ -170,13 +189,12 @@ final class TcpConnection implements Connection {
             receiveViews[s] = slotSegments[s].asByteBuffer();
             sendSlotViews[s] = slotSegments[s].asByteBuffer();
         }
-        MemorySegment rx = arena.allocate(Frame.LENGTH, 64);
-        rxFrame.wrap(rx);
-        rxHeader = rx.asByteBuffer();
-        MemorySegment tx = arena.allocate(Frame.LENGTH, 64);
-        txFrame.wrap(tx);
-        txHeader = tx.asByteBuffer();
-        txPair[0] = txHeader;
+        rxStage = arena.allocate(RX_STAGE, 64);
+        rxStageView = rxStage.asByteBuffer();
+        txStaging = arena.allocate(Frame.LENGTH + STAGED_PAYLOAD_MAX, 64);
+        txFrame.wrap(txStaging.asSlice(0, Frame.LENGTH));
+        txHeader = txStaging.asSlice(0, Frame.LENGTH).asByteBuffer();
+        txStagingView = txStaging.asByteBuffer();
         int ring = Integer.highestOneBit(Math.max(64, 2 * slots) - 1) << 1;
         ringSlot = new int[ring];
         ringLength = new int[ring];
@@ -184,182 +202,11 @@ final class TcpConnection implements Connection {
         ringMask = ring - 1;
     }
 
-    // ---------------------------------------------------------------- establishing
-
-    /** Connects to a listener and exchanges handshakes; the client speaks first. */
-    static TcpConnection connect(String address, InetSocketAddress target, ConnectionSpec local, Duration timeout,
-            TcpTransport.Context context) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        SocketChannel ch = null;
-        Selector sel = null;
-        Arena arena = null;
-        try {
-            ch = SocketChannel.open();
-            ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            sel = Selector.open();
-            SelectionKey key = ch.register(sel, SelectionKey.OP_CONNECT);
-            if (!ch.connect(target)) {
-                while (!ch.finishConnect()) {
-                    long remaining = deadline - System.nanoTime();
-                    if (remaining <= 0) {
-                        throw new TransportException("no tcp connection to " + address + " within "
-                                + timeout.toMillis() + " ms; is a listener running there?");
-                    }
-                    sel.select(IGNORE_KEY, ceilMillis(remaining));
-                }
-            }
-            key.interestOps(SelectionKey.OP_READ);
-            arena = Arena.ofShared();
-            MemorySegment header = arena.allocate(Frame.LENGTH, 64);
-            Frame frame = new Frame().wrap(header);
-            frame.put(Frame.HANDSHAKE, 0, local.slots(), local.slotSize(), local.counters());
-            writeFully(ch, header.asByteBuffer(), deadline, address);
-            ByteBuffer in = header.asByteBuffer();
-            int got = readFully(ch, sel, in, deadline);
-            if (got == -2) {
-                throw new TransportException("listener " + address + " did not answer the handshake within "
-                        + timeout.toMillis() + " ms");
-            }
-            if (got >= 0) {
-                throw new PeerFailedException("listener " + address + " closed the connection during the handshake after "
-                        + got + " of " + Frame.LENGTH + " bytes");
-            }
-            byte type = frame.validate(local, address);
-            if (type == Frame.ERROR) {
-                throw new TransportException("listener " + address + " rejected our handshake: "
-                        + ProtocolError.ofCode(frame.index()));
-            }
-            if (type != Frame.HANDSHAKE) {
-                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
-                        "listener " + address + " answered the handshake with " + Frame.typeName(type));
-            }
-            ConnectionSpec peer = frame.handshakeSpec(address);
-            TcpConnection c = new TcpConnection(ch, sel, arena, local, peer, address, context);
-            LOG.debug("connected to {}: local {}, peer {}", address, local, peer);
-            return c;
-        } catch (IOException e) {
-            closeQuietly(ch, sel, arena);
-            throw new TransportException("cannot connect to " + address + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            closeQuietly(ch, sel, arena);
-            throw e;
-        }
-    }
-
-    /** Completes the handshake of a freshly accepted socket; the client speaks first. */
-    static TcpConnection accept(SocketChannel ch, ConnectionSpec local, TcpTransport.Context context) {
-        long deadline = System.nanoTime() + context.handshakeTimeout().toNanos();
-        String from = "unknown peer";
-        Selector sel = null;
-        Arena arena = null;
-        Frame frame = null;
-        ByteBuffer header = null;
-        try {
-            from = TcpAddress.format((InetSocketAddress) ch.getRemoteAddress());
-            ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            sel = Selector.open();
-            ch.register(sel, SelectionKey.OP_READ);
-            arena = Arena.ofShared();
-            MemorySegment seg = arena.allocate(Frame.LENGTH, 64);
-            frame = new Frame().wrap(seg);
-            header = seg.asByteBuffer();
-            int got = readFully(ch, sel, header, deadline);
-            if (got == -2) {
-                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "peer " + from + " sent "
-                        + header.position() + " of " + Frame.LENGTH + " handshake bytes within "
-                        + context.handshakeTimeout().toMillis() + " ms");
-            }
-            if (got >= 0) {
-                throw new ProtocolException(ProtocolError.TRUNCATED, "peer " + from
-                        + " closed the connection after " + got + " of " + Frame.LENGTH + " handshake bytes");
-            }
-            byte type = frame.validate(local, from);
-            if (type != Frame.HANDSHAKE) {
-                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
-                        "peer " + from + " opened with " + Frame.typeName(type) + " instead of HANDSHAKE");
-            }
-            ConnectionSpec peer = frame.handshakeSpec(from);
-            frame.put(Frame.HANDSHAKE, 0, local.slots(), local.slotSize(), local.counters());
-            header.clear();
-            writeFully(ch, header, deadline, from);
-            TcpConnection c = new TcpConnection(ch, sel, arena, local, peer, from, context);
-            LOG.debug("accepted {}: local {}, peer {}", from, local, peer);
-            return c;
-        } catch (ProtocolException e) {
-            LOG.warn("rejected connection from {}: {}", from, e.getMessage());
-            if (frame != null) {
-                frame.put(Frame.ERROR, 0, e.error().code(), 0, 0);
-                header.clear();
-                try {
-                    ch.write(header);
-                } catch (IOException io) {
-                    LOG.debug("could not tell {} about its bad handshake: {}", from, io.toString());
-                }
-            }
-            closeQuietly(ch, sel, arena);
-            throw e;
-        } catch (IOException e) {
-            closeQuietly(ch, sel, arena);
-            throw new ProtocolException(ProtocolError.TRUNCATED,
-                    "connection from " + from + " failed during the handshake: " + e.getMessage());
-        } catch (RuntimeException e) {
-            closeQuietly(ch, sel, arena);
-            throw e;
-        }
-    }
-
-    /**
-     * Reads until {@code buf} is full or the deadline passes. Returns -1 when full, -2 on timeout,
-     * or the number of bytes read when the stream ended first.
-     */
-    private static int readFully(SocketChannel ch, Selector sel, ByteBuffer buf, long deadline) throws IOException {
-        while (buf.hasRemaining()) {
-            if (ch.read(buf) < 0) {
-                return buf.position();
-            }
-            if (!buf.hasRemaining()) {
-                break;
-            }
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                return -2;
-            }
-            sel.select(IGNORE_KEY, ceilMillis(remaining));
-        }
-        return -1;
-    }
-
-    /** Writes a handshake-time buffer; the socket is fresh, so this does not spin in practice. */
-    private static void writeFully(SocketChannel ch, ByteBuffer buf, long deadline, String peer) throws IOException {
-        while (buf.hasRemaining()) {
-            if (ch.write(buf) == 0) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new TransportException("could not send the handshake to " + peer + " in time");
-                }
-                Thread.onSpinWait();
-            }
-        }
-    }
-
-    private static void closeQuietly(SocketChannel ch, Selector sel, Arena arena) {
-        try {
-            if (ch != null) {
-                ch.close();
-            }
-            if (sel != null) {
-                sel.close();
-            }
-        } catch (IOException e) {
-            LOG.debug("closing a half-open connection: {}", e.toString());
-        }
-        if (arena != null) {
-            arena.close();
-        }
-    }
-
+    /** A selector timeout in whole milliseconds, at least 1 (0 would mean "forever"), without overflow. */
     static long ceilMillis(long nanos) {
+        if (nanos > Long.MAX_VALUE - 999_999L) {
+            return Long.MAX_VALUE / 1_000_000L;
+        }
         return Math.max(1L, (nanos + 999_999L) / 1_000_000L);
     }
 
@@ -413,10 +260,16 @@ final class TcpConnection implements Connection {
         Objects.checkFromIndexSize(offset, length, source.byteSize());
         acquireSend();
         try {
-            ByteBuffer payload = length == 0 ? null : sendView(source, offset, length);
             txFrame.put(Frame.WRITE, length, peerSlot, immediate, 0);
-            txHeader.clear();
-            send(payload);
+            if (length <= STAGED_PAYLOAD_MAX) {
+                MemorySegment.copy(source, offset, txStaging, Frame.LENGTH, length);
+                txStagingView.limit(Frame.LENGTH + length).position(0);
+                sendFully(txStagingView);
+            } else {
+                txHeader.clear();
+                sendFully(txHeader);
+                sendFully(sendView(source, offset, length));
+            }
         } finally {
             releaseSend();
         }
@@ -494,8 +347,7 @@ final class TcpConnection implements Connection {
             acquireSend();
             try {
                 txFrame.put(Frame.FAA_REQUEST, 0, index, 0, delta);
-                txHeader.clear();
-                send(null);
+                sendHeader();
             } finally {
                 releaseSend();
             }
@@ -625,22 +477,28 @@ final class TcpConnection implements Connection {
     /** Advances the frame parser by at most one frame. */
     private int readFrame() {
         if (rxState == RX_HEADER) {
-            read(rxHeader);
-            if (rxHeader.hasRemaining()) {
+            if (rxLimit - rxPosition < Frame.LENGTH && !fillStage()) {
                 return NOTHING;
             }
-            rxHeader.clear();
+            rxFrame.wrap(rxStage, rxPosition);
             byte type = rxFrame.validate(local, peerDescription);
+            rxPosition += Frame.LENGTH;
             switch (type) {
                 case Frame.WRITE -> {
                     rxSlot = rxFrame.index();
                     rxLength = rxFrame.length();
                     rxImmediate = rxFrame.immediate();
-                    if (rxLength == 0) {
+                    int staged = Math.min(rxLimit - rxPosition, rxLength);
+                    if (staged > 0) {
+                        MemorySegment.copy(rxStage, rxPosition, slotSegments[rxSlot], 0, staged);
+                        rxPosition += staged;
+                    }
+                    if (staged == rxLength) {
                         return DELIVERED;
                     }
+                    // The stage is empty now: the rest goes straight into the slot.
                     ByteBuffer view = receiveViews[rxSlot];
-                    view.limit(rxLength).position(0);
+                    view.limit(rxLength).position(staged);
                     rxPayload = view;
                     rxState = RX_PAYLOAD;
                 }
@@ -686,6 +544,25 @@ final class TcpConnection implements Connection {
         return DELIVERED;
     }
 
+    /**
+     * Moves a partial header to the front of the stage and reads as much as the socket has.
+     * Returns whether a whole header is staged now.
+     */
+    private boolean fillStage() {
+        int staged = rxLimit - rxPosition;
+        if (rxPosition > 0) {
+            if (staged > 0) {
+                MemorySegment.copy(rxStage, rxPosition, rxStage, 0, staged); // fewer than 32 bytes
+            }
+            rxPosition = 0;
+            rxLimit = staged;
+        }
+        rxStageView.limit(RX_STAGE).position(rxLimit);
+        read(rxStageView);
+        rxLimit = rxStageView.position();
+        return rxLimit - rxPosition >= Frame.LENGTH;
+    }
+
     private void read(ByteBuffer buf) {
         int n;
         try {
@@ -699,13 +576,14 @@ final class TcpConnection implements Connection {
     }
 
     private TransportException endOfStream() {
-        if (rxState == RX_HEADER && rxHeader.position() == 0) {
+        int staged = rxLimit - rxPosition;
+        if (rxState == RX_HEADER && staged == 0) {
             return new PeerFailedException("peer " + peerDescription
                     + " closed the connection without a CLOSE frame: its process exited or was killed");
         }
         if (rxState == RX_HEADER) {
             return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
-                    + rxHeader.position() + " of " + Frame.LENGTH + " frame header bytes");
+                    + staged + " of " + Frame.LENGTH + " frame header bytes");
         }
         return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
                 + rxPayload.position() + " of " + rxLength + " payload bytes of a WRITE into slot " + rxSlot);
@@ -713,27 +591,21 @@ final class TcpConnection implements Connection {
 
     // ---------------------------------------------------------------- sending
 
-    /** Sends {@code txHeader} and the optional payload. Holds the send guard. */
-    private void send(ByteBuffer payload) {
+    /** Sends the header alone (control frames). Holds the send guard. */
+    private void sendHeader() {
+        txHeader.clear();
+        sendFully(txHeader);
+    }
+
+    /** Writes all of {@code buf}, waiting for room in the socket. Holds the send guard. */
+    private void sendFully(ByteBuffer buf) {
         try {
-            if (payload == null) {
-                while (true) {
-                    channel.write(txHeader);
-                    if (!txHeader.hasRemaining()) {
-                        return;
-                    }
-                    awaitWritable();
-                }
-            }
-            txPair[1] = payload;
             while (true) {
-                long n = channel.write(txPair);
-                if (!payload.hasRemaining() && !txHeader.hasRemaining()) {
+                channel.write(buf);
+                if (!buf.hasRemaining()) {
                     return;
                 }
-                if (n == 0) {
-                    awaitWritable();
-                }
+                awaitWritable();
             }
         } catch (IOException | ClosedSelectorException e) {
             throw ioFailure(e);
@@ -799,9 +671,8 @@ final class TcpConnection implements Connection {
             try {
                 if (responsePending) {
                     txFrame.put(Frame.FAA_RESPONSE, 0, responseIndex, 0, responseValue);
-                    txHeader.clear();
                     responsePending = false;
-                    send(null);
+                    sendHeader();
                 }
             } finally {
                 SENDING.setVolatile(this, 0);

@@ -16,7 +16,11 @@ import org.rfaas.transport.TransportException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A listening tcp socket. Each accepted peer must complete its handshake within the handshake timeout. */
+/**
+ * A listening tcp socket. Each accepted peer must complete its handshake within the handshake
+ * timeout ({@link TcpTransport.Context#handshakeTimeout()}); {@link #accept} therefore returns at
+ * most that much later than its own timeout when a peer connects at the last moment.
+ */
 final class TcpListener implements Listener {
     private static final Logger LOG = LoggerFactory.getLogger(TcpListener.class);
 
@@ -64,7 +68,7 @@ final class TcpListener implements Listener {
                 }
                 SocketChannel ch = server.accept();
                 if (ch != null) {
-                    return TcpConnection.accept(ch, local, context);
+                    return TcpHandshake.accept(ch, local, context);
                 }
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {

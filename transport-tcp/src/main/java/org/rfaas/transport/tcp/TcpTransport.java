@@ -50,7 +50,7 @@ public final class TcpTransport implements Transport {
     @Override
     public Connection connect(String address, ConnectionSpec local, Duration timeout) {
         checkOpen();
-        return TcpConnection.connect(address, TcpAddress.parse(address), local, timeout, context);
+        return TcpHandshake.connect(address, TcpAddress.parse(address), local, timeout, context);
     }
 
     @Override

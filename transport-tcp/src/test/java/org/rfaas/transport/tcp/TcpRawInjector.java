@@ -21,8 +21,13 @@ final class TcpRawInjector implements RawInjector {
 
     /** Builds one 32-byte header exactly as docs/transport.md describes it. */
     static byte[] header(int magic, int version, int type, int length, int index, int immediate, long value) {
+        return header(magic, version, type, 0, length, index, immediate, value);
+    }
+
+    /** A header with explicit flags (which must be 0 on the wire). */
+    static byte[] header(int magic, int version, int type, int flags, int length, int index, int immediate, long value) {
         ByteBuffer b = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
-        b.putShort((short) magic).put((byte) version).put((byte) type).putShort((short) 0).putShort((short) 0);
+        b.putShort((short) magic).put((byte) version).put((byte) type).putShort((short) flags).putShort((short) 0);
         b.putInt(length).putInt(index).putInt(immediate).putInt(0).putLong(value);
         return b.array();
     }

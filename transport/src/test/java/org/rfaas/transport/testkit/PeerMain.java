@@ -70,12 +70,15 @@ public final class PeerMain {
         try (Connection c = connect(transport, address, spec)) {
             Completion done = new Completion();
             long lastWork = System.nanoTime();
+            int idle = 0;
             while (true) {
                 boolean got;
                 if (hot && System.nanoTime() - lastWork < HOT_TIMEOUT_NANOS) {
                     got = c.poll(done);
-                    if (!got) {
+                    if (!got && ++idle < 1_000) {
                         Thread.onSpinWait();
+                    } else if (!got) {
+                        Thread.yield(); // let the test side run on an overloaded machine
                     }
                 } else {
                     got = c.await(done, 1_000_000_000L);
@@ -84,6 +87,7 @@ public final class PeerMain {
                     c.write(done.slot(), c.receiveSlot(done.slot()), 0, done.length(), done.immediate());
                     c.release(done.slot());
                     lastWork = System.nanoTime();
+                    idle = 0;
                 }
             }
         } catch (PeerFailedException expected) {
@@ -124,6 +128,7 @@ public final class PeerMain {
         try (Connection c = connect(transport, address, new ConnectionSpec(2, 4096, 1))) {
             // Block on stdin, not on the connection: the victim must not receive anything.
             new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            System.out.println("LEAVING " + c.peerDescription());
         }
     }
 }

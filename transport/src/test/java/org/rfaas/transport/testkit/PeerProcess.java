@@ -136,11 +136,16 @@ public final class PeerProcess implements AutoCloseable {
         return "\n--- output of peer " + name + " (pid " + process.pid() + ") ---\n" + transcript + "--- end ---";
     }
 
+    /** Kills the child if it still runs. Never throws; an interrupt is kept for the caller. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
             process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the kill is sent; the reaper collects it
+            }
         }
         LIVE.remove(process);
         try {

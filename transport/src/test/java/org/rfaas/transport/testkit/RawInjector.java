@@ -34,6 +34,6 @@ public interface RawInjector {
         boolean awaitClosedByListener(Duration timeout) throws Exception;
 
         @Override
-        void close() throws Exception;
+        void close() throws java.io.IOException;
     }
 }

@@ -402,6 +402,14 @@ public abstract class TransportConformanceTest {
     }
 
     @Test
+    void listenerAddressNamesItsTransport() {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC)) {
+            assertEquals(transportName(), Transports.transportOf(listener.address()),
+                    "Listener.address() " + listener.address() + " must name its transport");
+        }
+    }
+
+    @Test
     void connectToNothingFailsWithinTheTimeout() {
         String address;
         try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC)) {
@@ -422,6 +430,19 @@ public abstract class TransportConformanceTest {
             assertThrows(TransportException.class, () -> listener.accept(Duration.ofMillis(100)));
             pingPong(p, 100);
         }
+    }
+
+    @Test
+    void closeWakesABlockedAccept() throws Exception {
+        Listener listener = transport.listen(listenAddress(), SMALL_SPEC);
+        CompletableFuture<Connection> accept = CompletableFuture.supplyAsync(() -> listener.accept(Duration.ofSeconds(60)));
+        Thread.sleep(200);
+        long start = System.nanoTime();
+        listener.close();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> accept.get(10, TimeUnit.SECONDS),
+                "accept must fail once its listener is closed");
+        assertTrue(e.getCause() instanceof TransportException, "accept after close threw " + e.getCause());
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5_000);
     }
 
     @Test
@@ -498,6 +519,29 @@ public abstract class TransportConformanceTest {
         }
     }
 
+    /** await(0) does not block; await(Long.MAX_VALUE) sleeps until data arrives (no overflow). */
+    @Test
+    void awaitTimeoutsAtTheExtremes() throws Exception {
+        try (Listener listener = transport.listen(listenAddress(), SMALL_SPEC); Pair p = pair(listener, SMALL_SPEC)) {
+            Completion c = new Completion();
+            long start = System.nanoTime();
+            assertFalse(p.server.await(c, 0));
+            assertFalse(p.server.await(c, 1));
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 2_000, "short awaits took too long");
+            CompletableFuture<Completion> forever = CompletableFuture.supplyAsync(() -> {
+                Completion got = new Completion();
+                return p.server.await(got, Long.MAX_VALUE) ? got : null;
+            });
+            Thread.sleep(200);
+            assertFalse(forever.isDone(), "await(Long.MAX_VALUE) returned without data");
+            MemorySegment buf = p.client.allocateBuffer(8);
+            p.client.write(2, buf, 0, 8, 99);
+            Completion got = forever.get(MESSAGE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            assertNotNull(got);
+            assertEquals(99, got.immediate());
+        }
+    }
+
     /** A write from a receive slot (what an echo or an in-place function does) is allowed. */
     @Test
     void writeFromAReceiveSlotAndFromAnOffset() throws Exception {
@@ -515,18 +559,82 @@ public abstract class TransportConformanceTest {
         }
     }
 
+    /**
+     * Writes that arrive while this side waits for a fetch-and-add answer are not lost or
+     * reordered (over tcp the waiting thread receives them into a queue that poll drains).
+     */
+    @Test
+    void writesArrivingDuringAFetchAndAddAreDeliveredInOrder() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(8, 4096, 1);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            CompletableFuture<Long> faa = CompletableFuture.supplyAsync(() -> p.client.fetchAndAdd(0, 5));
+            Thread.sleep(100); // let the request leave before the writes
+            MemorySegment buf = p.server.allocateBuffer(4096);
+            for (int i = 0; i < 6; i++) {
+                Payloads.fill(buf, 100 + i, 1000 + i);
+                p.server.write(i, buf, 0, 100 + i, 1000 + i);
+            }
+            Completion c = new Completion();
+            long deadline = System.nanoTime() + MESSAGE_TIMEOUT.toNanos();
+            while (!faa.isDone() && System.nanoTime() < deadline) {
+                if (p.server.await(c, 20_000_000L)) { // applies the fetch-and-add over tcp
+                    fail("unexpected completion " + c);
+                }
+            }
+            assertEquals(0L, faa.get(1, TimeUnit.SECONDS));
+            assertEquals(5, p.server.localCounter(0));
+            for (int i = 0; i < 6; i++) {
+                c = receive(p.client, i % 2 == 0 ? ReceiveMode.HOT : ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                assertEquals(1000 + i, c.immediate(), "completions out of order");
+                assertEquals(i, c.slot());
+                assertEquals(100 + i, c.length());
+                assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(i), 100 + i, 1000 + i));
+            }
+            assertFalse(p.client.poll(c), "a completion was delivered twice: " + c);
+        }
+    }
+
+    /** Both sides write 16 MiB at each other at the same time, then receive: no deadlock. */
+    @Test
+    void simultaneousLargeWritesDoNotDeadlock() throws Exception {
+        int size = 16 << 20;
+        ConnectionSpec spec = new ConnectionSpec(1, size, 0);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            MemorySegment a = p.client.allocateBuffer(size);
+            MemorySegment b = p.server.allocateBuffer(size);
+            Payloads.fill(a, size, 1);
+            Payloads.fill(b, size, 2);
+            CompletableFuture<Completion> atServer = CompletableFuture.supplyAsync(() -> {
+                p.server.write(0, b, 0, size, 2);
+                return receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+            });
+            p.client.write(0, a, 0, size, 1);
+            Completion atClient = receive(p.client, ReceiveMode.HOT, MESSAGE_TIMEOUT, null);
+            assertEquals(1, atServer.get(MESSAGE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).immediate());
+            assertEquals(2, atClient.immediate());
+            assertEquals(-1, Payloads.firstMismatch(p.server.receiveSlot(0), size, 1));
+            assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(0), size, 2));
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** Receives one completion in the given mode, failing with the peer's output on timeout. */
     protected static Completion receive(Connection c, ReceiveMode mode, Duration timeout, PeerProcess peer) {
         Completion done = new Completion();
         long deadline = System.nanoTime() + timeout.toNanos();
+        int idle = 0;
         while (System.nanoTime() < deadline) {
             if (mode == ReceiveMode.HOT) {
                 if (c.poll(done)) {
                     return done;
                 }
-                Thread.onSpinWait();
+                // Back off from spinning to yielding, so an overloaded machine still runs the peer.
+                if (++idle < 1_000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             } else if (c.await(done, 200_000_000L)) {
                 return done;
             }
@@ -578,12 +686,17 @@ public abstract class TransportConformanceTest {
     private record EchoSession(Listener listener, PeerProcess peer, Connection connection, MemorySegment source)
             implements AutoCloseable {
         @Override
-        public void close() throws Exception {
+        public void close() {
             connection.close();
-            int code = peer.waitFor(Duration.ofSeconds(20));
-            peer.close();
-            listener.close();
-            assertEquals(0, code, "echo peer failed" + peer.describe());
+            try {
+                int code = peer.waitFor(Duration.ofSeconds(20));
+                assertEquals(0, code, "echo peer failed" + peer.describe());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                peer.close();
+                listener.close();
+            }
         }
     }
 
@@ -619,7 +732,7 @@ public abstract class TransportConformanceTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             connection.close();
             process.close();
             listener.close();
@@ -706,9 +819,13 @@ public abstract class TransportConformanceTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             stop = true;
-            thread.join(10_000);
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             check();
         }
     }
