@@ -48,12 +48,8 @@ final class Futex {
                     + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
         } else {
             try {
-                Linker linker = Linker.nativeLinker();
-                MemorySegment syscall = linker.defaultLookup().find("syscall")
-                        .orElseThrow(() -> new IllegalStateException("libc has no 'syscall' symbol"));
-                wait = linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1));
-                wake = linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1),
-                        Linker.Option.critical(false));
+                wait = link(false);
+                wake = link(true);
             } catch (RuntimeException | LinkageError e) {
                 why = "cannot link syscall(2) through FFM (" + e + "); run the JVM with "
                         + "--enable-native-access=ALL-UNNAMED";
@@ -62,6 +58,17 @@ final class Futex {
         WAIT = wait;
         WAKE = wake;
         UNAVAILABLE = why;
+    }
+
+    /** {@code syscall}, either as a normal downcall or, for calls that never block, a critical one. */
+    @SuppressWarnings("restricted") // the reason this module needs --enable-native-access
+    private static MethodHandle link(boolean critical) {
+        Linker linker = Linker.nativeLinker();
+        MemorySegment syscall = linker.defaultLookup().find("syscall")
+                .orElseThrow(() -> new IllegalStateException("libc has no 'syscall' symbol"));
+        return critical
+                ? linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1), Linker.Option.critical(false))
+                : linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1));
     }
 
     /** Throws a {@link TransportException} saying why futexes cannot be used here, if they cannot. */

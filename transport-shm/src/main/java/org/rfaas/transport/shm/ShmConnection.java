@@ -211,7 +211,7 @@ final class ShmConnection implements Connection {
                 awaitRingSpace(position);
             }
             MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
-            long entry = outRing + ((position & outMask) << 4);
+            long entry = outRing + ((position & outMask) << ShmLayout.ENTRY_SHIFT);
             map.set(Wire.INT, entry + ShmLayout.ENTRY_SLOT, peerSlot);
             map.set(Wire.INT, entry + ShmLayout.ENTRY_LENGTH, length);
             map.set(Wire.INT, entry + ShmLayout.ENTRY_IMMEDIATE, immediate);
@@ -255,7 +255,7 @@ final class ShmConnection implements Connection {
     public boolean poll(Completion into) {
         try {
             long position = readPosition;
-            long entry = inRing + ((position & inMask) << 4);
+            long entry = inRing + ((position & inMask) << ShmLayout.ENTRY_SHIFT);
             int seq = (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ);
             if (seq != (int) (position + 1)) {
                 int previousLap = position >= inCapacity ? (int) (position + 1 - inCapacity) : 0;
@@ -264,8 +264,15 @@ final class ShmConnection implements Connection {
                             + (position & inMask) + " has sequence " + seq + ", expected " + previousLap
                             + " (empty) or " + (int) (position + 1) + " (ready)"));
                 }
-                checkOpen();
-                return false;
+                if ((int) STATE.getOpaque(this) == OPEN) {
+                    return false;
+                }
+                // Failed or closed: first deliver what the peer published before it went away.
+                if ((int) STATE.getAcquire(this) != CLOSED
+                        && (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ) == (int) (position + 1)) {
+                    return poll(into);
+                }
+                throw stateException();
             }
             int slot = map.get(Wire.INT, entry + ShmLayout.ENTRY_SLOT);
             int length = map.get(Wire.INT, entry + ShmLayout.ENTRY_LENGTH);
@@ -295,7 +302,7 @@ final class ShmConnection implements Connection {
         if (timeoutNanos <= 0) {
             return false;
         }
-        long deadline = System.nanoTime() + timeoutNanos;
+        long start = System.nanoTime();
         try {
             long word = map.address() + inSleeping;
             while (true) {
@@ -311,7 +318,8 @@ final class ShmConnection implements Connection {
                     INT.setOpaque(map, inSleeping, 0);
                     return true;
                 }
-                long left = deadline - System.nanoTime();
+                // Elapsed-time form: start + timeoutNanos would overflow for Long.MAX_VALUE.
+                long left = timeoutNanos - (System.nanoTime() - start);
                 if (left <= 0) {
                     INT.setOpaque(map, inSleeping, 0);
                     return false;

@@ -42,6 +42,8 @@ final class ShmLayout {
     static final int HEADER_SIZE = 128;
     /** Bytes of one ring entry. */
     static final int ENTRY_SIZE = 16;
+    /** log2 of {@link #ENTRY_SIZE}: entry {@code i} starts at {@code ring + (i << ENTRY_SHIFT)}. */
+    static final int ENTRY_SHIFT = 4;
     static final int ENTRY_SEQ = 0;
     static final int ENTRY_SLOT = 4;
     static final int ENTRY_LENGTH = 8;

@@ -75,7 +75,7 @@ final class ShmListener implements Listener {
 
     @Override
     public Connection accept(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + ShmTransport.cappedNanos(timeout);
         SocketChannel ch;
         try {
             while (true) {
@@ -115,7 +115,13 @@ final class ShmListener implements Listener {
                 throw new ProtocolException(ProtocolError.BAD_TYPE, "shm connector opened with a REJECT: " + hello.text());
             }
             ShmLayout layout = ShmLayout.of(local, hello.spec());
-            file = ShmFiles.create(layout.totalSize());
+            try {
+                file = ShmFiles.create(layout.totalSize());
+            } catch (TransportException e) {
+                // Usually a spec too large for /dev/shm: the peer's request, not the listener, is at fault.
+                throw new ProtocolException(ProtocolError.OVERSIZED, "shm connector's " + hello.spec()
+                        + " cannot be served: " + e.getMessage());
+            }
             MemorySegment map = ShmFiles.map(file, layout.totalSize(), arena);
             layout.writeHeader(map);
             ShmHandshake.send(ch, ShmHandshake.welcome(local, layout.totalSize(), file.toString()), deadline);

@@ -56,12 +56,13 @@ final class ShmTransport implements Transport {
     public Connection connect(String address, ConnectionSpec local, Duration timeout) {
         checkOpen();
         Path path = pathOf(address, false);
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + cappedNanos(timeout);
         SocketChannel ch = dial(path, deadline);
         Arena arena = Arena.ofShared();
         boolean ok = false;
         try {
-            long step = Math.min(deadline, System.nanoTime() + HANDSHAKE_TIMEOUT.toNanos());
+            // The listener answers from accept(), which it may call late: allow the whole timeout.
+            long step = Math.max(deadline, System.nanoTime() + 1_000_000_000L);
             ShmHandshake.send(ch, ShmHandshake.hello(local), step);
             ShmHandshake.Message welcome = ShmHandshake.receive(ch, ShmHandshake.WELCOME, step);
             if (welcome.type() == ShmHandshake.REJECT) {
@@ -93,6 +94,15 @@ final class ShmTransport implements Transport {
                 arena.close();
             }
         }
+    }
+
+    /**
+     * A timeout in nanoseconds, capped at about 36 years so that {@code System.nanoTime() + t}
+     * cannot overflow (a caller may well pass {@code Duration.ofSeconds(Long.MAX_VALUE)}).
+     */
+    static long cappedNanos(Duration timeout) {
+        long cap = 1L << 60;
+        return timeout.compareTo(Duration.ofNanos(cap)) >= 0 ? cap : Math.max(0, timeout.toNanos());
     }
 
     /** Best effort: tell the peer why, then hand back the error for the caller to throw. */

@@ -22,6 +22,7 @@ import org.rfaas.transport.Wire;
  *       same slot of the parent with the same immediate, until immediate {@link #STOP}.</li>
  *   <li>{@code faa <address> <threads> <n>}: {@code threads} threads each add 1 to the parent's
  *       counter 0 {@code n} times, then write one message with immediate {@link #DONE}.</li>
+ *   <li>{@code burst-exit <address> <n>}: writes {@code n} messages and halts at once.</li>
  *   <li>{@code hang <address>}: writes one message, then idles until killed.</li>
  *   <li>{@code listen-hang}: listens, accepts one connection, writes one message, idles.</li>
  *   <li>{@code corrupt <address> <bad-slot|oversized|bad-seq|bad-consumer>}: writes a bad ring
@@ -51,6 +52,17 @@ public final class ShmPeer {
                     hang(c);
                 }
                 case "corrupt" -> corrupt(t, args[1], args[2]);
+                case "burst-exit" -> {
+                    Connection c = t.connect(args[1], new ConnectionSpec(2, 64, 1), Duration.ofSeconds(20));
+                    MemorySegment buf = c.allocateBuffer(8);
+                    for (int i = 0; i < Integer.parseInt(args[2]); i++) {
+                        buf.set(Wire.LONG, 0, i);
+                        c.write(i & 1, buf, 0, 8, i);
+                    }
+                    System.out.println("READY");
+                    System.out.flush();
+                    Runtime.getRuntime().halt(0); // no close(): like a crash right after the writes
+                }
                 default -> throw new IllegalArgumentException("unknown role " + args[0]);
             }
         }
