@@ -231,11 +231,14 @@ public final class TransportBenchmark {
             }
         }
         out.println("  C probes: " + probes.directory());
+        // one line per reason, so a missing gcc reads "SKIP gcc not found ..." once
+        Map<String, List<String>> byReason = new LinkedHashMap<>();
         for (Probe p : needed.values()) {
             if (!p.isAvailable()) {
-                out.println("SKIP " + p.name() + ": " + p.unavailableReason());
+                byReason.computeIfAbsent(p.unavailableReason(), k -> new ArrayList<>()).add(p.name());
             }
         }
+        byReason.forEach((reason, names) -> out.println("SKIP " + reason + " (no " + String.join(", ", names) + ")"));
         out.flush();
     }
 
