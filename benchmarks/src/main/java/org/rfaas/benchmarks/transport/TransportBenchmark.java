@@ -75,10 +75,12 @@ public final class TransportBenchmark {
      * together: when JVM start-ups or a loaded machine ate into it, the remaining rows get shorter
      * rounds (never fewer than {@code minIters} round trips), so {@code --quick} stays quick.
      */
-    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp, Duration rowsDeadline) {
+    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp, Duration maxWarmUp,
+            Duration rowsDeadline) {
         static Plan of(boolean quick) {
-            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1000), Duration.ofSeconds(40))
-                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4), null);
+            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1000), Duration.ofSeconds(5),
+                            Duration.ofSeconds(40))
+                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4), Duration.ofSeconds(20), null);
         }
     }
 
@@ -164,7 +166,10 @@ public final class TransportBenchmark {
                 }
                 int done = 0;
                 try (ping) {
-                    ping.warmUp(8, plan.warmUp());
+                    long warmMedian = ping.warmUp(options.sizes(), plan.warmUp(), plan.maxWarmUp());
+                    if (options.verbose()) {
+                        System.err.printf("  %s warmed up: smallest size hot median %s%n", transport, TextTable.ns(warmMedian));
+                    }
                     for (Mode mode : Mode.values()) {
                         CReference ref = CReference.of(probes, transport, mode);
                         for (int bytes : options.sizes()) {
