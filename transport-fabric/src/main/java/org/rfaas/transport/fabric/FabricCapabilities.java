@@ -17,8 +17,8 @@ package org.rfaas.transport.fabric;
  * @param cqDataSize bytes of remote CQ data carried with a write or send
  * @param mrMode the domain's FI_MR_* bits
  * @param dataProgress FI_PROGRESS_AUTO (1) or FI_PROGRESS_MANUAL (2)
- * @param waitObjects completion queues accept {@code FI_WAIT_UNSPEC}, so warm waits sleep in
- *     {@code fi_cq_sread}
+ * @param waitObjects completion queues accept {@code FI_WAIT_FD}, so warm waits sleep in the
+ *     kernel inside {@code fi_cq_sread}
  * @param injectSize bytes a write can inject without a completion
  * @param iovLimit local iovec entries per operation
  * @param maxMessageSize largest single transfer
@@ -59,7 +59,7 @@ public record FabricCapabilities(String variant, String provider, String provide
 
     /** How a warm {@code await} sleeps with this provider. */
     public String warmWait() {
-        return waitObjects ? "fi_cq_sread (FI_WAIT_UNSPEC)" : "fi_cq_read + parkNanos back-off (no CQ wait objects)";
+        return waitObjects ? "fi_cq_sread (FI_WAIT_FD)" : "fi_cq_read + parkNanos back-off (no CQ wait objects)";
     }
 
     /** The MR mode bits as names. */

@@ -58,6 +58,8 @@ final class FabricConnection implements Connection {
     static final int LENGTH_ESCAPE = 0x3FFFFF;
     /** How long after the out-of-band EOF completions that were in flight may still be drained. */
     private static final long DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Tag of the warm-up message each side sends once the handshake is done (outside slot tags). */
+    private static final long WARMUP_TAG = 1L << 60;
     /** Longest single {@code fi_cq_sread}, so failure and close are noticed promptly. */
     private static final int SREAD_SLICE_MS = 50;
     private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE
@@ -98,7 +100,6 @@ final class FabricConnection implements Connection {
     private MemorySegment fnTxRead;
     private MemorySegment fnRxRead;
     private MemorySegment fnRxSread;
-    private MemorySegment fnRxSignal;
     private MemorySegment fnWritedata;
     private MemorySegment fnInjectWritedata;
     private MemorySegment fnWritemsg;
@@ -135,6 +136,11 @@ final class FabricConnection implements Connection {
     private long peerStride;
     private long peerCounterOffset;
 
+    // receive completions that arrived while the warm-up was awaited: (slot, length, immediate)
+    private int[] early = new int[0];
+    private int earlyCount;
+    private int earlyNext;
+
     // state
     private volatile boolean closed;
     private volatile RuntimeException failure;
@@ -164,7 +170,7 @@ final class FabricConnection implements Connection {
         this.rxEntry = arena.allocate(Fi.FI_CQ_TAGGED_ENTRY);
         this.errEntry = arena.allocate(Fi.FI_CQ_ERR_ENTRY);
         this.txContext = arena.allocate(Fi.FI_CONTEXT2_SIZE, 64);
-        this.rxContexts = arena.allocate(Fi.FI_CONTEXT2_SIZE * local.slots(), 64);
+        this.rxContexts = arena.allocate(Fi.FI_CONTEXT2_SIZE * (local.slots() + 1L), 64); // + warm-up
         this.msgRma = arena.allocate(Fi.FI_MSG_RMA);
         this.iovs = arena.allocate(Fi.IOVEC.byteSize() * 2, 8);
         this.descs = arena.allocate(ADDRESS.byteSize() * 2, 8);
@@ -182,6 +188,7 @@ final class FabricConnection implements Connection {
             c.openEndpoint();
             c.sendHello(Hello.TYPE_HELLO);
             c.receiveHello(Hello.TYPE_WELCOME);
+            c.warmUp(10_000);
             c.start();
             return c;
         } catch (RuntimeException e) {
@@ -198,6 +205,7 @@ final class FabricConnection implements Connection {
             c.openEndpoint();
             c.applyHello(hello);
             c.sendHello(Hello.TYPE_WELCOME);
+            c.warmUp(10_000);
             c.start();
             return c;
         } catch (RuntimeException e) {
@@ -222,7 +230,7 @@ final class FabricConnection implements Connection {
 
             txCq = FabricDomain.openCq(dom.domain, 64, Fi.FI_WAIT_NONE, a);
             rxCq = FabricDomain.openCq(dom.domain, Math.max(128, 2L * local.slots()),
-                    caps.waitObjects() ? Fi.FI_WAIT_UNSPEC : Fi.FI_WAIT_NONE, a);
+                    caps.waitObjects() ? Fi.FI_WAIT_FD : Fi.FI_WAIT_NONE, a);
             if (txCq == null || rxCq == null) {
                 throw new TransportException("fi_cq_open failed for provider " + caps.provider());
             }
@@ -244,7 +252,6 @@ final class FabricConnection implements Connection {
             fnTxRead = Fi.fn(txCq, cqOps, Fi.FI_OPS_CQ, "read");
             fnRxRead = Fi.fn(rxCq, cqOps, Fi.FI_OPS_CQ, "read");
             fnRxSread = Fi.fn(rxCq, cqOps, Fi.FI_OPS_CQ, "sread");
-            fnRxSignal = Fi.fn(rxCq, cqOps, Fi.FI_OPS_CQ, "signal");
             long rmaOps = Fi.off(Fi.FID_EP, "rma");
             long taggedOps = Fi.off(Fi.FID_EP, "tagged");
             long atomicOps = Fi.off(Fi.FID_EP, "atomic");
@@ -264,9 +271,90 @@ final class FabricConnection implements Connection {
                     postReceive(slot);
                 }
             }
+            // Posted before our HELLO leaves, so the peer's warm-up message always finds it.
+            long r = (long) Fi.CALL_TRECV.invokeExact(fnTrecv, ep, region.address() + scratchOffset + 24, 8L,
+                    regionDesc, Fi.FI_ADDR_UNSPEC, WARMUP_TAG, 0L, warmUpContext());
+            Fi.check(r, "fi_trecv(warm-up)");
         } catch (Throwable t) {
             throw Fi.rethrow(t);
         }
+    }
+
+    /**
+     * Each side sends one empty tagged message and waits for the peer's. With manual progress a
+     * provider may need the peer's help to set up the path (shm maps the peer's region, ofi_rxm
+     * connects its tcp socket); both sides are inside this method at the same time, so the first
+     * real write never waits for a peer that is not polling yet.
+     */
+    private void warmUp(long timeoutMillis) {
+        try {
+            warmUpLoop(timeoutMillis);
+        } catch (Throwable t) {
+            throw Fi.rethrow(t);
+        }
+    }
+
+    private void warmUpLoop(long timeoutMillis) throws Throwable {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        long r;
+        boolean sent = false;
+        boolean received = false;
+        while (!sent || !received) {
+            if (System.nanoTime() > deadline) {
+                throw new PeerFailedException("fabric warm-up with " + peerDescription + " did not complete within "
+                        + timeoutMillis + " ms (" + (sent ? "sent" : "not sent") + ", "
+                        + (received ? "received" : "not received") + ")");
+            }
+            if (!sent) {
+                r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnTinjectdata, ep, region.address() + scratchOffset + 32,
+                        0L, 0L, peerAddr, WARMUP_TAG);
+                if (r == 0) {
+                    sent = true;
+                } else if (r != -Fi.FI_EAGAIN) {
+                    throw new PeerFailedException("warm-up send to " + peerDescription + " failed: " + Fi.strerror(r));
+                }
+            }
+            long n = (long) Fi.CALL_CQ_READ.invokeExact(fnTxRead, txCq, txEntry, 1L);
+            if (n == -Fi.FI_EAVAIL) {
+                throw cqError(txCq, "warm-up send");
+            }
+            n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
+            if (n == 1) {
+                if (rxEntry.get(JAVA_LONG, Fi.CQE_TAG) == WARMUP_TAG
+                        && rxEntry.get(ADDRESS, Fi.CQE_OP_CONTEXT).address() == warmUpContext()) {
+                    received = true;
+                } else {
+                    // The peer finished first and already wrote: keep it for poll().
+                    Completion c = new Completion();
+                    decode(c);
+                    if (earlyCount * 3 == early.length) {
+                        early = java.util.Arrays.copyOf(early, Math.max(12, early.length * 2));
+                    }
+                    early[earlyCount * 3] = c.slot();
+                    early[earlyCount * 3 + 1] = c.length();
+                    early[earlyCount * 3 + 2] = c.immediate();
+                    earlyCount++;
+                }
+            } else if (n == -Fi.FI_EAVAIL) {
+                throw cqError(rxCq, "warm-up receive");
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private long warmUpContext() {
+        return rxContexts.address() + local.slots() * Fi.FI_CONTEXT2_SIZE;
+    }
+
+    /** Hands out a completion stashed during the warm-up; false when there is none. */
+    private boolean takeEarly(Completion into) {
+        if (earlyNext == earlyCount) {
+            return false;
+        }
+        int i = earlyNext++ * 3;
+        into.set(early[i], early[i + 1], early[i + 2]);
+        return true;
     }
 
     private static void bind(MemorySegment obj, MemorySegment target, long flags, String what) throws Throwable {
@@ -454,17 +542,7 @@ final class FabricConnection implements Connection {
         if (w != null) {
             LockSupport.unpark(w);
         }
-        if (enter()) {
-            try {
-                if (fnRxSignal != null && !fnRxSignal.equals(MemorySegment.NULL) && caps.waitObjects()) {
-                    int ignored = (int) Fi.CALL_CQ_SIGNAL.invokeExact(fnRxSignal, rxCq);
-                }
-            } catch (Throwable t) {
-                LOG.debug("fi_cq_signal failed", t);
-            } finally {
-                exit();
-            }
-        }
+        // A thread in fi_cq_sread notices within one SREAD_SLICE_MS slice.
     }
 
     /** Throws the failure; for a dead peer only after in-flight completions had time to drain. */
@@ -743,6 +821,9 @@ final class FabricConnection implements Connection {
     public boolean poll(Completion into) {
         enterOrThrow();
         try {
+            if (earlyNext != earlyCount && takeEarly(into)) {
+                return true;
+            }
             long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
             return completed(n, into);
         } catch (Throwable t) {
@@ -810,6 +891,9 @@ final class FabricConnection implements Connection {
         long deadline = System.nanoTime() + timeoutNanos;
         enterOrThrow();
         try {
+            if (earlyNext != earlyCount && takeEarly(into)) {
+                return true;
+            }
             int idle = 0;
             while (true) {
                 long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);

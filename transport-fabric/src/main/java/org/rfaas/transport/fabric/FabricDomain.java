@@ -214,9 +214,13 @@ final class FabricDomain implements AutoCloseable {
         return ret == 0 && attr.get(JAVA_LONG, 0) >= 1;
     }
 
-    /** Opens and closes a CQ with FI_WAIT_UNSPEC: the only reliable way to learn if waits work. */
+    /**
+     * Opens and closes a CQ with FI_WAIT_FD: the only reliable way to learn if a warm wait can
+     * sleep in the kernel. A file-descriptor wait is required, not FI_WAIT_UNSPEC: shm 1.17 accepts
+     * UNSPEC but then waits by yielding, and its fi_cq_sread never returns once the peer died.
+     */
     private static boolean probeWaitObjects(MemorySegment domain, Arena a) throws Throwable {
-        MemorySegment cq = openCq(domain, 16, Fi.FI_WAIT_UNSPEC, a);
+        MemorySegment cq = openCq(domain, 16, Fi.FI_WAIT_FD, a);
         if (cq == null) {
             return false;
         }

@@ -76,6 +76,7 @@ final class Fi {
     static final int FI_AV_TABLE = 2;
     static final int FI_WAIT_NONE = 0;
     static final int FI_WAIT_UNSPEC = 1;
+    static final int FI_WAIT_FD = 3;
     static final int FI_CQ_FORMAT_TAGGED = 4;
     static final int FI_SOCKADDR = 1;
     static final int FI_SOCKADDR_IN = 2;
@@ -263,13 +264,14 @@ final class Fi {
     }
 
     /**
-     * Non-blocking calls on the hot path: no thread-state transition (they never call back or
-     * sleep). Buffer and descriptor pointers of these calls are passed as {@code long} (same
-     * register class as a pointer on LP64), so a write never has to wrap an address in a new
-     * MemorySegment.
+     * Hot-path calls. Buffer and descriptor pointers are passed as {@code long} (same register
+     * class as a pointer on LP64), so a write never wraps an address in a new MemorySegment.
+     * {@code Linker.Option.critical} is deliberately not used: a provider call that blocks (shm
+     * waiting on a peer's lock, tcp on a full socket) inside a critical downcall would stall every
+     * JVM safepoint, freezing all threads.
      */
     static MethodHandle fnptrCritical(FunctionDescriptor fd) {
-        return LINKER.downcallHandle(fd, Linker.Option.critical(false));
+        return LINKER.downcallHandle(fd);
     }
 
     /** int (*)(fid*) — close, ep enable via control is separate. */
@@ -302,8 +304,6 @@ final class Fi {
     /** ssize_t (*)(cq*, buf, count, cond, int timeout_ms) — fi_cq_sread; may sleep. */
     static final MethodHandle CALL_CQ_SREAD = fnptr(
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_INT));
-    /** int (*)(cq*) — fi_cq_signal. */
-    static final MethodHandle CALL_CQ_SIGNAL = fnptr(FunctionDescriptor.of(JAVA_INT, ADDRESS));
     /** ssize_t (*)(ep*, buf, len, desc, data, dest, addr, key, ctx) — fi_writedata. */
     static final MethodHandle CALL_WRITEDATA = fnptrCritical(FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
@@ -337,15 +337,23 @@ final class Fi {
     private static final MethodHandle VERSION;
     private static final MethodHandle STRDUP;
 
+    private static final MethodHandle SIGACTION = LINKER.downcallHandle(
+            LINKER.defaultLookup().findOrThrow("sigaction"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    /** Generous upper bound of {@code sizeof(struct sigaction)} (152 on x86-64 and aarch64 glibc). */
+    private static final long SIGACTION_BYTES = 256;
+    private static final int SIGNALS = 32;
+
     static {
         SymbolLookup lib = null;
         String why = null;
+        MemorySegment signals = saveSignalHandlers();
         try {
             lib = SymbolLookup.libraryLookup("libfabric.so.1", Arena.global());
         } catch (IllegalArgumentException e) {
             why = "libfabric.so.1 not found (" + e.getMessage() + "); install it with `apt-get install libfabric1`"
                     + " (Debian/Ubuntu) or point LD_LIBRARY_PATH at your site's libfabric";
         }
+        restoreSignalHandlers(signals);
         UNAVAILABLE = why;
         if (lib != null) {
             GETINFO = LINKER.downcallHandle(lib.findOrThrow("fi_getinfo"),
@@ -372,10 +380,47 @@ final class Fi {
 
     static int getinfo(int version, MemorySegment node, MemorySegment service, long flags, MemorySegment hints,
             MemorySegment infoOut) {
+        MemorySegment signals = saveSignalHandlers();
         try {
             return (int) GETINFO.invokeExact(version, node, service, flags, hints, infoOut);
         } catch (Throwable t) {
             throw rethrow(t);
+        } finally {
+            restoreSignalHandlers(signals);
+        }
+    }
+
+    /*
+     * Debian's libfabric links libpsm_infinipath, whose constructor installs its own handlers for
+     * SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGINT and SIGTERM (they write a "*.btr" backtrace file and
+     * exit). The JVM relies on SIGSEGV internally (implicit null checks, safepoint polls), so with
+     * those handlers in place the first such trap kills the JVM. We save every handler before
+     * libfabric (or a provider it loads during fi_getinfo) can replace it and put the JVM's back.
+     */
+    private static MemorySegment saveSignalHandlers() {
+        MemorySegment saved = Arena.ofAuto().allocate(SIGACTION_BYTES * SIGNALS, 16);
+        for (int sig = 1; sig < SIGNALS; sig++) {
+            try {
+                int ignored = (int) SIGACTION.invokeExact(sig, MemorySegment.NULL,
+                        saved.asSlice(sig * SIGACTION_BYTES, SIGACTION_BYTES));
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+        return saved;
+    }
+
+    private static void restoreSignalHandlers(MemorySegment saved) {
+        for (int sig = 1; sig < SIGNALS; sig++) {
+            if (sig == 9 || sig == 19) {
+                continue; // SIGKILL and SIGSTOP cannot be caught
+            }
+            try {
+                int ignored = (int) SIGACTION.invokeExact(sig, saved.asSlice(sig * SIGACTION_BYTES, SIGACTION_BYTES),
+                        MemorySegment.NULL);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
         }
     }
 

@@ -1,0 +1,27 @@
+package org.rfaas.transport.fabric;
+
+/**
+ * fabric:tcp forced onto the fallback paths that providers without RMA or FI_ATOMIC take:
+ * two-sided tagged messages into posted receives and fetch-and-add applied by the peer.
+ */
+class FabricTcpMessagesTest extends FabricTwoProcessTests {
+    @Override
+    String transportName() {
+        return "fabric:tcp";
+    }
+
+    @Override
+    String[] properties() {
+        return new String[] {FabricDomain.MODE_PROPERTY + "=msg", FabricDomain.ATOMICS_PROPERTY + "=emulated"};
+    }
+
+    @Override
+    FabricCapabilities.DataMode expectedMode() {
+        return FabricCapabilities.DataMode.MSG;
+    }
+
+    @Override
+    boolean expectNativeAtomics() {
+        return false;
+    }
+}
