@@ -266,7 +266,9 @@ public final class TransportBenchmark {
         long budget = roundBudget.toNanos();
         int iters = (int) Math.clamp(budget / pilot, plan.minIters(), plan.maxIters());
         int warmup = Math.max(5, iters / 10);
-        Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(60).toNanos(), 50L * (iters + warmup) * pilot));
+        // generous against a loaded machine, yet a hung probe must not stall a quick run for long
+        Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(options.quick() ? 15 : 60).toNanos(),
+                50L * (iters + warmup) * pilot));
         List<LatencyStats> ours = new ArrayList<>();
         List<LatencyStats> c = new ArrayList<>();
         boolean cRuns = ref.probe() != null && ref.probe().isAvailable();
