@@ -138,12 +138,25 @@ final class PingSide implements AutoCloseable {
                 if (elapsed >= max.toNanos() || (elapsed >= min.toNanos() && (hi - lo) * 10 <= hi)) {
                     break;
                 }
+                // both spinning threads would starve the JIT compiler threads on a 2-CPU machine:
+                // park the pong and pause, so queued compilations finish between cycles
+                roundTrip(smallest, PingPongWire.WARM_NEXT, true);
+                pause(Duration.ofMillis(50));
             }
             roundTrip(smallest, PingPongWire.WARM_NEXT, true); // let the pong sleep again
         } finally {
             saved.ifPresent(Affinity::restore);
         }
         return last[2];
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransportException("interrupted while warming up");
+        }
     }
 
     /**
