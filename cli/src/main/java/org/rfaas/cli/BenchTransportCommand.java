@@ -10,10 +10,12 @@ import picocli.CommandLine.Option;
 /** {@code rfaas bench transport}: transport ping-pong round trips against C references. */
 @Command(name = "transport", mixinStandardHelpOptions = true,
         description = {
-            "Ping-pong round trips over each transport between two processes (this JVM = ping, a child JVM = pong),",
-            "hot (both sides busy-poll) and warm (both sides sleep in the kernel), at 8 B .. 1 MiB, each row measured",
-            "in alternating rounds with a C reference compiled on the fly (gcc): shm busy-poll / futex, TCP busy-poll /",
-            "blocking, libfabric. Prints median and p99 (HdrHistogram), the ratio ours/C, and the CPU placement."})
+            "Ping-pong round trips over each transport between two processes (this JVM = ping, a child JVM = pong), "
+                    + "hot (both sides busy-poll) and warm (both sides sleep in the kernel), at 8 B .. 1 MiB.",
+            "Each row alternates rounds with a C reference compiled on the fly with gcc (shm busy-poll / futex, "
+                    + "TCP busy-poll / blocking, libfabric) and prints median and p99, the ratio ours/C and the CPU "
+                    + "placement (near/far) before and after the row.",
+            ""})
 public final class BenchTransportCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "Fewer, shorter rounds; ends within a minute.")
@@ -37,6 +39,9 @@ public final class BenchTransportCommand implements Callable<Integer> {
             description = "The ping and pong CPUs, e.g. 0,1; -1,-1 runs unpinned (default: 0,1 on a machine with 2+ CPUs).")
     List<Integer> cpus;
 
+    @Option(names = "--verbose", description = "Print every round's medians (ours and C) to stderr.")
+    boolean verbose;
+
     @Override
     public Integer call() {
         TransportBenchmark.Options d = TransportBenchmark.Options.defaults(quick);
@@ -50,7 +55,7 @@ public final class BenchTransportCommand implements Callable<Integer> {
             ping = cpus.get(0);
             pong = cpus.get(1);
         }
-        var options = new TransportBenchmark.Options(quick, providers, sizes, json, ping, pong);
+        var options = new TransportBenchmark.Options(quick, providers, sizes, json, ping, pong, verbose);
         var rows = new TransportBenchmark(options, System.out).run();
         return rows.isEmpty() ? 1 : 0;
     }

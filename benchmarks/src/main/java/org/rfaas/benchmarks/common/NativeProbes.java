@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  * and the compiler flags, and each probe is compiled there with {@code gcc -O2} the first time it
  * is asked for; later runs (and concurrent ones: binaries are renamed into place atomically) reuse
  * the binary. The cache is {@code $XDG_CACHE_HOME/rfaas/probes}, else
- * {@code ~/.cache/rfaas/probes}. The compiler is {@code $CC} if set, else {@code gcc}.
+ * {@code ~/.cache/rfaas/probes}. The compiler is the system property {@value #CC_PROPERTY}, else
+ * {@code $CC}, else {@code gcc}.
  *
  * <p>A probe that cannot be built ({@code gcc} missing, a library missing) is returned as
  * unavailable with a reason, so a benchmark prints a skip line and goes on with its own
@@ -144,8 +145,14 @@ public final class NativeProbes {
         }
     }
 
+    /** The system property that names the C compiler, before {@code $CC} and {@code gcc}. */
+    public static final String CC_PROPERTY = "rfaas.probes.cc";
+
     private static String compilerCommand() {
-        String cc = System.getenv("CC");
+        String cc = System.getProperty(CC_PROPERTY);
+        if (cc == null || cc.isBlank()) {
+            cc = System.getenv("CC");
+        }
         return cc == null || cc.isBlank() ? "gcc" : cc.strip();
     }
 

@@ -14,7 +14,7 @@ import java.util.List;
 public final class Placement {
     /** Round trips at or above this are classified "far". */
     public static final long FAR_NS = 250;
-    private static final int ROUND_TRIPS = 20_000;
+    private static final int ROUND_TRIPS = 5_000;
 
     private final Probe probe;
     private final int cpuA;

@@ -17,6 +17,7 @@ public final class Progress implements AutoCloseable {
     private final PrintStream err = System.err;
     private final long max;
     private long done;
+    private final long startNanos = System.nanoTime();
 
     private Progress(String task, long max, boolean interactive) {
         this.max = max;
@@ -38,9 +39,23 @@ public final class Progress implements AutoCloseable {
         if (bar != null) {
             bar.setExtraMessage(step);
         } else {
-            err.printf("[%d/%d] %s%n", done + 1, max, step);
+            err.printf("[%d/%d %.1fs] %s%n", done + 1, max, elapsedSeconds(), step);
             err.flush();
         }
+    }
+
+    /** Shows a status message that is not a step of its own (e.g. a start-up phase). */
+    public void status(String message) {
+        if (bar != null) {
+            bar.setExtraMessage(message);
+        } else {
+            err.printf("[%.1fs] %s%n", elapsedSeconds(), message);
+            err.flush();
+        }
+    }
+
+    private double elapsedSeconds() {
+        return (System.nanoTime() - startNanos) / 1e9;
     }
 
     /** Marks the current step done. */

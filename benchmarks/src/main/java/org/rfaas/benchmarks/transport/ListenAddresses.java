@@ -1,19 +1,15 @@
 package org.rfaas.benchmarks.transport;
 
-import java.nio.file.Path;
-
-/** Where the ping listens for each transport: loopback, a free port or a fresh path. */
+/** Where the ping listens for each transport: loopback with a free port, or a fresh shm path. */
 final class ListenAddresses {
     private ListenAddresses() {
     }
 
-    /** A listen address for {@code transport} that picks a free port / path by itself. */
+    /** A listen address for {@code transport} that makes the provider pick a free port / path. */
     static String forTransport(String transport) {
-        return switch (transport) {
-            case "tcp" -> "tcp://127.0.0.1:0";
-            case "shm" -> "shm:" + Path.of(System.getProperty("java.io.tmpdir"), "rfaas-bench-" + ProcessHandle.current().pid()
-                    + "-" + System.nanoTime() + ".sock");
-            default -> transport.startsWith("fabric:") ? transport + "://127.0.0.1:0" : transport + "://127.0.0.1:0";
-        };
+        if (transport.equals("shm")) {
+            return "shm:"; // the shm provider picks a fresh socket path in a private directory
+        }
+        return transport + "://127.0.0.1:0";
     }
 }

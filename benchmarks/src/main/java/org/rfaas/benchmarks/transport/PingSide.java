@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.rfaas.benchmarks.common.Affinity;
 import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.benchmarks.common.NativeEnvironment;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -98,46 +99,94 @@ final class PingSide implements AutoCloseable {
     }
 
     /**
-     * Runs untimed round trips, hot, at {@code bytes}, for about {@code budget}, so both JVMs have
-     * compiled their loops before anything is measured.
+     * Warms both JVMs up until their loops are compiled for every size: cycles of hot round trips
+     * at each of {@code sizes} (fewer for large ones) plus a few warm ones, for at least
+     * {@code min}, then until the smallest size's hot median of three consecutive cycles agrees
+     * within 10 %, for at most {@code max}. Cycling through the sizes matters: a loop compiled
+     * while it only saw 8 B messages is deoptimized, and recompiled during a timed row, at the
+     * first 64 B one. On a loaded machine the JIT threads get little CPU, so a fixed warm-up time
+     * can end too early; waiting for stable cycles adapts to that.
+     *
+     * @return the smallest size's hot median in the last cycle, in ns
      */
-    void warmUp(int bytes, Duration budget) {
-        long end = System.nanoTime() + budget.toNanos();
+    long warmUp(List<Integer> sizes, Duration min, Duration max) {
+        int smallest = sizes.stream().mapToInt(Integer::intValue).min().orElse(8);
+        long start = System.nanoTime();
+        long[] last = {Long.MAX_VALUE / 4, Long.MAX_VALUE / 2, Long.MAX_VALUE};
         Optional<byte[]> saved = Affinity.pinCurrentThread(cpuPing);
         try {
-            while (System.nanoTime() < end) {
-                for (int i = 0; i < 1000; i++) {
-                    roundTrip(bytes, 0, true);
+            while (true) {
+                for (int bytes : sizes) {
+                    int n = bytes <= 1024 ? 1000 : bytes <= 64 * 1024 ? 100 : 10;
+                    for (int i = 0; i < n; i++) {
+                        roundTrip(bytes, 0, true);
+                    }
                 }
+                for (int i = 0; i < 20; i++) {
+                    roundTrip(smallest, PingPongWire.WARM_NEXT, false);
+                }
+                histogram.reset();
+                for (int i = 0; i < 2000; i++) {
+                    histogram.recordValue(Math.max(1, Math.min(LatencyStats.HISTOGRAM_MAX_NS, roundTrip(smallest, 0, true))));
+                }
+                last[0] = last[1];
+                last[1] = last[2];
+                last[2] = histogram.getValueAtPercentile(50.0);
+                long lo = Math.min(last[0], Math.min(last[1], last[2]));
+                long hi = Math.max(last[0], Math.max(last[1], last[2]));
+                long elapsed = System.nanoTime() - start;
+                if (elapsed >= max.toNanos() || (elapsed >= min.toNanos() && (hi - lo) * 10 <= hi)) {
+                    break;
+                }
+                // both spinning threads would starve the JIT compiler threads on a 2-CPU machine:
+                // park the pong and pause, so queued compilations finish between cycles
+                roundTrip(smallest, PingPongWire.WARM_NEXT, true);
+                pause(Duration.ofMillis(50));
             }
-            roundTrip(bytes, PingPongWire.WARM_NEXT, true); // let the pong sleep again
+            roundTrip(smallest, PingPongWire.WARM_NEXT, true); // let the pong sleep again
         } finally {
             saved.ifPresent(Affinity::restore);
+        }
+        return last[2];
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransportException("interrupted while warming up");
         }
     }
 
     /**
      * A short pilot of {@code mode} round trips at {@code bytes} (at most {@code maxIters}, at most
-     * about {@code budget}); returns their median, used to size the timed rounds.
+     * about {@code budget}); returns their mean wall time per round trip in ns, used to size the
+     * timed rounds. The mean, not the median: on a loaded machine a few descheduled round trips
+     * dominate the wall time, and a round sized by the median would overrun its budget many times.
      */
-    long pilotMedian(int bytes, Mode mode, int maxIters, Duration budget) {
-        long end = System.nanoTime() + budget.toNanos();
-        int iters = 0;
-        histogram.reset();
+    long pilotMeanNanos(int bytes, Mode mode, int maxIters, Duration budget) {
         Optional<byte[]> saved = Affinity.pinCurrentThread(cpuPing);
         try {
             int flags = mode == Mode.WARM ? PingPongWire.WARM_NEXT : 0;
             boolean hot = mode == Mode.HOT;
+            for (int i = 0; i < 10; i++) {
+                roundTrip(bytes, flags, hot); // the first ones wake the pong and touch cold memory
+            }
+            long start = System.nanoTime();
+            long end = start + budget.toNanos();
+            int iters = 0;
             do {
-                histogram.recordValue(Math.max(1, roundTrip(bytes, flags, hot)));
+                roundTrip(bytes, flags, hot);
             } while (++iters < maxIters && System.nanoTime() < end);
+            long mean = (System.nanoTime() - start) / iters;
             if (hot) {
                 roundTrip(bytes, PingPongWire.WARM_NEXT, true);
             }
+            return mean;
         } finally {
             saved.ifPresent(Affinity::restore);
         }
-        return histogram.getValueAtPercentile(50.0);
     }
 
     /**
@@ -218,7 +267,9 @@ final class PingSide implements AutoCloseable {
                 "-Xss1m", "-cp", System.getProperty("java.class.path"), PongMain.class.getName(), name, address,
                 Integer.toString(slotBytes), Integer.toString(cpuPong)));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().putIfAbsent(NativeEnvironment.LIBFABRIC_SIGNAL_GUARD, "1");
+            Process p = pb.start();
             Thread.ofPlatform().daemon().name("pong-output").start(() -> collect(p));
             return p;
         } catch (IOException e) {

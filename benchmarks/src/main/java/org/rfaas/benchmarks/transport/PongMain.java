@@ -3,6 +3,7 @@ package org.rfaas.benchmarks.transport;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import org.rfaas.benchmarks.common.Affinity;
+import org.rfaas.benchmarks.common.NativeEnvironment;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -30,6 +31,7 @@ public final class PongMain {
             System.err.println("usage: PongMain <transport> <address> <slotBytes> <cpu>");
             System.exit(2);
         }
+        NativeEnvironment.protectJvmSignalsFromLibfabric();
         int cpu = Integer.parseInt(args[3]);
         ConnectionSpec spec = new ConnectionSpec(1, Integer.parseInt(args[2]), 0);
         try (Transport transport = Transports.open(args[0]);

@@ -12,6 +12,7 @@ import java.util.Set;
 import org.rfaas.benchmarks.common.Affinity;
 import org.rfaas.benchmarks.common.JsonRows;
 import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.benchmarks.common.NativeEnvironment;
 import org.rfaas.benchmarks.common.NativeProbes;
 import org.rfaas.benchmarks.common.Placement;
 import org.rfaas.benchmarks.common.Probe;
@@ -48,8 +49,10 @@ public final class TransportBenchmark {
      * @param json where to write the JSON rows, or {@code null}
      * @param cpuPing CPU of the ping side (-1: unpinned)
      * @param cpuPong CPU of the pong side (-1: unpinned)
+     * @param verbose print every round's medians to stderr
      */
-    public record Options(boolean quick, List<String> transports, List<Integer> sizes, Path json, int cpuPing, int cpuPong) {
+    public record Options(boolean quick, List<String> transports, List<Integer> sizes, Path json, int cpuPing, int cpuPong,
+            boolean verbose) {
         public Options {
             transports = List.copyOf(transports);
             sizes = List.copyOf(sizes);
@@ -63,15 +66,21 @@ public final class TransportBenchmark {
         /** Defaults: all transports, all sizes, CPUs 0 and 1 when the machine has two. */
         public static Options defaults(boolean quick) {
             boolean two = Affinity.availableCpus() >= 2;
-            return new Options(quick, DEFAULT_TRANSPORTS, DEFAULT_SIZES, null, two ? 0 : -1, two ? 1 : -1);
+            return new Options(quick, DEFAULT_TRANSPORTS, DEFAULT_SIZES, null, two ? 0 : -1, two ? 1 : -1, false);
         }
     }
 
-    /** Rounds and budgets of a quick or a full run. */
-    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp) {
+    /**
+     * Rounds and budgets of a quick or a full run. A quick run also has a deadline for all its rows
+     * together: when JVM start-ups or a loaded machine ate into it, the remaining rows get shorter
+     * rounds (never fewer than {@code minIters} round trips), so {@code --quick} stays quick.
+     */
+    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp, Duration maxWarmUp,
+            Duration rowsDeadline) {
         static Plan of(boolean quick) {
-            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1500))
-                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4));
+            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1000), Duration.ofSeconds(5),
+                            Duration.ofSeconds(40))
+                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4), Duration.ofSeconds(20), null);
         }
     }
 
@@ -86,6 +95,8 @@ public final class TransportBenchmark {
     private final Plan plan;
     private final PrintStream out;
     private final List<String> notes = new ArrayList<>();
+    private long deadlineNanos;
+    private int rowsLeft;
 
     /** A benchmark printing to {@code out}. */
     public TransportBenchmark(Options options, PrintStream out) {
@@ -111,17 +122,19 @@ public final class TransportBenchmark {
     }
 
     private List<TransportRow> runRows() {
+        NativeEnvironment.protectJvmSignalsFromLibfabric(); // before any provider loads libfabric
         out.printf("rfaas bench transport: round trips between two processes (this JVM = ping, a child JVM = pong)%s%n",
                 options.cpuPing() >= 0 ? ", pinned to CPUs " + options.cpuPing() + " and " + options.cpuPong() : ", unpinned");
         for (Mode m : Mode.values()) {
             out.printf("  %-4s = %s%n", m.label(), m.meaning());
         }
-        out.printf("  each row: %d alternating rounds of C then ours, ~%d ms each; statistics are medians over rounds%n",
-                plan.rounds(), plan.roundBudget().toMillis());
+        out.printf("  each row: %d alternating rounds of C then ours, ~%d ms each%s; statistics are medians over rounds%n",
+                plan.rounds(), plan.roundBudget().toMillis(), plan.rowsDeadline() == null ? "" : " (less when behind schedule)");
         out.printf("  ratio = ours median / C median; placement = cache-line round trip between the CPUs before/after"
                 + " the row (near < %d ns <= far)%n", Placement.FAR_NS);
         out.flush();
 
+        loadWarning().ifPresent(out::println);
         NativeProbes probes = NativeProbes.inDefaultCache();
         Placement placement = new Placement(probes, options.cpuPing(), options.cpuPong());
         reportProbes(probes);
@@ -130,6 +143,8 @@ public final class TransportBenchmark {
         int slotBytes = Math.max(8, (maxBytes + 7) & ~7);
         List<TransportRow> rows = new ArrayList<>();
         int total = options.transports().size() * Mode.values().length * options.sizes().size();
+        rowsLeft = total;
+        deadlineNanos = plan.rowsDeadline() == null ? Long.MAX_VALUE : System.nanoTime() + plan.rowsDeadline().toNanos();
         Set<String> schemes = Set.copyOf(Transports.schemes());
         try (Progress progress = Progress.start("bench transport", total)) {
             for (String transport : options.transports()) {
@@ -140,7 +155,7 @@ public final class TransportBenchmark {
                     skipSteps(progress, rowsOfTransport);
                     continue;
                 }
-                progress.begin(transport + ": starting the pong JVM and warming up");
+                progress.status(transport + ": starting the pong JVM and warming up");
                 PingSide ping;
                 try {
                     ping = new PingSide(transport, slotBytes, options.cpuPing(), options.cpuPong());
@@ -151,13 +166,17 @@ public final class TransportBenchmark {
                 }
                 int done = 0;
                 try (ping) {
-                    ping.warmUp(8, plan.warmUp());
+                    long warmMedian = ping.warmUp(options.sizes(), plan.warmUp(), plan.maxWarmUp());
+                    if (options.verbose()) {
+                        System.err.printf("  %s warmed up: smallest size hot median %s%n", transport, TextTable.ns(warmMedian));
+                    }
                     for (Mode mode : Mode.values()) {
                         CReference ref = CReference.of(probes, transport, mode);
                         for (int bytes : options.sizes()) {
                             progress.begin(transport + " " + mode.label() + " " + TextTable.bytes(bytes));
                             rows.add(measureRow(ping, ref, placement, mode, bytes));
                             progress.step();
+                            rowsLeft--;
                             done++;
                         }
                     }
@@ -171,10 +190,38 @@ public final class TransportBenchmark {
         return rows;
     }
 
+    /** A warning when the machine is too busy for busy-poll numbers to mean anything. */
+    private static java.util.Optional<String> loadWarning() {
+        try {
+            String[] f = java.nio.file.Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+            double load = Double.parseDouble(f[0]);
+            int cpus = Affinity.availableCpus();
+            if (load > 1.5 * cpus) {
+                return java.util.Optional.of(String.format("WARNING the machine is busy (load average %.1f on %d CPUs): busy-polling"
+                        + " needs both CPUs, so hot rows (ours and C alike) measure the scheduler more than the transport", load, cpus));
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no /proc/loadavg (not Linux): no warning
+        }
+        return java.util.Optional.empty();
+    }
+
     private void skipSteps(Progress progress, int n) {
         for (int i = 0; i < n; i++) {
             progress.step();
         }
+        rowsLeft -= n;
+    }
+
+    /** This row's round length: the plan's, or less when a quick run is behind its deadline. */
+    private Duration roundBudget() {
+        if (deadlineNanos == Long.MAX_VALUE) {
+            return plan.roundBudget();
+        }
+        long perRow = (deadlineNanos - System.nanoTime()) / Math.max(1, rowsLeft);
+        // a row is ~2 rounds per pair plus the pilot and two placement probes
+        long share = perRow / (2L * plan.rounds() + 3);
+        return Duration.ofNanos(Math.clamp(share, 5_000_000L, plan.roundBudget().toNanos()));
     }
 
     private void reportProbes(NativeProbes probes) {
@@ -189,11 +236,14 @@ public final class TransportBenchmark {
             }
         }
         out.println("  C probes: " + probes.directory());
+        // one line per reason, so a missing gcc reads "SKIP gcc not found ..." once
+        Map<String, List<String>> byReason = new LinkedHashMap<>();
         for (Probe p : needed.values()) {
             if (!p.isAvailable()) {
-                out.println("SKIP " + p.name() + ": " + p.unavailableReason());
+                byReason.computeIfAbsent(p.unavailableReason(), k -> new ArrayList<>()).add(p.name());
             }
         }
+        byReason.forEach((reason, names) -> out.println("SKIP " + reason + " (no " + String.join(", ", names) + ")"));
         out.flush();
     }
 
@@ -211,37 +261,49 @@ public final class TransportBenchmark {
 
     private TransportRow measureOnce(PingSide ping, CReference ref, Placement placement, Mode mode, int bytes) {
         Placement.Sample before = placement.measure();
-        long pilot = Math.max(1, ping.pilotMedian(bytes, mode, 200, plan.roundBudget().dividedBy(2)));
-        long budget = plan.roundBudget().toNanos();
+        Duration roundBudget = roundBudget();
+        long pilot = Math.max(1, ping.pilotMeanNanos(bytes, mode, 200, roundBudget.dividedBy(2)));
+        long budget = roundBudget.toNanos();
         int iters = (int) Math.clamp(budget / pilot, plan.minIters(), plan.maxIters());
         int warmup = Math.max(5, iters / 10);
-        Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(60).toNanos(), 50L * (iters + warmup) * pilot));
+        // generous against a loaded machine, yet a hung probe must not stall a quick run for long
+        Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(options.quick() ? 15 : 60).toNanos(),
+                50L * (iters + warmup) * pilot));
         List<LatencyStats> ours = new ArrayList<>();
         List<LatencyStats> c = new ArrayList<>();
-        String cLabel = ref.label();
         boolean cRuns = ref.probe() != null && ref.probe().isAvailable();
-        if (!cRuns) {
-            cLabel = ref.probe() == null ? "none" : "skipped";
-        }
+        String cLabel = cRuns ? null : ref.probe() == null ? ref.label() : "skipped";
         for (int r = 0; r < plan.rounds(); r++) {
             if (cRuns) {
-                switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), cTimeout)) {
-                    case ProbeOutput.Result res -> c.add(res.rtt());
-                    case ProbeOutput.Skip s -> {
-                        cRuns = false;
-                        cLabel = "skipped";
-                        note("SKIP " + ref.label() + " at " + TextTable.bytes(bytes) + ": " + s.reason());
+                try {
+                    switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), cTimeout)) {
+                        case ProbeOutput.Result res -> c.add(res.rtt());
+                        case ProbeOutput.Skip s -> {
+                            cRuns = false;
+                            cLabel = "skipped";
+                            noteOnce("SKIP " + ref.label() + " (" + ping.transportName() + " " + mode.label() + "): " + s.reason());
+                        }
                     }
+                } catch (Probe.ProbeFailedException e) {
+                    // one failed C round (e.g. starved on a loaded machine) costs that round, not the row
+                    note("ERROR C round " + (r + 1) + " of " + ping.transportName() + " " + mode.label() + " "
+                            + TextTable.bytes(bytes) + ": " + e.getMessage());
                 }
             }
             ours.add(ping.round(bytes, mode, iters, warmup));
+            if (options.verbose()) {
+                System.err.printf("  round %d %s %s %s: iters=%d  C median=%s  ours median=%s%n", r + 1, ping.transportName(),
+                        mode.label(), TextTable.bytes(bytes), iters, c.size() > r ? TextTable.ns(c.get(r).medianNs()) : "-",
+                        TextTable.ns(ours.get(r).medianNs()));
+            }
         }
         Placement.Sample after = placement.measure();
         if (!before.measured() && before.skipReason() != null) {
             noteOnce("SKIP placement probe: " + before.skipReason());
         }
         return new TransportRow(ping.transportName(), mode, bytes, LatencyStats.medianOfRounds(ours),
-                c.isEmpty() ? null : LatencyStats.medianOfRounds(c), cLabel, new Placement.Span(before, after), plan.rounds());
+                c.isEmpty() ? null : LatencyStats.medianOfRounds(c), c.isEmpty() && cLabel != null ? cLabel : ref.label(),
+                new Placement.Span(before, after), plan.rounds());
     }
 
     private void note(String line) {

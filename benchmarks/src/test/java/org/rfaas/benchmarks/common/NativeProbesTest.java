@@ -43,6 +43,24 @@ class NativeProbesTest {
     }
 
     @Test
+    void aMissingCompilerMakesProbesUnavailableWithAClearReason() {
+        String old = System.setProperty(NativeProbes.CC_PROPERTY, "no-such-compiler-rfaas");
+        try {
+            Probe p = NativeProbes.inCache(cache).probe("shm_probe");
+            assertFalse(p.isAvailable());
+            assertTrue(p.unavailableReason().startsWith("no-such-compiler-rfaas not found"), p.unavailableReason());
+            ProbeOutput out = p.run(List.of(), Duration.ofSeconds(1));
+            assertEquals(new ProbeOutput.Skip(p.unavailableReason()), out);
+        } finally {
+            if (old == null) {
+                System.clearProperty(NativeProbes.CC_PROPERTY);
+            } else {
+                System.setProperty(NativeProbes.CC_PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
     void anUnknownProbeIsUnavailableWithAReasonAndRunsAsASkip() {
         Probe p = NativeProbes.inCache(cache).probe("no_such_probe");
         assertFalse(p.isAvailable());
