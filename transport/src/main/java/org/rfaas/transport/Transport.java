@@ -34,7 +34,7 @@ public interface Transport extends AutoCloseable {
      *     connections; the message says so
      */
     default Listener listen(String address, ConnectionSpec local, CounterScope scope) {
-        if (scope == CounterScope.CONNECTION) {
+        if (java.util.Objects.requireNonNull(scope, "scope") == CounterScope.CONNECTION) {
             return listen(address, local);
         }
         throw new UnsupportedOperationException("transport " + name() + " does not support counters shared by "
