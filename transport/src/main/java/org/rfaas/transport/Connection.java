@@ -85,7 +85,11 @@ public interface Connection extends AutoCloseable {
      */
     long fetchAndAdd(int index, long delta);
 
-    /** Reads this side's counter {@code index} (which the peer adds to). */
+    /**
+     * Reads this side's counter {@code index} (which the peer adds to). On a connection accepted by
+     * a {@link CounterScope#LISTENER} listener this is the listener's shared counter, which the
+     * peers of all its connections add to.
+     */
     long localCounter(int index);
 
     /** {@code false} once closed locally or the peer is known to have failed. */

@@ -18,6 +18,24 @@ public interface Listener extends AutoCloseable {
      */
     Connection accept(Duration timeout);
 
+    /** The counter scope this listener was opened with. */
+    default CounterScope counterScope() {
+        return CounterScope.CONNECTION;
+    }
+
+    /**
+     * Reads shared counter {@code index} of a {@link CounterScope#LISTENER} listener: the sum of
+     * every peer's fetch-and-adds on it so far. Stays readable after {@link #close}.
+     *
+     * @throws IllegalStateException when the listener's scope is {@link CounterScope#CONNECTION}
+     *     (each connection has its own counters; read them with {@link Connection#localCounter})
+     * @throws IllegalArgumentException when {@code index} is outside the listener's spec
+     */
+    default long localCounter(int index) {
+        throw new IllegalStateException("listener " + address() + " has per-connection counters "
+                + "(CounterScope.CONNECTION); read Connection.localCounter instead");
+    }
+
     /** Stops listening. Connections already accepted stay open. Idempotent. */
     @Override
     void close();

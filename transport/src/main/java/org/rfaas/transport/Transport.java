@@ -24,6 +24,24 @@ public interface Transport extends AutoCloseable {
     Listener listen(String address, ConnectionSpec local);
 
     /**
+     * Starts listening with the given counter scope. With {@link CounterScope#CONNECTION} this is
+     * {@link #listen(String, ConnectionSpec)}. With {@link CounterScope#LISTENER} the listener
+     * registers {@code local.counters()} counters once, and every connection it accepts exposes
+     * them: one memory region behind several queue pairs, as rFaaS accounting needs (all workers
+     * add into the manager's one accounting buffer). Connectors are unaffected.
+     *
+     * @throws UnsupportedOperationException when the provider cannot share counters between
+     *     connections; the message says so
+     */
+    default Listener listen(String address, ConnectionSpec local, CounterScope scope) {
+        if (java.util.Objects.requireNonNull(scope, "scope") == CounterScope.CONNECTION) {
+            return listen(address, local);
+        }
+        throw new UnsupportedOperationException("transport " + name() + " does not support counters shared by "
+                + "all connections of a listener (CounterScope." + scope + "); use CounterScope.CONNECTION");
+    }
+
+    /**
      * Connects to a listener and performs the handshake, in which both sides learn each other's
      * {@link ConnectionSpec}.
      *

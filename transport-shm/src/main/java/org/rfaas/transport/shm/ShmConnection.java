@@ -52,7 +52,7 @@ final class ShmConnection implements Connection {
     private static final Logger LOG = LoggerFactory.getLogger(ShmConnection.class);
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final VarHandle STATE;
 
     static {
@@ -88,6 +88,8 @@ final class ShmConnection implements Connection {
     private final long inRing;
     private final long inMask;
     private final int inCapacity;
+    /** Where this side's counters live: the mapping, or a listener's shared counters file. */
+    private final MemorySegment inCounterMemory;
     private final long inCounters;
     private final int inSlots;
     private final int inSlotSize;
@@ -98,6 +100,8 @@ final class ShmConnection implements Connection {
     private final long outRing;
     private final long outMask;
     private final int outCapacity;
+    /** Where the peer's counters live: the mapping, or the listener's shared counters file. */
+    private final MemorySegment outCounterMemory;
     private final long outCounters;
     private final long outSlotsBase;
     private final int outSlots;
@@ -118,6 +122,17 @@ final class ShmConnection implements Connection {
 
     ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment map,
             SocketChannel socket, String peerDescription) {
+        this(transport, side, layout, arena, map, socket, peerDescription, null);
+    }
+
+    /**
+     * A connection whose listener-side counters are {@code sharedCounters} (the counters of a
+     * {@code CounterScope.LISTENER} listener's counters file) instead of the listener's inbox
+     * counters in {@code map}; {@code null} keeps them in the mapping. On the listener side
+     * ({@code side} 0) they are this side's counters, on the connector side the peer's.
+     */
+    ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment map,
+            SocketChannel socket, String peerDescription, MemorySegment sharedCounters) {
         this.transport = transport;
         this.arena = arena;
         this.map = map;
@@ -132,7 +147,10 @@ final class ShmConnection implements Connection {
         this.inRing = in.ringOffset();
         this.inCapacity = in.ringCapacity();
         this.inMask = in.ringCapacity() - 1;
-        this.inCounters = in.countersOffset();
+        boolean sharedIn = sharedCounters != null && side == 0;
+        boolean sharedOut = sharedCounters != null && side == 1;
+        this.inCounterMemory = sharedIn ? sharedCounters : map;
+        this.inCounters = sharedIn ? 0 : in.countersOffset();
         this.inSlots = localSpec.slots();
         this.inSlotSize = localSpec.slotSize();
         this.outConsumer = out.consumerOffset();
@@ -140,7 +158,8 @@ final class ShmConnection implements Connection {
         this.outRing = out.ringOffset();
         this.outCapacity = out.ringCapacity();
         this.outMask = out.ringCapacity() - 1;
-        this.outCounters = out.countersOffset();
+        this.outCounterMemory = sharedOut ? sharedCounters : map;
+        this.outCounters = sharedOut ? 0 : out.countersOffset();
         this.outSlotsBase = out.slotsOffset();
         this.outSlots = peerSpec.slots();
         this.outSlotSize = peerSpec.slotSize();
@@ -358,7 +377,7 @@ final class ShmConnection implements Connection {
                     + peerSpec.counters() + " registered counters");
         }
         try {
-            return (long) LONG.getAndAdd(map, outCounters + 8L * index, delta);
+            return (long) LONG.getAndAdd(outCounterMemory, outCounters + 8L * index, delta);
         } catch (IllegalStateException e) {
             throw closedException();
         }
@@ -371,7 +390,7 @@ final class ShmConnection implements Connection {
                     + localSpec.counters() + " registered counters");
         }
         try {
-            return (long) LONG.getVolatile(map, inCounters + 8L * index);
+            return (long) LONG.getVolatile(inCounterMemory, inCounters + 8L * index);
         } catch (IllegalStateException e) {
             throw closedException();
         }

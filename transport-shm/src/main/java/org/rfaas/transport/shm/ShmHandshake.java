@@ -30,6 +30,11 @@ import org.rfaas.transport.Wire;
  *   <li>{@link #HELLO} connector to listener: the connector's spec. No code, size or text.</li>
  *   <li>{@link #WELCOME} listener to connector: the listener's spec, the size of the shared file and
  *       its path as text.</li>
+ *   <li>{@link #COUNTERS} listener to connector, right after WELCOME and only when WELCOME's
+ *       {@code code} (its flags there) has {@link #FLAG_SHARED_COUNTERS}: the listener's shared
+ *       counters file ({@code CounterScope.LISTENER}). {@code counters} repeats the listener's
+ *       counter count, {@code mappingSize} is the file size, the text its path; slots, slotSize and
+ *       code are zero. The connector maps it but does not unlink it: the listener owns it.</li>
  *   <li>{@link #MAPPED} connector to listener: the file is mapped; the listener unlinks it. All
  *       fields zero.</li>
  * </ol>
@@ -43,6 +48,10 @@ final class ShmHandshake {
     static final int WELCOME = 2;
     static final int MAPPED = 3;
     static final int REJECT = 4;
+    static final int COUNTERS = 5;
+
+    /** WELCOME flag: a {@link #COUNTERS} message follows. The only flag; any other bit is rejected. */
+    static final int FLAG_SHARED_COUNTERS = 1;
 
     static final int FIXED = 32;
     /** Longest text: a file path or a rejection reason. */
@@ -54,12 +63,18 @@ final class ShmHandshake {
     private static final int LENGTH = 4;
     private static final int SLOTS = 8;
     private static final int SLOT_SIZE = 12;
-    private static final int COUNTERS = 16;
+    private static final int COUNTERS_FIELD = 16;
     private static final int CODE = 20;
     private static final int MAPPING_SIZE = 24;
 
-    /** A decoded, validated message. {@code spec} is null for MAPPED and REJECT. */
-    record Message(int type, ConnectionSpec spec, int code, long mappingSize, String text) {
+    /**
+     * A decoded, validated message. {@code spec} is null for MAPPED, REJECT and COUNTERS;
+     * {@code counters} is the shared counter count of a COUNTERS message and 0 otherwise.
+     */
+    record Message(int type, ConnectionSpec spec, int code, long mappingSize, String text, int counters) {
+        Message(int type, ConnectionSpec spec, int code, long mappingSize, String text) {
+            this(type, spec, code, mappingSize, text, 0);
+        }
     }
 
     private ShmHandshake() {
@@ -70,7 +85,17 @@ final class ShmHandshake {
     }
 
     static ByteBuffer welcome(ConnectionSpec spec, long mappingSize, String path) {
-        return encode(WELCOME, spec, 0, mappingSize, path);
+        return welcome(spec, mappingSize, path, 0);
+    }
+
+    static ByteBuffer welcome(ConnectionSpec spec, long mappingSize, String path, int flags) {
+        return encode(WELCOME, spec, flags, mappingSize, path);
+    }
+
+    static ByteBuffer counters(int counters, long fileSize, String path) {
+        ByteBuffer buf = encode(COUNTERS, null, 0, fileSize, path);
+        buf.putInt(COUNTERS_FIELD, counters);
+        return buf;
     }
 
     static ByteBuffer mapped() {
@@ -100,7 +125,7 @@ final class ShmHandshake {
         if (spec != null) {
             m.set(Wire.INT, SLOTS, spec.slots());
             m.set(Wire.INT, SLOT_SIZE, spec.slotSize());
-            m.set(Wire.INT, COUNTERS, spec.counters());
+            m.set(Wire.INT, COUNTERS_FIELD, spec.counters());
         }
         m.set(Wire.INT, CODE, code);
         m.set(Wire.LONG, MAPPING_SIZE, mappingSize);
@@ -159,7 +184,7 @@ final class ShmHandshake {
             }
             int slots = m.get(Wire.INT, SLOTS);
             int slotSize = m.get(Wire.INT, SLOT_SIZE);
-            int counters = m.get(Wire.INT, COUNTERS);
+            int counters = m.get(Wire.INT, COUNTERS_FIELD);
             int code = m.get(Wire.INT, CODE);
             long mappingSize = m.get(Wire.LONG, MAPPING_SIZE);
             ByteBuffer textBuf = ByteBuffer.allocate(length - FIXED);
@@ -171,8 +196,13 @@ final class ShmHandshake {
                     if (type == HELLO) {
                         requireZero(code, mappingSize, text, "HELLO");
                     } else {
-                        if (code != 0) {
-                            throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME carries code " + code);
+                        if ((code & ~FLAG_SHARED_COUNTERS) != 0) {
+                            throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME carries unknown flags 0x"
+                                    + Integer.toHexString(code));
+                        }
+                        if (code == FLAG_SHARED_COUNTERS && spec.counters() == 0) {
+                            throw new ProtocolException(ProtocolError.BAD_FIELD,
+                                    "shm WELCOME announces shared counters but a spec without counters");
                         }
                         if (mappingSize <= 0 || text.isEmpty()) {
                             throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME names no mapping (size "
@@ -187,6 +217,21 @@ final class ShmHandshake {
                     }
                     requireZero(code, mappingSize, text, "MAPPED");
                     return new Message(type, null, 0, 0, "");
+                }
+                case COUNTERS -> {
+                    if (slots != 0 || slotSize != 0 || code != 0) {
+                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS carries fields it must "
+                                + "leave zero (slots " + slots + ", slotSize " + slotSize + ", code " + code + ")");
+                    }
+                    if (counters < 1 || counters > ConnectionSpec.MAX_COUNTERS) {
+                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS announces " + counters
+                                + " counters, outside 1.." + ConnectionSpec.MAX_COUNTERS);
+                    }
+                    if (mappingSize <= 0 || text.isEmpty()) {
+                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS names no file (size "
+                                + mappingSize + ", path '" + text + "')");
+                    }
+                    return new Message(type, null, 0, mappingSize, text, counters);
                 }
                 default -> {
                     return new Message(REJECT, null, code, 0, text);
@@ -228,6 +273,7 @@ final class ShmHandshake {
             case WELCOME -> "WELCOME";
             case MAPPED -> "MAPPED";
             case REJECT -> "REJECT";
+            case COUNTERS -> "COUNTERS";
             default -> "type " + type;
         };
     }

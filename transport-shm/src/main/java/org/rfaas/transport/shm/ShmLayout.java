@@ -36,6 +36,16 @@ import org.rfaas.transport.Wire;
  * of a ring is ready for a reader at position {@code p} when its {@code seq} equals
  * {@code (int) (p + 1)}; before that it holds the previous lap's value, {@code p + 1 - ringCap},
  * or 0 on the first lap. Any other value is corruption.
+ *
+ * <p>A listener opened with {@code CounterScope.LISTENER} also creates one <em>counters file</em>,
+ * shared by all its connections (their own inbox counters above then go unused):
+ *
+ * <pre>
+ * +-------+-----+------+-----------+---------------+----------+-----+
+ * | magic | ver | kind | headerLen | totalSize     | counters | pad |   0: u16, 2: u8, 3: u8 = 1,
+ * +-------+-----+------+-----------+---------------+----------+-----+      4: i32, 8: i64, 16: i32
+ * offset 128: counters x i64, targets of every connector's fetch-and-add; file padded to 4 KiB
+ * </pre>
  */
 final class ShmLayout {
     /** Bytes of the file header. */
@@ -111,6 +121,64 @@ final class ShmLayout {
     /** Bytes of the whole file. */
     long totalSize() {
         return totalSize;
+    }
+
+    /** Offset of the first counter in a counters file. */
+    static final long SHARED_COUNTERS_OFFSET = HEADER_SIZE;
+    /** The {@code kind} byte of a counters file (the connection file leaves it 0). */
+    private static final byte KIND_COUNTERS = 1;
+    private static final int H_KIND = 3;
+    private static final int H_COUNTERS = 16;
+
+    /** Bytes of the counters file for {@code counters} shared counters. */
+    static long countersFileSize(int counters) {
+        return align(SHARED_COUNTERS_OFFSET + 8L * counters, 4096);
+    }
+
+    /** Writes the header of a fresh (zero-filled) counters file. */
+    static void writeCountersHeader(MemorySegment map, int counters) {
+        map.set(Wire.SHORT, H_MAGIC, Wire.MAGIC);
+        map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION, Wire.VERSION);
+        map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_KIND, KIND_COUNTERS);
+        map.set(Wire.INT, H_HEADER_LEN, HEADER_SIZE);
+        map.set(Wire.LONG, H_TOTAL, countersFileSize(counters));
+        map.set(Wire.INT, H_COUNTERS, counters);
+    }
+
+    /**
+     * Checks that a counters file mapped from the peer's announcement carries {@code counters}
+     * counters and returns the slice that holds them.
+     *
+     * @throws ProtocolException naming the first field that differs
+     */
+    static MemorySegment verifyCountersHeader(MemorySegment map, int counters) {
+        long size = countersFileSize(counters);
+        if (map.byteSize() != size) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                    "shared counters file has " + map.byteSize() + " bytes, " + counters + " counters need " + size);
+        }
+        short magic = map.get(Wire.SHORT, H_MAGIC);
+        if (magic != Wire.MAGIC) {
+            throw new ProtocolException(ProtocolError.BAD_MAGIC, "shared counters file starts with 0x"
+                    + Integer.toHexString(magic & 0xffff) + ", not the rFaaS magic");
+        }
+        byte version = map.get(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION);
+        if (version != Wire.VERSION) {
+            throw new ProtocolException(ProtocolError.BAD_VERSION,
+                    "shared counters file has layout version " + version + ", this build speaks " + Wire.VERSION);
+        }
+        byte kind = map.get(java.lang.foreign.ValueLayout.JAVA_BYTE, H_KIND);
+        if (kind != KIND_COUNTERS) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
+                    "shared counters file has kind " + kind + ", expected " + KIND_COUNTERS + " (a counters file)");
+        }
+        expect(map, H_HEADER_LEN, HEADER_SIZE, "counters file header length");
+        if (map.get(Wire.LONG, H_TOTAL) != size) {
+            throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "shared counters file header announces "
+                    + map.get(Wire.LONG, H_TOTAL) + " bytes, expected " + size);
+        }
+        expect(map, H_COUNTERS, counters, "counters file counter count");
+        return map.asSlice(SHARED_COUNTERS_OFFSET, 8L * counters);
     }
 
     /** Writes the header into a fresh (zero-filled) mapping. */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
@@ -24,6 +25,12 @@ import org.rfaas.transport.TransportException;
  * An shm listening endpoint: a Unix-domain server socket. For each peer it creates the shared
  * file, maps it, announces it in the {@link ShmHandshake#WELCOME} and unlinks it as soon as the
  * peer confirms it mapped it (or the handshake fails), so no file outlives a handshake.
+ *
+ * <p>With {@link CounterScope#LISTENER} (and at least one counter) the listener also creates one
+ * counters file at start, announces it to every connector in a {@link ShmHandshake#COUNTERS}
+ * message, and unlinks it when it closes: all peers' fetch-and-adds are atomic {@code lock xadd}s
+ * on that one file's pages, so they are atomic across processes. Its own mapping lives in an
+ * automatic arena, because accepted connections (and {@link #localCounter}) outlive the listener.
  */
 final class ShmListener implements Listener {
     private final ShmTransport transport;
@@ -33,11 +40,17 @@ final class ShmListener implements Listener {
     private final Path ownDirectory;
     private final ServerSocketChannel server;
     private final Selector selector;
+    private final CounterScope scope;
+    /** The shared counters file, or {@code null} (per-connection counters, or none at all). */
+    private final Path countersFile;
+    /** The counters in {@link #countersFile}, or {@code null}. */
+    private final MemorySegment sharedCounters;
     private volatile boolean closed;
 
-    ShmListener(ShmTransport transport, Path requested, ConnectionSpec local) {
+    ShmListener(ShmTransport transport, Path requested, ConnectionSpec local, CounterScope scope) {
         this.transport = transport;
         this.local = local;
+        this.scope = scope;
         try {
             if (requested == null) {
                 ownDirectory = Files.createTempDirectory("rfaas-shm-");
@@ -66,6 +79,29 @@ final class ShmListener implements Listener {
         }
         server = s;
         selector = sel;
+        if (scope == CounterScope.LISTENER && local.counters() > 0) {
+            long size = ShmLayout.countersFileSize(local.counters());
+            Path file = null;
+            try {
+                file = ShmFiles.create(size);
+                MemorySegment map = ShmFiles.map(file, size, Arena.ofAuto());
+                ShmLayout.writeCountersHeader(map, local.counters());
+                sharedCounters = map.asSlice(ShmLayout.SHARED_COUNTERS_OFFSET, 8L * local.counters());
+                countersFile = file;
+            } catch (IOException | RuntimeException e) {
+                if (file != null) {
+                    ShmFiles.unlink(file);
+                }
+                ShmTransport.closeQuietly(server);
+                ShmTransport.closeQuietly(selector);
+                removeFiles(true);
+                throw new TransportException("cannot create the shared counters file of shm listener " + path
+                        + ": " + e.getMessage(), e);
+            }
+        } else {
+            sharedCounters = null;
+            countersFile = null;
+        }
     }
 
     @Override
@@ -124,14 +160,21 @@ final class ShmListener implements Listener {
             }
             MemorySegment map = ShmFiles.map(file, layout.totalSize(), arena);
             layout.writeHeader(map);
-            ShmHandshake.send(ch, ShmHandshake.welcome(local, layout.totalSize(), file.toString()), deadline);
+            if (countersFile == null) {
+                ShmHandshake.send(ch, ShmHandshake.welcome(local, layout.totalSize(), file.toString()), deadline);
+            } else {
+                ShmHandshake.send(ch, ShmHandshake.welcome(local, layout.totalSize(), file.toString(),
+                        ShmHandshake.FLAG_SHARED_COUNTERS), deadline);
+                ShmHandshake.send(ch, ShmHandshake.counters(local.counters(),
+                        ShmLayout.countersFileSize(local.counters()), countersFile.toString()), deadline);
+            }
             ShmHandshake.Message mapped = ShmHandshake.receive(ch, ShmHandshake.MAPPED, deadline);
             if (mapped.type() == ShmHandshake.REJECT) {
                 throw new ProtocolException(ProtocolError.ofCode(mapped.code()),
                         "shm connector rejected the mapping: " + mapped.text());
             }
             ShmConnection c = transport.register(new ShmConnection(transport, 0, layout, arena, map, ch,
-                    "connector on " + path));
+                    "connector on " + path, sharedCounters));
             ok = true;
             return c;
         } catch (ProtocolException e) {
@@ -163,6 +206,23 @@ final class ShmListener implements Listener {
     }
 
     @Override
+    public CounterScope counterScope() {
+        return scope;
+    }
+
+    @Override
+    public long localCounter(int index) {
+        if (scope == CounterScope.CONNECTION) {
+            return Listener.super.localCounter(index);
+        }
+        if (index < 0 || index >= local.counters()) {
+            throw new IllegalArgumentException("shared counter " + index + " outside the listener's "
+                    + local.counters() + " counters");
+        }
+        return (long) ShmConnection.LONG.getVolatile(sharedCounters, 8L * index);
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;
@@ -172,7 +232,14 @@ final class ShmListener implements Listener {
         selector.wakeup();
         ShmTransport.closeQuietly(selector);
         transport.forget(this);
-        removeFiles(true);
+        try {
+            removeFiles(true);
+        } finally {
+            if (countersFile != null) {
+                // Connections keep their mappings; only the name goes.
+                ShmFiles.unlink(countersFile);
+            }
+        }
     }
 
     @Override

@@ -8,11 +8,13 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
@@ -46,8 +48,14 @@ final class ShmTransport implements Transport {
 
     @Override
     public Listener listen(String address, ConnectionSpec local) {
+        return listen(address, local, CounterScope.CONNECTION);
+    }
+
+    /** Both scopes are supported; {@link CounterScope#LISTENER} adds a counters file, see {@link ShmListener}. */
+    @Override
+    public Listener listen(String address, ConnectionSpec local, CounterScope scope) {
         checkOpen();
-        ShmListener listener = new ShmListener(this, pathOf(address, true), local);
+        ShmListener listener = new ShmListener(this, pathOf(address, true), local, Objects.requireNonNull(scope, "scope"));
         open.add(listener);
         return listener;
     }
@@ -81,9 +89,13 @@ final class ShmTransport implements Transport {
             } catch (ProtocolException e) {
                 throw reject(ch, e);
             }
+            MemorySegment shared = null;
+            if (welcome.code() == ShmHandshake.FLAG_SHARED_COUNTERS) {
+                shared = mapSharedCounters(ch, welcome.spec(), step, arena);
+            }
             ShmFiles.unlink(Path.of(welcome.text()));
             ShmHandshake.send(ch, ShmHandshake.mapped(), step);
-            ShmConnection c = register(new ShmConnection(this, 1, layout, arena, map, ch, "listener " + path));
+            ShmConnection c = register(new ShmConnection(this, 1, layout, arena, map, ch, "listener " + path, shared));
             ok = true;
             return c;
         } catch (IOException e) {
@@ -93,6 +105,37 @@ final class ShmTransport implements Transport {
                 closeQuietly(ch);
                 arena.close();
             }
+        }
+    }
+
+    /**
+     * Receives the listener's {@link ShmHandshake#COUNTERS} message and maps the shared counters
+     * file it names, after checking it like the connection file (prefix, directory, regular file,
+     * size, header). The listener owns the file and unlinks it when it closes, so we do not.
+     *
+     * @return the counters
+     */
+    private static MemorySegment mapSharedCounters(SocketChannel ch, ConnectionSpec listenerSpec, long deadline,
+            Arena arena) throws IOException {
+        ShmHandshake.Message m = ShmHandshake.receive(ch, ShmHandshake.COUNTERS, deadline);
+        if (m.type() == ShmHandshake.REJECT) {
+            throw new ProtocolException(ProtocolError.ofCode(m.code()),
+                    "shm listener rejected the handshake: " + m.text());
+        }
+        try {
+            if (m.counters() != listenerSpec.counters()) {
+                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "shm listener announced " + m.counters()
+                        + " shared counters but registered " + listenerSpec.counters());
+            }
+            long size = ShmLayout.countersFileSize(m.counters());
+            if (m.mappingSize() != size) {
+                throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "shm listener announced a " + m.mappingSize()
+                        + "-byte counters file, " + m.counters() + " counters need " + size);
+            }
+            MemorySegment file = ShmFiles.mapPeerFile(m.text(), size, arena);
+            return ShmLayout.verifyCountersHeader(file, m.counters());
+        } catch (ProtocolException e) {
+            throw reject(ch, e);
         }
     }
 

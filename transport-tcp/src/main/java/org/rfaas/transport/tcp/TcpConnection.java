@@ -170,6 +170,17 @@ final class TcpConnection implements Connection {
     /** Takes over an established socket; see {@link TcpHandshake}. */
     TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
             ConnectionSpec peer, String peerDescription, TcpTransport.Context context) {
+        this(channel, readSelector, arena, local, peer, peerDescription, context, null);
+    }
+
+    /**
+     * Takes over an established socket whose local counters are {@code sharedCounters} (at least
+     * {@code 8 * local.counters()} bytes, owned by the listener) instead of its own, or its own
+     * when that is {@code null}. Peers' additions arriving on different connections, and thus on
+     * different receiving threads, meet in one atomic {@code getAndAdd} on the shared memory.
+     */
+    TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
+            ConnectionSpec peer, String peerDescription, TcpTransport.Context context, MemorySegment sharedCounters) {
         this.channel = channel;
         this.readSelector = readSelector;
         this.arena = arena;
@@ -179,7 +190,7 @@ final class TcpConnection implements Connection {
         this.context = context;
         receiveMemory = arena.allocate(local.slotBytes(), 4096);
         receiveBase = receiveMemory.address();
-        counters = arena.allocate(Math.max(8L, 8L * local.counters()), 64);
+        counters = sharedCounters != null ? sharedCounters : arena.allocate(Math.max(8L, 8L * local.counters()), 64);
         int slots = local.slots();
         slotSegments = new MemorySegment[slots];
         receiveViews = new ByteBuffer[slots];

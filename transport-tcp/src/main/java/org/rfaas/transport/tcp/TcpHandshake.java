@@ -92,8 +92,12 @@ final class TcpHandshake {
         }
     }
 
-    /** Completes the handshake of a freshly accepted socket; the client speaks first. */
-    static TcpConnection accept(SocketChannel ch, ConnectionSpec local, TcpTransport.Context context) {
+    /**
+     * Completes the handshake of a freshly accepted socket; the client speaks first. The connection
+     * adds into {@code sharedCounters} when it is not {@code null} (a {@code LISTENER}-scope listener).
+     */
+    static TcpConnection accept(SocketChannel ch, ConnectionSpec local, TcpTransport.Context context,
+            MemorySegment sharedCounters) {
         long deadline = System.nanoTime() + context.handshakeTimeout().toNanos();
         String from = "unknown peer";
         Selector sel = null;
@@ -129,7 +133,7 @@ final class TcpHandshake {
             frame.put(Frame.HANDSHAKE, 0, local.slots(), local.slotSize(), local.counters());
             header.clear();
             writeFully(ch, header, deadline, from);
-            TcpConnection c = new TcpConnection(ch, sel, arena, local, peer, from, context);
+            TcpConnection c = new TcpConnection(ch, sel, arena, local, peer, from, context, sharedCounters);
             LOG.debug("accepted {}: local {}, peer {}", from, local, peer);
             return c;
         } catch (ProtocolException e) {

@@ -1,6 +1,10 @@
 package org.rfaas.transport.tcp;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedSelectorException;
@@ -11,6 +15,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.TransportException;
 import org.slf4j.Logger;
@@ -20,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * A listening tcp socket. Each accepted peer must complete its handshake within the handshake
  * timeout ({@link TcpTransport.Context#handshakeTimeout()}); {@link #accept} therefore returns at
  * most that much later than its own timeout when a peer connects at the last moment.
+ *
+ * <p>With {@link CounterScope#LISTENER} the listener allocates the counters once and hands the
+ * same memory to every connection it accepts. The memory lives in an automatic arena: accepted
+ * connections outlive the listener, and the counters live as long as anything refers to them.
  */
 final class TcpListener implements Listener {
     private static final Logger LOG = LoggerFactory.getLogger(TcpListener.class);
@@ -28,12 +37,21 @@ final class TcpListener implements Listener {
     private final Selector selector;
     private final ConnectionSpec local;
     private final TcpTransport.Context context;
+    private static final VarHandle COUNTER = ValueLayout.JAVA_LONG.varHandle();
+
     private final String address;
+    private final CounterScope scope;
+    /** The counters shared by all accepted connections, or {@code null} for per-connection ones. */
+    private final MemorySegment sharedCounters;
     private volatile boolean closed;
 
-    TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpTransport.Context context) {
+    TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpTransport.Context context, CounterScope scope) {
         this.local = local;
         this.context = context;
+        this.scope = scope;
+        this.sharedCounters = scope == CounterScope.LISTENER
+                ? Arena.ofAuto().allocate(Math.max(8L, 8L * local.counters()), 64)
+                : null;
         try {
             server = ServerSocketChannel.open();
             try {
@@ -68,7 +86,7 @@ final class TcpListener implements Listener {
                 }
                 SocketChannel ch = server.accept();
                 if (ch != null) {
-                    return TcpHandshake.accept(ch, local, context);
+                    return TcpHandshake.accept(ch, local, context, sharedCounters);
                 }
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
@@ -82,6 +100,23 @@ final class TcpListener implements Listener {
             }
             throw new TransportException("listener " + address + " failed: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public CounterScope counterScope() {
+        return scope;
+    }
+
+    @Override
+    public long localCounter(int index) {
+        if (sharedCounters == null) {
+            return Listener.super.localCounter(index);
+        }
+        if (index < 0 || index >= local.counters()) {
+            throw new IllegalArgumentException("counter " + index + " is outside the listener's "
+                    + local.counters() + " counters");
+        }
+        return (long) COUNTER.getVolatile(sharedCounters, 8L * index);
     }
 
     @Override

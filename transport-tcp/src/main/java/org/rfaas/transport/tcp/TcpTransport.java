@@ -1,8 +1,10 @@
 package org.rfaas.transport.tcp;
 
 import java.time.Duration;
+import java.util.Objects;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
@@ -44,7 +46,14 @@ public final class TcpTransport implements Transport {
     @Override
     public Listener listen(String address, ConnectionSpec local) {
         checkOpen();
-        return new TcpListener(TcpAddress.parse(address), local, context);
+        return listen(address, local, CounterScope.CONNECTION);
+    }
+
+    /** Both scopes are supported; see {@link TcpListener}. */
+    @Override
+    public Listener listen(String address, ConnectionSpec local, CounterScope scope) {
+        checkOpen();
+        return new TcpListener(TcpAddress.parse(address), local, context, Objects.requireNonNull(scope, "scope"));
     }
 
     @Override

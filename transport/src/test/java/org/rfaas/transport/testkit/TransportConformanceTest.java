@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -33,6 +34,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolException;
@@ -90,6 +92,8 @@ public abstract class TransportConformanceTest {
     private static final int WINDOW = 8;
     private static final int WINDOW_MESSAGES = 1_000;
     private static final int FAA_PER_WRITER = 2_000;
+    /** Additions per writer process on the listener's shared counter. */
+    private static final int SHARED_FAA_PER_WRITER = 5_000;
 
     private Transport transport;
     private final Map<String, EchoSession> echoes = new LinkedHashMap<>();
@@ -108,6 +112,16 @@ public abstract class TransportConformanceTest {
     /** Extra JVM options for the child peers (system properties, library paths). */
     protected List<String> peerJvmOptions() {
         return List.of();
+    }
+
+    /**
+     * Whether the provider implements {@link CounterScope#LISTENER}. A provider that returns
+     * {@code false} must throw {@link UnsupportedOperationException} from
+     * {@code listen(address, spec, LISTENER)}, which the kit checks before it skips the
+     * shared-counter tests.
+     */
+    protected boolean supportsListenerCounters() {
+        return true;
     }
 
     /** The bound within which a dead peer must be reported. The SPI promises 2 s. */
@@ -252,6 +266,153 @@ public abstract class TransportConformanceTest {
             last = previous;
         }
         return last;
+    }
+
+    /**
+     * Two writer processes connect to one {@link CounterScope#LISTENER} listener and hammer its
+     * shared counter 0 at the same time, with deltas of 1 and then 1 to 8. The final value must be
+     * the exact sum, seen through the listener and through both accepted connections, and the
+     * (previous value, delta) intervals of all additions must tile [0, sum) exactly: two additions
+     * that saw the same previous value, or one that was lost, break the tiling. This is what a
+     * non-atomic read-add-write between processes would do, and what rFaaS accounting (every
+     * worker adding into the manager's one buffer) cannot tolerate.
+     */
+    @Test
+    void twoWriterProcessesHammerOneSharedCounter() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(1, 64, 1);
+        requireListenerCounters(spec);
+        Listener listener = transport.listen(listenAddress(), spec, CounterScope.LISTENER);
+        long expected;
+        try (listener;
+                PeerProcess a = startPeer("shared-faa-a", "shared-faa", listener.address(),
+                        String.valueOf(SHARED_FAA_PER_WRITER), "11");
+                PeerProcess b = startPeer("shared-faa-b", "shared-faa", listener.address(),
+                        String.valueOf(SHARED_FAA_PER_WRITER), "29")) {
+            assertEquals(CounterScope.LISTENER, listener.counterScope());
+            Connection ca = acceptFrom(listener, a);
+            Connection cb = acceptFrom(listener, b);
+            a.awaitLine(PeerMain.READY, PEER_START);
+            b.awaitLine(PeerMain.READY, PEER_START);
+            try (ca; cb; Receiver ra = new Receiver(ca, "shared-faa-a"); Receiver rb = new Receiver(cb, "shared-faa-b")) {
+                assertEquals(0, listener.localCounter(0), "the shared counter starts at 0");
+                // A common start in the near future, and bursts on a common schedule, so that the
+                // two writers' additions really collide (shm adds in nanoseconds).
+                String go = "GO " + (System.currentTimeMillis() + 300);
+                a.send(go);
+                b.send(go);
+                List<long[]> intervals = new ArrayList<>();
+                long sumA = collectSharedFaa(a, intervals);
+                long sumB = collectSharedFaa(b, intervals);
+                ra.check();
+                rb.check();
+                expected = sumA + sumB;
+                assertEquals(expected, listener.localCounter(0), "shared counter through the listener"
+                        + a.describe() + b.describe());
+                assertEquals(expected, ca.localCounter(0), "shared counter through connection a");
+                assertEquals(expected, cb.localCounter(0), "shared counter through connection b");
+                assertEquals(2 * SHARED_FAA_PER_WRITER, intervals.size(), "reported additions");
+                intervals.sort((x, y) -> Long.compare(x[0], y[0]));
+                long next = 0;
+                int switches = 0;
+                for (int i = 0; i < intervals.size(); i++) {
+                    long[] iv = intervals.get(i);
+                    if (iv[0] != next) {
+                        String what = iv[0] < next ? "saw the same or an overlapping previous value as another"
+                                : "left a gap (an addition was lost)";
+                        fail("addition with previous value " + iv[0] + " and delta " + iv[1] + " " + what
+                                + "; expected previous value " + next);
+                    }
+                    next = iv[0] + iv[1];
+                    if (i > 0 && intervals.get(i - 1)[2] != iv[2]) {
+                        switches++;
+                    }
+                }
+                assertEquals(expected, next, "the additions do not add up to the final value");
+                System.out.printf("[%s] shared counter: %d additions from 2 processes, final value %d, "
+                        + "%d switches between writers%n", transportName(), intervals.size(), expected, switches);
+            }
+            assertEquals(0, a.waitFor(PEER_START), "writer a failed" + a.describe());
+            assertEquals(0, b.waitFor(PEER_START), "writer b failed" + b.describe());
+        }
+        assertEquals(expected, listener.localCounter(0), "the shared counter stays readable after close");
+    }
+
+    /**
+     * Reads a {@code shared-faa} writer's report into {@code into} as {previous, delta, writer}
+     * triples and returns the sum of its deltas, checked against the deltas it was meant to add.
+     */
+    private static long collectSharedFaa(PeerProcess writer, List<long[]> into) throws InterruptedException {
+        long writerId = writer.process().pid();
+        int seen = 0;
+        long sum = 0;
+        while (true) {
+            String line = writer.awaitLine("", Duration.ofSeconds(240));
+            if (line.startsWith(PeerMain.VALUES + " ")) {
+                for (String pair : line.substring(PeerMain.VALUES.length() + 1).split(" ")) {
+                    int colon = pair.indexOf(':');
+                    long previous = Long.parseLong(pair.substring(0, colon));
+                    long delta = Long.parseLong(pair.substring(colon + 1));
+                    into.add(new long[] {previous, delta, writerId});
+                    sum += delta;
+                    seen++;
+                }
+            } else if (line.startsWith(PeerMain.DONE + " ")) {
+                String[] f = line.split(" ");
+                assertEquals(SHARED_FAA_PER_WRITER, Integer.parseInt(f[1]), "additions done" + writer.describe());
+                assertEquals(SHARED_FAA_PER_WRITER, seen, "additions reported" + writer.describe());
+                assertEquals(Long.parseLong(f[2]), sum, "sum of reported deltas" + writer.describe());
+                return sum;
+            } else if (line.startsWith("FAILED")) {
+                fail("writer failed: " + line + writer.describe());
+            }
+        }
+    }
+
+    /** API semantics of {@link CounterScope#LISTENER}, inside this JVM. */
+    @Test
+    void listenerScopeCountersAreSharedByAcceptedConnections() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(2, 64, 2);
+        try (Listener perConnection = transport.listen(listenAddress(), spec, CounterScope.CONNECTION)) {
+            assertEquals(CounterScope.CONNECTION, perConnection.counterScope());
+            assertThrows(IllegalStateException.class, () -> perConnection.localCounter(0),
+                    "a CONNECTION-scope listener has no counters of its own");
+        }
+        requireListenerCounters(spec);
+        try (Listener listener = transport.listen(listenAddress(), spec, CounterScope.LISTENER);
+                Pair p1 = pair(listener, spec);
+                Pair p2 = pair(listener, spec)) {
+            assertThrows(IllegalArgumentException.class, () -> listener.localCounter(2));
+            assertThrows(IllegalArgumentException.class, () -> listener.localCounter(-1));
+            try (Receiver r1 = new Receiver(p1.server, "shared-1"); Receiver r2 = new Receiver(p2.server, "shared-2")) {
+                assertEquals(0L, p1.client.fetchAndAdd(1, 3));
+                assertEquals(3L, p2.client.fetchAndAdd(1, 4));
+                assertEquals(7L, p1.client.fetchAndAdd(1, 0));
+                assertEquals(0L, p2.client.fetchAndAdd(0, 5));
+                r1.check();
+                r2.check();
+            }
+            assertEquals(7, listener.localCounter(1));
+            assertEquals(7, p1.server.localCounter(1));
+            assertEquals(7, p2.server.localCounter(1));
+            assertEquals(5, listener.localCounter(0));
+            assertEquals(5, p1.server.localCounter(0));
+            // The connectors' own counters are untouched by the scope of the listener.
+            assertEquals(0, p1.client.localCounter(1));
+            assertEquals(0, p2.client.localCounter(0));
+        }
+    }
+
+    /**
+     * Skips the calling test when the provider does not support {@link CounterScope#LISTENER},
+     * after checking that it says so with {@link UnsupportedOperationException}.
+     */
+    private void requireListenerCounters(ConnectionSpec spec) {
+        if (!supportsListenerCounters()) {
+            assertThrows(UnsupportedOperationException.class,
+                    () -> transport.listen(listenAddress(), spec, CounterScope.LISTENER).close(),
+                    "a provider without CounterScope.LISTENER must refuse it with UnsupportedOperationException");
+            Assumptions.abort(transportName() + " does not support counters shared by a listener's connections");
+        }
     }
 
     // ------------------------------------------------------------------ peer failure
