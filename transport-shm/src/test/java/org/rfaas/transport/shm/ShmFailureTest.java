@@ -1,15 +1,11 @@
 package org.rfaas.transport.shm;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -18,26 +14,18 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
-import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
-import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
-import org.rfaas.transport.Transports;
 import org.rfaas.transport.Wire;
 
 /**
@@ -45,64 +33,7 @@ import org.rfaas.transport.Wire;
  * entries written into the mapping by a misbehaving child, malformed handshakes.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-final class ShmFailureTest {
-    private static final Duration ACCEPT = Duration.ofSeconds(30);
-    private static final long SECOND = 1_000_000_000L;
-
-    private Transport transport;
-    private Listener listener;
-    private Child child;
-    private Child child2;
-
-    @BeforeEach
-    void open() {
-        transport = Transports.open("shm");
-    }
-
-    @AfterEach
-    void closeAll() throws InterruptedException {
-        if (child != null) {
-            child.close();
-        }
-        if (child2 != null) {
-            child2.close();
-        }
-        transport.close();
-    }
-
-    @AfterAll
-    static void noSharedFileLeft() throws IOException {
-        String mine = ShmFiles.PREFIX + ProcessHandle.current().pid() + "-";
-        try (Stream<Path> files = Files.list(ShmFiles.directory())) {
-            List<Path> left = files.filter(p -> p.getFileName().toString().startsWith(mine)).toList();
-            assertEquals(List.of(), left, "shared files left behind");
-        }
-    }
-
-    private Connection acceptChild(ConnectionSpec spec, String... childArgs) throws Exception {
-        listener = transport.listen("shm:", spec);
-        String[] args = childArgs.clone();
-        for (int i = 0; i < args.length; i++) {
-            args[i] = args[i].replace("$ADDR", listener.address());
-        }
-        child = Child.start(ShmPeer.class, args);
-        Connection c = listener.accept(ACCEPT);
-        assertNotNull(c, "child did not connect");
-        child.expect("READY", 30);
-        return c;
-    }
-
-    /** Waits (warm) for one completion, failing after 20 s. */
-    private static Completion next(Connection c) {
-        Completion done = new Completion();
-        long end = System.nanoTime() + 20 * SECOND;
-        while (!c.await(done, SECOND)) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no completion within 20 s");
-            }
-        }
-        return done;
-    }
+final class ShmFailureTest extends ShmChildTestSupport {
 
     @Test
     void sigkilledPeerIsReportedWithinTwoSeconds() throws Exception {
