@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             BenchInvokeCommand.class,
             BenchTransportCommand.class,
             BenchLeasesCommand.class,
+            BenchMicroCommand.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
