@@ -6,11 +6,15 @@ import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-/** {@code rfaas demo}: a lease's whole life on this machine, cold, warm and hot, with its accounting. */
+/**
+ * {@code rfaas demo}: a lease's whole life on this machine: granted by a resource manager, verified
+ * and served by an executor manager, invoked cold, warm and hot, released and billed.
+ */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Starts an executor manager on localhost, leases a core, ships the example functions (a Java JAR",
-                "and a native library built with gcc), invokes them cold, warm and hot, prints latencies and the",
-                "lease's accounting, and stops everything (no process is left behind)."})
+        description = {"Starts a resource manager (in this JVM, HTTP on loopback) and an executor manager that joins it,",
+                "leases cores from the resource manager, ships the example functions (a Java JAR and a native library",
+                "built with gcc), invokes them cold, warm and hot, prints latencies, the leases, their accounting and",
+                "the billing read back from the resource manager, and stops everything (no process is left behind)."})
 public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--transport", paramLabel = "NAME", defaultValue = "shm",

@@ -49,11 +49,13 @@ import java.util.stream.Stream;
 /**
  * {@code rfaas demo}: the whole life of a lease on this machine, in well under a minute.
  *
- * <p>Stages, in order (each a {@link Stage}, so that later issues can add theirs, e.g. a resource
- * manager that grants the leases before {@code client}, and a billing summary after
- * {@code invocations}): start an executor manager in a child process; build the function packages
- * (a JAR, and a native library compiled with gcc); build the client; for each package, cold starts,
- * then warm and hot invocations on one lease, then release with its accounting; print the table.
+ * <p>Stages, in order (each a {@link Stage} sharing a {@link DemoContext}): start a resource
+ * manager in this JVM (fresh H2 database, random admin token and cluster secret); start an
+ * executor manager in a child JVM that joins it ({@link DemoNode}); build the function packages (a
+ * JAR, and a native library compiled with gcc); build the client, which leases from the resource
+ * manager; check that the executor manager refuses a lease whose token was altered; for each
+ * package, cold starts, then warm and hot invocations on one lease, then release with its
+ * accounting; read the billing of every lease back from the resource manager. Then the table.
  * Everything is stopped at the end and the demo checks that no process is left behind.
  */
 public final class Demo {
