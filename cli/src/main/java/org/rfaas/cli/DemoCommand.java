@@ -1,6 +1,7 @@
 package org.rfaas.cli;
 
 import org.rfaas.benchmarks.demo.Demo;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,8 +22,17 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Transport between client, manager and executor: shm, tcp or fabric:tcp (default: ${DEFAULT-VALUE}).")
     String transport;
 
+    @Option(names = "--verbose", description = "Keep the resource manager's INFO log (registrations, billing) on stderr.")
+    boolean verbose;
+
     @Override
     public Integer call() throws Exception {
+        if (!verbose) {
+            // The demo prints what the resource manager logs at INFO (registration, each lease billed),
+            // so its log would only interleave with the table on a terminal; warnings still show.
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.rfaas.resourcemanager"))
+                    .setLevel(ch.qos.logback.classic.Level.WARN);
+        }
         return Demo.run(transport, Demo.defaultStages(), System.out);
     }
 }
