@@ -4,7 +4,6 @@ import org.HdrHistogram.Histogram;
 import org.rfaas.benchmarks.common.LatencyStats;
 import org.rfaas.benchmarks.common.TextTable;
 import org.rfaas.benchmarks.invoke.FunctionPackages;
-import org.rfaas.benchmarks.invoke.LocalNode;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;
@@ -12,7 +11,20 @@ import org.rfaas.client.InvocationSlot;
 import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.client.WaitMode;
+import org.rfaas.client.AllocationRefusedException;
+import org.rfaas.client.LeaseOffer;
+import org.rfaas.client.LeaseSource;
+import org.rfaas.client.rm.ResourceManagerLeaseSource;
 import org.rfaas.protocol.LeaseAccounting;
+import org.rfaas.protocol.lease.LeaseClaims;
+import org.rfaas.protocol.lease.LeaseToken;
+import org.rfaas.protocol.rm.BillingSummary;
+import org.rfaas.protocol.rm.LeaseBilling;
+import org.rfaas.protocol.rm.NodeInfo;
+import org.rfaas.protocol.rm.ResourceManagerClient;
+import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.resourcemanager.ResourceManager;
+import org.rfaas.resourcemanager.ResourceManagerConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,6 +32,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,11 +49,13 @@ import java.util.stream.Stream;
 /**
  * {@code rfaas demo}: the whole life of a lease on this machine, in well under a minute.
  *
- * <p>Stages, in order (each a {@link Stage}, so that later issues can add theirs, e.g. a resource
- * manager that grants the leases before {@code client}, and a billing summary after
- * {@code invocations}): start an executor manager in a child process; build the function packages
- * (a JAR, and a native library compiled with gcc); build the client; for each package, cold starts,
- * then warm and hot invocations on one lease, then release with its accounting; print the table.
+ * <p>Stages, in order (each a {@link Stage} sharing a {@link DemoContext}): start a resource
+ * manager in this JVM (fresh H2 database, random admin token and cluster secret); start an
+ * executor manager in a child JVM that joins it ({@link DemoNode}); build the function packages (a
+ * JAR, and a native library compiled with gcc); build the client, which leases from the resource
+ * manager; check that the executor manager refuses a lease whose token was altered; for each
+ * package, cold starts, then warm and hot invocations on one lease, then release with its
+ * accounting; read the billing of every lease back from the resource manager. Then the table.
  * Everything is stopped at the end and the demo checks that no process is left behind.
  */
 public final class Demo {
@@ -58,6 +78,11 @@ public final class Demo {
     static final HotTimeout HOT_TIMEOUT = HotTimeout.ofMicros(1_000);
     /** Payload of every call. */
     static final int BYTES = 1024;
+    /** How long the executor manager gets to register with the resource manager. */
+    static final Duration REGISTRATION_WAIT = Duration.ofSeconds(15);
+    /** How long the billing reports of released leases get to reach the resource manager. */
+    static final Duration BILLING_WAIT = Duration.ofSeconds(15);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private Demo() {
     }
@@ -65,11 +90,8 @@ public final class Demo {
     /** The stages of the demo, in order. */
     public static List<Stage> defaultStages() {
         List<Stage> stages = new ArrayList<>();
-        stages.add(stage("start an executor manager", ctx -> {
-            ctx.node = ctx.own(LocalNode.start(ctx.transport, ctx.workDir.resolve("node")));
-            ctx.leases = ctx.node.database();
-            ctx.out.printf("executor manager: pid %d, listening on %s%n", ctx.node.pid(), ctx.node.address());
-        }));
+        stages.add(stage("start a resource manager", Demo::startResourceManager));
+        stages.add(stage("start an executor manager", Demo::startExecutorManager));
         stages.add(stage("build the function packages", ctx -> {
             Path jar = FunctionPackages.javaJar(ctx.workDir.resolve("java"));
             ctx.packages.put("java", FunctionPackage.jar(jar));
@@ -83,9 +105,150 @@ public final class Demo {
             }
             ctx.packages.forEach((k, p) -> ctx.out.println("package " + k + ": " + p));
         }));
-        stages.add(stage("build the client", ctx -> ctx.client = ctx.own(ctx.node.client(ctx.leases))));
+        stages.add(stage("build the client (leases from the resource manager as tenant " + DemoContext.TENANT + ")",
+                ctx -> {
+                    LeaseSource rm = new ResourceManagerLeaseSource(ctx.resourceManager.uri(), DemoContext.TENANT);
+                    ctx.leases(new RecordingLeases(rm, ctx.offers));
+                    ctx.client = ctx.own(client(ctx.leases));
+                }));
+        stages.add(stage("check that the executor manager refuses a forged lease token", Demo::forgedToken));
         stages.add(stage("invoke cold, warm and hot", Demo::invocations));
+        stages.add(stage("read the billing back from the resource manager", Demo::readBilling));
         return stages;
+    }
+
+    private static RfaasClient client(LeaseSource source) {
+        return RfaasClient.builder().leaseSource(source).allocationTimeout(Duration.ofSeconds(60)).build();
+    }
+
+    /** In this JVM, on a free loopback port, with a fresh H2 database and fresh random secrets. */
+    private static void startResourceManager(DemoContext ctx) throws Exception {
+        ctx.adminToken = randomSecret();
+        ctx.clusterSecret = randomSecret();
+        Path data = ctx.workDir.resolve("rm");
+        ctx.resourceManager = ctx.own(ResourceManager.start(ResourceManagerConfig.defaults(ctx.adminToken,
+                ctx.clusterSecret, data)));
+        ctx.out.println("resource manager: " + ctx.resourceManager.uri() + " (in this JVM, pid "
+                + ProcessHandle.current().pid() + "; H2 database in " + data + "; random admin token and cluster secret)");
+    }
+
+    /** A child JVM with the cluster secret and the resource manager's URL; waits until it registered. */
+    private static void startExecutorManager(DemoContext ctx) throws Exception {
+        ctx.node = ctx.own(DemoNode.start(ctx.transport, ctx.workDir.resolve("node"), ctx.clusterSecret,
+                ctx.resourceManager.uri()));
+        ResourceManagerClient admin = ResourceManagerClient.forAdmin(ctx.resourceManager.uri(), ctx.adminToken);
+        long deadline = System.nanoTime() + REGISTRATION_WAIT.toNanos();
+        NodeInfo registered = null;
+        while (registered == null && System.nanoTime() < deadline) {
+            registered = admin.listNodes().stream().filter(n -> n.name().equals(DemoNode.NAME) && n.state().equals("UP"))
+                    .findFirst().orElse(null);
+            if (registered == null) {
+                LockSupport.parkNanos(100_000_000L);
+            }
+        }
+        if (registered == null) {
+            throw new IllegalStateException("the executor manager (pid " + ctx.node.pid() + ") did not register with the"
+                    + " resource manager within " + REGISTRATION_WAIT.toSeconds() + " s; its nodes: " + admin.listNodes());
+        }
+        ctx.out.printf(Locale.ROOT, "executor manager: pid %d, node %s, listening on %s (transport %s)%n", ctx.node.pid(),
+                registered.name(), ctx.node.address(), ctx.transport);
+        ctx.out.printf(Locale.ROOT, "  registered with the resource manager: %d cores, %d MiB, %s, heartbeat every %d ms;"
+                + " verifies lease tokens with the cluster secret, reports billing when a lease ends%n",
+                registered.cores(), registered.memoryMiB(), registered.state(), DemoNode.HEARTBEAT_MILLIS);
+    }
+
+    /**
+     * A lease granted by the resource manager whose token is altered by one character: the executor
+     * manager must refuse it before it spawns anything.
+     */
+    private static void forgedToken(DemoContext ctx) {
+        LeaseSource rm = new ResourceManagerLeaseSource(ctx.resourceManager.uri(), DemoContext.TENANT);
+        long[] leaseId = {0};
+        LeaseSource forging = new LeaseSource() {
+            @Override
+            public LeaseOffer acquire(int cores, long memoryMiB, Duration duration) {
+                LeaseOffer o = rm.acquire(cores, memoryMiB, duration);
+                leaseId[0] = o.leaseId();
+                char[] t = o.token().toCharArray();
+                int i = t.length / 2;
+                t[i] = t[i] == 'A' ? 'B' : 'A';
+                return new LeaseOffer(o.node(), o.managerAddress(), o.leaseId(), new String(t), o.expiresAtEpochMillis());
+            }
+
+            @Override
+            public void release(LeaseOffer lease) {
+                rm.release(lease);
+            }
+        };
+        FunctionPackage pkg = ctx.packages.values().iterator().next();
+        try (RfaasClient c = client(forging)) {
+            try (RemoteExecutor ex = c.allocate(AllocationSpec.of(1, 256, HOT_TIMEOUT, pkg, BYTES, BYTES))) {
+                throw new IllegalStateException("the executor manager accepted lease " + ex.leaseId()
+                        + " with a forged token: lease tokens are not verified");
+            } catch (AllocationRefusedException e) {
+                ctx.out.println("lease " + leaseId[0] + " with an altered token: refused (" + e.getMessage() + ")");
+            }
+        } finally {
+            if (leaseId[0] != 0) {
+                rm.release(new LeaseOffer(DemoNode.NAME, ctx.node.address(), leaseId[0], "", 0));
+            }
+        }
+    }
+
+    /**
+     * Waits (bounded) until the resource manager has a billing row for every lease the demo used,
+     * then keeps the summary for the table. Each row arrives when the executor manager reports the
+     * lease's final accounting, right after the lease ended.
+     */
+    private static void readBilling(DemoContext ctx) {
+        ResourceManagerClient admin = ResourceManagerClient.forAdmin(ctx.resourceManager.uri(), ctx.adminToken);
+        Set<Long> expected = new TreeSet<>();
+        ctx.leaseUses.forEach(u -> expected.add(u.leaseId()));
+        long t0 = System.nanoTime();
+        long deadline = t0 + BILLING_WAIT.toNanos();
+        BillingSummary summary;
+        Set<Long> missing;
+        while (true) {
+            summary = admin.billing();
+            missing = new TreeSet<>(expected);
+            for (LeaseBilling b : summary.leases()) {
+                missing.remove(b.leaseId());
+            }
+            if (missing.isEmpty() || System.nanoTime() >= deadline) {
+                break;
+            }
+            LockSupport.parkNanos(100_000_000L);
+        }
+        ctx.billingWait = Duration.ofNanos(System.nanoTime() - t0);
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("the resource manager has no billing for lease(s) " + missing + " "
+                    + BILLING_WAIT.toSeconds() + " s after they were released: the executor manager (pid " + ctx.node.pid()
+                    + ") did not report them (run with -Drfaas.bench.keepLogs=true to keep its log)");
+        }
+        ctx.billing = summary;
+        ctx.out.printf(Locale.ROOT, "billing of %d leases read from %s/v1/billing (the last report arrived within %d ms"
+                + " of this stage's start)%n", expected.size(), ctx.resourceManager.uri(), ctx.billingWait.toMillis());
+    }
+
+    private static String randomSecret() {
+        byte[] b = new byte[24];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /** Remembers every offer it hands out, so the table can show where each lease was placed. */
+    private record RecordingLeases(LeaseSource inner, Map<Long, LeaseOffer> offers) implements LeaseSource {
+        @Override
+        public LeaseOffer acquire(int cores, long memoryMiB, Duration duration) {
+            LeaseOffer o = inner.acquire(cores, memoryMiB, duration);
+            offers.put(o.leaseId(), o);
+            return o;
+        }
+
+        @Override
+        public void release(LeaseOffer lease) {
+            inner.release(lease);
+        }
     }
 
     private static Stage stage(String name, ThrowingConsumer body) {
@@ -116,17 +279,23 @@ public final class Demo {
         DemoContext ctx = new DemoContext(workDir, out, transport);
         long t0 = System.nanoTime();
         int status = 0;
+        out.println("rFaaS demo on this machine, transport " + transport + ":");
+        out.println("  resource manager (HTTP on loopback, in this JVM) grants leases and signs their tokens, keeps the billing;");
+        out.println("  executor manager (a child JVM) verifies each token, spawns one executor JVM per lease, reports billing;");
+        out.println("  client (this JVM) leases from the resource manager and invokes the executor directly over " + transport + ".");
+        String current = "";
         try {
             for (Stage s : stages) {
+                current = s.name();
                 out.println("== " + s.name());
                 long s0 = System.nanoTime();
                 s.run(ctx);
                 out.printf(Locale.ROOT, "   (%.2f s)%n", (System.nanoTime() - s0) / 1e9);
             }
         } catch (Exception e) {
-            out.println("demo failed: " + e);
+            out.println("demo failed in stage \"" + current + "\": " + e.getMessage());
+            e.printStackTrace();
             status = 1;
-            throw new IllegalStateException("demo failed in a stage: " + e.getMessage(), e);
         } finally {
             for (AutoCloseable r : ctx.resources.reversed()) {
                 try {
@@ -162,6 +331,7 @@ public final class Demo {
                 try (RemoteExecutor ex = ctx.client.allocate(AllocationSpec.of(1, 256, HOT_TIMEOUT, pkg, BYTES, BYTES))) {
                     call(ex, ex.functionIndex("echo"));
                     cold.recordValue(System.nanoTime() - t0);
+                    recordLease(ctx, kind, "cold " + (i + 1), ex);
                     long c0 = System.nanoTime();
                     ex.close();
                     ctx.out.printf(Locale.ROOT, "%s: cold start %d: %.0f ms, release %.0f ms%n", kind, i + 1,
@@ -173,6 +343,7 @@ public final class Demo {
             RemoteExecutor ex = ctx.client.allocate(AllocationSpec.of(1, 256, HOT_TIMEOUT, pkg, BYTES, BYTES));
             try {
                 int echo = ex.functionIndex("echo");
+                recordLease(ctx, kind, "warm + hot", ex);
                 Histogram warm = LatencyStats.newHistogram();
                 for (int i = 0; i < WARM_CALLS; i++) {
                     // Sleep past the hot timeout: the worker stops spinning and waits for a wake-up.
@@ -199,6 +370,24 @@ public final class Demo {
                 ex.close();
             }
         }
+    }
+
+    /**
+     * The lease line: where the resource manager placed it, which executor serves it, and its token
+     * checked here too with the cluster secret (the executor manager already did, or the allocation
+     * would have been refused).
+     */
+    private static void recordLease(DemoContext ctx, String kind, String use, RemoteExecutor ex) {
+        LeaseOffer offer = ctx.offers.get(ex.leaseId());
+        if (offer == null) {
+            throw new IllegalStateException("lease " + ex.leaseId() + " did not come from the resource manager");
+        }
+        LeaseClaims claims = LeaseToken.ofSecret(ctx.clusterSecret).verify(offer.token(), System.currentTimeMillis());
+        String check = "verified (" + claims.cores() + " core, " + claims.memoryMiB() + " MiB, tenant " + claims.tenant() + ")";
+        long pid = ctx.node.executorPid(ex.leaseId());
+        ctx.leaseUses.add(new DemoContext.LeaseUse(kind, use, ex.leaseId(), offer.node(), pid, check));
+        ctx.out.printf(Locale.ROOT, "%s %s: lease %d on node %s, executor pid %d, token %s%n", kind, use, ex.leaseId(),
+                offer.node(), pid, check);
     }
 
     /** One echo of {@link #BYTES} bytes through the zero-copy slot API; checks the echo. */
@@ -235,6 +424,36 @@ public final class Demo {
                         TextTable.ns(a.computeNanos()), TextTable.ns(a.hotPollNanos()), Long.toString(a.invocations())));
             }
             out.println("Accounting of the warm/hot leases, as their executor manager reported it at release:");
+            out.println(t.render());
+        }
+        if (!ctx.leaseUses.isEmpty()) {
+            TextTable t = new TextTable(List.of("package", "use", "lease", "node", "executor pid", "token"), 2, 4);
+            for (DemoContext.LeaseUse u : ctx.leaseUses) {
+                t.add(List.of(u.packageKind(), u.use(), Long.toString(u.leaseId()), u.node(), Long.toString(u.executorPid()),
+                        u.tokenCheck()));
+            }
+            out.println("Leases granted by the resource manager (token signed with the cluster secret; the executor manager"
+                    + " verified it before it spawned the executor):");
+            out.println(t.render());
+        }
+        if (ctx.billing != null) {
+            Map<Long, DemoContext.LeaseUse> uses = new java.util.HashMap<>();
+            ctx.leaseUses.forEach(u -> uses.put(u.leaseId(), u));
+            TextTable t = new TextTable(List.of("tenant", "lease", "use", "allocation", "compute", "hot polling",
+                    "memory x time"), 1, 3, 4, 5, 6);
+            for (LeaseBilling b : ctx.billing.leases().stream().sorted(Comparator.comparingLong(LeaseBilling::leaseId)).toList()) {
+                DemoContext.LeaseUse u = uses.get(b.leaseId());
+                t.add(List.of(b.tenant(), Long.toString(b.leaseId()), u == null ? "-" : u.packageKind() + " " + u.use(),
+                        TextTable.ns(b.allocationNanos()), TextTable.ns(b.computeNanos()), TextTable.ns(b.hotPollingNanos()),
+                        String.format(Locale.ROOT, "%.1f MiB*s", b.memoryMiBSeconds())));
+            }
+            for (TenantBilling tb : ctx.billing.tenants()) {
+                t.add(List.of(tb.tenant(), "total", tb.leases() + " leases", TextTable.ns(tb.allocationNanos()),
+                        TextTable.ns(tb.computeNanos()), TextTable.ns(tb.hotPollingNanos()),
+                        String.format(Locale.ROOT, "%.1f MiB*s", tb.memoryMiBSeconds())));
+            }
+            out.println("Billing summary, read back from the resource manager (GET " + ctx.resourceManager.uri()
+                    + "/v1/billing) after the executor manager reported each released lease:");
             out.println(t.render());
         }
         ctx.notes.forEach(out::println);

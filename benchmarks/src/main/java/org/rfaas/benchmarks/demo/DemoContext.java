@@ -1,25 +1,32 @@
 package org.rfaas.benchmarks.demo;
 
 import org.rfaas.benchmarks.common.LatencyStats;
-import org.rfaas.benchmarks.invoke.LocalNode;
 import org.rfaas.client.FunctionPackage;
+import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseSource;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.protocol.LeaseAccounting;
+import org.rfaas.protocol.rm.BillingSummary;
+import org.rfaas.resourcemanager.ResourceManager;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What the demo's stages share: the work directory, the node, where leases come from, the client,
- * the packages, and the results the final table prints. A stage added later (a resource manager
- * that grants the leases, a billing summary) reads and replaces these fields.
+ * What the demo's stages share: the work directory, the resource manager and its secrets, the
+ * node, where leases come from, the client, the packages, and the results the final table prints.
+ * A stage added later reads and replaces these fields.
  */
 public final class DemoContext {
+    /** The tenant the demo's leases are billed to. */
+    public static final String TENANT = "demo";
+
     /** One line of the latency table. */
     public record Measurement(String packageKind, String function, String kind, LatencyStats stats) {
     }
@@ -28,19 +35,37 @@ public final class DemoContext {
     public record LeaseBill(String packageKind, long leaseId, LeaseAccounting accounting) {
     }
 
+    /**
+     * One lease the demo used: granted by the resource manager, its token verified by the executor
+     * manager before it spawned the executor {@code executorPid}.
+     */
+    public record LeaseUse(String packageKind, String use, long leaseId, String node, long executorPid,
+            String tokenCheck) {
+    }
+
     final Path workDir;
     final PrintStream out;
     final String transport;
     /** Cleanups, run in reverse order at the end whatever happened. */
     final List<AutoCloseable> resources = new ArrayList<>();
-    LocalNode node;
-    /** Where leases come from: the node's executors database unless a stage replaces it. */
+    ResourceManager resourceManager;
+    String adminToken;
+    String clusterSecret;
+    DemoNode node;
+    /** Where leases come from: the resource manager, through {@link #offers}. */
     LeaseSource leases;
+    /** Every lease offer the client obtained, by lease id (the lease line of the table reads it). */
+    final Map<Long, LeaseOffer> offers = new ConcurrentHashMap<>();
     RfaasClient client;
     /** Packages to ship, by kind ({@code java}, {@code native}). */
     final Map<String, FunctionPackage> packages = new LinkedHashMap<>();
     final List<Measurement> measurements = new ArrayList<>();
     final List<LeaseBill> bills = new ArrayList<>();
+    final List<LeaseUse> leaseUses = new ArrayList<>();
+    /** The billing read back from the resource manager at the end, or null. */
+    BillingSummary billing;
+    /** How long reading the billing back waited for the executor manager's reports. */
+    Duration billingWait;
     final List<String> notes = new ArrayList<>();
 
     DemoContext(Path workDir, PrintStream out, String transport) {
@@ -55,8 +80,13 @@ public final class DemoContext {
         return resource;
     }
 
+    /** The running resource manager (in this JVM). */
+    public ResourceManager resourceManager() {
+        return resourceManager;
+    }
+
     /** The running node. */
-    public LocalNode node() {
+    public DemoNode node() {
         return node;
     }
 
