@@ -526,7 +526,8 @@ final class FabricConnection implements Connection {
             fail(e);
             closeSocket();
         } catch (IOException e) {
-            if (!closed) {
+            // End of stream means the peer is gone even if we are closing: freeNative() must know.
+            if (!closed || e instanceof EOFException) {
                 fail(new PeerFailedException(peerDescription + " is gone (out-of-band channel: "
                         + (e instanceof EOFException ? "end of stream" : e.toString()) + ")", e));
             }
@@ -760,7 +761,10 @@ final class FabricConnection implements Connection {
     private void checkPosted(long r, String what) {
         if (r != 0) {
             checkFailure(false);
-            throw new PeerFailedException(what + " to " + peerDescription + " failed: " + Fi.strerror(r));
+            PeerFailedException e = new PeerFailedException(what + " to " + peerDescription + " failed: "
+                    + Fi.strerror(r));
+            fail(e);
+            throw e;
         }
     }
 
@@ -807,8 +811,10 @@ final class FabricConnection implements Connection {
         if (f != null) {
             return f;
         }
-        return new PeerFailedException(what + " with " + peerDescription + " failed: " + Fi.strerror(err)
-                + " (provider errno " + errEntry.get(JAVA_INT, Fi.CQERR_PROV_ERRNO) + ")");
+        PeerFailedException e = new PeerFailedException(what + " with " + peerDescription + " failed: "
+                + Fi.strerror(err) + " (provider errno " + errEntry.get(JAVA_INT, Fi.CQERR_PROV_ERRNO) + ")");
+        fail(e);
+        return e;
     }
 
     private RuntimeException fatal(ProtocolException e) {
@@ -1066,6 +1072,17 @@ final class FabricConnection implements Connection {
     }
 
     private synchronized void freeNative() {
+        if (failure != null && !ep.equals(MemorySegment.NULL)) {
+            // libfabric 1.17's ofi_rxm crashes (NULL op_context in rxm_handle_comp_error) when fi_close
+            // flushes operations the tcp core cancelled because the peer died: the JVM takes SIGSEGV.
+            // A failed connection's endpoint is therefore never closed; it, its CQs, AV, MRs and region
+            // stay allocated (nobody progresses them again), bounded by the number of failed peers.
+            LOG.warn("fabric connection to {} failed ({}); leaking its endpoint and {} KiB of registered memory"
+                    + " instead of closing them (fi_close after a peer death crashes ofi_rxm in libfabric 1.17)",
+                    peerDescription, failure.getMessage(), region.byteSize() / 1024);
+            ep = MemorySegment.NULL;
+            return;
+        }
         // Endpoint first: it references the CQs, AV and (FI_MR_ENDPOINT) the MRs.
         Fi.close(ep);
         ep = MemorySegment.NULL;
