@@ -15,6 +15,8 @@ import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -1071,15 +1073,27 @@ final class FabricConnection implements Connection {
         freeNative();
     }
 
+    /** Registered bytes kept by connections whose endpoint could not be closed safely (see freeNative). */
+    private static final AtomicLong LEAKED_BYTES = new AtomicLong();
+    private static final AtomicBoolean LEAK_WARNED =
+            new AtomicBoolean();
+
     private synchronized void freeNative() {
         if (failure != null && !ep.equals(MemorySegment.NULL)) {
             // libfabric 1.17's ofi_rxm crashes (NULL op_context in rxm_handle_comp_error) when fi_close
             // flushes operations the tcp core cancelled because the peer died: the JVM takes SIGSEGV.
             // A failed connection's endpoint is therefore never closed; it, its CQs, AV, MRs and region
             // stay allocated (nobody progresses them again), bounded by the number of failed peers.
-            LOG.warn("fabric connection to {} failed ({}); leaking its endpoint and {} KiB of registered memory"
-                    + " instead of closing them (fi_close after a peer death crashes ofi_rxm in libfabric 1.17)",
-                    peerDescription, failure.getMessage(), region.byteSize() / 1024);
+            long total = LEAKED_BYTES.addAndGet(region.byteSize());
+            if (LEAK_WARNED.compareAndSet(false, true)) {
+                LOG.warn("fabric connection to {} ended by its peer ({}); not closing its endpoint and keeping its"
+                        + " {} KiB of registered memory, because fi_close after the peer went away crashes ofi_rxm"
+                        + " in libfabric 1.17 (logged once; details at DEBUG)", peerDescription, failure.getMessage(),
+                        region.byteSize() / 1024);
+            } else {
+                LOG.debug("fabric connection to {} ended by its peer ({}); kept its endpoint and {} KiB ({} KiB in"
+                        + " all so far)", peerDescription, failure.getMessage(), region.byteSize() / 1024, total / 1024);
+            }
             ep = MemorySegment.NULL;
             return;
         }
