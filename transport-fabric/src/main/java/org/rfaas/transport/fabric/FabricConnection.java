@@ -145,6 +145,8 @@ final class FabricConnection implements Connection {
 
     // state
     private volatile boolean closed;
+    /** The peer announced an orderly close: its end of stream is no death, our endpoint closes safely. */
+    private volatile boolean peerSaidBye;
     private volatile RuntimeException failure;
     private volatile long failedAtNanos;
     @SuppressWarnings("unused") // through BUSY
@@ -514,6 +516,8 @@ final class FabricConnection implements Connection {
                     synchronized (oobWriteLock) {
                         oob.getOutputStream().write(reply.set(OobFrame.TYPE_FAA_REPLY, frame.index(), old).bytes());
                     }
+                } else if (type == OobFrame.TYPE_BYE) {
+                    peerSaidBye = true;
                 } else {
                     faaReply = frame.value();
                     faaReplyReady = true;
@@ -530,7 +534,8 @@ final class FabricConnection implements Connection {
         } catch (IOException e) {
             // End of stream means the peer is gone even if we are closing: freeNative() must know.
             if (!closed || e instanceof EOFException) {
-                fail(new PeerFailedException(peerDescription + " is gone (out-of-band channel: "
+                fail(new PeerFailedException(peerSaidBye ? peerDescription + " closed the connection"
+                        : peerDescription + " is gone (out-of-band channel: "
                         + (e instanceof EOFException ? "end of stream" : e.toString()) + ")", e));
             }
         }
@@ -1044,6 +1049,7 @@ final class FabricConnection implements Connection {
             }
             closed = true;
         }
+        sayBye();
         closeSocket();
         transport.forget(this);
         // Wake a thread sleeping in fi_cq_sread, then wait for it to leave native code.
@@ -1067,6 +1073,20 @@ final class FabricConnection implements Connection {
         freeNative();
     }
 
+    /** Tells a live peer this close is orderly, so that it may fi_close its endpoint (see freeNative). */
+    private void sayBye() {
+        if (failure != null) {
+            return;
+        }
+        try {
+            synchronized (oobWriteLock) {
+                oob.getOutputStream().write(new OobFrame().set(OobFrame.TYPE_BYE, 0, 0).bytes());
+            }
+        } catch (IOException e) {
+            LOG.debug("could not say goodbye to {}: {}", peerDescription, e.toString());
+        }
+    }
+
     private void closeQuietly() {
         closed = true;
         closeSocket();
@@ -1075,23 +1095,26 @@ final class FabricConnection implements Connection {
 
     /** Registered bytes kept by connections whose endpoint could not be closed safely (see freeNative). */
     private static final AtomicLong LEAKED_BYTES = new AtomicLong();
+    /** {@code -Drfaas.fabric.closeFailedEndpoints=true} closes them anyway (for a libfabric without the bug). */
+    private static final boolean CLOSE_FAILED_ENDPOINTS = Boolean.getBoolean("rfaas.fabric.closeFailedEndpoints");
     private static final AtomicBoolean LEAK_WARNED =
             new AtomicBoolean();
 
     private synchronized void freeNative() {
-        if (failure != null && !ep.equals(MemorySegment.NULL)) {
+        if (failure != null && !peerSaidBye && !CLOSE_FAILED_ENDPOINTS && !ep.equals(MemorySegment.NULL)) {
             // libfabric 1.17's ofi_rxm crashes (NULL op_context in rxm_handle_comp_error) when fi_close
             // flushes operations the tcp core cancelled because the peer died: the JVM takes SIGSEGV.
-            // A failed connection's endpoint is therefore never closed; it, its CQs, AV, MRs and region
-            // stay allocated (nobody progresses them again), bounded by the number of failed peers.
+            // The endpoint of a connection whose peer died (no goodbye) or failed is therefore never
+            // closed; it, its CQs, AV, MRs and region stay allocated (nobody progresses them again),
+            // bounded by the number of failed peers. An orderly close by the peer is safe to follow.
             long total = LEAKED_BYTES.addAndGet(region.byteSize());
             if (LEAK_WARNED.compareAndSet(false, true)) {
-                LOG.warn("fabric connection to {} ended by its peer ({}); not closing its endpoint and keeping its"
-                        + " {} KiB of registered memory, because fi_close after the peer went away crashes ofi_rxm"
+                LOG.warn("fabric connection to {} failed ({}); not closing its endpoint and keeping its"
+                        + " {} KiB of registered memory, because fi_close after a peer death crashes ofi_rxm"
                         + " in libfabric 1.17 (logged once; details at DEBUG)", peerDescription, failure.getMessage(),
                         region.byteSize() / 1024);
             } else {
-                LOG.debug("fabric connection to {} ended by its peer ({}); kept its endpoint and {} KiB ({} KiB in"
+                LOG.debug("fabric connection to {} failed ({}); kept its endpoint and {} KiB ({} KiB in"
                         + " all so far)", peerDescription, failure.getMessage(), region.byteSize() / 1024, total / 1024);
             }
             ep = MemorySegment.NULL;
