@@ -15,6 +15,8 @@ import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -143,6 +145,8 @@ final class FabricConnection implements Connection {
 
     // state
     private volatile boolean closed;
+    /** The peer announced an orderly close: its end of stream is no death, our endpoint closes safely. */
+    private volatile boolean peerSaidBye;
     private volatile RuntimeException failure;
     private volatile long failedAtNanos;
     @SuppressWarnings("unused") // through BUSY
@@ -512,6 +516,8 @@ final class FabricConnection implements Connection {
                     synchronized (oobWriteLock) {
                         oob.getOutputStream().write(reply.set(OobFrame.TYPE_FAA_REPLY, frame.index(), old).bytes());
                     }
+                } else if (type == OobFrame.TYPE_BYE) {
+                    peerSaidBye = true;
                 } else {
                     faaReply = frame.value();
                     faaReplyReady = true;
@@ -526,8 +532,10 @@ final class FabricConnection implements Connection {
             fail(e);
             closeSocket();
         } catch (IOException e) {
-            if (!closed) {
-                fail(new PeerFailedException(peerDescription + " is gone (out-of-band channel: "
+            // End of stream means the peer is gone even if we are closing: freeNative() must know.
+            if (!closed || e instanceof EOFException) {
+                fail(new PeerFailedException(peerSaidBye ? peerDescription + " closed the connection"
+                        : peerDescription + " is gone (out-of-band channel: "
                         + (e instanceof EOFException ? "end of stream" : e.toString()) + ")", e));
             }
         }
@@ -760,7 +768,10 @@ final class FabricConnection implements Connection {
     private void checkPosted(long r, String what) {
         if (r != 0) {
             checkFailure(false);
-            throw new PeerFailedException(what + " to " + peerDescription + " failed: " + Fi.strerror(r));
+            PeerFailedException e = new PeerFailedException(what + " to " + peerDescription + " failed: "
+                    + Fi.strerror(r));
+            fail(e);
+            throw e;
         }
     }
 
@@ -807,8 +818,10 @@ final class FabricConnection implements Connection {
         if (f != null) {
             return f;
         }
-        return new PeerFailedException(what + " with " + peerDescription + " failed: " + Fi.strerror(err)
-                + " (provider errno " + errEntry.get(JAVA_INT, Fi.CQERR_PROV_ERRNO) + ")");
+        PeerFailedException e = new PeerFailedException(what + " with " + peerDescription + " failed: "
+                + Fi.strerror(err) + " (provider errno " + errEntry.get(JAVA_INT, Fi.CQERR_PROV_ERRNO) + ")");
+        fail(e);
+        return e;
     }
 
     private RuntimeException fatal(ProtocolException e) {
@@ -1036,6 +1049,7 @@ final class FabricConnection implements Connection {
             }
             closed = true;
         }
+        sayBye();
         closeSocket();
         transport.forget(this);
         // Wake a thread sleeping in fi_cq_sread, then wait for it to leave native code.
@@ -1059,13 +1073,53 @@ final class FabricConnection implements Connection {
         freeNative();
     }
 
+    /** Tells a live peer this close is orderly, so that it may fi_close its endpoint (see freeNative). */
+    private void sayBye() {
+        if (failure != null) {
+            return;
+        }
+        try {
+            synchronized (oobWriteLock) {
+                oob.getOutputStream().write(new OobFrame().set(OobFrame.TYPE_BYE, 0, 0).bytes());
+            }
+        } catch (IOException e) {
+            LOG.debug("could not say goodbye to {}: {}", peerDescription, e.toString());
+        }
+    }
+
     private void closeQuietly() {
         closed = true;
         closeSocket();
         freeNative();
     }
 
+    /** Registered bytes kept by connections whose endpoint could not be closed safely (see freeNative). */
+    private static final AtomicLong LEAKED_BYTES = new AtomicLong();
+    /** {@code -Drfaas.fabric.closeFailedEndpoints=true} closes them anyway (for a libfabric without the bug). */
+    private static final boolean CLOSE_FAILED_ENDPOINTS = Boolean.getBoolean("rfaas.fabric.closeFailedEndpoints");
+    private static final AtomicBoolean LEAK_WARNED =
+            new AtomicBoolean();
+
     private synchronized void freeNative() {
+        if (failure != null && !peerSaidBye && !CLOSE_FAILED_ENDPOINTS && !ep.equals(MemorySegment.NULL)) {
+            // libfabric 1.17's ofi_rxm crashes (NULL op_context in rxm_handle_comp_error) when fi_close
+            // flushes operations the tcp core cancelled because the peer died: the JVM takes SIGSEGV.
+            // The endpoint of a connection whose peer died (no goodbye) or failed is therefore never
+            // closed; it, its CQs, AV, MRs and region stay allocated (nobody progresses them again),
+            // bounded by the number of failed peers. An orderly close by the peer is safe to follow.
+            long total = LEAKED_BYTES.addAndGet(region.byteSize());
+            if (LEAK_WARNED.compareAndSet(false, true)) {
+                LOG.warn("fabric connection to {} failed ({}); not closing its endpoint and keeping its"
+                        + " {} KiB of registered memory, because fi_close after a peer death crashes ofi_rxm"
+                        + " in libfabric 1.17 (logged once; details at DEBUG)", peerDescription, failure.getMessage(),
+                        region.byteSize() / 1024);
+            } else {
+                LOG.debug("fabric connection to {} failed ({}); kept its endpoint and {} KiB ({} KiB in"
+                        + " all so far)", peerDescription, failure.getMessage(), region.byteSize() / 1024, total / 1024);
+            }
+            ep = MemorySegment.NULL;
+            return;
+        }
         // Endpoint first: it references the CQs, AV and (FI_MR_ENDPOINT) the MRs.
         Fi.close(ep);
         ep = MemorySegment.NULL;

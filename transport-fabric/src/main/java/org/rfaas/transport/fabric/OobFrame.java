@@ -8,8 +8,9 @@ import org.rfaas.transport.Wire;
 
 /**
  * Flyweight over the 16-byte frames exchanged on the out-of-band socket after the handshake:
- * emulated fetch-and-add for providers without FI_ATOMIC. (The socket itself doubles as the
- * liveness channel: its end of stream means the peer process is gone.)
+ * emulated fetch-and-add for providers without FI_ATOMIC, and the goodbye an orderly close sends.
+ * (The socket itself doubles as the liveness channel: end of stream without a goodbye means the
+ * peer process is gone.)
  *
  * <pre>
  *  0       2     3     4              8                              16
@@ -24,6 +25,8 @@ final class OobFrame {
     static final byte TYPE_FAA_REQUEST = 0x20;
     /** The counter's value before the add. */
     static final byte TYPE_FAA_REPLY = 0x21;
+    /** The sender is closing its endpoint in order (index and value are 0). */
+    static final byte TYPE_BYE = 0x22;
 
     private static final int MAGIC = 0;
     private static final int VERSION = 2;
@@ -72,7 +75,7 @@ final class OobFrame {
                 throw new ProtocolException(ProtocolError.BAD_INDEX,
                         "fetch-and-add on counter " + index + ", this side registered " + counters);
             }
-        } else if (type != TYPE_FAA_REPLY) {
+        } else if (type != TYPE_FAA_REPLY && type != TYPE_BYE) {
             throw new ProtocolException(ProtocolError.BAD_TYPE,
                     "out-of-band frame type 0x" + Integer.toHexString(type & 0xFF));
         }
