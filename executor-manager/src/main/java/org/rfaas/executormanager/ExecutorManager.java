@@ -533,7 +533,7 @@ public final class ExecutorManager implements AutoCloseable {
         command.add("-XX:+UseSerialGC");
         // No hsperfdata file to create and map at start (jstat cannot see executors; jcmd still can).
         command.add("-XX:-UsePerfData");
-        command.add("-Dlogback.configurationFile=rfaas-executor-logback.xml");
+        // Logging is configured in code by ExecutorMain (the XML configuration cost 150-200 ms).
         // Cold start: a dynamic class-data-sharing archive, made by the first executor, maps the
         // classes of every later one instead of loading them from JARs.
         command.add("-XX:+AutoCreateSharedArchive");
