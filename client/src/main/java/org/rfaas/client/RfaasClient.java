@@ -228,74 +228,96 @@ public final class RfaasClient implements AutoCloseable {
         }
     }
 
-    /** Accepts one connection per core, reads each worker's hello; returns the function table. */
+    /**
+     * Accepts one connection per core and reads each worker's hello; returns the function table.
+     *
+     * <p>Accepting and reading hellos are interleaved: a connection whose hello has not arrived yet
+     * is kept pending while the next one is accepted, and every wait is bounded by the allocation
+     * deadline only. (Waiting for each hello in turn with a short timeout used to drop a worker
+     * whose thread was slow to start on a loaded machine, and block the executor's next handshake
+     * meanwhile; the executor does not reconnect a dropped worker, so the lease then never
+     * completed: "only 1 of 2 workers connected".)
+     */
     private List<String> acceptWorkers(Listener listener, Connection control, long leaseId, long nonce,
             AllocationSpec spec, List<Connection> out) {
         Connection[] byIndex = new Connection[spec.cores()];
+        List<Connection> pending = new ArrayList<>();
         List<String> functions = null;
         Completion c = new Completion();
         long deadline = System.nanoTime() + allocationTimeout.toNanos();
         int connected = 0;
-        while (connected < spec.cores()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AllocationRefusedException("only " + connected + " of " + spec.cores() + " workers of lease "
-                        + leaseId + " connected within " + allocationTimeout.toMillis() + " ms");
+        boolean ok = false;
+        try {
+            while (connected < spec.cores()) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AllocationRefusedException("only " + connected + " of " + spec.cores() + " workers of lease "
+                            + leaseId + " connected within " + allocationTimeout.toMillis() + " ms (" + pending.size()
+                            + " more connected but sent no hello)");
+                }
+                if (control.poll(c)) {
+                    MemorySegment slot = control.receiveSlot(c.slot());
+                    LeaseEnded e = LeaseEnded.decode(slot, 0, c.length());
+                    control.release(c.slot());
+                    throw new AllocationRefusedException("executor of lease " + leaseId + " failed to start ("
+                            + e.reason() + "): " + e.message());
+                }
+                try {
+                    // Short waits while hellos are pending, so that they are read promptly.
+                    Connection w = listener.accept(Duration.ofMillis(pending.isEmpty() ? 50 : 1));
+                    if (w != null) {
+                        pending.add(w);
+                    }
+                } catch (ProtocolException e) {
+                    // The executor retries a worker whose handshake failed; keep listening.
+                    LOG.warn("lease {}: a worker handshake failed: {}", leaseId, e.getMessage());
+                }
+                for (var it = pending.iterator(); it.hasNext(); ) {
+                    Connection w = it.next();
+                    WorkerHello hello;
+                    try {
+                        if (!w.poll(c)) {
+                            continue;
+                        }
+                        hello = WorkerHello.decode(w.receiveSlot(c.slot()), 0, c.length());
+                        w.release(c.slot());
+                    } catch (RuntimeException e) {
+                        it.remove();
+                        w.close();
+                        LOG.warn("lease {}: dropped a worker connection before its hello: {}", leaseId, e.getMessage());
+                        continue;
+                    }
+                    it.remove();
+                    if (hello.leaseId() != leaseId || hello.nonce() != nonce || hello.workerCount() != spec.cores()
+                            || byIndex[hello.workerIndex()] != null || hello.slots() != spec.slotsPerWorker()) {
+                        w.close();
+                        LOG.warn("lease {}: dropped a worker connection with a foreign or duplicate hello {}", leaseId,
+                                hello.workerIndex());
+                        continue;
+                    }
+                    if (functions == null) {
+                        functions = hello.functions();
+                    } else if (!functions.equals(hello.functions())) {
+                        w.close();
+                        throw new InvocationProtocolException("workers of lease " + leaseId
+                                + " announce different functions");
+                    }
+                    byIndex[hello.workerIndex()] = w;
+                    connected++;
+                }
             }
-            if (control.poll(c)) {
-                MemorySegment slot = control.receiveSlot(c.slot());
-                LeaseEnded e = LeaseEnded.decode(slot, 0, c.length());
-                control.release(c.slot());
-                throw new AllocationRefusedException("executor of lease " + leaseId + " failed to start (" + e.reason()
-                        + "): " + e.message());
+            ok = true;
+        } finally {
+            pending.forEach(Connection::close);
+            if (!ok) {
+                for (Connection w : byIndex) {
+                    if (w != null) {
+                        w.close();
+                    }
+                }
             }
-            Connection w;
-            try {
-                w = listener.accept(Duration.ofMillis(50));
-            } catch (ProtocolException e) {
-                LOG.warn("lease {}: rejected a malformed connection: {}", leaseId, e.getMessage());
-                continue;
-            }
-            if (w == null) {
-                continue;
-            }
-            WorkerHello hello;
-            try {
-                hello = readHello(w, c);
-            } catch (RuntimeException e) {
-                w.close();
-                LOG.warn("lease {}: dropped a worker connection: {}", leaseId, e.getMessage());
-                continue;
-            }
-            if (hello.leaseId() != leaseId || hello.nonce() != nonce || hello.workerCount() != spec.cores()
-                    || byIndex[hello.workerIndex()] != null || hello.slots() != spec.slotsPerWorker()) {
-                w.close();
-                LOG.warn("lease {}: dropped a worker connection with a foreign or duplicate hello {}", leaseId,
-                        hello.workerIndex());
-                continue;
-            }
-            if (functions == null) {
-                functions = hello.functions();
-            } else if (!functions.equals(hello.functions())) {
-                w.close();
-                throw new InvocationProtocolException("workers of lease " + leaseId + " announce different functions");
-            }
-            byIndex[hello.workerIndex()] = w;
-            connected++;
         }
         out.addAll(List.of(byIndex));
         return functions;
-    }
-
-    private WorkerHello readHello(Connection w, Completion c) {
-        long deadline = System.nanoTime() + connectTimeout.toNanos();
-        while (!w.await(c, 100_000_000L)) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AllocationRefusedException("worker sent no hello within " + connectTimeout.toMillis() + " ms");
-            }
-        }
-        WorkerHello hello = WorkerHello.decode(w.receiveSlot(c.slot()), 0, c.length());
-        w.release(c.slot());
-        return hello;
     }
 
     /** Configures an {@link RfaasClient}. */

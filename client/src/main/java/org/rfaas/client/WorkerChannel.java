@@ -23,6 +23,8 @@ import org.rfaas.transport.TransportException;
  * with a compare-and-set flag, never a lock, so a blocking caller, other callers and the
  * background poller can share a worker. Whoever holds the receive turn dispatches any reply that
  * arrives to its slot, so a caller never waits on a reply someone else has already consumed.
+ * A turn is given back with a release store, which is all an unlock needs: a full volatile store
+ * would cost a fence on every empty poll of a spinning caller.
  */
 final class WorkerChannel {
     private final RemoteExecutor executor;
@@ -106,7 +108,7 @@ final class WorkerChannel {
         } catch (PeerFailedException e) {
             gone = e;
         } finally {
-            sendTurn.set(0);
+            sendTurn.setRelease(0);
         }
         if (gone != null) {
             drainAfterPeerFailure();
@@ -136,7 +138,7 @@ final class WorkerChannel {
         } catch (TransportException e) {
             // Nothing more was delivered; the caller reports the peer failure.
         } finally {
-            receiveTurn.set(0);
+            receiveTurn.setRelease(0);
         }
         if (completed != null) {
             completeAsync(completed);
@@ -190,7 +192,7 @@ final class WorkerChannel {
         } catch (TransportException e) {
             fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
         } finally {
-            receiveTurn.set(0);
+            receiveTurn.setRelease(0);
         }
         if (completed != null) {
             completeAsync(completed);
@@ -261,7 +263,7 @@ final class WorkerChannel {
         } catch (TransportException e) {
             fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
         } finally {
-            receiveTurn.set(0);
+            receiveTurn.setRelease(0);
         }
     }
 

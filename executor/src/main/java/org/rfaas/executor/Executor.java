@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class Executor {
     private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** How long worker connections may take in all, retries included (clients wait up to their allocation timeout). */
+    private static final Duration WORKER_CONNECT_BUDGET = Duration.ofSeconds(120);
     private static final long STOP_JOIN_MILLIS = 2_000;
 
     private final String managerAddress;
@@ -151,8 +153,9 @@ public final class Executor {
     private void startWorkers(Transport transport, FunctionTable functions) {
         int slotSize = align8(InvocationHeader.LENGTH + (long) settings.inputCapacity());
         ConnectionSpec spec = new ConnectionSpec(settings.slots(), slotSize, 0);
+        long deadline = System.nanoTime() + WORKER_CONNECT_BUDGET.toNanos();
         for (int i = 0; i < settings.cores(); i++) {
-            Connection c = transport.connect(settings.clientAddress(), spec, CONNECT_TIMEOUT);
+            Connection c = connectWorker(transport, spec, i, deadline);
             Worker w = new Worker(i, settings.cores(), c, functions, settings.hotTimeoutMicros(),
                     settings.inputCapacity(), settings.outputCapacity(), settings.leaseId(), settings.clientNonce());
             workers.add(w);
@@ -160,6 +163,36 @@ public final class Executor {
             threads.add(t);
             // Start at once: the worker's hello is what the client waits for before accepting the next.
             t.start();
+        }
+    }
+
+    /**
+     * Connects worker {@code index} to the client, retrying a failed handshake until
+     * {@code deadline}: on a loaded node one handshake step can outlast the peer's handshake
+     * timeout (the client then drops that attempt and keeps listening), and an executor that gave
+     * up there would leave the lease without one of its workers.
+     */
+    private Connection connectWorker(Transport transport, ConnectionSpec spec, int index, long deadline) {
+        int attempt = 1;
+        while (true) {
+            long left = deadline - System.nanoTime();
+            try {
+                return transport.connect(settings.clientAddress(), spec,
+                        Duration.ofNanos(Math.max(CONNECT_TIMEOUT.toNanos(), left)));
+            } catch (TransportException e) {
+                if (externalStop != null || deadline - System.nanoTime() <= 0) {
+                    throw e;
+                }
+                LOG.warn("lease {}: worker {} connection attempt {} to {} failed, retrying: {}", settings.leaseId(),
+                        index, attempt, settings.clientAddress(), e.getMessage());
+                attempt++;
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 
