@@ -43,6 +43,9 @@ final class FabricTransport implements Transport {
                     "name a libfabric provider: fabric:tcp, fabric:shm, fabric:verbs, fabric:efa, fabric:cxi, fabric:sockets");
         }
         this.variant = variant;
+        if (variant.equals("shm")) {
+            StaleShmRegions.sweepIfEnabled();
+        }
         // Fails fast, with the install hint, when libfabric or the provider is missing.
         this.defaultDomain = FabricDomain.open(variant, null);
     }

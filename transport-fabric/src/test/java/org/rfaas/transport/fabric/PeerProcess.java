@@ -29,7 +29,12 @@ final class PeerProcess implements AutoCloseable {
         BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
-                return r.readLine();
+                // The address is the first line in address form; logging may print status lines first.
+                String l;
+                while ((l = r.readLine()) != null && !l.startsWith("fabric:")) {
+                    System.err.println("peer: " + l);
+                }
+                return l;
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
