@@ -2,7 +2,6 @@ package org.rfaas.protocol;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.List;
 import org.rfaas.function.FunctionNames;
 import org.rfaas.transport.Wire;
@@ -90,9 +89,7 @@ public record AllocationRequest(long leaseId, long nonce, long memoryMiB, long h
         WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, buffer.byteSize());
         c.putString(token, Limits.MAX_TOKEN_BYTES, "lease token");
         c.putString(clientAddress, Limits.MAX_ADDRESS_BYTES, "client address");
-        for (String name : functionNames) {
-            c.putString(name, FunctionNames.MAX_LENGTH, "function name");
-        }
+        c.putFunctionNames(functionNames);
         int length = (int) (c.position() - offset);
         MessageHeader.write(buffer, offset, MessageType.ALLOCATION_REQUEST, length);
         buffer.set(Wire.LONG, offset + LEASE_ID_OFFSET, leaseId);
@@ -124,17 +121,11 @@ public record AllocationRequest(long leaseId, long nonce, long memoryMiB, long h
             throw WireCursor.badField("unknown package kind "
                     + (buffer.get(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET) & 0xff));
         }
-        int functionCount = buffer.get(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET) & 0xffff;
-        if (functionCount > Limits.MAX_FUNCTIONS) {
-            throw WireCursor.badField(functionCount + " function names, at most " + Limits.MAX_FUNCTIONS);
-        }
+        int functionCount = WireCursor.functionCount(buffer, offset + FUNCTION_COUNT_OFFSET);
         WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, offset + received);
         String token = c.getString(Limits.MAX_TOKEN_BYTES, "lease token");
         String address = c.getString(Limits.MAX_ADDRESS_BYTES, "client address");
-        List<String> names = new ArrayList<>(functionCount);
-        for (int i = 0; i < functionCount; i++) {
-            names.add(c.getString(FunctionNames.MAX_LENGTH, "function name"));
-        }
+        List<String> names = c.getFunctionNames(functionCount);
         c.expectEnd(MessageType.ALLOCATION_REQUEST);
         try {
             return new AllocationRequest(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),

@@ -2,7 +2,6 @@ package org.rfaas.protocol;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.List;
 import org.rfaas.function.FunctionNames;
 import org.rfaas.transport.Wire;
@@ -79,9 +78,7 @@ public record ExecutorAssignment(long leaseId, long clientNonce, long hotTimeout
         WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, buffer.byteSize());
         c.putString(clientAddress, Limits.MAX_ADDRESS_BYTES, "client address");
         c.putString(packagePath, MAX_PATH_BYTES, "package path");
-        for (String n : functionNames) {
-            c.putString(n, FunctionNames.MAX_LENGTH, "function name");
-        }
+        c.putFunctionNames(functionNames);
         int length = (int) (c.position() - offset);
         MessageHeader.write(buffer, offset, MessageType.EXECUTOR_ASSIGNMENT, length);
         buffer.set(Wire.LONG, offset + LEASE_ID_OFFSET, leaseId);
@@ -106,17 +103,11 @@ public record ExecutorAssignment(long leaseId, long clientNonce, long hotTimeout
         if (kind == null) {
             throw WireCursor.badField("unknown package kind in executor assignment");
         }
-        int count = buffer.get(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET) & 0xffff;
-        if (count > Limits.MAX_FUNCTIONS) {
-            throw WireCursor.badField(count + " function names, at most " + Limits.MAX_FUNCTIONS);
-        }
+        int count = WireCursor.functionCount(buffer, offset + FUNCTION_COUNT_OFFSET);
         WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, offset + received);
         String address = c.getString(Limits.MAX_ADDRESS_BYTES, "client address");
         String path = c.getString(MAX_PATH_BYTES, "package path");
-        List<String> names = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            names.add(c.getString(FunctionNames.MAX_LENGTH, "function name"));
-        }
+        List<String> names = c.getFunctionNames(count);
         c.expectEnd(MessageType.EXECUTOR_ASSIGNMENT);
         try {
             return new ExecutorAssignment(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),

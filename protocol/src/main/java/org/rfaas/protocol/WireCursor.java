@@ -3,6 +3,9 @@ package org.rfaas.protocol;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.rfaas.function.FunctionNames;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
@@ -68,6 +71,31 @@ final class WireCursor {
         if (end - position < bytes) {
             throw new IllegalArgumentException("buffer too small for " + field);
         }
+    }
+
+    /** Writes a list of function names, each as u16 length + ASCII. */
+    void putFunctionNames(List<String> names) {
+        for (String name : names) {
+            putString(name, FunctionNames.MAX_LENGTH, "function name");
+        }
+    }
+
+    /** Reads {@code count} function names written by {@link #putFunctionNames}. */
+    List<String> getFunctionNames(int count) {
+        List<String> names = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            names.add(getString(FunctionNames.MAX_LENGTH, "function name"));
+        }
+        return names;
+    }
+
+    /** The u16 function-name count at {@code countOffset}, refused above {@link Limits#MAX_FUNCTIONS}. */
+    static int functionCount(MemorySegment buffer, long countOffset) {
+        int count = buffer.get(Wire.SHORT, countOffset) & 0xffff;
+        if (count > Limits.MAX_FUNCTIONS) {
+            throw badField(count + " function names, at most " + Limits.MAX_FUNCTIONS);
+        }
+        return count;
     }
 
     static ProtocolException badField(String message) {

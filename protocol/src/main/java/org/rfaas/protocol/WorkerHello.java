@@ -1,7 +1,6 @@
 package org.rfaas.protocol;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import org.rfaas.function.FunctionNames;
 import org.rfaas.transport.Wire;
@@ -60,9 +59,7 @@ public record WorkerHello(long leaseId, long nonce, int workerIndex, int workerC
     /** Encodes; returns the length. */
     public int encode(MemorySegment buffer, long offset) {
         WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, buffer.byteSize());
-        for (String f : functions) {
-            c.putString(f, FunctionNames.MAX_LENGTH, "function name");
-        }
+        c.putFunctionNames(functions);
         int length = (int) (c.position() - offset);
         MessageHeader.write(buffer, offset, MessageType.WORKER_HELLO, length);
         buffer.set(Wire.LONG, offset + LEASE_ID_OFFSET, leaseId);
@@ -77,15 +74,9 @@ public record WorkerHello(long leaseId, long nonce, int workerIndex, int workerC
     /** Decodes and validates. */
     public static WorkerHello decode(MemorySegment buffer, long offset, int received) {
         MessageHeader.expect(buffer, offset, received, MessageType.WORKER_HELLO, FIXED_LENGTH);
-        int count = buffer.get(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET) & 0xffff;
-        if (count > Limits.MAX_FUNCTIONS) {
-            throw WireCursor.badField(count + " functions, at most " + Limits.MAX_FUNCTIONS);
-        }
+        int count = WireCursor.functionCount(buffer, offset + FUNCTION_COUNT_OFFSET);
         WireCursor c = new WireCursor(buffer, offset + FIXED_LENGTH, offset + received);
-        List<String> names = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            names.add(c.getString(FunctionNames.MAX_LENGTH, "function name"));
-        }
+        List<String> names = c.getFunctionNames(count);
         c.expectEnd(MessageType.WORKER_HELLO);
         try {
             return new WorkerHello(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),
