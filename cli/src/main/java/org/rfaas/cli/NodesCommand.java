@@ -61,13 +61,17 @@ public final class NodesCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code rfaas nodes drain NAME}. */
-    @Command(name = "drain", mixinStandardHelpOptions = true, description = "Stops placing leases on a node and revokes its leases.")
-    static final class Drain implements Callable<Integer> {
+    /** What drain, resume and remove share: the resource manager to talk to and the node's name. */
+    abstract static class NodeAction implements Callable<Integer> {
         @Mixin
         ResourceManagerCommand.Connection rm;
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
+    }
+
+    /** {@code rfaas nodes drain NAME}. */
+    @Command(name = "drain", mixinStandardHelpOptions = true, description = "Stops placing leases on a node and revokes its leases.")
+    static final class Drain extends NodeAction {
 
         @Override
         public Integer call() {
@@ -77,11 +81,7 @@ public final class NodesCommand implements Callable<Integer> {
 
     /** {@code rfaas nodes resume NAME}. */
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Lets a drained node take leases again.")
-    static final class Resume implements Callable<Integer> {
-        @Mixin
-        ResourceManagerCommand.Connection rm;
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+    static final class Resume extends NodeAction {
 
         @Override
         public Integer call() {
@@ -91,11 +91,7 @@ public final class NodesCommand implements Callable<Integer> {
 
     /** {@code rfaas nodes remove NAME}. */
     @Command(name = "remove", mixinStandardHelpOptions = true, description = "Revokes a node's leases and removes it.")
-    static final class Remove implements Callable<Integer> {
-        @Mixin
-        ResourceManagerCommand.Connection rm;
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+    static final class Remove extends NodeAction {
 
         @Override
         public Integer call() {
