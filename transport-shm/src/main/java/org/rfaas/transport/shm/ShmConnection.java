@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * sees the peer's death as end-of-file.
  *
  * <h2>Data path</h2>
- * {@link #write} copies the payload into the peer's slot, fills the next entry of the peer's
- * completion ring and publishes it by storing the entry's sequence number with release semantics;
+ * {@link #write} copies the payload into the peer's slot (or, up to
+ * {@value ShmLayout#INLINE_MAX} B, into the ring entry itself, which {@link #poll} copies into the
+ * local slot), fills the next entry of the peer's completion ring and publishes it by storing the entry's sequence number with release semantics;
  * {@link #poll} loads that sequence number with acquire semantics, so the payload is visible once
  * the sequence is. Each ring has one producer (this side's sending thread) and one consumer (the
  * peer's receiving thread); nothing else writes it, so neither side needs a lock or a CAS.
@@ -88,6 +89,8 @@ final class ShmConnection implements Connection {
     private final long inRing;
     private final long inMask;
     private final int inCapacity;
+    /** The consumer position is published every {@code inPublishMask + 1} completions (a quarter ring). */
+    private final long inPublishMask;
     /** Where this side's counters live: the mapping, or a listener's shared counters file. */
     private final MemorySegment inCounterMemory;
     private final long inCounters;
@@ -147,6 +150,7 @@ final class ShmConnection implements Connection {
         this.inRing = in.ringOffset();
         this.inCapacity = in.ringCapacity();
         this.inMask = in.ringCapacity() - 1;
+        this.inPublishMask = in.ringCapacity() / 4 - 1;
         boolean sharedIn = sharedCounters != null && side == 0;
         boolean sharedOut = sharedCounters != null && side == 1;
         this.inCounterMemory = sharedIn ? sharedCounters : map;
@@ -216,34 +220,67 @@ final class ShmConnection implements Connection {
 
     @Override
     public void write(int peerSlot, MemorySegment source, long offset, int length, int immediate) {
+        // Kept small (the error paths are out of line) so that the JIT inlines it into callers.
         checkOpen();
-        if (peerSlot < 0 || peerSlot >= outSlots) {
-            throw new IllegalArgumentException("peer slot " + peerSlot + " outside 0.." + (outSlots - 1));
-        }
-        if (length < 0 || length > outSlotSize) {
-            throw new IllegalArgumentException("write of " + length + " bytes does not fit the peer's "
-                    + outSlotSize + "-byte slots");
+        if (peerSlot < 0 || peerSlot >= outSlots || length < 0 || length > outSlotSize) {
+            throw badWrite(peerSlot, length);
         }
         try {
             long position = writePosition;
             if (position - peerConsumed >= outCapacity) {
                 awaitRingSpace(position);
             }
-            MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
             long entry = outRing + ((position & outMask) << ShmLayout.ENTRY_SHIFT);
-            map.set(Wire.INT, entry + ShmLayout.ENTRY_SLOT, peerSlot);
-            map.set(Wire.INT, entry + ShmLayout.ENTRY_LENGTH, length);
-            map.set(Wire.INT, entry + ShmLayout.ENTRY_IMMEDIATE, immediate);
-            INT.setRelease(map, entry + ShmLayout.ENTRY_SEQ, (int) (position + 1));
+            if (length <= ShmLayout.INLINE_MAX) {
+                copySmall(source, offset, map, entry + ShmLayout.ENTRY_INLINE, length);
+            } else {
+                MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
+            }
+            map.set(Wire.LONG, entry + ShmLayout.ENTRY_HEAD, (peerSlot & 0xFFFF_FFFFL) | ((long) length << 32));
+            LONG.setRelease(map, entry + ShmLayout.ENTRY_TAIL, (immediate & 0xFFFF_FFFFL) | ((position + 1) << 32));
             writePosition = position + 1;
             // Dekker with await(): our entry store, then our load of the sleeping word.
             VarHandle.fullFence();
-            if ((int) INT.getOpaque(map, outSleeping) != 0 && INT.compareAndSet(map, outSleeping, 1, 0)) {
-                Futex.wake(map.address() + outSleeping);
+            if ((int) INT.getOpaque(map, outSleeping) != 0) {
+                wakePeer();
             }
         } catch (IllegalStateException e) {
             throw closedException();
         }
+    }
+
+    /**
+     * Copies at most {@value ShmLayout#INLINE_MAX} bytes with word-sized accesses. Used for inline
+     * payloads instead of {@link MemorySegment#copy}, whose bulk path the JIT does not inline
+     * this deep and which costs a call per message.
+     */
+    private static void copySmall(MemorySegment from, long fromOffset, MemorySegment to, long toOffset, int length) {
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            to.set(Wire.LONG, toOffset + i, from.get(Wire.LONG, fromOffset + i));
+        }
+        if (i + 4 <= length) {
+            to.set(Wire.INT, toOffset + i, from.get(Wire.INT, fromOffset + i));
+            i += 4;
+        }
+        for (; i < length; i++) {
+            to.set(ValueLayout.JAVA_BYTE, toOffset + i, from.get(ValueLayout.JAVA_BYTE, fromOffset + i));
+        }
+    }
+
+    /** The receiver may be asleep: take its sleeping word back to 0 and wake it (cold path). */
+    private void wakePeer() {
+        if (INT.compareAndSet(map, outSleeping, 1, 0)) {
+            Futex.wake(map.address() + outSleeping);
+        }
+    }
+
+    private IllegalArgumentException badWrite(int peerSlot, int length) {
+        if (peerSlot < 0 || peerSlot >= outSlots) {
+            return new IllegalArgumentException("peer slot " + peerSlot + " outside 0.." + (outSlots - 1));
+        }
+        return new IllegalArgumentException("write of " + length + " bytes does not fit the peer's "
+                + outSlotSize + "-byte slots");
     }
 
     /** The peer's ring is full: wait (spin, then yield, then park) until it consumes or fails. */
@@ -272,45 +309,62 @@ final class ShmConnection implements Connection {
 
     @Override
     public boolean poll(Completion into) {
+        // Kept small (the error paths are out of line) so that the JIT inlines it into callers.
         try {
             long position = readPosition;
             long entry = inRing + ((position & inMask) << ShmLayout.ENTRY_SHIFT);
-            int seq = (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ);
+            long tail = (long) LONG.getAcquire(map, entry + ShmLayout.ENTRY_TAIL);
+            int seq = (int) (tail >>> 32);
             if (seq != (int) (position + 1)) {
-                int previousLap = position >= inCapacity ? (int) (position + 1 - inCapacity) : 0;
-                if (seq != previousLap) {
-                    throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "completion ring entry "
-                            + (position & inMask) + " has sequence " + seq + ", expected " + previousLap
-                            + " (empty) or " + (int) (position + 1) + " (ready)"));
-                }
-                if ((int) STATE.getOpaque(this) == OPEN) {
-                    return false;
-                }
-                // Failed or closed: first deliver what the peer published before it went away.
-                if ((int) STATE.getAcquire(this) != CLOSED
-                        && (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ) == (int) (position + 1)) {
-                    return poll(into);
-                }
-                throw stateException();
+                return notReady(into, position, entry, seq);
             }
-            int slot = map.get(Wire.INT, entry + ShmLayout.ENTRY_SLOT);
-            int length = map.get(Wire.INT, entry + ShmLayout.ENTRY_LENGTH);
-            int immediate = map.get(Wire.INT, entry + ShmLayout.ENTRY_IMMEDIATE);
-            if (slot < 0 || slot >= inSlots) {
-                throw fail(new ProtocolException(ProtocolError.BAD_INDEX, "completion names slot " + slot
-                        + ", this side registered slots 0.." + (inSlots - 1)));
+            long head = map.get(Wire.LONG, entry + ShmLayout.ENTRY_HEAD);
+            int slot = (int) head;
+            int length = (int) (head >>> 32);
+            int immediate = (int) tail;
+            if (slot < 0 || slot >= inSlots || length < 0 || length > inSlotSize) {
+                throw badEntry(slot, length);
             }
-            if (length < 0 || length > inSlotSize) {
-                throw fail(new ProtocolException(ProtocolError.OVERSIZED, "completion announces " + length
-                        + " bytes in slot " + slot + ", slots hold " + inSlotSize));
+            if (length <= ShmLayout.INLINE_MAX) {
+                copySmall(map, entry + ShmLayout.ENTRY_INLINE, receiveSlots[slot], 0, length);
             }
             into.set(slot, length, immediate);
             readPosition = position + 1;
-            LONG.setRelease(map, inConsumer, position + 1);
+            if (((position + 1) & inPublishMask) == 0) {
+                LONG.setRelease(map, inConsumer, position + 1);
+            }
             return true;
         } catch (IllegalStateException e) {
             throw closedException();
         }
+    }
+
+    /** The entry at {@code position} is not (validly) published: empty, corrupt, or the connection ended. */
+    private boolean notReady(Completion into, long position, long entry, int seq) {
+        int previousLap = position >= inCapacity ? (int) (position + 1 - inCapacity) : 0;
+        if (seq != previousLap) {
+            throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "completion ring entry "
+                    + (position & inMask) + " has sequence " + seq + ", expected " + previousLap
+                    + " (empty) or " + (int) (position + 1) + " (ready)"));
+        }
+        if ((int) STATE.getOpaque(this) == OPEN) {
+            return false;
+        }
+        // Failed or closed: first deliver what the peer published before it went away.
+        if ((int) STATE.getAcquire(this) != CLOSED
+                && (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ) == (int) (position + 1)) {
+            return poll(into);
+        }
+        throw stateException();
+    }
+
+    private ProtocolException badEntry(int slot, int length) {
+        if (slot < 0 || slot >= inSlots) {
+            return fail(new ProtocolException(ProtocolError.BAD_INDEX, "completion names slot " + slot
+                    + ", this side registered slots 0.." + (inSlots - 1)));
+        }
+        return fail(new ProtocolException(ProtocolError.OVERSIZED, "completion announces " + length
+                + " bytes in slot " + slot + ", slots hold " + inSlotSize));
     }
 
     @Override

@@ -52,6 +52,45 @@ final class ShmTransportTest extends ShmChildTestSupport {
         assertEquals(0, child.waitFor(20));
     }
 
+    /**
+     * Payloads of at most {@link ShmLayout#INLINE_MAX} bytes travel inside the ring entry, longer
+     * ones through the slot: every size around that boundary and around the word-copy steps, over
+     * more than one lap of the ring (so the consumer position is published and read), with two
+     * messages outstanding in different slots.
+     */
+    @Test
+    void byteExactAcrossTheInlineBoundary() throws Exception {
+        int max = 2 * ShmLayout.INLINE_MAX;
+        ConnectionSpec spec = new ConnectionSpec(2, max, 1);
+        Connection c = acceptChild(spec, "echo", "$ADDR", "warm", "2", String.valueOf(max));
+        MemorySegment buf = c.allocateBuffer(2L * max);
+        Random random = new Random(7);
+        int imm = 1;
+        for (int lap = 0; lap < 3; lap++) {
+            for (int size = 0; size <= max; size++) {
+                byte[][] data = new byte[2][];
+                for (int slot = 0; slot < 2; slot++) {
+                    data[slot] = new byte[size];
+                    random.nextBytes(data[slot]);
+                    MemorySegment.copy(data[slot], 0, buf, ValueLayout.JAVA_BYTE, (long) slot * max, size);
+                    c.write(slot, buf, (long) slot * max, size, imm + slot);
+                }
+                for (int slot = 0; slot < 2; slot++) {
+                    Completion done = next(c);
+                    assertEquals(slot, done.slot());
+                    assertEquals(size, done.length());
+                    assertEquals(imm + slot, done.immediate());
+                    assertArrayEquals(data[slot], c.receiveSlot(slot).asSlice(0, size).toArray(ValueLayout.JAVA_BYTE),
+                            "size " + size + " slot " + slot);
+                    c.release(slot);
+                }
+                imm += 2;
+            }
+        }
+        c.write(0, buf, 0, 0, ShmPeer.STOP);
+        assertEquals(0, child.waitFor(20));
+    }
+
     @Test
     void thousandMessagesWithSeveralOutstandingHot() throws Exception {
         int slots = 8;
