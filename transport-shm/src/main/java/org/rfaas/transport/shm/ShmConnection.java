@@ -95,6 +95,8 @@ final class ShmConnection implements Connection {
     private final MemorySegment inCounterMemory;
     private final long inCounters;
     private final int inSlots;
+    /** Offset of receive slot 0 in the mapping. */
+    private final long inSlotsBase;
     private final int inSlotSize;
 
     // Outbox: the peer's inbox, written here.
@@ -156,6 +158,7 @@ final class ShmConnection implements Connection {
         this.inCounterMemory = sharedIn ? sharedCounters : map;
         this.inCounters = sharedIn ? 0 : in.countersOffset();
         this.inSlots = localSpec.slots();
+        this.inSlotsBase = in.slotsOffset();
         this.inSlotSize = localSpec.slotSize();
         this.outConsumer = out.consumerOffset();
         this.outSleeping = out.sleepingOffset();
@@ -326,7 +329,8 @@ final class ShmConnection implements Connection {
                 throw badEntry(slot, length);
             }
             if (length <= ShmLayout.INLINE_MAX) {
-                copySmall(map, entry + ShmLayout.ENTRY_INLINE, receiveSlots[slot], 0, length);
+                // Within the one mapping: cheaper for the JIT than through the slot's own segment.
+                copySmall(map, entry + ShmLayout.ENTRY_INLINE, map, inSlotsBase + (long) slot * inSlotSize, length);
             }
             into.set(slot, length, immediate);
             readPosition = position + 1;
