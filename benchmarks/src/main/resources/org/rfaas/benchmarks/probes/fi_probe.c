@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -277,7 +278,11 @@ int main(int argc, char **argv) {
   pid_t child = fork();
   if (child < 0) die("fork", -FI_EIO);
   is_pong = child == 0;
-  if (!is_pong) {
+  if (is_pong) {
+    /* A ping killed mid-round (e.g. by the benchmark's timeout) must not leave the pong spinning
+     * on its CQ forever; the Java transport sweeps the shm region a killed pong leaves behind. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1) _exit(0);
+  } else {
     pong_pid = child;
     signal(SIGALRM, on_alarm);
     alarm(120);
