@@ -13,6 +13,10 @@
  * sides busy-polling fi_cq_read. rma: fi_inject_writedata (fi_writedata above the inject size)
  * into the peer's registered buffer, the peer spins for the FI_REMOTE_CQ_DATA completion and
  * echoes the payload back the same way. msg: fi_senddata/fi_inject into a posted fi_recv.
+ * Ping copies each echo out of its receive buffer into private memory before the round trip ends,
+ * exactly as the Java ping (PingSide) does with its receive slot and as shm_probe and tcp_probe
+ * do: every ping-pong of `rfaas bench transport` moves the same bytes (pong echoes from where
+ * the message landed, ping consumes the echo).
  * The two processes (fork) exchange endpoint names, buffer addresses and keys over a socketpair.
  *
  * Build: gcc -O2 -o fi_probe fi_probe.c -lfabric
@@ -30,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -56,6 +61,7 @@ static struct {
   struct fid_ep *ep;
   struct fid_mr *mr;
   char *tx, *rx; /* registered: tx buffer, rx buffer */
+  char *copy;     /* private memory the ping copies each echo into */
   void *desc;
   fi_addr_t peer;
   struct peer_info remote;
@@ -161,6 +167,8 @@ static void open_endpoint(void) {
   uint64_t access = FI_SEND | FI_RECV | FI_WRITE | FI_REMOTE_WRITE;
   CHECK(fi_mr_reg(P.domain, mem, total, access, 0, 1, 0, &P.mr, NULL));
   P.desc = fi_mr_desc(P.mr);
+  if (posix_memalign((void **)&P.copy, 64, len)) die("posix_memalign", -FI_ENOMEM);
+  memset(P.copy, 0, len);
   P.inject = P.info->tx_attr->inject_size;
 }
 
@@ -270,7 +278,11 @@ int main(int argc, char **argv) {
   pid_t child = fork();
   if (child < 0) die("fork", -FI_EIO);
   is_pong = child == 0;
-  if (!is_pong) {
+  if (is_pong) {
+    /* A ping killed mid-round (e.g. by the benchmark's timeout) must not leave the pong spinning
+     * on its CQ forever; the Java transport sweeps the shm region a killed pong leaves behind. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1) _exit(0);
+  } else {
     pong_pid = child;
     signal(SIGALRM, on_alarm);
     alarm(120);
@@ -298,6 +310,7 @@ int main(int argc, char **argv) {
       uint64_t t0 = now_ns();
       send_payload();
       wait_cq(1);
+      memcpy(P.copy, P.rx, P.payload); /* consume the echo, as the Java ping does */
       if (!P.rma) post_recv();
       if (i >= warmup) rtt[i - warmup] = now_ns() - t0;
     }
