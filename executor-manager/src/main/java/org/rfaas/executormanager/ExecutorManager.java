@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -72,6 +73,8 @@ public final class ExecutorManager implements AutoCloseable {
     private static final int CLIENT_LEASE_END_SLOT = 1;
     private static final int ENDED_HISTORY = 1000;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Spare JVMs booting at once: one per core; more only slow each other and the leases starting. */
+    private static final int MAX_BOOTING_SPARES = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private final ExecutorManagerConfig config;
     private final ExecutorClassPath executorClassPath;
@@ -97,6 +100,10 @@ public final class ExecutorManager implements AutoCloseable {
     /** Spare executors, oldest first (at most {@link ExecutorManagerConfig#spareExecutors()}); guarded by itself. */
     private final List<SpareExecutor> spares = new ArrayList<>();
     private final Map<Long, SpareExecutor> sparesBySecret = new ConcurrentHashMap<>();
+    /** Spares registered but not launched yet, with their manager address (guarded by {@link #spares}). */
+    private final ArrayDeque<Map.Entry<SpareExecutor, String>> sparesToLaunch = new ArrayDeque<>();
+    /** Spares whose JVM is booting: at most {@link #MAX_BOOTING_SPARES} (guarded by {@link #spares}). */
+    private final List<SpareExecutor> bootingSpares = new ArrayList<>();
     private int usedCores;
     private long usedMemoryMiB;
     private volatile boolean closed;
@@ -682,9 +689,60 @@ public final class ExecutorManager implements AutoCloseable {
                 started.add(spare);
             }
         }
-        for (SpareExecutor spare : started) {
-            timer.execute(() -> launchSpare(spare, managerAddress));
+        synchronized (spares) {
+            for (SpareExecutor spare : started) {
+                sparesToLaunch.add(Map.entry(spare, managerAddress));
+            }
         }
+        launchNextSpare();
+    }
+
+    /**
+     * Launches registered spares while fewer than {@link #MAX_BOOTING_SPARES} are booting: JVMs
+     * booting beyond one per core take longer each, so the first spare is ready later, and every
+     * boot competes with the cold starts in progress. (One at a time was measured too: the spares
+     * then fell behind back-to-back allocations, median cold start ~180 ms instead of ~80 ms.)
+     */
+    private void launchNextSpare() {
+        while (launchOneSpare()) {
+            // until the limit or the queue is reached
+        }
+    }
+
+    private boolean launchOneSpare() {
+        Map.Entry<SpareExecutor, String> next = null;
+        synchronized (spares) {
+            if (bootingSpares.size() >= MAX_BOOTING_SPARES || closed) {
+                return false;
+            }
+            while (next == null && !sparesToLaunch.isEmpty()) {
+                Map.Entry<SpareExecutor, String> e = sparesToLaunch.poll();
+                synchronized (e.getKey()) {
+                    if (!e.getKey().retired) {
+                        next = e;
+                    } else {
+                        sparesBySecret.remove(e.getKey().secret);
+                    }
+                }
+            }
+            if (next == null) {
+                return false;
+            }
+            bootingSpares.add(next.getKey());
+        }
+        Map.Entry<SpareExecutor, String> launch = next;
+        timer.execute(() -> launchSpare(launch.getKey(), launch.getValue()));
+        return true;
+    }
+
+    /** {@code spare} connected, died or could not start: the next one may boot. */
+    private void spareBooted(SpareExecutor spare) {
+        synchronized (spares) {
+            if (!bootingSpares.remove(spare)) {
+                return;
+            }
+        }
+        launchNextSpare();
     }
 
     /** A spare that is no longer wanted: stopped now, or as soon as its JVM exists. */
@@ -705,6 +763,7 @@ public final class ExecutorManager implements AutoCloseable {
         synchronized (spare) {
             if (spare.retired || closed) {
                 sparesBySecret.remove(spare.secret);
+                spareBooted(spare);
                 return;
             }
         }
@@ -730,11 +789,13 @@ public final class ExecutorManager implements AutoCloseable {
                 spares.remove(spare);
             }
             sparesBySecret.remove(spare.secret);
+            spareBooted(spare);
         }
     }
 
     private void onSpareExit(SpareExecutor spare, Path log) {
         sparesBySecret.remove(spare.secret);
+        spareBooted(spare);
         ManagedLease lease;
         synchronized (spare) {
             lease = spare.lease;
@@ -805,6 +866,7 @@ public final class ExecutorManager implements AutoCloseable {
                     assign(spare);
                 }
             }
+            spareBooted(spare);
         } else {
             lease = leases.get(hello.leaseId());
             if (lease == null || lease.spawnSecret != hello.secret()) {

@@ -26,7 +26,7 @@ import java.util.List;
  *   "executorJvmArgs": [],
  *   "clusterSecret": null,
  *   "resourceManager": null,
- *   "spareExecutors": 1,
+ *   "spareExecutors": 3,
  *   "spareMemoryMiB": 256
  * }
  * </pre>
@@ -43,8 +43,9 @@ import java.util.List;
  * @param executorJvmArgs extra JVM options for executors
  * @param clusterSecret the secret lease tokens are signed with; null accepts unauthenticated leases
  * @param resourceManager settings for the resource-manager link (read by that link), or null
- * @param spareExecutors executor JVMs kept started ahead of demand, one per recently leased heap
- *     size, so that cold starts skip the JVM boot (default 1; 0 turns them off)
+ * @param spareExecutors executor JVMs kept started ahead of demand, with the heap sizes recently
+ *     leased, so that cold starts skip the JVM boot (default 3: on a 2-core node fewer spares fall
+ *     behind back-to-back allocations; 0 turns them off)
  * @param spareMemoryMiB heap size of the spare executors started with the manager, before any lease
  *     has shown which sizes clients ask for (default 256; 0 starts spares only after a lease)
  */
@@ -84,7 +85,7 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
         this.executorJvmArgs = executorJvmArgs == null ? List.of() : List.copyOf(executorJvmArgs);
         this.clusterSecret = clusterSecret;
         this.resourceManager = resourceManager;
-        this.spareExecutors = spareExecutors == null ? 2 : spareExecutors;
+        this.spareExecutors = spareExecutors == null ? 3 : spareExecutors;
         if (this.spareExecutors < 0) {
             throw new IllegalArgumentException("spareExecutors must not be negative");
         }
