@@ -49,10 +49,18 @@ final class ExecutorClassPath {
 
     private final String classPath;
     private final boolean slim;
+    /** Where caches go; {@code null}: the per-user cache directory. */
+    private final Path cacheDirectory;
 
-    private ExecutorClassPath(String classPath, boolean slim) {
+    private ExecutorClassPath(String classPath, boolean slim, Path cacheDirectory) {
         this.classPath = classPath;
         this.slim = slim;
+        this.cacheDirectory = cacheDirectory;
+    }
+
+    /** A given class path whose caches go to {@code cacheDirectory} (tests). */
+    static ExecutorClassPath of(String classPath, Path cacheDirectory) {
+        return new ExecutorClassPath(classPath, true, cacheDirectory);
     }
 
     /** The executor class path computed from this JVM, or its whole class path as the fallback. */
@@ -63,11 +71,11 @@ final class ExecutorClassPath {
             Path location = locationOf(name);
             if (location == null) {
                 LOG.info("executor class path: cannot locate {}; executors get the manager's class path", name);
-                return new ExecutorClassPath(full, false);
+                return new ExecutorClassPath(full, false, null);
             }
             entries.add(location.toString());
         }
-        return new ExecutorClassPath(String.join(File.pathSeparator, entries), true);
+        return new ExecutorClassPath(String.join(File.pathSeparator, entries), true, null);
     }
 
     private static Path locationOf(String className) {
@@ -97,20 +105,55 @@ final class ExecutorClassPath {
     }
 
     /**
+     * The executors' AOT cache: named after a hash of the JDK, the class path with each JAR's size
+     * and modification time (the JVM rejects a cache whose JARs changed), and the executor JVM
+     * options; in the per-user cache directory, or {@code fallbackDir}.
+     */
+    ExecutorAotCache aotCache(List<String> jvmOptions, Path fallbackDir) {
+        StringBuilder key = new StringBuilder(System.getProperty("java.vm.version")).append('\n')
+                .append(System.getProperty("java.home")).append('\n').append(String.join(" ", jvmOptions));
+        String unavailable = null;
+        if (Runtime.version().feature() < ExecutorAotCache.MIN_FEATURE_RELEASE) {
+            unavailable = "the JDK is older than " + ExecutorAotCache.MIN_FEATURE_RELEASE;
+        } else if (!slim) {
+            unavailable = "the executor class path could not be narrowed to its JARs";
+        }
+        for (String entry : classPath.split(File.pathSeparator)) {
+            Path p = Path.of(entry);
+            try {
+                if (unavailable == null && !(Files.isRegularFile(p) && entry.endsWith(".jar"))) {
+                    unavailable = "class path entry " + entry + " is not a JAR (the JVM archives classes from JARs only)";
+                }
+                key.append('\n').append(entry).append(' ').append(Files.size(p)).append(' ')
+                        .append(Files.getLastModifiedTime(p).toMillis());
+            } catch (IOException e) {
+                key.append('\n').append(entry);
+            }
+        }
+        return new ExecutorAotCache(cacheFile("executor-" + hash(key.toString()) + ".aot", fallbackDir), unavailable);
+    }
+
+    private static String hash(String key) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    /**
      * Where the executors' dynamic CDS archive goes: a per-user cache directory, or
      * {@code fallbackDir} when that cannot be created. The name hashes the JDK and the class path.
      */
     Path archive(Path fallbackDir) {
         String key = System.getProperty("java.vm.version") + '\n' + System.getProperty("java.home") + '\n' + classPath;
-        String hash;
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-            hash = HexFormat.of().formatHex(digest, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
-        }
-        String name = "executor-" + hash + ".jsa";
-        Path cache = cacheDirectory();
+        return cacheFile("executor-" + hash(key) + ".jsa", fallbackDir);
+    }
+
+    /** {@code name} in the per-user cache directory, or in {@code fallbackDir} when that is unusable. */
+    private Path cacheFile(String name, Path fallbackDir) {
+        Path cache = cacheDirectory != null ? cacheDirectory : cacheDirectory();
         if (cache != null) {
             try {
                 Files.createDirectories(cache);
@@ -118,8 +161,7 @@ final class ExecutorClassPath {
                     return cache.resolve(name);
                 }
             } catch (IOException | SecurityException e) {
-                LOG.info("cannot use {} for the executors' CDS archive ({}); using {}", cache, e.toString(),
-                        fallbackDir);
+                LOG.info("cannot use {} for the executors' {} ({}); using {}", cache, name, e.toString(), fallbackDir);
             }
         }
         return fallbackDir.resolve(name);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -72,10 +73,13 @@ public final class ExecutorManager implements AutoCloseable {
     private static final int CLIENT_LEASE_END_SLOT = 1;
     private static final int ENDED_HISTORY = 1000;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Spare JVMs booting at once: one per core; more only slow each other and the leases starting. */
+    private static final int MAX_BOOTING_SPARES = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private final ExecutorManagerConfig config;
     private final ExecutorClassPath executorClassPath;
     private final Path cdsArchive;
+    private final ExecutorAotCache aotCache;
     private final LeaseAuthority authority;
     private final List<LeaseListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Long, ManagedLease> leases = new ConcurrentHashMap<>();
@@ -93,9 +97,13 @@ public final class ExecutorManager implements AutoCloseable {
     private final List<String> addresses = new ArrayList<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("rfaas-em-timer").factory());
-    /** Spare executors by heap size (at most {@link ExecutorManagerConfig#spareExecutors()}). */
-    private final Map<Long, SpareExecutor> spares = new LinkedHashMap<>();
+    /** Spare executors, oldest first (at most {@link ExecutorManagerConfig#spareExecutors()}); guarded by itself. */
+    private final List<SpareExecutor> spares = new ArrayList<>();
     private final Map<Long, SpareExecutor> sparesBySecret = new ConcurrentHashMap<>();
+    /** Spares registered but not launched yet, with their manager address (guarded by {@link #spares}). */
+    private final ArrayDeque<Map.Entry<SpareExecutor, String>> sparesToLaunch = new ArrayDeque<>();
+    /** Spares whose JVM is booting: at most {@link #MAX_BOOTING_SPARES} (guarded by {@link #spares}). */
+    private final List<SpareExecutor> bootingSpares = new ArrayList<>();
     private int usedCores;
     private long usedMemoryMiB;
     private volatile boolean closed;
@@ -107,10 +115,17 @@ public final class ExecutorManager implements AutoCloseable {
      *     the config has a cluster secret, else {@link StaticLeaseAuthority}
      */
     public ExecutorManager(ExecutorManagerConfig config, LeaseAuthority authority) {
+        this(config, authority, ExecutorClassPath.compute());
+    }
+
+    /** A manager whose executors run on {@code executorClassPath} (tests). */
+    ExecutorManager(ExecutorManagerConfig config, LeaseAuthority authority, ExecutorClassPath executorClassPath) {
         this.config = config;
-        this.executorClassPath = ExecutorClassPath.compute();
+        this.executorClassPath = executorClassPath;
         this.cdsArchive = executorClassPath.archive(config.workDir());
-        LOG.debug("executors: {} class path, CDS archive {}", executorClassPath.slim() ? "slim" : "full", cdsArchive);
+        this.aotCache = executorClassPath.aotCache(executorJvmOptions(), config.workDir());
+        LOG.debug("executors: {} class path, CDS archive {}, AOT cache {}{}", executorClassPath.slim() ? "slim" : "full",
+                cdsArchive, aotCache.file(), aotCache.unavailable() == null ? "" : " (" + aotCache.unavailable() + ")");
         if (authority == null) {
             authority = config.clusterSecret() != null
                     ? new TokenLeaseAuthority(LeaseToken.ofSecret(config.clusterSecret()))
@@ -146,6 +161,13 @@ public final class ExecutorManager implements AutoCloseable {
         }
         LOG.info("executor manager {} listening on {} with {} cores and {} MiB", config.node(), addresses,
                 config.cores(), config.memoryMiB());
+        aotCache.trainIfMissing(trainingCommand(), executorClassPath.classPath(), ExecutorMain.class.getName(),
+                config.workDir());
+        if (config.spareMemoryMiB() > 0) {
+            String spareManagerAddress = addresses.stream().filter(a -> a.startsWith("shm:")).findFirst()
+                    .orElse(addresses.getFirst());
+            timer.execute(() -> ensureSpares(config.spareMemoryMiB(), spareManagerAddress, false));
+        }
         return List.copyOf(addresses);
     }
 
@@ -170,11 +192,29 @@ public final class ExecutorManager implements AutoCloseable {
         return l == null ? null : l.snapshot(System.nanoTime());
     }
 
-    /** Process ids of the spare executors started ahead of demand (connected or still booting). */
+    /** Process ids of the spare executors started ahead of demand (connected or still booting), oldest first. */
     public List<Long> spareExecutorPids() {
+        List<Long> pids = new ArrayList<>();
         synchronized (spares) {
-            return spares.values().stream().filter(sp -> sp.process != null).map(sp -> sp.process.pid()).toList();
+            for (SpareExecutor sp : spares) {
+                synchronized (sp) {
+                    if (sp.process != null) {
+                        pids.add(sp.process.pid());
+                    }
+                }
+            }
         }
+        return pids;
+    }
+
+    /** Whether executors now start from the AOT cache (see {@link ExecutorAotCache}). */
+    public boolean executorAotCacheReady() {
+        return aotCache.ready();
+    }
+
+    /** The executors' AOT cache. */
+    ExecutorAotCache executorAotCache() {
+        return aotCache;
     }
 
     /** Free cores right now. */
@@ -256,13 +296,12 @@ public final class ExecutorManager implements AutoCloseable {
             }
         }
         synchronized (spares) {
-            for (SpareExecutor spare : spares.values()) {
-                if (spare.process != null) {
-                    spare.process.destroyForcibly();
-                }
+            for (SpareExecutor spare : spares) {
+                retire(spare, true);
             }
             spares.clear();
         }
+        aotCache.close();
         timer.shutdownNow();
         transports.forEach(Transport::close);
         LOG.info("executor manager {} stopped", config.node());
@@ -475,7 +514,13 @@ public final class ExecutorManager implements AutoCloseable {
 
     private void spawn(ManagedLease lease, AllocationRequest request, Path pkg) throws IOException {
         String managerAddress = addressFor(request.clientAddress());
-        SpareExecutor spare = takeSpare(request.memoryMiB(), managerAddress);
+        SpareExecutor spare = takeSpare(request.memoryMiB());
+        boolean spareWasReady = false;
+        if (spare != null) {
+            synchronized (spare) {
+                spareWasReady = spare.connection != null;
+            }
+        }
         Process p;
         if (spare != null) {
             ExecutorAssignment assignment = new ExecutorAssignment(lease.id(), request.nonce(),
@@ -515,99 +560,248 @@ public final class ExecutorManager implements AutoCloseable {
                 spare != null ? " (spare)" : "", request.hotTimeoutMicros(),
                 (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
         notifyStarted(lease);
-        timer.execute(() -> ensureSpare(request.memoryMiB(), managerAddress));
+        ensureSpares(request.memoryMiB(), managerAddress, spare == null || !spareWasReady);
     }
 
     /**
      * The JVM command of an executor with a heap of {@code memoryMiB}, up to its main class. Tuned
-     * for a short-lived, latency-critical process: the executor module's class path only, a
-     * dynamic class-data-sharing archive kept across runs, serial GC, no perf-data file. The JIT
-     * stays fully tiered: C1 only would make the hot path slower.
+     * for a short-lived, latency-critical process: the executor module's class path only, the AOT
+     * cache when it is ready (else a dynamic class-data-sharing archive kept across runs), serial
+     * GC, no perf-data file. The JIT stays fully tiered: C1 only would make the hot path slower.
      */
-    private List<String> javaCommand(long memoryMiB) {
+    List<String> javaCommand(long memoryMiB) {
         List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
-                "java").toString()));
-        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add(javaExecutable());
         command.add("-Xmx" + memoryMiB + "m");
-        command.add("-XX:+UseSerialGC");
-        // No hsperfdata file to create and map at start (jstat cannot see executors; jcmd still can).
-        command.add("-XX:-UsePerfData");
-        // Logging is configured in code by ExecutorMain (the XML configuration cost 150-200 ms).
-        // Cold start: a dynamic class-data-sharing archive, made by the first executor, maps the
-        // classes of every later one instead of loading them from JARs.
-        command.add("-XX:+AutoCreateSharedArchive");
-        command.add("-XX:SharedArchiveFile=" + cdsArchive);
-        command.add("-Xlog:cds=off");
-        command.add("-Xlog:cds+dynamic=off");
-        command.add("-Xss1m");
-        command.addAll(config.executorJvmArgs());
+        if (aotCache.ready()) {
+            // Classes come loaded and linked, with the training's method profiles, from the cache.
+            command.add("-XX:AOTCache=" + aotCache.file());
+        } else {
+            // A dynamic class-data-sharing archive, made by the first executor, maps the classes of
+            // every later one instead of loading them from JARs.
+            command.add("-XX:+AutoCreateSharedArchive");
+            command.add("-XX:SharedArchiveFile=" + cdsArchive);
+            command.add("-Xlog:cds=off");
+            command.add("-Xlog:cds+dynamic=off");
+        }
+        command.addAll(executorJvmOptions());
         command.add("-cp");
         command.add(executorClassPath.classPath());
         command.add(ExecutorMain.class.getName());
         return command;
     }
 
-    /** Takes the spare of this heap size, if one is alive. */
-    private SpareExecutor takeSpare(long memoryMiB, String managerAddress) {
-        synchronized (spares) {
-            SpareExecutor s = spares.remove(memoryMiB);
-            if (s != null && s.process.isAlive()) {
-                return s;
+    /**
+     * The options every executor JVM gets besides its heap and class-data archive; the AOT cache is
+     * made with them (and is keyed by them: the JVM checks several of them when it maps a cache).
+     */
+    private List<String> executorJvmOptions() {
+        List<String> options = new ArrayList<>();
+        options.add("--enable-native-access=ALL-UNNAMED");
+        options.add("-XX:+UseSerialGC");
+        // No hsperfdata file to create and map at start (jstat cannot see executors; jcmd still can).
+        options.add("-XX:-UsePerfData");
+        // Logging is configured in code by ExecutorMain (the XML configuration cost 150-200 ms).
+        options.add("-Xss1m");
+        options.addAll(config.executorJvmArgs());
+        return options;
+    }
+
+    /**
+     * The training JVM of the AOT cache, up to the class path: the executors' options, at a lower
+     * CPU priority when {@code nice} exists (the training must not slow the leases it is for).
+     */
+    private List<String> trainingCommand() {
+        List<String> command = new ArrayList<>();
+        for (String nice : List.of("/usr/bin/nice", "/bin/nice")) {
+            if (Files.isExecutable(Path.of(nice))) {
+                command.addAll(List.of(nice, "-n", "10"));
+                break;
             }
-            return null;
+        }
+        command.add(javaExecutable());
+        command.add("-Xmx256m");
+        command.addAll(executorJvmOptions());
+        return command;
+    }
+
+    private static String javaExecutable() {
+        return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
+                "java").toString());
+    }
+
+    /**
+     * Takes a spare of this heap size: a connected one if there is one (the oldest), else the
+     * oldest still booting; {@code null} when there is none.
+     */
+    private SpareExecutor takeSpare(long memoryMiB) {
+        synchronized (spares) {
+            SpareExecutor booting = null;
+            for (SpareExecutor s : spares) {
+                synchronized (s) {
+                    if (s.memoryMiB != memoryMiB || s.process == null || !s.process.isAlive()) {
+                        continue;
+                    }
+                    if (s.connection != null) {
+                        spares.remove(s);
+                        return s;
+                    }
+                    if (booting == null) {
+                        booting = s;
+                    }
+                }
+            }
+            if (booting != null) {
+                spares.remove(booting);
+            }
+            return booting;
         }
     }
 
-    /** Starts a spare of this heap size unless there is one, or spares are off, or we are closing. */
-    private void ensureSpare(long memoryMiB, String managerAddress) {
-        if (config.spareExecutors() == 0 || closed) {
-            return;
-        }
-        SpareExecutor spare;
+    /**
+     * Tops the spares up to {@link ExecutorManagerConfig#spareExecutors()} with executors of this
+     * heap size (the one just asked for). When the lease found no ready spare of its size
+     * ({@code starved}), the oldest spare of another size gives up its place: demand for this size
+     * outran the spares, while that one sat idle. (Leases of sizes that alternate each find their
+     * own spare ready, so they do not push each other out.) The spares are registered here, at once,
+     * so that the next lease sees them; their JVMs start on the timer thread, so that the lease's
+     * answer does not wait for a fork.
+     */
+    private void ensureSpares(long memoryMiB, String managerAddress, boolean starved) {
+        List<SpareExecutor> started = new ArrayList<>();
         synchronized (spares) {
-            if (spares.containsKey(memoryMiB)) {
+            if (config.spareExecutors() == 0 || closed) {
                 return;
             }
-            if (spares.size() >= config.spareExecutors()) {
-                SpareExecutor oldest = spares.values().iterator().next();
-                spares.remove(oldest.memoryMiB);
-                oldest.process.destroy();
+            if (starved) {
+                for (SpareExecutor other : spares) {
+                    if (other.memoryMiB != memoryMiB) {
+                        spares.remove(other);
+                        retire(other, false);
+                        break;
+                    }
+                }
             }
-            spare = new SpareExecutor(memoryMiB, RANDOM.nextLong());
-            spares.put(memoryMiB, spare);
+            while (spares.size() < config.spareExecutors()) {
+                SpareExecutor spare = new SpareExecutor(memoryMiB, RANDOM.nextLong());
+                spares.add(spare);
+                sparesBySecret.put(spare.secret, spare);
+                started.add(spare);
+            }
+        }
+        synchronized (spares) {
+            for (SpareExecutor spare : started) {
+                sparesToLaunch.add(Map.entry(spare, managerAddress));
+            }
+        }
+        launchNextSpare();
+    }
+
+    /**
+     * Launches registered spares while fewer than {@link #MAX_BOOTING_SPARES} are booting: JVMs
+     * booting beyond one per core take longer each, so the first spare is ready later, and every
+     * boot competes with the cold starts in progress. (One at a time was measured too: the spares
+     * then fell behind back-to-back allocations, median cold start ~180 ms instead of ~80 ms.)
+     */
+    private void launchNextSpare() {
+        while (launchOneSpare()) {
+            // until the limit or the queue is reached
+        }
+    }
+
+    private boolean launchOneSpare() {
+        Map.Entry<SpareExecutor, String> next = null;
+        synchronized (spares) {
+            if (bootingSpares.size() >= MAX_BOOTING_SPARES || closed) {
+                return false;
+            }
+            while (next == null && !sparesToLaunch.isEmpty()) {
+                Map.Entry<SpareExecutor, String> e = sparesToLaunch.poll();
+                synchronized (e.getKey()) {
+                    if (!e.getKey().retired) {
+                        next = e;
+                    } else {
+                        sparesBySecret.remove(e.getKey().secret);
+                    }
+                }
+            }
+            if (next == null) {
+                return false;
+            }
+            bootingSpares.add(next.getKey());
+        }
+        Map.Entry<SpareExecutor, String> launch = next;
+        timer.execute(() -> launchSpare(launch.getKey(), launch.getValue()));
+        return true;
+    }
+
+    /** {@code spare} connected, died or could not start: the next one may boot. */
+    private void spareBooted(SpareExecutor spare) {
+        synchronized (spares) {
+            if (!bootingSpares.remove(spare)) {
+                return;
+            }
+        }
+        launchNextSpare();
+    }
+
+    /** A spare that is no longer wanted: stopped now, or as soon as its JVM exists. */
+    private static void retire(SpareExecutor spare, boolean forcibly) {
+        synchronized (spare) {
+            spare.retired = true;
+            if (spare.process != null) {
+                if (forcibly) {
+                    spare.process.destroyForcibly();
+                } else {
+                    spare.process.destroy();
+                }
+            }
+        }
+    }
+
+    private void launchSpare(SpareExecutor spare, String managerAddress) {
+        synchronized (spare) {
+            if (spare.retired || closed) {
+                sparesBySecret.remove(spare.secret);
+                spareBooted(spare);
+                return;
+            }
         }
         try {
-            List<String> command = javaCommand(memoryMiB);
+            List<String> command = javaCommand(spare.memoryMiB);
             command.addAll(List.of("--spare", "--manager", managerAddress));
             Path log = config.workDir().resolve("spare-" + spare.secret + ".log");
             ProcessBuilder pb = new ProcessBuilder(command).directory(config.workDir().toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put(ExecutorSettings.SPAWN_SECRET_ENV, Long.toString(spare.secret));
-            sparesBySecret.put(spare.secret, spare);
             Process p = pb.start();
             synchronized (spare) {
                 spare.process = p;
+                if (spare.retired || closed) {
+                    p.destroyForcibly();
+                }
             }
             p.onExit().thenRun(() -> onSpareExit(spare, log));
-            LOG.debug("spare executor pid {} with {} MiB starting", p.pid(), memoryMiB);
+            LOG.debug("spare executor pid {} with {} MiB starting", p.pid(), spare.memoryMiB);
         } catch (IOException e) {
             LOG.warn("cannot start a spare executor: {}", e.getMessage());
             synchronized (spares) {
-                spares.remove(memoryMiB, spare);
+                spares.remove(spare);
             }
             sparesBySecret.remove(spare.secret);
+            spareBooted(spare);
         }
     }
 
     private void onSpareExit(SpareExecutor spare, Path log) {
         sparesBySecret.remove(spare.secret);
+        spareBooted(spare);
         ManagedLease lease;
         synchronized (spare) {
             lease = spare.lease;
         }
         synchronized (spares) {
-            spares.remove(spare.memoryMiB, spare);
+            spares.remove(spare);
         }
         if (lease != null) {
             try {
@@ -672,6 +866,7 @@ public final class ExecutorManager implements AutoCloseable {
                     assign(spare);
                 }
             }
+            spareBooted(spare);
         } else {
             lease = leases.get(hello.leaseId());
             if (lease == null || lease.spawnSecret != hello.secret()) {

@@ -26,7 +26,8 @@ import java.util.List;
  *   "executorJvmArgs": [],
  *   "clusterSecret": null,
  *   "resourceManager": null,
- *   "spareExecutors": 1
+ *   "spareExecutors": 3,
+ *   "spareMemoryMiB": 256
  * }
  * </pre>
  *
@@ -42,13 +43,16 @@ import java.util.List;
  * @param executorJvmArgs extra JVM options for executors
  * @param clusterSecret the secret lease tokens are signed with; null accepts unauthenticated leases
  * @param resourceManager settings for the resource-manager link (read by that link), or null
- * @param spareExecutors executor JVMs kept started ahead of demand, one per recently leased heap
- *     size, so that cold starts skip the JVM boot (default 1; 0 turns them off)
+ * @param spareExecutors executor JVMs kept started ahead of demand, with the heap sizes recently
+ *     leased, so that cold starts skip the JVM boot (default 3: on a 2-core node fewer spares fall
+ *     behind back-to-back allocations; 0 turns them off)
+ * @param spareMemoryMiB heap size of the spare executors started with the manager, before any lease
+ *     has shown which sizes clients ask for (default 256; 0 starts spares only after a lease)
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
         long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
-        String clusterSecret, JsonNode resourceManager, Integer spareExecutors) {
+        String clusterSecret, JsonNode resourceManager, Integer spareExecutors, Long spareMemoryMiB) {
 
     @JsonCreator
     public ExecutorManagerConfig(@JsonProperty("node") String node, @JsonProperty("listen") List<String> listen,
@@ -59,7 +63,8 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             @JsonProperty("executorJvmArgs") List<String> executorJvmArgs,
             @JsonProperty("clusterSecret") String clusterSecret,
             @JsonProperty("resourceManager") JsonNode resourceManager,
-            @JsonProperty("spareExecutors") Integer spareExecutors) {
+            @JsonProperty("spareExecutors") Integer spareExecutors,
+            @JsonProperty("spareMemoryMiB") Long spareMemoryMiB) {
         if (node == null || node.isEmpty() || node.indexOf('|') >= 0) {
             throw new IllegalArgumentException("config needs a node name (without '|')");
         }
@@ -80,15 +85,19 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
         this.executorJvmArgs = executorJvmArgs == null ? List.of() : List.copyOf(executorJvmArgs);
         this.clusterSecret = clusterSecret;
         this.resourceManager = resourceManager;
-        this.spareExecutors = spareExecutors == null ? 1 : spareExecutors;
+        this.spareExecutors = spareExecutors == null ? 3 : spareExecutors;
         if (this.spareExecutors < 0) {
             throw new IllegalArgumentException("spareExecutors must not be negative");
+        }
+        this.spareMemoryMiB = spareMemoryMiB == null ? 256 : spareMemoryMiB;
+        if (this.spareMemoryMiB < 0) {
+            throw new IllegalArgumentException("spareMemoryMiB must not be negative");
         }
     }
 
     /** A config with defaults for everything but the essentials (tests, demos). */
     public static ExecutorManagerConfig of(String node, List<String> listen, int cores, long memoryMiB, Path workDir) {
-        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null);
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null);
     }
 
     /** Reads a config file. */
@@ -103,18 +112,25 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
     /** This config with other listen addresses. */
     public ExecutorManagerConfig withListen(List<String> addresses) {
         return new ExecutorManagerConfig(node, addresses, cores, memoryMiB, workDir, defaultLeaseSeconds,
-                gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors);
+                gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors,
+                spareMemoryMiB);
     }
 
     /** This config with another number of spare executors. */
     public ExecutorManagerConfig withSpareExecutors(int count) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB);
+    }
+
+    /** This config with another heap size for the spares started with the manager (0: none). */
+    public ExecutorManagerConfig withSpareMemoryMiB(long heapMiB) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB);
     }
 
     /** This config with another grace period. */
     public ExecutorManagerConfig withGracePeriodMillis(long millis) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB);
     }
 }

@@ -18,6 +18,8 @@ final class SpareExecutor {
     /** Set when a lease took it; the assignment is sent as soon as the connection exists. */
     ManagedLease lease;
     ExecutorAssignment assignment;
+    /** Evicted or the manager is closing: its JVM is stopped as soon as it exists. */
+    boolean retired;
 
     SpareExecutor(long memoryMiB, long secret) {
         this.memoryMiB = memoryMiB;

@@ -5,6 +5,8 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.rfaas.protocol.LeaseEndReason;
 import org.slf4j.LoggerFactory;
@@ -13,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * Entry point of an executor process, started by the executor manager (never by hand):
  * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --lease-id ... }, secrets in the
  * environment (see {@link ExecutorSettings}), or {@code --spare --manager ADDRESS} for a spare that
- * waits for its lease. Exit code 0 after an orderly stop, 2 for bad
- * arguments, 3 for a package that cannot be loaded.
+ * waits for its lease, or {@code --train DIR} for the training run of the executors' AOT cache.
+ * Exit code 0 after an orderly stop, 2 for bad arguments, 3 for a package that cannot be loaded.
  */
 public final class ExecutorMain {
     private ExecutorMain() {
@@ -22,6 +24,10 @@ public final class ExecutorMain {
 
     public static void main(String[] args) {
         configureLogging();
+        if (args.length == 2 && args[0].equals("--train")) {
+            train(Path.of(args[1]));
+            return;
+        }
         Executor executor;
         try {
             if (args.length == 3 && args[0].equals("--spare") && args[1].equals("--manager")) {
@@ -48,6 +54,21 @@ public final class ExecutorMain {
             // SIGTERM arrived: the hook is running and waits for run() above, which is done.
         }
         System.exit(code);
+    }
+
+    /**
+     * The training run of the AOT cache (see {@link ExecutorTraining}): exits 0 when every step
+     * worked, so that the JVM writes the cache; 1 otherwise.
+     */
+    private static void train(Path dir) {
+        try {
+            ExecutorTraining.run(dir);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("rfaas-executor: training failed: " + e);
+            e.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0);
     }
 
     /**
