@@ -161,6 +161,7 @@ final class ExecutorAotCache implements AutoCloseable {
             if (made) {
                 LOG.info("executors' AOT cache ready after {} ms: {}", (System.nanoTime() - started) / 1_000_000, file);
                 deleteQuietly(log);
+                pruneOlderCaches(file, KEEP_PER_KIND);
             } else {
                 LOG.warn("the training of the executors' AOT cache failed (exit code {}); executors start without "
                         + "it; see {}", code, log);
@@ -264,6 +265,47 @@ final class ExecutorAotCache implements AutoCloseable {
         p.onExit().join();
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         trained.join();
+    }
+
+    /** Caches (and CDS archives) of other builds kept beside the newest one, per kind. */
+    static final int KEEP_PER_KIND = 3;
+
+    /**
+     * Each rebuild (or JDK update) fingerprints to a new cache of about 20 MB, so without pruning
+     * the cache directory only grows. After installing {@code current}, deletes all but the
+     * {@code keep} most recently modified other {@code executor-*.aot} and {@code executor-*.jsa}
+     * files beside it, with the lock files of the deleted caches. A JVM that still maps a deleted
+     * file keeps it (Linux unlinks lazily); a manager that later names it starts its executors
+     * without it (AOT and CDS mode {@code auto}), and the next training makes it again.
+     */
+    static void pruneOlderCaches(Path current, int keep) {
+        Path dir = current.getParent();
+        for (String kind : List.of(".aot", ".jsa")) {
+            List<Path> others;
+            try (var files = Files.list(dir)) {
+                others = files.filter(p -> {
+                    String name = p.getFileName().toString();
+                    return name.startsWith("executor-") && name.endsWith(kind) && !p.equals(current)
+                            && Files.isRegularFile(p);
+                }).sorted(java.util.Comparator.comparingLong(ExecutorAotCache::modified).reversed()).toList();
+            } catch (IOException e) {
+                LOG.debug("cannot list {}: {}", dir, e.getMessage());
+                return;
+            }
+            for (Path old : others.subList(Math.min(keep, others.size()), others.size())) {
+                deleteQuietly(old);
+                deleteQuietly(old.resolveSibling(old.getFileName() + ".lock"));
+                LOG.debug("deleted the executor cache {} of an older build", old);
+            }
+        }
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     private static boolean isNonEmptyFile(Path p) {

@@ -31,6 +31,9 @@ public final class RfaasEcho implements RoundTrip {
     public static final long HOT_TIMEOUT_MICROS = RawEcho.HOT_TIMEOUT_NANOS / 1000;
     /** Largest payload of the benchmarks. */
     public static final int CAPACITY = 5 << 20;
+    /** Longest wait for the node to finish booting spares and training before measuring. */
+    private static final java.time.Duration SETTLE_LIMIT = java.time.Duration.ofSeconds(60);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RfaasEcho.class);
 
     private final RfaasClient client;
     private final RemoteExecutor executor;
@@ -58,6 +61,11 @@ public final class RfaasEcho implements RoundTrip {
         try {
             RemoteExecutor executor = client.allocate(AllocationSpec.of(1, 512, hot,
                     FunctionPackage.jar(FunctionPackages.javaJar(pkg)), CAPACITY, CAPACITY));
+            // The allocation took a spare; its replacement boots now. Measure once it has booted.
+            if (!node.awaitSettled(SETTLE_LIMIT)) {
+                LOG.warn("the {} node is still booting spare executors or training its AOT cache after {} s;"
+                        + " measuring anyway", node.transport(), SETTLE_LIMIT.toSeconds());
+            }
             return new RfaasEcho(client, executor);
         } catch (Exception | Error e) {
             client.close();
