@@ -99,8 +99,12 @@ public final class BenchInvoke {
         progress.begin("starting raw and rFaaS " + provider + " " + mode);
         try (RoundTrip raw = RawEcho.start(provider, mode); RoundTrip rfaas = RfaasEcho.start(nodes.node(provider), mode)) {
             List<RoundTrip> pair = List.of(raw, rfaas);
+            // Warm up at the smallest and at 1 KiB: small messages take other code paths (shm
+            // carries them inline in the ring entry), which would otherwise compile during the
+            // first measured row.
             for (RoundTrip rt : pair) {
-                LatencyHarness.warmUp(rt, 1024, o.warmupNanos() / 2);
+                LatencyHarness.warmUp(rt, SIZES.getFirst(), o.warmupNanos() / 4);
+                LatencyHarness.warmUp(rt, 1024, o.warmupNanos() / 4);
             }
             for (int bytes : SIZES) {
                 progress.begin(provider + " " + mode + " " + TextTable.bytes(bytes));

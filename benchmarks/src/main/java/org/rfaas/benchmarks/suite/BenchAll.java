@@ -203,7 +203,12 @@ public final class BenchAll {
     /** The targets: rFaaS hot at 1 KiB ≥ 20× below gRPC and ≥ 100× below the HTTP gateway. */
     static void printTargets(Report report, PrintStream out) {
         Object floorNote = report.context().get(TCP_FLOOR_NOTE);
-        long tcpFloorNs = floorNote instanceof java.util.Map<?, ?> m && m.get("median_ns") instanceof Long l ? l : 0;
+        long cFloorNs = floorNote instanceof java.util.Map<?, ?> m && m.get("median_ns") instanceof Long l ? l : 0;
+        // The floor is the fastest TCP round trip at 1 KiB seen in this run: the C probe ran at
+        // another moment (and maybe on another vCPU placement) than the Java rows.
+        long tcpFloorNs = cFloorNs <= 0 ? 0 : report.rows("latency").stream()
+                .filter(r -> r.provider().equals("tcp") && r.mode().equals("hot") && r.bytes() == 1024)
+                .mapToLong(Row::medianNs).filter(v -> v > 0).reduce(cFloorNs, Math::min);
         for (String provider : List.of("shm", "tcp")) {
             var hot = report.rfaasHot(provider, 1024);
             if (hot.isEmpty()) {
@@ -220,9 +225,10 @@ public final class BenchAll {
                                     ratio >= want ? "MET" : "MISSED");
                             if (provider.equals("tcp") && tcpFloorNs > 0) {
                                 double reachable = (double) p.medianNs() / tcpFloorNs;
-                                out.printf(Locale.ROOT, "        TCP floor here: C busy-poll ping-pong at 1 KiB = %s, so no"
-                                        + " TCP system can beat %s by more than %.0fx on this machine%s%n",
-                                        Report.time(tcpFloorNs), peer, reachable,
+                                out.printf(Locale.ROOT, "        TCP floor here: fastest TCP loopback round trip at 1 KiB in"
+                                        + " this run = %s (C busy-poll probe %s), so no TCP system can beat %s by more"
+                                        + " than %.0fx on this machine%s%n",
+                                        Report.time(tcpFloorNs), Report.time(cFloorNs), peer, reachable,
                                         reachable < want ? " (the target is out of reach over TCP loopback)" : "");
                             }
                         });
