@@ -668,7 +668,6 @@ public final class ExecutorManager implements AutoCloseable {
      * answer does not wait for a fork.
      */
     private void ensureSpares(long memoryMiB, String managerAddress, boolean starved) {
-        List<SpareExecutor> started = new ArrayList<>();
         synchronized (spares) {
             if (config.spareExecutors() == 0 || closed) {
                 return;
@@ -686,11 +685,6 @@ public final class ExecutorManager implements AutoCloseable {
                 SpareExecutor spare = new SpareExecutor(memoryMiB, RANDOM.nextLong());
                 spares.add(spare);
                 sparesBySecret.put(spare.secret, spare);
-                started.add(spare);
-            }
-        }
-        synchronized (spares) {
-            for (SpareExecutor spare : started) {
                 sparesToLaunch.add(Map.entry(spare, managerAddress));
             }
         }
