@@ -399,22 +399,64 @@ public final class ExecutorManager implements AutoCloseable {
             }
             lease = new ManagedLease(claims, c, buffer, dir, RANDOM.nextLong());
             leases.put(lease.id(), lease);
-            reserved = false;
+            reserved = false; // the lease holds the capacity now; finish() gives it back
             spawn(lease, request, pkg);
-            respond(c, buffer, new AllocationResponse(lease.id(), claims.expiresAtEpochMillis(),
-                    AllocationRefusal.NONE, ""));
-            scheduleExpiry(lease);
-        } catch (IOException e) {
-            LOG.error("lease {}: cannot write the package: {}", claims.leaseId(), e.getMessage());
-            respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.SPAWN_FAILED,
-                    "executor manager cannot write the package: " + e.getMessage()));
+        } catch (IOException | RuntimeException e) {
+            // The package could not be written or the executor not started (fork failed, a spare
+            // went away, ...): the client gets a refusal naming the cause instead of a closed
+            // connection, and the lease gives its capacity back.
+            String what = lease == null ? "cannot write the package" : "cannot start an executor";
+            LOG.error("lease {}: {}", claims.leaseId(), what, e);
+            if (lease != null) {
+                abandon(lease);
+            }
+            try {
+                respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.SPAWN_FAILED,
+                        "executor manager " + config.node() + " " + what + ": " + e));
+            } catch (TransportException gone) {
+                LOG.debug("lease {}: cannot tell the client: {}", claims.leaseId(), gone.getMessage());
+            }
             return;
         } finally {
             if (reserved) {
                 unreserve(claims);
             }
         }
+        try {
+            respond(c, buffer, new AllocationResponse(lease.id(), claims.expiresAtEpochMillis(),
+                    AllocationRefusal.NONE, ""));
+        } catch (TransportException e) {
+            LOG.info("lease {}: the client went away before its allocation was answered: {}", lease.id(),
+                    e.getMessage());
+            endLease(lease, LeaseEndReason.CLIENT_LOST);
+            return;
+        }
+        scheduleExpiry(lease);
         serveLeaseControl(lease, completion);
+    }
+
+    /**
+     * A lease whose executor could not be started: stop whatever process it has (its exit finishes
+     * the lease and frees the capacity), or, with none, drop the lease and free its capacity now.
+     */
+    private void abandon(ManagedLease lease) {
+        Process p;
+        synchronized (lease) {
+            p = lease.process;
+        }
+        if (p != null) {
+            endLease(lease, LeaseEndReason.ALLOCATION_FAILED);
+            return;
+        }
+        synchronized (lease) {
+            if (lease.state == ManagedLease.State.ENDED) {
+                return;
+            }
+            lease.state = ManagedLease.State.ENDED;
+        }
+        if (leases.remove(lease.id(), lease)) {
+            unreserve(lease.claims);
+        }
     }
 
     private synchronized void reserve(LeaseClaims claims, AllocationRequest request) {
@@ -507,6 +549,9 @@ public final class ExecutorManager implements AutoCloseable {
         } catch (ProtocolException e) {
             LOG.warn("lease {}: protocol error from the client: {}", lease.id(), e.getMessage());
             endLease(lease, LeaseEndReason.CLIENT_LOST);
+        } catch (TransportException e) {
+            LOG.warn("lease {}: the client's control connection failed: {}", lease.id(), e.getMessage());
+            endLease(lease, LeaseEndReason.CLIENT_LOST);
         }
     }
 
@@ -560,7 +605,12 @@ public final class ExecutorManager implements AutoCloseable {
                 spare != null ? " (spare)" : "", request.hotTimeoutMicros(),
                 (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
         notifyStarted(lease);
-        ensureSpares(request.memoryMiB(), managerAddress, spare == null || !spareWasReady);
+        try {
+            ensureSpares(request.memoryMiB(), managerAddress, spare == null || !spareWasReady);
+        } catch (RuntimeException e) {
+            // The lease has its executor; spares are an optimisation for the next one.
+            LOG.warn("lease {}: cannot top up the spare executors", lease.id(), e);
+        }
     }
 
     /**
