@@ -118,7 +118,7 @@ public final class InvocationSlot implements AutoCloseable {
             receivePending = false;
         }
         future = null;
-        state.set(FREE);
+        state.setRelease(FREE);
     }
 
     void send(int functionIndex, int inputLength, int outputCapacity, CompletableFuture<byte[]> asyncFuture) {
@@ -145,14 +145,14 @@ public final class InvocationSlot implements AutoCloseable {
         header.write(invocationId, functionIndex, index, outputCapacity, inputLength);
         functionName = null;
         future = asyncFuture;
-        state.set(PENDING);
+        state.setRelease(PENDING);
         channel.send(index, sendOffset, InvocationHeader.LENGTH + inputLength, invocationId);
     }
 
     /** After the reply arrived on the caller's thread: status to exception, slot back to ACQUIRED. */
     private int finishBlocking() {
         int status = replyStatus;
-        state.set(ACQUIRED);
+        state.setRelease(ACQUIRED);
         receivePending = true;
         if (status == Status.OK.code()) {
             return replyLength;

@@ -224,7 +224,7 @@ final class WorkerChannel {
         if (slot.future != null) {
             return slot;
         }
-        slot.state.set(InvocationSlot.DONE);
+        slot.state.setRelease(InvocationSlot.DONE);
         return null;
     }
 
