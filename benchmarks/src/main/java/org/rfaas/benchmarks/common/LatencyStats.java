@@ -51,6 +51,27 @@ public record LatencyStats(long count, long minNs, long medianNs, long meanNs, l
                 rounds.stream().mapToLong(LatencyStats::maxNs).max().orElseThrow());
     }
 
+    /**
+     * The typical difference between two systems measured in alternating rounds: the median over
+     * rounds of ({@code a}'s round median − {@code b}'s round median), round {@code i} of both
+     * having run back to back. A shift that lasts a few rounds (the vCPUs' placement changes, a
+     * neighbour's burst) moves both halves of a pair and cancels, where it would move one side's
+     * median of rounds more than the other's.
+     *
+     * @throws IllegalArgumentException when the lists are empty or of different lengths
+     */
+    public static long pairedMedianDifference(List<LatencyStats> a, List<LatencyStats> b) {
+        if (a.isEmpty() || a.size() != b.size()) {
+            throw new IllegalArgumentException("need the same, non-zero number of rounds, got " + a.size() + " and "
+                    + b.size());
+        }
+        List<Long> differences = new java.util.ArrayList<>(a.size());
+        for (int i = 0; i < a.size(); i++) {
+            differences.add(a.get(i).medianNs() - b.get(i).medianNs());
+        }
+        return median(differences, Long::longValue);
+    }
+
     /** The median of one field over a list (the mean of the two middle values for an even count). */
     public static <T> long median(List<T> items, ToLongFunction<T> field) {
         long[] v = items.stream().mapToLong(field).toArray();

@@ -108,11 +108,11 @@ public final class BenchInvoke {
             }
             for (int bytes : SIZES) {
                 progress.begin(provider + " " + mode + " " + TextTable.bytes(bytes));
-                List<LatencyStats> s = LatencyHarness.measureGroup(pair, bytes, o.budget());
-                LatencyStats r = s.get(0);
-                LatencyStats ours = s.get(1);
+                List<List<LatencyStats>> rounds = LatencyHarness.measureRounds(pair, bytes, o.budget());
+                LatencyStats r = LatencyStats.medianOfRounds(rounds.get(0));
+                LatencyStats ours = LatencyStats.medianOfRounds(rounds.get(1));
                 rows.add(new InvokeRow(provider, mode, bytes, ours.medianNs(), ours.p99Ns(), r.medianNs(),
-                        ours.medianNs() - r.medianNs(), ours.count()));
+                        LatencyStats.pairedMedianDifference(rounds.get(1), rounds.get(0)), ours.count()));
                 progress.step();
             }
         } catch (Exception e) {
@@ -144,6 +144,8 @@ public final class BenchInvoke {
                     r.overheadNs() == null ? "-" : signedNs(r.overheadNs())));
         }
         out.println(t.render());
+        out.println("overhead = rFaaS - raw, the median over the alternating rounds of the difference of the two round"
+                + " medians");
         for (InvokeRow r : rows) {
             String verdict = switch (r.mode()) {
                 case "hot" -> r.bytes() <= 1024 && !r.provider().startsWith("fabric")

@@ -13,7 +13,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param medianNs median
  * @param p99Ns 99th percentile
  * @param rawMedianNs median of the raw transport ping-pong of the same size and mode; null for cold
- * @param overheadNs {@code medianNs - rawMedianNs}; null for cold
+ * @param overheadNs rFaaS − raw: the median over the alternating rounds of the difference between
+ *     the two round medians ({@link org.rfaas.benchmarks.common.LatencyStats#pairedMedianDifference});
+ *     close to {@code medianNs - rawMedianNs}, less moved by shifts that last a few rounds; null for cold
  * @param samples timed round trips (allocations for cold)
  */
 @JsonPropertyOrder({"provider", "mode", "bytes", "median_ns", "p99_ns", "raw_median_ns", "overhead_ns", "samples"})

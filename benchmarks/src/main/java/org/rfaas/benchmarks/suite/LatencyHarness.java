@@ -57,6 +57,16 @@ public final class LatencyHarness {
      * @throws IllegalStateException when a call returns an output of the wrong length
      */
     public static List<LatencyStats> measureGroup(List<RoundTrip> group, int bytes, Budget budget) throws Exception {
+        return measureRounds(group, bytes, budget).stream().map(LatencyStats::medianOfRounds).toList();
+    }
+
+    /**
+     * As {@link #measureGroup}, but returns every round: element {@code m} holds member {@code m}'s
+     * rounds in order, and round {@code r} of every member ran back to back with the others'
+     * round {@code r} (for paired comparisons, {@link LatencyStats#pairedMedianDifference}).
+     */
+    public static List<List<LatencyStats>> measureRounds(List<RoundTrip> group, int bytes, Budget budget)
+            throws Exception {
         Budget b = budget.forBytes(bytes);
         for (RoundTrip rt : group) {
             rt.prepare(bytes);
@@ -88,7 +98,7 @@ public final class LatencyHarness {
                 rounds.get(m).add(LatencyStats.of(h));
             }
         }
-        return rounds.stream().map(LatencyStats::medianOfRounds).toList();
+        return rounds;
     }
 
     /**

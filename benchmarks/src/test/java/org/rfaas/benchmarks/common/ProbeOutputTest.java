@@ -41,4 +41,20 @@ class ProbeOutputTest {
         LatencyStats c = new LatencyStats(10, 6, 200, 210, 400, 800);
         assertEquals(new LatencyStats(30, 4, 200, 210, 400, 900), LatencyStats.medianOfRounds(List.of(a, b, c)));
     }
+
+    @Test
+    void pairedMedianDifferenceComparesRoundsThatRanTogether() {
+        // Rounds 2 and 3 of both ran on a slow placement. Medians of rounds: 1100 - 1000 = 100;
+        // the rounds themselves differ by 50, 50, 60, 40 and 900: their median is 50.
+        List<LatencyStats> base = List.of(stats(1000), stats(1000), stats(3000), stats(3000), stats(100));
+        List<LatencyStats> ours = List.of(stats(1050), stats(1050), stats(3060), stats(3040), stats(1000));
+        assertEquals(50, LatencyStats.pairedMedianDifference(ours, base));
+        assertEquals(-50, LatencyStats.pairedMedianDifference(base, ours));
+        assertThrows(IllegalArgumentException.class, () -> LatencyStats.pairedMedianDifference(ours, base.subList(0, 4)));
+        assertThrows(IllegalArgumentException.class, () -> LatencyStats.pairedMedianDifference(List.of(), List.of()));
+    }
+
+    private static LatencyStats stats(long median) {
+        return new LatencyStats(10, median, median, median, median, median);
+    }
 }
