@@ -15,6 +15,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.rfaas.transport.TransportException;
 
 /**
@@ -343,7 +344,40 @@ final class Fi {
     private static final long SIGACTION_BYTES = 256;
     private static final int SIGNALS = 32;
 
+    /**
+     * libfabric parameters this process gets unless its environment sets them. The {@code ofi_rxm}
+     * utility provider (over {@code tcp} and {@code verbs}) posts {@code FI_OFI_RXM_MSG_RX_SIZE}
+     * bounce buffers of 16 KiB per endpoint, and with its shared receive context (the 1.17 default
+     * over tcp) that is 4096 of them: 64 MiB allocated and zeroed by every {@code fi_enable}, which
+     * took 60-100 ms of each connection set-up here. rFaaS opens one endpoint per connection, and
+     * a connection never has more messages in flight than its slots (at most a few hundred), so
+     * rxm's own non-SRX default of 128 is plenty: 2 MiB and ~10 ms per endpoint.
+     */
+    static final List<Map.Entry<String, String>> PARAMETER_DEFAULTS = List.of(Map.entry("FI_OFI_RXM_MSG_RX_SIZE", "128"));
+
+    private static final MethodHandle SETENV = LINKER.downcallHandle(
+            LINKER.defaultLookup().findOrThrow("setenv"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+
+    /**
+     * Sets {@link #PARAMETER_DEFAULTS} in this process's environment where it has no value yet, before
+     * libfabric reads its parameters (at the first {@code fi_getinfo}). Done once, while the class
+     * initialises, as MPI libraries set their libfabric defaults.
+     */
+    private static void applyParameterDefaults() {
+        try (Arena a = Arena.ofConfined()) {
+            for (Map.Entry<String, String> p : PARAMETER_DEFAULTS) {
+                int ret = (int) SETENV.invokeExact(a.allocateFrom(p.getKey()), a.allocateFrom(p.getValue()), 0);
+                if (ret != 0) {
+                    throw new IllegalStateException("setenv(" + p.getKey() + ") failed");
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     static {
+        applyParameterDefaults();
         SymbolLookup lib = null;
         String why = null;
         MemorySegment signals = saveSignalHandlers();
