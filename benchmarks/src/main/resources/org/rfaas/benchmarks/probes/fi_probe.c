@@ -292,6 +292,10 @@ int main(int argc, char **argv) {
   open_endpoint();
   exchange(is_pong ? sv[1] : sv[0]);
 
+  /* The ping's payload differs from everything the pong holds, so the check after the loop
+   * proves the pong echoed what it received. */
+  if (!is_pong)
+    for (size_t i = 0; i < P.payload; i++) P.tx[i] = (char)(0xa5 ^ (i * 7));
   uint64_t *rtt = calloc((size_t)iters, sizeof *rtt);
   if (!P.rma) post_recv();
   char go = 1;
@@ -329,6 +333,10 @@ int main(int argc, char **argv) {
     exit(0); /* not _exit: close_endpoint must run */
   }
   if (write(sv[0], &go, 1) != 1) perror("write(done)");
+  if (memcmp(P.copy, P.tx, P.payload) != 0) {
+    fprintf(stderr, "fi_probe: the echo differs from the payload sent (the pong must echo what it received)\n");
+    exit(2);
+  }
   int status = 0;
   waitpid(child, &status, 0);
   qsort(rtt, (size_t)iters, sizeof *rtt, cmp_u64);
