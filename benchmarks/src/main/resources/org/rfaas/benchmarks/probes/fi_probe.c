@@ -333,12 +333,12 @@ int main(int argc, char **argv) {
     exit(0); /* not _exit: close_endpoint must run */
   }
   if (write(sv[0], &go, 1) != 1) perror("write(done)");
+  int status = 0;
+  waitpid(child, &status, 0); /* the pong closes its endpoint (and shm region) before we judge */
   if (memcmp(P.copy, P.tx, P.payload) != 0) {
     fprintf(stderr, "fi_probe: the echo differs from the payload sent (the pong must echo what it received)\n");
     exit(2);
   }
-  int status = 0;
-  waitpid(child, &status, 0);
   qsort(rtt, (size_t)iters, sizeof *rtt, cmp_u64);
   double sum = 0;
   for (long i = 0; i < iters; i++) sum += (double)rtt[i];
