@@ -4,6 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.rfaas.protocol.AccountingCounters;
@@ -11,6 +13,7 @@ import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.MessageHeader;
 import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.ExecutorHello;
+import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
@@ -38,6 +41,8 @@ public final class Executor {
     /** How long worker connections may take in all, retries included (clients wait up to their allocation timeout). */
     private static final Duration WORKER_CONNECT_BUDGET = Duration.ofSeconds(120);
     private static final long STOP_JOIN_MILLIS = 2_000;
+    /** Where {@link ExecutorReady} is written in the control buffer, after the hello's bytes. */
+    private static final int READY_OFFSET = 32;
 
     private final String managerAddress;
     private final long spawnSecret;
@@ -84,11 +89,27 @@ public final class Executor {
             }
             clientTransport = sameTransport(managerAddress, settings.clientAddress())
                     ? managerTransport : Transports.open(Transports.transportOf(settings.clientAddress()));
-            FunctionTable functions = FunctionTable.load(settings.packageKind(), settings.packagePath(),
-                    settings.functionNames());
+            // The worker connections are made while the package loads: connecting waits on the
+            // client (handshake round trips), loading uses the CPU, so together they take about
+            // the time of the longer one. The client keeps a connection pending until its hello,
+            // which the worker sends once it has the function table.
+            CompletableFuture<List<Connection>> connections = connectWorkersInBackground(clientTransport);
+            FunctionTable functions;
+            try {
+                functions = FunctionTable.load(settings.packageKind(), settings.packagePath(),
+                        settings.functionNames());
+            } catch (RuntimeException e) {
+                connections.whenComplete((list, failure) -> {
+                    if (list != null) {
+                        list.forEach(Connection::close);
+                    }
+                });
+                throw e;
+            }
             LOG.info("lease {}: loaded {} function(s) {} from {}", settings.leaseId(), functions.size(),
                     functions.names(), settings.packagePath().getFileName());
-            startWorkers(clientTransport, functions);
+            startWorkers(awaitConnections(connections), functions);
+            reportReady(manager, control);
             LeaseEndReason reason = superviseUntilStop(manager);
             LOG.info("lease {}: stopping ({})", settings.leaseId(), reason);
             stopWorkers(reason);
@@ -105,6 +126,21 @@ public final class Executor {
                 clientTransport.close();
             }
             finished.countDown();
+        }
+    }
+
+    /**
+     * Tells the manager that every worker is connected (slot 1: the hello used slot 0), so that it
+     * starts booting replacement spares now rather than beside this cold start. Best effort: a
+     * manager that misses it starts them after a short delay anyway.
+     */
+    private void reportReady(Connection manager, MemorySegment control) {
+        try {
+            int length = ExecutorReady.write(control, READY_OFFSET, settings.leaseId());
+            manager.write(1, control, READY_OFFSET, length, 0);
+        } catch (TransportException e) {
+            LOG.warn("lease {}: cannot tell the manager that the workers are connected: {}", settings.leaseId(),
+                    e.getMessage());
         }
     }
 
@@ -150,18 +186,51 @@ public final class Executor {
         return Transports.transportOf(a).equals(Transports.transportOf(b));
     }
 
-    private void startWorkers(Transport transport, FunctionTable functions) {
-        int slotSize = align8(InvocationHeader.LENGTH + (long) settings.inputCapacity());
-        ConnectionSpec spec = new ConnectionSpec(settings.slots(), slotSize, 0);
-        long deadline = System.nanoTime() + WORKER_CONNECT_BUDGET.toNanos();
+    /** Connects one connection per worker to the client, in order, on a thread of its own. */
+    private CompletableFuture<List<Connection>> connectWorkersInBackground(Transport transport) {
+        CompletableFuture<List<Connection>> result = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("rfaas-worker-connect").start(() -> {
+            int slotSize = align8(InvocationHeader.LENGTH + (long) settings.inputCapacity());
+            ConnectionSpec spec = new ConnectionSpec(settings.slots(), slotSize, 0);
+            long deadline = System.nanoTime() + WORKER_CONNECT_BUDGET.toNanos();
+            List<Connection> out = new ArrayList<>();
+            try {
+                for (int i = 0; i < settings.cores(); i++) {
+                    out.add(connectWorker(transport, spec, i, deadline));
+                }
+                result.complete(out);
+            } catch (Throwable t) {
+                out.forEach(Connection::close);
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+
+    /** The worker connections, or the connector's failure rethrown as it was. */
+    private static List<Connection> awaitConnections(CompletableFuture<List<Connection>> connections) {
+        try {
+            return connections.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+
+    private void startWorkers(List<Connection> connections, FunctionTable functions) {
         for (int i = 0; i < settings.cores(); i++) {
-            Connection c = connectWorker(transport, spec, i, deadline);
+            Connection c = connections.get(i);
             Worker w = new Worker(i, settings.cores(), c, functions, settings.hotTimeoutMicros(),
                     settings.inputCapacity(), settings.outputCapacity(), settings.leaseId(), settings.clientNonce());
             workers.add(w);
             Thread t = new Thread(w, "rfaas-worker-" + i);
             threads.add(t);
-            // Start at once: the worker's hello is what the client waits for before accepting the next.
+            // Start at once: the worker's hello completes the client's allocation.
             t.start();
         }
     }
