@@ -32,8 +32,9 @@ import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
 
 /**
- * A spare executor connects its worker to the client while the package is still loading (the
- * two overlap), says hello once the package is loaded, and then reports ready to its manager.
+ * A spare executor warms up package loading while it waits, connects its worker to the client
+ * while the lease's package is still loading (the two overlap), says hello once the package is
+ * loaded, and then reports ready to its manager.
  * The test plays manager and client; the package's function blocks in its constructor until the
  * test lets it go, i.e. the package cannot finish loading before the worker connection exists.
  */
@@ -74,6 +75,11 @@ class WorkerConnectDuringLoadTest {
             assertTrue(manager.await(c, TimeUnit.SECONDS.toNanos(30)));
             assertEquals(0, ExecutorHello.decode(manager.receiveSlot(c.slot()), 0, c.length()).leaseId());
             manager.release(c.slot());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!executor.warmedUp() && System.nanoTime() - deadline < 0) {
+                Thread.sleep(5);
+            }
+            assertTrue(executor.warmedUp(), "the spare did not warm up package loading before its assignment");
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
             int n = new ExecutorAssignment(LEASE, 3, 0, 1, 64, 64, 2, PackageKind.JAR, 10, clientSide.address(),
                     jar.toAbsolutePath().toString(), List.of()).encode(control, 0);
