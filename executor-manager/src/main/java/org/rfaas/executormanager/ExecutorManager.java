@@ -116,6 +116,8 @@ public final class ExecutorManager implements AutoCloseable {
      * starts booting (guarded by {@link #spares}).
      */
     private final Set<Long> startingLeases = new HashSet<>();
+    /** {@link #READY_WAIT_MILLIS}; longer in tests that hold a lease in its start on purpose. */
+    private volatile long readyWaitMillis = READY_WAIT_MILLIS;
     private int usedCores;
     private long usedMemoryMiB;
     private volatile boolean closed;
@@ -202,6 +204,11 @@ public final class ExecutorManager implements AutoCloseable {
     public LeaseAccounting currentAccounting(long leaseId) {
         ManagedLease l = leases.get(leaseId);
         return l == null ? null : l.snapshot(System.nanoTime());
+    }
+
+    /** Tests: how long a starting lease may hold back spare boots (default {@link #READY_WAIT_MILLIS}). */
+    void readyWait(Duration wait) {
+        readyWaitMillis = wait.toMillis();
     }
 
     /** Spare executors connected and waiting for a lease (tests). */
@@ -599,7 +606,7 @@ public final class ExecutorManager implements AutoCloseable {
             startingLeases.add(lease.id());
         }
         try {
-            timer.schedule(() -> leaseConnected(lease.id()), READY_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            timer.schedule(() -> leaseConnected(lease.id()), readyWaitMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closing) {
             // The manager is closing: no spare boots any more.
         }

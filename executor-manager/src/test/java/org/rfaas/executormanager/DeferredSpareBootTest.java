@@ -68,6 +68,9 @@ class DeferredSpareBootTest {
     void replacementSpareBootsAfterTheStartingLeaseIsConnected() throws Exception {
         manager = new ExecutorManager(ExecutorManagerConfig.of("n", List.of("tcp://127.0.0.1:0"), 4, 4096, dir)
                 .withSpareExecutors(2).withSpareMemoryMiB(128), null);
+        // The lease below stays starting until the test accepts its worker; the fallback must not
+        // release the held-back boot first, however slow this machine is.
+        manager.readyWait(Duration.ofSeconds(60));
         String address = manager.start().getFirst();
         awaitTrue(() -> manager.connectedSpareCount() == 2, "2 spares connected");
         byte[] jar = packageJar(dir.resolve("f.jar"));

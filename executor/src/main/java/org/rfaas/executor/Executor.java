@@ -143,7 +143,7 @@ public final class Executor {
     /**
      * Tells the manager that every worker is connected (slot 1: the hello used slot 0), so that it
      * starts booting replacement spares now rather than beside this cold start. Best effort: a
-     * manager that misses it starts them after a short delay anyway.
+     * manager that misses it starts them at the lease's end or after 5 s anyway.
      */
     private void reportReady(Connection manager, MemorySegment control) {
         try {
