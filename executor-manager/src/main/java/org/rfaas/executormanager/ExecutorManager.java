@@ -13,12 +13,15 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.rfaas.executor.ExecutorMain;
@@ -29,6 +32,7 @@ import org.rfaas.protocol.AllocationRequest;
 import org.rfaas.protocol.AllocationResponse;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
+import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseAccounting;
 import org.rfaas.protocol.LeaseEndReason;
@@ -75,6 +79,8 @@ public final class ExecutorManager implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Spare JVMs booting at once: one per core; more only slow each other and the leases starting. */
     private static final int MAX_BOOTING_SPARES = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /** How long a starting lease holds back spare boots at most, should its executor never report ready. */
+    static final long READY_WAIT_MILLIS = 5_000;
 
     private final ExecutorManagerConfig config;
     private final ExecutorClassPath executorClassPath;
@@ -104,6 +110,14 @@ public final class ExecutorManager implements AutoCloseable {
     private final ArrayDeque<Map.Entry<SpareExecutor, String>> sparesToLaunch = new ArrayDeque<>();
     /** Spares whose JVM is booting: at most {@link #MAX_BOOTING_SPARES} (guarded by {@link #spares}). */
     private final List<SpareExecutor> bootingSpares = new ArrayList<>();
+    /**
+     * Leases whose executor has not yet reported its workers connected ({@link ExecutorReady});
+     * while there is one, and a connected spare is still waiting for the next lease, no spare JVM
+     * starts booting (guarded by {@link #spares}).
+     */
+    private final Set<Long> startingLeases = new HashSet<>();
+    /** {@link #READY_WAIT_MILLIS}; longer in tests that hold a lease in its start on purpose. */
+    private volatile long readyWaitMillis = READY_WAIT_MILLIS;
     private int usedCores;
     private long usedMemoryMiB;
     private volatile boolean closed;
@@ -190,6 +204,26 @@ public final class ExecutorManager implements AutoCloseable {
     public LeaseAccounting currentAccounting(long leaseId) {
         ManagedLease l = leases.get(leaseId);
         return l == null ? null : l.snapshot(System.nanoTime());
+    }
+
+    /** Tests: how long a starting lease may hold back spare boots (default {@link #READY_WAIT_MILLIS}). */
+    void readyWait(Duration wait) {
+        readyWaitMillis = wait.toMillis();
+    }
+
+    /** Spare executors connected and waiting for a lease (tests). */
+    int connectedSpareCount() {
+        int n = 0;
+        synchronized (spares) {
+            for (SpareExecutor sp : spares) {
+                synchronized (sp) {
+                    if (sp.connection != null && sp.lease == null) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
     }
 
     /** Process ids of the spare executors started ahead of demand (connected or still booting), oldest first. */
@@ -389,6 +423,7 @@ public final class ExecutorManager implements AutoCloseable {
             return;
         }
         ManagedLease lease = null;
+        Runnable afterAnswer;
         boolean reserved = true;
         try {
             Path dir = config.workDir().resolve("lease-" + claims.leaseId());
@@ -400,7 +435,7 @@ public final class ExecutorManager implements AutoCloseable {
             lease = new ManagedLease(claims, c, buffer, dir, RANDOM.nextLong());
             leases.put(lease.id(), lease);
             reserved = false; // the lease holds the capacity now; finish() gives it back
-            spawn(lease, request, pkg);
+            afterAnswer = spawn(lease, request, pkg);
         } catch (IOException | RuntimeException e) {
             // The package could not be written or the executor not started (fork failed, a spare
             // went away, ...): the client gets a refusal naming the cause instead of a closed
@@ -428,9 +463,11 @@ public final class ExecutorManager implements AutoCloseable {
         } catch (TransportException e) {
             LOG.info("lease {}: the client went away before its allocation was answered: {}", lease.id(),
                     e.getMessage());
+            afterAnswer.run();
             endLease(lease, LeaseEndReason.CLIENT_LOST);
             return;
         }
+        afterAnswer.run();
         scheduleExpiry(lease);
         serveLeaseControl(lease, completion);
     }
@@ -557,8 +594,22 @@ public final class ExecutorManager implements AutoCloseable {
 
     // ---------------------------------------------------------------- executors
 
-    private void spawn(ManagedLease lease, AllocationRequest request, Path pkg) throws IOException {
+    /**
+     * Starts the lease's executor: hands the lease to a spare, or forks a JVM. Returns what is left
+     * to do once the client has its answer (the log line, topping the spares up): the client's
+     * worker connections can only be accepted after the answer, so it goes first.
+     */
+    private Runnable spawn(ManagedLease lease, AllocationRequest request, Path pkg) throws IOException {
         String managerAddress = addressFor(request.clientAddress());
+        // Before the executor can report ready: from here until then, spare boots wait.
+        synchronized (spares) {
+            startingLeases.add(lease.id());
+        }
+        try {
+            timer.schedule(() -> leaseConnected(lease.id()), readyWaitMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // The manager is closing: no spare boots any more.
+        }
         SpareExecutor spare = takeSpare(request.memoryMiB());
         boolean spareWasReady = false;
         if (spare != null) {
@@ -600,17 +651,21 @@ public final class ExecutorManager implements AutoCloseable {
             }
             p.onExit().thenRun(() -> onExecutorExit(lease));
         }
-        LOG.info("lease {} started: tenant {}, {} cores, {} MiB, executor pid {}{}, hot timeout {} us, expires in {} s",
-                lease.id(), lease.claims.tenant(), request.cores(), request.memoryMiB(), p.pid(),
-                spare != null ? " (spare)" : "", request.hotTimeoutMicros(),
-                (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
         notifyStarted(lease);
-        try {
-            ensureSpares(request.memoryMiB(), managerAddress, spare == null || !spareWasReady);
-        } catch (RuntimeException e) {
-            // The lease has its executor; spares are an optimisation for the next one.
-            LOG.warn("lease {}: cannot top up the spare executors", lease.id(), e);
-        }
+        boolean starved = spare == null || !spareWasReady;
+        long pid = p.pid();
+        return () -> {
+            LOG.info("lease {} started: tenant {}, {} cores, {} MiB, executor pid {}{}, hot timeout {} us, expires in {} s",
+                    lease.id(), lease.claims.tenant(), request.cores(), request.memoryMiB(), pid,
+                    spare != null ? " (spare)" : "", request.hotTimeoutMicros(),
+                    (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
+            try {
+                ensureSpares(request.memoryMiB(), managerAddress, starved);
+            } catch (RuntimeException e) {
+                // The lease has its executor; spares are an optimisation for the next one.
+                LOG.warn("lease {}: cannot top up the spare executors", lease.id(), e);
+            }
+        };
     }
 
     /**
@@ -756,7 +811,7 @@ public final class ExecutorManager implements AutoCloseable {
     private boolean launchOneSpare() {
         Map.Entry<SpareExecutor, String> next = null;
         synchronized (spares) {
-            if (bootingSpares.size() >= MAX_BOOTING_SPARES || closed) {
+            if (bootingSpares.size() >= MAX_BOOTING_SPARES || closed || deferBoots()) {
                 return false;
             }
             while (next == null && !sparesToLaunch.isEmpty()) {
@@ -777,6 +832,41 @@ public final class ExecutorManager implements AutoCloseable {
         Map.Entry<SpareExecutor, String> launch = next;
         timer.execute(() -> launchSpare(launch.getKey(), launch.getValue()));
         return true;
+    }
+
+    /**
+     * A spare JVM booting takes a core for 150-300 ms: while a lease is starting it would slow that
+     * cold start (measured: the cold start's own steps took 2-3x longer beside two booting JVMs on
+     * 2 cores). So boots wait until the starting leases' workers are connected, unless no connected
+     * spare is left: then the next lease waits for a boot anyway, and the boot must not wait.
+     * Caller holds {@link #spares}.
+     */
+    private boolean deferBoots() {
+        if (startingLeases.isEmpty()) {
+            return false;
+        }
+        for (SpareExecutor s : spares) {
+            synchronized (s) {
+                if (s.connection != null && s.lease == null && !s.retired) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The executor of lease {@code leaseId} reported its workers connected, or the lease ended, or
+     * {@link #READY_WAIT_MILLIS} passed: spare boots held back for it may start.
+     */
+    private void leaseConnected(long leaseId) {
+        boolean was;
+        synchronized (spares) {
+            was = startingLeases.remove(leaseId);
+        }
+        if (was) {
+            launchNextSpare();
+        }
     }
 
     /** {@code spare} connected, died or could not start: the next one may boot. */
@@ -923,8 +1013,7 @@ public final class ExecutorManager implements AutoCloseable {
         try {
             while (true) {
                 if (c.await(completion, 200_000_000L)) {
-                    c.release(completion.slot());
-                    LOG.warn("unexpected message from executor pid {} ignored", hello.pid());
+                    onExecutorMessage(c, completion, hello, spare, lease);
                 }
             }
         } catch (PeerFailedException e) {
@@ -940,6 +1029,30 @@ public final class ExecutorManager implements AutoCloseable {
                     lease.finalCounters = readCountersIgnoringState(lease, c);
                 }
             }
+        }
+    }
+
+    /** A message on an executor's accounting connection after its hello: only {@link ExecutorReady}. */
+    private void onExecutorMessage(Connection c, Completion completion, ExecutorHello hello, SpareExecutor spare,
+            ManagedLease lease) {
+        try {
+            MemorySegment slot = c.receiveSlot(completion.slot());
+            long leaseId = ExecutorReady.decode(slot, 0, completion.length());
+            if (spare != null) {
+                synchronized (spare) {
+                    lease = spare.lease;
+                }
+            }
+            if (lease == null || lease.id() != leaseId) {
+                LOG.warn("executor pid {} reported lease {} ready, it serves {}", hello.pid(), leaseId,
+                        lease == null ? "none" : lease.id());
+                return;
+            }
+            leaseConnected(leaseId);
+        } catch (ProtocolException e) {
+            LOG.warn("unexpected message from executor pid {} ignored: {}", hello.pid(), e.getMessage());
+        } finally {
+            c.release(completion.slot());
         }
     }
 
@@ -1084,6 +1197,7 @@ public final class ExecutorManager implements AutoCloseable {
         }
         leases.remove(lease.id());
         unreserve(lease.claims);
+        leaseConnected(lease.id());
         ended.put(lease.id(), accounting);
         LOG.info("lease {} ended: {}{}; allocation {} ms, compute {} ms, hot polling {} ms, {} invocations ({} failed)",
                 lease.id(), reason, detail.isEmpty() ? "" : " (" + detail + ")", accounting.allocationNanos() / 1_000_000,

@@ -30,7 +30,9 @@ public enum MessageType {
     /** Executor manager → executor: stop serving ({@link ExecutorShutdown}). */
     EXECUTOR_SHUTDOWN(33),
     /** Executor manager → spare executor: serve this lease ({@link ExecutorAssignment}). */
-    EXECUTOR_ASSIGNMENT(34);
+    EXECUTOR_ASSIGNMENT(34),
+    /** Executor → its manager: every worker is connected to the client ({@link ExecutorReady}). */
+    EXECUTOR_READY(35);
 
     private static final MessageType[] BY_CODE = new MessageType[256];
 

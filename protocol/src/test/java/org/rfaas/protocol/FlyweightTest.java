@@ -113,6 +113,17 @@ class FlyweightTest {
     }
 
     @Test
+    void executorReadyRoundTripsAndValidates() {
+        assertEquals(12, ExecutorReady.decode(buffer, 0, ExecutorReady.write(buffer, 0, 12)));
+        int n = ExecutorReady.write(buffer, 0, 0);
+        assertError(ProtocolError.BAD_FIELD, () -> ExecutorReady.decode(buffer, 0, n));
+        ExecutorReady.write(buffer, 0, 12);
+        assertError(ProtocolError.BAD_LENGTH, () -> ExecutorReady.decode(buffer, 0, 24));
+        ExecutorShutdown.write(buffer, 0, LeaseEndReason.REVOKED);
+        assertError(ProtocolError.BAD_TYPE, () -> ExecutorReady.decode(buffer, 0, ExecutorShutdown.LENGTH));
+    }
+
+    @Test
     void acceptedAllocationMustNameALease() {
         int n = new AllocationResponse(0, 0, AllocationRefusal.NONE, "").encode(buffer, 0);
         assertError(ProtocolError.BAD_FIELD, () -> AllocationResponse.decode(buffer, 0, n));
