@@ -494,6 +494,7 @@ public final class ExecutorManager implements AutoCloseable {
         if (leases.remove(lease.id(), lease)) {
             unreserve(lease.claims);
         }
+        leaseConnected(lease.id()); // it will never report ready: spare boots need not wait for it
     }
 
     private synchronized void reserve(LeaseClaims claims, AllocationRequest request) {
