@@ -192,6 +192,7 @@ final class FabricConnection implements Connection {
             c.openEndpoint();
             c.sendHello(Hello.TYPE_HELLO);
             c.receiveHello(Hello.TYPE_WELCOME);
+            c.startLiveness();
             c.warmUp(10_000);
             c.start();
             return c;
@@ -209,6 +210,7 @@ final class FabricConnection implements Connection {
             c.openEndpoint();
             c.applyHello(hello);
             c.sendHello(Hello.TYPE_WELCOME);
+            c.startLiveness();
             c.warmUp(10_000);
             c.start();
             return c;
@@ -304,6 +306,11 @@ final class FabricConnection implements Connection {
         boolean sent = false;
         boolean received = false;
         while (!sent || !received) {
+            RuntimeException f = failure;
+            if (f != null) {
+                // The out-of-band channel saw the peer go (it died or gave up on its side).
+                throw f;
+            }
             if (System.nanoTime() > deadline) {
                 throw new PeerFailedException("fabric warm-up with " + peerDescription + " did not complete within "
                         + timeoutMillis + " ms (" + (sent ? "sent" : "not sent") + ", "
@@ -483,13 +490,21 @@ final class FabricConnection implements Connection {
         }
     }
 
-    private void start() {
+    /**
+     * Starts watching the out-of-band socket before the warm-up, so that a peer that dies (or gives
+     * up) while this side waits for its warm-up message fails the handshake at once rather than
+     * after the warm-up timeout: ofi_rxm keeps answering -FI_EAGAIN to a peer that is gone.
+     */
+    private void startLiveness() {
         try {
             oob.setSoTimeout(0);
         } catch (IOException e) {
             throw new PeerFailedException("out-of-band socket failed: " + e, e);
         }
         liveness = Thread.ofPlatform().daemon().name("rfaas-fabric-oob-" + oob.getPort()).start(this::serveOob);
+    }
+
+    private void start() {
         LOG.debug("fabric connection to {} up: mode {} (peer {}), fetch-and-add {}", peerDescription, caps.mode(),
                 peerRma ? "RMA" : "MSG", peerNativeAtomics ? "FI_ATOMIC" : "emulated");
     }
@@ -1090,6 +1105,14 @@ final class FabricConnection implements Connection {
     private void closeQuietly() {
         closed = true;
         closeSocket();
+        if (liveness != null) {
+            try {
+                // It may be adding to a counter in the region; let it leave before the arena closes.
+                liveness.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         freeNative();
     }
 

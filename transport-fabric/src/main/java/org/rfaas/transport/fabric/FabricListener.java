@@ -9,6 +9,8 @@ import java.time.Duration;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
 
@@ -63,6 +65,12 @@ final class FabricListener implements Listener {
         } catch (ProtocolException e) {
             closeQuietly(s);
             throw e;
+        } catch (PeerFailedException e) {
+            // The peer went away (or stopped answering) mid-handshake: only that connection failed,
+            // the listener keeps serving, so it is reported the way the Listener contract says.
+            closeQuietly(s);
+            throw new ProtocolException(ProtocolError.TRUNCATED, "connection from " + s.getRemoteSocketAddress()
+                    + " failed during the handshake: " + e.getMessage());
         } catch (IOException e) {
             closeQuietly(s);
             throw new TransportException("accepting on " + address + " failed: " + e.getMessage(), e);

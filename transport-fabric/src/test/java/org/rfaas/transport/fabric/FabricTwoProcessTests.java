@@ -245,22 +245,85 @@ abstract class FabricTwoProcessTests {
             expectRejected(l, where, wrongVersion, ProtocolError.BAD_VERSION, false);
             expectRejected(l, where, oversized, ProtocolError.OVERSIZED, false);
             expectRejected(l, where, truncated, ProtocolError.TRUNCATED, true);
-            CompletableFuture<Connection> client = CompletableFuture.supplyAsync(
-                    () -> transport.connect(l.address(), spec, Duration.ofSeconds(20)));
-            Connection server = l.accept(Duration.ofSeconds(20));
-            assertNotNull(server, "the listener still accepts a well-formed connection");
-            try (Connection c = client.get(30, TimeUnit.SECONDS); server) {
-                MemorySegment b = c.allocateBuffer(64);
-                b.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 0x1234_5678_9ABCL);
-                c.write(1, b, 0, 8, 77);
-                Completion got = new Completion();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!server.poll(got)) {
-                    assertTrue(System.nanoTime() < deadline);
-                }
-                assertEquals(77, got.immediate());
-                assertEquals(0x1234_5678_9ABCL, server.receiveSlot(1).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+            assertStillServes(l, spec);
+        }
+    }
+
+    /**
+     * A connector whose process dies (or stops progressing) after the HELLO/WELCOME exchange, while
+     * the listener waits in the warm-up for its first message: the listener notices on the
+     * out-of-band socket at once, fails only that handshake with a {@link ProtocolException} (the
+     * listener's contract for a peer's handshake failing), and keeps serving. ofi_rxm alone would
+     * answer -FI_EAGAIN for the whole warm-up timeout (10 s), and the allocation that was accepting
+     * the connection then failed with that instead of the executor's reason.
+     */
+    @Test
+    void aConnectorThatGoesAwayDuringTheWarmUpFailsOnlyItsHandshakeAndAtOnce() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(2, 64, 1);
+        try (Listener l = transport.listen(transportName() + "://127.0.0.1:0", spec);
+                java.net.ServerSocket decoy = new java.net.ServerSocket(0, 1,
+                        java.net.InetAddress.getByName("127.0.0.1"))) {
+            // A real HELLO naming a live endpoint that nobody will progress: a connector that
+            // talks to the decoy, which reads its HELLO and never answers. (Own threads: the
+            // common pool has a single worker on a 2-CPU machine.)
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+            CompletableFuture<Connection> stuck = CompletableFuture.supplyAsync(() -> transport.connect(
+                    transportName() + "://127.0.0.1:" + decoy.getLocalPort(), spec, Duration.ofSeconds(20)), threads);
+            byte[] hello;
+            try (Socket fromConnector = decoy.accept()) {
+                hello = readHelloBytes(fromConnector);
+                InetSocketAddress where = ((FabricTransport) transport).parse(l.address());
+                CompletableFuture<Void> rawPeer = CompletableFuture.runAsync(() -> {
+                    try (Socket s = new Socket()) {
+                        s.connect(where, 5000);
+                        s.getOutputStream().write(hello);
+                        s.getOutputStream().flush();
+                        readHelloBytes(s); // the WELCOME: the listener is in its warm-up now
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, threads);
+                long start = System.nanoTime();
+                ProtocolException e = assertThrows(ProtocolException.class, () -> l.accept(Duration.ofSeconds(30)));
+                long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertEquals(ProtocolError.TRUNCATED, e.error(), e.getMessage());
+                assertTrue(tookMs < 5_000, "the handshake failed after " + tookMs + " ms: " + e.getMessage());
+                rawPeer.get(10, TimeUnit.SECONDS);
             }
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> stuck.get(30, TimeUnit.SECONDS),
+                    "a connector whose listener vanished must fail");
+            threads.shutdown();
+            assertStillServes(l, spec);
+        }
+    }
+
+    private static byte[] readHelloBytes(Socket s) throws java.io.IOException {
+        java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+        byte[] header = new byte[Hello.HEADER];
+        in.readFully(header);
+        int length = MemorySegment.ofArray(header).get(org.rfaas.transport.Wire.INT, 4);
+        assertTrue(length >= Hello.HEADER && length <= Hello.MAX_LENGTH, "hello length " + length);
+        byte[] all = java.util.Arrays.copyOf(header, length);
+        in.readFully(all, Hello.HEADER, length - Hello.HEADER);
+        return all;
+    }
+
+    private void assertStillServes(Listener l, ConnectionSpec spec) throws Exception {
+        CompletableFuture<Connection> client = CompletableFuture.supplyAsync(
+                () -> transport.connect(l.address(), spec, Duration.ofSeconds(20)));
+        Connection server = l.accept(Duration.ofSeconds(20));
+        assertNotNull(server, "the listener still accepts a well-formed connection");
+        try (Connection c = client.get(30, TimeUnit.SECONDS); server) {
+            MemorySegment b = c.allocateBuffer(64);
+            b.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 0x1234_5678_9ABCL);
+            c.write(1, b, 0, 8, 77);
+            Completion got = new Completion();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!server.poll(got)) {
+                assertTrue(System.nanoTime() < deadline);
+            }
+            assertEquals(77, got.immediate());
+            assertEquals(0x1234_5678_9ABCL, server.receiveSlot(1).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
         }
     }
 
