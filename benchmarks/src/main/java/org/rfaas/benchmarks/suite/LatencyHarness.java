@@ -77,7 +77,11 @@ public final class LatencyHarness {
         group.forEach(rt -> rounds.add(new ArrayList<>()));
         Histogram h = LatencyStats.newHistogram();
         for (int r = 0; r < b.rounds(); r++) {
-            for (int m = 0; m < group.size(); m++) {
+            for (int k = 0; k < group.size(); k++) {
+                // Odd rounds run the members in reverse (A B, B A, A B, ...): whatever the first or
+                // the last member of a round pays (a server waking up, the previous member's
+                // server still spinning) lands on every member equally often.
+                int m = (r & 1) == 0 ? k : group.size() - 1 - k;
                 RoundTrip rt = group.get(m);
                 long warmStart = System.nanoTime();
                 for (int i = 0; i < b.warmupPerRound() || System.nanoTime() - warmStart < ROUND_WARMUP_NANOS; i++) {
