@@ -37,17 +37,32 @@ public final class ColdStart {
     private ColdStart() {
     }
 
-    /** Runs {@code allocations} cold starts of one core on {@code node}; returns per-phase statistics. */
-    public static Map<String, LatencyStats> measure(LocalNode node, FunctionPackage pkg, int allocations) {
+    /** Longest wait for the node to settle before one allocation; it is measured anyway after that. */
+    private static final Duration SETTLE_LIMIT = Duration.ofSeconds(10);
+
+    /**
+     * Runs {@code allocations} cold starts of one core on {@code node}; returns per-phase statistics.
+     *
+     * <p>Each allocation starts on a settled node ({@link LocalNode#awaitSettled}): the previous
+     * allocation's replacement spare has booted and the previous executor has exited. Back to back,
+     * the allocations measured the two cores shared with those JVMs instead (medians 79-188 ms over
+     * runs, against 33-38 ms one second apart).
+     */
+    public static Map<String, LatencyStats> measure(LocalNode node, FunctionPackage pkg, int allocations)
+            throws InterruptedException {
         LocalNode.TimedLeases leases = new LocalNode.TimedLeases(node.database());
         Map<String, long[]> samples = new LinkedHashMap<>();
         PHASES.forEach(p -> samples.put(p, new long[allocations]));
         int splitMissing = 0;
+        int unsettled = 0;
         // Releases run in the background: a cold start ends at the first result, and a slow release
         // confirmation must not stretch the benchmark (nor delay the next allocation's clock).
         List<Thread> releases = new ArrayList<>();
         try (RfaasClient client = node.client(leases)) {
             for (int i = 0; i < allocations; i++) {
+                if (!node.awaitSettled(SETTLE_LIMIT)) {
+                    unsettled++;
+                }
                 long startMicros = epochMicros();
                 long t0 = System.nanoTime();
                 RemoteExecutor executor = client.allocate(AllocationSpec.of(1, 256, HotTimeout.ofMicros(20_000), pkg, 64, 64));
@@ -89,6 +104,11 @@ public final class ColdStart {
                     break;
                 }
             }
+        }
+        if (unsettled > 0) {
+            org.slf4j.LoggerFactory.getLogger(ColdStart.class).warn(
+                    "{} of {} cold starts began on a node still booting spares (not settled within {} s)", unsettled,
+                    allocations, SETTLE_LIMIT.toSeconds());
         }
         if (splitMissing > 0) {
             org.slf4j.LoggerFactory.getLogger(ColdStart.class).warn(
