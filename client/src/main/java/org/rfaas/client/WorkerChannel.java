@@ -204,7 +204,8 @@ final class WorkerChannel {
     private InvocationSlot dispatch(Completion c) {
         int slotIndex = c.slot();
         MemorySegment receive = connection.receiveSlot(slotIndex);
-        MessageType type = reply.wrap(receive, 0).validate(c.length(), c.immediate());
+        // The header from the head copy (shm: it came with the completion's cache line).
+        MessageType type = reply.wrap(connection.receiveHead(slotIndex), 0).validate(c.length(), c.immediate());
         if (type == MessageType.NOTICE || slotIndex == noticeSlot) {
             Status status = reply.status();
             byte[] text = new byte[reply.payloadLength()];

@@ -180,7 +180,9 @@ final class Worker implements Runnable {
     private void handle(Completion c) {
         int slot = c.slot();
         MemorySegment receive = connection.receiveSlot(slot);
-        invocation.wrap(receive, 0);
+        // The header from the head copy (shm: it came with the completion's cache line), the
+        // input from the slot: validating does not wait for the slot's first line.
+        invocation.wrap(connection.receiveHead(slot), 0);
         try {
             invocation.validate(c.length(), c.immediate(), clientResultSlots, outputCapacity);
         } catch (ProtocolException e) {

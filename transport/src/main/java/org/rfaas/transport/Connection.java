@@ -41,6 +41,22 @@ public interface Connection extends AutoCloseable {
      */
     MemorySegment receiveSlot(int slot);
 
+    /** Bytes of a payload's head that {@link #receiveHead} holds: room for any protocol header. */
+    int HEAD_BYTES = 48;
+
+    /**
+     * The first {@code min(length, HEAD_BYTES)} bytes of the payload that the last completion for
+     * {@code slot} delivered, for reading a protocol header; the same bytes as the start of
+     * {@link #receiveSlot}. Read-only by contract, valid from that completion until the slot is
+     * released. The default is the receive slot itself. A provider that receives the head together
+     * with the completion returns a private copy instead (shm: the ring entry the receiver has just
+     * read carries it), so that validating a header does not wait for the slot's first cache line
+     * to arrive from the writer's core before the rest of the payload is even requested.
+     */
+    default MemorySegment receiveHead(int slot) {
+        return receiveSlot(slot);
+    }
+
     /**
      * Allocates registered memory that can be the source of {@link #write}. Owned by the
      * connection and freed when it closes. Allocate once, reuse for every write.

@@ -80,6 +80,10 @@ final class ShmConnection implements Connection {
     private final ConnectionSpec localSpec;
     private final ConnectionSpec peerSpec;
     private final MemorySegment[] receiveSlots;
+    /** Per entry of the inbound ring, a read-only view of its inline part (see {@link #receiveHead}). */
+    private final MemorySegment[] entryHeads;
+    /** Per receive slot, the ring entry of its last completion. */
+    private final int[] lastEntry;
     /** {@code struct timespec} for FUTEX_WAIT, reused by the receiving thread. */
     private final MemorySegment timespec;
 
@@ -174,6 +178,12 @@ final class ShmConnection implements Connection {
         for (int i = 0; i < inSlots; i++) {
             receiveSlots[i] = map.asSlice(in.slotOffset(i), inSlotSize);
         }
+        this.entryHeads = new MemorySegment[inCapacity];
+        for (int i = 0; i < inCapacity; i++) {
+            entryHeads[i] = map.asSlice(inRing + ((long) i << ShmLayout.ENTRY_SHIFT) + ShmLayout.ENTRY_INLINE,
+                    ShmLayout.INLINE_MAX).asReadOnly();
+        }
+        this.lastEntry = new int[inSlots];
         this.timespec = arena.allocate(16, 8);
     }
 
@@ -209,6 +219,21 @@ final class ShmConnection implements Connection {
         return receiveSlots[slot];
     }
 
+    /**
+     * The head of the slot's last payload, read in place from the inline part of the ring entry
+     * that completed it: the writer puts the first {@value ShmLayout#INLINE_MAX} B of every payload
+     * there (a longer one in the slot as well), and the receiver has that entry's cache line since
+     * it read the sequence number. The entry is not reused before the next poll: the consumer
+     * position this side publishes stays behind the entry last returned.
+     */
+    @Override
+    public MemorySegment receiveHead(int slot) {
+        if (slot < 0 || slot >= inSlots) {
+            throw new IllegalArgumentException("receive slot " + slot + " outside 0.." + (inSlots - 1));
+        }
+        return entryHeads[lastEntry[slot]];
+    }
+
     @Override
     public MemorySegment allocateBuffer(long bytes) {
         if (bytes < 0) {
@@ -237,7 +262,12 @@ final class ShmConnection implements Connection {
             if (length <= ShmLayout.INLINE_MAX) {
                 copySmall(source, offset, map, entry + ShmLayout.ENTRY_INLINE, length);
             } else {
+                // The head goes into the entry too: the receiver reads a protocol header from there
+                // (receiveHead) without waiting for the slot's first line. Copied after the bulk
+                // copy, which has brought the source's first line into this core's cache (an echo
+                // writes from its receive slot, whose lines the peer wrote).
                 MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
+                MemorySegment.copy(source, offset, map, entry + ShmLayout.ENTRY_INLINE, ShmLayout.INLINE_MAX);
             }
             map.set(Wire.LONG, entry + ShmLayout.ENTRY_HEAD, (peerSlot & 0xFFFF_FFFFL) | ((long) length << 32));
             LONG.setRelease(map, entry + ShmLayout.ENTRY_TAIL, (immediate & 0xFFFF_FFFFL) | ((position + 1) << 32));
@@ -332,10 +362,13 @@ final class ShmConnection implements Connection {
                 // Within the one mapping: cheaper for the JIT than through the slot's own segment.
                 copySmall(map, entry + ShmLayout.ENTRY_INLINE, map, inSlotsBase + (long) slot * inSlotSize, length);
             }
+            lastEntry[slot] = (int) (position & inMask);
             into.set(slot, length, immediate);
             readPosition = position + 1;
             if (((position + 1) & inPublishMask) == 0) {
-                LONG.setRelease(map, inConsumer, position + 1);
+                // One behind what was consumed: the entry just returned stays the writer's to
+                // leave alone until a later publish, so receiveHead can read it in place.
+                LONG.setRelease(map, inConsumer, position);
             }
             return true;
         } catch (IllegalStateException e) {

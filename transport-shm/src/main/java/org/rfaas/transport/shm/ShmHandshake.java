@@ -119,7 +119,7 @@ final class ShmHandshake {
         ByteBuffer buf = ByteBuffer.allocate(FIXED + t.length).order(ByteOrder.LITTLE_ENDIAN);
         MemorySegment m = MemorySegment.ofBuffer(buf);
         m.set(Wire.SHORT, MAGIC, Wire.MAGIC);
-        m.set(ValueLayout.JAVA_BYTE, VERSION, Wire.VERSION);
+        m.set(ValueLayout.JAVA_BYTE, VERSION, ShmLayout.VERSION);
         m.set(ValueLayout.JAVA_BYTE, TYPE, (byte) type);
         m.set(Wire.INT, LENGTH, FIXED + t.length);
         if (spec != null) {
@@ -168,9 +168,9 @@ final class ShmHandshake {
                         + Integer.toHexString(Wire.MAGIC));
             }
             byte version = m.get(ValueLayout.JAVA_BYTE, VERSION);
-            if (version != Wire.VERSION) {
+            if (version != ShmLayout.VERSION) {
                 throw new ProtocolException(ProtocolError.BAD_VERSION,
-                        "shm handshake has version " + version + ", this build speaks " + Wire.VERSION);
+                        "shm handshake has version " + version + ", this build speaks " + ShmLayout.VERSION);
             }
             int type = m.get(ValueLayout.JAVA_BYTE, TYPE);
             if (type != expected && type != REJECT) {

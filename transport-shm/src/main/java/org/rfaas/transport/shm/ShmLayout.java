@@ -30,7 +30,8 @@ import org.rfaas.transport.Wire;
  *          +------------+------------+------------+------------+----------------------+
  *          immediate and seq are one i64 published last (release store, acquire load);
  *          a payload of at most 48 B travels inline and the receiver copies it into its
- *          slot, a longer one is written into the slot
+ *          slot; a longer one is written into the slot, and its first 48 B into the entry
+ *          as well: Connection.receiveHead is a view of the entry's inline part
  *        counters           counters x i64, 128-aligned, targets of the peer's fetch-and-add
  *        receive slots      slots x slotSize, 4096-aligned, written by the peer
  * </pre>
@@ -57,6 +58,13 @@ import org.rfaas.transport.Wire;
  * </pre>
  */
 final class ShmLayout {
+    /**
+     * Version byte of the shm handshake and of its files (the other transports and the protocol
+     * messages use {@link Wire#VERSION}). 2: a payload longer than {@value #INLINE_MAX} B also
+     * carries its head in the ring entry, which a version-1 writer left stale; the two versions
+     * refuse each other rather than hand out a stale head.
+     */
+    static final byte VERSION = 2;
     /** Bytes of the file header. */
     static final int HEADER_SIZE = 128;
     /** Bytes of one ring entry: one cache line. */
@@ -155,7 +163,7 @@ final class ShmLayout {
     /** Writes the header of a fresh (zero-filled) counters file. */
     static void writeCountersHeader(MemorySegment map, int counters) {
         map.set(Wire.SHORT, H_MAGIC, Wire.MAGIC);
-        map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION, Wire.VERSION);
+        map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION, ShmLayout.VERSION);
         map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_KIND, KIND_COUNTERS);
         map.set(Wire.INT, H_HEADER_LEN, HEADER_SIZE);
         map.set(Wire.LONG, H_TOTAL, countersFileSize(counters));
@@ -180,9 +188,9 @@ final class ShmLayout {
                     + Integer.toHexString(magic & 0xffff) + ", not the rFaaS magic");
         }
         byte version = map.get(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION);
-        if (version != Wire.VERSION) {
+        if (version != ShmLayout.VERSION) {
             throw new ProtocolException(ProtocolError.BAD_VERSION,
-                    "shared counters file has layout version " + version + ", this build speaks " + Wire.VERSION);
+                    "shared counters file has layout version " + version + ", this build speaks " + ShmLayout.VERSION);
         }
         byte kind = map.get(java.lang.foreign.ValueLayout.JAVA_BYTE, H_KIND);
         if (kind != KIND_COUNTERS) {
@@ -201,7 +209,7 @@ final class ShmLayout {
     /** Writes the header into a fresh (zero-filled) mapping. */
     void writeHeader(MemorySegment map) {
         map.set(Wire.SHORT, H_MAGIC, Wire.MAGIC);
-        map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION, Wire.VERSION);
+        map.set(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION, ShmLayout.VERSION);
         map.set(Wire.INT, H_HEADER_LEN, HEADER_SIZE);
         map.set(Wire.LONG, H_TOTAL, totalSize);
         for (int i = 0; i < 2; i++) {
@@ -230,9 +238,9 @@ final class ShmLayout {
                     "shared mapping header starts with 0x" + Integer.toHexString(magic & 0xffff) + ", not the rFaaS magic");
         }
         byte version = map.get(java.lang.foreign.ValueLayout.JAVA_BYTE, H_VERSION);
-        if (version != Wire.VERSION) {
+        if (version != ShmLayout.VERSION) {
             throw new ProtocolException(ProtocolError.BAD_VERSION,
-                    "shared mapping has layout version " + version + ", this build speaks " + Wire.VERSION);
+                    "shared mapping has layout version " + version + ", this build speaks " + ShmLayout.VERSION);
         }
         expect(map, H_HEADER_LEN, HEADER_SIZE, "header length");
         if (map.get(Wire.LONG, H_TOTAL) != totalSize) {

@@ -185,7 +185,7 @@ final class ShmFailureTest extends ShmChildTestSupport {
     @Test
     void malformedHandshakesAreTypedErrorsAndTheListenerKeepsServing() throws Exception {
         listener = transport.listen("shm:", new ConnectionSpec(2, 64, 1));
-        byte v = Wire.VERSION;
+        byte v = ShmLayout.VERSION;
         assertEquals(ProtocolError.BAD_MAGIC, garbageHandshake(handshake((short) 0x1234, v, (byte) 1, 32, 2, 64), false));
         assertEquals(ProtocolError.BAD_VERSION, garbageHandshake(handshake(Wire.MAGIC, (byte) 99, (byte) 1, 32, 2, 64), false));
         assertEquals(ProtocolError.BAD_TYPE, garbageHandshake(handshake(Wire.MAGIC, v, (byte) 3, 32, 2, 64), false));

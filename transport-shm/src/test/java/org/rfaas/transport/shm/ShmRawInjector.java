@@ -57,12 +57,12 @@ final class ShmRawInjector implements RawInjector {
         ConnectionSpec mine = new ConnectionSpec(1, 64, 0);
         CompletableFuture<Void> handshake = CompletableFuture.completedFuture(null);
         switch (corruption) {
-            case HANDSHAKE_WRONG_MAGIC -> writeAll(s, message(0xdead, Wire.VERSION, 1, 32, 1, 64, 0));
+            case HANDSHAKE_WRONG_MAGIC -> writeAll(s, message(0xdead, ShmLayout.VERSION, 1, 32, 1, 64, 0));
             case HANDSHAKE_TRUNCATED -> {
-                writeAll(s, message(Wire.MAGIC, Wire.VERSION, 1, 32, 1, 64, 0).limit(13));
+                writeAll(s, message(Wire.MAGIC, ShmLayout.VERSION, 1, 32, 1, 64, 0).limit(13));
                 s.shutdownOutput();
             }
-            case HANDSHAKE_BAD_SPEC -> writeAll(s, message(Wire.MAGIC, Wire.VERSION, 1, 32, 0, 64, 0));
+            case HANDSHAKE_BAD_SPEC -> writeAll(s, message(Wire.MAGIC, ShmLayout.VERSION, 1, 32, 0, 64, 0));
             case HANDSHAKE_GARBAGE -> {
                 byte[] junk = new byte[256];
                 random.nextBytes(junk);
@@ -104,7 +104,7 @@ final class ShmRawInjector implements RawInjector {
     private static void corruptAfterHandshake(SocketChannel s, ConnectionSpec mine, ConnectionSpec listenerSpec,
             Corruption corruption, Random random) {
         try {
-            writeAll(s, message(Wire.MAGIC, Wire.VERSION, 1, 32, mine.slots(), mine.slotSize(), mine.counters()));
+            writeAll(s, message(Wire.MAGIC, ShmLayout.VERSION, 1, 32, mine.slots(), mine.slotSize(), mine.counters()));
             ByteBuffer fixed = readFully(s, 32);
             if (fixed.getShort(0) != Wire.MAGIC || fixed.get(3) != 2) {
                 throw new IllegalStateException("expected WELCOME, got type " + fixed.get(3));
@@ -136,7 +136,7 @@ final class ShmRawInjector implements RawInjector {
                 map.set(Wire.INT, entry + ShmLayout.ENTRY_IMMEDIATE, 0xbad);
                 map.set(Wire.INT, entry + ShmLayout.ENTRY_SEQ, seq);
             }
-            writeAll(s, message(Wire.MAGIC, Wire.VERSION, 3, 32, 0, 0, 0));
+            writeAll(s, message(Wire.MAGIC, ShmLayout.VERSION, 3, 32, 0, 0, 0));
         } catch (IOException e) {
             throw new IllegalStateException("raw shm handshake failed: " + e, e);
         }

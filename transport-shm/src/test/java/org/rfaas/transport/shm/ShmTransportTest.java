@@ -82,6 +82,10 @@ final class ShmTransportTest extends ShmChildTestSupport {
                     assertEquals(imm + slot, done.immediate());
                     assertArrayEquals(data[slot], c.receiveSlot(slot).asSlice(0, size).toArray(ValueLayout.JAVA_BYTE),
                             "size " + size + " slot " + slot);
+                    int head = Math.min(size, Connection.HEAD_BYTES);
+                    assertArrayEquals(java.util.Arrays.copyOf(data[slot], head),
+                            c.receiveHead(slot).asSlice(0, head).toArray(ValueLayout.JAVA_BYTE),
+                            "head of size " + size + " slot " + slot);
                     c.release(slot);
                 }
                 imm += 2;

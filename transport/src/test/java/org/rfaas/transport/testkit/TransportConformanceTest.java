@@ -181,6 +181,11 @@ public abstract class TransportConformanceTest {
         assertEquals(immediate, c.immediate(), "immediate of the echo");
         long at = Payloads.firstMismatch(s.connection.receiveSlot(slot), size, seed);
         assertEquals(-1, at, "echoed payload of " + size + " bytes differs at byte " + at);
+        int head = Math.min(size, Connection.HEAD_BYTES);
+        MemorySegment headView = s.connection.receiveHead(slot);
+        assertTrue(headView.byteSize() >= head, "receiveHead holds " + headView.byteSize() + " bytes, need " + head);
+        at = Payloads.firstMismatch(headView, head, seed);
+        assertEquals(-1, at, "receiveHead of a " + size + "-byte payload differs at byte " + at);
         s.connection.release(slot);
     }
 
