@@ -47,8 +47,9 @@ public interface Connection extends AutoCloseable {
     /**
      * The first {@code min(length, HEAD_BYTES)} bytes of the payload that the last completion for
      * {@code slot} delivered, for reading a protocol header; the same bytes as the start of
-     * {@link #receiveSlot}. Read-only by contract, valid from that completion until the slot is
-     * released. The default is the receive slot itself. A provider that receives the head together
+     * {@link #receiveSlot}. Read-only by contract, valid from that completion until the next
+     * {@link #poll} or {@link #await} on this connection or the slot's {@link #release}, whichever
+     * comes first. The default is the receive slot itself. A provider that receives the head together
      * with the completion returns a private copy instead (shm: the ring entry the receiver has just
      * read carries it), so that validating a header does not wait for the slot's first cache line
      * to arrive from the writer's core before the rest of the payload is even requested.
