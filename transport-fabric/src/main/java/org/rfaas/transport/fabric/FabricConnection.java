@@ -1077,15 +1077,19 @@ final class FabricConnection implements Connection {
             }
             LockSupport.parkNanos(1_000_000);
         }
+        joinLiveness();
+        freeNative();
+    }
+
+    /** Waits for the out-of-band thread: it may be adding to a counter in the region, which must outlive it. */
+    private void joinLiveness() {
         if (liveness != null) {
             try {
-                // It may be adding to a counter in the region; let it leave before the arena closes.
                 liveness.join(2000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        freeNative();
     }
 
     /** Tells a live peer this close is orderly, so that it may fi_close its endpoint (see freeNative). */
@@ -1105,14 +1109,7 @@ final class FabricConnection implements Connection {
     private void closeQuietly() {
         closed = true;
         closeSocket();
-        if (liveness != null) {
-            try {
-                // It may be adding to a counter in the region; let it leave before the arena closes.
-                liveness.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        joinLiveness();
         freeNative();
     }
 
