@@ -66,7 +66,7 @@ final class ShmLayout {
      * entries (at least {@value #MIN_RING}, was 64).
      */
     static final byte VERSION = 3;
-    /** Fewest ring entries; with one entry per quarter ring, the consumer publishes every completion. */
+    /** Fewest ring entries (the consumer position is then published on every completion). */
     static final int MIN_RING = 4;
     /** Bytes of the file header. */
     static final int HEADER_SIZE = 128;
