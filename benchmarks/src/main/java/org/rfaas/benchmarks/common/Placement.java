@@ -6,14 +6,20 @@ import java.util.List;
 /**
  * The placement probe: the cache-line round trip between two CPUs right now. On a VM the two
  * vCPUs sit sometimes on "near" host cores (~100 ns) and sometimes on "far" ones (~450 ns), which
- * scales every cross-core latency; a benchmark measures placement before and after each row and
- * flags a row whose placement changed, so no ratio compares a near run with a far one.
+ * scales every cross-core latency; {@code rfaas bench transport} measures placement around every
+ * pair of rounds and compares only rounds that ran on one placement.
  *
  * <p>Runs the C {@code placement_probe} (see {@link NativeProbes}).
  */
 public final class Placement {
     /** Round trips at or above this are classified "far". */
     public static final long FAR_NS = 250;
+    /**
+     * Round trips below this are classified "close": now and then the two vCPUs land on host
+     * CPUs that share a core or a cache slice (~40 ns instead of ~100), which shortens every
+     * cross-core hand-off again.
+     */
+    public static final long CLOSE_NS = 70;
     private static final int ROUND_TRIPS = 5_000;
 
     private final Probe probe;
@@ -50,36 +56,9 @@ public final class Placement {
             return rttNs >= 0;
         }
 
-        /** {@code near}, {@code far} or {@code ?}. */
+        /** {@code close}, {@code near}, {@code far} or {@code ?}. */
         public String kind() {
-            return !measured() ? "?" : rttNs >= FAR_NS ? "far" : "near";
-        }
-    }
-
-    /**
-     * Placement before and after a measurement.
-     *
-     * @param before measured just before
-     * @param after measured just after
-     */
-    public record Span(Sample before, Sample after) {
-
-        /** {@code true} when both were measured and their kind differs (near vs far). */
-        public boolean changed() {
-            return before.measured() && after.measured() && !before.kind().equals(after.kind());
-        }
-
-        /** For a table: {@code near 112/118}, {@code near>far 110/460 CHANGED}, or {@code n/a}. */
-        public String describe() {
-            if (!before.measured() && !after.measured()) {
-                return "n/a";
-            }
-            String kinds = before.kind().equals(after.kind()) ? before.kind() : before.kind() + ">" + after.kind();
-            return kinds + " " + ns(before) + "/" + ns(after) + (changed() ? " CHANGED" : "");
-        }
-
-        private static String ns(Sample s) {
-            return s.measured() ? Long.toString(s.rttNs()) : "?";
+            return !measured() ? "?" : rttNs >= FAR_NS ? "far" : rttNs < CLOSE_NS ? "close" : "near";
         }
     }
 }

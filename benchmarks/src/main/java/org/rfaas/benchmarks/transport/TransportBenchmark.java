@@ -27,12 +27,13 @@ import org.rfaas.transport.Transports;
  * processes (this JVM pings, a child JVM pongs), hot and warm, at several payload sizes, each row
  * measured next to a C reference program compiled on the fly.
  *
- * <p>Per row: a placement probe, a short pilot that sizes the rounds, then {@code rounds} pairs of
- * (C round, our round) of about the same number of round trips, then a second placement probe.
- * Every statistic of a row is the median over its rounds, so a disturbance during one round (a
- * neighbour process, a vCPU moved by the host) does not decide the row, and ours and C see the same
- * machine. The placement before and after tells whether the two vCPUs stayed "near" or "far";
- * a row whose placement changed is flagged (and, in a full run, measured once more).
+ * <p>Per row: a short pilot that sizes the rounds, then pairs of a C round and one of ours of about
+ * the same number of round trips (C first in even pairs, ours first in odd ones), with a placement
+ * probe before, between and after the two rounds of each pair. Every statistic of a row is the
+ * median over its usable pairs, so a disturbance during one round (a neighbour process) does not
+ * decide the row, and ours and C see the same machine. A pair is usable when its three probes
+ * agree that the two vCPUs were "near" (or "far") throughout; the row uses the placement with more
+ * usable pairs ({@link RoundPairs}), and runs extra pairs when a change cost it some.
  */
 public final class TransportBenchmark {
     /** Transports measured when none are named. */
@@ -75,12 +76,12 @@ public final class TransportBenchmark {
      * together: when JVM start-ups or a loaded machine ate into it, the remaining rows get shorter
      * rounds (never fewer than {@code minIters} round trips), so {@code --quick} stays quick.
      */
-    private record Plan(int rounds, Duration roundBudget, int minIters, int maxIters, Duration warmUp, Duration maxWarmUp,
-            Duration rowsDeadline) {
+    private record Plan(int rounds, int maxPairs, Duration roundBudget, int minIters, int maxIters, Duration warmUp,
+            Duration maxWarmUp, Duration rowsDeadline) {
         static Plan of(boolean quick) {
-            return quick ? new Plan(3, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1000), Duration.ofSeconds(5),
+            return quick ? new Plan(3, 5, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1000), Duration.ofSeconds(5),
                             Duration.ofSeconds(40))
-                    : new Plan(5, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4), Duration.ofSeconds(20), null);
+                    : new Plan(5, 10, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4), Duration.ofSeconds(20), null);
         }
     }
 
@@ -128,10 +129,14 @@ public final class TransportBenchmark {
         for (Mode m : Mode.values()) {
             out.printf("  %-4s = %s%n", m.label(), m.meaning());
         }
-        out.printf("  each row: %d alternating rounds of C then ours, ~%d ms each%s; statistics are medians over rounds%n",
+        out.printf("  each row: %d pairs of rounds (C then ours, then ours then C, ...), ~%d ms per round%s;"
+                + " statistics are medians over the pairs used%n",
                 plan.rounds(), plan.roundBudget().toMillis(), plan.rowsDeadline() == null ? "" : " (less when behind schedule)");
-        out.printf("  ratio = ours median / C median; placement = cache-line round trip between the CPUs before/after"
-                + " the row (near < %d ns <= far)%n", Placement.FAR_NS);
+        out.printf("  placement = cache-line round trip between the CPUs (close < %d ns <= near < %d ns <= far), probed"
+                + " before, between and after the rounds of each pair; a pair with a change inside is dropped (up to %d"
+                + " pairs are run to get %d on one placement)%n", Placement.CLOSE_NS, Placement.FAR_NS, plan.maxPairs(),
+                plan.rounds());
+        out.println("  ratio = ours median / C median, both from the same pairs");
         out.flush();
 
         loadWarning().ifPresent(out::println);
@@ -219,7 +224,7 @@ public final class TransportBenchmark {
             return plan.roundBudget();
         }
         long perRow = (deadlineNanos - System.nanoTime()) / Math.max(1, rowsLeft);
-        // a row is ~2 rounds per pair plus the pilot and two placement probes
+        // a row is ~2 rounds per pair plus the pilot and the placement probes
         long share = perRow / (2L * plan.rounds() + 3);
         return Duration.ofNanos(Math.clamp(share, 5_000_000L, plan.roundBudget().toNanos()));
     }
@@ -248,19 +253,6 @@ public final class TransportBenchmark {
     }
 
     private TransportRow measureRow(PingSide ping, CReference ref, Placement placement, Mode mode, int bytes) {
-        TransportRow row = measureOnce(ping, ref, placement, mode, bytes);
-        if (!options.quick() && row.placement().changed()) {
-            TransportRow again = measureOnce(ping, ref, placement, mode, bytes);
-            note("NOTE " + ping.transportName() + " " + mode.label() + " " + TextTable.bytes(bytes)
-                    + ": placement changed during the row (" + row.placement().describe() + "), measured again"
-                    + (again.placement().changed() ? " and it changed again: compare that ratio with care" : ""));
-            return again;
-        }
-        return row;
-    }
-
-    private TransportRow measureOnce(PingSide ping, CReference ref, Placement placement, Mode mode, int bytes) {
-        Placement.Sample before = placement.measure();
         Duration roundBudget = roundBudget();
         long pilot = Math.max(1, ping.pilotMeanNanos(bytes, mode, 200, roundBudget.dividedBy(2)));
         long budget = roundBudget.toNanos();
@@ -269,41 +261,94 @@ public final class TransportBenchmark {
         // generous against a loaded machine, yet a hung probe must not stall a quick run for long
         Duration cTimeout = Duration.ofNanos(Math.max(Duration.ofSeconds(options.quick() ? 15 : 60).toNanos(),
                 50L * (iters + warmup) * pilot));
-        List<LatencyStats> ours = new ArrayList<>();
-        List<LatencyStats> c = new ArrayList<>();
-        boolean cRuns = ref.probe() != null && ref.probe().isAvailable();
-        String cLabel = cRuns ? null : ref.probe() == null ? ref.label() : "skipped";
-        for (int r = 0; r < plan.rounds(); r++) {
-            if (cRuns) {
-                try {
-                    switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), cTimeout)) {
-                        case ProbeOutput.Result res -> c.add(res.rtt());
-                        case ProbeOutput.Skip s -> {
-                            cRuns = false;
-                            cLabel = "skipped";
-                            noteOnce("SKIP " + ref.label() + " (" + ping.transportName() + " " + mode.label() + "): " + s.reason());
-                        }
-                    }
-                } catch (Probe.ProbeFailedException e) {
-                    // one failed C round (e.g. starved on a loaded machine) costs that round, not the row
-                    note("ERROR C round " + (r + 1) + " of " + ping.transportName() + " " + mode.label() + " "
-                            + TextTable.bytes(bytes) + ": " + e.getMessage());
-                }
+        boolean withC = ref.probe() != null && ref.probe().isAvailable();
+        CRounds c = new CRounds(ref, ping.transportName(), mode, bytes, iters, warmup, cTimeout, withC);
+        RoundPairs pairs = new RoundPairs(withC);
+        Placement.Sample probe = placement.measure();
+        if (!probe.measured() && probe.skipReason() != null) {
+            noteOnce("SKIP placement probe: " + probe.skipReason());
+        }
+        while (pairs.size() < plan.maxPairs() && !pairs.complete(plan.rounds())) {
+            // past the planned pairs only while the change cost this row some: never more than maxPairs
+            if (pairs.size() >= plan.rounds() && pastDeadline()) {
+                break;
             }
-            ours.add(ping.round(bytes, mode, iters, warmup));
+            int r = pairs.size();
+            boolean cFirst = r % 2 == 0; // alternate, so neither side always runs right after the pilot or the other
+            Placement.Sample before = probe;
+            LatencyStats first = cFirst ? c.run(r) : ping.round(bytes, mode, iters, warmup);
+            Placement.Sample between = placement.measure();
+            LatencyStats second = cFirst ? ping.round(bytes, mode, iters, warmup) : c.run(r);
+            probe = placement.measure();
+            RoundPairs.Pair pair = new RoundPairs.Pair(cFirst ? second : first, cFirst ? first : second, before, between, probe);
+            pairs.add(pair);
             if (options.verbose()) {
-                System.err.printf("  round %d %s %s %s: iters=%d  C median=%s  ours median=%s%n", r + 1, ping.transportName(),
-                        mode.label(), TextTable.bytes(bytes), iters, c.size() > r ? TextTable.ns(c.get(r).medianNs()) : "-",
-                        TextTable.ns(ours.get(r).medianNs()));
+                System.err.printf("  pair %d %s %s %s: iters=%d  C median=%s  ours median=%s  placement %d/%d/%d ns (%s)%n", r + 1,
+                        ping.transportName(), mode.label(), TextTable.bytes(bytes), iters,
+                        pair.c() == null ? "-" : TextTable.ns(pair.c().medianNs()), TextTable.ns(pair.ours().medianNs()),
+                        before.rttNs(), between.rttNs(), probe.rttNs(), pair.kind());
             }
         }
-        Placement.Sample after = placement.measure();
-        if (!before.measured() && before.skipReason() != null) {
-            noteOnce("SKIP placement probe: " + before.skipReason());
+        RoundPairs.Selection used = pairs.select();
+        LatencyStats reference = pairs.reference(used);
+        return new TransportRow(ping.transportName(), mode, bytes, pairs.ours(used), reference,
+                reference == null ? c.missingLabel() : ref.label(), used);
+    }
+
+    /** A quick run whose rows together are past their deadline runs no extra pairs. */
+    private boolean pastDeadline() {
+        return deadlineNanos != Long.MAX_VALUE && System.nanoTime() > deadlineNanos;
+    }
+
+    /** The C rounds of one row: a probe that skips or fails costs its rounds, not the row. */
+    private final class CRounds {
+        private final CReference ref;
+        private final String what;
+        private final int bytes;
+        private final int iters;
+        private final int warmup;
+        private final Duration timeout;
+        private boolean runs;
+        private String missingLabel;
+
+        CRounds(CReference ref, String transport, Mode mode, int bytes, int iters, int warmup, Duration timeout, boolean runs) {
+            this.ref = ref;
+            this.what = transport + " " + mode.label() + " " + TextTable.bytes(bytes);
+            this.bytes = bytes;
+            this.iters = iters;
+            this.warmup = warmup;
+            this.timeout = timeout;
+            this.runs = runs;
+            this.missingLabel = runs ? "skipped" : ref.probe() == null ? ref.label() : "skipped";
         }
-        return new TransportRow(ping.transportName(), mode, bytes, LatencyStats.medianOfRounds(ours),
-                c.isEmpty() ? null : LatencyStats.medianOfRounds(c), c.isEmpty() && cLabel != null ? cLabel : ref.label(),
-                new Placement.Span(before, after), plan.rounds());
+
+        /** Round {@code r}'s statistics, or {@code null} when the probe does not run here or failed. */
+        LatencyStats run(int r) {
+            if (!runs) {
+                return null;
+            }
+            try {
+                return switch (ref.run(bytes, iters, warmup, options.cpuPing(), options.cpuPong(), timeout)) {
+                    case ProbeOutput.Result res -> res.rtt();
+                    case ProbeOutput.Skip s -> {
+                        runs = false;
+                        missingLabel = "skipped";
+                        noteOnce("SKIP " + ref.label() + " (" + what + "): " + s.reason());
+                        yield null;
+                    }
+                };
+            } catch (Probe.ProbeFailedException e) {
+                // one failed C round (e.g. starved on a loaded machine) costs that pair, not the row
+                missingLabel = "failed";
+                note("ERROR C round " + (r + 1) + " of " + what + ": " + e.getMessage());
+                return null;
+            }
+        }
+
+        /** What the C column says when no C round ran. */
+        String missingLabel() {
+            return missingLabel;
+        }
     }
 
     private void note(String line) {
@@ -342,8 +387,13 @@ public final class TransportBenchmark {
         if (Double.isNaN(ratio)) {
             return head + "not measured (no C reference)";
         }
-        return head + String.format("%.2fx %s", ratio, ratio <= t.maxRatio() ? "MET" : "MISSED")
-                + (r.placement().changed() ? " (placement changed during the row)" : "");
+        RoundPairs.Selection p = r.placement();
+        if (p.undecided()) {
+            return head + String.format("%.2fx UNDECIDED: the placement changed inside every pair of rounds (%d); run it again",
+                    ratio, p.total());
+        }
+        return head + String.format("%.2fx %s (%s, %d of %d pairs)", ratio, ratio <= t.maxRatio() ? "MET" : "MISSED",
+                p.kind(), p.used().size(), p.total());
     }
 
     /** The results table as printed. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
 import org.rfaas.benchmarks.common.LatencyStats;
-import org.rfaas.benchmarks.common.Placement;
 import org.rfaas.benchmarks.common.TextTable;
 
 /**
@@ -17,11 +16,10 @@ import org.rfaas.benchmarks.common.TextTable;
  * @param ours our round-trip statistics (medians over rounds), or {@code null} when not measured
  * @param reference the C reference's statistics, or {@code null} when it did not run
  * @param referenceLabel what the C reference is, or why it did not run
- * @param placement the cache-line round trip before and after the row
- * @param rounds how many ours/C round pairs were run
+ * @param placement the CPU placement of the round pairs the statistics come from
  */
 public record TransportRow(String transport, Mode mode, int bytes, LatencyStats ours, LatencyStats reference,
-        String referenceLabel, Placement.Span placement, int rounds) {
+        String referenceLabel, RoundPairs.Selection placement) {
 
     /** ours median / C median, or {@code NaN} when either is missing. */
     public double ratio() {
@@ -34,7 +32,7 @@ public record TransportRow(String transport, Mode mode, int bytes, LatencyStats 
     /** The table header matching {@link #cells()}. */
     public static List<String> header() {
         return List.of("provider", "mode", "bytes", "ours median", "ours p99", "C median", "C p99", "ratio",
-                "C reference", "placement ns (before/after)");
+                "C reference", "placement (pairs used)");
     }
 
     /** Indices of the numeric columns, right-aligned. */
