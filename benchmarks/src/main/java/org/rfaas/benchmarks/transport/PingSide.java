@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -105,7 +107,11 @@ final class PingSide implements AutoCloseable {
      * within 10 %, for at most {@code max}. Cycling through the sizes matters: a loop compiled
      * while it only saw 8 B messages is deoptimized, and recompiled during a timed row, at the
      * first 64 B one. On a loaded machine the JIT threads get little CPU, so a fixed warm-up time
-     * can end too early; waiting for stable cycles adapts to that.
+     * can end too early; waiting for stable cycles adapts to that. Stable is not enough, though: a
+     * loop can run steadily in C1 code while its C2 compilation waits for a CPU, so the cycles must
+     * also be free of compilation in this JVM (the compile time of {@link CompilationMXBean} did
+     * not move); the pong JVM compiles in the foreground ({@code -XX:-BackgroundCompilation}), so
+     * its loop is never left behind on a queued compilation.
      *
      * @return the smallest size's hot median in the last cycle, in ns
      */
@@ -113,9 +119,12 @@ final class PingSide implements AutoCloseable {
         int smallest = sizes.stream().mapToInt(Integer::intValue).min().orElse(8);
         long start = System.nanoTime();
         long[] last = {Long.MAX_VALUE / 4, Long.MAX_VALUE / 2, Long.MAX_VALUE};
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean jitTime = jit != null && jit.isCompilationTimeMonitoringSupported();
         Optional<byte[]> saved = Affinity.pinCurrentThread(cpuPing);
         try {
             while (true) {
+                long compiledBefore = jitTime ? jit.getTotalCompilationTime() : 0;
                 for (int bytes : sizes) {
                     int n = bytes <= 1024 ? 1000 : bytes <= 64 * 1024 ? 100 : 10;
                     for (int i = 0; i < n; i++) {
@@ -135,7 +144,8 @@ final class PingSide implements AutoCloseable {
                 long lo = Math.min(last[0], Math.min(last[1], last[2]));
                 long hi = Math.max(last[0], Math.max(last[1], last[2]));
                 long elapsed = System.nanoTime() - start;
-                if (elapsed >= max.toNanos() || (elapsed >= min.toNanos() && (hi - lo) * 10 <= hi)) {
+                boolean compiling = jitTime && jit.getTotalCompilationTime() != compiledBefore;
+                if (elapsed >= max.toNanos() || (elapsed >= min.toNanos() && (hi - lo) * 10 <= hi && !compiling)) {
                     break;
                 }
                 // both spinning threads would starve the JIT compiler threads on a 2-CPU machine:
@@ -264,6 +274,7 @@ final class PingSide implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElseThrow(
                 () -> new TransportException("cannot find the java executable of this JVM to start the pong"));
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+                "-XX:-BackgroundCompilation",
                 "-Xss1m", "-cp", System.getProperty("java.class.path"), PongMain.class.getName(), name, address,
                 Integer.toString(slotBytes), Integer.toString(cpuPong)));
         try {

@@ -171,9 +171,11 @@ public final class TransportBenchmark {
                 }
                 int done = 0;
                 try (ping) {
+                    long warmStart = System.nanoTime();
                     long warmMedian = ping.warmUp(options.sizes(), plan.warmUp(), plan.maxWarmUp());
                     if (options.verbose()) {
-                        System.err.printf("  %s warmed up: smallest size hot median %s%n", transport, TextTable.ns(warmMedian));
+                        System.err.printf("  %s warmed up in %.1f s: smallest size hot median %s%n", transport,
+                                (System.nanoTime() - warmStart) / 1e9, TextTable.ns(warmMedian));
                     }
                     for (Mode mode : Mode.values()) {
                         CReference ref = CReference.of(probes, transport, mode);
