@@ -32,7 +32,7 @@ import org.rfaas.transport.Transports;
  * probe before, between and after the two rounds of each pair. Every statistic of a row is the
  * median over its usable pairs, so a disturbance during one round (a neighbour process) does not
  * decide the row, and ours and C see the same machine. A pair is usable when its three probes
- * agree that the two vCPUs were "near" (or "far") throughout; the row uses the placement with more
+ * agree that the two vCPUs were "close", "near" or "far" throughout; the row uses the placement with more
  * usable pairs ({@link RoundPairs}), and runs extra pairs when a change cost it some.
  */
 public final class TransportBenchmark {
