@@ -81,7 +81,7 @@ public final class TransportBenchmark {
         static Plan of(boolean quick) {
             return quick ? new Plan(3, 5, Duration.ofMillis(40), 20, 200_000, Duration.ofMillis(1000), Duration.ofSeconds(5),
                             Duration.ofSeconds(40))
-                    : new Plan(5, 10, Duration.ofMillis(250), 100, 1_000_000, Duration.ofSeconds(4), Duration.ofSeconds(20), null);
+                    : new Plan(7, 14, Duration.ofMillis(100), 100, 1_000_000, Duration.ofSeconds(4), Duration.ofSeconds(20), null);
         }
     }
 
