@@ -17,8 +17,8 @@ package org.rfaas.transport.fabric;
  * @param cqDataSize bytes of remote CQ data carried with a write or send
  * @param mrMode the domain's FI_MR_* bits
  * @param dataProgress FI_PROGRESS_AUTO (1) or FI_PROGRESS_MANUAL (2)
- * @param waitObjects completion queues accept {@code FI_WAIT_FD}, so warm waits sleep in the
- *     kernel inside {@code fi_cq_sread}
+ * @param waitObjects completion queues accept {@code FI_WAIT_FD}, so warm waits could sleep in
+ *     the kernel inside {@code fi_cq_sread} (see {@link #sreadWarmWait()})
  * @param injectSize bytes a write can inject without a completion
  * @param iovLimit local iovec entries per operation
  * @param maxMessageSize largest single transfer
@@ -57,9 +57,31 @@ public record FabricCapabilities(String variant, String provider, String provide
         };
     }
 
+    /** The system property that chooses how warm waits sleep: {@code doorbell} (default) or {@code cq}. */
+    public static final String WARM_WAIT_PROPERTY = "rfaas.fabric.warmWait";
+
+    /**
+     * Whether warm waits sleep in {@code fi_cq_sread}: only when {@code -Drfaas.fabric.warmWait=cq}
+     * asks for it and the provider's CQs accept {@code FI_WAIT_FD}. Otherwise the receive CQ has no
+     * wait object (with {@code tcp;ofi_rxm} a wait object makes every hot round trip ~20 % slower,
+     * libfabric's own C ping-pong included) and a warm wait parks its thread until the peer rings
+     * the out-of-band socket (see {@code FabricConnection}, "Warm waiting").
+     *
+     * @throws IllegalArgumentException if the property has another value
+     */
+    public boolean sreadWarmWait() {
+        String v = System.getProperty(WARM_WAIT_PROPERTY, "doorbell");
+        return switch (v) {
+            case "doorbell" -> false;
+            case "cq" -> waitObjects;
+            default -> throw new IllegalArgumentException(
+                    "-D" + WARM_WAIT_PROPERTY + "=" + v + ": expected 'doorbell' or 'cq'");
+        };
+    }
+
     /** How a warm {@code await} sleeps with this provider. */
     public String warmWait() {
-        return waitObjects ? "fi_cq_sread (FI_WAIT_FD)" : "fi_cq_read + parkNanos back-off (no CQ wait objects)";
+        return sreadWarmWait() ? "fi_cq_sread (FI_WAIT_FD)" : "doorbell (parked; the peer wakes it over the out-of-band socket)";
     }
 
     /** The MR mode bits as names. */

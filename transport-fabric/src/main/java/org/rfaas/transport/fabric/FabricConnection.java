@@ -47,6 +47,21 @@ import org.slf4j.LoggerFactory;
  * length. MSG mode: one tagged receive posted per slot (tag = slot), {@code fi_tsenddata} with the
  * immediate as CQ data; {@link #release} re-posts the receive.
  *
+ * <h2>Warm waiting</h2>
+ * By default the receive CQ has no wait object: with {@code tcp;ofi_rxm} an {@code FI_WAIT_FD}
+ * one makes every hot round trip about 20 % slower, libfabric's own C ping-pong included
+ * (docs/rdma.md). A warm {@link #await} parks its thread as soon as the receive CQ is empty, like
+ * the shm transport's futex wait, after announcing that on the out-of-band socket: a
+ * {@link OobFrame#TYPE_SLEEP} frame carrying {@code consumed}, the number of messages it has taken
+ * from the receive CQ. The peer keeps {@code written}, the number of writes it posted, and answers
+ * {@link OobFrame#TYPE_WAKE} (its liveness thread unparks the sleeper) as soon as
+ * {@code written > consumed}: at once if that already holds when the frame arrives, else from the
+ * next {@link #write}. Both sides publish before they look (a full fence each: the sleep mark, then
+ * {@code written}; {@code written}, then the sleep mark), so at least one of them sees the other and
+ * no wake-up is lost. A peer that waits for its own send or atomic to complete rings too, since
+ * that needs the sleeper's progress. {@code -Drfaas.fabric.warmWait=cq} sleeps in
+ * {@code fi_cq_sread} instead, where the CQ accepts {@code FI_WAIT_FD}.
+ *
  * <h2>Threads</h2>
  * Send and receive use separate completion queues, so the sending and the receiving thread never
  * steal each other's completions; the domain is FI_THREAD_SAFE. {@link #write}, {@link #poll} and
@@ -62,16 +77,27 @@ final class FabricConnection implements Connection {
     private static final long DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Tag of the warm-up message each side sends once the handshake is done (outside slot tags). */
     private static final long WARMUP_TAG = 1L << 60;
-    /** Longest single {@code fi_cq_sread}, so failure and close are noticed promptly. */
-    private static final int SREAD_SLICE_MS = 50;
+    /**
+     * Longest single {@code fi_cq_sread} or park, so failure and close are noticed promptly even
+     * if nothing wakes the thread. {@code -Drfaas.fabric.waitSliceMillis} changes it (tests make it
+     * long, so that a lost wake-up shows as a wait of that length).
+     */
+    static final String WAIT_SLICE_PROPERTY = "rfaas.fabric.waitSliceMillis";
+    /** Polls of an empty receive CQ after a wake-up before a warm wait sleeps again. */
+    private static final int SPIN_POLLS = 100;
     private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE
             | Fi.FI_SEND | Fi.FI_RECV;
     private static final VarHandle COUNTER = JAVA_LONG.varHandle();
     private static final VarHandle BUSY;
+    private static final VarHandle WRITTEN;
+    private static final VarHandle PEER_SLEEPS_AT;
 
     static {
         try {
-            BUSY = MethodHandles.lookup().findVarHandle(FabricConnection.class, "busy", int.class);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            BUSY = l.findVarHandle(FabricConnection.class, "busy", int.class);
+            WRITTEN = l.findVarHandle(FabricConnection.class, "written", long.class);
+            PEER_SLEEPS_AT = l.findVarHandle(FabricConnection.class, "peerSleepsAt", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -81,6 +107,9 @@ final class FabricConnection implements Connection {
     private final FabricDomain dom;
     private final FabricCapabilities caps;
     private final ConnectionSpec local;
+    /** Warm waits sleep in fi_cq_sread (the receive CQ has FI_WAIT_FD); else doorbell or back-off. */
+    private final boolean sreadWait;
+    private final int waitSliceMillis = Integer.getInteger(WAIT_SLICE_PROPERTY, 50);
     private final Socket oob;
     private final String peerDescription;
     private final Arena arena = Arena.ofShared();
@@ -137,6 +166,8 @@ final class FabricConnection implements Connection {
     private long peerRmaKey;
     private long peerStride;
     private long peerCounterOffset;
+    /** The peer answers TYPE_SLEEP with TYPE_WAKE, so a warm wait may park until it rings. */
+    private boolean peerRingsDoorbell;
 
     // receive completions that arrived while the warm-up was awaited: (slot, length, immediate)
     private int[] early = new int[0];
@@ -158,11 +189,27 @@ final class FabricConnection implements Connection {
     private volatile long faaReply;
     private Thread liveness;
 
+    // warm waiting by doorbell (class comment): receiving side
+    /** Messages taken from the receive CQ; only the receiving thread touches it. */
+    private long consumed;
+    private volatile Thread sleeper;
+    /** The consumed count of the last TYPE_WAKE that arrived. */
+    private volatile long wokenAt = -1;
+    private final OobFrame sleepFrame = new OobFrame();
+    // sending side
+    /** Writes posted to the peer (through WRITTEN: a full fence before peerSleepsAt is read). */
+    @SuppressWarnings("unused")
+    private volatile long written;
+    /** The consumed count of the peer's TYPE_SLEEP not answered yet, or -1. */
+    private volatile long peerSleepsAt = -1;
+    private final OobFrame wakeFrame = new OobFrame();
+
     private FabricConnection(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket oob) {
         this.transport = transport;
         this.dom = dom;
         this.caps = dom.caps;
         this.local = local;
+        this.sreadWait = caps.sreadWarmWait();
         this.oob = oob;
         this.peerDescription = "fabric:" + caps.variant() + " peer " + oob.getRemoteSocketAddress();
         this.stride = roundUp((long) local.slotSize() + Hello.SLOT_DATA_OFFSET, 64);
@@ -236,7 +283,7 @@ final class FabricConnection implements Connection {
 
             txCq = FabricDomain.openCq(dom.domain, 64, Fi.FI_WAIT_NONE, a);
             rxCq = FabricDomain.openCq(dom.domain, Math.max(128, 2L * local.slots()),
-                    caps.waitObjects() ? Fi.FI_WAIT_FD : Fi.FI_WAIT_NONE, a);
+                    sreadWait ? Fi.FI_WAIT_FD : Fi.FI_WAIT_NONE, a);
             if (txCq == null || rxCq == null) {
                 throw new TransportException("fi_cq_open failed for provider " + caps.provider());
             }
@@ -403,7 +450,7 @@ final class FabricConnection implements Connection {
     private void sendHello(byte type) {
         try {
             int flags = (caps.mode() == DataMode.RMA ? Hello.FLAG_RMA : 0)
-                    | (caps.nativeFetchAdd() ? Hello.FLAG_NATIVE_ATOMICS : 0);
+                    | (caps.nativeFetchAdd() ? Hello.FLAG_NATIVE_ATOMICS : 0) | Hello.FLAG_DOORBELL;
             long base = (caps.mrMode() & Fi.FI_MR_VIRT_ADDR) != 0 ? region.address() : 0;
             byte[] out = new byte[Hello.MAX_LENGTH];
             int n = Hello.encode(out, type, local, flags, stride, base, regionKey, counterOffset, endpointName(),
@@ -462,6 +509,7 @@ final class FabricConnection implements Connection {
         }
         peerRma = (h.flags() & Hello.FLAG_RMA) != 0;
         peerNativeAtomics = (h.flags() & Hello.FLAG_NATIVE_ATOMICS) != 0;
+        peerRingsDoorbell = (h.flags() & Hello.FLAG_DOORBELL) != 0;
         if (peerRma && fnWritedata == null) {
             throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "peer expects RMA writes; this endpoint has no FI_RMA");
         }
@@ -505,8 +553,9 @@ final class FabricConnection implements Connection {
     }
 
     private void start() {
-        LOG.debug("fabric connection to {} up: mode {} (peer {}), fetch-and-add {}", peerDescription, caps.mode(),
-                peerRma ? "RMA" : "MSG", peerNativeAtomics ? "FI_ATOMIC" : "emulated");
+        LOG.debug("fabric connection to {} up: mode {} (peer {}), fetch-and-add {}, warm wait {}", peerDescription,
+                caps.mode(), peerRma ? "RMA" : "MSG", peerNativeAtomics ? "FI_ATOMIC" : "emulated",
+                warmWaitKind());
     }
 
     // ---- liveness and emulated atomics ----------------------------------------------------------
@@ -533,6 +582,18 @@ final class FabricConnection implements Connection {
                     }
                 } else if (type == OobFrame.TYPE_BYE) {
                     peerSaidBye = true;
+                } else if (type == OobFrame.TYPE_SLEEP) {
+                    long k = frame.value();
+                    PEER_SLEEPS_AT.setVolatile(this, k);
+                    if ((long) WRITTEN.getVolatile(this) > k) {
+                        wake(k);
+                    }
+                } else if (type == OobFrame.TYPE_WAKE) {
+                    wokenAt = frame.value();
+                    Thread s = sleeper;
+                    if (s != null) {
+                        LockSupport.unpark(s);
+                    }
                 } else {
                     faaReply = frame.value();
                     faaReplyReady = true;
@@ -565,7 +626,56 @@ final class FabricConnection implements Connection {
         if (w != null) {
             LockSupport.unpark(w);
         }
-        // A thread in fi_cq_sread notices within one SREAD_SLICE_MS slice.
+        Thread s = sleeper;
+        if (s != null) {
+            LockSupport.unpark(s);
+        }
+        // A thread in fi_cq_sread notices within one wait slice.
+    }
+
+    // ---- warm waiting by doorbell ---------------------------------------------------------------
+
+    /** Counts a posted write and rings the peer if it sleeps (the full fence precedes the read). */
+    private void posted() {
+        WRITTEN.getAndAdd(this, 1L);
+        long k = peerSleepsAt;
+        if (k >= 0) {
+            wake(k);
+        }
+    }
+
+    /** Rings a sleeping peer while this side waits for something that needs the peer's progress. */
+    private void wakePeerIfAsleep() {
+        long k = peerSleepsAt;
+        if (k >= 0) {
+            wake(k);
+        }
+    }
+
+    /** Answers the peer's TYPE_SLEEP(k) once, from whichever thread gets there first. */
+    private void wake(long k) {
+        if (!PEER_SLEEPS_AT.compareAndSet(this, k, -1L)) {
+            return;
+        }
+        try {
+            synchronized (oobWriteLock) {
+                oob.getOutputStream().write(wakeFrame.set(OobFrame.TYPE_WAKE, 0, k).bytes());
+            }
+        } catch (IOException e) {
+            // The peer is gone or going; the liveness thread reports it.
+            LOG.debug("could not wake {}: {}", peerDescription, e.toString());
+        }
+    }
+
+    /** Tells the peer this thread is about to sleep having consumed {@code k} messages. */
+    private void announceSleep(long k) {
+        try {
+            synchronized (oobWriteLock) {
+                oob.getOutputStream().write(sleepFrame.set(OobFrame.TYPE_SLEEP, 0, k).bytes());
+            }
+        } catch (IOException e) {
+            fail(new PeerFailedException("warm wait on " + peerDescription + " could not reach the peer: " + e, e));
+        }
     }
 
     /** Throws the failure; for a dead peer only after in-flight completions had time to drain. */
@@ -614,6 +724,11 @@ final class FabricConnection implements Connection {
     @Override
     public String peerDescription() {
         return peerDescription;
+    }
+
+    /** How a warm {@link #await} of this connection sleeps: fi_cq_sread, doorbell or back-off. */
+    String warmWaitKind() {
+        return sreadWait ? "fi_cq_sread" : peerRingsDoorbell ? "doorbell" : "back-off";
     }
 
     /** The capabilities and data path of this connection's provider. */
@@ -718,6 +833,7 @@ final class FabricConnection implements Connection {
                     progressWhileBlocked();
                 }
                 checkPosted(r, "fi_inject_writedata");
+                posted();
                 return;
             }
             long r;
@@ -726,6 +842,7 @@ final class FabricConnection implements Connection {
                 progressWhileBlocked();
             }
             checkPosted(r, "fi_writedata");
+            posted();
             awaitTx("fi_writedata");
             return;
         }
@@ -757,6 +874,7 @@ final class FabricConnection implements Connection {
             progressWhileBlocked();
         }
         checkPosted(r, "fi_writemsg");
+        posted();
         awaitTx("fi_writemsg");
     }
 
@@ -769,6 +887,7 @@ final class FabricConnection implements Connection {
                 progressWhileBlocked();
             }
             checkPosted(r, "fi_tinjectdata");
+            posted();
             return;
         }
         long r;
@@ -777,6 +896,7 @@ final class FabricConnection implements Connection {
             progressWhileBlocked();
         }
         checkPosted(r, "fi_tsenddata");
+        posted();
         awaitTx("fi_tsenddata");
     }
 
@@ -800,6 +920,7 @@ final class FabricConnection implements Connection {
             throw cqError(txCq, "send");
         }
         checkFailure(false);
+        wakePeerIfAsleep();
         Thread.onSpinWait();
     }
 
@@ -817,6 +938,7 @@ final class FabricConnection implements Connection {
                 throw new TransportException("fi_cq_read(send) failed: " + Fi.strerror(n));
             }
             checkFailure(false);
+            wakePeerIfAsleep();
             Thread.onSpinWait();
         }
     }
@@ -908,6 +1030,7 @@ final class FabricConnection implements Connection {
             throw fatal(new ProtocolException(ProtocolError.OVERSIZED,
                     "write of " + length + " bytes into a " + local.slotSize() + "-byte slot"));
         }
+        consumed++;
         into.set(slot, (int) length, (int) data);
     }
 
@@ -923,6 +1046,7 @@ final class FabricConnection implements Connection {
                 return true;
             }
             int idle = 0;
+            long announcedAt = -1; // the consumed count this wait announced with TYPE_SLEEP, or -1
             while (true) {
                 long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
                 if (completed(n, into)) {
@@ -932,17 +1056,34 @@ final class FabricConnection implements Connection {
                 if (remaining <= 0) {
                     return false;
                 }
-                if (caps.waitObjects()) {
-                    int ms = (int) Math.min(SREAD_SLICE_MS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
+                if (sreadWait) {
+                    int ms = (int) Math.min(waitSliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
                     n = (long) Fi.CALL_CQ_SREAD.invokeExact(fnRxSread, rxCq, rxEntry, 1L, MemorySegment.NULL, ms);
                     if (completed(n, into)) {
                         return true;
                     }
-                } else if (++idle > 100) {
-                    // No wait object: back off into the kernel instead of burning the core.
-                    LockSupport.parkNanos(Math.min(remaining, idle > 1000 ? 1_000_000 : 50_000));
-                } else {
+                } else if (peerRingsDoorbell) {
+                    if (idle > 0) {
+                        // Rung, but the message has not reached the CQ yet: poll a while for it.
+                        idle--;
+                        Thread.onSpinWait();
+                    } else if (announcedAt < 0) {
+                        // Set before the frame leaves: the answer may unpark us before we park.
+                        sleeper = Thread.currentThread();
+                        announcedAt = consumed;
+                        announceSleep(announcedAt); // then poll once more before parking
+                    } else if (wokenAt == announcedAt) {
+                        wokenAt = -1;
+                        announcedAt = -1;
+                        idle = SPIN_POLLS;
+                    } else {
+                        LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(waitSliceMillis)));
+                    }
+                } else if (++idle <= SPIN_POLLS) {
                     Thread.onSpinWait();
+                } else {
+                    // A peer that does not ring: back off into the kernel instead of burning the core.
+                    LockSupport.parkNanos(Math.min(remaining, idle > 1000 ? 1_000_000 : 50_000));
                 }
                 if (closed) {
                     throw new TransportException("fabric connection to " + peerDescription + " was closed during await");
@@ -951,6 +1092,7 @@ final class FabricConnection implements Connection {
         } catch (Throwable t) {
             throw Fi.rethrow(t);
         } finally {
+            sleeper = null;
             exit();
         }
     }
@@ -1067,7 +1209,11 @@ final class FabricConnection implements Connection {
         sayBye();
         closeSocket();
         transport.forget(this);
-        // Wake a thread sleeping in fi_cq_sread, then wait for it to leave native code.
+        Thread s = sleeper;
+        if (s != null) {
+            LockSupport.unpark(s);
+        }
+        // A thread in fi_cq_sread leaves within a slice; wait for it to leave native code.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while ((int) BUSY.getVolatile(this) > 0) {
             if (System.nanoTime() > deadline) {

@@ -8,7 +8,8 @@ import org.rfaas.transport.Wire;
 
 /**
  * Flyweight over the 16-byte frames exchanged on the out-of-band socket after the handshake:
- * emulated fetch-and-add for providers without FI_ATOMIC, and the goodbye an orderly close sends.
+ * emulated fetch-and-add for providers without FI_ATOMIC, the goodbye an orderly close sends, and
+ * the sleep/wake doorbell of warm waiting.
  * (The socket itself doubles as the liveness channel: end of stream without a goodbye means the
  * peer process is gone.)
  *
@@ -27,6 +28,13 @@ final class OobFrame {
     static final byte TYPE_FAA_REPLY = 0x21;
     /** The sender is closing its endpoint in order (index and value are 0). */
     static final byte TYPE_BYE = 0x22;
+    /**
+     * The sender is about to sleep in a warm wait after consuming {@code value} messages of this
+     * connection (index 0); answer with {@link #TYPE_WAKE} as soon as more were written.
+     */
+    static final byte TYPE_SLEEP = 0x23;
+    /** Wake up: {@code value} is the consumed count of the {@link #TYPE_SLEEP} it answers (index 0). */
+    static final byte TYPE_WAKE = 0x24;
 
     private static final int MAGIC = 0;
     private static final int VERSION = 2;
@@ -74,6 +82,11 @@ final class OobFrame {
             if (index < 0 || index >= counters) {
                 throw new ProtocolException(ProtocolError.BAD_INDEX,
                         "fetch-and-add on counter " + index + ", this side registered " + counters);
+            }
+        } else if (type == TYPE_SLEEP || type == TYPE_WAKE) {
+            if (index() != 0 || value() < 0) {
+                throw new ProtocolException(ProtocolError.BAD_FIELD, (type == TYPE_SLEEP ? "sleep" : "wake")
+                        + " frame with index " + index() + " and message count " + value());
             }
         } else if (type != TYPE_FAA_REPLY && type != TYPE_BYE) {
             throw new ProtocolException(ProtocolError.BAD_TYPE,

@@ -29,6 +29,7 @@ public final class FabricPeer {
     public static void main(String[] args) throws Exception {
         String transport = args[0];
         boolean hot = Boolean.getBoolean("rfaas.test.hot");
+        long awaitNanos = Long.getLong("rfaas.test.awaitMillis", 100) * 1_000_000L;
         try (Transport t = Transports.open(transport);
                 Listener l = t.listen(transport + "://127.0.0.1:0", SPEC)) {
             System.out.println(l.address());
@@ -41,7 +42,7 @@ public final class FabricPeer {
                 MemorySegment out = c.allocateBuffer(SPEC.slotSize());
                 Completion cp = new Completion();
                 while (true) {
-                    while (hot ? !c.poll(cp) : !c.await(cp, 100_000_000L)) {
+                    while (hot ? !c.poll(cp) : !c.await(cp, awaitNanos)) {
                         // hot: spin; warm: sleep in slices until the next write
                     }
                     int imm = cp.immediate();
