@@ -17,8 +17,8 @@ package org.rfaas.transport.fabric;
  * @param cqDataSize bytes of remote CQ data carried with a write or send
  * @param mrMode the domain's FI_MR_* bits
  * @param dataProgress FI_PROGRESS_AUTO (1) or FI_PROGRESS_MANUAL (2)
- * @param waitObjects completion queues accept {@code FI_WAIT_FD}, so warm waits could sleep in
- *     the kernel inside {@code fi_cq_sread} (see {@link #sreadWarmWait()})
+ * @param waitObjects completion queues accept {@code FI_WAIT_FD}, so warm waits can sleep in
+ *     the kernel inside {@code fi_cq_sread} (see {@link #warmWaitMode()})
  * @param injectSize bytes a write can inject without a completion
  * @param iovLimit local iovec entries per operation
  * @param maxMessageSize largest single transfer
@@ -57,31 +57,55 @@ public record FabricCapabilities(String variant, String provider, String provide
         };
     }
 
-    /** The system property that chooses how warm waits sleep: {@code doorbell} (default) or {@code cq}. */
+    /** The system property that chooses how warm waits sleep: {@code auto}, {@code cq}, {@code endpoint} or {@code socket}. */
     public static final String WARM_WAIT_PROPERTY = "rfaas.fabric.warmWait";
 
+    /** How a warm {@code await} sleeps (see {@code FabricConnection}, "Warm waiting"). */
+    public enum WarmWait {
+        /** {@code fi_cq_sread} on the data endpoint's receive CQ, which then has {@code FI_WAIT_FD}. */
+        CQ("fi_cq_sread on the data CQ (FI_WAIT_FD)"),
+        /** {@code fi_cq_sread} on a second, wake-up endpoint's CQ; the data CQ has no wait object. */
+        ENDPOINT("fi_cq_sread on a wake-up endpoint (data CQ without wait object)"),
+        /** A parked thread that the peer wakes over the out-of-band socket. */
+        SOCKET("parked, woken over the out-of-band socket");
+
+        private final String description;
+
+        WarmWait(String description) {
+            this.description = description;
+        }
+
+        /** One line for {@code rfaas fabric-info}. */
+        public String description() {
+            return description;
+        }
+    }
+
     /**
-     * Whether warm waits sleep in {@code fi_cq_sread}: only when {@code -Drfaas.fabric.warmWait=cq}
-     * asks for it and the provider's CQs accept {@code FI_WAIT_FD}. Otherwise the receive CQ has no
-     * wait object (with {@code tcp;ofi_rxm} a wait object makes every hot round trip ~20 % slower,
-     * libfabric's own C ping-pong included) and a warm wait parks its thread until the peer rings
-     * the out-of-band socket (see {@code FabricConnection}, "Warm waiting").
+     * How warm waits sleep with this provider. {@code auto} (the default) takes {@link WarmWait#ENDPOINT}
+     * where CQs accept {@code FI_WAIT_FD} and memory regions are not bound to one endpoint
+     * ({@code FI_MR_ENDPOINT}), else {@link WarmWait#SOCKET}: a data CQ with a wait object makes every
+     * hot round trip of {@code tcp;ofi_rxm} about 20 % slower, libfabric's own C ping-pong included.
+     * {@code -Drfaas.fabric.warmWait=cq}, {@code endpoint} or {@code socket} asks for one (a choice the
+     * provider cannot do becomes {@code socket}).
      *
      * @throws IllegalArgumentException if the property has another value
      */
-    public boolean sreadWarmWait() {
-        String v = System.getProperty(WARM_WAIT_PROPERTY, "doorbell");
+    public WarmWait warmWaitMode() {
+        boolean endpointPossible = waitObjects && (mrMode & Fi.FI_MR_ENDPOINT) == 0;
+        String v = System.getProperty(WARM_WAIT_PROPERTY, "auto");
         return switch (v) {
-            case "doorbell" -> false;
-            case "cq" -> waitObjects;
+            case "auto", "endpoint" -> endpointPossible ? WarmWait.ENDPOINT : WarmWait.SOCKET;
+            case "cq" -> waitObjects ? WarmWait.CQ : WarmWait.SOCKET;
+            case "socket" -> WarmWait.SOCKET;
             default -> throw new IllegalArgumentException(
-                    "-D" + WARM_WAIT_PROPERTY + "=" + v + ": expected 'doorbell' or 'cq'");
+                    "-D" + WARM_WAIT_PROPERTY + "=" + v + ": expected auto, cq, endpoint or socket");
         };
     }
 
     /** How a warm {@code await} sleeps with this provider. */
     public String warmWait() {
-        return sreadWarmWait() ? "fi_cq_sread (FI_WAIT_FD)" : "doorbell (parked; the peer wakes it over the out-of-band socket)";
+        return warmWaitMode().description();
     }
 
     /** The MR mode bits as names. */

@@ -48,19 +48,27 @@ import org.slf4j.LoggerFactory;
  * immediate as CQ data; {@link #release} re-posts the receive.
  *
  * <h2>Warm waiting</h2>
- * By default the receive CQ has no wait object: with {@code tcp;ofi_rxm} an {@code FI_WAIT_FD}
- * one makes every hot round trip about 20 % slower, libfabric's own C ping-pong included
- * (docs/rdma.md). A warm {@link #await} parks its thread as soon as the receive CQ is empty, like
- * the shm transport's futex wait, after announcing that on the out-of-band socket: a
- * {@link OobFrame#TYPE_SLEEP} frame carrying {@code consumed}, the number of messages it has taken
- * from the receive CQ. The peer keeps {@code written}, the number of writes it posted, and answers
- * {@link OobFrame#TYPE_WAKE} (its liveness thread unparks the sleeper) as soon as
- * {@code written > consumed}: at once if that already holds when the frame arrives, else from the
- * next {@link #write}. Both sides publish before they look (a full fence each: the sleep mark, then
- * {@code written}; {@code written}, then the sleep mark), so at least one of them sees the other and
- * no wake-up is lost. A peer that waits for its own send or atomic to complete rings too, since
- * that needs the sleeper's progress. {@code -Drfaas.fabric.warmWait=cq} sleeps in
- * {@code fi_cq_sread} instead, where the CQ accepts {@code FI_WAIT_FD}.
+ * The data endpoint's receive CQ has no wait object by default: with {@code tcp;ofi_rxm} an
+ * {@code FI_WAIT_FD} one makes every hot round trip about 20 % slower, libfabric's own C
+ * ping-pong included (docs/rdma.md). A warm {@link #await} instead announces on the out-of-band
+ * socket that it goes to sleep: a {@link OobFrame#TYPE_SLEEP} frame carrying {@code consumed}, the
+ * number of messages it has taken from the receive CQ. The peer keeps {@code written}, the number
+ * of writes it posted, and rings as soon as {@code written > consumed}: at once if that already
+ * holds when the frame arrives (its liveness thread), else from its next {@link #write}. Both sides
+ * publish before they look (a full fence each: the sleep mark, then {@code written};
+ * {@code written}, then the sleep mark), so at least one of them sees the other and no wake-up is
+ * lost. A peer that waits for its own send or atomic to complete rings too, since that needs the
+ * sleeper's progress. How it rings ({@link FabricCapabilities#warmWaitMode()}):
+ * <ul>
+ *   <li>{@code ENDPOINT} (where CQs accept {@code FI_WAIT_FD}): each side opens a second, wake-up
+ *       endpoint whose receive CQ has the wait object and carries nothing but empty tagged
+ *       "nudges"; the sleeper is in {@code fi_cq_sread} on it, so one kernel wake-up per message,
+ *       as with a wait object on the data CQ.
+ *   <li>{@code SOCKET}: a {@link OobFrame#TYPE_WAKE} frame; the peer's liveness thread reads it and
+ *       unparks the sleeper (two thread wake-ups).
+ *   <li>{@code CQ} ({@code -Drfaas.fabric.warmWait=cq}): no protocol; {@code fi_cq_sread} on the
+ *       data CQ, which then has {@code FI_WAIT_FD}.
+ * </ul>
  *
  * <h2>Threads</h2>
  * Send and receive use separate completion queues, so the sending and the receiving thread never
@@ -77,6 +85,10 @@ final class FabricConnection implements Connection {
     private static final long DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Tag of the warm-up message each side sends once the handshake is done (outside slot tags). */
     private static final long WARMUP_TAG = 1L << 60;
+    /** Tag of the empty messages sent to a sleeping peer's wake-up endpoint. */
+    private static final long NUDGE_TAG = WARMUP_TAG + 1;
+    /** Transmit and receive queue depth of the wake-up endpoint. */
+    private static final long WAKE_QUEUE = 16;
     /**
      * Longest single {@code fi_cq_sread} or park, so failure and close are noticed promptly even
      * if nothing wakes the thread. {@code -Drfaas.fabric.waitSliceMillis} changes it (tests make it
@@ -107,7 +119,9 @@ final class FabricConnection implements Connection {
     private final FabricDomain dom;
     private final FabricCapabilities caps;
     private final ConnectionSpec local;
-    /** Warm waits sleep in fi_cq_sread (the receive CQ has FI_WAIT_FD); else doorbell or back-off. */
+    /** How this side's warm waits would like to sleep; see the class comment. */
+    private final FabricCapabilities.WarmWait warmWait;
+    /** Warm waits sleep in fi_cq_sread on the data CQ (which has FI_WAIT_FD). */
     private final boolean sreadWait;
     private final int waitSliceMillis = Integer.getInteger(WAIT_SLICE_PROPERTY, 50);
     private final Socket oob;
@@ -120,6 +134,10 @@ final class FabricConnection implements Connection {
     private MemorySegment txCq = MemorySegment.NULL;
     private MemorySegment rxCq = MemorySegment.NULL;
     private MemorySegment regionMr = MemorySegment.NULL;
+    // the wake-up endpoint (WarmWait.ENDPOINT only)
+    private MemorySegment wakeEp = MemorySegment.NULL;
+    private MemorySegment wakeTxCq = MemorySegment.NULL;
+    private MemorySegment wakeRxCq = MemorySegment.NULL;
     private final MemorySegment region;
     private final long stride;
     private final long counterOffset;
@@ -138,6 +156,11 @@ final class FabricConnection implements Connection {
     private MemorySegment fnTsenddata;
     private MemorySegment fnTinjectdata;
     private MemorySegment fnFetchAtomic;
+    private MemorySegment fnWakeTxRead;
+    private MemorySegment fnWakeRxRead;
+    private MemorySegment fnWakeRxSread;
+    private MemorySegment fnWakeTrecv;
+    private MemorySegment fnWakeTinjectdata;
 
     // per-operation scratch (not registered)
     private final MemorySegment txEntry;
@@ -149,6 +172,9 @@ final class FabricConnection implements Connection {
     private final MemorySegment iovs;
     private final MemorySegment descs;
     private final MemorySegment rmaIov;
+    private final MemorySegment wakeEntry;
+    private final MemorySegment wakeTxEntry;
+    private final MemorySegment nudgeContext;
 
     // allocateBuffer() segments: [start, end) and descriptor
     private long[] bufStart = new long[8];
@@ -166,8 +192,11 @@ final class FabricConnection implements Connection {
     private long peerRmaKey;
     private long peerStride;
     private long peerCounterOffset;
-    /** The peer answers TYPE_SLEEP with TYPE_WAKE, so a warm wait may park until it rings. */
+    /** The peer answers TYPE_SLEEP by ringing, so a warm wait may sleep until it rings. */
     private boolean peerRingsDoorbell;
+    /** Both sides have a wake-up endpoint: ring with a nudge to it rather than a TYPE_WAKE frame. */
+    private boolean useWakeEndpoint;
+    private long peerWakeAddr;
 
     // receive completions that arrived while the warm-up was awaited: (slot, length, immediate)
     private int[] early = new int[0];
@@ -209,7 +238,8 @@ final class FabricConnection implements Connection {
         this.dom = dom;
         this.caps = dom.caps;
         this.local = local;
-        this.sreadWait = caps.sreadWarmWait();
+        this.warmWait = caps.warmWaitMode();
+        this.sreadWait = warmWait == FabricCapabilities.WarmWait.CQ;
         this.oob = oob;
         this.peerDescription = "fabric:" + caps.variant() + " peer " + oob.getRemoteSocketAddress();
         this.stride = roundUp((long) local.slotSize() + Hello.SLOT_DATA_OFFSET, 64);
@@ -226,6 +256,9 @@ final class FabricConnection implements Connection {
         this.iovs = arena.allocate(Fi.IOVEC.byteSize() * 2, 8);
         this.descs = arena.allocate(ADDRESS.byteSize() * 2, 8);
         this.rmaIov = arena.allocate(Fi.FI_RMA_IOV);
+        this.wakeEntry = arena.allocate(Fi.FI_CQ_TAGGED_ENTRY);
+        this.wakeTxEntry = arena.allocate(Fi.FI_CQ_TAGGED_ENTRY);
+        this.nudgeContext = arena.allocate(Fi.FI_CONTEXT2_SIZE, 64);
     }
 
     private static long roundUp(long v, long to) {
@@ -328,9 +361,80 @@ final class FabricConnection implements Connection {
             long r = (long) Fi.CALL_TRECV.invokeExact(fnTrecv, ep, region.address() + scratchOffset + 24, 8L,
                     regionDesc, Fi.FI_ADDR_UNSPEC, WARMUP_TAG, 0L, warmUpContext());
             Fi.check(r, "fi_trecv(warm-up)");
+            if (warmWait == FabricCapabilities.WarmWait.ENDPOINT) {
+                openWakeEndpoint(a);
+            }
         } catch (Throwable t) {
             throw Fi.rethrow(t);
         }
+    }
+
+    /**
+     * The wake-up endpoint: same domain and AV, its own CQs (the receive CQ with FI_WAIT_FD), one
+     * empty tagged receive posted for nudges. Memory regions belong to the domain, so the region's
+     * descriptor serves its buffers (FI_MR_ENDPOINT providers never get here).
+     */
+    private void openWakeEndpoint(Arena a) throws Throwable {
+        MemorySegment out = a.allocate(ADDRESS);
+        long domOps = Fi.off(Fi.FID_DOMAIN, "ops");
+        wakeTxCq = FabricDomain.openCq(dom.domain, 16, Fi.FI_WAIT_NONE, a);
+        wakeRxCq = FabricDomain.openCq(dom.domain, 16, Fi.FI_WAIT_FD, a);
+        if (wakeTxCq == null || wakeRxCq == null) {
+            throw new TransportException("fi_cq_open failed for the wake-up endpoint of provider " + caps.provider());
+        }
+        // Nudges are empty and one is in flight at a time: small queues keep the provider's
+        // per-endpoint pools (ofi_rxm: buffers of 16 KiB per queue entry) small.
+        MemorySegment info = Fi.dupinfo(dom.info);
+        try {
+            Fi.ptr(info, Fi.INFO_TX_ATTR, Fi.FI_TX_ATTR.byteSize()).set(JAVA_LONG, Fi.TX_SIZE, WAKE_QUEUE);
+            Fi.ptr(info, Fi.INFO_RX_ATTR, Fi.FI_RX_ATTR.byteSize()).set(JAVA_LONG, Fi.RX_SIZE, WAKE_QUEUE);
+            Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "endpoint"),
+                    dom.domain, info, out, MemorySegment.NULL), "fi_endpoint(wake-up)");
+        } finally {
+            Fi.freeinfo(info);
+        }
+        wakeEp = out.get(ADDRESS, 0).reinterpret(Fi.FID_EP.byteSize());
+        bind(wakeEp, av, 0, "fi_ep_bind(wake-up av)");
+        bind(wakeEp, wakeTxCq, Fi.FI_TRANSMIT, "fi_ep_bind(wake-up tx cq)");
+        bind(wakeEp, wakeRxCq, Fi.FI_RECV, "fi_ep_bind(wake-up rx cq)");
+        Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(wakeEp, "control"), wakeEp, Fi.FI_ENABLE,
+                MemorySegment.NULL), "fi_enable(wake-up)");
+        long cqOps = Fi.off(Fi.FID_CQ, "ops");
+        fnWakeTxRead = Fi.fn(wakeTxCq, cqOps, Fi.FI_OPS_CQ, "read");
+        fnWakeRxRead = Fi.fn(wakeRxCq, cqOps, Fi.FI_OPS_CQ, "read");
+        fnWakeRxSread = Fi.fn(wakeRxCq, cqOps, Fi.FI_OPS_CQ, "sread");
+        long taggedOps = Fi.off(Fi.FID_EP, "tagged");
+        fnWakeTrecv = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "recv");
+        fnWakeTinjectdata = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "injectdata");
+        postNudgeReceive();
+    }
+
+    private void postNudgeReceive() throws Throwable {
+        long r;
+        while ((r = (long) Fi.CALL_TRECV.invokeExact(fnWakeTrecv, wakeEp, region.address() + scratchOffset + 40, 8L,
+                regionDesc, Fi.FI_ADDR_UNSPEC, NUDGE_TAG, 0L, nudgeContext.address())) == -Fi.FI_EAGAIN) {
+            Thread.onSpinWait();
+        }
+        Fi.check(r, "fi_trecv(nudge)");
+    }
+
+    /**
+     * Sends one empty tagged message to the peer's wake-up endpoint. Called by the writing thread
+     * and by the liveness thread (the domain is FI_THREAD_SAFE; injects produce no completion).
+     *
+     * @return false if the provider refused it
+     */
+    private boolean nudge() throws Throwable {
+        long r;
+        while ((r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnWakeTinjectdata, wakeEp,
+                region.address() + scratchOffset + 48, 0L, 0L, peerWakeAddr, NUDGE_TAG)) == -Fi.FI_EAGAIN) {
+            long n = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeTxRead, wakeTxCq, wakeTxEntry, 1L); // progress
+            if (n == -Fi.FI_EAVAIL || failure != null || closed) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return r == 0;
     }
 
     /**
@@ -352,7 +456,10 @@ final class FabricConnection implements Connection {
         long r;
         boolean sent = false;
         boolean received = false;
-        while (!sent || !received) {
+        // The wake-up endpoints exchange one nudge too, so that ofi_rxm has connected them.
+        boolean nudged = !useWakeEndpoint;
+        boolean nudgeReceived = !useWakeEndpoint;
+        while (!sent || !received || !nudged || !nudgeReceived) {
             RuntimeException f = failure;
             if (f != null) {
                 // The out-of-band channel saw the peer go (it died or gave up on its side).
@@ -361,7 +468,30 @@ final class FabricConnection implements Connection {
             if (System.nanoTime() > deadline) {
                 throw new PeerFailedException("fabric warm-up with " + peerDescription + " did not complete within "
                         + timeoutMillis + " ms (" + (sent ? "sent" : "not sent") + ", "
-                        + (received ? "received" : "not received") + ")");
+                        + (received ? "received" : "not received") + ", wake-up endpoint "
+                        + (nudged ? "sent" : "not sent") + ", " + (nudgeReceived ? "received" : "not received") + ")");
+            }
+            if (!nudged) {
+                r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnWakeTinjectdata, wakeEp,
+                        region.address() + scratchOffset + 48, 0L, 0L, peerWakeAddr, NUDGE_TAG);
+                if (r == 0) {
+                    nudged = true;
+                } else if (r != -Fi.FI_EAGAIN) {
+                    throw new PeerFailedException("warm-up nudge to " + peerDescription + " failed: " + Fi.strerror(r));
+                }
+                long m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeTxRead, wakeTxCq, wakeTxEntry, 1L);
+                if (m == -Fi.FI_EAVAIL) {
+                    throw cqError(wakeTxCq, "warm-up nudge");
+                }
+            }
+            if (!nudgeReceived) {
+                long m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeRxRead, wakeRxCq, wakeEntry, 1L);
+                if (m == 1) {
+                    nudgeReceived = true;
+                    postNudgeReceive();
+                } else if (m == -Fi.FI_EAVAIL) {
+                    throw cqError(wakeRxCq, "warm-up nudge");
+                }
             }
             if (!sent) {
                 r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnTinjectdata, ep, region.address() + scratchOffset + 32,
@@ -436,7 +566,7 @@ final class FabricConnection implements Connection {
         return mr;
     }
 
-    private byte[] endpointName() throws Throwable {
+    private static byte[] endpointName(MemorySegment ep) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment name = a.allocate(Hello.MAX_NAME);
             MemorySegment len = a.allocate(JAVA_LONG);
@@ -453,7 +583,18 @@ final class FabricConnection implements Connection {
                     | (caps.nativeFetchAdd() ? Hello.FLAG_NATIVE_ATOMICS : 0) | Hello.FLAG_DOORBELL;
             long base = (caps.mrMode() & Fi.FI_MR_VIRT_ADDR) != 0 ? region.address() : 0;
             byte[] out = new byte[Hello.MAX_LENGTH];
-            int n = Hello.encode(out, type, local, flags, stride, base, regionKey, counterOffset, endpointName(),
+            byte[] name = endpointName(ep);
+            if (!wakeEp.equals(MemorySegment.NULL)) {
+                byte[] wakeName = endpointName(wakeEp);
+                if (wakeName.length != name.length) {
+                    throw new TransportException("the wake-up endpoint's name has " + wakeName.length
+                            + " bytes, the data endpoint's " + name.length);
+                }
+                name = java.util.Arrays.copyOf(name, 2 * name.length);
+                System.arraycopy(wakeName, 0, name, wakeName.length, wakeName.length);
+                flags |= Hello.FLAG_WAKE_ENDPOINT;
+            }
+            int n = Hello.encode(out, type, local, flags, stride, base, regionKey, counterOffset, name,
                     caps.providerFound());
             OutputStream os = oob.getOutputStream();
             os.write(out, 0, n);
@@ -522,6 +663,18 @@ final class FabricConnection implements Connection {
         peerStride = h.slotStride();
         peerCounterOffset = h.counterOffset();
         byte[] name = h.name();
+        if ((h.flags() & Hello.FLAG_WAKE_ENDPOINT) != 0) {
+            byte[] wakeName = java.util.Arrays.copyOfRange(name, name.length / 2, name.length);
+            name = java.util.Arrays.copyOf(name, name.length / 2);
+            useWakeEndpoint = peerRingsDoorbell && !wakeEp.equals(MemorySegment.NULL);
+            if (useWakeEndpoint) {
+                peerWakeAddr = insertAddress(wakeName);
+            }
+        }
+        peerAddr = insertAddress(name);
+    }
+
+    private long insertAddress(byte[] name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment addr = a.allocate(name.length);
             MemorySegment.copy(MemorySegment.ofArray(name), 0, addr, 0, name.length);
@@ -532,7 +685,7 @@ final class FabricConnection implements Connection {
                 throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
                         "fi_av_insert rejected the peer's endpoint name: " + Fi.strerror(n < 0 ? n : -22));
             }
-            peerAddr = fiAddr.get(JAVA_LONG, 0);
+            return fiAddr.get(JAVA_LONG, 0);
         } catch (Throwable t) {
             throw Fi.rethrow(t);
         }
@@ -657,6 +810,16 @@ final class FabricConnection implements Connection {
         if (!PEER_SLEEPS_AT.compareAndSet(this, k, -1L)) {
             return;
         }
+        if (useWakeEndpoint) {
+            try {
+                if (!nudge()) {
+                    LOG.debug("could not nudge {}", peerDescription);
+                }
+            } catch (Throwable t) {
+                LOG.debug("could not nudge {}: {}", peerDescription, t.toString());
+            }
+            return;
+        }
         try {
             synchronized (oobWriteLock) {
                 oob.getOutputStream().write(wakeFrame.set(OobFrame.TYPE_WAKE, 0, k).bytes());
@@ -726,9 +889,10 @@ final class FabricConnection implements Connection {
         return peerDescription;
     }
 
-    /** How a warm {@link #await} of this connection sleeps: fi_cq_sread, doorbell or back-off. */
+    /** How a warm {@link #await} of this connection sleeps: fi_cq_sread, wake endpoint, wake socket or back-off. */
     String warmWaitKind() {
-        return sreadWait ? "fi_cq_sread" : peerRingsDoorbell ? "doorbell" : "back-off";
+        return sreadWait ? "fi_cq_sread" : !peerRingsDoorbell ? "back-off" : useWakeEndpoint ? "wake endpoint"
+                : "wake socket";
     }
 
     /** The capabilities and data path of this connection's provider. */
@@ -1071,7 +1235,19 @@ final class FabricConnection implements Connection {
                         // Set before the frame leaves: the answer may unpark us before we park.
                         sleeper = Thread.currentThread();
                         announcedAt = consumed;
-                        announceSleep(announcedAt); // then poll once more before parking
+                        announceSleep(announcedAt); // then poll once more before sleeping
+                    } else if (useWakeEndpoint) {
+                        int ms = (int) Math.min(waitSliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
+                        long m = (long) Fi.CALL_CQ_SREAD.invokeExact(fnWakeRxSread, wakeRxCq, wakeEntry, 1L,
+                                MemorySegment.NULL, ms);
+                        if (m == 1) {
+                            // Nudged: the message is posted; poll for it, then sleep again if it is late.
+                            postNudgeReceive();
+                            announcedAt = -1;
+                            idle = SPIN_POLLS;
+                        } else if (m == -Fi.FI_EAVAIL) {
+                            throw cqError(wakeRxCq, "wake-up endpoint");
+                        }
                     } else if (wokenAt == announcedAt) {
                         wokenAt = -1;
                         announcedAt = -1;
@@ -1284,9 +1460,12 @@ final class FabricConnection implements Connection {
                         + " all so far)", peerDescription, failure.getMessage(), region.byteSize() / 1024, total / 1024);
             }
             ep = MemorySegment.NULL;
+            wakeEp = MemorySegment.NULL;
             return;
         }
-        // Endpoint first: it references the CQs, AV and (FI_MR_ENDPOINT) the MRs.
+        // Endpoints first: they reference the CQs, AV and (FI_MR_ENDPOINT) the MRs.
+        Fi.close(wakeEp);
+        wakeEp = MemorySegment.NULL;
         Fi.close(ep);
         ep = MemorySegment.NULL;
         for (int i = 0; i < bufCount; i++) {
@@ -1299,6 +1478,10 @@ final class FabricConnection implements Connection {
         txCq = MemorySegment.NULL;
         Fi.close(rxCq);
         rxCq = MemorySegment.NULL;
+        Fi.close(wakeTxCq);
+        wakeTxCq = MemorySegment.NULL;
+        Fi.close(wakeRxCq);
+        wakeRxCq = MemorySegment.NULL;
         Fi.close(av);
         av = MemorySegment.NULL;
         arena.close();

@@ -33,7 +33,9 @@ import org.rfaas.transport.Wire;
  *       this side's counters accept FI_ATOMIC fetch-and-add; clear — send {@link OobFrame}
  *       requests instead. Bit 2 — this side answers a {@link OobFrame#TYPE_SLEEP} with
  *       {@link OobFrame#TYPE_WAKE} once it has written more than the sleeper consumed, so the peer
- *       may sleep without a CQ wait object (see {@code FabricConnection}, "Warm waiting").
+ *       may sleep without a CQ wait object (see {@code FabricConnection}, "Warm waiting"). Bit 3 —
+ *       this side has a wake-up endpoint: the endpoint name is two names of equal length, the data
+ *       endpoint's, then the wake-up endpoint's.
  *   <li>slot {@code i}'s data starts at {@code rmaBase + i * slotStride + }{@link #SLOT_DATA_OFFSET};
  *       the 8 bytes before it hold the length of writes too long for the CQ data field. Counter
  *       {@code j} is at {@code rmaBase + counterOffset + 8 j}. {@code rmaBase} is a virtual address
@@ -54,6 +56,7 @@ final class Hello {
     static final int FLAG_RMA = 1;
     static final int FLAG_NATIVE_ATOMICS = 2;
     static final int FLAG_DOORBELL = 4;
+    static final int FLAG_WAKE_ENDPOINT = 8;
 
     private static final int MAGIC = 0;
     private static final int VERSION = 2;
@@ -156,9 +159,13 @@ final class Hello {
             throw new ProtocolException(ProtocolError.BAD_HANDSHAKE,
                     "counter offset " + counterOffset() + " overlaps the slots or is not 8-byte aligned");
         }
-        if ((flags() & ~(FLAG_RMA | FLAG_NATIVE_ATOMICS | FLAG_DOORBELL)) != 0) {
+        if ((flags() & ~(FLAG_RMA | FLAG_NATIVE_ATOMICS | FLAG_DOORBELL | FLAG_WAKE_ENDPOINT)) != 0) {
             throw new ProtocolException(ProtocolError.BAD_FIELD,
                     "unknown fabric handshake flags 0x" + Integer.toHexString(flags()));
+        }
+        if ((flags() & FLAG_WAKE_ENDPOINT) != 0 && (nameLength() & 1) != 0) {
+            throw new ProtocolException(ProtocolError.BAD_FIELD,
+                    "fabric handshake names two endpoints in " + nameLength() + " bytes (must be two equal halves)");
         }
         return spec;
     }

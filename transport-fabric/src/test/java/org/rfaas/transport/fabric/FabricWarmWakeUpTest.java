@@ -36,10 +36,11 @@ class FabricWarmWakeUpTest {
 
     @ParameterizedTest(name = "{0} warmWait={1} {2}")
     @CsvSource({
-        "fabric:tcp, doorbell, rma, doorbell",
-        "fabric:tcp, doorbell, msg, doorbell",
+        "fabric:tcp, auto,     rma, wake endpoint",
+        "fabric:tcp, socket,   msg, wake socket",
+        "fabric:tcp, endpoint, msg, wake endpoint",
         "fabric:tcp, cq,       rma, fi_cq_sread",
-        "fabric:shm, doorbell, rma, doorbell",
+        "fabric:shm, auto,     rma, wake socket",
     })
     void everyWarmWriteWakesTheSleepingPeer(String transportName, String warmWait, String mode, String expectedKind)
             throws Exception {
