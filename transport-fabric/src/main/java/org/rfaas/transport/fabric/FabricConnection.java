@@ -87,8 +87,6 @@ final class FabricConnection implements Connection {
     private static final long WARMUP_TAG = 1L << 60;
     /** Tag of the empty messages sent to a sleeping peer's wake-up endpoint. */
     private static final long NUDGE_TAG = WARMUP_TAG + 1;
-    /** Transmit and receive queue depth of the wake-up endpoint. */
-    private static final long WAKE_QUEUE = 16;
     /**
      * Longest single {@code fi_cq_sread} or park, so failure and close are noticed promptly even
      * if nothing wakes the thread. {@code -Drfaas.fabric.waitSliceMillis} changes it (tests make it
@@ -382,17 +380,10 @@ final class FabricConnection implements Connection {
         if (wakeTxCq == null || wakeRxCq == null) {
             throw new TransportException("fi_cq_open failed for the wake-up endpoint of provider " + caps.provider());
         }
-        // Nudges are empty and one is in flight at a time: small queues keep the provider's
-        // per-endpoint pools (ofi_rxm: buffers of 16 KiB per queue entry) small.
-        MemorySegment info = Fi.dupinfo(dom.info);
-        try {
-            Fi.ptr(info, Fi.INFO_TX_ATTR, Fi.FI_TX_ATTR.byteSize()).set(JAVA_LONG, Fi.TX_SIZE, WAKE_QUEUE);
-            Fi.ptr(info, Fi.INFO_RX_ATTR, Fi.FI_RX_ATTR.byteSize()).set(JAVA_LONG, Fi.RX_SIZE, WAKE_QUEUE);
-            Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "endpoint"),
-                    dom.domain, info, out, MemorySegment.NULL), "fi_endpoint(wake-up)");
-        } finally {
-            Fi.freeinfo(info);
-        }
+        // ofi_rxm sizes its buffer pools by its own parameters, not by this endpoint's queue
+        // sizes (smaller tx/rx attributes were tried: no change), so this costs ~17 MiB there.
+        Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "endpoint"),
+                dom.domain, dom.info, out, MemorySegment.NULL), "fi_endpoint(wake-up)");
         wakeEp = out.get(ADDRESS, 0).reinterpret(Fi.FID_EP.byteSize());
         bind(wakeEp, av, 0, "fi_ep_bind(wake-up av)");
         bind(wakeEp, wakeTxCq, Fi.FI_TRANSMIT, "fi_ep_bind(wake-up tx cq)");
@@ -407,6 +398,17 @@ final class FabricConnection implements Connection {
         fnWakeTrecv = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "recv");
         fnWakeTinjectdata = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "injectdata");
         postNudgeReceive();
+    }
+
+    /** Consumes nudges that arrived after their wait had already found its message. */
+    private void drainStaleNudges() throws Throwable {
+        long m;
+        while ((m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeRxRead, wakeRxCq, wakeEntry, 1L)) == 1) {
+            postNudgeReceive();
+        }
+        if (m == -Fi.FI_EAVAIL) {
+            throw cqError(wakeRxCq, "wake-up endpoint");
+        }
     }
 
     private void postNudgeReceive() throws Throwable {
@@ -1232,6 +1234,9 @@ final class FabricConnection implements Connection {
                         idle--;
                         Thread.onSpinWait();
                     } else if (announcedAt < 0) {
+                        if (useWakeEndpoint) {
+                            drainStaleNudges(); // answers to earlier announcements
+                        }
                         // Set before the frame leaves: the answer may unpark us before we park.
                         sleeper = Thread.currentThread();
                         announcedAt = consumed;

@@ -466,19 +466,6 @@ final class Fi {
         }
     }
 
-    /** {@code fi_dupinfo(info)}; free the copy with {@link #freeinfo}. */
-    static MemorySegment dupinfo(MemorySegment info) {
-        try {
-            MemorySegment copy = (MemorySegment) DUPINFO.invokeExact(info);
-            if (copy.equals(MemorySegment.NULL)) {
-                throw new TransportException("fi_dupinfo: out of memory");
-            }
-            return copy.reinterpret(FI_INFO.byteSize());
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
     /** {@code fi_allocinfo()} is the inline {@code fi_dupinfo(NULL)}. */
     static MemorySegment allocinfo() {
         try {
