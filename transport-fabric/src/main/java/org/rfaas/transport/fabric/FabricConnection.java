@@ -50,22 +50,26 @@ import org.slf4j.LoggerFactory;
  * <h2>Warm waiting</h2>
  * The data endpoint's receive CQ has no wait object by default: with {@code tcp;ofi_rxm} an
  * {@code FI_WAIT_FD} one makes every hot round trip about 20 % slower, libfabric's own C
- * ping-pong included (docs/rdma.md). A warm {@link #await} instead announces on the out-of-band
- * socket that it goes to sleep: a {@link OobFrame#TYPE_SLEEP} frame carrying {@code consumed}, the
- * number of messages it has taken from the receive CQ. The peer keeps {@code written}, the number
- * of writes it posted, and rings as soon as {@code written > consumed}: at once if that already
- * holds when the frame arrives (its liveness thread), else from its next {@link #write}. Both sides
- * publish before they look (a full fence each: the sleep mark, then {@code written};
- * {@code written}, then the sleep mark), so at least one of them sees the other and no wake-up is
- * lost. A peer that waits for its own send or atomic to complete rings too, since that needs the
- * sleeper's progress. How it rings ({@link FabricCapabilities#warmWaitMode()}):
+ * ping-pong included (docs/rdma.md). Instead each side tells the other on the out-of-band socket
+ * how it waits, once per switch: the first {@link #await} that finds the receive CQ empty sends
+ * {@link OobFrame#TYPE_WARM} with {@code consumed} (messages taken from the receive CQ so far), the
+ * first {@link #poll} after that sends {@link OobFrame#TYPE_HOT}. While the peer is warm, every
+ * write rings it with the number of writes posted so far ({@code written}), and the out-of-band
+ * thread rings at once when a TYPE_WARM arrives after more than {@code consumed} were written. The
+ * flag and the count are published before they are read on each side (full fences), so one of
+ * the two sees the other and no write goes unannounced. A waiter sleeps only while
+ * {@code consumed} has caught up with the highest count it was rung with; a message that was
+ * announced but has not reached the CQ yet is polled for. A peer that waits for its own send or
+ * atomic to complete rings too (every millisecond), since that needs the sleeper's progress. How
+ * it rings ({@link FabricCapabilities#warmWaitMode()}):
  * <ul>
- *   <li>{@code ENDPOINT} (where CQs accept {@code FI_WAIT_FD}): each side opens a second, wake-up
- *       endpoint whose receive CQ has the wait object and carries nothing but empty tagged
- *       "nudges"; the sleeper is in {@code fi_cq_sread} on it, so one kernel wake-up per message,
- *       as with a wait object on the data CQ.
- *   <li>{@code SOCKET}: a {@link OobFrame#TYPE_WAKE} frame; the peer's liveness thread reads it and
- *       unparks the sleeper (two thread wake-ups).
+ *   <li>{@code SOCKET} (the default): a {@link OobFrame#TYPE_WAKE} frame; the peer's liveness
+ *       thread reads it and unparks the sleeper.
+ *   <li>{@code ENDPOINT} ({@code -Drfaas.fabric.warmWait=endpoint}, where CQs accept
+ *       {@code FI_WAIT_FD}): each side opens a second, wake-up endpoint whose receive CQ has the
+ *       wait object and carries nothing but 8-byte tagged "nudges" holding {@code written}; the
+ *       sleeper is in {@code fi_cq_sread} on it. This keeps the wake-up on the fabric, but costs
+ *       ofi_rxm ~17 MiB of buffers per endpoint, and over tcp it was not faster than the socket.
  *   <li>{@code CQ} ({@code -Drfaas.fabric.warmWait=cq}): no protocol; {@code fi_cq_sread} on the
  *       data CQ, which then has {@code FI_WAIT_FD}.
  * </ul>
@@ -100,14 +104,15 @@ final class FabricConnection implements Connection {
     private static final VarHandle COUNTER = JAVA_LONG.varHandle();
     private static final VarHandle BUSY;
     private static final VarHandle WRITTEN;
-    private static final VarHandle PEER_SLEEPS_AT;
+    private static final VarHandle PEER_WARM;
+    private static final VarHandle LONG_WORD = JAVA_LONG.varHandle();
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             BUSY = l.findVarHandle(FabricConnection.class, "busy", int.class);
             WRITTEN = l.findVarHandle(FabricConnection.class, "written", long.class);
-            PEER_SLEEPS_AT = l.findVarHandle(FabricConnection.class, "peerSleepsAt", long.class);
+            PEER_WARM = l.findVarHandle(FabricConnection.class, "peerWarm", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -190,7 +195,7 @@ final class FabricConnection implements Connection {
     private long peerRmaKey;
     private long peerStride;
     private long peerCounterOffset;
-    /** The peer answers TYPE_SLEEP by ringing, so a warm wait may sleep until it rings. */
+    /** The peer rings after TYPE_WARM, so a warm wait may sleep until it rings. */
     private boolean peerRingsDoorbell;
     /** Both sides have a wake-up endpoint: ring with a nudge to it rather than a TYPE_WAKE frame. */
     private boolean useWakeEndpoint;
@@ -216,20 +221,27 @@ final class FabricConnection implements Connection {
     private volatile long faaReply;
     private Thread liveness;
 
-    // warm waiting by doorbell (class comment): receiving side
-    /** Messages taken from the receive CQ; only the receiving thread touches it. */
+    // warm waiting (class comment): receiving side, touched by the receiving thread only
     private long consumed;
+    /** TYPE_WARM was sent and no TYPE_HOT since. */
+    private boolean announcedWarm;
+    /** The highest write count a nudge carried (wake-up endpoint). */
+    private long nudgedWritten;
+    /** The highest write count a TYPE_WAKE carried (wake socket; written by the liveness thread). */
+    private volatile long rungWritten;
     private volatile Thread sleeper;
-    /** The consumed count of the last TYPE_WAKE that arrived. */
-    private volatile long wokenAt = -1;
-    private final OobFrame sleepFrame = new OobFrame();
+    private final OobFrame modeFrame = new OobFrame();
     // sending side
-    /** Writes posted to the peer (through WRITTEN: a full fence before peerSleepsAt is read). */
+    /** Writes posted to the peer (through WRITTEN: a full fence before peerWarm is read). */
     @SuppressWarnings("unused")
     private volatile long written;
-    /** The consumed count of the peer's TYPE_SLEEP not answered yet, or -1. */
-    private volatile long peerSleepsAt = -1;
+    /** The peer announced TYPE_WARM (through PEER_WARM: a full fence before written is read). */
+    private volatile boolean peerWarm;
     private final OobFrame wakeFrame = new OobFrame();
+    /** When the operation in progress next rings a warm peer (writing thread; see ringWhileWaiting). */
+    private long txRingAt;
+    private static final long RING_NOW = Long.MIN_VALUE;
+    private static final long RING_LATER = Long.MIN_VALUE + 1;
 
     private FabricConnection(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket oob) {
         this.transport = transport;
@@ -400,15 +412,28 @@ final class FabricConnection implements Connection {
         postNudgeReceive();
     }
 
-    /** Consumes nudges that arrived after their wait had already found its message. */
-    private void drainStaleNudges() throws Throwable {
+    /** Takes every nudge that has arrived (non-blocking), keeping the highest write count. */
+    private void drainNudges() throws Throwable {
         long m;
         while ((m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeRxRead, wakeRxCq, wakeEntry, 1L)) == 1) {
-            postNudgeReceive();
+            takeNudge();
         }
         if (m == -Fi.FI_EAVAIL) {
             throw cqError(wakeRxCq, "wake-up endpoint");
         }
+    }
+
+    /** A nudge completed into its receive buffer: note its count and post the receive again. */
+    private void takeNudge() throws Throwable {
+        long n = region.get(JAVA_LONG, scratchOffset + 40);
+        if (n < 0) {
+            throw fatal(new ProtocolException(ProtocolError.BAD_FIELD,
+                    "wake-up nudge from " + peerDescription + " carries a negative write count " + n));
+        }
+        if (n > nudgedWritten) {
+            nudgedWritten = n;
+        }
+        postNudgeReceive();
     }
 
     private void postNudgeReceive() throws Throwable {
@@ -421,15 +446,23 @@ final class FabricConnection implements Connection {
     }
 
     /**
-     * Sends one empty tagged message to the peer's wake-up endpoint. Called by the writing thread
-     * and by the liveness thread (the domain is FI_THREAD_SAFE; injects produce no completion).
+     * Sends the write count in an 8-byte tagged message to the peer's wake-up endpoint. Called by
+     * writing threads and the liveness thread (the domain is FI_THREAD_SAFE; injects produce no
+     * completion). The source word only grows (atomic max), so a nudge never carries less than
+     * its caller's count.
      *
      * @return false if the provider refused it
      */
-    private boolean nudge() throws Throwable {
+    private boolean nudge(long written) throws Throwable {
+        long source = scratchOffset + 48;
+        long cur;
+        while ((cur = (long) LONG_WORD.getVolatile(region, source)) < written
+                && !LONG_WORD.compareAndSet(region, source, cur, written)) {
+            Thread.onSpinWait();
+        }
         long r;
-        while ((r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnWakeTinjectdata, wakeEp,
-                region.address() + scratchOffset + 48, 0L, 0L, peerWakeAddr, NUDGE_TAG)) == -Fi.FI_EAGAIN) {
+        while ((r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnWakeTinjectdata, wakeEp, region.address() + source, 8L,
+                0L, peerWakeAddr, NUDGE_TAG)) == -Fi.FI_EAGAIN) {
             long n = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeTxRead, wakeTxCq, wakeTxEntry, 1L); // progress
             if (n == -Fi.FI_EAVAIL || failure != null || closed) {
                 return false;
@@ -475,7 +508,7 @@ final class FabricConnection implements Connection {
             }
             if (!nudged) {
                 r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnWakeTinjectdata, wakeEp,
-                        region.address() + scratchOffset + 48, 0L, 0L, peerWakeAddr, NUDGE_TAG);
+                        region.address() + scratchOffset + 48, 8L, 0L, peerWakeAddr, NUDGE_TAG);
                 if (r == 0) {
                     nudged = true;
                 } else if (r != -Fi.FI_EAGAIN) {
@@ -490,7 +523,7 @@ final class FabricConnection implements Connection {
                 long m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeRxRead, wakeRxCq, wakeEntry, 1L);
                 if (m == 1) {
                     nudgeReceived = true;
-                    postNudgeReceive();
+                    takeNudge();
                 } else if (m == -Fi.FI_EAVAIL) {
                     throw cqError(wakeRxCq, "warm-up nudge");
                 }
@@ -737,14 +770,18 @@ final class FabricConnection implements Connection {
                     }
                 } else if (type == OobFrame.TYPE_BYE) {
                     peerSaidBye = true;
-                } else if (type == OobFrame.TYPE_SLEEP) {
-                    long k = frame.value();
-                    PEER_SLEEPS_AT.setVolatile(this, k);
-                    if ((long) WRITTEN.getVolatile(this) > k) {
-                        wake(k);
+                } else if (type == OobFrame.TYPE_WARM) {
+                    PEER_WARM.setVolatile(this, true);
+                    long w = (long) WRITTEN.getVolatile(this);
+                    if (w > frame.value()) {
+                        ring(w);
                     }
+                } else if (type == OobFrame.TYPE_HOT) {
+                    peerWarm = false;
                 } else if (type == OobFrame.TYPE_WAKE) {
-                    wokenAt = frame.value();
+                    if (frame.value() > rungWritten) {
+                        rungWritten = frame.value();
+                    }
                     Thread s = sleeper;
                     if (s != null) {
                         LockSupport.unpark(s);
@@ -788,33 +825,40 @@ final class FabricConnection implements Connection {
         // A thread in fi_cq_sread notices within one wait slice.
     }
 
-    // ---- warm waiting by doorbell ---------------------------------------------------------------
+    // ---- warm waiting ----------------------------------------------------------------------------
 
-    /** Counts a posted write and rings the peer if it sleeps (the full fence precedes the read). */
+    /** Counts a posted write and rings the peer if it is warm (the full fence precedes the read). */
     private void posted() {
-        WRITTEN.getAndAdd(this, 1L);
-        long k = peerSleepsAt;
-        if (k >= 0) {
-            wake(k);
+        long n = (long) WRITTEN.getAndAdd(this, 1L) + 1;
+        if (peerWarm) {
+            ring(n);
         }
+        txRingAt = RING_LATER;
     }
 
-    /** Rings a sleeping peer while this side waits for something that needs the peer's progress. */
-    private void wakePeerIfAsleep() {
-        long k = peerSleepsAt;
-        if (k >= 0) {
-            wake(k);
-        }
-    }
-
-    /** Answers the peer's TYPE_SLEEP(k) once, from whichever thread gets there first. */
-    private void wake(long k) {
-        if (!PEER_SLEEPS_AT.compareAndSet(this, k, -1L)) {
+    /**
+     * Rings a warm peer while this side waits for its own operation to complete (that needs the
+     * peer's progress): at once ({@link #RING_NOW}) or a millisecond after the first call
+     * ({@link #RING_LATER}, the write already rang), then every millisecond.
+     */
+    private void ringWhileWaiting() {
+        if (!peerWarm) {
             return;
         }
+        long now = System.nanoTime();
+        if (txRingAt == RING_LATER) {
+            txRingAt = now + 1_000_000L;
+        } else if (txRingAt == RING_NOW || now - txRingAt >= 0) {
+            ring((long) WRITTEN.getVolatile(this));
+            txRingAt = now + 1_000_000L;
+        }
+    }
+
+    /** Tells the peer that {@code written} writes were posted; from writing threads and the liveness thread. */
+    private void ring(long written) {
         if (useWakeEndpoint) {
             try {
-                if (!nudge()) {
+                if (!nudge(written)) {
                     LOG.debug("could not nudge {}", peerDescription);
                 }
             } catch (Throwable t) {
@@ -824,7 +868,7 @@ final class FabricConnection implements Connection {
         }
         try {
             synchronized (oobWriteLock) {
-                oob.getOutputStream().write(wakeFrame.set(OobFrame.TYPE_WAKE, 0, k).bytes());
+                oob.getOutputStream().write(wakeFrame.set(OobFrame.TYPE_WAKE, 0, written).bytes());
             }
         } catch (IOException e) {
             // The peer is gone or going; the liveness thread reports it.
@@ -832,14 +876,14 @@ final class FabricConnection implements Connection {
         }
     }
 
-    /** Tells the peer this thread is about to sleep having consumed {@code k} messages. */
-    private void announceSleep(long k) {
+    /** Sends TYPE_WARM (with the consumed count) or TYPE_HOT. */
+    private void announce(byte type, long consumedSoFar) {
         try {
             synchronized (oobWriteLock) {
-                oob.getOutputStream().write(sleepFrame.set(OobFrame.TYPE_SLEEP, 0, k).bytes());
+                oob.getOutputStream().write(modeFrame.set(type, 0, consumedSoFar).bytes());
             }
         } catch (IOException e) {
-            fail(new PeerFailedException("warm wait on " + peerDescription + " could not reach the peer: " + e, e));
+            fail(new PeerFailedException("cannot reach " + peerDescription + " on the out-of-band socket: " + e, e));
         }
     }
 
@@ -973,6 +1017,7 @@ final class FabricConnection implements Connection {
         enterOrThrow();
         try {
             checkFailure(false);
+            txRingAt = RING_NOW;
             long src = source.address() + offset;
             long desc = descriptorFor(src, length);
             if (peerRma) {
@@ -1086,7 +1131,7 @@ final class FabricConnection implements Connection {
             throw cqError(txCq, "send");
         }
         checkFailure(false);
-        wakePeerIfAsleep();
+        ringWhileWaiting();
         Thread.onSpinWait();
     }
 
@@ -1104,7 +1149,7 @@ final class FabricConnection implements Connection {
                 throw new TransportException("fi_cq_read(send) failed: " + Fi.strerror(n));
             }
             checkFailure(false);
-            wakePeerIfAsleep();
+            ringWhileWaiting();
             Thread.onSpinWait();
         }
     }
@@ -1137,6 +1182,10 @@ final class FabricConnection implements Connection {
     public boolean poll(Completion into) {
         enterOrThrow();
         try {
+            if (announcedWarm) {
+                announcedWarm = false; // back to polling: the peer may stop ringing
+                announce(OobFrame.TYPE_HOT, 0);
+            }
             if (earlyNext != earlyCount && takeEarly(into)) {
                 return true;
             }
@@ -1212,7 +1261,6 @@ final class FabricConnection implements Connection {
                 return true;
             }
             int idle = 0;
-            long announcedAt = -1; // the consumed count this wait announced with TYPE_SLEEP, or -1
             while (true) {
                 long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
                 if (completed(n, into)) {
@@ -1229,36 +1277,36 @@ final class FabricConnection implements Connection {
                         return true;
                     }
                 } else if (peerRingsDoorbell) {
-                    if (idle > 0) {
-                        // Rung, but the message has not reached the CQ yet: poll a while for it.
-                        idle--;
-                        Thread.onSpinWait();
-                    } else if (announcedAt < 0) {
+                    if (!announcedWarm) {
                         if (useWakeEndpoint) {
-                            drainStaleNudges(); // answers to earlier announcements
+                            drainNudges(); // rings of an earlier warm phase
                         }
-                        // Set before the frame leaves: the answer may unpark us before we park.
-                        sleeper = Thread.currentThread();
-                        announcedAt = consumed;
-                        announceSleep(announcedAt); // then poll once more before sleeping
+                        announcedWarm = true;
+                        announce(OobFrame.TYPE_WARM, consumed); // then poll once more before sleeping
+                    } else if (consumed < (useWakeEndpoint ? nudgedWritten : rungWritten)) {
+                        // Rung for a message that has not reached the CQ yet: poll for it.
+                        if (++idle > SPIN_POLLS) {
+                            LockSupport.parkNanos(Math.min(remaining, 20_000));
+                        } else {
+                            Thread.onSpinWait();
+                        }
                     } else if (useWakeEndpoint) {
+                        idle = 0;
                         int ms = (int) Math.min(waitSliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
                         long m = (long) Fi.CALL_CQ_SREAD.invokeExact(fnWakeRxSread, wakeRxCq, wakeEntry, 1L,
                                 MemorySegment.NULL, ms);
                         if (m == 1) {
-                            // Nudged: the message is posted; poll for it, then sleep again if it is late.
-                            postNudgeReceive();
-                            announcedAt = -1;
-                            idle = SPIN_POLLS;
+                            takeNudge();
+                            drainNudges();
                         } else if (m == -Fi.FI_EAVAIL) {
                             throw cqError(wakeRxCq, "wake-up endpoint");
                         }
-                    } else if (wokenAt == announcedAt) {
-                        wokenAt = -1;
-                        announcedAt = -1;
-                        idle = SPIN_POLLS;
                     } else {
-                        LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(waitSliceMillis)));
+                        idle = 0;
+                        sleeper = Thread.currentThread(); // published before rungWritten is read
+                        if (consumed >= rungWritten) {
+                            LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(waitSliceMillis)));
+                        }
                     }
                 } else if (++idle <= SPIN_POLLS) {
                     Thread.onSpinWait();
@@ -1323,6 +1371,7 @@ final class FabricConnection implements Connection {
     }
 
     private long fetchAddNative(int index, long delta) throws Throwable {
+        txRingAt = RING_NOW;
         long operand = scratchOffset + 8;
         long result = scratchOffset + 16;
         region.set(JAVA_LONG, operand, delta);

@@ -31,9 +31,8 @@ import org.rfaas.transport.Wire;
  *   <li>{@code flags}: bit 0 — this side receives with one-sided RMA (the peer must
  *       {@code fi_writedata}); clear — two-sided tagged receives are posted on every slot. Bit 1 —
  *       this side's counters accept FI_ATOMIC fetch-and-add; clear — send {@link OobFrame}
- *       requests instead. Bit 2 — this side answers a {@link OobFrame#TYPE_SLEEP} with
- *       {@link OobFrame#TYPE_WAKE} once it has written more than the sleeper consumed, so the peer
- *       may sleep without a CQ wait object (see {@code FabricConnection}, "Warm waiting"). Bit 3 —
+ *       requests instead. Bit 2 — this side rings a peer that announced
+ *       {@link OobFrame#TYPE_WARM} after each write, so the peer may sleep without a CQ wait object (see {@code FabricConnection}, "Warm waiting"). Bit 3 —
  *       this side has a wake-up endpoint: the endpoint name is two names of equal length, the data
  *       endpoint's, then the wake-up endpoint's.
  *   <li>slot {@code i}'s data starts at {@code rmaBase + i * slotStride + }{@link #SLOT_DATA_OFFSET};

@@ -9,7 +9,7 @@ import org.rfaas.transport.Wire;
 /**
  * Flyweight over the 16-byte frames exchanged on the out-of-band socket after the handshake:
  * emulated fetch-and-add for providers without FI_ATOMIC, the goodbye an orderly close sends, and
- * the sleep/wake doorbell of warm waiting.
+ * the warm/hot announcements and wake-ups of warm waiting.
  * (The socket itself doubles as the liveness channel: end of stream without a goodbye means the
  * peer process is gone.)
  *
@@ -29,12 +29,14 @@ final class OobFrame {
     /** The sender is closing its endpoint in order (index and value are 0). */
     static final byte TYPE_BYE = 0x22;
     /**
-     * The sender is about to sleep in a warm wait after consuming {@code value} messages of this
-     * connection (index 0); answer with {@link #TYPE_WAKE} as soon as more were written.
+     * From now on the sender's waits sleep until rung (index 0, {@code value} = messages it has
+     * consumed so far): ring after every write, and at once if more than {@code value} were written.
      */
-    static final byte TYPE_SLEEP = 0x23;
-    /** Wake up: {@code value} is the consumed count of the {@link #TYPE_SLEEP} it answers (index 0). */
+    static final byte TYPE_WARM = 0x23;
+    /** Ring: {@code value} messages were written to the receiver so far (index 0). */
     static final byte TYPE_WAKE = 0x24;
+    /** From now on the sender polls: stop ringing (index 0, value 0). */
+    static final byte TYPE_HOT = 0x25;
 
     private static final int MAGIC = 0;
     private static final int VERSION = 2;
@@ -83,10 +85,10 @@ final class OobFrame {
                 throw new ProtocolException(ProtocolError.BAD_INDEX,
                         "fetch-and-add on counter " + index + ", this side registered " + counters);
             }
-        } else if (type == TYPE_SLEEP || type == TYPE_WAKE) {
-            if (index() != 0 || value() < 0) {
-                throw new ProtocolException(ProtocolError.BAD_FIELD, (type == TYPE_SLEEP ? "sleep" : "wake")
-                        + " frame with index " + index() + " and message count " + value());
+        } else if (type == TYPE_WARM || type == TYPE_WAKE || type == TYPE_HOT) {
+            if (index() != 0 || value() < 0 || (type == TYPE_HOT && value() != 0)) {
+                throw new ProtocolException(ProtocolError.BAD_FIELD, "warm-wait frame type 0x"
+                        + Integer.toHexString(type) + " with index " + index() + " and message count " + value());
             }
         } else if (type != TYPE_FAA_REPLY && type != TYPE_BYE) {
             throw new ProtocolException(ProtocolError.BAD_TYPE,
