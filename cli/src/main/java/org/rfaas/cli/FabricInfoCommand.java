@@ -43,7 +43,8 @@ final class FabricInfoCommand implements Callable<Integer> {
             }
         }
         System.out.println();
-        System.out.println("Force a path for testing with -Drfaas.fabric.mode=rma|msg and -Drfaas.fabric.atomics=native|emulated.");
+        System.out.println("Force a path for testing with -Drfaas.fabric.mode=rma|msg and -Drfaas.fabric.atomics=native|emulated;");
+        System.out.println("choose how warm waits sleep with -Drfaas.fabric.warmWait=auto|socket|endpoint|cq (docs/rdma.md).");
         return 0;
     }
 }

@@ -82,22 +82,24 @@ public record FabricCapabilities(String variant, String provider, String provide
     }
 
     /**
-     * How warm waits sleep with this provider. {@code auto} (the default) is {@link WarmWait#SOCKET}:
-     * a data CQ with a wait object makes every hot round trip of {@code tcp;ofi_rxm} about 20 %
-     * slower, libfabric's own C ping-pong included, and over tcp the wake-up endpoint was not faster
-     * than the socket (docs/rdma.md). {@code -Drfaas.fabric.warmWait=cq}, {@code endpoint} or
-     * {@code socket} asks for one; {@code cq} and {@code endpoint} need CQs that accept
-     * {@code FI_WAIT_FD} ({@code endpoint} also memory regions that are not bound to one endpoint)
-     * and become {@code socket} otherwise.
+     * How warm waits sleep with this provider. {@code auto} (the default) takes
+     * {@link WarmWait#ENDPOINT} where CQs accept {@code FI_WAIT_FD} and memory regions are not bound
+     * to one endpoint ({@code FI_MR_ENDPOINT}), else {@link WarmWait#SOCKET}: a data CQ with a wait
+     * object makes every hot round trip of {@code tcp;ofi_rxm} about 20 % slower, libfabric's own C
+     * ping-pong included. {@code -Drfaas.fabric.warmWait=cq}, {@code endpoint} or {@code socket}
+     * asks for one; {@code cq} and {@code endpoint} become {@code socket} where the provider cannot
+     * do them. See docs/rdma.md for what each costs, and for why {@code socket} is not the default
+     * over tcp.
      *
      * @throws IllegalArgumentException if the property has another value
      */
     public WarmWait warmWaitMode() {
+        boolean endpointPossible = waitObjects && (mrMode & Fi.FI_MR_ENDPOINT) == 0;
         String v = System.getProperty(WARM_WAIT_PROPERTY, "auto");
         return switch (v) {
-            case "auto", "socket" -> WarmWait.SOCKET;
+            case "auto", "endpoint" -> endpointPossible ? WarmWait.ENDPOINT : WarmWait.SOCKET;
             case "cq" -> waitObjects ? WarmWait.CQ : WarmWait.SOCKET;
-            case "endpoint" -> waitObjects && (mrMode & Fi.FI_MR_ENDPOINT) == 0 ? WarmWait.ENDPOINT : WarmWait.SOCKET;
+            case "socket" -> WarmWait.SOCKET;
             default -> throw new IllegalArgumentException(
                     "-D" + WARM_WAIT_PROPERTY + "=" + v + ": expected auto, cq, endpoint or socket");
         };

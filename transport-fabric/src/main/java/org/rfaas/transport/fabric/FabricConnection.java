@@ -63,13 +63,12 @@ import org.slf4j.LoggerFactory;
  * atomic to complete rings too (every millisecond), since that needs the sleeper's progress. How
  * it rings ({@link FabricCapabilities#warmWaitMode()}):
  * <ul>
- *   <li>{@code SOCKET} (the default): a {@link OobFrame#TYPE_WAKE} frame; the peer's liveness
- *       thread reads it and unparks the sleeper.
- *   <li>{@code ENDPOINT} ({@code -Drfaas.fabric.warmWait=endpoint}, where CQs accept
- *       {@code FI_WAIT_FD}): each side opens a second, wake-up endpoint whose receive CQ has the
- *       wait object and carries nothing but 8-byte tagged "nudges" holding {@code written}; the
- *       sleeper is in {@code fi_cq_sread} on it. This keeps the wake-up on the fabric, but costs
- *       ofi_rxm ~17 MiB of buffers per endpoint, and over tcp it was not faster than the socket.
+ *   <li>{@code ENDPOINT} (the default where CQs accept {@code FI_WAIT_FD}): each side opens a
+ *       second, wake-up endpoint whose receive CQ has the wait object and carries nothing but
+ *       8-byte tagged "nudges" holding {@code written}; the sleeper is in {@code fi_cq_sread} on it.
+ *       ofi_rxm allocates ~17 MiB of buffers for it.
+ *   <li>{@code SOCKET} (the default elsewhere, e.g. shm): a {@link OobFrame#TYPE_WAKE} frame; the
+ *       peer's liveness thread reads it and unparks the sleeper.
  *   <li>{@code CQ} ({@code -Drfaas.fabric.warmWait=cq}): no protocol; {@code fi_cq_sread} on the
  *       data CQ, which then has {@code FI_WAIT_FD}.
  * </ul>

@@ -37,7 +37,7 @@ class FabricWarmWakeUpTest {
 
     @ParameterizedTest(name = "{0} warmWait={1} {2}")
     @CsvSource({
-        "fabric:tcp, auto,     rma, wake socket",
+        "fabric:tcp, auto,     rma, wake endpoint",
         "fabric:tcp, endpoint, rma, wake endpoint",
         "fabric:tcp, socket,   msg, wake socket",
         "fabric:tcp, endpoint, msg, wake endpoint",
