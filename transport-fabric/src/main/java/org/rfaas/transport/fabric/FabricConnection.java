@@ -77,7 +77,10 @@ import org.slf4j.LoggerFactory;
  * Send and receive use separate completion queues, so the sending and the receiving thread never
  * steal each other's completions; the domain is FI_THREAD_SAFE. {@link #write}, {@link #poll} and
  * {@link #await} allocate nothing and take no locks (two atomic increments guard against
- * {@link #close} freeing native memory underneath them).
+ * {@link #close} freeing native memory underneath them), except on the warm paths: the frames of
+ * the out-of-band socket (announcing warm or hot, and ringing a warm peer in {@code SOCKET} mode)
+ * are written under its lock. One thread receives ({@code poll}/{@code await}); the counts and
+ * the warm flag of the receiving side are its own.
  */
 final class FabricConnection implements Connection {
     private static final Logger LOG = LoggerFactory.getLogger(FabricConnection.class);
