@@ -332,14 +332,8 @@ final class FabricConnection implements Connection {
             if (txCq == null || rxCq == null) {
                 throw new TransportException("fi_cq_open failed for provider " + caps.provider());
             }
-            Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "endpoint"),
-                    dom.domain, dom.info, out, MemorySegment.NULL), "fi_endpoint");
-            ep = out.get(ADDRESS, 0).reinterpret(Fi.FID_EP.byteSize());
-            bind(ep, av, 0, "fi_ep_bind(av)");
-            bind(ep, txCq, Fi.FI_TRANSMIT, "fi_ep_bind(tx cq)");
-            bind(ep, rxCq, Fi.FI_RECV, "fi_ep_bind(rx cq)");
-            Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(ep, "control"), ep, Fi.FI_ENABLE, MemorySegment.NULL),
-                    "fi_enable");
+            ep = newEndpoint("", a);
+            bindAndEnable(ep, txCq, rxCq, "");
 
             MemorySegment mr = register(region, a);
             regionMr = mr;
@@ -387,8 +381,6 @@ final class FabricConnection implements Connection {
      * descriptor serves its buffers (FI_MR_ENDPOINT providers never get here).
      */
     private void openWakeEndpoint(Arena a) throws Throwable {
-        MemorySegment out = a.allocate(ADDRESS);
-        long domOps = Fi.off(Fi.FID_DOMAIN, "ops");
         wakeTxCq = FabricDomain.openCq(dom.domain, 16, Fi.FI_WAIT_NONE, a);
         wakeRxCq = FabricDomain.openCq(dom.domain, 16, Fi.FI_WAIT_FD, a);
         if (wakeTxCq == null || wakeRxCq == null) {
@@ -396,14 +388,8 @@ final class FabricConnection implements Connection {
         }
         // ofi_rxm sizes its buffer pools by its own parameters, not by this endpoint's queue
         // sizes (smaller tx/rx attributes were tried: no change), so this costs ~17 MiB there.
-        Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "endpoint"),
-                dom.domain, dom.info, out, MemorySegment.NULL), "fi_endpoint(wake-up)");
-        wakeEp = out.get(ADDRESS, 0).reinterpret(Fi.FID_EP.byteSize());
-        bind(wakeEp, av, 0, "fi_ep_bind(wake-up av)");
-        bind(wakeEp, wakeTxCq, Fi.FI_TRANSMIT, "fi_ep_bind(wake-up tx cq)");
-        bind(wakeEp, wakeRxCq, Fi.FI_RECV, "fi_ep_bind(wake-up rx cq)");
-        Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(wakeEp, "control"), wakeEp, Fi.FI_ENABLE,
-                MemorySegment.NULL), "fi_enable(wake-up)");
+        wakeEp = newEndpoint("wake-up ", a);
+        bindAndEnable(wakeEp, wakeTxCq, wakeRxCq, "wake-up ");
         long cqOps = Fi.off(Fi.FID_CQ, "ops");
         fnWakeTxRead = Fi.fn(wakeTxCq, cqOps, Fi.FI_OPS_CQ, "read");
         fnWakeRxRead = Fi.fn(wakeRxCq, cqOps, Fi.FI_OPS_CQ, "read");
@@ -580,6 +566,24 @@ final class FabricConnection implements Connection {
         int i = earlyNext++ * 3;
         into.set(early[i], early[i + 1], early[i + 2]);
         return true;
+    }
+
+    /** {@code fi_endpoint} on the domain's info; the caller stores it at once, so that a failure later closes it. */
+    private MemorySegment newEndpoint(String which, Arena a) throws Throwable {
+        MemorySegment out = a.allocate(ADDRESS);
+        Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, Fi.off(Fi.FID_DOMAIN, "ops"), Fi.FI_OPS_DOMAIN,
+                "endpoint"), dom.domain, dom.info, out, MemorySegment.NULL), which.isEmpty() ? "fi_endpoint" : "fi_endpoint(" + which.trim() + ")");
+        return out.get(ADDRESS, 0).reinterpret(Fi.FID_EP.byteSize());
+    }
+
+    /** Binds the AV and the two CQs to {@code endpoint} and enables it. */
+    private void bindAndEnable(MemorySegment endpoint, MemorySegment tx, MemorySegment rx, String which)
+            throws Throwable {
+        bind(endpoint, av, 0, "fi_ep_bind(" + which + "av)");
+        bind(endpoint, tx, Fi.FI_TRANSMIT, "fi_ep_bind(" + which + "tx cq)");
+        bind(endpoint, rx, Fi.FI_RECV, "fi_ep_bind(" + which + "rx cq)");
+        Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(endpoint, "control"), endpoint, Fi.FI_ENABLE,
+                MemorySegment.NULL), "fi_enable(" + which + "endpoint)");
     }
 
     private static void bind(MemorySegment obj, MemorySegment target, long flags, String what) throws Throwable {
