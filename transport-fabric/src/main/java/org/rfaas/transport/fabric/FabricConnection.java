@@ -476,7 +476,6 @@ final class FabricConnection implements Connection {
 
     private void warmUpLoop(long timeoutMillis) throws Throwable {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        long r;
         boolean sent = false;
         boolean received = false;
         // The wake-up endpoints exchange one nudge too, so that ofi_rxm has connected them.
@@ -495,13 +494,7 @@ final class FabricConnection implements Connection {
                         + (nudged ? "sent" : "not sent") + ", " + (nudgeReceived ? "received" : "not received") + ")");
             }
             if (!nudged) {
-                r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnWakeTinjectdata, wakeEp,
-                        region.address() + scratchOffset + 48, 8L, 0L, peerWakeAddr, NUDGE_TAG);
-                if (r == 0) {
-                    nudged = true;
-                } else if (r != -Fi.FI_EAGAIN) {
-                    throw new PeerFailedException("warm-up nudge to " + peerDescription + " failed: " + Fi.strerror(r));
-                }
+                nudged = tryInject(fnWakeTinjectdata, wakeEp, 48, 8, peerWakeAddr, NUDGE_TAG, "warm-up nudge");
                 long m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeTxRead, wakeTxCq, wakeTxEntry, 1L);
                 if (m == -Fi.FI_EAVAIL) {
                     throw cqError(wakeTxCq, "warm-up nudge");
@@ -517,13 +510,7 @@ final class FabricConnection implements Connection {
                 }
             }
             if (!sent) {
-                r = (long) Fi.CALL_TINJECTDATA.invokeExact(fnTinjectdata, ep, region.address() + scratchOffset + 32,
-                        0L, 0L, peerAddr, WARMUP_TAG);
-                if (r == 0) {
-                    sent = true;
-                } else if (r != -Fi.FI_EAGAIN) {
-                    throw new PeerFailedException("warm-up send to " + peerDescription + " failed: " + Fi.strerror(r));
-                }
+                sent = tryInject(fnTinjectdata, ep, 32, 0, peerAddr, WARMUP_TAG, "warm-up send");
             }
             long n = (long) Fi.CALL_CQ_READ.invokeExact(fnTxRead, txCq, txEntry, 1L);
             if (n == -Fi.FI_EAVAIL) {
@@ -552,6 +539,17 @@ final class FabricConnection implements Connection {
                 Thread.onSpinWait();
             }
         }
+    }
+
+    /** One tagged inject from the scratch word at {@code offset}; false if the provider said -FI_EAGAIN. */
+    private boolean tryInject(MemorySegment fn, MemorySegment endpoint, long offset, long length, long dest, long tag,
+            String what) throws Throwable {
+        long r = (long) Fi.CALL_TINJECTDATA.invokeExact(fn, endpoint, region.address() + scratchOffset + offset, length,
+                0L, dest, tag);
+        if (r != 0 && r != -Fi.FI_EAGAIN) {
+            throw new PeerFailedException(what + " to " + peerDescription + " failed: " + Fi.strerror(r));
+        }
+        return r == 0;
     }
 
     private long warmUpContext() {
