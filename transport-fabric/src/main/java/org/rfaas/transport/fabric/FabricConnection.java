@@ -99,7 +99,7 @@ final class FabricConnection implements Connection {
      * long, so that a lost wake-up shows as a wait of that length).
      */
     static final String WAIT_SLICE_PROPERTY = "rfaas.fabric.waitSliceMillis";
-    /** Polls of an empty receive CQ after a wake-up before a warm wait sleeps again. */
+    /** Polls of an empty receive CQ before a waiter backs off: for a message it was rung for, or (peer that never rings) before parking. */
     private static final int SPIN_POLLS = 100;
     private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE
             | Fi.FI_SEND | Fi.FI_RECV;
