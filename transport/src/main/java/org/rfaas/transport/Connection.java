@@ -42,7 +42,7 @@ public interface Connection extends AutoCloseable {
     MemorySegment receiveSlot(int slot);
 
     /** Bytes of a payload's head that {@link #receiveHead} holds: room for any protocol header. */
-    int HEAD_BYTES = 48;
+    int HEAD_BYTES = 40;
 
     /**
      * The first {@code min(length, HEAD_BYTES)} bytes of the payload that the last completion for

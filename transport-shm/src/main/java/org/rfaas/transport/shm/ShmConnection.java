@@ -35,6 +35,15 @@ import org.slf4j.LoggerFactory;
  * peer's receiving thread); nothing else writes it, so neither side needs a lock or a CAS.
  * Every entry read from the mapping is validated: the peer is another process and may be buggy.
  *
+ * <h2>Flow control</h2>
+ * A writer may reuse an entry once the peer has read past it. Every entry carries the writer's
+ * own consumer position of the opposite ring ({@code ack}), so in request/reply traffic each side
+ * learns from the answers it reads that the peer has made room, and the peer's consumer line
+ * (published on every completion for small rings) stays in the peer's cache: it is read only
+ * when the ring looks full and nothing came back, i.e. in one-way streams. A completion's ack
+ * must not move backwards nor pass what this side has written; the receiving thread hands it to
+ * the sending one through an opaque field, so the two may be different threads.
+ *
  * <h2>Warm waiting</h2>
  * {@link #await} stores 1 into its inbox's sleeping word, re-checks the ring and then sleeps in
  * {@code FUTEX_WAIT} on that word while it still holds 1. A writer publishes its entry, issues a
@@ -55,10 +64,17 @@ final class ShmConnection implements Connection {
     private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
     static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final VarHandle STATE;
+    private static final VarHandle CONSUMED_MARK;
+    private static final VarHandle PEER_ACKED;
+    private static final VarHandle WRITE_POSITION;
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(ShmConnection.class, "state", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(ShmConnection.class, "state", int.class);
+            CONSUMED_MARK = lookup.findVarHandle(ShmConnection.class, "consumedMark", long.class);
+            PEER_ACKED = lookup.findVarHandle(ShmConnection.class, "peerAcked", long.class);
+            WRITE_POSITION = lookup.findVarHandle(ShmConnection.class, "writePosition", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -118,9 +134,32 @@ final class ShmConnection implements Connection {
 
     /** Receiving thread only: the next ring position to read. */
     private long readPosition;
-    /** Sending thread only: the next ring position to write, and the last consumer position seen. */
+    /**
+     * Receiving thread only: what the entry at {@link #readPosition} holds while it is empty (its
+     * previous lap's sequence, 0 on the first lap), so that {@link #poll} validates an empty
+     * entry without computing it.
+     */
+    private int emptySeq;
+    /**
+     * Written by the receiving thread, read by the sending one (opaque): this side's consumer
+     * position, the position of the entry it returned last. {@link #write} sends it to the peer
+     * in every entry, so that a peer that gets answers never reads the consumer line.
+     */
+    private long consumedMark;
+    /**
+     * Written by the receiving thread (opaque), read by the sending one: the peer's consumer
+     * position as its last entry here announced it (validated: it never moves backwards and
+     * never passes {@link #writePosition}).
+     */
+    private long peerAcked;
+    /**
+     * Sending thread only: the next ring position to write (read by the receiving thread to
+     * validate acknowledgements), the consumer position that flow control goes by, and the last
+     * value read from the peer's consumer line.
+     */
     private long writePosition;
     private long peerConsumed;
+    private long peerConsumerLine;
 
     /** OPEN, PEER_FAILED, FAILED or CLOSED; read with opaque loads on the hot path. */
     @SuppressWarnings("unused")
@@ -156,7 +195,7 @@ final class ShmConnection implements Connection {
         this.inRing = in.ringOffset();
         this.inCapacity = in.ringCapacity();
         this.inMask = in.ringCapacity() - 1;
-        this.inPublishMask = in.ringCapacity() / 4 - 1;
+        this.inPublishMask = Math.max(1, in.ringCapacity() / 4) - 1;
         boolean sharedIn = sharedCounters != null && side == 0;
         boolean sharedOut = sharedCounters != null && side == 1;
         this.inCounterMemory = sharedIn ? sharedCounters : map;
@@ -248,30 +287,39 @@ final class ShmConnection implements Connection {
 
     @Override
     public void write(int peerSlot, MemorySegment source, long offset, int length, int immediate) {
-        // Kept small (the error paths are out of line) so that the JIT inlines it into callers.
-        checkOpen();
-        if (peerSlot < 0 || peerSlot >= outSlots || length < 0 || length > outSlotSize) {
-            throw badWrite(peerSlot, length);
+        // Written for the JIT: small enough to be inlined into the caller even without a profile
+        // (code compiled at tier 2 collects none), and no calls on the way for an inline payload
+        // of at least a word: the checks and the copy are spelled out here, the rest is out of line.
+        if ((int) STATE.getOpaque(this) != OPEN || (peerSlot | length) < 0 || peerSlot >= outSlots
+                || length > outSlotSize) {
+            throw refusedWrite(peerSlot, length);
         }
         try {
             long position = writePosition;
-            if (position - peerConsumed >= outCapacity) {
+            // What the peer's last entry here announced is usually enough: then its line stays unread.
+            if (position - (long) PEER_ACKED.getOpaque(this) >= outCapacity) {
                 awaitRingSpace(position);
             }
             long entry = outRing + ((position & outMask) << ShmLayout.ENTRY_SHIFT);
-            if (length <= ShmLayout.INLINE_MAX) {
-                copySmall(source, offset, map, entry + ShmLayout.ENTRY_INLINE, length);
+            if (length >= 8 && length <= ShmLayout.INLINE_MAX) {
+                // Whole words, the last one overlapping the one before when the length is not a
+                // multiple of 8: every byte of the payload, nothing outside it.
+                long to = entry + ShmLayout.ENTRY_INLINE;
+                int last = length - 8;
+                for (int i = 0; ; i += 8) {
+                    int at = Math.min(i, last);
+                    map.set(Wire.LONG, to + at, source.get(Wire.LONG, offset + at));
+                    if (at == last) {
+                        break;
+                    }
+                }
             } else {
-                // The head goes into the entry too: the receiver reads a protocol header from there
-                // (receiveHead) without waiting for the slot's first line. Copied after the bulk
-                // copy, which has brought the source's first line into this core's cache (an echo
-                // writes from its receive slot, whose lines the peer wrote).
-                MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
-                MemorySegment.copy(source, offset, map, entry + ShmLayout.ENTRY_INLINE, ShmLayout.INLINE_MAX);
+                copyOther(source, offset, peerSlot, entry, length);
             }
-            map.set(Wire.LONG, entry + ShmLayout.ENTRY_HEAD, (peerSlot & 0xFFFF_FFFFL) | ((long) length << 32));
+            map.set(Wire.LONG, entry /* + ENTRY_HEAD, which is 0 */, (peerSlot & 0xFFFF_FFFFL) | ((long) length << 32));
+            map.set(Wire.LONG, entry + ShmLayout.ENTRY_ACK, (long) CONSUMED_MARK.getOpaque(this));
             LONG.setRelease(map, entry + ShmLayout.ENTRY_TAIL, (immediate & 0xFFFF_FFFFL) | ((position + 1) << 32));
-            writePosition = position + 1;
+            WRITE_POSITION.setOpaque(this, position + 1);
             // Dekker with await(): our entry store, then our load of the sleeping word.
             VarHandle.fullFence();
             if ((int) INT.getOpaque(map, outSleeping) != 0) {
@@ -283,22 +331,20 @@ final class ShmConnection implements Connection {
     }
 
     /**
-     * Copies at most {@value ShmLayout#INLINE_MAX} bytes with word-sized accesses. Used for inline
-     * payloads instead of {@link MemorySegment#copy}, whose bulk path the JIT does not inline
-     * this deep and which costs a call per message.
+     * The payloads {@link #write} does not copy itself: shorter than a word (inline), or longer
+     * than {@value ShmLayout#INLINE_MAX} B (into the slot, and the head into the entry as well).
      */
-    private static void copySmall(MemorySegment from, long fromOffset, MemorySegment to, long toOffset, int length) {
-        int i = 0;
-        for (; i + 8 <= length; i += 8) {
-            to.set(Wire.LONG, toOffset + i, from.get(Wire.LONG, fromOffset + i));
+    private void copyOther(MemorySegment source, long offset, int peerSlot, long entry, int length) {
+        if (length <= ShmLayout.INLINE_MAX) {
+            MemorySegment.copy(source, offset, map, entry + ShmLayout.ENTRY_INLINE, length);
+            return;
         }
-        if (i + 4 <= length) {
-            to.set(Wire.INT, toOffset + i, from.get(Wire.INT, fromOffset + i));
-            i += 4;
-        }
-        for (; i < length; i++) {
-            to.set(ValueLayout.JAVA_BYTE, toOffset + i, from.get(ValueLayout.JAVA_BYTE, fromOffset + i));
-        }
+        // The head goes into the entry too: the receiver reads a protocol header from there
+        // (receiveHead) without waiting for the slot's first line. Copied after the bulk copy,
+        // which has brought the source's first line into this core's cache (an echo writes from
+        // its receive slot, whose lines the peer wrote).
+        MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
+        MemorySegment.copy(source, offset, map, entry + ShmLayout.ENTRY_INLINE, ShmLayout.INLINE_MAX);
     }
 
     /** The receiver may be asleep: take its sleeping word back to 0 and wake it (cold path). */
@@ -308,7 +354,11 @@ final class ShmConnection implements Connection {
         }
     }
 
-    private IllegalArgumentException badWrite(int peerSlot, int length) {
+    /** Why {@link #write} refused: the connection is not open, or the arguments are wrong. */
+    private RuntimeException refusedWrite(int peerSlot, int length) {
+        if ((int) STATE.getOpaque(this) != OPEN) {
+            return stateException();
+        }
         if (peerSlot < 0 || peerSlot >= outSlots) {
             return new IllegalArgumentException("peer slot " + peerSlot + " outside 0.." + (outSlots - 1));
         }
@@ -318,15 +368,23 @@ final class ShmConnection implements Connection {
 
     /** The peer's ring is full: wait (spin, then yield, then park) until it consumes or fails. */
     private void awaitRingSpace(long position) {
-        long seen = peerConsumed;
+        if (position - peerConsumed < outCapacity) {
+            return; // known from an earlier read of the line
+        }
         for (int i = 0; ; i++) {
-            long consumed = (long) LONG.getAcquire(map, outConsumer);
-            if (consumed < seen || consumed > position) {
+            long line = (long) LONG.getAcquire(map, outConsumer);
+            if (line < peerConsumerLine || line > position) {
                 throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "peer's ring consumer position "
-                        + consumed + " is outside " + seen + ".." + position + " (corrupt shared mapping)"));
+                        + line + " is outside " + peerConsumerLine + ".." + position + " (corrupt shared mapping)"));
             }
-            if (position - consumed < outCapacity) {
+            peerConsumerLine = line;
+            // The line may lag behind what the peer's entries announced (it is published every
+            // quarter ring), and the other way round.
+            long consumed = Math.max(line, (long) PEER_ACKED.getOpaque(this));
+            if (consumed > peerConsumed) {
                 peerConsumed = consumed;
+            }
+            if (position - peerConsumed < outCapacity) {
                 return;
             }
             checkOpen();
@@ -342,38 +400,66 @@ final class ShmConnection implements Connection {
 
     @Override
     public boolean poll(Completion into) {
-        // Kept small (the error paths are out of line) so that the JIT inlines it into callers.
+        // Small, so that it is inlined into the caller's spin loop even when it was compiled on
+        // its own first (the JIT does not inline a method whose compiled code is big). The work
+        // for a message that has arrived is in take().
         try {
             long position = readPosition;
             long entry = inRing + ((position & inMask) << ShmLayout.ENTRY_SHIFT);
             long tail = (long) LONG.getAcquire(map, entry + ShmLayout.ENTRY_TAIL);
             int seq = (int) (tail >>> 32);
-            if (seq != (int) (position + 1)) {
-                return notReady(into, position, entry, seq);
+            if (seq == (int) (position + 1)) {
+                return take(into, position, entry, tail);
             }
-            long head = map.get(Wire.LONG, entry + ShmLayout.ENTRY_HEAD);
-            int slot = (int) head;
-            int length = (int) (head >>> 32);
-            int immediate = (int) tail;
-            if (slot < 0 || slot >= inSlots || length < 0 || length > inSlotSize) {
-                throw badEntry(slot, length);
+            if (seq == emptySeq && (int) STATE.getOpaque(this) == OPEN) {
+                return false;
             }
-            if (length <= ShmLayout.INLINE_MAX) {
-                // Within the one mapping: cheaper for the JIT than through the slot's own segment.
-                copySmall(map, entry + ShmLayout.ENTRY_INLINE, map, inSlotsBase + (long) slot * inSlotSize, length);
-            }
-            lastEntry[slot] = (int) (position & inMask);
-            into.set(slot, length, immediate);
-            readPosition = position + 1;
-            if (((position + 1) & inPublishMask) == 0) {
-                // One behind what was consumed: the entry just returned stays the writer's to
-                // leave alone until a later publish, so receiveHead can read it in place.
-                LONG.setRelease(map, inConsumer, position);
-            }
-            return true;
+            return notReady(into, position, entry, seq);
         } catch (IllegalStateException e) {
             throw closedException();
         }
+    }
+
+    /** Delivers the published entry at {@code position}, whose tail {@code poll} has read. */
+    private boolean take(Completion into, long position, long entry, long tail) {
+        long head = map.get(Wire.LONG, entry + ShmLayout.ENTRY_HEAD);
+        long ack = map.get(Wire.LONG, entry + ShmLayout.ENTRY_ACK);
+        int slot = (int) head;
+        int length = (int) (head >>> 32);
+        if ((slot | length) < 0 || slot >= inSlots || length > inSlotSize || ack < peerAcked
+                || ack > (long) WRITE_POSITION.getOpaque(this)) {
+            throw badEntry(slot, length, ack);
+        }
+        if (length <= ShmLayout.INLINE_MAX) {
+            long from = entry + ShmLayout.ENTRY_INLINE;
+            long to = inSlotsBase + (long) slot * inSlotSize;
+            if (length >= 8) {
+                // As in write: whole words, the last one overlapping when the length is not a multiple of 8.
+                int last = length - 8;
+                for (int i = 0; ; i += 8) {
+                    int at = Math.min(i, last);
+                    map.set(Wire.LONG, to + at, map.get(Wire.LONG, from + at));
+                    if (at == last) {
+                        break;
+                    }
+                }
+            } else {
+                MemorySegment.copy(map, from, map, to, length);
+            }
+        }
+        lastEntry[slot] = (int) (position & inMask);
+        into.set(slot, length, (int) tail);
+        readPosition = position + 1;
+        PEER_ACKED.setOpaque(this, ack);
+        CONSUMED_MARK.setOpaque(this, position);
+        // What the entry at the next position holds while it is empty: its previous lap's sequence.
+        emptySeq = position + 1 >= inCapacity ? (int) (position + 2 - inCapacity) : 0;
+        if (((position + 1) & inPublishMask) == 0) {
+            // One behind what was consumed: the entry just returned stays the writer's to
+            // leave alone until a later publish, so receiveHead can read it in place.
+            LONG.setRelease(map, inConsumer, position);
+        }
+        return true;
     }
 
     /** The entry at {@code position} is not (validly) published: empty, corrupt, or the connection ended. */
@@ -395,13 +481,18 @@ final class ShmConnection implements Connection {
         throw stateException();
     }
 
-    private ProtocolException badEntry(int slot, int length) {
+    private ProtocolException badEntry(int slot, int length, long ack) {
         if (slot < 0 || slot >= inSlots) {
             return fail(new ProtocolException(ProtocolError.BAD_INDEX, "completion names slot " + slot
                     + ", this side registered slots 0.." + (inSlots - 1)));
         }
-        return fail(new ProtocolException(ProtocolError.OVERSIZED, "completion announces " + length
-                + " bytes in slot " + slot + ", slots hold " + inSlotSize));
+        if (length < 0 || length > inSlotSize) {
+            return fail(new ProtocolException(ProtocolError.OVERSIZED, "completion announces " + length
+                    + " bytes in slot " + slot + ", slots hold " + inSlotSize));
+        }
+        long written = (long) WRITE_POSITION.getOpaque(this);
+        return fail(new ProtocolException(ProtocolError.BAD_FIELD, "completion acknowledges consumer position "
+                + ack + ", outside " + peerAcked + ".." + written + " (it moved backwards, or past what this side wrote)"));
     }
 
     @Override

@@ -21,16 +21,21 @@ import org.rfaas.transport.Wire;
  * | inbox 1: slots | slotSize | counters | ringCap |  32: four i32 (connector receives here)
  * +-----------------------------------------------+
  * inbox 0, then inbox 1, each:
- * +0     consumer position  i64  published by the receiver every quarter ring, read by the     [128 B]
- *                                writer only when the ring looks full (flow control)
+ * +0     consumer position  i64  published by the receiver every quarter ring (on every         [128 B]
+ *                                completion for rings of up to 4 entries); the writer reads it
+ *                                only when the ring looks full and no entry came back to say
+ *                                otherwise
  * +128   sleeping word      i32  futex: 1 = receiver is (about to be) asleep in FUTEX_WAIT    [128 B]
  * +256   completion ring    ringCap x 64 B entries, one cache line each:
- *          +------------+------------+------------+------------+----------------------+
- *          | slot i32   | length i32 | immediate  | seq i32    | inline payload 48 B  |
- *          +------------+------------+------------+------------+----------------------+
+ *          +----------+------------+-----------+---------+----------+----------------------+
+ *          | slot i32 | length i32 | immediate | seq i32 | ack i64  | inline payload 40 B  |
+ *          +----------+------------+-----------+---------+----------+----------------------+
  *          immediate and seq are one i64 published last (release store, acquire load);
- *          a payload of at most 48 B travels inline and the receiver copies it into its
- *          slot; a longer one is written into the slot, and its first 48 B into the entry
+ *          ack is the writer's consumer position of the opposite ring, the value it would
+ *          publish in its own consumer position: request/reply traffic learns from it that
+ *          the peer has read, and never reads the peer's consumer line;
+ *          a payload of at most 40 B travels inline and the receiver copies it into its
+ *          slot; a longer one is written into the slot, and its first 40 B into the entry
  *          as well: Connection.receiveHead is a view of the entry's inline part
  *        counters           counters x i64, 128-aligned, targets of the peer's fetch-and-add
  *        receive slots      slots x slotSize, 4096-aligned, written by the peer
@@ -63,11 +68,12 @@ final class ShmLayout {
      * messages use {@link Wire#VERSION}). 2: a payload longer than {@value #INLINE_MAX} B also
      * carries its head in the ring entry, which a version-1 writer left stale; the two versions
      * refuse each other rather than hand out a stale head. 3: rings of {@link #ringCapacity}
-     * entries (at least {@value #MIN_RING}, was 64).
+     * entries (at least 4, was 64). 4: entries carry the writer's consumer position ({@link
+     * #ENTRY_ACK}), the inline payload is 40 B (was 48), rings of at least {@value #MIN_RING}.
      */
-    static final byte VERSION = 3;
-    /** Fewest ring entries (the consumer position is then published on every completion). */
-    static final int MIN_RING = 4;
+    static final byte VERSION = 4;
+    /** Fewest ring entries: a one-slot inbox, two completions. */
+    static final int MIN_RING = 2;
     /** Bytes of the file header. */
     static final int HEADER_SIZE = 128;
     /** Bytes of one ring entry: one cache line. */
@@ -82,8 +88,10 @@ final class ShmLayout {
     static final int ENTRY_HEAD = ENTRY_SLOT;
     /** The i64 holding immediate (low half) and seq (high half), published last. */
     static final int ENTRY_TAIL = ENTRY_IMMEDIATE;
+    /** The i64 acknowledgement: the writer's consumer position of the opposite ring. */
+    static final int ENTRY_ACK = 16;
     /** Offset of the inline payload in an entry. */
-    static final int ENTRY_INLINE = 16;
+    static final int ENTRY_INLINE = 24;
     /** Payloads of at most this many bytes travel inside the entry instead of the slot. */
     static final int INLINE_MAX = ENTRY_SIZE - ENTRY_INLINE;
 
@@ -126,7 +134,8 @@ final class ShmLayout {
     /**
      * Ring entries for {@code slots} slots: room for two completions per slot, at least
      * {@value #MIN_RING}, a power of two. Small on purpose: the hot round trip is 20–30 ns
-     * shorter with 4 entries than with 64 (docs/shm.md, "ring capacity").
+     * shorter with 4 entries than with 64, and 5–10 ns shorter again with 2 than with 4 when the
+     * entries carry the consumer position (docs/shm.md, "ring capacity").
      */
     static int ringCapacity(int slots) {
         return Math.max(MIN_RING, Integer.highestOneBit(slots * 2 - 1) << 1);

@@ -150,6 +150,13 @@ final class ShmFailureTest extends ShmChildTestSupport {
     }
 
     @Test
+    void ringEntryAcknowledgingEntriesNeverWrittenIsRejected() throws Exception {
+        ProtocolException e = corruptedBy("bad-ack");
+        assertEquals(ProtocolError.BAD_FIELD, e.error(), e.getMessage());
+        assertTrue(e.getMessage().contains("acknowledges consumer position " + (1L << 40)), e.getMessage());
+    }
+
+    @Test
     void corruptConsumerPositionIsRejectedByTheWriter() throws Exception {
         Connection c = acceptChild(new ConnectionSpec(2, 64, 1), "corrupt", "$ADDR", "bad-consumer");
         MemorySegment buf = c.allocateBuffer(8);

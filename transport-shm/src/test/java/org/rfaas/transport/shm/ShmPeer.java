@@ -25,7 +25,7 @@ import org.rfaas.transport.Wire;
  *   <li>{@code burst-exit <address> <n>}: writes {@code n} messages and halts at once.</li>
  *   <li>{@code hang <address>}: writes one message, then idles until killed.</li>
  *   <li>{@code listen-hang}: listens, accepts one connection, writes one message, idles.</li>
- *   <li>{@code corrupt <address> <bad-slot|oversized|bad-seq|bad-consumer>}: writes a bad ring
+ *   <li>{@code corrupt <address> <bad-slot|oversized|bad-seq|bad-ack|bad-consumer>}: writes a bad ring
  *       entry (or a bad consumer position) straight into the shared mapping.</li>
  * </ul>
  */
@@ -128,11 +128,15 @@ public final class ShmPeer {
         int slot = 0;
         int length = 8;
         int seq = 1;
+        long ack = 0;
         switch (kind) {
             case "bad-slot" -> slot = parent.spec().slots() + 7;
             case "negative-slot" -> slot = -1;
             case "oversized" -> length = parent.spec().slotSize() + 1;
             case "bad-seq" -> seq = 12345;
+            // Acknowledges entries the parent never wrote: believed, it would let the parent
+            // overwrite entries this side has not read.
+            case "bad-ack" -> ack = 1L << 40;
             case "bad-consumer" -> {
                 // Claim the parent's consumer position is far ahead: the parent's writer must refuse it.
                 map.set(Wire.LONG, layout.inbox(1).consumerOffset(), 1L << 40);
@@ -145,6 +149,7 @@ public final class ShmPeer {
         map.set(Wire.INT, entry + ShmLayout.ENTRY_SLOT, slot);
         map.set(Wire.INT, entry + ShmLayout.ENTRY_LENGTH, length);
         map.set(Wire.INT, entry + ShmLayout.ENTRY_IMMEDIATE, 42);
+        map.set(Wire.LONG, entry + ShmLayout.ENTRY_ACK, ack);
         map.set(Wire.INT, entry + ShmLayout.ENTRY_SEQ, seq);
         ready();
         awaitPeerClose(c);
