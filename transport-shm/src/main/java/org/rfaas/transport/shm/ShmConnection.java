@@ -464,10 +464,9 @@ final class ShmConnection implements Connection {
 
     /** The entry at {@code position} is not (validly) published: empty, corrupt, or the connection ended. */
     private boolean notReady(Completion into, long position, long entry, int seq) {
-        int previousLap = position >= inCapacity ? (int) (position + 1 - inCapacity) : 0;
-        if (seq != previousLap) {
+        if (seq != emptySeq) {
             throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "completion ring entry "
-                    + (position & inMask) + " has sequence " + seq + ", expected " + previousLap
+                    + (position & inMask) + " has sequence " + seq + ", expected " + emptySeq
                     + " (empty) or " + (int) (position + 1) + " (ready)"));
         }
         if ((int) STATE.getOpaque(this) == OPEN) {
