@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -55,8 +57,24 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Hot paths</h2>
  * {@link #write}, {@link #poll}, {@link #await} and {@link #fetchAndAdd} allocate nothing and take
- * no locks. After {@link #close} the mapping is unmapped; a thread still inside one of them gets a
- * {@link TransportException} (the closed arena's {@link IllegalStateException} is translated).
+ * no locks. After {@link #close} they throw a {@link TransportException}.
+ *
+ * <h2>Memory safety of the data path</h2>
+ * {@link #write}, {@link #poll} and the delivery of a completion address the ring entries, and the
+ * receive slots of payloads of 8–16 B, by raw address through one segment that spans all memory
+ * ({@code RAW}). A segment of a shared arena would check its bounds, its liveness and its class
+ * on every access: about ten instructions each, some fourteen accesses per message and side, all
+ * of it on the critical path of a round trip. The JIT folds those checks away for a constant
+ * segment, and that took 20–30 ns off the hot round trip (docs/shm.md, "The data path without
+ * per-access checks").
+ *
+ * <p>What the checks guarded against, a thread using the mapping after it is unmapped, is ruled
+ * out differently: the mapping is unmapped only when this object is unreachable (a {@link Cleaner}
+ * closes the arena that owns it), and the raw accesses keep {@code this} reachable
+ * ({@link Reference#reachabilityFence}). {@link #close} invalidates everything handed out (receive
+ * slots, heads, buffers: they are views of a second arena, which it closes) and replaces the shared
+ * pages by private zero pages ({@link Quarantine}), so the shared file's memory is released at once
+ * and a thread racing with {@code close} touches harmless memory before it sees the closed state.
  */
 final class ShmConnection implements Connection {
     private static final Logger LOG = LoggerFactory.getLogger(ShmConnection.class);
@@ -80,6 +98,11 @@ final class ShmConnection implements Connection {
         }
     }
 
+    /** All memory, for the data path's raw accesses (see the class comment: "Memory safety"). */
+    private static final MemorySegment RAW = allMemory();
+    /** Unmaps a connection's mapping once the connection object is unreachable. */
+    private static final Cleaner UNMAPPER = Cleaner.create();
+
     private static final int OPEN = 0;
     private static final int PEER_FAILED = 1;
     private static final int FAILED = 2;
@@ -89,8 +112,15 @@ final class ShmConnection implements Connection {
     static final long SLEEP_SLICE_NANOS = 100_000_000L;
 
     private final ShmTransport transport;
+    /** Owns the file mapping(s); closed by {@link #UNMAPPER}, never by {@link #close}. */
     private final Arena arena;
+    /** Owns {@link #map} (a view of the mapping), the receive slots and the buffers; closed by {@link #close}. */
+    private final Arena views;
+    /** The mapping as a checked segment of {@link #views}, for everything but the data path. */
     private final MemorySegment map;
+    /** Address of the mapping: the data path adds the offsets below to it and goes through {@code RAW}. */
+    private final long base;
+    private final long mapSize;
     private final SocketChannel socket;
     private final String peerDescription;
     private final ConnectionSpec localSpec;
@@ -168,9 +198,9 @@ final class ShmConnection implements Connection {
     /** Guards the one-time release of the socket and the mapping. */
     private final AtomicBoolean resourcesClosed = new AtomicBoolean();
 
-    ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment map,
+    ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment mapping,
             SocketChannel socket, String peerDescription) {
-        this(transport, side, layout, arena, map, socket, peerDescription, null);
+        this(transport, side, layout, arena, mapping, socket, peerDescription, null);
     }
 
     /**
@@ -179,11 +209,14 @@ final class ShmConnection implements Connection {
      * counters in {@code map}; {@code null} keeps them in the mapping. On the listener side
      * ({@code side} 0) they are this side's counters, on the connector side the peer's.
      */
-    ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment map,
+    ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment mapping,
             SocketChannel socket, String peerDescription, MemorySegment sharedCounters) {
         this.transport = transport;
         this.arena = arena;
-        this.map = map;
+        this.views = Arena.ofShared();
+        this.base = mapping.address();
+        this.mapSize = mapping.byteSize();
+        this.map = view(base, mapSize, views);
         this.socket = socket;
         this.peerDescription = peerDescription;
         ShmLayout.Inbox in = layout.inbox(side);
@@ -223,7 +256,31 @@ final class ShmConnection implements Connection {
                     ShmLayout.INLINE_MAX).asReadOnly();
         }
         this.lastEntry = new int[inSlots];
-        this.timespec = arena.allocate(16, 8);
+        this.timespec = views.allocate(16, 8);
+        UNMAPPER.register(this, new Unmap(arena));
+    }
+
+    @SuppressWarnings("restricted") // the reason this module needs --enable-native-access
+    private static MemorySegment allMemory() {
+        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    }
+
+    /** A checked view of the mapping at {@code address}, valid until {@code views} is closed. */
+    @SuppressWarnings("restricted")
+    private static MemorySegment view(long address, long size, Arena views) {
+        return MemorySegment.ofAddress(address).reinterpret(size, views, null);
+    }
+
+    /** The cleaning action: must not refer to the connection, or it would never become unreachable. */
+    private record Unmap(Arena mapping) implements Runnable {
+        @Override
+        public void run() {
+            try {
+                mapping.close();
+            } catch (IllegalStateException e) {
+                // closed already (a failed handshake closes it itself)
+            }
+        }
     }
 
     SocketChannel socket() {
@@ -279,7 +336,7 @@ final class ShmConnection implements Connection {
             throw new IllegalArgumentException("buffer size must be >= 0, got " + bytes);
         }
         try {
-            return arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
+            return views.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
         } catch (IllegalStateException e) {
             throw closedException();
         }
@@ -288,8 +345,8 @@ final class ShmConnection implements Connection {
     @Override
     public void write(int peerSlot, MemorySegment source, long offset, int length, int immediate) {
         // Written for the JIT: small enough to be inlined into the caller even without a profile
-        // (code compiled at tier 2 collects none), and no calls on the way for an inline payload
-        // of at least a word: the checks and the copy are spelled out here, the rest is out of line.
+        // (code compiled at tier 2 collects none), and no calls on the way for an inline payload of
+        // 8-16 B; the rest is out of line.
         if ((int) STATE.getOpaque(this) != OPEN || (peerSlot | length) < 0 || peerSlot >= outSlots
                 || length > outSlotSize) {
             throw refusedWrite(peerSlot, length);
@@ -300,39 +357,37 @@ final class ShmConnection implements Connection {
             if (position - (long) PEER_ACKED.getOpaque(this) >= outCapacity) {
                 awaitRingSpace(position);
             }
+            long ack = (long) CONSUMED_MARK.getOpaque(this);
             long entry = outRing + ((position & outMask) << ShmLayout.ENTRY_SHIFT);
-            if (length >= 8 && length <= ShmLayout.INLINE_MAX) {
-                // Whole words, the last one overlapping the one before when the length is not a
-                // multiple of 8: every byte of the payload, nothing outside it.
-                long to = entry + ShmLayout.ENTRY_INLINE;
-                int last = length - 8;
-                for (int i = 0; ; i += 8) {
-                    int at = Math.min(i, last);
-                    map.set(Wire.LONG, to + at, source.get(Wire.LONG, offset + at));
-                    if (at == last) {
-                        break;
-                    }
-                }
+            long at = base + entry;
+            if (length >= 8 && length <= 16) {
+                // The first and the last word, overlapping unless the length is 16: every byte of
+                // the payload, nothing outside it.
+                RAW.set(Wire.LONG, at + ShmLayout.ENTRY_INLINE, source.get(Wire.LONG, offset));
+                RAW.set(Wire.LONG, at + (ShmLayout.ENTRY_INLINE - 8) + length, source.get(Wire.LONG, offset - 8 + length));
             } else {
                 copyOther(source, offset, peerSlot, entry, length);
             }
-            map.set(Wire.LONG, entry /* + ENTRY_HEAD, which is 0 */, (peerSlot & 0xFFFF_FFFFL) | ((long) length << 32));
-            map.set(Wire.LONG, entry + ShmLayout.ENTRY_ACK, (long) CONSUMED_MARK.getOpaque(this));
-            LONG.setRelease(map, entry + ShmLayout.ENTRY_TAIL, (immediate & 0xFFFF_FFFFL) | ((position + 1) << 32));
+            RAW.set(Wire.LONG, at /* + ENTRY_HEAD, which is 0 */, peerSlot /* >= 0 */ | ((long) length << 32));
+            RAW.set(Wire.LONG, at + ShmLayout.ENTRY_ACK, ack);
+            LONG.setRelease(RAW, at + ShmLayout.ENTRY_TAIL, (immediate & 0xFFFF_FFFFL) | ((position + 1) << 32));
             WRITE_POSITION.setOpaque(this, position + 1);
             // Dekker with await(): our entry store, then our load of the sleeping word.
             VarHandle.fullFence();
-            if ((int) INT.getOpaque(map, outSleeping) != 0) {
+            if ((int) INT.getOpaque(RAW, base + outSleeping) != 0) {
                 wakePeer();
             }
+            Reference.reachabilityFence(this);
+            return; // here rather than after the catch: no jump, and the method stays under C2's 325 B
         } catch (IllegalStateException e) {
             throw closedException();
         }
     }
 
     /**
-     * The payloads {@link #write} does not copy itself: shorter than a word (inline), or longer
-     * than {@value ShmLayout#INLINE_MAX} B (into the slot, and the head into the entry as well).
+     * The payloads {@link #write} does not copy itself: shorter than a word or longer than two
+     * (inline up to {@value ShmLayout#INLINE_MAX} B), or longer than that (into the slot, and the
+     * head into the entry as well).
      */
     private void copyOther(MemorySegment source, long offset, int peerSlot, long entry, int length) {
         if (length <= ShmLayout.INLINE_MAX) {
@@ -406,7 +461,7 @@ final class ShmConnection implements Connection {
         try {
             long position = readPosition;
             long entry = inRing + ((position & inMask) << ShmLayout.ENTRY_SHIFT);
-            long tail = (long) LONG.getAcquire(map, entry + ShmLayout.ENTRY_TAIL);
+            long tail = (long) LONG.getAcquire(RAW, base + entry + ShmLayout.ENTRY_TAIL);
             int seq = (int) (tail >>> 32);
             if (seq == (int) (position + 1)) {
                 return take(into, position, entry, tail);
@@ -422,30 +477,26 @@ final class ShmConnection implements Connection {
 
     /** Delivers the published entry at {@code position}, whose tail {@code poll} has read. */
     private boolean take(Completion into, long position, long entry, long tail) {
-        long head = map.get(Wire.LONG, entry + ShmLayout.ENTRY_HEAD);
-        long ack = map.get(Wire.LONG, entry + ShmLayout.ENTRY_ACK);
+        long at = base + entry;
+        long head = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_HEAD);
+        long ack = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_ACK);
         int slot = (int) head;
         int length = (int) (head >>> 32);
+        // The state last: after close (or a protocol failure) the entry may have been read from
+        // the quarantine's zero pages, which can look valid.
         if ((slot | length) < 0 || slot >= inSlots || length > inSlotSize || ack < peerAcked
-                || ack > (long) WRITE_POSITION.getOpaque(this)) {
+                || ack > (long) WRITE_POSITION.getOpaque(this) || (int) STATE.getOpaque(this) >= FAILED) {
             throw badEntry(slot, length, ack);
         }
-        if (length <= ShmLayout.INLINE_MAX) {
-            long from = entry + ShmLayout.ENTRY_INLINE;
-            long to = inSlotsBase + (long) slot * inSlotSize;
-            if (length >= 8) {
-                // As in write: whole words, the last one overlapping when the length is not a multiple of 8.
-                int last = length - 8;
-                for (int i = 0; ; i += 8) {
-                    int at = Math.min(i, last);
-                    map.set(Wire.LONG, to + at, map.get(Wire.LONG, from + at));
-                    if (at == last) {
-                        break;
-                    }
-                }
-            } else {
-                MemorySegment.copy(map, from, map, to, length);
-            }
+        long to = inSlotsBase + (long) slot * inSlotSize;
+        if (length >= 8 && length <= 16) {
+            // As in write: the first and the last word.
+            long first = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_INLINE);
+            long last = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_INLINE - 8 + length);
+            RAW.set(Wire.LONG, base + to, first);
+            RAW.set(Wire.LONG, base + to - 8 + length, last);
+        } else if (length <= ShmLayout.INLINE_MAX) {
+            MemorySegment.copy(map, entry + ShmLayout.ENTRY_INLINE, map, to, length);
         }
         lastEntry[slot] = (int) (position & inMask);
         into.set(slot, length, (int) tail);
@@ -457,30 +508,35 @@ final class ShmConnection implements Connection {
         if (((position + 1) & inPublishMask) == 0) {
             // One behind what was consumed: the entry just returned stays the writer's to
             // leave alone until a later publish, so receiveHead can read it in place.
-            LONG.setRelease(map, inConsumer, position);
+            LONG.setRelease(RAW, base + inConsumer, position);
         }
+        Reference.reachabilityFence(this);
         return true;
     }
 
     /** The entry at {@code position} is not (validly) published: empty, corrupt, or the connection ended. */
     private boolean notReady(Completion into, long position, long entry, int seq) {
+        if ((int) STATE.getOpaque(this) != OPEN) {
+            // Failed or closed: first deliver what the peer published before it went away. (After
+            // close the data path reads the zero pages of the quarantine: the state comes first.)
+            if ((int) STATE.getAcquire(this) != CLOSED
+                    && (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ) == (int) (position + 1)) {
+                return poll(into);
+            }
+            throw stateException();
+        }
         if (seq != emptySeq) {
             throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "completion ring entry "
                     + (position & inMask) + " has sequence " + seq + ", expected " + emptySeq
                     + " (empty) or " + (int) (position + 1) + " (ready)"));
         }
-        if ((int) STATE.getOpaque(this) == OPEN) {
-            return false;
-        }
-        // Failed or closed: first deliver what the peer published before it went away.
-        if ((int) STATE.getAcquire(this) != CLOSED
-                && (int) INT.getAcquire(map, entry + ShmLayout.ENTRY_SEQ) == (int) (position + 1)) {
-            return poll(into);
-        }
-        throw stateException();
+        return false;
     }
 
-    private ProtocolException badEntry(int slot, int length, long ack) {
+    private RuntimeException badEntry(int slot, int length, long ack) {
+        if ((int) STATE.getOpaque(this) >= FAILED) {
+            return stateException(); // closed under us: the entry may have been read from the quarantine
+        }
         if (slot < 0 || slot >= inSlots) {
             return fail(new ProtocolException(ProtocolError.BAD_INDEX, "completion names slot " + slot
                     + ", this side registered slots 0.." + (inSlots - 1)));
@@ -655,9 +711,14 @@ final class ShmConnection implements Connection {
         }
         transport.forget(this);
         try {
-            arena.close();
+            views.close();
         } catch (IllegalStateException e) {
-            LOG.warn("shm mapping for {} stays mapped until exit: {}", peerDescription, e.toString());
+            LOG.warn("shm connection to {}: its slots and buffers stay valid until it is collected: {}",
+                    peerDescription, e.toString());
+        }
+        String why = Quarantine.replace(base, mapSize);
+        if (why != null) {
+            LOG.warn("shm connection to {}: the shared pages stay mapped until it is collected: {}", peerDescription, why);
         }
     }
 
