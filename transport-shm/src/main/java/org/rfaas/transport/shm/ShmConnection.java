@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * ({@code RAW}). A segment of a shared arena would check its bounds, its liveness and its class
  * on every access: about ten instructions each, some fourteen accesses per message and side, all
  * of it on the critical path of a round trip. The JIT folds those checks away for a constant
- * segment, and that took 20–30 ns off the hot round trip (docs/shm.md, "The data path without
+ * segment, and that took 20–40 ns off the hot round trip (docs/shm.md, "The data path without
  * per-access checks").
  *
  * <p>What the checks guarded against, a thread using the mapping after it is unmapped, is ruled
