@@ -120,7 +120,6 @@ final class ShmConnection implements Connection {
     private final MemorySegment map;
     /** Address of the mapping: the data path adds the offsets below to it and goes through {@code RAW}. */
     private final long base;
-    private final long mapSize;
     private final SocketChannel socket;
     private final String peerDescription;
     private final ConnectionSpec localSpec;
@@ -215,8 +214,7 @@ final class ShmConnection implements Connection {
         this.arena = arena;
         this.views = Arena.ofShared();
         this.base = mapping.address();
-        this.mapSize = mapping.byteSize();
-        this.map = view(base, mapSize, views);
+        this.map = view(base, mapping.byteSize(), views);
         this.socket = socket;
         this.peerDescription = peerDescription;
         ShmLayout.Inbox in = layout.inbox(side);
@@ -716,7 +714,7 @@ final class ShmConnection implements Connection {
             LOG.warn("shm connection to {}: its slots and buffers stay valid until it is collected: {}",
                     peerDescription, e.toString());
         }
-        String why = Quarantine.replace(base, mapSize);
+        String why = Quarantine.replace(base, map.byteSize()); // the size of a closed view is still known
         if (why != null) {
             LOG.warn("shm connection to {}: the shared pages stay mapped until it is collected: {}", peerDescription, why);
         }
