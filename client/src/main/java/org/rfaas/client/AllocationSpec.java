@@ -2,7 +2,7 @@ package org.rfaas.client;
 
 import java.time.Duration;
 import java.util.Objects;
-import org.rfaas.protocol.Limits;
+import org.rfaas.protocol.ExecutorShape;
 
 /**
  * What to allocate: cores and memory for how long, the hot timeout, the function package, and the
@@ -28,19 +28,7 @@ public record AllocationSpec(int cores, long memoryMiB, HotTimeout hotTimeout, F
         Objects.requireNonNull(hotTimeout, "hotTimeout");
         Objects.requireNonNull(functionPackage, "functionPackage");
         Objects.requireNonNull(leaseDuration, "leaseDuration");
-        if (cores < 1 || cores > Limits.MAX_CORES) {
-            throw new IllegalArgumentException("cores must be 1.." + Limits.MAX_CORES + ", got " + cores);
-        }
-        if (memoryMiB < 1) {
-            throw new IllegalArgumentException("memoryMiB must be positive, got " + memoryMiB);
-        }
-        if (inputCapacity < 0 || inputCapacity > Limits.MAX_CAPACITY || outputCapacity < 0
-                || outputCapacity > Limits.MAX_CAPACITY) {
-            throw new IllegalArgumentException("input and output capacity must be 0.." + Limits.MAX_CAPACITY);
-        }
-        if (slotsPerWorker < 1 || slotsPerWorker > Limits.MAX_SLOTS_PER_WORKER) {
-            throw new IllegalArgumentException("slotsPerWorker must be 1.." + Limits.MAX_SLOTS_PER_WORKER);
-        }
+        shape(cores, memoryMiB, hotTimeout, slotsPerWorker, inputCapacity, outputCapacity); // range checks
         if (leaseDuration.isNegative()) {
             throw new IllegalArgumentException("leaseDuration must not be negative");
         }
@@ -66,5 +54,15 @@ public record AllocationSpec(int cores, long memoryMiB, HotTimeout hotTimeout, F
     public AllocationSpec withLeaseDuration(Duration duration) {
         return new AllocationSpec(cores, memoryMiB, hotTimeout, functionPackage, inputCapacity, outputCapacity,
                 slotsPerWorker, duration);
+    }
+
+    /** The executor this spec asks for, as the allocation request carries it. */
+    public ExecutorShape shape() {
+        return shape(cores, memoryMiB, hotTimeout, slotsPerWorker, inputCapacity, outputCapacity);
+    }
+
+    private static ExecutorShape shape(int cores, long memoryMiB, HotTimeout hotTimeout, int slotsPerWorker,
+            int inputCapacity, int outputCapacity) {
+        return new ExecutorShape(cores, memoryMiB, hotTimeout.micros(), slotsPerWorker, inputCapacity, outputCapacity);
     }
 }

@@ -15,10 +15,7 @@ public record HotTimeout(long micros) {
     public static final HotTimeout ALWAYS_WARM = new HotTimeout(0);
 
     public HotTimeout {
-        if (micros < -1 || micros > org.rfaas.protocol.Limits.MAX_HOT_TIMEOUT_MICROS) {
-            throw new IllegalArgumentException("hot timeout must be -1 (always hot), 0 (always warm) or up to "
-                    + org.rfaas.protocol.Limits.MAX_HOT_TIMEOUT_MICROS + " us, got " + micros);
-        }
+        org.rfaas.protocol.ExecutorShape.requireHotTimeoutMicros(micros);
     }
 
     /** Hot for {@code duration} after each invocation, then warm. */

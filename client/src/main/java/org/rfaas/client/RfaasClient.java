@@ -167,9 +167,8 @@ public final class RfaasClient implements AutoCloseable {
         FunctionPackage pkg = spec.functionPackage();
         int chunkCapacity = Math.min(MAX_CHUNK, control.peerSpec().slotSize() - PackageChunk.LENGTH);
         MemorySegment buffer = control.allocateBuffer(Math.max(control.peerSpec().slotSize(), 16384));
-        AllocationRequest request = new AllocationRequest(offer.leaseId(), nonce, spec.memoryMiB(),
-                spec.hotTimeout().micros(), spec.leaseDuration().toMillis(), spec.cores(), spec.inputCapacity(),
-                spec.outputCapacity(), spec.slotsPerWorker(), pkg.kind(), pkg.size(), offer.token(), clientAddress,
+        AllocationRequest request = new AllocationRequest(offer.leaseId(), nonce, spec.shape(),
+                spec.leaseDuration().toMillis(), pkg.kind(), pkg.size(), offer.token(), clientAddress,
                 pkg.functionNames());
         int length = request.encode(buffer, 0);
         control.write(0, buffer, 0, length, 0);

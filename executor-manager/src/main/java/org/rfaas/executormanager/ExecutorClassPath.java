@@ -2,6 +2,7 @@ package org.rfaas.executormanager;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,21 +10,25 @@ import java.nio.file.Path;
 import java.security.CodeSource;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import org.rfaas.executor.ExecutorMain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The class path and class-data-sharing archive of executor JVMs.
  *
- * <p>An executor needs only the executor module's runtime dependencies, not the manager's (gRPC,
- * Hazelcast, Jetty, XChart, ...): a short class path is opened and validated faster, and the CDS
- * archive is keyed by it. The set is found from one class of each dependency, located in this
- * JVM; when any of them cannot be located (e.g. a single shaded JAR, or no code source), the
- * manager's whole class path is used instead.
+ * <p>An executor needs only the executor module's runtime dependencies, not the manager's (nor
+ * the CLI's benchmark peers: gRPC, Hazelcast, Jetty, ...): a short class path is opened and
+ * validated faster, and the CDS archive and AOT cache are keyed by it. The set is the executor
+ * module's own Maven dependencies, which its build writes into the executor JAR
+ * ({@value #FILES_RESOURCE}: the file names as {@code copy-dependencies} names them;
+ * {@value #PATHS_RESOURCE}: the paths of the build). The class path is the executor's own
+ * location plus those dependencies: found next to the executor JAR (the packaged CLI's
+ * {@code lib/}), or else at the build's paths (the reactor: tests, {@code target/classes}). When
+ * neither is complete, the manager's whole class path is used instead, with a log line.
  *
  * <p>The dynamic CDS archive lives in a per-user cache directory ({@code $XDG_CACHE_HOME/rfaas} or
  * {@code ~/.cache/rfaas}), named after a hash of the JDK and the class path, so it outlives one
@@ -31,21 +36,10 @@ import org.slf4j.LoggerFactory;
  */
 final class ExecutorClassPath {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorClassPath.class);
-    /** One class of every runtime dependency of the executor module (see executor/pom.xml). */
-    private static final List<String> DEPENDENCY_CLASSES = List.of(
-            "org.rfaas.executor.ExecutorMain",                      // rfaas-executor (and its logback config)
-            "org.rfaas.protocol.MessageHeader",                     // rfaas-protocol
-            "org.rfaas.function.FaasFunction",                      // rfaas-function-api
-            "org.rfaas.transport.Transport",                        // rfaas-transport
-            "org.rfaas.transport.shm.ShmTransportProvider",         // rfaas-transport-shm
-            "org.rfaas.transport.tcp.TcpTransportProvider",         // rfaas-transport-tcp
-            "org.rfaas.transport.fabric.FabricTransportProvider",   // rfaas-transport-fabric
-            "org.slf4j.Logger",                                     // slf4j-api
-            "ch.qos.logback.classic.Logger",                        // logback-classic
-            "ch.qos.logback.core.Appender",                         // logback-core
-            "com.fasterxml.jackson.databind.ObjectMapper",          // jackson (via rfaas-protocol)
-            "com.fasterxml.jackson.core.JsonFactory",
-            "com.fasterxml.jackson.annotation.JsonProperty");
+    /** The executor's dependencies by file name, as the packaged CLI's {@code lib/} holds them. */
+    static final String FILES_RESOURCE = "META-INF/rfaas/executor-classpath-files.txt";
+    /** The executor's dependencies by their path in the build that made the executor module. */
+    static final String PATHS_RESOURCE = "META-INF/rfaas/executor-classpath-paths.txt";
 
     private final String classPath;
     private final boolean slim;
@@ -63,33 +57,78 @@ final class ExecutorClassPath {
         return new ExecutorClassPath(classPath, true, cacheDirectory);
     }
 
-    /** The executor class path computed from this JVM, or its whole class path as the fallback. */
+    /** The executor class path from the executor module's dependencies, or the manager's as the fallback. */
     static ExecutorClassPath compute() {
-        String full = System.getProperty("java.class.path");
-        Set<String> entries = new LinkedHashSet<>();
-        for (String name : DEPENDENCY_CLASSES) {
-            Path location = locationOf(name);
-            if (location == null) {
-                LOG.info("executor class path: cannot locate {}; executors get the manager's class path", name);
-                return new ExecutorClassPath(full, false, null);
-            }
-            entries.add(location.toString());
+        Path self = locationOf(ExecutorMain.class);
+        List<String> files = resource(FILES_RESOURCE);
+        List<String> paths = resource(PATHS_RESOURCE);
+        String resolved = self == null ? null : resolve(self, files, paths);
+        if (resolved == null) {
+            LOG.info("executor class path: the executor module's dependencies (at {}: {} / {}) are not all there; "
+                    + "executors get the manager's class path", self, files == null ? "no list" : files.size() + " files",
+                    paths == null ? "no list" : paths.size() + " paths");
+            return new ExecutorClassPath(System.getProperty("java.class.path"), false, null);
         }
-        return new ExecutorClassPath(String.join(File.pathSeparator, entries), true, null);
+        return new ExecutorClassPath(resolved, true, null);
     }
 
-    private static Path locationOf(String className) {
+    /**
+     * The executor at {@code self} plus its dependencies: the files named {@code fileNames} next to
+     * it when it is a JAR among them, else the build's {@code buildPaths}; {@code null} when
+     * neither set is complete.
+     */
+    static String resolve(Path self, List<String> fileNames, List<String> buildPaths) {
+        if (Files.isRegularFile(self) && fileNames != null) {
+            List<String> entries = new ArrayList<>(List.of(self.toString()));
+            for (String name : fileNames) {
+                Path p = self.resolveSibling(Path.of(name).getFileName());
+                if (!Files.isRegularFile(p)) {
+                    entries = null;
+                    break;
+                }
+                entries.add(p.toString());
+            }
+            if (entries != null) {
+                return String.join(File.pathSeparator, entries);
+            }
+        }
+        if (buildPaths != null) {
+            List<String> entries = new ArrayList<>(List.of(self.toString()));
+            for (String path : buildPaths) {
+                if (!Files.exists(Path.of(path))) {
+                    return null;
+                }
+                entries.add(path);
+            }
+            return String.join(File.pathSeparator, entries);
+        }
+        return null;
+    }
+
+    /** The entries of a class path list the executor module's build wrote, or {@code null}. */
+    private static List<String> resource(String name) {
+        try (InputStream in = ExecutorMain.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                return null;
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+            return text.isEmpty() ? List.of() : List.of(text.split(File.pathSeparator));
+        } catch (IOException e) {
+            LOG.debug("executor class path: cannot read {}: {}", name, e.toString());
+            return null;
+        }
+    }
+
+    private static Path locationOf(Class<?> c) {
         try {
-            Class<?> c = Class.forName(className, false, ExecutorClassPath.class.getClassLoader());
             CodeSource source = c.getProtectionDomain().getCodeSource();
             if (source == null || source.getLocation() == null) {
                 return null;
             }
             Path p = Path.of(source.getLocation().toURI());
             return Files.exists(p) ? p.toAbsolutePath().normalize() : null;
-        } catch (ClassNotFoundException | LinkageError | URISyntaxException | IllegalArgumentException
-                | SecurityException e) {
-            LOG.debug("executor class path: {}: {}", className, e.toString());
+        } catch (URISyntaxException | IllegalArgumentException | SecurityException e) {
+            LOG.debug("executor class path: {}: {}", c.getName(), e.toString());
             return null;
         }
     }

@@ -3,7 +3,6 @@ package org.rfaas.executormanager;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +10,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Configuration of one executor manager, read from JSON:
+ * Configuration of one executor manager: the file a user writes, read from JSON. Every default
+ * and every check is in the one constructor (the config's "conclude" step): a config that exists
+ * is complete and valid, and nothing else reads settings from system properties or elsewhere.
+ * The {@code resourceManager} object is a {@link ResourceManagerLinkConfig}, checked here too.
+ *
  *
  * <pre>
  * {
@@ -27,7 +30,8 @@ import java.util.List;
  *   "clusterSecret": null,
  *   "resourceManager": null,
  *   "spareExecutors": 3,
- *   "spareMemoryMiB": 256
+ *   "spareMemoryMiB": 256,
+ *   "advertise": []
  * }
  * </pre>
  *
@@ -42,17 +46,22 @@ import java.util.List;
  * @param flushIntervalMillis how often executors flush accounting deltas
  * @param executorJvmArgs extra JVM options for executors
  * @param clusterSecret the secret lease tokens are signed with; null accepts unauthenticated leases
- * @param resourceManager settings for the resource-manager link (read by that link), or null
+ * @param resourceManager where the resource manager is, or null to run without one
  * @param spareExecutors executor JVMs kept started ahead of demand, with the heap sizes recently
  *     leased, so that cold starts skip the JVM boot (default 3: on a 2-core node fewer spares fall
  *     behind back-to-back allocations; 0 turns them off)
  * @param spareMemoryMiB heap size of the spare executors started with the manager, before any lease
  *     has shown which sizes clients ask for (default 256; 0 starts spares only after a lease)
+ * @param advertise the addresses others reach this manager at, one per transport at most
+ *     ({@code tcp://10.0.0.7:7000}), for listen addresses bound to the wildcard host ({@code 0.0.0.0})
+ *     or behind NAT; without one, a wildcard address is advertised with a host chosen by
+ *     {@link AdvertisedAddress}
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
         long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
-        String clusterSecret, JsonNode resourceManager, Integer spareExecutors, Long spareMemoryMiB) {
+        String clusterSecret, ResourceManagerLinkConfig resourceManager, Integer spareExecutors, Long spareMemoryMiB,
+        List<String> advertise) {
 
     @JsonCreator
     public ExecutorManagerConfig(@JsonProperty("node") String node, @JsonProperty("listen") List<String> listen,
@@ -62,9 +71,10 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             @JsonProperty("flushIntervalMillis") long flushIntervalMillis,
             @JsonProperty("executorJvmArgs") List<String> executorJvmArgs,
             @JsonProperty("clusterSecret") String clusterSecret,
-            @JsonProperty("resourceManager") JsonNode resourceManager,
+            @JsonProperty("resourceManager") ResourceManagerLinkConfig resourceManager,
             @JsonProperty("spareExecutors") Integer spareExecutors,
-            @JsonProperty("spareMemoryMiB") Long spareMemoryMiB) {
+            @JsonProperty("spareMemoryMiB") Long spareMemoryMiB,
+            @JsonProperty("advertise") List<String> advertise) {
         if (node == null || node.isEmpty() || node.indexOf('|') >= 0) {
             throw new IllegalArgumentException("config needs a node name (without '|')");
         }
@@ -93,11 +103,20 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
         if (this.spareMemoryMiB < 0) {
             throw new IllegalArgumentException("spareMemoryMiB must not be negative");
         }
+        this.advertise = advertise == null ? List.of() : List.copyOf(advertise);
+        java.util.Set<String> transports = new java.util.HashSet<>();
+        for (String a : this.advertise) {
+            if (!a.contains("://") || AdvertisedAddress.isWildcard(a)
+                    || !transports.add(org.rfaas.transport.Transports.transportOf(a))) {
+                throw new IllegalArgumentException("advertise entry '" + a + "' must be a transport://host:port address"
+                        + " with a reachable host, one per transport");
+            }
+        }
     }
 
     /** A config with defaults for everything but the essentials (tests, demos). */
     public static ExecutorManagerConfig of(String node, List<String> listen, int cores, long memoryMiB, Path workDir) {
-        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null);
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null, null);
     }
 
     /** Reads a config file. */
@@ -113,24 +132,24 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
     public ExecutorManagerConfig withListen(List<String> addresses) {
         return new ExecutorManagerConfig(node, addresses, cores, memoryMiB, workDir, defaultLeaseSeconds,
                 gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors,
-                spareMemoryMiB);
+                spareMemoryMiB, advertise);
     }
 
     /** This config with another number of spare executors. */
     public ExecutorManagerConfig withSpareExecutors(int count) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB, advertise);
     }
 
     /** This config with another heap size for the spares started with the manager (0: none). */
     public ExecutorManagerConfig withSpareMemoryMiB(long heapMiB) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB, advertise);
     }
 
     /** This config with another grace period. */
     public ExecutorManagerConfig withGracePeriodMillis(long millis) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise);
     }
 }

@@ -20,7 +20,6 @@ final class ManagedLease {
     final Connection client;
     final MemorySegment clientBuffer;
     final Path directory;
-    final long spawnSecret;
     final long spawnNanos;
     final long spawnEpochMillis;
     Process process;
@@ -34,13 +33,12 @@ final class ManagedLease {
     /** Counter values read when the accounting connection ended (its memory is freed on close). */
     long[] finalCounters;
 
-    ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory, long spawnSecret) {
+    ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory) {
         this.claims = claims;
         this.expiresAtEpochMillis = claims.expiresAtEpochMillis();
         this.client = client;
         this.clientBuffer = clientBuffer;
         this.directory = directory;
-        this.spawnSecret = spawnSecret;
         this.spawnNanos = System.nanoTime();
         this.spawnEpochMillis = System.currentTimeMillis();
     }

@@ -26,7 +26,7 @@ public final class StaticLeaseAuthority implements LeaseAuthority {
                     + " takes no resource-manager leases (it has no cluster secret); send lease id 0 without a token");
         }
         long duration = request.leaseDurationMillis() > 0 ? request.leaseDurationMillis() : defaultDurationMillis;
-        return new LeaseClaims(nextId.incrementAndGet(), "anonymous", node, request.cores(), request.memoryMiB(),
+        return new LeaseClaims(nextId.incrementAndGet(), "anonymous", node, request.shape().cores(), request.shape().memoryMiB(),
                 nowEpochMillis + duration);
     }
 }

@@ -36,9 +36,9 @@ public final class TokenLeaseAuthority implements LeaseAuthority {
             throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
                     + " is for node " + claims.node() + ", this is " + node);
         }
-        if (request.cores() > claims.cores() || request.memoryMiB() > claims.memoryMiB()) {
-            throw new LeaseRefusedException(AllocationRefusal.BAD_REQUEST, "request for " + request.cores()
-                    + " cores and " + request.memoryMiB() + " MiB exceeds lease " + claims.leaseId() + " ("
+        if (request.shape().cores() > claims.cores() || request.shape().memoryMiB() > claims.memoryMiB()) {
+            throw new LeaseRefusedException(AllocationRefusal.BAD_REQUEST, "request for " + request.shape().cores()
+                    + " cores and " + request.shape().memoryMiB() + " MiB exceeds lease " + claims.leaseId() + " ("
                     + claims.cores() + " cores, " + claims.memoryMiB() + " MiB)");
         }
         return claims;

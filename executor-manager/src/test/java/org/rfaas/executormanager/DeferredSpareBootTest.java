@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.executor.Executor;
 import org.rfaas.function.FaasFunction;
 import org.rfaas.protocol.AllocationRequest;
+import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.AllocationResponse;
 import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.PackageAck;
@@ -98,7 +99,7 @@ class DeferredSpareBootTest {
     /** Sends the request and the one-chunk package; returns when the manager accepted. */
     private static void allocate(Connection control, byte[] jar, String clientAddress) throws InterruptedException {
         MemorySegment buffer = control.allocateBuffer(8192);
-        int n = new AllocationRequest(0, NONCE, 128, 0, 60_000, 1, 64, 64, 2, PackageKind.JAR, jar.length, "",
+        int n = new AllocationRequest(0, NONCE, new ExecutorShape(1, 128, 0, 2, 64, 64), 60_000, PackageKind.JAR, jar.length, "",
                 clientAddress, List.of()).encode(buffer, 0);
         control.write(0, buffer, 0, n, 0);
         Completion c = new Completion();

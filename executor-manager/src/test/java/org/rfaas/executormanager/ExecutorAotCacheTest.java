@@ -110,7 +110,7 @@ class ExecutorAotCacheTest {
         String output = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, p.exitValue(), output);
-        assertTrue(output.contains("missing lease-id"), output);
+        assertTrue(output.contains("usage: --manager ADDRESS"), output);
 
         ExecutorManager later = manager("c", cacheDir);
         later.start();

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.protocol.AllocationRefusal;
 import org.rfaas.protocol.AllocationRequest;
+import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.lease.LeaseClaims;
 import org.rfaas.protocol.lease.LeaseToken;
@@ -18,7 +19,7 @@ class LeaseAuthorityTest {
     private static final LeaseToken TOKENS = LeaseToken.ofSecret("a-cluster-secret-of-some-length");
 
     private static AllocationRequest request(long leaseId, String token, int cores, long memoryMiB) {
-        return new AllocationRequest(leaseId, 1, memoryMiB, 0, 0, cores, 64, 64, 2, PackageKind.JAR, 10, token,
+        return new AllocationRequest(leaseId, 1, new ExecutorShape(cores, memoryMiB, 0, 2, 64, 64), 0, PackageKind.JAR, 10, token,
                 "tcp://127.0.0.1:1", List.of());
     }
 
@@ -63,7 +64,8 @@ class LeaseAuthorityTest {
         assertEquals("n1", c.node());
         assertEquals(2, c.listen().size());
         assertEquals(2000, c.gracePeriodMillis());
-        assertEquals("http://127.0.0.1:8090", c.resourceManager().get("url").asText());
+        assertEquals("http://127.0.0.1:8090", c.resourceManager().url().toString());
+        assertEquals(ResourceManagerLinkConfig.DEFAULT_HEARTBEAT_MILLIS, c.resourceManager().heartbeatMillis());
         Files.writeString(file, "{\"node\": \"n1\", \"cores\": 4, \"memoryMiB\": 1024}");
         var e = assertThrows(RuntimeException.class, () -> ExecutorManagerConfig.load(file));
         assertEquals(true, e.getMessage().contains("listen"), e.getMessage());

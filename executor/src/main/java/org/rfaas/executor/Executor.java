@@ -17,6 +17,7 @@ import org.rfaas.protocol.MessageHeader;
 import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorReady;
+import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
@@ -33,10 +34,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The executor process of one lease: connects to its manager (accounting), loads the function
- * package, starts one {@link Worker} per leased core (each connected to the client), flushes
- * accounting deltas with remote fetch-and-add every flush interval and at exit, and stops when the
- * manager says so, when every client connection is gone, or on SIGTERM.
+ * The executor process of one lease: connects to its manager (accounting), waits for its one
+ * {@link ExecutorAssignment} (the only way it learns its lease, whether it was started ahead of
+ * demand as a spare or forked for the lease), loads the function package, starts one
+ * {@link Worker} per leased core (each connected to the client), flushes accounting deltas with
+ * remote fetch-and-add every flush interval and at exit, and stops when the manager says so, when
+ * every client connection is gone, or on SIGTERM.
+ *
+ * <p>Threads: {@link #run()}'s caller supervises; one thread per worker; a short-lived thread
+ * connects the workers while the package loads; a spare warms package loading up on another.
  */
 public final class Executor {
     private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
@@ -51,8 +57,10 @@ public final class Executor {
 
     private final String managerAddress;
     private final long spawnSecret;
-    /** Known from the start, or (spare executors) from the manager's assignment. */
-    private ExecutorSettings settings;
+    private final boolean spare;
+    /** What this executor serves, from the manager; set once, before any worker starts. */
+    private ExecutorAssignment assignment;
+    private ExecutorShape shape;
     private final long[] flushed = new long[AccountingCounters.COUNT];
     private final List<Worker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -60,46 +68,42 @@ public final class Executor {
     private volatile LeaseEndReason externalStop;
     private volatile boolean warmedUp;
 
-    public Executor(ExecutorSettings settings) {
-        this.settings = settings;
-        this.managerAddress = settings.managerAddress();
-        this.spawnSecret = settings.spawnSecret();
-    }
-
     /**
-     * A spare executor: boots, connects to its manager and waits for an {@link ExecutorAssignment},
-     * so that a cold start does not pay for the JVM's start-up.
+     * An executor that connects to its manager and waits for its {@link ExecutorAssignment}.
+     *
+     * @param managerAddress where the manager that started this process listens
+     * @param spawnSecret what the manager put in this process's environment
+     * @param spare started ahead of demand: it warms package loading up while it waits (a JVM
+     *     forked for a lease gets its assignment at once, and the warm-up would only delay it)
      */
-    public Executor(String managerAddress, long spawnSecret) {
+    public Executor(String managerAddress, long spawnSecret, boolean spare) {
         this.managerAddress = managerAddress;
         this.spawnSecret = spawnSecret;
+        this.spare = spare;
     }
 
     /** Runs until the lease ends; returns the process exit code. */
     public int run() {
         // A spare loads a package of its own while it boots, so that its lease's package loads
         // along code that already ran (class initialisation, constant pool resolution).
-        Thread warmUp = settings == null
+        Thread warmUp = spare
                 ? Thread.ofPlatform().daemon().name("rfaas-warm-up").start(this::warmUpPackageLoading) : null;
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         Transport clientTransport = null;
         Connection manager = managerTransport.connect(managerAddress, new ConnectionSpec(2, 16 * 1024, 0),
                 CONNECT_TIMEOUT);
         MemorySegment control = manager.allocateBuffer(64);
-        int length = new ExecutorHello(settings == null ? 0 : settings.leaseId(), spawnSecret,
-                ProcessHandle.current().pid()).encode(control, 0);
+        int length = new ExecutorHello(spawnSecret, ProcessHandle.current().pid()).encode(control, 0);
         manager.write(0, control, 0, length, 0);
         try {
-            if (settings == null) {
-                ExecutorAssignment assignment = awaitAssignment(manager);
-                if (assignment == null) {
-                    return 0;
-                }
-                joinQuietly(warmUp);
-                settings = ExecutorSettings.fromAssignment(assignment, managerAddress, spawnSecret);
+            assignment = awaitAssignment(manager);
+            if (assignment == null) {
+                return 0;
             }
-            clientTransport = sameTransport(managerAddress, settings.clientAddress())
-                    ? managerTransport : Transports.open(Transports.transportOf(settings.clientAddress()));
+            shape = assignment.shape();
+            joinQuietly(warmUp);
+            clientTransport = sameTransport(managerAddress, assignment.clientAddress())
+                    ? managerTransport : Transports.open(Transports.transportOf(assignment.clientAddress()));
             // The worker connections are made while the package loads: connecting waits on the
             // client (handshake round trips), loading uses the CPU, so together they take about
             // the time of the longer one. The client keeps a connection pending until its hello,
@@ -107,8 +111,8 @@ public final class Executor {
             CompletableFuture<List<Connection>> connections = connectWorkersInBackground(clientTransport);
             FunctionTable functions;
             try {
-                functions = FunctionTable.load(settings.packageKind(), settings.packagePath(),
-                        settings.functionNames());
+                functions = FunctionTable.load(assignment.packageKind(), Path.of(assignment.packagePath()),
+                        assignment.functionNames());
             } catch (RuntimeException e) {
                 connections.whenComplete((list, failure) -> {
                     if (list != null) {
@@ -117,17 +121,17 @@ public final class Executor {
                 });
                 throw e;
             }
-            LOG.info("lease {}: loaded {} function(s) {} from {}", settings.leaseId(), functions.size(),
-                    functions.names(), settings.packagePath().getFileName());
+            LOG.info("lease {}: loaded {} function(s) {} from {}", assignment.leaseId(), functions.size(),
+                    functions.names(), Path.of(assignment.packagePath()).getFileName());
             startWorkers(awaitConnections(connections), functions);
             reportReady(manager, control);
             LeaseEndReason reason = superviseUntilStop(manager);
-            LOG.info("lease {}: stopping ({})", settings.leaseId(), reason);
+            LOG.info("lease {}: stopping ({})", assignment.leaseId(), reason);
             stopWorkers(reason);
             flush(manager);
             return 0;
         } catch (FunctionLoadException e) {
-            LOG.error("lease {}: {}", settings.leaseId(), e.getMessage());
+            LOG.error("lease {}: {}", assignment.leaseId(), e.getMessage());
             System.err.println("rfaas-executor: " + e.getMessage());
             return 3;
         } finally {
@@ -147,10 +151,10 @@ public final class Executor {
      */
     private void reportReady(Connection manager, MemorySegment control) {
         try {
-            int length = ExecutorReady.write(control, READY_OFFSET, settings.leaseId());
+            int length = ExecutorReady.write(control, READY_OFFSET, assignment.leaseId());
             manager.write(1, control, READY_OFFSET, length, 0);
         } catch (TransportException e) {
-            LOG.warn("lease {}: cannot tell the manager that the workers are connected: {}", settings.leaseId(),
+            LOG.warn("lease {}: cannot tell the manager that the workers are connected: {}", assignment.leaseId(),
                     e.getMessage());
         }
     }
@@ -197,7 +201,7 @@ public final class Executor {
         }
     }
 
-    /** A spare waits here; {@code null} when told to stop (or the manager went away) first. */
+    /** Every executor waits here; {@code null} when told to stop (or the manager went away) first. */
     private ExecutorAssignment awaitAssignment(Connection manager) {
         Completion c = new Completion();
         while (externalStop == null) {
@@ -206,7 +210,7 @@ public final class Executor {
                     continue;
                 }
             } catch (PeerFailedException e) {
-                LOG.info("spare executor: manager went away before assigning a lease");
+                LOG.info("executor: manager went away before assigning a lease");
                 return null;
             }
             MemorySegment slot = manager.receiveSlot(c.slot());
@@ -216,7 +220,7 @@ public final class Executor {
                     return null;
                 }
                 ExecutorAssignment a = ExecutorAssignment.decode(slot, 0, c.length());
-                LOG.info("spare executor assigned to lease {}", a.leaseId());
+                LOG.info("{} assigned to lease {}", spare ? "spare executor" : "executor", a.leaseId());
                 return a;
             } finally {
                 manager.release(c.slot());
@@ -243,12 +247,12 @@ public final class Executor {
     private CompletableFuture<List<Connection>> connectWorkersInBackground(Transport transport) {
         CompletableFuture<List<Connection>> result = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("rfaas-worker-connect").start(() -> {
-            int slotSize = align8(InvocationHeader.LENGTH + (long) settings.inputCapacity());
-            ConnectionSpec spec = new ConnectionSpec(settings.slots(), slotSize, 0);
+            int slotSize = align8(InvocationHeader.LENGTH + (long) shape.inputCapacity());
+            ConnectionSpec spec = new ConnectionSpec(shape.slotsPerWorker(), slotSize, 0);
             long deadline = System.nanoTime() + WORKER_CONNECT_BUDGET.toNanos();
             List<Connection> out = new ArrayList<>();
             try {
-                for (int i = 0; i < settings.cores(); i++) {
+                for (int i = 0; i < shape.cores(); i++) {
                     out.add(connectWorker(transport, spec, i, deadline));
                 }
                 result.complete(out);
@@ -276,10 +280,9 @@ public final class Executor {
     }
 
     private void startWorkers(List<Connection> connections, FunctionTable functions) {
-        for (int i = 0; i < settings.cores(); i++) {
+        for (int i = 0; i < shape.cores(); i++) {
             Connection c = connections.get(i);
-            Worker w = new Worker(i, settings.cores(), c, functions, settings.hotTimeoutMicros(),
-                    settings.inputCapacity(), settings.outputCapacity(), settings.leaseId(), settings.clientNonce());
+            Worker w = new Worker(i, shape, c, functions, assignment.leaseId(), assignment.clientNonce());
             workers.add(w);
             Thread t = new Thread(w, "rfaas-worker-" + i);
             threads.add(t);
@@ -299,14 +302,14 @@ public final class Executor {
         while (true) {
             long left = deadline - System.nanoTime();
             try {
-                return transport.connect(settings.clientAddress(), spec,
+                return transport.connect(assignment.clientAddress(), spec,
                         Duration.ofNanos(Math.max(CONNECT_TIMEOUT.toNanos(), left)));
             } catch (TransportException e) {
                 if (externalStop != null || deadline - System.nanoTime() <= 0) {
                     throw e;
                 }
-                LOG.warn("lease {}: worker {} connection attempt {} to {} failed, retrying: {}", settings.leaseId(),
-                        index, attempt, settings.clientAddress(), e.getMessage());
+                LOG.warn("lease {}: worker {} connection attempt {} to {} failed, retrying: {}", assignment.leaseId(),
+                        index, attempt, assignment.clientAddress(), e.getMessage());
                 attempt++;
                 try {
                     Thread.sleep(20);
@@ -320,7 +323,7 @@ public final class Executor {
 
     private LeaseEndReason superviseUntilStop(Connection manager) {
         Completion c = new Completion();
-        long flushNanos = Math.max(1, settings.flushIntervalMillis()) * 1_000_000L;
+        long flushNanos = Math.max(1, assignment.flushIntervalMillis()) * 1_000_000L;
         long nextFlush = System.nanoTime() + flushNanos;
         while (true) {
             if (externalStop != null) {
@@ -330,7 +333,7 @@ public final class Executor {
             try {
                 got = manager.await(c, Math.min(flushNanos, 50_000_000L));
             } catch (PeerFailedException e) {
-                LOG.warn("lease {}: executor manager connection lost: {}", settings.leaseId(), e.getMessage());
+                LOG.warn("lease {}: executor manager connection lost: {}", assignment.leaseId(), e.getMessage());
                 return LeaseEndReason.MANAGER_SHUTDOWN;
             }
             if (got) {
@@ -377,7 +380,7 @@ public final class Executor {
                 return;
             }
             if (t.isAlive()) {
-                LOG.warn("lease {}: {} still busy after {} ms (a function that does not return)", settings.leaseId(),
+                LOG.warn("lease {}: {} still busy after {} ms (a function that does not return)", assignment.leaseId(),
                         t.getName(), STOP_JOIN_MILLIS);
             }
         }
@@ -396,7 +399,7 @@ public final class Executor {
                     manager.fetchAndAdd(counter, delta);
                     flushed[counter] = total;
                 } catch (TransportException e) {
-                    LOG.warn("lease {}: cannot flush accounting: {}", settings.leaseId(), e.getMessage());
+                    LOG.warn("lease {}: cannot flush accounting: {}", assignment.leaseId(), e.getMessage());
                     return;
                 }
             }

@@ -18,12 +18,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point of an executor process, started by the executor manager (never by hand):
- * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --lease-id ... }, secrets in the
- * environment (see {@link ExecutorSettings}), or {@code --spare --manager ADDRESS} for a spare that
- * waits for its lease, or {@code --train DIR} for the training run of the executors' AOT cache.
- * Exit code 0 after an orderly stop, 2 for bad arguments, 3 for a package that cannot be loaded.
+ * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --manager ADDRESS [--spare]}, the
+ * spawn secret in the environment ({@value #SPAWN_SECRET_ENV}, where {@code ps} does not show it).
+ * Nothing lease-specific is on the command line: every executor, spare ({@code --spare}, started
+ * ahead of demand) or not, learns its lease from the manager's {@code ExecutorAssignment}.
+ * {@code --train DIR} is the training run of the executors' AOT cache. Exit code 0 after an
+ * orderly stop, 2 for bad arguments, 3 for a package that cannot be loaded.
  */
 public final class ExecutorMain {
+    /** Environment variable holding the spawn secret (decimal). */
+    public static final String SPAWN_SECRET_ENV = "RFAAS_SPAWN_SECRET";
+
     private ExecutorMain() {
     }
 
@@ -35,15 +40,7 @@ public final class ExecutorMain {
         }
         Executor executor;
         try {
-            if (args.length == 3 && args[0].equals("--spare") && args[1].equals("--manager")) {
-                String secret = System.getenv(ExecutorSettings.SPAWN_SECRET_ENV);
-                if (secret == null) {
-                    throw new IllegalArgumentException("missing " + ExecutorSettings.SPAWN_SECRET_ENV);
-                }
-                executor = new Executor(args[2], Long.parseLong(secret));
-            } else {
-                executor = new Executor(ExecutorSettings.parse(args, System.getenv()));
-            }
+            executor = parse(args, System.getenv(SPAWN_SECRET_ENV));
         } catch (IllegalArgumentException e) {
             System.err.println("rfaas-executor: " + e.getMessage());
             System.exit(2);
@@ -59,6 +56,26 @@ public final class ExecutorMain {
             // SIGTERM arrived: the hook is running and waits for run() above, which is done.
         }
         System.exit(code);
+    }
+
+    /**
+     * Reads {@code --manager ADDRESS [--spare]} and the spawn secret.
+     *
+     * @throws IllegalArgumentException naming what is missing or bad
+     */
+    static Executor parse(String[] args, String secret) {
+        boolean spare = args.length == 3 && args[2].equals("--spare");
+        if (!(args.length == 2 || spare) || !args[0].equals("--manager")) {
+            throw new IllegalArgumentException("usage: --manager ADDRESS [--spare], got " + String.join(" ", args));
+        }
+        if (secret == null) {
+            throw new IllegalArgumentException("missing " + SPAWN_SECRET_ENV);
+        }
+        try {
+            return new Executor(args[1], Long.parseLong(secret), spare);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(SPAWN_SECRET_ENV + " is not a number");
+        }
     }
 
     /**

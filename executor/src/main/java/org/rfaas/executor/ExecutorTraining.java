@@ -17,6 +17,7 @@ import org.rfaas.function.FaasFunction;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
+import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
@@ -101,19 +102,19 @@ final class ExecutorTraining {
         Thread pump = null;
         try (Listener managerSide = transport.listen(any, new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
              Listener clientSide = transport.listen(any, new ConnectionSpec(SLOTS + 1, Executor.clientSlotSize(CAPACITY), 0))) {
-            Executor executor = new Executor(managerSide.address(), secret);
+            Executor executor = new Executor(managerSide.address(), secret, true);
             executorThread = Thread.ofPlatform().name("rfaas-training-executor").start(() -> exitCode.set(executor.run()));
             manager = accept(managerSide);
             Completion c = new Completion();
             await(manager, c);
             ExecutorHello hello = ExecutorHello.decode(manager.receiveSlot(c.slot()), 0, c.length());
             manager.release(c.slot());
-            if (hello.secret() != secret || hello.leaseId() != 0) {
-                throw new IllegalStateException("training executor said " + hello + ", not a spare's hello");
+            if (hello.secret() != secret) {
+                throw new IllegalStateException("training executor said " + hello + ", not its own secret");
             }
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
-            int length = new ExecutorAssignment(leaseId, 7, HOT_TIMEOUT_MICROS, 1, CAPACITY, CAPACITY, SLOTS,
-                    PackageKind.JAR, 10, clientSide.address(), jar.toAbsolutePath().toString(), List.of())
+            int length = new ExecutorAssignment(leaseId, 7,
+                    new ExecutorShape(1, 256, HOT_TIMEOUT_MICROS, SLOTS, CAPACITY, CAPACITY), PackageKind.JAR, 10, clientSide.address(), jar.toAbsolutePath().toString(), List.of())
                     .encode(control, 0);
             manager.write(0, control, 0, length, 0);
             // A manager keeps receiving: providers without one-sided atomics apply fetch-and-adds there.

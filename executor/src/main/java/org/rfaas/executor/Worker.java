@@ -2,6 +2,7 @@ package org.rfaas.executor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
@@ -64,15 +65,14 @@ final class Worker implements Runnable {
     private long functionEnd;
     private volatile LeaseEndReason stopReason;
 
-    Worker(int index, int workerCount, Connection connection, FunctionTable functions, long hotTimeoutMicros,
-            int inputCapacity, int outputCapacity, long leaseId, long nonce) {
+    Worker(int index, ExecutorShape shape, Connection connection, FunctionTable functions, long leaseId, long nonce) {
         this.index = index;
-        this.workerCount = workerCount;
+        this.workerCount = shape.cores();
         this.connection = connection;
         this.functions = functions;
-        this.hotTimeoutNanos = hotTimeoutMicros < 0 ? -1 : hotTimeoutMicros * 1000;
-        this.inputCapacity = inputCapacity;
-        this.outputCapacity = outputCapacity;
+        this.hotTimeoutNanos = shape.hotTimeoutNanos();
+        this.inputCapacity = shape.inputCapacity();
+        this.outputCapacity = shape.outputCapacity();
         this.leaseId = leaseId;
         this.nonce = nonce;
         int clientSlots = connection.peerSpec().slots();

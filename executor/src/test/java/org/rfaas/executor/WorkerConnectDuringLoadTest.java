@@ -19,6 +19,7 @@ import org.rfaas.function.FaasFunction;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
+import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
@@ -67,13 +68,13 @@ class WorkerConnectDuringLoadTest {
         AtomicInteger exit = new AtomicInteger(-1);
         try (Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
              Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0))) {
-            Executor executor = new Executor(managerSide.address(), 5);
+            Executor executor = new Executor(managerSide.address(), 5, true);
             executorThread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
             Connection manager = managerSide.accept(Duration.ofSeconds(30));
             assertNotNull(manager, "the executor did not connect to its manager");
             Completion c = new Completion();
             assertTrue(manager.await(c, TimeUnit.SECONDS.toNanos(30)));
-            assertEquals(0, ExecutorHello.decode(manager.receiveSlot(c.slot()), 0, c.length()).leaseId());
+            assertEquals(5, ExecutorHello.decode(manager.receiveSlot(c.slot()), 0, c.length()).secret());
             manager.release(c.slot());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!executor.warmedUp() && System.nanoTime() - deadline < 0) {
@@ -81,7 +82,7 @@ class WorkerConnectDuringLoadTest {
             }
             assertTrue(executor.warmedUp(), "the spare did not warm up package loading before its assignment");
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
-            int n = new ExecutorAssignment(LEASE, 3, 0, 1, 64, 64, 2, PackageKind.JAR, 10, clientSide.address(),
+            int n = new ExecutorAssignment(LEASE, 3, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, 10, clientSide.address(),
                     jar.toAbsolutePath().toString(), List.of()).encode(control, 0);
             manager.write(0, control, 0, n, 0);
 

@@ -47,21 +47,16 @@ import org.rfaas.transport.Wire;
  *
  * @param leaseId the lease granted by the resource manager, or 0 without one
  * @param nonce random; proves that a worker connection comes from the executor this allocation made
- * @param memoryMiB memory of the executor (its heap limit)
- * @param hotTimeoutMicros how long a worker busy-polls after its last invocation
+ * @param shape the executor asked for: cores, memory (its heap), hot timeout, slots per worker,
+ *     input and output capacity (range-checked by {@link ExecutorShape})
  * @param leaseDurationMillis lease length asked for when there is no token, 0 for the node default
- * @param cores worker threads
- * @param inputCapacity largest input of one invocation
- * @param outputCapacity largest output of one invocation
- * @param slotsPerWorker invocations that may be in flight on one worker
  * @param packageKind JAR or native library
  * @param packageSize bytes of the package that follow in chunks
  * @param token the resource manager's lease token, empty without one
  * @param clientAddress where the executor's workers connect to
  * @param functionNames for native packages, the symbols to resolve; empty for JARs
  */
-public record AllocationRequest(long leaseId, long nonce, long memoryMiB, long hotTimeoutMicros,
-        long leaseDurationMillis, int cores, int inputCapacity, int outputCapacity, int slotsPerWorker,
+public record AllocationRequest(long leaseId, long nonce, ExecutorShape shape, long leaseDurationMillis,
         PackageKind packageKind, int packageSize, String token, String clientAddress, List<String> functionNames) {
 
     public static final int LEASE_ID_OFFSET = 8;
@@ -80,8 +75,7 @@ public record AllocationRequest(long leaseId, long nonce, long memoryMiB, long h
 
     public AllocationRequest {
         functionNames = List.copyOf(functionNames);
-        validate(leaseId, memoryMiB, hotTimeoutMicros, leaseDurationMillis, cores, inputCapacity, outputCapacity,
-                slotsPerWorker, packageKind, packageSize, token, clientAddress, functionNames);
+        validate(leaseId, shape, leaseDurationMillis, packageKind, packageSize, token, clientAddress, functionNames);
     }
 
     /** Encodes this request at {@code offset}; returns the message length. */
@@ -94,13 +88,13 @@ public record AllocationRequest(long leaseId, long nonce, long memoryMiB, long h
         MessageHeader.write(buffer, offset, MessageType.ALLOCATION_REQUEST, length);
         buffer.set(Wire.LONG, offset + LEASE_ID_OFFSET, leaseId);
         buffer.set(Wire.LONG, offset + NONCE_OFFSET, nonce);
-        buffer.set(Wire.LONG, offset + MEMORY_OFFSET, memoryMiB);
-        buffer.set(Wire.LONG, offset + HOT_TIMEOUT_OFFSET, hotTimeoutMicros);
+        buffer.set(Wire.LONG, offset + MEMORY_OFFSET, shape.memoryMiB());
+        buffer.set(Wire.LONG, offset + HOT_TIMEOUT_OFFSET, shape.hotTimeoutMicros());
         buffer.set(Wire.LONG, offset + DURATION_OFFSET, leaseDurationMillis);
-        buffer.set(Wire.INT, offset + CORES_OFFSET, cores);
-        buffer.set(Wire.INT, offset + INPUT_CAPACITY_OFFSET, inputCapacity);
-        buffer.set(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET, outputCapacity);
-        buffer.set(Wire.SHORT, offset + SLOTS_OFFSET, (short) slotsPerWorker);
+        buffer.set(Wire.INT, offset + CORES_OFFSET, shape.cores());
+        buffer.set(Wire.INT, offset + INPUT_CAPACITY_OFFSET, shape.inputCapacity());
+        buffer.set(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET, shape.outputCapacity());
+        buffer.set(Wire.SHORT, offset + SLOTS_OFFSET, (short) shape.slotsPerWorker());
         buffer.set(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET, (byte) packageKind.code());
         buffer.set(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET + 1, (byte) 0);
         buffer.set(Wire.INT, offset + PACKAGE_SIZE_OFFSET, packageSize);
@@ -128,33 +122,25 @@ public record AllocationRequest(long leaseId, long nonce, long memoryMiB, long h
         List<String> names = c.getFunctionNames(functionCount);
         c.expectEnd(MessageType.ALLOCATION_REQUEST);
         try {
+            ExecutorShape shape = new ExecutorShape(buffer.get(Wire.INT, offset + CORES_OFFSET),
+                    buffer.get(Wire.LONG, offset + MEMORY_OFFSET), buffer.get(Wire.LONG, offset + HOT_TIMEOUT_OFFSET),
+                    buffer.get(Wire.SHORT, offset + SLOTS_OFFSET) & 0xffff,
+                    buffer.get(Wire.INT, offset + INPUT_CAPACITY_OFFSET),
+                    buffer.get(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET));
             return new AllocationRequest(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),
-                    buffer.get(Wire.LONG, offset + NONCE_OFFSET), buffer.get(Wire.LONG, offset + MEMORY_OFFSET),
-                    buffer.get(Wire.LONG, offset + HOT_TIMEOUT_OFFSET), buffer.get(Wire.LONG, offset + DURATION_OFFSET),
-                    buffer.get(Wire.INT, offset + CORES_OFFSET), buffer.get(Wire.INT, offset + INPUT_CAPACITY_OFFSET),
-                    buffer.get(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET),
-                    buffer.get(Wire.SHORT, offset + SLOTS_OFFSET) & 0xffff, kind,
-                    buffer.get(Wire.INT, offset + PACKAGE_SIZE_OFFSET), token, address, names);
+                    buffer.get(Wire.LONG, offset + NONCE_OFFSET), shape, buffer.get(Wire.LONG, offset + DURATION_OFFSET),
+                    kind, buffer.get(Wire.INT, offset + PACKAGE_SIZE_OFFSET), token, address, names);
         } catch (IllegalArgumentException e) {
             throw WireCursor.badField(e.getMessage());
         }
     }
 
-    private static void validate(long leaseId, long memoryMiB, long hotTimeoutMicros, long durationMillis, int cores,
-            int inputCapacity, int outputCapacity, int slots, PackageKind kind, int packageSize, String token, String clientAddress,
-            List<String> names) {
+    /** The request's own fields; the executor's shape checked itself when it was made. */
+    private static void validate(long leaseId, ExecutorShape shape, long durationMillis, PackageKind kind,
+            int packageSize, String token, String clientAddress, List<String> names) {
         check(leaseId >= 0, "lease id " + leaseId + " is negative");
-        check(memoryMiB > 0 && memoryMiB <= (1L << 30), "memory " + memoryMiB + " MiB is outside 1..2^30");
-        check(hotTimeoutMicros >= -1 && hotTimeoutMicros <= Limits.MAX_HOT_TIMEOUT_MICROS,
-                "hot timeout " + hotTimeoutMicros + " us is outside -1.." + Limits.MAX_HOT_TIMEOUT_MICROS);
+        check(shape != null, "no executor shape");
         check(durationMillis >= 0, "lease duration " + durationMillis + " ms is negative");
-        check(cores >= 1 && cores <= Limits.MAX_CORES, "cores " + cores + " is outside 1.." + Limits.MAX_CORES);
-        check(inputCapacity >= 0 && inputCapacity <= Limits.MAX_CAPACITY, "input capacity " + inputCapacity
-                + " is outside 0.." + Limits.MAX_CAPACITY);
-        check(outputCapacity >= 0 && outputCapacity <= Limits.MAX_CAPACITY, "output capacity " + outputCapacity
-                + " is outside 0.." + Limits.MAX_CAPACITY);
-        check(slots >= 1 && slots <= Limits.MAX_SLOTS_PER_WORKER, "slots per worker " + slots + " is outside 1.."
-                + Limits.MAX_SLOTS_PER_WORKER);
         check(kind != null, "no package kind");
         check(packageSize > 0 && packageSize <= Limits.MAX_PACKAGE_BYTES, "package size " + packageSize
                 + " is outside 1.." + Limits.MAX_PACKAGE_BYTES);

@@ -7,9 +7,11 @@ import org.rfaas.function.FunctionNames;
 import org.rfaas.transport.Wire;
 
 /**
- * The manager hands a lease to a spare executor: a JVM it started ahead of time with the lease's
- * heap size, which said {@link ExecutorHello} with lease id 0 and has been waiting. Cold starts then
- * skip the JVM boot.
+ * The manager hands a lease to an executor: the one and only way an executor learns what it
+ * serves. Every executor JVM starts with no lease-specific arguments (just the manager's address,
+ * its spawn secret in the environment), says {@link ExecutorHello} and waits for this message: a
+ * spare, started ahead of demand with the heap size of the leases asked for lately, may wait long;
+ * one forked for a lease gets it at once. The shape's range checks are {@link ExecutorShape}'s.
  *
  * <pre>
  *  0                   1                   2                   3
@@ -37,14 +39,24 @@ import org.rfaas.transport.Wire;
  * +-------------------------------+-------------------------------+
  * |        function names         |          reserved, 0          | 52
  * +-------------------------------+-------------------------------+
- * | client address: u16 + UTF-8 | package path: u16 + UTF-8 |      | 56
+ * |           memory in MiB (the JVM's heap, -Xmx)                | 56
+ * +---------------------------------------------------------------+
+ * | client address: u16 + UTF-8 | package path: u16 + UTF-8 |      | 64
  * | function names: u16 + ASCII each ...                          |
  * +---------------------------------------------------------------+
  * </pre>
+ *
+ * @param leaseId the lease the executor serves
+ * @param clientNonce what its workers echo in their {@link WorkerHello}, so that the client knows them
+ * @param shape cores, memory, hot timeout, slots and capacities
+ * @param packageKind JAR or native library
+ * @param flushIntervalMillis how often the executor adds its accounting deltas to the manager's counters
+ * @param clientAddress where the workers connect to
+ * @param packagePath the package file in the lease's work directory
+ * @param functionNames for a native package, the symbols to resolve; empty for JARs
  */
-public record ExecutorAssignment(long leaseId, long clientNonce, long hotTimeoutMicros, int cores, int inputCapacity,
-        int outputCapacity, int slotsPerWorker, PackageKind packageKind, int flushIntervalMillis, String clientAddress,
-        String packagePath, List<String> functionNames) {
+public record ExecutorAssignment(long leaseId, long clientNonce, ExecutorShape shape, PackageKind packageKind,
+        int flushIntervalMillis, String clientAddress, String packagePath, List<String> functionNames) {
     public static final int LEASE_ID_OFFSET = 8;
     public static final int NONCE_OFFSET = 16;
     public static final int HOT_TIMEOUT_OFFSET = 24;
@@ -55,20 +67,17 @@ public record ExecutorAssignment(long leaseId, long clientNonce, long hotTimeout
     public static final int PACKAGE_KIND_OFFSET = 46;
     public static final int FLUSH_OFFSET = 48;
     public static final int FUNCTION_COUNT_OFFSET = 52;
-    public static final int FIXED_LENGTH = 56;
+    public static final int MEMORY_OFFSET = 56;
+    public static final int FIXED_LENGTH = 64;
     private static final int MAX_PATH_BYTES = 4096;
 
     public ExecutorAssignment {
         functionNames = List.copyOf(functionNames);
-        if (leaseId <= 0 || cores < 1 || cores > Limits.MAX_CORES || slotsPerWorker < 1
-                || slotsPerWorker > Limits.MAX_SLOTS_PER_WORKER || inputCapacity < 0 || outputCapacity < 0
-                || inputCapacity > Limits.MAX_CAPACITY || outputCapacity > Limits.MAX_CAPACITY
-                || hotTimeoutMicros < -1 || hotTimeoutMicros > Limits.MAX_HOT_TIMEOUT_MICROS || flushIntervalMillis < 1
-                || packageKind == null || clientAddress.isEmpty() || packagePath.isEmpty()
-                || functionNames.size() > Limits.MAX_FUNCTIONS) {
+        if (leaseId <= 0 || shape == null || flushIntervalMillis < 1 || packageKind == null || clientAddress.isEmpty()
+                || packagePath.isEmpty() || functionNames.size() > Limits.MAX_FUNCTIONS) {
             throw new IllegalArgumentException("executor assignment has a field out of range: lease " + leaseId
-                    + ", cores " + cores + ", slots " + slotsPerWorker + ", capacities " + inputCapacity + "/"
-                    + outputCapacity + ", hot timeout " + hotTimeoutMicros + ", flush " + flushIntervalMillis);
+                    + ", shape " + shape + ", package kind " + packageKind + ", flush " + flushIntervalMillis
+                    + " ms, " + functionNames.size() + " function names");
         }
         functionNames.forEach(FunctionNames::require);
     }
@@ -83,16 +92,17 @@ public record ExecutorAssignment(long leaseId, long clientNonce, long hotTimeout
         MessageHeader.write(buffer, offset, MessageType.EXECUTOR_ASSIGNMENT, length);
         buffer.set(Wire.LONG, offset + LEASE_ID_OFFSET, leaseId);
         buffer.set(Wire.LONG, offset + NONCE_OFFSET, clientNonce);
-        buffer.set(Wire.LONG, offset + HOT_TIMEOUT_OFFSET, hotTimeoutMicros);
-        buffer.set(Wire.INT, offset + CORES_OFFSET, cores);
-        buffer.set(Wire.INT, offset + INPUT_CAPACITY_OFFSET, inputCapacity);
-        buffer.set(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET, outputCapacity);
-        buffer.set(Wire.SHORT, offset + SLOTS_OFFSET, (short) slotsPerWorker);
+        buffer.set(Wire.LONG, offset + HOT_TIMEOUT_OFFSET, shape.hotTimeoutMicros());
+        buffer.set(Wire.INT, offset + CORES_OFFSET, shape.cores());
+        buffer.set(Wire.INT, offset + INPUT_CAPACITY_OFFSET, shape.inputCapacity());
+        buffer.set(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET, shape.outputCapacity());
+        buffer.set(Wire.SHORT, offset + SLOTS_OFFSET, (short) shape.slotsPerWorker());
         buffer.set(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET, (byte) packageKind.code());
         buffer.set(ValueLayout.JAVA_BYTE, offset + PACKAGE_KIND_OFFSET + 1, (byte) 0);
         buffer.set(Wire.INT, offset + FLUSH_OFFSET, flushIntervalMillis);
         buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET, (short) functionNames.size());
         buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET + 2, (short) 0);
+        buffer.set(Wire.LONG, offset + MEMORY_OFFSET, shape.memoryMiB());
         return length;
     }
 
@@ -110,11 +120,13 @@ public record ExecutorAssignment(long leaseId, long clientNonce, long hotTimeout
         List<String> names = c.getFunctionNames(count);
         c.expectEnd(MessageType.EXECUTOR_ASSIGNMENT);
         try {
+            ExecutorShape shape = new ExecutorShape(buffer.get(Wire.INT, offset + CORES_OFFSET),
+                    buffer.get(Wire.LONG, offset + MEMORY_OFFSET), buffer.get(Wire.LONG, offset + HOT_TIMEOUT_OFFSET),
+                    buffer.get(Wire.SHORT, offset + SLOTS_OFFSET) & 0xffff,
+                    buffer.get(Wire.INT, offset + INPUT_CAPACITY_OFFSET),
+                    buffer.get(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET));
             return new ExecutorAssignment(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),
-                    buffer.get(Wire.LONG, offset + NONCE_OFFSET), buffer.get(Wire.LONG, offset + HOT_TIMEOUT_OFFSET),
-                    buffer.get(Wire.INT, offset + CORES_OFFSET), buffer.get(Wire.INT, offset + INPUT_CAPACITY_OFFSET),
-                    buffer.get(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET),
-                    buffer.get(Wire.SHORT, offset + SLOTS_OFFSET) & 0xffff, kind, buffer.get(Wire.INT, offset + FLUSH_OFFSET),
+                    buffer.get(Wire.LONG, offset + NONCE_OFFSET), shape, kind, buffer.get(Wire.INT, offset + FLUSH_OFFSET),
                     address, path, names);
         } catch (IllegalArgumentException e) {
             throw WireCursor.badField(e.getMessage());

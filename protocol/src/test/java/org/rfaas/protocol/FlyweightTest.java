@@ -73,7 +73,8 @@ class FlyweightTest {
 
     @Test
     void allocationRequestRoundTripsAndValidates() {
-        AllocationRequest req = new AllocationRequest(0, 123456789L, 512, -1, 0, 2, 4096, 8192, 2, PackageKind.NATIVE,
+        AllocationRequest req = new AllocationRequest(0, 123456789L, new ExecutorShape(2, 512, -1, 2, 4096, 8192), 0,
+                PackageKind.NATIVE,
                 1000, "", "tcp://127.0.0.1:5000", List.of("echo", "sum_squares"));
         int n = req.encode(buffer, 0);
         assertEquals(req, AllocationRequest.decode(buffer, 0, n));
@@ -100,8 +101,17 @@ class FlyweightTest {
         assertEquals(ended, LeaseEnded.decode(buffer, 0, ended.encode(buffer, 0)));
         AllocationResponse resp = new AllocationResponse(9, 1234, AllocationRefusal.NONE, "");
         assertEquals(resp, AllocationResponse.decode(buffer, 0, resp.encode(buffer, 0)));
-        ExecutorHello eh = new ExecutorHello(9, 42, 1000);
+        ExecutorHello eh = new ExecutorHello(42, 1000);
         assertEquals(eh, ExecutorHello.decode(buffer, 0, eh.encode(buffer, 0)));
+        ExecutorAssignment ea = new ExecutorAssignment(9, -3, new ExecutorShape(3, 384, 250, 4, 100, 200),
+                PackageKind.NATIVE, 10, "tcp://127.0.0.1:5000", "/tmp/lease-9/package.so", List.of("echo"));
+        int an = ea.encode(buffer, 0);
+        assertEquals(ea, ExecutorAssignment.decode(buffer, 0, an));
+        buffer.set(Wire.LONG, ExecutorAssignment.HOT_TIMEOUT_OFFSET, Limits.MAX_HOT_TIMEOUT_MICROS + 1);
+        assertError(ProtocolError.BAD_FIELD, () -> ExecutorAssignment.decode(buffer, 0, an));
+        ea.encode(buffer, 0);
+        buffer.set(Wire.LONG, ExecutorAssignment.MEMORY_OFFSET, 0L);
+        assertError(ProtocolError.BAD_FIELD, () -> ExecutorAssignment.decode(buffer, 0, an));
         assertEquals(LeaseEndReason.REVOKED, ExecutorShutdown.decode(buffer, 0,
                 ExecutorShutdown.write(buffer, 0, LeaseEndReason.REVOKED)));
         assertEquals(77, ReleaseRequest.decode(buffer, 0, ReleaseRequest.write(buffer, 0, 77)));

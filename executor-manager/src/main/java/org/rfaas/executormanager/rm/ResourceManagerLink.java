@@ -1,10 +1,7 @@
 package org.rfaas.executormanager.rm;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -12,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.rfaas.executormanager.ExecutorManager;
 import org.rfaas.executormanager.LeaseListener;
 import org.rfaas.executormanager.LeaseRecord;
+import org.rfaas.executormanager.ResourceManagerLinkConfig;
 import org.rfaas.protocol.LeaseAccounting;
 import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.rm.ActiveLease;
@@ -40,51 +38,19 @@ import org.slf4j.LoggerFactory;
  * <p>Configured by the {@code resourceManager} object of the executor-manager config:
  * <pre>{@code
  * "clusterSecret": "...",
- * "resourceManager": {"url": "http://rm:8090", "heartbeatMillis": 2000, "advertise": "tcp://10.0.0.7:7000"}
+ * "resourceManager": {"url": "http://rm:8090", "heartbeatMillis": 2000}
  * }</pre>
- * {@code advertise} defaults to the first non-shm listen address.
+ * ({@link ResourceManagerLinkConfig}). The node is registered at the manager's first advertised
+ * non-shm address ({@link ExecutorManager#advertisedAddresses()}).
  */
 public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResourceManagerLink.class);
-
-    /**
-     * Settings read from the executor-manager config.
-     *
-     * @param url base URL of the resource manager
-     * @param heartbeatMillis heartbeat period; keep it well under the resource manager's timeout
-     * @param advertise the address registered for clients, or null for the default
-     */
-    public record Settings(URI url, long heartbeatMillis, String advertise) {
-        public Settings {
-            Objects.requireNonNull(url, "resourceManager.url is missing");
-            if (heartbeatMillis <= 0) {
-                throw new IllegalArgumentException("resourceManager.heartbeatMillis must be positive");
-            }
-        }
-
-        /** Reads {@code {"url": ..., "heartbeatMillis": ..., "advertise": ...}}. */
-        public static Settings from(JsonNode n) {
-            if (n == null || !n.isObject() || !n.hasNonNull("url")) {
-                throw new IllegalArgumentException("resourceManager must be an object with at least a \"url\"");
-            }
-            var it = n.fieldNames();
-            while (it.hasNext()) {
-                String f = it.next();
-                if (!List.of("url", "heartbeatMillis", "advertise").contains(f)) {
-                    throw new IllegalArgumentException("resourceManager has an unknown field \"" + f
-                            + "\" (known: url, heartbeatMillis, advertise)");
-                }
-            }
-            return new Settings(URI.create(n.get("url").asText()), n.path("heartbeatMillis").asLong(2000),
-                    n.hasNonNull("advertise") ? n.get("advertise").asText() : null);
-        }
-    }
 
     private record Bill(long leaseId, BillingReport report, int attempts) {
     }
 
     private final ExecutorManager manager;
-    private final Settings settings;
+    private final ResourceManagerLinkConfig settings;
     private final ResourceManagerClient rm;
     private final String node;
     private final ScheduledExecutorService worker;
@@ -95,7 +61,7 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
     private volatile boolean removed;
     private volatile boolean reachable = true;
 
-    private ResourceManagerLink(ExecutorManager manager, Settings settings) {
+    private ResourceManagerLink(ExecutorManager manager, ResourceManagerLinkConfig settings) {
         String secret = manager.config().clusterSecret();
         if (secret == null) {
             throw new IllegalArgumentException("the executor-manager config has a resourceManager but no clusterSecret;"
@@ -117,7 +83,7 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
      * as soon as this returns, unless the resource manager is unreachable, in which case
      * registration is retried every heartbeat period), then heartbeats in the background.
      */
-    public static ResourceManagerLink attach(ExecutorManager manager, Settings settings) {
+    public static ResourceManagerLink attach(ExecutorManager manager, ResourceManagerLinkConfig settings) {
         ResourceManagerLink link = new ResourceManagerLink(manager, settings);
         manager.addLeaseListener(link);
         try {
@@ -201,12 +167,9 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
     }
 
     private void register() {
-        List<String> addresses = manager.addresses();
-        String advertise = settings.advertise();
-        if (advertise == null) {
-            advertise = addresses.stream().filter(a -> !a.startsWith("shm")).findFirst()
-                    .orElse(addresses.isEmpty() ? null : addresses.getFirst());
-        }
+        List<String> addresses = manager.advertisedAddresses();
+        String advertise = addresses.stream().filter(a -> !a.startsWith("shm")).findFirst()
+                .orElse(addresses.isEmpty() ? null : addresses.getFirst());
         if (advertise == null) {
             throw new IllegalStateException("the executor manager has no listen address to register");
         }

@@ -10,10 +10,7 @@ import org.rfaas.executormanager.ExecutorManagerPlugin;
 public final class ResourceManagerPlugin implements ExecutorManagerPlugin {
     @Override
     public AutoCloseable attach(ExecutorManager manager) {
-        var json = manager.config().resourceManager();
-        if (json == null || json.isNull()) {
-            return null;
-        }
-        return ResourceManagerLink.attach(manager, ResourceManagerLink.Settings.from(json));
+        var config = manager.config().resourceManager();
+        return config == null ? null : ResourceManagerLink.attach(manager, config);
     }
 }

@@ -1,0 +1,138 @@
+package org.rfaas.executormanager;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rfaas.executor.ExecutorMain;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts executor JVMs: their command line (heap, class path, AOT cache or class-data-sharing
+ * archive, the JVM options tuned for a short-lived latency-critical process) and the training run
+ * of their AOT cache. Every executor starts the same way, with no lease-specific arguments: the
+ * manager's address, {@code --spare} for one started ahead of demand, and its spawn secret in the
+ * environment; its lease comes later in an assignment message.
+ *
+ * <p>Threads: called from connection threads and the manager's timer; {@link ExecutorAotCache}
+ * trains on a thread of its own.
+ */
+final class ExecutorLauncher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorLauncher.class);
+
+    private final ExecutorManagerConfig config;
+    private final ExecutorClassPath classPath;
+    private final Path cdsArchive;
+    private final ExecutorAotCache aotCache;
+
+    ExecutorLauncher(ExecutorManagerConfig config, ExecutorClassPath classPath) {
+        this.config = config;
+        this.classPath = classPath;
+        this.cdsArchive = classPath.archive(config.workDir());
+        this.aotCache = classPath.aotCache(jvmOptions(), config.workDir());
+        LOG.debug("executors: {} class path, CDS archive {}, AOT cache {}{}", classPath.slim() ? "slim" : "full",
+                cdsArchive, aotCache.file(), aotCache.unavailable() == null ? "" : " (" + aotCache.unavailable() + ")");
+    }
+
+    /** The executors' AOT cache. */
+    ExecutorAotCache aotCache() {
+        return aotCache;
+    }
+
+    /** Starts the AOT cache's training run when there is no cache yet (in the background). */
+    void trainIfMissing() {
+        aotCache.trainIfMissing(trainingCommand(), classPath.classPath(), ExecutorMain.class.getName(),
+                config.workDir());
+    }
+
+    /**
+     * Starts {@code executor}'s JVM in {@code directory}, its output to {@code log}.
+     *
+     * @param managerAddress where it connects to say hello and get its assignment
+     */
+    Process start(LaunchedExecutor executor, String managerAddress, Path directory, Path log) throws IOException {
+        List<String> command = javaCommand(executor.memoryMiB);
+        command.addAll(List.of("--manager", managerAddress));
+        if (executor.spare) {
+            command.add("--spare");
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().put(ExecutorMain.SPAWN_SECRET_ENV, Long.toString(executor.secret));
+        return pb.start();
+    }
+
+    /**
+     * The JVM command of an executor with a heap of {@code memoryMiB}, up to its main class. Tuned
+     * for a short-lived, latency-critical process: the executor module's class path only, the AOT
+     * cache when it is ready (else a dynamic class-data-sharing archive kept across runs), serial
+     * GC, no perf-data file. The JIT stays fully tiered: C1 only would make the hot path slower.
+     */
+    List<String> javaCommand(long memoryMiB) {
+        List<String> command = new ArrayList<>();
+        command.add(javaExecutable());
+        command.add("-Xmx" + memoryMiB + "m");
+        if (aotCache.ready()) {
+            // Classes come loaded and linked, with the training's method profiles, from the cache.
+            command.add("-XX:AOTCache=" + aotCache.file());
+        } else {
+            // A dynamic class-data-sharing archive, made by the first executor, maps the classes of
+            // every later one instead of loading them from JARs.
+            command.add("-XX:+AutoCreateSharedArchive");
+            command.add("-XX:SharedArchiveFile=" + cdsArchive);
+            command.add("-Xlog:cds=off");
+            command.add("-Xlog:cds+dynamic=off");
+        }
+        command.addAll(jvmOptions());
+        command.add("-cp");
+        command.add(classPath.classPath());
+        command.add(ExecutorMain.class.getName());
+        return command;
+    }
+
+    /**
+     * The options every executor JVM gets besides its heap and class-data archive; the AOT cache is
+     * made with them (and is keyed by them: the JVM checks several of them when it maps a cache).
+     */
+    private List<String> jvmOptions() {
+        List<String> options = new ArrayList<>();
+        options.add("--enable-native-access=ALL-UNNAMED");
+        options.add("-XX:+UseSerialGC");
+        // No hsperfdata file to create and map at start (jstat cannot see executors; jcmd still can).
+        options.add("-XX:-UsePerfData");
+        // Logging is configured in code by ExecutorMain (the XML configuration cost 150-200 ms).
+        options.add("-Xss1m");
+        options.addAll(config.executorJvmArgs());
+        return options;
+    }
+
+    /**
+     * The training JVM of the AOT cache, up to the class path: the executors' options, at a lower
+     * CPU priority when {@code nice} exists (the training must not slow the leases it is for).
+     */
+    private List<String> trainingCommand() {
+        List<String> command = new ArrayList<>();
+        for (String nice : List.of("/usr/bin/nice", "/bin/nice")) {
+            if (Files.isExecutable(Path.of(nice))) {
+                command.addAll(List.of(nice, "-n", "10"));
+                break;
+            }
+        }
+        command.add(javaExecutable());
+        command.add("-Xmx256m");
+        command.addAll(jvmOptions());
+        return command;
+    }
+
+    private static String javaExecutable() {
+        return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
+                "java").toString());
+    }
+
+    @Override
+    public void close() {
+        aotCache.close();
+    }
+}

@@ -1,0 +1,252 @@
+package org.rfaas.executormanager;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import org.rfaas.protocol.AllocationRequest;
+import org.rfaas.protocol.ExecutorAssignment;
+import org.rfaas.protocol.ExecutorHello;
+import org.rfaas.protocol.ExecutorReady;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The manager's side of its executors: gives a starting lease its executor (a spare from the
+ * {@link SparePool}, or a JVM forked for it, both started by the {@link ExecutorLauncher}), serves
+ * each executor's accounting connection (its {@link ExecutorHello}, the one
+ * {@link ExecutorAssignment} it gets, its {@link ExecutorReady}) and notices its JVM's exit.
+ *
+ * <p>Threads: {@link #serve} runs on the executor's connection thread for the connection's life;
+ * {@link #startFor} on the client's connection thread; spare launches on the manager's timer;
+ * exits on the JDK's process-reaper threads. Each {@link LaunchedExecutor} is guarded by its lock.
+ */
+final class ExecutorLinks {
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorLinks.class);
+
+    private final ExecutorManagerConfig config;
+    private final ExecutorLauncher launcher;
+    private final LeaseTable leases;
+    private final SparePool pool;
+    /** Every launched JVM whose hello may still come, by its spawn secret. */
+    private final Map<Long, LaunchedExecutor> bySecret = new ConcurrentHashMap<>();
+
+    ExecutorLinks(ExecutorManagerConfig config, ExecutorLauncher launcher, LeaseTable leases,
+            ScheduledExecutorService timer) {
+        this.config = config;
+        this.launcher = launcher;
+        this.leases = leases;
+        this.pool = new SparePool(config, timer, this::launchSpare);
+    }
+
+    SparePool pool() {
+        return pool;
+    }
+
+    /**
+     * Starts the lease's executor: hands the lease to a spare, or forks a JVM, which gets the same
+     * assignment the spare would. Returns what is left to do once the client has its answer (the
+     * log line, topping the spares up): the client's worker connections can only be accepted after
+     * the answer, so it goes first.
+     *
+     * @param managerAddress the manager's address on the client's transport (executors connect there)
+     */
+    Runnable startFor(ManagedLease lease, AllocationRequest request, Path pkg, String managerAddress)
+            throws IOException {
+        // Before the executor can report ready: from here until then, spare boots wait.
+        pool.leaseStarting(lease.id());
+        ExecutorAssignment assignment = new ExecutorAssignment(lease.id(), request.nonce(), request.shape(),
+                request.packageKind(), (int) config.flushIntervalMillis(), request.clientAddress(),
+                pkg.toAbsolutePath().toString(), request.functionNames());
+        LaunchedExecutor spare = pool.take(request.shape().memoryMiB());
+        boolean spareWasReady = false;
+        Process p;
+        if (spare != null) {
+            synchronized (spare) {
+                spareWasReady = spare.connection != null;
+                spare.lease = lease;
+                spare.assignment = assignment;
+                p = spare.process;
+                synchronized (lease) {
+                    lease.process = p;
+                }
+                if (spare.connection != null) {
+                    assign(spare);
+                }
+            }
+        } else {
+            LaunchedExecutor forked = LaunchedExecutor.forLease(lease, assignment);
+            Path log = lease.directory.resolve("executor.log");
+            p = launch(forked, managerAddress, lease.directory, log);
+            synchronized (lease) {
+                lease.process = p;
+            }
+        }
+        leases.notifyStarted(lease);
+        boolean starved = spare == null || !spareWasReady;
+        long pid = p.pid();
+        return () -> {
+            LOG.info("lease {} started: tenant {}, {}, executor pid {}{}, expires in {} s", lease.id(),
+                    lease.claims.tenant(), request.shape(), pid, spare != null ? " (spare)" : "",
+                    (lease.claims.expiresAtEpochMillis() - System.currentTimeMillis()) / 1000);
+            try {
+                pool.ensure(request.shape().memoryMiB(), managerAddress, starved);
+            } catch (RuntimeException e) {
+                // The lease has its executor; spares are an optimisation for the next one.
+                LOG.warn("lease {}: cannot top up the spare executors", lease.id(), e);
+            }
+        };
+    }
+
+    /** Starts a spare's JVM in the work directory (on the timer thread). */
+    private void launchSpare(LaunchedExecutor spare, String managerAddress) {
+        synchronized (spare) {
+            if (spare.retired) {
+                pool.remove(spare);
+                return;
+            }
+        }
+        try {
+            launch(spare, managerAddress, config.workDir(), config.workDir().resolve("spare-" + spare.secret + ".log"));
+        } catch (IOException e) {
+            LOG.warn("cannot start a spare executor: {}", e.getMessage());
+            pool.remove(spare);
+        }
+    }
+
+    /** Starts {@code executor}'s JVM; its hello is accepted from now on, its exit noticed. */
+    private Process launch(LaunchedExecutor executor, String managerAddress, Path directory, Path log)
+            throws IOException {
+        bySecret.put(executor.secret, executor);
+        Process p;
+        try {
+            p = launcher.start(executor, managerAddress, directory, log);
+        } catch (IOException | RuntimeException e) {
+            bySecret.remove(executor.secret);
+            throw e;
+        }
+        synchronized (executor) {
+            executor.process = p;
+            if (executor.retired) {
+                p.destroyForcibly();
+            }
+        }
+        p.onExit().thenRun(() -> onExit(executor, log));
+        LOG.debug("executor pid {} with {} MiB starting{}", p.pid(), executor.memoryMiB,
+                executor.spare ? " (spare)" : "");
+        return p;
+    }
+
+    private void onExit(LaunchedExecutor executor, Path log) {
+        bySecret.remove(executor.secret);
+        ManagedLease lease;
+        synchronized (executor) {
+            lease = executor.lease;
+        }
+        if (executor.spare) {
+            pool.remove(executor);
+        }
+        if (lease != null) {
+            Path leaseLog = lease.directory.resolve("executor.log");
+            try {
+                if (!log.equals(leaseLog) && Files.exists(log) && !Files.exists(leaseLog)) {
+                    Files.move(log, leaseLog);
+                }
+            } catch (IOException e) {
+                LOG.debug("lease {}: cannot move the spare's log: {}", lease.id(), e.getMessage());
+            }
+            leases.onExecutorExit(lease);
+        } else {
+            try {
+                Files.deleteIfExists(log);
+            } catch (IOException e) {
+                LOG.debug("cannot delete {}: {}", log, e.getMessage());
+            }
+        }
+    }
+
+    /** Sends the executor its lease (executor lock held, connection and lease present). */
+    private void assign(LaunchedExecutor executor) {
+        ManagedLease lease = executor.lease;
+        try {
+            int length = executor.assignment.encode(executor.buffer, 0);
+            executor.connection.write(0, executor.buffer, 0, length, 0);
+        } catch (TransportException e) {
+            LOG.warn("lease {}: cannot hand the lease to executor pid {}: {}", lease.id(), executor.process.pid(),
+                    e.getMessage());
+            executor.process.destroyForcibly();
+            return;
+        }
+        leases.attachExecutor(lease, executor.connection);
+    }
+
+    /**
+     * Serves an executor's accounting connection, whose first message was its hello, until it
+     * closes: the assignment goes out as soon as there is a lease for it.
+     */
+    void serve(Connection c, Completion completion) {
+        ExecutorHello hello = ExecutorHello.decode(c.receiveSlot(completion.slot()), 0, completion.length());
+        c.release(completion.slot());
+        LaunchedExecutor executor = bySecret.get(hello.secret());
+        if (executor == null) {
+            throw new ProtocolException(ProtocolError.BAD_FIELD, "executor hello does not match an executor started here");
+        }
+        synchronized (executor) {
+            executor.connection = c;
+            executor.buffer = c.allocateBuffer(c.peerSpec().slotSize());
+            if (executor.lease != null) {
+                assign(executor);
+            }
+        }
+        pool.booted(executor);
+        // Keep receiving: providers without one-sided atomics apply the executor's fetch-and-adds here.
+        try {
+            while (true) {
+                if (c.await(completion, 200_000_000L)) {
+                    onMessage(c, completion, hello, executor);
+                }
+            }
+        } catch (PeerFailedException e) {
+            LOG.debug("executor pid {}: connection closed", hello.pid());
+        } finally {
+            ManagedLease lease;
+            synchronized (executor) {
+                lease = executor.lease;
+            }
+            if (lease != null) {
+                leases.executorDisconnected(lease, c);
+            }
+        }
+    }
+
+    /** A message on an executor's accounting connection after its hello: only {@link ExecutorReady}. */
+    private void onMessage(Connection c, Completion completion, ExecutorHello hello, LaunchedExecutor executor) {
+        try {
+            MemorySegment slot = c.receiveSlot(completion.slot());
+            long leaseId = ExecutorReady.decode(slot, 0, completion.length());
+            ManagedLease lease;
+            synchronized (executor) {
+                lease = executor.lease;
+            }
+            if (lease == null || lease.id() != leaseId) {
+                LOG.warn("executor pid {} reported lease {} ready, it serves {}", hello.pid(), leaseId,
+                        lease == null ? "none" : lease.id());
+                return;
+            }
+            pool.leaseConnected(leaseId);
+        } catch (ProtocolException e) {
+            LOG.warn("unexpected message from executor pid {} ignored: {}", hello.pid(), e.getMessage());
+        } finally {
+            c.release(completion.slot());
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package org.rfaas.executormanager;
+
+import java.lang.foreign.MemorySegment;
+import java.security.SecureRandom;
+import org.rfaas.protocol.ExecutorAssignment;
+import org.rfaas.transport.Connection;
+
+/**
+ * An executor JVM this manager started: a spare, started ahead of demand with a given heap size,
+ * or one forked for a lease. Either way it connects, says hello with its {@link #secret} and gets
+ * its lease in one {@link ExecutorAssignment}, sent as soon as both the connection and the lease
+ * are there. Guarded by its own lock.
+ */
+final class LaunchedExecutor {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    final long memoryMiB;
+    final long secret;
+    /** Started ahead of demand (it warms up while it waits), not forked for a lease. */
+    final boolean spare;
+    Process process;
+    /** Set when its hello arrived. */
+    Connection connection;
+    MemorySegment buffer;
+    /** Set when a lease took it; the assignment is sent as soon as the connection exists. */
+    ManagedLease lease;
+    ExecutorAssignment assignment;
+    /** Evicted or the manager is closing: its JVM is stopped as soon as it exists. */
+    boolean retired;
+
+    private LaunchedExecutor(long memoryMiB, boolean spare) {
+        this.memoryMiB = memoryMiB;
+        this.secret = RANDOM.nextLong();
+        this.spare = spare;
+    }
+
+    /** A spare of this heap size, waiting for a lease. */
+    static LaunchedExecutor spare(long memoryMiB) {
+        return new LaunchedExecutor(memoryMiB, true);
+    }
+
+    /** The executor forked for {@code lease}, which it is assigned at once. */
+    static LaunchedExecutor forLease(ManagedLease lease, ExecutorAssignment assignment) {
+        LaunchedExecutor e = new LaunchedExecutor(assignment.shape().memoryMiB(), false);
+        e.lease = lease;
+        e.assignment = assignment;
+        return e;
+    }
+}

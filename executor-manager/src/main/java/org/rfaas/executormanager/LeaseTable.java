@@ -1,0 +1,375 @@
+package org.rfaas.executormanager;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.rfaas.protocol.AccountingCounters;
+import org.rfaas.protocol.AllocationRefusal;
+import org.rfaas.protocol.ExecutorShape;
+import org.rfaas.protocol.ExecutorShutdown;
+import org.rfaas.protocol.LeaseAccounting;
+import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.LeaseEnded;
+import org.rfaas.protocol.lease.LeaseClaims;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leases this manager serves and the node's capacity: reserving capacity for a request, each
+ * lease's expiry, ending a lease (the executor is told first, SIGTERM after a grace period, SIGKILL
+ * after another), and once its executor is gone the final accounting, the client's
+ * {@link LeaseEnded} and the {@link LeaseListener}s.
+ *
+ * <p>Threads: called from connection threads, process-exit callbacks and the manager's timer
+ * (expiry, stop escalation); the table is concurrent, the capacity guarded by this object, each
+ * lease's fields by the lease's own lock.
+ */
+final class LeaseTable {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseTable.class);
+    /** The client's receive slot for {@link LeaseEnded} (slot 0 carries the allocation answers). */
+    static final int CLIENT_LEASE_END_SLOT = 1;
+    static final int ENDED_HISTORY = 1000;
+
+    private final ExecutorManagerConfig config;
+    private final ScheduledExecutorService timer;
+    /** Told when a lease's start is over (connected or ended): spare boots may go on. */
+    private final LongConsumer startOver;
+    private final List<LeaseListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<Long, ManagedLease> leases = new ConcurrentHashMap<>();
+    private final Map<Long, LeaseAccounting> ended = Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, false) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Long, LeaseAccounting> eldest) {
+                    return size() > ENDED_HISTORY;
+                }
+            });
+    private int usedCores;
+    private long usedMemoryMiB;
+    private boolean shuttingDown;
+
+    LeaseTable(ExecutorManagerConfig config, ScheduledExecutorService timer, LongConsumer startOver) {
+        this.config = config;
+        this.timer = timer;
+        this.startOver = startOver;
+    }
+
+    void addListener(LeaseListener listener) {
+        listeners.add(listener);
+    }
+
+    ManagedLease get(long leaseId) {
+        return leases.get(leaseId);
+    }
+
+    Collection<ManagedLease> all() {
+        return leases.values();
+    }
+
+    /** A lease that holds the capacity reserved for it; {@link #finish} gives it back. */
+    void add(ManagedLease lease) {
+        leases.put(lease.id(), lease);
+    }
+
+    /** Final accounting of a lease that ended (the last {@value #ENDED_HISTORY} are kept). */
+    LeaseAccounting endedAccounting(long leaseId) {
+        return ended.get(leaseId);
+    }
+
+    synchronized int freeCores() {
+        return config.cores() - usedCores;
+    }
+
+    synchronized long freeMemoryMiB() {
+        return config.memoryMiB() - usedMemoryMiB;
+    }
+
+    /** No capacity is reserved any more (the manager closes). */
+    synchronized void shutDown() {
+        shuttingDown = true;
+    }
+
+    /** Reserves the shape's cores and memory for lease {@code claims}, or refuses. */
+    synchronized void reserve(LeaseClaims claims, ExecutorShape shape) {
+        if (shuttingDown) {
+            throw new LeaseRefusedException(AllocationRefusal.SHUTTING_DOWN, "executor manager " + config.node()
+                    + " is shutting down");
+        }
+        if (leases.containsKey(claims.leaseId())) {
+            throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
+                    + " already has an executor here");
+        }
+        if (usedCores + shape.cores() > config.cores() || usedMemoryMiB + shape.memoryMiB() > config.memoryMiB()) {
+            throw new LeaseRefusedException(AllocationRefusal.INSUFFICIENT_CAPACITY, "node " + config.node() + " has "
+                    + (config.cores() - usedCores) + " free cores and " + (config.memoryMiB() - usedMemoryMiB)
+                    + " MiB free; asked for " + shape.cores() + " cores and " + shape.memoryMiB() + " MiB");
+        }
+        usedCores += shape.cores();
+        usedMemoryMiB += shape.memoryMiB();
+    }
+
+    synchronized void unreserve(LeaseClaims claims) {
+        usedCores -= claims.cores();
+        usedMemoryMiB -= claims.memoryMiB();
+    }
+
+    /**
+     * Moves a lease's expiry later (a renewal at the resource manager); an earlier time is ignored.
+     *
+     * @return false when the lease is not served here
+     */
+    boolean extend(long leaseId, long expiresAtEpochMillis) {
+        ManagedLease l = leases.get(leaseId);
+        if (l == null) {
+            return false;
+        }
+        if (expiresAtEpochMillis > l.expiresAtEpochMillis) {
+            l.expiresAtEpochMillis = expiresAtEpochMillis;
+            LOG.info("lease {} renewed until {}", leaseId, java.time.Instant.ofEpochMilli(expiresAtEpochMillis));
+        }
+        return true;
+    }
+
+    /** Ends the lease at its (possibly extended) expiry. */
+    void scheduleExpiry(ManagedLease lease) {
+        long delay = lease.expiresAtEpochMillis - System.currentTimeMillis();
+        if (delay <= 0) {
+            endLease(lease, LeaseEndReason.EXPIRED);
+        } else {
+            timer.schedule(() -> scheduleExpiry(lease), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Tells the listeners that {@code lease} started. */
+    void notifyStarted(ManagedLease lease) {
+        for (LeaseListener l : listeners) {
+            try {
+                l.leaseStarted(lease.record());
+            } catch (RuntimeException e) {
+                LOG.error("lease listener {} failed on lease {}", l, lease.id(), e);
+            }
+        }
+    }
+
+    /** The lease's executor is connected: its counters are the lease's accounting. */
+    void attachExecutor(ManagedLease lease, Connection c) {
+        synchronized (lease) {
+            if (lease.state != ManagedLease.State.STARTING) {
+                LOG.warn("lease {}: executor connected while {}", lease.id(), lease.state);
+            }
+            lease.executor = c;
+            lease.executorBuffer = c.allocateBuffer(64);
+            if (lease.state == ManagedLease.State.STARTING) {
+                lease.state = ManagedLease.State.RUNNING;
+            } else if (lease.state == ManagedLease.State.STOPPING) {
+                tellExecutor(lease);
+            }
+        }
+    }
+
+    /**
+     * The lease's accounting connection {@code c} ended: its counters are read now, even after the
+     * peer closed (the memory stays until we close).
+     */
+    void executorDisconnected(ManagedLease lease, Connection c) {
+        long[] v = new long[AccountingCounters.COUNT];
+        for (int i = 0; i < v.length; i++) {
+            try {
+                v[i] = Math.max(0, c.localCounter(i));
+            } catch (RuntimeException e) {
+                LOG.warn("lease {}: cannot read accounting counter {}: {}", lease.id(), i, e.getMessage());
+            }
+        }
+        synchronized (lease) {
+            lease.finalCounters = v;
+        }
+    }
+
+    /** Starts stopping a lease: tell the executor, then SIGTERM, then SIGKILL. Idempotent. */
+    void endLease(ManagedLease lease, LeaseEndReason reason) {
+        Process p;
+        synchronized (lease) {
+            if (lease.state == ManagedLease.State.STOPPING || lease.state == ManagedLease.State.ENDED) {
+                return;
+            }
+            lease.state = ManagedLease.State.STOPPING;
+            lease.endReason = reason;
+            p = lease.process;
+            if (lease.executor != null) {
+                tellExecutor(lease);
+            }
+        }
+        LOG.info("lease {} stopping: {}", lease.id(), reason);
+        if (p == null) {
+            return;
+        }
+        long grace = config.gracePeriodMillis();
+        if (lease.executor == null) {
+            p.destroy();
+        }
+        timer.schedule(() -> {
+            if (p.isAlive()) {
+                LOG.warn("lease {}: executor pid {} still running {} ms after being told to stop; SIGTERM", lease.id(),
+                        p.pid(), grace);
+                p.destroy();
+                timer.schedule(() -> {
+                    if (p.isAlive()) {
+                        LOG.warn("lease {}: executor pid {} ignored SIGTERM; SIGKILL", lease.id(), p.pid());
+                        p.destroyForcibly();
+                    }
+                }, grace, TimeUnit.MILLISECONDS);
+            }
+        }, grace, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A lease whose executor could not be started: stop whatever process it has (its exit finishes
+     * the lease and frees the capacity), or, with none, drop the lease and free its capacity now.
+     */
+    void abandon(ManagedLease lease) {
+        Process p;
+        synchronized (lease) {
+            p = lease.process;
+        }
+        if (p != null) {
+            endLease(lease, LeaseEndReason.ALLOCATION_FAILED);
+            return;
+        }
+        synchronized (lease) {
+            if (lease.state == ManagedLease.State.ENDED) {
+                return;
+            }
+            lease.state = ManagedLease.State.ENDED;
+        }
+        if (leases.remove(lease.id(), lease)) {
+            unreserve(lease.claims);
+        }
+        startOver.accept(lease.id()); // it will never report ready: spare boots need not wait for it
+    }
+
+    private static void tellExecutor(ManagedLease lease) {
+        try {
+            int length = ExecutorShutdown.write(lease.executorBuffer, 0, lease.endReason);
+            lease.executor.write(0, lease.executorBuffer, 0, length, 0);
+        } catch (TransportException e) {
+            LOG.debug("lease {}: cannot tell the executor to stop: {}", lease.id(), e.getMessage());
+        }
+    }
+
+    void onExecutorExit(ManagedLease lease) {
+        onExecutorExit(lease, 0);
+    }
+
+    /**
+     * Finishes the lease once the accounting connection has also ended (its final counters read):
+     * the process exit can be seen before the connection's end, so wait for it a little, on the timer.
+     */
+    private void onExecutorExit(ManagedLease lease, int attempt) {
+        boolean waitForCounters;
+        synchronized (lease) {
+            waitForCounters = lease.executor != null && lease.finalCounters == null && attempt < 150;
+        }
+        if (waitForCounters) {
+            timer.schedule(() -> onExecutorExit(lease, attempt + 1), 20, TimeUnit.MILLISECONDS);
+            return;
+        }
+        try {
+            handleExecutorExit(lease);
+        } catch (RuntimeException e) {
+            LOG.error("lease {}: failed to finish after the executor exited", lease.id(), e);
+        }
+    }
+
+    private void handleExecutorExit(ManagedLease lease) {
+        int code = lease.process.exitValue();
+        LeaseEndReason reason;
+        synchronized (lease) {
+            reason = lease.state == ManagedLease.State.STOPPING ? lease.endReason
+                    : lease.executor == null ? LeaseEndReason.ALLOCATION_FAILED : LeaseEndReason.EXECUTOR_DIED;
+            lease.endReason = reason;
+        }
+        String detail = reason == LeaseEndReason.EXECUTOR_DIED || reason == LeaseEndReason.ALLOCATION_FAILED
+                ? "executor exited with code " + code + lastLogLine(lease) : "";
+        finish(lease, reason, detail);
+    }
+
+    private static String lastLogLine(ManagedLease lease) {
+        try {
+            List<String> lines = Files.readAllLines(lease.directory.resolve("executor.log"));
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (lines.get(i).startsWith("rfaas-executor: ")) {
+                    return ": " + lines.get(i).substring("rfaas-executor: ".length());
+                }
+            }
+            return lines.isEmpty() ? "" : ": " + lines.getLast();
+        } catch (IOException e) {
+            return " (executor log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** The executor is gone: account, tell the client and the listeners, free the capacity. */
+    private void finish(ManagedLease lease, LeaseEndReason reason, String detail) {
+        LeaseAccounting accounting = lease.snapshot(System.nanoTime());
+        synchronized (lease) {
+            if (lease.state == ManagedLease.State.ENDED) {
+                return;
+            }
+            lease.state = ManagedLease.State.ENDED;
+            lease.accounting = accounting;
+            if (lease.executor != null) {
+                lease.executor.close();
+            }
+        }
+        leases.remove(lease.id());
+        unreserve(lease.claims);
+        startOver.accept(lease.id());
+        ended.put(lease.id(), accounting);
+        LOG.info("lease {} ended: {}{}; allocation {} ms, compute {} ms, hot polling {} ms, {} invocations ({} failed)",
+                lease.id(), reason, detail.isEmpty() ? "" : " (" + detail + ")", accounting.allocationNanos() / 1_000_000,
+                accounting.computeNanos() / 1_000_000, accounting.hotPollNanos() / 1_000_000, accounting.invocations(),
+                accounting.failedInvocations());
+        try {
+            synchronized (lease.client) {
+                if (lease.client.isOpen()) {
+                    int length = new LeaseEnded(lease.id(), reason, accounting, detail).encode(lease.clientBuffer, 0);
+                    lease.client.write(CLIENT_LEASE_END_SLOT, lease.clientBuffer, 0, length, 0);
+                }
+            }
+        } catch (TransportException e) {
+            LOG.debug("lease {}: cannot tell the client: {}", lease.id(), e.getMessage());
+        }
+        if (reason != LeaseEndReason.EXECUTOR_DIED && reason != LeaseEndReason.ALLOCATION_FAILED) {
+            deleteLeaseDirectory(lease); // a failed lease keeps its package and executor.log for a post-mortem
+        }
+        for (LeaseListener l : listeners) {
+            try {
+                l.leaseEnded(lease.record(), reason, accounting);
+            } catch (RuntimeException e) {
+                LOG.error("lease listener {} failed on lease {}", l, lease.id(), e);
+            }
+        }
+    }
+
+    private static void deleteLeaseDirectory(ManagedLease lease) {
+        try (var paths = Files.walk(lease.directory)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("lease {}: cannot delete {}: {}", lease.id(), lease.directory, e.getMessage());
+        }
+    }
+}
