@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.rfaas.protocol.AccountingCounters;
@@ -19,7 +18,6 @@ import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
-import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.Limits;
 import org.rfaas.protocol.ReplyHeader;
@@ -46,9 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Executor {
     private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
-    /** How long worker connections may take in all, retries included (clients wait up to their allocation timeout). */
-    private static final Duration WORKER_CONNECT_BUDGET = Duration.ofSeconds(120);
     private static final long STOP_JOIN_MILLIS = 2_000;
     /** Longest wait for the warm-up when the assignment comes first (it is done in a few ms when idle). */
     private static final Duration WARM_UP_JOIN = Duration.ofSeconds(2);
@@ -91,7 +86,7 @@ public final class Executor {
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         Transport clientTransport = null;
         Connection manager = managerTransport.connect(managerAddress, new ConnectionSpec(2, 16 * 1024, 0),
-                CONNECT_TIMEOUT);
+                WorkerConnector.CONNECT_TIMEOUT);
         MemorySegment control = manager.allocateBuffer(64);
         int length = new ExecutorHello(spawnSecret, ProcessHandle.current().pid()).encode(control, 0);
         manager.write(0, control, 0, length, 0);
@@ -108,7 +103,8 @@ public final class Executor {
             // client (handshake round trips), loading uses the CPU, so together they take about
             // the time of the longer one. The client keeps a connection pending until its hello,
             // which the worker sends once it has the function table.
-            CompletableFuture<List<Connection>> connections = connectWorkersInBackground(clientTransport);
+            CompletableFuture<List<Connection>> connections = new WorkerConnector(assignment, clientTransport,
+                    () -> externalStop != null).start();
             FunctionTable functions;
             try {
                 functions = FunctionTable.load(assignment.packageKind(), Path.of(assignment.packagePath()),
@@ -123,7 +119,7 @@ public final class Executor {
             }
             LOG.info("lease {}: loaded {} function(s) {} from {}", assignment.leaseId(), functions.size(),
                     functions.names(), Path.of(assignment.packagePath()).getFileName());
-            startWorkers(awaitConnections(connections), functions);
+            startWorkers(WorkerConnector.await(connections), functions);
             reportReady(manager, control);
             LeaseEndReason reason = superviseUntilStop(manager);
             LOG.info("lease {}: stopping ({})", assignment.leaseId(), reason);
@@ -243,42 +239,6 @@ public final class Executor {
         return Transports.transportOf(a).equals(Transports.transportOf(b));
     }
 
-    /** Connects one connection per worker to the client, in order, on a thread of its own. */
-    private CompletableFuture<List<Connection>> connectWorkersInBackground(Transport transport) {
-        CompletableFuture<List<Connection>> result = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("rfaas-worker-connect").start(() -> {
-            int slotSize = align8(InvocationHeader.LENGTH + (long) shape.inputCapacity());
-            ConnectionSpec spec = new ConnectionSpec(shape.slotsPerWorker(), slotSize, 0);
-            long deadline = System.nanoTime() + WORKER_CONNECT_BUDGET.toNanos();
-            List<Connection> out = new ArrayList<>();
-            try {
-                for (int i = 0; i < shape.cores(); i++) {
-                    out.add(connectWorker(transport, spec, i, deadline));
-                }
-                result.complete(out);
-            } catch (Throwable t) {
-                out.forEach(Connection::close);
-                result.completeExceptionally(t);
-            }
-        });
-        return result;
-    }
-
-    /** The worker connections, or the connector's failure rethrown as it was. */
-    private static List<Connection> awaitConnections(CompletableFuture<List<Connection>> connections) {
-        try {
-            return connections.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw e;
-        }
-    }
-
     private void startWorkers(List<Connection> connections, FunctionTable functions) {
         for (int i = 0; i < shape.cores(); i++) {
             Connection c = connections.get(i);
@@ -288,36 +248,6 @@ public final class Executor {
             threads.add(t);
             // Start at once: the worker's hello completes the client's allocation.
             t.start();
-        }
-    }
-
-    /**
-     * Connects worker {@code index} to the client, retrying a failed handshake until
-     * {@code deadline}: on a loaded node one handshake step can outlast the peer's handshake
-     * timeout (the client then drops that attempt and keeps listening), and an executor that gave
-     * up there would leave the lease without one of its workers.
-     */
-    private Connection connectWorker(Transport transport, ConnectionSpec spec, int index, long deadline) {
-        int attempt = 1;
-        while (true) {
-            long left = deadline - System.nanoTime();
-            try {
-                return transport.connect(assignment.clientAddress(), spec,
-                        Duration.ofNanos(Math.max(CONNECT_TIMEOUT.toNanos(), left)));
-            } catch (TransportException e) {
-                if (externalStop != null || deadline - System.nanoTime() <= 0) {
-                    throw e;
-                }
-                LOG.warn("lease {}: worker {} connection attempt {} to {} failed, retrying: {}", assignment.leaseId(),
-                        index, attempt, assignment.clientAddress(), e.getMessage());
-                attempt++;
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
         }
     }
 
@@ -406,16 +336,8 @@ public final class Executor {
         }
     }
 
-    static int align8(long bytes) {
-        long aligned = (bytes + 7) & ~7L;
-        if (aligned > ConnectionSpec.MAX_SLOT_SIZE) {
-            throw new IllegalArgumentException(bytes + " bytes exceed the largest slot");
-        }
-        return (int) aligned;
-    }
-
     /** Size of a client result slot for {@code outputCapacity}: replies and error messages fit. */
     public static int clientSlotSize(int outputCapacity) {
-        return align8(ReplyHeader.LENGTH + (long) Math.max(outputCapacity, Limits.MAX_MESSAGE_BYTES));
+        return WorkerConnector.align8(ReplyHeader.LENGTH + (long) Math.max(outputCapacity, Limits.MAX_MESSAGE_BYTES));
     }
 }

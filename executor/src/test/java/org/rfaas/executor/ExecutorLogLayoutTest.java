@@ -19,7 +19,7 @@ class ExecutorLogLayoutTest {
         pattern.setContext(context);
         pattern.setPattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{20} - %msg%n");
         pattern.start();
-        ExecutorMain.ExecutorLogLayout layout = new ExecutorMain.ExecutorLogLayout();
+        ExecutorLogging.Layout layout = new ExecutorLogging.Layout();
         layout.setContext(context);
         layout.start();
         List<String> loggers = List.of("org.rfaas.executor.Executor", "org.rfaas.transport.shm.ShmConnection", "short",

@@ -1,0 +1,23 @@
+package org.rfaas.executor;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+/** An executor's command line names its manager and nothing lease-specific. */
+class ExecutorMainTest {
+    @Test
+    void takesTheManagerAndTheSpareFlagOnly() {
+        assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1"}, "5"));
+        assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare"}, "5"));
+        for (String[] bad : new String[][] {{}, {"--manager"}, {"--spare", "--manager", "tcp://127.0.0.1:1"},
+                {"--manager", "tcp://127.0.0.1:1", "--hot-timeout-us", "5"}, {"--lease-id", "1", "--manager", "x"}}) {
+            assertThrows(IllegalArgumentException.class, () -> ExecutorMain.parse(bad, "5"), String.join(" ", bad));
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1"}, null));
+        assertThrows(IllegalArgumentException.class,
+                () -> ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1"}, "x"));
+    }
+}
