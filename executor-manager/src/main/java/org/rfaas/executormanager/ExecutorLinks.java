@@ -4,9 +4,15 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.rfaas.protocol.AllocationRequest;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
@@ -39,6 +45,8 @@ final class ExecutorLinks {
     private final SparePool pool;
     /** Every launched JVM whose hello may still come, by its spawn secret. */
     private final Map<Long, LaunchedExecutor> bySecret = new ConcurrentHashMap<>();
+    /** The exit handling of every launched JVM still running or being handled. */
+    private final Set<CompletableFuture<Void>> exits = ConcurrentHashMap.newKeySet();
 
     ExecutorLinks(ExecutorManagerConfig config, ExecutorLauncher launcher, LeaseTable leases,
             ScheduledExecutorService timer) {
@@ -140,7 +148,9 @@ final class ExecutorLinks {
                 p.destroyForcibly();
             }
         }
-        p.onExit().thenRun(() -> onExit(executor, log));
+        CompletableFuture<Void> exit = p.onExit().thenRun(() -> onExit(executor, log));
+        exits.add(exit);
+        exit.whenComplete((ignored, failure) -> exits.remove(exit));
         LOG.debug("executor pid {} with {} MiB starting{}", p.pid(), executor.memoryMiB,
                 executor.spare ? " (spare)" : "");
         return p;
@@ -171,6 +181,23 @@ final class ExecutorLinks {
             } catch (IOException e) {
                 LOG.debug("cannot delete {}: {}", log, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout} until every launched JVM has exited and its exit is handled (log
+     * moved or deleted, lease finished): the manager closes and its work directory may go next.
+     */
+    void awaitExits(Duration timeout) {
+        try {
+            CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{} executor JVM(s) still running {} ms after the manager closed", exits.size(), timeout.toMillis());
+        } catch (ExecutionException e) {
+            LOG.debug("an executor's exit handling failed: {}", e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

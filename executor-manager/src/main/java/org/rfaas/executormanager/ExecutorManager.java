@@ -245,6 +245,7 @@ public final class ExecutorManager implements AutoCloseable {
             }
         }
         executors.pool().close();
+        executors.awaitExits(Duration.ofSeconds(5));
         launcher.close();
         timer.shutdownNow();
         transports.forEach(Transport::close);
