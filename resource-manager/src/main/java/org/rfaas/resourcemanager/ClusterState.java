@@ -86,6 +86,7 @@ final class ClusterState implements AutoCloseable {
     private final Connection db;
     private final ReentrantLock writer = new ReentrantLock();
     private long nextLeaseId;
+    private volatile StateObserver observer = StateObserver.NONE;
 
     private ClusterState(ResourceManagerConfig config, Connection db) throws SQLException {
         this.config = config;
@@ -114,6 +115,11 @@ final class ClusterState implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    /** Tells {@code o} about every change from now on (metrics, dashboard). */
+    void observe(StateObserver o) {
+        observer = o;
     }
 
     @FunctionalInterface
@@ -169,6 +175,7 @@ final class ClusterState implements AutoCloseable {
             }
             LOG.info("node {} {} by {}: {} {}:{} cores={} memoryMiB={}", reg.name(), old.isPresent() ? "re-registered" : "registered",
                     byAdmin ? "admin" : "its executor manager", reg.transport(), reg.address(), reg.port(), reg.cores(), reg.memoryMiB());
+            observer.nodeEvent(reg.name(), old.isPresent() ? StateObserver.NODE_REREGISTERED : StateObserver.NODE_ADDED);
             return requireNode(reg.name());
         });
     }
@@ -192,6 +199,7 @@ final class ClusterState implements AutoCloseable {
             if (DOWN.equals(state)) {
                 state = UP;
                 LOG.info("node {} is back after missing heartbeats; its old leases stay revoked", name);
+                observer.nodeEvent(name, StateObserver.NODE_BACK);
             }
             update("UPDATE rm_nodes SET last_heartbeat = ?, state = ? WHERE name = ?", now, state, name);
             List<Long> active = new ArrayList<>();
@@ -220,6 +228,7 @@ final class ClusterState implements AutoCloseable {
             update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state <> ?", DRAINING, name, DOWN);
             int n = endLeasesOfNode(name, REVOKED, "node " + name + " was drained", now);
             LOG.info("node {} drained; {} lease(s) revoked", name, n);
+            observer.nodeEvent(name, StateObserver.NODE_DRAINED);
             return requireNode(name);
         });
     }
@@ -230,6 +239,7 @@ final class ClusterState implements AutoCloseable {
             requireNode(name);
             update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state = ?", UP, name, DRAINING);
             LOG.info("node {} resumed", name);
+            observer.nodeEvent(name, StateObserver.NODE_RESUMED);
             return requireNode(name);
         });
     }
@@ -243,6 +253,7 @@ final class ClusterState implements AutoCloseable {
             update("DELETE FROM rm_removed_nodes WHERE name = ?", name);
             update("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
             LOG.info("node {} removed; {} lease(s) revoked", name, n);
+            observer.nodeEvent(name, StateObserver.NODE_REMOVED);
             return last;
         });
     }
@@ -260,7 +271,8 @@ final class ClusterState implements AutoCloseable {
     /** Places and records a lease, or refuses with the reason when no node has the capacity. */
     LeaseGrant requestLease(LeaseRequest req, long now) {
         long duration = leaseDuration(req.durationMillis());
-        return tx(() -> {
+        long start = System.nanoTime();
+        LeaseGrant granted = tx(() -> {
             expireDue(now);
             List<NodeInfo> nodes = queryNodes(NODE_QUERY + " ORDER BY n.name");
             List<PlacementPolicy.Candidate> candidates = new ArrayList<>();
@@ -270,7 +282,10 @@ final class ClusterState implements AutoCloseable {
                 }
             }
             PlacementPolicy.Candidate chosen = placement.choose(candidates, req.cores(), req.memoryMiB())
-                    .orElseThrow(() -> ApiException.noCapacity(refusal(req, nodes)));
+                    .orElseThrow(() -> {
+                        observer.leaseRefused(RefusalReason.of(req, nodes));
+                        return ApiException.noCapacity(refusal(req, nodes));
+                    });
             NodeInfo node = nodes.stream().filter(n -> n.name().equals(chosen.name())).findFirst().orElseThrow();
             long id = nextLeaseId++;
             long expires = now + duration;
@@ -281,6 +296,8 @@ final class ClusterState implements AutoCloseable {
                     req.cores(), req.memoryMiB(), duration);
             return grant(id, req.tenant(), node, req.cores(), req.memoryMiB(), expires);
         });
+        observer.leaseGranted(granted, System.nanoTime() - start);
+        return granted;
     }
 
     /** Extends an active lease to {@code now + duration} and signs a new token. */
@@ -307,6 +324,7 @@ final class ClusterState implements AutoCloseable {
             LeaseInfo lease = requireLease(id);
             if (lease.active()) {
                 endLease(id, RELEASED, reason, now);
+                observer.leasesEnded(RELEASED, lease.node(), 1, reason);
                 LOG.debug("lease {} released: {}", id, reason);
             }
             return requireLease(id);
@@ -362,6 +380,7 @@ final class ClusterState implements AutoCloseable {
             }
             if (lease.active()) {
                 endLease(id, RELEASED, "executor manager reported the final accounting", now);
+                observer.leasesEnded(RELEASED, lease.node(), 1, "executor manager reported the final accounting");
             }
             update("INSERT INTO rm_billing (lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos,"
                     + " memory_mib_seconds, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, lease.tenant(), lease.node(),
@@ -369,7 +388,9 @@ final class ClusterState implements AutoCloseable {
             LOG.info("lease {} billed to {}: allocation={} ms compute={} ms hotPolling={} ms memory={} MiB*s", id,
                     lease.tenant(), r.allocationNanos() / 1_000_000, r.computeNanos() / 1_000_000,
                     r.hotPollingNanos() / 1_000_000, String.format("%.1f", r.memoryMiBSeconds()));
-            return findBilling(id).orElseThrow();
+            LeaseBilling billed = findBilling(id).orElseThrow();
+            observer.leaseBilled(billed);
+            return billed;
         });
     }
 
@@ -427,6 +448,7 @@ final class ClusterState implements AutoCloseable {
                 int n = endLeasesOfNode(name, REVOKED, "node " + name + " missed heartbeats for "
                         + config.heartbeatTimeoutMillis() + " ms", now);
                 LOG.warn("node {} is down: no heartbeat for {} ms; {} lease(s) revoked", name, config.heartbeatTimeoutMillis(), n);
+                observer.nodeEvent(name, StateObserver.NODE_DOWN);
                 ended += n;
             }
             return ended;
@@ -494,13 +516,18 @@ final class ClusterState implements AutoCloseable {
                 EXPIRED, now, "lease expired", ACTIVE, now);
         if (n > 0) {
             LOG.info("{} lease(s) expired", n);
+            observer.leasesEnded(EXPIRED, null, n, "lease expired");
         }
         return n;
     }
 
     private int endLeasesOfNode(String node, String state, String reason, long now) throws SQLException {
-        return update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE node = ? AND state = ?",
+        int n = update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE node = ? AND state = ?",
                 state, now, reason, node, ACTIVE);
+        if (n > 0) {
+            observer.leasesEnded(state, node, n, reason);
+        }
+        return n;
     }
 
     private void endLease(long id, String state, String reason, long now) throws SQLException {

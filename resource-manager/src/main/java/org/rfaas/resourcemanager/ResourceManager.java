@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.resourcemanager.web.Observability;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +21,15 @@ public final class ResourceManager implements AutoCloseable {
 
     private final ClusterState state;
     private final ResourceManagerServer server;
+    private final Observability observability;
     private final ScheduledExecutorService sweeper;
     private final int port;
     private final ResourceManagerConfig config;
 
-    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port) {
+    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port,
+            Observability observability) {
         this.config = config;
+        this.observability = observability;
         this.state = state;
         this.server = server;
         this.port = port;
@@ -44,17 +48,42 @@ public final class ResourceManager implements AutoCloseable {
             Files.createDirectories(Path.of(config.dataDir()).toAbsolutePath());
         }
         ClusterState state = ClusterState.open(config);
+        Observability observability = null;
         try {
             state.graceAfterRestart(System.currentTimeMillis());
-            ResourceManagerServer server = new ResourceManagerServer(state, config);
+            observability = new Observability(view(state), config.metricsOpen());
+            state.observe(observability.observer());
+            ResourceManagerServer server = new ResourceManagerServer(state, config, observability);
             int port = server.start();
             LOG.info("resource manager listening on http://{}:{}/v1 (database {}, placement {}, heartbeat timeout {} ms)",
                     config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
-            return new ResourceManager(config, state, server, port);
+            return new ResourceManager(config, state, server, port, observability);
         } catch (RuntimeException e) {
+            if (observability != null) {
+                observability.close();
+            }
             state.close();
             throw e;
         }
+    }
+
+    private static ClusterView view(ClusterState state) {
+        return new ClusterView() {
+            @Override
+            public java.util.List<org.rfaas.protocol.rm.NodeInfo> nodes() {
+                return state.nodes();
+            }
+
+            @Override
+            public java.util.List<org.rfaas.protocol.rm.LeaseInfo> activeLeases() {
+                return state.leases(ClusterState.ACTIVE);
+            }
+
+            @Override
+            public java.util.List<org.rfaas.protocol.rm.TenantBilling> tenantBilling() {
+                return state.billing().tenants();
+            }
+        };
     }
 
     private static String redact(String url) {
@@ -114,6 +143,7 @@ public final class ResourceManager implements AutoCloseable {
     @Override
     public void close() throws SQLException {
         sweeper.shutdownNow();
+        observability.close();
         try {
             server.close();
         } finally {

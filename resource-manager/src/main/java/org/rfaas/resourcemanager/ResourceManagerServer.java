@@ -18,6 +18,7 @@ import org.rfaas.protocol.rm.LeaseRenewal;
 import org.rfaas.protocol.rm.LeaseRequest;
 import org.rfaas.protocol.rm.NodeCredential;
 import org.rfaas.protocol.rm.NodeRegistration;
+import org.rfaas.resourcemanager.web.Observability;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,12 +50,16 @@ final class ResourceManagerServer implements AutoCloseable {
     private final byte[] adminToken;
     private final Javalin app;
 
-    ResourceManagerServer(ClusterState state, ResourceManagerConfig config) {
+    ResourceManagerServer(ClusterState state, ResourceManagerConfig config, Observability observability) {
         this.state = state;
         this.config = config;
         this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
-        this.app = Javalin.create(c -> c.showJavalinBanner = false);
+        this.app = Javalin.create(c -> {
+            c.showJavalinBanner = false;
+            c.requestLogger.http(observability::httpRequest);
+        });
         routes();
+        observability.routes(app, this::admin); // GET /metrics, /dashboard
     }
 
     /** Starts listening; returns the bound port. */
