@@ -41,7 +41,9 @@ public final class ObservedCluster implements AutoCloseable {
     /** Starts a resource manager with its H2 database in {@code dir}. */
     public static ObservedCluster start(Path dir, boolean metricsOpen) throws Exception {
         ResourceManagerConfig c = ResourceManagerConfig.defaults(ADMIN, SECRET, dir);
-        c = new ResourceManagerConfig(c.host(), 0, ADMIN, SECRET, c.dataDir(), null, null, null, 0, null, 0, 0, 0, 0, metricsOpen);
+        // nodes added by the admin never send heartbeats: a long timeout keeps them up during the test
+        c = new ResourceManagerConfig(c.host(), 0, ADMIN, SECRET, c.dataDir(), null, null, null, 600_000, null, 0, 0, 0, 0,
+                metricsOpen);
         return new ObservedCluster(ResourceManager.start(c));
     }
 
