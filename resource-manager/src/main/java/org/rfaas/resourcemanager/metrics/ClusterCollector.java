@@ -27,6 +27,19 @@ final class ClusterCollector implements MultiCollector {
     private static final double NANOS = 1e9;
     static final List<String> NODE_STATES = List.of("UP", "DRAINING", "DOWN");
 
+    /** A capacity measure exported both summed over the cluster and per node. */
+    private record Measure(String name, String help, ToDoubleFunction<NodeInfo> value) {
+    }
+
+    private static final List<Measure> MEASURES = List.of(
+            new Measure("cores_capacity", "Cores", NodeInfo::cores),
+            new Measure("cores_used", "Cores held by active leases", n -> n.cores() - n.freeCores()),
+            new Measure("cores_free", "Cores not held by active leases (whatever the node state)", NodeInfo::freeCores),
+            new Measure("memory_capacity_bytes", "Memory", n -> n.memoryMiB() * MIB),
+            new Measure("memory_used_bytes", "Memory held by active leases", n -> (n.memoryMiB() - n.freeMemoryMiB()) * MIB),
+            new Measure("memory_free_bytes", "Memory not held by active leases (whatever the node state)",
+                    n -> n.freeMemoryMiB() * MIB));
+
     private final ClusterView view;
     private final BillingTotals billing;
 
@@ -48,14 +61,9 @@ final class ClusterCollector implements MultiCollector {
         byState.forEach((s, c) -> states.dataPoint(gauge(c, "state", s)));
         out.add(states.build());
 
-        out.add(cluster("rfaas_rm_cluster_cores_capacity", "Cores of all registered nodes", nodes, NodeInfo::cores));
-        out.add(cluster("rfaas_rm_cluster_cores_used", "Cores held by active leases", nodes, n -> n.cores() - n.freeCores()));
-        out.add(cluster("rfaas_rm_cluster_cores_free", "Cores not held by active leases (any node state)", nodes, NodeInfo::freeCores));
-        out.add(cluster("rfaas_rm_cluster_memory_capacity_bytes", "Memory of all registered nodes", nodes, n -> n.memoryMiB() * MIB));
-        out.add(cluster("rfaas_rm_cluster_memory_used_bytes", "Memory held by active leases", nodes,
-                n -> (n.memoryMiB() - n.freeMemoryMiB()) * MIB));
-        out.add(cluster("rfaas_rm_cluster_memory_free_bytes", "Memory not held by active leases (any node state)", nodes,
-                n -> n.freeMemoryMiB() * MIB));
+        for (Measure m : MEASURES) {
+            out.add(cluster("rfaas_rm_cluster_" + m.name(), m.help() + ", all registered nodes", nodes, m.value()));
+        }
         out.add(cluster("rfaas_rm_leases_active", "Active leases", nodes, NodeInfo::activeLeases));
 
         GaugeSnapshot.Builder nodeState = GaugeSnapshot.builder().name("rfaas_rm_node_state")
@@ -64,14 +72,9 @@ final class ClusterCollector implements MultiCollector {
             NODE_STATES.forEach(s -> nodeState.dataPoint(gauge(s.equals(n.state()) ? 1 : 0, "node", n.name(), "state", s)));
         }
         out.add(nodeState.build());
-        out.add(perNode("rfaas_rm_node_cores_capacity", "Cores of the node", nodes, NodeInfo::cores));
-        out.add(perNode("rfaas_rm_node_cores_used", "Cores of the node held by active leases", nodes, n -> n.cores() - n.freeCores()));
-        out.add(perNode("rfaas_rm_node_cores_free", "Cores of the node not held by active leases", nodes, NodeInfo::freeCores));
-        out.add(perNode("rfaas_rm_node_memory_capacity_bytes", "Memory of the node", nodes, n -> n.memoryMiB() * MIB));
-        out.add(perNode("rfaas_rm_node_memory_used_bytes", "Memory of the node held by active leases", nodes,
-                n -> (n.memoryMiB() - n.freeMemoryMiB()) * MIB));
-        out.add(perNode("rfaas_rm_node_memory_free_bytes", "Memory of the node not held by active leases", nodes,
-                n -> n.freeMemoryMiB() * MIB));
+        for (Measure m : MEASURES) {
+            out.add(perNode("rfaas_rm_node_" + m.name(), m.help() + " of the node", nodes, m.value()));
+        }
         out.add(perNode("rfaas_rm_node_leases_active", "Active leases on the node", nodes, NodeInfo::activeLeases));
 
         List<TenantBilling> tenants = billing.snapshot();

@@ -65,11 +65,7 @@ final class DashboardHub implements StateObserver, AutoCloseable {
         this.billing = billing;
         this.events = events;
         this.rates = rates;
-        this.producer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "rm-dashboard");
-            t.setDaemon(true);
-            return t;
-        });
+        this.producer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("rm-dashboard").factory());
         producer.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
