@@ -3,9 +3,13 @@ package org.rfaas.resourcemanager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.protocol.rm.LeaseInfo;
+import org.rfaas.protocol.rm.NodeInfo;
+import org.rfaas.protocol.rm.TenantBilling;
 import org.rfaas.resourcemanager.web.Observability;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +61,8 @@ public final class ResourceManager implements AutoCloseable {
             int port = server.start();
             LOG.info("resource manager listening on http://{}:{}/v1 (database {}, placement {}, heartbeat timeout {} ms)",
                     config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
+            LOG.info("dashboard: http://{}:{}/dashboard#token=<admin token>; Prometheus metrics: GET /metrics{}", config.host(),
+                    port, config.metricsOpen() ? " (open)" : " (admin token)");
             return new ResourceManager(config, state, server, port, observability);
         } catch (RuntimeException e) {
             if (observability != null) {
@@ -70,17 +76,17 @@ public final class ResourceManager implements AutoCloseable {
     private static ClusterView view(ClusterState state) {
         return new ClusterView() {
             @Override
-            public java.util.List<org.rfaas.protocol.rm.NodeInfo> nodes() {
+            public List<NodeInfo> nodes() {
                 return state.nodes();
             }
 
             @Override
-            public java.util.List<org.rfaas.protocol.rm.LeaseInfo> activeLeases() {
+            public List<LeaseInfo> activeLeases() {
                 return state.leases(ClusterState.ACTIVE);
             }
 
             @Override
-            public java.util.List<org.rfaas.protocol.rm.TenantBilling> tenantBilling() {
+            public List<TenantBilling> tenantBilling() {
                 return state.billing().tenants();
             }
         };

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,7 @@ final class MetricsEndpointTest {
             Answer scrape = c.call("GET", "/metrics", null, ObservedCluster.ADMIN);
             assertEquals(200, scrape.status(), scrape.body());
             assertTrue(scrape.contentType().startsWith("text/plain; version=0.0.4"), scrape.contentType());
+            Files.writeString(Files.createDirectories(Path.of("target", "metrics")).resolve("scrape.txt"), scrape.body());
             PrometheusText m = PrometheusText.parse(scrape.body());
 
             assertEquals("gauge", m.type("rfaas_rm_nodes"));
