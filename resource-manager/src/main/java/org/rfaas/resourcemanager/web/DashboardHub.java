@@ -3,6 +3,7 @@ package org.rfaas.resourcemanager.web;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.ServiceUnavailableResponse;
 import io.javalin.http.sse.SseClient;
 import io.javalin.http.sse.SseHandler;
@@ -71,6 +72,11 @@ final class DashboardHub implements StateObserver, AutoCloseable {
 
     /** Serves one page's event stream (the caller has checked the admin token). */
     void serve(Context ctx) throws Exception {
+        // Javalin opens the stream only for exactly this Accept header and otherwise answers an
+        // empty 200 without calling us back: refuse plainly instead.
+        if (!"text/event-stream".equals(ctx.header("Accept"))) {
+            throw new HttpResponseException(406, "the dashboard stream is Server-Sent Events: send 'Accept: text/event-stream'");
+        }
         if (clients.incrementAndGet() > MAX_CLIENTS) {
             clients.decrementAndGet();
             throw new ServiceUnavailableResponse("too many dashboards connected (at most " + MAX_CLIENTS + ")");

@@ -43,6 +43,9 @@ final class DashboardBrowserTest {
             assertEquals(401, c.call("GET", "/dashboard/stream", null, null).status());
             assertEquals(401, c.call("GET", "/dashboard/stream", null, "wrong-token-wrong-token").status());
             assertEquals(200, c.call("GET", "/dashboard", null, null).status());
+            for (int i = 0; i < DashboardHub.MAX_CLIENTS + 8; i++) { // refused requests must not hold a page's place
+                assertEquals(406, c.call("GET", "/dashboard/stream", null, ObservedCluster.ADMIN).status());
+            }
             assertEquals(404, c.call("GET", "/dashboard/static/..%2Fdashboard.html", null, null).status());
 
             browser = HeadlessChromium.start(artifacts.resolve("chromium.log"));
