@@ -284,7 +284,7 @@ final class ClusterState implements AutoCloseable {
             PlacementPolicy.Candidate chosen = placement.choose(candidates, req.cores(), req.memoryMiB())
                     .orElseThrow(() -> {
                         observer.leaseRefused(RefusalReason.of(req, nodes));
-                        return ApiException.noCapacity(refusal(req, nodes));
+                        return ApiException.noCapacity(RefusalReason.message(req, nodes));
                     });
             NodeInfo node = nodes.stream().filter(n -> n.name().equals(chosen.name())).findFirst().orElseThrow();
             long id = nextLeaseId++;
@@ -483,32 +483,6 @@ final class ClusterState implements AutoCloseable {
         String token = tokens.sign(new LeaseClaims(id, tenant, node.name(), cores, memoryMiB, expires));
         return new LeaseGrant(id, tenant, node.name(), node.address(), node.port(), node.transport(), cores, memoryMiB,
                 expires, token);
-    }
-
-    private static String refusal(LeaseRequest req, List<NodeInfo> nodes) {
-        StringBuilder sb = new StringBuilder("no node has " + req.cores() + " free core(s) and " + req.memoryMiB()
-                + " MiB free memory");
-        if (nodes.isEmpty()) {
-            return sb.append(": no executor node is registered").toString();
-        }
-        sb.append(": ");
-        int shown = 0;
-        for (NodeInfo n : nodes) {
-            if (shown++ == 8) {
-                sb.append(", ... (").append(nodes.size() - 8).append(" more)");
-                break;
-            }
-            if (shown > 1) {
-                sb.append(", ");
-            }
-            sb.append(n.name());
-            if (UP.equals(n.state())) {
-                sb.append(" has ").append(n.freeCores()).append(" core(s)/").append(n.freeMemoryMiB()).append(" MiB free");
-            } else {
-                sb.append(" is ").append(n.state());
-            }
-        }
-        return sb.toString();
     }
 
     private int expireDue(long now) throws SQLException {

@@ -4,7 +4,7 @@ import java.util.List;
 import org.rfaas.protocol.rm.LeaseRequest;
 import org.rfaas.protocol.rm.NodeInfo;
 
-/** Why placement refused a lease, as a short metric label (the error message says it in full). */
+/** Why placement refused a lease: a short metric label, and the error message that says it in full. */
 final class RefusalReason {
     /** No node is registered. */
     static final String NO_NODES = "no_nodes";
@@ -18,6 +18,7 @@ final class RefusalReason {
     private RefusalReason() {
     }
 
+    /** The label of a refusal of {@code req} by {@code nodes}. */
     static String of(LeaseRequest req, List<NodeInfo> nodes) {
         if (nodes.isEmpty()) {
             return NO_NODES;
@@ -32,5 +33,32 @@ final class RefusalReason {
             }
         }
         return anyUp ? TOO_LARGE : NO_NODE_UP;
+    }
+
+    /** The refusal's message: what was asked and what each node (the first eight) has free or why it is out. */
+    static String message(LeaseRequest req, List<NodeInfo> nodes) {
+        StringBuilder sb = new StringBuilder("no node has " + req.cores() + " free core(s) and " + req.memoryMiB()
+                + " MiB free memory");
+        if (nodes.isEmpty()) {
+            return sb.append(": no executor node is registered").toString();
+        }
+        sb.append(": ");
+        int shown = 0;
+        for (NodeInfo n : nodes) {
+            if (shown++ == 8) {
+                sb.append(", ... (").append(nodes.size() - 8).append(" more)");
+                break;
+            }
+            if (shown > 1) {
+                sb.append(", ");
+            }
+            sb.append(n.name());
+            if (ClusterState.UP.equals(n.state())) {
+                sb.append(" has ").append(n.freeCores()).append(" core(s)/").append(n.freeMemoryMiB()).append(" MiB free");
+            } else {
+                sb.append(" is ").append(n.state());
+            }
+        }
+        return sb.toString();
     }
 }
