@@ -115,10 +115,6 @@ public final class NamespaceCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for " + LOCK_FILE, e);
         }
-        List<String> stale = cleanupStale();
-        if (!stale.isEmpty()) {
-            System.err.println("testbed: removed a stale cluster left by a killed run: " + stale);
-        }
         List<Host> hosts = new ArrayList<>();
         for (int i = 1; i <= hostCount; i++) {
             String name = PREFIX + "h" + i;
@@ -128,6 +124,10 @@ public final class NamespaceCluster implements AutoCloseable {
         NamespaceCluster cluster = new NamespaceCluster(List.copyOf(hosts), workDir, channel, lock);
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         try {
+            List<String> stale = cleanupStale();
+            if (!stale.isEmpty()) {
+                System.err.println("testbed: removed a stale cluster left by a killed run: " + stale);
+            }
             cluster.build();
         } catch (RuntimeException e) {
             cluster.close();
