@@ -84,6 +84,11 @@ public final class NamespaceCluster implements AutoCloseable {
         if (!add.ok()) {
             return Optional.of("cannot create a network namespace: " + add.output().strip());
         }
+        Commands.Result bridge = Commands.run(List.of("ip", "link", "add", probe, "type", "bridge"));
+        Commands.run(List.of("ip", "link", "del", probe));
+        if (!bridge.ok()) {
+            return Optional.of("cannot create a bridge: " + bridge.output().strip());
+        }
         return Optional.empty();
     }
 
