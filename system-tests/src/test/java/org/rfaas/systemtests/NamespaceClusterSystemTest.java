@@ -178,6 +178,7 @@ class NamespaceClusterSystemTest {
                 + " resource manager after %d ms (heartbeat timeout %d ms)%n", host.name(), errorMillis, answer, downMillis,
                 ClusterFixture.HEARTBEAT_TIMEOUT_MILLIS);
         assertTrue(answer.startsWith("error ExecutorLostException "), answer);
+        assertTrue(Long.parseLong(answer.split(" ")[2]) > 0, "hot calls ran before the fault: " + answer);
         assertTrue(errorMillis < 2000, "a killed peer is seen through FIN/RST at once; took " + errorMillis + " ms");
         f.client.ok("releaseall");
         f.startManager(hostNumber(host));
@@ -206,6 +207,7 @@ class NamespaceClusterSystemTest {
                 + " after %d ms (heartbeat timeout %d ms); client error %d ms after the cut (%s)%n", host.name(), downMillis,
                 ClusterFixture.HEARTBEAT_TIMEOUT_MILLIS, errorMillis, answer);
         assertTrue(answer.startsWith("error "), answer);
+        assertTrue(Long.parseLong(answer.split(" ")[2]) > 0, "hot calls ran before the fault: " + answer);
         f.client.ok("releaseall");
         f.awaitNodeState(host.name(), "UP", Duration.ofSeconds(30));
     }
