@@ -45,6 +45,7 @@ import org.rfaas.transport.Wire;
  *   <tr><td>FAA_RESPONSE (4)</td><td>0</td><td>counter of the request</td><td>0</td><td>previous value</td></tr>
  *   <tr><td>CLOSE (5)</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
  *   <tr><td>ERROR (6)</td><td>0</td><td>{@link ProtocolError#code()}</td><td>0</td><td>0</td></tr>
+ *   <tr><td>HEARTBEAT (7)</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
  * </table>
  *
  * <p>{@link #validate} checks every field against the receiver's {@link ConnectionSpec} before any
@@ -77,6 +78,8 @@ final class Frame {
     static final byte CLOSE = 5;
     /** The sender rejected a frame of ours and closes the connection. */
     static final byte ERROR = 6;
+    /** Nothing but a sign of life, sent by a side that sent nothing else for a heartbeat interval. */
+    static final byte HEARTBEAT = 7;
 
     private MemorySegment segment;
     private long base;
@@ -186,11 +189,12 @@ final class Frame {
                 expectEmpty(typeName(type), length, from);
                 expectZero(typeName(type), "immediate", immediate(), from);
             }
-            case CLOSE -> {
-                expectEmpty("CLOSE", length, from);
-                expectZero("CLOSE", "index", index(), from);
-                expectZero("CLOSE", "immediate", immediate(), from);
-                expectZero("CLOSE", "value", value(), from);
+            case CLOSE, HEARTBEAT -> {
+                String name = typeName(type);
+                expectEmpty(name, length, from);
+                expectZero(name, "index", index(), from);
+                expectZero(name, "immediate", immediate(), from);
+                expectZero(name, "value", value(), from);
             }
             case HANDSHAKE -> expectEmpty("HANDSHAKE", length, from);
             default -> throw new ProtocolException(ProtocolError.BAD_TYPE,
@@ -219,6 +223,7 @@ final class Frame {
             case FAA_RESPONSE -> "FAA_RESPONSE";
             case CLOSE -> "CLOSE";
             case ERROR -> "ERROR";
+            case HEARTBEAT -> "HEARTBEAT";
             default -> "type " + (type & 0xff);
         };
     }

@@ -68,6 +68,8 @@ final class TcpConnection implements Connection {
     private static final VarHandle RECEIVING;
     private static final VarHandle SENDING;
     private static final VarHandle CLOSED;
+    private static final VarHandle BYTES_RECEIVED;
+    private static final VarHandle FRAMES_SENT;
     private static final VarHandle COUNTER = ValueLayout.JAVA_LONG.varHandle();
 
     static {
@@ -76,6 +78,8 @@ final class TcpConnection implements Connection {
             RECEIVING = l.findVarHandle(TcpConnection.class, "receiving", int.class);
             SENDING = l.findVarHandle(TcpConnection.class, "sending", int.class);
             CLOSED = l.findVarHandle(TcpConnection.class, "closed", boolean.class);
+            BYTES_RECEIVED = l.findVarHandle(TcpConnection.class, "bytesReceived", long.class);
+            FRAMES_SENT = l.findVarHandle(TcpConnection.class, "framesSent", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -108,7 +112,7 @@ final class TcpConnection implements Connection {
     private final ConnectionSpec local;
     private final ConnectionSpec peer;
     private final String peerDescription;
-    private final TcpTransport.Context context;
+    private final TcpContext context;
 
     private final Arena arena;
     private final MemorySegment receiveMemory;
@@ -136,12 +140,21 @@ final class TcpConnection implements Connection {
     private final int ringMask;
     private long ringHead;
     private long ringTail;
+    /** Bytes read so far: a plain counter the reader bumps anyway; {@link TcpLiveness} samples it. */
+    private long bytesReceived;
 
     // Send side: touched only by the holder of the send guard.
     private final Frame txFrame = new Frame();
     private final MemorySegment txStaging;
     private final ByteBuffer txHeader;
     private final ByteBuffer txStagingView;
+    /** Frames sent so far (WRITEs and heartbeats); {@link TcpLiveness} samples it. */
+    private long framesSent;
+
+    // Liveness: the heartbeat frame, written only by the liveness timer under the send guard.
+    private final ByteBuffer heartbeat;
+    private boolean heartbeatUnfinished;
+    private final TcpLiveness liveness;
 
     // A fetch-and-add of ours in flight (one at a time: one sending thread).
     private volatile boolean faaOutstanding;
@@ -169,7 +182,7 @@ final class TcpConnection implements Connection {
 
     /** Takes over an established socket; see {@link TcpHandshake}. */
     TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
-            ConnectionSpec peer, String peerDescription, TcpTransport.Context context) {
+            ConnectionSpec peer, String peerDescription, TcpContext context) {
         this(channel, readSelector, arena, local, peer, peerDescription, context, null);
     }
 
@@ -180,7 +193,7 @@ final class TcpConnection implements Connection {
      * different receiving threads, meet in one atomic {@code getAndAdd} on the shared memory.
      */
     TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
-            ConnectionSpec peer, String peerDescription, TcpTransport.Context context, MemorySegment sharedCounters) {
+            ConnectionSpec peer, String peerDescription, TcpContext context, MemorySegment sharedCounters) {
         this.channel = channel;
         this.readSelector = readSelector;
         this.arena = arena;
@@ -211,6 +224,10 @@ final class TcpConnection implements Connection {
         ringLength = new int[ring];
         ringImmediate = new int[ring];
         ringMask = ring - 1;
+        MemorySegment hb = arena.allocate(Frame.LENGTH, 8);
+        new Frame().wrap(hb).put(Frame.HEARTBEAT, 0, 0, 0, 0);
+        heartbeat = hb.asByteBuffer();
+        liveness = TcpLiveness.start(this, context.liveness());
     }
 
     /** A selector timeout in whole milliseconds, at least 1 (0 would mean "forever"), without overflow. */
@@ -271,6 +288,7 @@ final class TcpConnection implements Connection {
         Objects.checkFromIndexSize(offset, length, source.byteSize());
         acquireSend();
         try {
+            framesSent++;
             txFrame.put(Frame.WRITE, length, peerSlot, immediate, 0);
             if (length <= STAGED_PAYLOAD_MAX) {
                 MemorySegment.copy(source, offset, txStaging, Frame.LENGTH, length);
@@ -540,6 +558,9 @@ final class TcpConnection implements Connection {
                     }
                     return CONTROL;
                 }
+                case Frame.HEARTBEAT -> {
+                    return CONTROL;
+                }
                 case Frame.CLOSE -> throw new PeerFailedException("peer " + peerDescription + " closed the connection");
                 case Frame.ERROR -> throw new PeerFailedException("peer " + peerDescription + " rejected a frame from this side ("
                         + ProtocolError.ofCode(rxFrame.index()) + ") and closed the connection");
@@ -584,6 +605,7 @@ final class TcpConnection implements Connection {
         if (n < 0) {
             throw endOfStream();
         }
+        bytesReceived += n;
     }
 
     private TransportException endOfStream() {
@@ -708,6 +730,80 @@ final class TcpConnection implements Connection {
         }
     }
 
+    // ---------------------------------------------------------------- liveness (see TcpLiveness)
+
+    long bytesReceived() {
+        return (long) BYTES_RECEIVED.getOpaque(this);
+    }
+
+    long framesSent() {
+        return (long) FRAMES_SENT.getOpaque(this);
+    }
+
+    /** Whether the liveness timer holds the send guard for a heartbeat the socket took only in part. */
+    boolean heartbeatUnfinished() {
+        return heartbeatUnfinished;
+    }
+
+    /**
+     * Sends (or goes on sending) a HEARTBEAT without ever blocking the timer thread. A write in
+     * progress holds the send guard and is itself the sign of life. If the socket takes part of the
+     * frame, the guard stays taken until a later run finishes it, so no frame interleaves with it.
+     */
+    void sendHeartbeat() {
+        if (!heartbeatUnfinished) {
+            if (!tryAcquireSend()) {
+                return;
+            }
+            heartbeat.clear();
+        }
+        try {
+            channel.write(heartbeat);
+        } catch (IOException e) {
+            heartbeatUnfinished = false;
+            releaseSend();
+            throw ioFailure(e);
+        }
+        if (!heartbeat.hasRemaining()) {
+            framesSent++;
+        } else if (heartbeat.position() > 0) {
+            heartbeatUnfinished = true;
+            return;
+        }
+        heartbeatUnfinished = false;
+        releaseSend();
+    }
+
+    /** Gives up a half-sent heartbeat's send guard once the connection is closed or failed. */
+    void abandonHeartbeat() {
+        if (heartbeatUnfinished) {
+            heartbeatUnfinished = false;
+            releaseSend();
+        }
+    }
+
+    /** Receives on the owner's behalf if no thread is receiving; completions wait in the backlog. */
+    void receiveForIdleOwner() {
+        if (tryAcquireReceive()) {
+            try {
+                receiveWhileBusy();
+            } finally {
+                releaseReceive();
+            }
+        }
+    }
+
+    /** Whether completions wait for the owner and none can be queued: the peer is sending. */
+    boolean backlogFull() {
+        return ringFull();
+    }
+
+    /** Nothing arrived for {@code silentMillis}: the peer's host is unreachable or frozen. */
+    void peerSilent(long silentMillis, long timeoutMillis) {
+        fail(new PeerFailedException("peer " + peerDescription + " sent nothing for " + silentMillis
+                + " ms (liveness timeout " + timeoutMillis + " ms): its host is unreachable or its process is frozen"));
+    }
+
     // ---------------------------------------------------------------- guards, failure, cleanup
 
     private boolean tryAcquireReceive() {
@@ -791,6 +887,7 @@ final class TcpConnection implements Connection {
     }
 
     private void shutdown() {
+        liveness.stop();
         try {
             channel.close();
         } catch (IOException e) {

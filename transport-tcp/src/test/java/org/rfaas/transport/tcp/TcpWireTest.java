@@ -47,7 +47,7 @@ class TcpWireTest {
 
     @BeforeEach
     void listen() {
-        transport = new TcpTransport(new TcpTransport.Context(Duration.ofMillis(500), Duration.ofSeconds(5)));
+        transport = new TcpTransport(new TcpContext(Duration.ofMillis(500), Duration.ofSeconds(5)));
         listener = transport.listen("tcp://127.0.0.1:0", SPEC);
     }
 
