@@ -93,12 +93,6 @@ final class FabricConnection implements Connection {
     private static final long WARMUP_TAG = 1L << 60;
     /** Tag of the empty messages sent to a sleeping peer's wake-up endpoint. */
     private static final long NUDGE_TAG = WARMUP_TAG + 1;
-    /**
-     * Longest single {@code fi_cq_sread} or park, so failure and close are noticed promptly even
-     * if nothing wakes the thread. {@code -Drfaas.fabric.waitSliceMillis} changes it (tests make it
-     * long, so that a lost wake-up shows as a wait of that length).
-     */
-    static final String WAIT_SLICE_PROPERTY = "rfaas.fabric.waitSliceMillis";
     /** Polls of an empty receive CQ before a waiter backs off: for a message it was rung for, or (peer that never rings) before parking. */
     private static final int SPIN_POLLS = 100;
     private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE
@@ -128,7 +122,8 @@ final class FabricConnection implements Connection {
     private final FabricCapabilities.WarmWait warmWait;
     /** Warm waits sleep in fi_cq_sread on the data CQ (which has FI_WAIT_FD). */
     private final boolean sreadWait;
-    private final int waitSliceMillis = Integer.getInteger(WAIT_SLICE_PROPERTY, 50);
+    /** Longest single {@code fi_cq_sread} or park ({@link FabricContext#waitSliceMillis()}). */
+    private final int waitSliceMillis;
     private final Socket oob;
     private final String peerDescription;
     private final Arena arena = Arena.ofShared();
@@ -216,8 +211,8 @@ final class FabricConnection implements Connection {
     private volatile long failedAtNanos;
     @SuppressWarnings("unused") // through BUSY
     private volatile int busy;
-    private final Object oobWriteLock = new Object();
-    private final OobFrame sendFrame = new OobFrame();
+    /** The out-of-band socket after the handshake: frames and liveness. */
+    private final OobChannel oobChannel;
     private volatile Thread faaWaiter;
     private volatile boolean faaReplyReady;
     private volatile long faaReply;
@@ -232,14 +227,12 @@ final class FabricConnection implements Connection {
     /** The highest write count a TYPE_WAKE carried (wake socket; written by the liveness thread). */
     private volatile long rungWritten;
     private volatile Thread sleeper;
-    private final OobFrame modeFrame = new OobFrame();
     // sending side
     /** Writes posted to the peer (through WRITTEN: a full fence before peerWarm is read). */
     @SuppressWarnings("unused")
     private volatile long written;
     /** The peer announced TYPE_WARM (through PEER_WARM: a full fence before written is read). */
     private volatile boolean peerWarm;
-    private final OobFrame wakeFrame = new OobFrame();
     /** When the operation in progress next rings a warm peer (writing thread; see ringWhileWaiting). */
     private long txRingAt;
     private static final long RING_NOW = Long.MIN_VALUE;
@@ -254,6 +247,8 @@ final class FabricConnection implements Connection {
         this.sreadWait = warmWait == FabricCapabilities.WarmWait.CQ;
         this.oob = oob;
         this.peerDescription = "fabric:" + caps.variant() + " peer " + oob.getRemoteSocketAddress();
+        this.oobChannel = new OobChannel(oob, peerDescription);
+        this.waitSliceMillis = transport.context().waitSliceMillis();
         this.stride = roundUp((long) local.slotSize() + Hello.SLOT_DATA_OFFSET, 64);
         this.counterOffset = stride * local.slots();
         this.scratchOffset = roundUp(counterOffset + 8L * local.counters(), 64);
@@ -737,7 +732,7 @@ final class FabricConnection implements Connection {
      */
     private void startLiveness() {
         try {
-            oob.setSoTimeout(0);
+            oobChannel.startLiveness(transport.context().liveness());
         } catch (IOException e) {
             throw new PeerFailedException("out-of-band socket failed: " + e, e);
         }
@@ -754,24 +749,17 @@ final class FabricConnection implements Connection {
 
     private void serveOob() {
         OobFrame frame = new OobFrame();
-        OobFrame reply = new OobFrame();
         try {
-            InputStream in = oob.getInputStream();
+            InputStream in = oobChannel.input();
             while (!closed) {
-                int got = 0;
-                while (got < OobFrame.LENGTH) {
-                    int n = in.read(frame.bytes(), got, OobFrame.LENGTH - got);
-                    if (n < 0) {
-                        throw new EOFException();
-                    }
-                    got += n;
-                }
+                oobChannel.read(frame, in);
                 byte type = frame.validate(local.counters());
+                if (type == OobFrame.TYPE_HEARTBEAT) {
+                    continue;
+                }
                 if (type == OobFrame.TYPE_FAA_REQUEST) {
                     long old = (long) COUNTER.getAndAdd(region, counterOffset + 8L * frame.index(), frame.value());
-                    synchronized (oobWriteLock) {
-                        oob.getOutputStream().write(reply.set(OobFrame.TYPE_FAA_REPLY, frame.index(), old).bytes());
-                    }
+                    oobChannel.send(OobFrame.TYPE_FAA_REPLY, frame.index(), old);
                 } else if (type == OobFrame.TYPE_BYE) {
                     peerSaidBye = true;
                 } else if (type == OobFrame.TYPE_WARM) {
@@ -803,6 +791,13 @@ final class FabricConnection implements Connection {
             LOG.warn("closing fabric connection to {}: {}", peerDescription, e.getMessage());
             fail(e);
             closeSocket();
+        } catch (SocketTimeoutException e) {
+            if (!closed) {
+                long ms = transport.context().liveness().timeout().toMillis();
+                fail(new PeerFailedException(peerDescription + " sent nothing on the out-of-band channel for " + ms
+                        + " ms (liveness timeout): its host is unreachable or its process is frozen", e));
+                closeSocket(); // unblocks a thread writing to the silent peer
+            }
         } catch (IOException e) {
             // End of stream means the peer is gone even if we are closing: freeNative() must know.
             if (!closed || e instanceof EOFException) {
@@ -810,6 +805,8 @@ final class FabricConnection implements Connection {
                         : peerDescription + " is gone (out-of-band channel: "
                         + (e instanceof EOFException ? "end of stream" : e.toString()) + ")", e));
             }
+        } finally {
+            oobChannel.stopHeartbeats();
         }
     }
 
@@ -871,9 +868,7 @@ final class FabricConnection implements Connection {
             return;
         }
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(wakeFrame.set(OobFrame.TYPE_WAKE, 0, written).bytes());
-            }
+            oobChannel.send(OobFrame.TYPE_WAKE, 0, written);
         } catch (IOException e) {
             // The peer is gone or going; the liveness thread reports it.
             LOG.debug("could not wake {}: {}", peerDescription, e.toString());
@@ -883,9 +878,7 @@ final class FabricConnection implements Connection {
     /** Sends TYPE_WARM (with the consumed count) or TYPE_HOT. */
     private void announce(byte type, long consumedSoFar) {
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(modeFrame.set(type, 0, consumedSoFar).bytes());
-            }
+            oobChannel.send(type, 0, consumedSoFar);
         } catch (IOException e) {
             fail(new PeerFailedException("cannot reach " + peerDescription + " on the out-of-band socket: " + e, e));
         }
@@ -1395,9 +1388,7 @@ final class FabricConnection implements Connection {
         faaReplyReady = false;
         faaWaiter = Thread.currentThread();
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(sendFrame.set(OobFrame.TYPE_FAA_REQUEST, index, delta).bytes());
-            }
+            oobChannel.send(OobFrame.TYPE_FAA_REQUEST, index, delta);
             while (!faaReplyReady) {
                 checkFailure(false);
                 LockSupport.parkNanos(1_000_000);
@@ -1440,6 +1431,7 @@ final class FabricConnection implements Connection {
             }
             closed = true;
         }
+        oobChannel.stopHeartbeats();
         sayBye();
         closeSocket();
         transport.forget(this);
@@ -1478,9 +1470,7 @@ final class FabricConnection implements Connection {
             return;
         }
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(new OobFrame().set(OobFrame.TYPE_BYE, 0, 0).bytes());
-            }
+            oobChannel.send(OobFrame.TYPE_BYE, 0, 0);
         } catch (IOException e) {
             LOG.debug("could not say goodbye to {}: {}", peerDescription, e.toString());
         }
@@ -1488,6 +1478,7 @@ final class FabricConnection implements Connection {
 
     private void closeQuietly() {
         closed = true;
+        oobChannel.stopHeartbeats();
         closeSocket();
         joinLiveness();
         freeNative();
@@ -1496,12 +1487,11 @@ final class FabricConnection implements Connection {
     /** Registered bytes kept by connections whose endpoint could not be closed safely (see freeNative). */
     private static final AtomicLong LEAKED_BYTES = new AtomicLong();
     /** {@code -Drfaas.fabric.closeFailedEndpoints=true} closes them anyway (for a libfabric without the bug). */
-    private static final boolean CLOSE_FAILED_ENDPOINTS = Boolean.getBoolean("rfaas.fabric.closeFailedEndpoints");
     private static final AtomicBoolean LEAK_WARNED =
             new AtomicBoolean();
 
     private synchronized void freeNative() {
-        if (failure != null && !peerSaidBye && !CLOSE_FAILED_ENDPOINTS && !ep.equals(MemorySegment.NULL)) {
+        if (failure != null && !peerSaidBye && !transport.context().closeFailedEndpoints() && !ep.equals(MemorySegment.NULL)) {
             // libfabric 1.17's ofi_rxm crashes (NULL op_context in rxm_handle_comp_error) when fi_close
             // flushes operations the tcp core cancelled because the peer died: the JVM takes SIGSEGV.
             // The endpoint of a connection whose peer died (no goodbye) or failed is therefore never

@@ -11,7 +11,8 @@ import org.rfaas.transport.Wire;
  * emulated fetch-and-add for providers without FI_ATOMIC, the goodbye an orderly close sends, and
  * the warm/hot announcements and wake-ups of warm waiting.
  * (The socket itself doubles as the liveness channel: end of stream without a goodbye means the
- * peer process is gone.)
+ * peer process is gone, and {@link #TYPE_HEARTBEAT}s every heartbeat interval let a silent peer
+ * be told from a quiet one; see {@link OobChannel}.)
  *
  * <pre>
  *  0       2     3     4              8                              16
@@ -37,6 +38,8 @@ final class OobFrame {
     static final byte TYPE_WAKE = 0x24;
     /** From now on the sender polls: stop ringing (index 0, value 0). */
     static final byte TYPE_HOT = 0x25;
+    /** A sign of life, nothing else (index 0, value 0). */
+    static final byte TYPE_HEARTBEAT = 0x26;
 
     private static final int MAGIC = 0;
     private static final int VERSION = 2;
@@ -89,6 +92,11 @@ final class OobFrame {
             if (index() != 0 || value() < 0 || (type == TYPE_HOT && value() != 0)) {
                 throw new ProtocolException(ProtocolError.BAD_FIELD, "warm-wait frame type 0x"
                         + Integer.toHexString(type) + " with index " + index() + " and message count " + value());
+            }
+        } else if (type == TYPE_HEARTBEAT) {
+            if (index() != 0 || value() != 0) {
+                throw new ProtocolException(ProtocolError.BAD_FIELD,
+                        "heartbeat with index " + index() + " and value " + value());
             }
         } else if (type != TYPE_FAA_REPLY && type != TYPE_BYE) {
             throw new ProtocolException(ProtocolError.BAD_TYPE,
