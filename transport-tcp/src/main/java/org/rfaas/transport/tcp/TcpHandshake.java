@@ -51,7 +51,7 @@ final class TcpHandshake {
                         throw new TransportException("no tcp connection to " + address + " within "
                                 + timeout.toMillis() + " ms; is a listener running there?");
                     }
-                    sel.select(TcpConnection.IGNORE_KEY, TcpConnection.ceilMillis(remaining));
+                    sel.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
                 }
             }
             key.interestOps(SelectionKey.OP_READ);
@@ -175,7 +175,7 @@ final class TcpHandshake {
             if (remaining <= 0) {
                 return -2;
             }
-            sel.select(TcpConnection.IGNORE_KEY, TcpConnection.ceilMillis(remaining));
+            sel.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
         }
         return -1;
     }

@@ -92,7 +92,7 @@ final class TcpListener implements Listener {
                 if (remaining <= 0) {
                     return null;
                 }
-                selector.select(TcpConnection.IGNORE_KEY, TcpConnection.ceilMillis(remaining));
+                selector.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
             }
         } catch (ClosedSelectorException | IOException e) {
             if (closed) {

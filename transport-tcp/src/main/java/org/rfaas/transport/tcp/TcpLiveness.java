@@ -1,22 +1,25 @@
 package org.rfaas.transport.tcp;
 
+import java.io.IOException;
 import java.util.concurrent.Future;
 import org.rfaas.transport.Liveness;
 import org.rfaas.transport.LivenessTimer;
 
 /**
  * The liveness work of one {@link TcpConnection}, run every heartbeat interval on the process's
- * {@link LivenessTimer} thread; the data path only counts bytes in and frames out in plain fields
- * it already owns, and skips HEARTBEAT frames like any other control frame.
+ * {@link LivenessTimer} thread; the data path only counts bytes in ({@link TcpFrameReader}) and
+ * frames out ({@link TcpFrameWriter}) in plain fields it already owns, and skips HEARTBEAT frames
+ * like any other control frame.
  *
- * <p>Each run: (1) if this side sent no frame since the last run, it sends a HEARTBEAT (unless a
- * write holds the send side, which then is the sign of life); (2) if no byte arrived since the
- * last run and no thread is receiving, it receives on the owner's behalf (completions are queued
- * for the next poll, as during a fetch-and-add), so an idle owner that does not poll never mistakes
- * its own inattention for the peer's silence; (3) if still no byte arrived for the liveness
- * timeout, the peer is lost: the connection fails with PeerFailedException, which wakes a blocked
- * await, write or fetch-and-add. A full completion queue counts as a sign of life: the peer sent
- * more than the owner has taken.
+ * <p>Each run: (1) if this side sent no frame since the last run, it sends a HEARTBEAT, never
+ * waiting for the send guard (a write in progress is itself the sign of life) and never blocking
+ * (a heartbeat the socket takes only in part keeps the guard until a later run finishes it, so no
+ * frame interleaves with it); (2) if no byte arrived since the last run and no thread is
+ * receiving, it receives on the owner's behalf (completions wait in the backlog for the next
+ * poll, as during a fetch-and-add), so an owner that does not poll is never mistaken for a silent
+ * peer; (3) if still no byte arrived for the liveness timeout, the peer is lost: the connection
+ * fails with PeerFailedException, which wakes a blocked await, write or fetch-and-add. A full
+ * backlog counts as a sign of life: the peer sent more than the owner has taken.
  */
 final class TcpLiveness implements Runnable {
     private final TcpConnection connection;
@@ -50,29 +53,52 @@ final class TcpLiveness implements Runnable {
 
     @Override
     public void run() {
+        TcpFrameWriter writer = connection.writer();
         if (!connection.isOpen()) {
-            connection.abandonHeartbeat();
+            if (writer.heartbeatUnfinished()) {
+                writer.abandonHeartbeat();
+                connection.releaseSend();
+            }
             stop();
             return;
         }
-        long sent = connection.framesSent();
-        if (sent == seenSent || connection.heartbeatUnfinished()) {
-            connection.sendHeartbeat();
+        if (writer.framesSent() == seenSent || writer.heartbeatUnfinished()) {
+            sendHeartbeat(writer);
         }
-        seenSent = connection.framesSent();
+        seenSent = writer.framesSent();
 
         long now = System.nanoTime();
-        long received = connection.bytesReceived();
-        if (received == seenReceived) {
-            connection.receiveForIdleOwner();
-            received = connection.bytesReceived();
+        long received = connection.reader().bytesReceived();
+        if (received == seenReceived && connection.tryAcquireReceive()) {
+            try {
+                connection.receiveWhileBusy();
+            } finally {
+                connection.releaseReceive();
+            }
+            received = connection.reader().bytesReceived();
         }
-        if (received != seenReceived || connection.backlogFull()) {
+        if (received != seenReceived || connection.backlog().isFull()) {
             seenReceived = received;
             quietSince = now;
         } else if (now - quietSince > timeoutNanos) {
             connection.peerSilent((now - quietSince) / 1_000_000L, timeoutMillis);
             stop();
+        }
+    }
+
+    private void sendHeartbeat(TcpFrameWriter writer) {
+        if (!writer.heartbeatUnfinished() && !connection.tryAcquireSend()) {
+            return;
+        }
+        boolean release = true;
+        try {
+            release = writer.heartbeat();
+        } catch (IOException e) {
+            throw connection.ioFailure(e);
+        } finally {
+            if (release) {
+                connection.releaseSend();
+            }
         }
     }
 
