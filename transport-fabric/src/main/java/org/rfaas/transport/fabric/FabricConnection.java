@@ -227,6 +227,8 @@ final class FabricConnection implements Connection {
     /** The highest write count a TYPE_WAKE carried (wake socket; written by the liveness thread). */
     private volatile long rungWritten;
     private volatile Thread sleeper;
+    /** How a warm await sleeps; chosen once the peer's HELLO is known. */
+    private WarmWaiter waiter;
     // sending side
     /** Writes posted to the peer (through WRITTEN: a full fence before peerWarm is read). */
     @SuppressWarnings("unused")
@@ -396,7 +398,7 @@ final class FabricConnection implements Connection {
     }
 
     /** Takes every nudge that has arrived (non-blocking), keeping the highest write count. */
-    private void drainNudges() throws Throwable {
+    void drainNudges() throws Throwable {
         long m;
         while ((m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeRxRead, wakeRxCq, wakeEntry, 1L)) == 1) {
             takeNudge();
@@ -706,6 +708,10 @@ final class FabricConnection implements Connection {
             }
         }
         peerAddr = insertAddress(name);
+        waiter = sreadWait ? new CqWaiter(this, waitSliceMillis)
+                : !peerRingsDoorbell ? new BackoffWaiter(SPIN_POLLS)
+                : useWakeEndpoint ? new EndpointWaiter(this, SPIN_POLLS, waitSliceMillis)
+                : new SocketWaiter(this, SPIN_POLLS, waitSliceMillis);
     }
 
     private long insertAddress(byte[] name) {
@@ -934,8 +940,8 @@ final class FabricConnection implements Connection {
 
     /** How a warm {@link #await} of this connection sleeps: fi_cq_sread, wake endpoint, wake socket or back-off. */
     String warmWaitKind() {
-        return sreadWait ? "fi_cq_sread" : !peerRingsDoorbell ? "back-off" : useWakeEndpoint ? "wake endpoint"
-                : "wake socket";
+        WarmWaiter w = waiter;
+        return w == null ? "none before the handshake" : w.kind();
     }
 
     /** The capabilities and data path of this connection's provider. */
@@ -1257,69 +1263,81 @@ final class FabricConnection implements Connection {
             if (earlyNext != earlyCount && takeEarly(into)) {
                 return true;
             }
-            int idle = 0;
-            while (true) {
-                long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
-                if (completed(n, into)) {
-                    return true;
-                }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return false;
-                }
-                if (sreadWait) {
-                    int ms = (int) Math.min(waitSliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-                    n = (long) Fi.CALL_CQ_SREAD.invokeExact(fnRxSread, rxCq, rxEntry, 1L, MemorySegment.NULL, ms);
+            WarmWaiter w = waiter;
+            w.begin();
+            try {
+                while (true) {
+                    long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
                     if (completed(n, into)) {
                         return true;
                     }
-                } else if (peerRingsDoorbell) {
-                    if (!announcedWarm) {
-                        if (useWakeEndpoint) {
-                            drainNudges(); // rings of an earlier warm phase
-                        }
-                        announcedWarm = true;
-                        announce(OobFrame.TYPE_WARM, consumed); // then poll once more before sleeping
-                    } else if (consumed < (useWakeEndpoint ? nudgedWritten : rungWritten)) {
-                        // Rung for a message that has not reached the CQ yet: poll for it.
-                        if (++idle > SPIN_POLLS) {
-                            LockSupport.parkNanos(Math.min(remaining, 20_000));
-                        } else {
-                            Thread.onSpinWait();
-                        }
-                    } else if (useWakeEndpoint) {
-                        idle = 0;
-                        int ms = (int) Math.min(waitSliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-                        long m = (long) Fi.CALL_CQ_SREAD.invokeExact(fnWakeRxSread, wakeRxCq, wakeEntry, 1L,
-                                MemorySegment.NULL, ms);
-                        if (m == 1) {
-                            takeNudge();
-                            drainNudges();
-                        } else if (m == -Fi.FI_EAVAIL) {
-                            throw cqError(wakeRxCq, "wake-up endpoint");
-                        }
-                    } else {
-                        idle = 0;
-                        sleeper = Thread.currentThread(); // published before rungWritten is read
-                        if (consumed >= rungWritten) {
-                            LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(waitSliceMillis)));
-                        }
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return false;
                     }
-                } else if (++idle <= SPIN_POLLS) {
-                    Thread.onSpinWait();
-                } else {
-                    // A peer that does not ring: back off into the kernel instead of burning the core.
-                    LockSupport.parkNanos(Math.min(remaining, idle > 1000 ? 1_000_000 : 50_000));
+                    if (w.step(into, remaining)) {
+                        return true;
+                    }
+                    if (closed) {
+                        throw new TransportException("fabric connection to " + peerDescription + " was closed during await");
+                    }
                 }
-                if (closed) {
-                    throw new TransportException("fabric connection to " + peerDescription + " was closed during await");
-                }
+            } finally {
+                w.end();
             }
         } catch (Throwable t) {
             throw Fi.rethrow(t);
         } finally {
-            sleeper = null;
             exit();
+        }
+    }
+
+    // ---- what the warm waiters use (receiving thread) ---------------------------------------------
+
+    /** One {@code fi_cq_sread} on the data receive CQ ({@link CqWaiter}). */
+    boolean sreadReceive(Completion into, int millis) throws Throwable {
+        long n = (long) Fi.CALL_CQ_SREAD.invokeExact(fnRxSread, rxCq, rxEntry, 1L, MemorySegment.NULL, millis);
+        return completed(n, into);
+    }
+
+    boolean announcedWarm() {
+        return announcedWarm;
+    }
+
+    /** Tells the peer this side sleeps from now on, with the messages consumed so far. */
+    void announceWarm() {
+        announcedWarm = true;
+        announce(OobFrame.TYPE_WARM, consumed);
+    }
+
+    /** Messages taken from the receive CQ so far. */
+    long consumed() {
+        return consumed;
+    }
+
+    /** The highest write count a nudge carried ({@link EndpointWaiter}). */
+    long nudgedWritten() {
+        return nudgedWritten;
+    }
+
+    /** The highest write count a TYPE_WAKE frame carried ({@link SocketWaiter}). */
+    long rungWritten() {
+        return rungWritten;
+    }
+
+    /** The thread a TYPE_WAKE (or failure, or close) unparks; {@code null} when none sleeps. */
+    void sleepOn(Thread thread) {
+        sleeper = thread;
+    }
+
+    /** One {@code fi_cq_sread} on the wake-up endpoint's CQ, taking the nudges that arrived ({@link EndpointWaiter}). */
+    void sreadNudge(int millis) throws Throwable {
+        long m = (long) Fi.CALL_CQ_SREAD.invokeExact(fnWakeRxSread, wakeRxCq, wakeEntry, 1L, MemorySegment.NULL, millis);
+        if (m == 1) {
+            takeNudge();
+            drainNudges();
+        } else if (m == -Fi.FI_EAVAIL) {
+            throw cqError(wakeRxCq, "wake-up endpoint");
         }
     }
 

@@ -11,9 +11,11 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
+import org.rfaas.transport.BackoffIdleStrategy;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.IdleStrategy;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
@@ -91,6 +93,8 @@ final class TcpConnection implements Connection {
 
     // Send side: touched only by the holder of the send guard.
     private final TcpFrameWriter writer;
+    /** Sending thread only: how {@link #acquireSend} waits for the guard (spin, then park 1 µs). */
+    private final IdleStrategy sendIdle = new BackoffIdleStrategy(1_000, 0, 1_000, 1_000);
     private final TcpLiveness liveness;
 
     private final TcpFetchAndAdd faa;
@@ -483,15 +487,16 @@ final class TcpConnection implements Connection {
         return SENDING.compareAndSet(this, 0, 1);
     }
 
+    /** Takes the send guard, waiting while an FAA answer or a heartbeat is going out. Sending thread only. */
     private void acquireSend() {
-        int spins = 0;
+        if (SENDING.compareAndSet(this, 0, 1)) {
+            return;
+        }
+        IdleStrategy idle = sendIdle;
+        idle.reset();
         while (!SENDING.compareAndSet(this, 0, 1)) {
             checkUsable();
-            if (++spins < 1_000) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, 1_000);
-            }
+            idle.idle();
         }
     }
 
