@@ -6,6 +6,7 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
  * Flyweight over the out-of-band handshake of a fabric connection, sent once in each direction
@@ -57,10 +58,6 @@ final class Hello {
     static final int FLAG_DOORBELL = 4;
     static final int FLAG_WAKE_ENDPOINT = 8;
 
-    private static final int MAGIC = 0;
-    private static final int VERSION = 2;
-    private static final int TYPE = 3;
-    private static final int LENGTH = 4;
     private static final int SLOTS = 8;
     private static final int SLOT_SIZE = 12;
     private static final int COUNTERS = 16;
@@ -89,10 +86,7 @@ final class Hello {
             throw new IllegalArgumentException("endpoint name or provider too long for the handshake");
         }
         MemorySegment b = MemorySegment.ofArray(out);
-        b.set(Wire.SHORT, MAGIC, Wire.MAGIC);
-        b.set(java.lang.foreign.ValueLayout.JAVA_BYTE, VERSION, Wire.VERSION);
-        b.set(java.lang.foreign.ValueLayout.JAVA_BYTE, TYPE, type);
-        b.set(Wire.INT, LENGTH, length);
+        WireHeader.put(b, 0, Wire.VERSION, type, length);
         b.set(Wire.INT, SLOTS, spec.slots());
         b.set(Wire.INT, SLOT_SIZE, spec.slotSize());
         b.set(Wire.INT, COUNTERS, spec.counters());
@@ -114,24 +108,13 @@ final class Hello {
      * @throws ProtocolException naming the first bad field
      */
     int validateHeader(byte expectedType) {
-        short magic = buffer.get(Wire.SHORT, MAGIC);
-        if (magic != Wire.MAGIC) {
-            throw new ProtocolException(ProtocolError.BAD_MAGIC,
-                    "fabric handshake starts with 0x" + Integer.toHexString(magic & 0xFFFF) + ", expected 0x"
-                            + Integer.toHexString(Wire.MAGIC));
-        }
-        byte version = buffer.get(java.lang.foreign.ValueLayout.JAVA_BYTE, VERSION);
-        if (version != Wire.VERSION) {
-            throw new ProtocolException(ProtocolError.BAD_VERSION,
-                    "fabric handshake version " + version + ", this build speaks " + Wire.VERSION);
-        }
-        byte type = buffer.get(java.lang.foreign.ValueLayout.JAVA_BYTE, TYPE);
+        byte type = WireHeader.checkPrefix(buffer, 0, Wire.VERSION, "fabric handshake", "");
         if (type != expectedType) {
             throw new ProtocolException(ProtocolError.BAD_TYPE,
                     "fabric handshake type 0x" + Integer.toHexString(type & 0xFF) + ", expected 0x"
                             + Integer.toHexString(expectedType));
         }
-        int length = buffer.get(Wire.INT, LENGTH);
+        int length = WireHeader.length(buffer, 0);
         if (length > MAX_LENGTH) {
             throw new ProtocolException(ProtocolError.OVERSIZED,
                     "fabric handshake length " + length + " exceeds " + MAX_LENGTH);

@@ -1,10 +1,10 @@
 package org.rfaas.transport.fabric;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
  * Flyweight over the 16-byte frames exchanged on the out-of-band socket after the handshake:
@@ -41,9 +41,6 @@ final class OobFrame {
     /** A sign of life, nothing else (index 0, value 0). */
     static final byte TYPE_HEARTBEAT = 0x26;
 
-    private static final int MAGIC = 0;
-    private static final int VERSION = 2;
-    private static final int TYPE = 3;
     private static final int INDEX = 4;
     private static final int VALUE = 8;
 
@@ -57,9 +54,7 @@ final class OobFrame {
 
     /** Fills the frame. */
     OobFrame set(byte type, int index, long value) {
-        buffer.set(Wire.SHORT, MAGIC, Wire.MAGIC);
-        buffer.set(ValueLayout.JAVA_BYTE, VERSION, Wire.VERSION);
-        buffer.set(ValueLayout.JAVA_BYTE, TYPE, type);
+        WireHeader.putPrefix(buffer, 0, Wire.VERSION, type);
         buffer.set(Wire.INT, INDEX, index);
         buffer.set(Wire.LONG, VALUE, value);
         return this;
@@ -72,16 +67,7 @@ final class OobFrame {
      * @return the frame type
      */
     byte validate(int counters) {
-        short magic = buffer.get(Wire.SHORT, MAGIC);
-        if (magic != Wire.MAGIC) {
-            throw new ProtocolException(ProtocolError.BAD_MAGIC,
-                    "out-of-band frame starts with 0x" + Integer.toHexString(magic & 0xFFFF));
-        }
-        byte version = buffer.get(ValueLayout.JAVA_BYTE, VERSION);
-        if (version != Wire.VERSION) {
-            throw new ProtocolException(ProtocolError.BAD_VERSION, "out-of-band frame version " + version);
-        }
-        byte type = buffer.get(ValueLayout.JAVA_BYTE, TYPE);
+        byte type = WireHeader.checkPrefix(buffer, 0, Wire.VERSION, "out-of-band frame", "");
         if (type == TYPE_FAA_REQUEST) {
             int index = index();
             if (index < 0 || index >= counters) {

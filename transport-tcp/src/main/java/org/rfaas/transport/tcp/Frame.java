@@ -6,6 +6,7 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
  * Flyweight over the fixed 32-byte header that starts every frame of the tcp transport. A frame
@@ -130,9 +131,7 @@ final class Frame {
 
     /** Writes a complete header; reserved fields become zero. */
     Frame put(byte type, int length, int index, int immediate, long value) {
-        segment.set(Wire.SHORT, base + MAGIC_OFFSET, Wire.MAGIC);
-        segment.set(ValueLayout.JAVA_BYTE, base + VERSION_OFFSET, Wire.VERSION);
-        segment.set(ValueLayout.JAVA_BYTE, base + TYPE_OFFSET, type);
+        WireHeader.putPrefix(segment, base, Wire.VERSION, type);
         segment.set(Wire.SHORT, base + FLAGS_OFFSET, (short) 0);
         segment.set(Wire.SHORT, base + RESERVED1_OFFSET, (short) 0);
         segment.set(Wire.INT, base + LENGTH_OFFSET, length);
@@ -151,21 +150,11 @@ final class Frame {
      * @param from the peer, for messages
      */
     byte validate(ConnectionSpec local, String from) {
-        short magic = magic();
-        if (magic != Wire.MAGIC) {
-            throw new ProtocolException(ProtocolError.BAD_MAGIC, String.format(
-                    "frame from %s starts with 0x%04x, expected the rFaaS magic 0x%04x", from, magic & 0xffff, Wire.MAGIC));
-        }
-        byte version = version();
-        if (version != Wire.VERSION) {
-            throw new ProtocolException(ProtocolError.BAD_VERSION,
-                    "frame from " + from + " has protocol version " + version + ", this build speaks " + Wire.VERSION);
-        }
+        byte type = WireHeader.checkPrefix(segment, base, Wire.VERSION, "frame from ", from);
         if (flags() != 0 || segment.get(Wire.SHORT, base + RESERVED1_OFFSET) != 0 || segment.get(Wire.INT, base + RESERVED2_OFFSET) != 0) {
             throw new ProtocolException(ProtocolError.BAD_FIELD,
                     "frame from " + from + " has non-zero flags or reserved bytes");
         }
-        byte type = type();
         int length = length();
         switch (type) {
             case WRITE -> {
