@@ -295,7 +295,7 @@ final class FabricConnection implements Connection {
     static FabricConnection accept(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket s) {
         FabricConnection c = new FabricConnection(transport, dom, local, s);
         try {
-            byte[] hello = readHello(s, Hello.TYPE_HELLO);
+            byte[] hello = Hello.read(s, Hello.TYPE_HELLO);
             c.openEndpoint();
             c.applyHello(hello);
             c.sendHello(Hello.TYPE_WELCOME);
@@ -642,37 +642,8 @@ final class FabricConnection implements Connection {
         }
     }
 
-    private static byte[] readHello(Socket s, byte type) {
-        try {
-            InputStream in = s.getInputStream();
-            byte[] buf = new byte[Hello.MAX_LENGTH];
-            readFully(in, buf, 0, Hello.HEADER, "fabric handshake header");
-            Hello h = new Hello().wrap(MemorySegment.ofArray(buf));
-            int length = h.validateHeader(type);
-            readFully(in, buf, Hello.HEADER, length - Hello.HEADER, "fabric handshake body");
-            return java.util.Arrays.copyOf(buf, length);
-        } catch (SocketTimeoutException e) {
-            throw new ProtocolException(ProtocolError.TRUNCATED, "fabric handshake from " + s.getRemoteSocketAddress()
-                    + " incomplete after the handshake timeout");
-        } catch (IOException e) {
-            throw new PeerFailedException("fabric handshake with " + s.getRemoteSocketAddress() + " failed: " + e, e);
-        }
-    }
-
-    private static void readFully(InputStream in, byte[] buf, int off, int len, String what) throws IOException {
-        int done = 0;
-        while (done < len) {
-            int n = in.read(buf, off + done, len - done);
-            if (n < 0) {
-                throw new ProtocolException(ProtocolError.TRUNCATED,
-                        what + " ended after " + done + " of " + len + " bytes");
-            }
-            done += n;
-        }
-    }
-
     private void receiveHello(byte type) {
-        applyHello(readHello(oob, type));
+        applyHello(Hello.read(oob, type));
     }
 
     private void applyHello(byte[] bytes) {

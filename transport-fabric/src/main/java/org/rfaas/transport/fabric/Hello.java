@@ -1,8 +1,13 @@
 package org.rfaas.transport.fabric;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
@@ -191,5 +196,41 @@ final class Hello {
             }
         }
         return new String(p, StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Reads one whole handshake message of {@code type} from the out-of-band socket {@code s}
+     * (within its read timeout), validating the header before the body is read.
+     *
+     * @throws ProtocolException when it is malformed or incomplete
+     * @throws PeerFailedException when the socket fails
+     */
+    static byte[] read(Socket s, byte type) {
+        try {
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[Hello.MAX_LENGTH];
+            readFully(in, buf, 0, Hello.HEADER, "fabric handshake header");
+            Hello h = new Hello().wrap(MemorySegment.ofArray(buf));
+            int length = h.validateHeader(type);
+            readFully(in, buf, Hello.HEADER, length - Hello.HEADER, "fabric handshake body");
+            return java.util.Arrays.copyOf(buf, length);
+        } catch (SocketTimeoutException e) {
+            throw new ProtocolException(ProtocolError.TRUNCATED, "fabric handshake from " + s.getRemoteSocketAddress()
+                    + " incomplete after the handshake timeout");
+        } catch (IOException e) {
+            throw new PeerFailedException("fabric handshake with " + s.getRemoteSocketAddress() + " failed: " + e, e);
+        }
+    }
+
+    private static void readFully(InputStream in, byte[] buf, int off, int len, String what) throws IOException {
+        int done = 0;
+        while (done < len) {
+            int n = in.read(buf, off + done, len - done);
+            if (n < 0) {
+                throw new ProtocolException(ProtocolError.TRUNCATED,
+                        what + " ended after " + done + " of " + len + " bytes");
+            }
+            done += n;
+        }
     }
 }
