@@ -54,7 +54,7 @@ public final class RfaasClient implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final LeaseSource leaseSource;
-    private final Map<String, String> listenAddresses;
+    private final ListenAddresses listenAddresses;
     private final Duration connectTimeout;
     private final Duration allocationTimeout;
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
@@ -66,7 +66,7 @@ public final class RfaasClient implements AutoCloseable {
             throw new IllegalArgumentException("give the client an executors database or another lease source");
         }
         this.leaseSource = b.leaseSource;
-        this.listenAddresses = Map.copyOf(b.listenAddresses);
+        this.listenAddresses = new ListenAddresses(b.listenAddresses, b.listenHost);
         this.connectTimeout = b.connectTimeout;
         this.allocationTimeout = b.allocationTimeout;
     }
@@ -97,7 +97,7 @@ public final class RfaasClient implements AutoCloseable {
         List<Connection> workers = new ArrayList<>();
         Connection control = null;
         boolean ok = false;
-        try (Listener listener = transport.listen(listenAddress(transportName, offer.managerAddress()),
+        try (Listener listener = transport.listen(listenAddresses.forManager(offer.managerAddress()),
                 new ConnectionSpec(clientSlots, slotSize, 0))) {
             control = transport.connect(offer.managerAddress(), CONTROL_SPEC, connectTimeout);
             long nonce = RANDOM.nextLong();
@@ -144,21 +144,6 @@ public final class RfaasClient implements AutoCloseable {
         open.clear();
         transports.values().forEach(Transport::close);
         transports.clear();
-    }
-
-    private String listenAddress(String transportName, String managerAddress) {
-        String configured = listenAddresses.get(transportName);
-        if (configured != null) {
-            return configured;
-        }
-        int sep = managerAddress.indexOf("://");
-        if (sep >= 0) {
-            String rest = managerAddress.substring(sep + 3);
-            int colon = rest.lastIndexOf(':');
-            String host = colon >= 0 ? rest.substring(0, colon) : rest;
-            return managerAddress.substring(0, sep) + "://" + host + ":0";
-        }
-        return transportName + ":";
     }
 
     /** Sends the request and the package; returns the manager's acceptance. */
@@ -324,6 +309,7 @@ public final class RfaasClient implements AutoCloseable {
     public static final class Builder {
         private LeaseSource leaseSource;
         private final Map<String, String> listenAddresses = new HashMap<>();
+        private String listenHost;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration allocationTimeout = Duration.ofSeconds(30);
 
@@ -343,11 +329,27 @@ public final class RfaasClient implements AutoCloseable {
         }
 
         /**
-         * Where the client listens for its workers on transport {@code transport}. Default: the
-         * manager's host with port 0 ({@code tcp://127.0.0.1:0}), or an empty path for {@code shm:}.
+         * Where the client listens for its workers on transport {@code transport}, a full address
+         * such as {@code tcp://10.0.0.5:0}. Overrides {@link #listenAddress(String)} for that
+         * transport. Default: the local address that routes to each executor manager, port 0
+         * (ephemeral); a fresh socket path for {@code shm:}.
          */
         public Builder listenAddress(String transport, String address) {
+            Transports.transportOf(address);
             listenAddresses.put(transport, address);
+            return this;
+        }
+
+        /**
+         * The host (an IP literal or name of this machine) to listen on for workers on every IP
+         * transport ({@code tcp}, {@code fabric:tcp}), with an ephemeral port; {@code null} to pick,
+         * per executor manager, the local address that routes to it (the default).
+         */
+        public Builder listenAddress(String host) {
+            if (host != null && (host.isBlank() || host.contains("/"))) {
+                throw new IllegalArgumentException("listen host '" + host + "' must be an address or host name");
+            }
+            this.listenHost = host;
             return this;
         }
 
