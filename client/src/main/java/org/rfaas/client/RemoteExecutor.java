@@ -337,6 +337,18 @@ public final class RemoteExecutor implements AutoCloseable {
         }
     }
 
+    /**
+     * Marks the lease revoked (told by the resource manager): pending and new calls fail with
+     * {@link LeaseRevokedException} at once. Callers spinning for a reply already read the
+     * worker's failure flag on every turn, so this adds nothing to the invoke path.
+     */
+    void revoke(String reason) {
+        RfaasException error = new LeaseRevokedException("lease " + leaseId + " on " + node + " was revoked: " + reason);
+        for (WorkerChannel ch : channels) {
+            ch.fail(error);
+        }
+    }
+
     int checkFunctionIndex(int index) {
         if (index < 0 || index >= functions.size()) {
             throw new UnknownFunctionException("function index " + index + " is outside 0.." + (functions.size() - 1));

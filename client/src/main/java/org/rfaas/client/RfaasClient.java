@@ -59,6 +59,7 @@ public final class RfaasClient implements AutoCloseable {
     private final Duration allocationTimeout;
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
+    private final LeaseEventListener.Registration revocations;
     private volatile boolean closed;
 
     private RfaasClient(Builder b) {
@@ -69,6 +70,30 @@ public final class RfaasClient implements AutoCloseable {
         this.listenAddresses = new ListenAddresses(b.listenAddresses, b.listenHost);
         this.connectTimeout = b.connectTimeout;
         this.allocationTimeout = b.allocationTimeout;
+        this.revocations = leaseSource.subscribe(new LeaseEventListener() {
+            @Override
+            public void leaseRevoked(long leaseId, String node, String reason) {
+                for (RemoteExecutor e : open) {
+                    if (e.leaseId() == leaseId) {
+                        e.revoke(reason);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Where this client takes its leases from. */
+    public LeaseSource leaseSource() {
+        return leaseSource;
+    }
+
+    /**
+     * Registers a listener for lease revocations and freed capacity pushed by the lease source
+     * (the resource manager's event stream; an executors database pushes nothing). Executors of
+     * a revoked lease already fail their calls with {@link LeaseRevokedException} when it is told.
+     */
+    public LeaseEventListener.Registration addLeaseListener(LeaseEventListener listener) {
+        return leaseSource.subscribe(listener);
     }
 
     /** A builder; give it at least a lease source (e.g. {@link Builder#executorsDatabase(Path)}). */
@@ -142,6 +167,7 @@ public final class RfaasClient implements AutoCloseable {
             e.close();
         }
         open.clear();
+        revocations.close();
         transports.values().forEach(Transport::close);
         transports.clear();
     }

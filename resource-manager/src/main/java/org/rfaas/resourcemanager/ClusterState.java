@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
@@ -16,6 +17,7 @@ import org.rfaas.protocol.lease.LeaseToken;
 import org.rfaas.protocol.rm.ActiveLease;
 import org.rfaas.protocol.rm.BillingReport;
 import org.rfaas.protocol.rm.BillingSummary;
+import org.rfaas.protocol.rm.ClusterEvent;
 import org.rfaas.protocol.rm.EndedLease;
 import org.rfaas.protocol.rm.HeartbeatResponse;
 import org.rfaas.protocol.rm.LeaseBilling;
@@ -25,6 +27,7 @@ import org.rfaas.protocol.rm.LeaseRequest;
 import org.rfaas.protocol.rm.NodeInfo;
 import org.rfaas.protocol.rm.NodeRegistration;
 import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.resourcemanager.events.EventBus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * one connection), so the capacity check and the reservation of a lease can never interleave with
  * another placement: the cluster is never over-committed, however many clients ask at once. The
  * database is the only state; a restarted resource manager continues where it stopped.
+ *
+ * <p>Each transaction collects the {@link ClusterEvent}s of its changes and publishes them on the
+ * {@link EventBus} after it committed (a rolled-back change is never announced).
  */
 final class ClusterState implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterState.class);
@@ -85,10 +91,16 @@ final class ClusterState implements AutoCloseable {
     private final PlacementPolicy placement;
     private final Connection db;
     private final ReentrantLock writer = new ReentrantLock();
+    private final EventBus events;
+    /** Events of the running transaction (writer held). */
+    private final List<ClusterEvent> pending = new ArrayList<>();
+    /** Nodes whose leases ended or that came (back) up in the running transaction. */
+    private final LinkedHashSet<String> freed = new LinkedHashSet<>();
     private long nextLeaseId;
 
-    private ClusterState(ResourceManagerConfig config, Connection db) throws SQLException {
+    private ClusterState(ResourceManagerConfig config, Connection db, EventBus events) throws SQLException {
         this.config = config;
+        this.events = events;
         this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.placement = config.placementPolicy();
         this.db = db;
@@ -106,10 +118,10 @@ final class ClusterState implements AutoCloseable {
     }
 
     /** Opens (creating if needed) the database named in the config. */
-    static ClusterState open(ResourceManagerConfig config) throws SQLException {
+    static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
         Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
         try {
-            return new ClusterState(config, c);
+            return new ClusterState(config, c, events);
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
@@ -131,10 +143,10 @@ final class ClusterState implements AutoCloseable {
         try {
             try {
                 T result = work.run();
-                db.commit();
+                commit();
                 return result;
             } catch (ApiException e) {
-                db.commit();
+                commit();
                 throw e;
             } catch (SQLException | RuntimeException e) {
                 db.rollback();
@@ -143,8 +155,23 @@ final class ClusterState implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("database failure: " + e.getMessage(), e);
         } finally {
+            pending.clear();
+            freed.clear();
             writer.unlock();
         }
+    }
+
+    /** Commits, then announces what the transaction changed (capacity of nodes that are up). */
+    private void commit() throws SQLException {
+        long now = System.currentTimeMillis();
+        for (String name : freed) {
+            Optional<NodeInfo> n = findNode(name);
+            if (n.isPresent() && UP.equals(n.get().state())) {
+                pending.add(ClusterEvent.capacity(now, name, n.get().freeCores(), n.get().freeMemoryMiB()));
+            }
+        }
+        db.commit();
+        pending.forEach(events::publish);
     }
 
     // ------------------------------------------------------------------ nodes
@@ -167,6 +194,11 @@ final class ClusterState implements AutoCloseable {
                         + " last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reg.name(), reg.address(), reg.port(),
                         reg.transport(), reg.cores(), reg.memoryMiB(), UP, now, now);
             }
+            if (old.isEmpty() || DOWN.equals(old.get().state())) {
+                pending.add(ClusterEvent.node(old.isEmpty() ? ClusterEvent.NODE_ADDED : ClusterEvent.NODE_RESUMED, now,
+                        reg.name(), old.isEmpty() ? "registered" : "registered again after being down"));
+            }
+            freed.add(reg.name());
             LOG.info("node {} {} by {}: {} {}:{} cores={} memoryMiB={}", reg.name(), old.isPresent() ? "re-registered" : "registered",
                     byAdmin ? "admin" : "its executor manager", reg.transport(), reg.address(), reg.port(), reg.cores(), reg.memoryMiB());
             return requireNode(reg.name());
@@ -192,6 +224,8 @@ final class ClusterState implements AutoCloseable {
             if (DOWN.equals(state)) {
                 state = UP;
                 LOG.info("node {} is back after missing heartbeats; its old leases stay revoked", name);
+                pending.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, now, name, "heartbeats resumed"));
+                freed.add(name);
             }
             update("UPDATE rm_nodes SET last_heartbeat = ?, state = ? WHERE name = ?", now, state, name);
             List<Long> active = new ArrayList<>();
@@ -218,6 +252,7 @@ final class ClusterState implements AutoCloseable {
         return tx(() -> {
             requireNode(name);
             update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state <> ?", DRAINING, name, DOWN);
+            pending.add(ClusterEvent.node(ClusterEvent.NODE_DRAINED, now, name, "drained"));
             int n = endLeasesOfNode(name, REVOKED, "node " + name + " was drained", now);
             LOG.info("node {} drained; {} lease(s) revoked", name, n);
             return requireNode(name);
@@ -228,7 +263,10 @@ final class ClusterState implements AutoCloseable {
     NodeInfo resumeNode(String name) {
         return tx(() -> {
             requireNode(name);
-            update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state = ?", UP, name, DRAINING);
+            if (update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state = ?", UP, name, DRAINING) > 0) {
+                pending.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, System.currentTimeMillis(), name, "resumed"));
+                freed.add(name);
+            }
             LOG.info("node {} resumed", name);
             return requireNode(name);
         });
@@ -242,6 +280,7 @@ final class ClusterState implements AutoCloseable {
             update("DELETE FROM rm_nodes WHERE name = ?", name);
             update("DELETE FROM rm_removed_nodes WHERE name = ?", name);
             update("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
+            pending.add(ClusterEvent.node(ClusterEvent.NODE_REMOVED, now, name, "removed"));
             LOG.info("node {} removed; {} lease(s) revoked", name, n);
             return last;
         });
@@ -270,13 +309,14 @@ final class ClusterState implements AutoCloseable {
                 }
             }
             PlacementPolicy.Candidate chosen = placement.choose(candidates, req.cores(), req.memoryMiB())
-                    .orElseThrow(() -> ApiException.noCapacity(refusal(req, nodes)));
+                    .orElseThrow(() -> ApiException.noCapacity(ClusterRows.refusal(req, nodes)));
             NodeInfo node = nodes.stream().filter(n -> n.name().equals(chosen.name())).findFirst().orElseThrow();
             long id = nextLeaseId++;
             long expires = now + duration;
             update("INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at,"
                     + " end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '')", id, req.tenant(), node.name(), req.cores(),
                     req.memoryMiB(), ACTIVE, now, expires);
+            pending.add(ClusterEvent.lease(ClusterEvent.LEASE_GRANTED, now, node.name(), id, req.tenant(), ""));
             LOG.debug("lease {} granted to {} on {}: cores={} memoryMiB={} for {} ms", id, req.tenant(), node.name(),
                     req.cores(), req.memoryMiB(), duration);
             return grant(id, req.tenant(), node, req.cores(), req.memoryMiB(), expires);
@@ -325,7 +365,7 @@ final class ClusterState implements AutoCloseable {
                     : prepare(LEASE_COLUMNS + " WHERE state = ? ORDER BY id DESC", state);
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(leaseRow(rs));
+                    out.add(ClusterRows.leaseRow(rs));
                 }
             }
             return out;
@@ -383,13 +423,13 @@ final class ClusterState implements AutoCloseable {
             List<LeaseBilling> leases = new ArrayList<>();
             try (PreparedStatement ps = prepare(BILLING_COLUMNS + " ORDER BY lease_id"); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    leases.add(billingRow(rs));
+                    leases.add(ClusterRows.billingRow(rs));
                 }
             }
             List<TenantBilling> tenants = new ArrayList<>();
-            try (PreparedStatement ps = prepare(tenantQuery(" GROUP BY tenant ORDER BY tenant")); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = prepare(ClusterRows.tenantQuery(" GROUP BY tenant ORDER BY tenant")); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    tenants.add(tenantRow(rs));
+                    tenants.add(ClusterRows.tenantRow(rs));
                 }
             }
             return new BillingSummary(leases, tenants);
@@ -398,9 +438,9 @@ final class ClusterState implements AutoCloseable {
 
     TenantBilling tenantBilling(String tenant) {
         return tx(() -> {
-            try (PreparedStatement ps = prepare(tenantQuery(" WHERE tenant = ? GROUP BY tenant"), tenant);
+            try (PreparedStatement ps = prepare(ClusterRows.tenantQuery(" WHERE tenant = ? GROUP BY tenant"), tenant);
                     ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? tenantRow(rs) : new TenantBilling(tenant, 0, 0, 0, 0, 0.0);
+                return rs.next() ? ClusterRows.tenantRow(rs) : new TenantBilling(tenant, 0, 0, 0, 0, 0.0);
             }
         });
     }
@@ -424,6 +464,8 @@ final class ClusterState implements AutoCloseable {
             }
             for (String name : silent) {
                 update("UPDATE rm_nodes SET state = ? WHERE name = ?", DOWN, name);
+                pending.add(ClusterEvent.node(ClusterEvent.NODE_DOWN, now, name, "no heartbeat for "
+                        + config.heartbeatTimeoutMillis() + " ms"));
                 int n = endLeasesOfNode(name, REVOKED, "node " + name + " missed heartbeats for "
                         + config.heartbeatTimeoutMillis() + " ms", now);
                 LOG.warn("node {} is down: no heartbeat for {} ms; {} lease(s) revoked", name, config.heartbeatTimeoutMillis(), n);
@@ -463,35 +505,8 @@ final class ClusterState implements AutoCloseable {
                 expires, token);
     }
 
-    private static String refusal(LeaseRequest req, List<NodeInfo> nodes) {
-        StringBuilder sb = new StringBuilder("no node has " + req.cores() + " free core(s) and " + req.memoryMiB()
-                + " MiB free memory");
-        if (nodes.isEmpty()) {
-            return sb.append(": no executor node is registered").toString();
-        }
-        sb.append(": ");
-        int shown = 0;
-        for (NodeInfo n : nodes) {
-            if (shown++ == 8) {
-                sb.append(", ... (").append(nodes.size() - 8).append(" more)");
-                break;
-            }
-            if (shown > 1) {
-                sb.append(", ");
-            }
-            sb.append(n.name());
-            if (UP.equals(n.state())) {
-                sb.append(" has ").append(n.freeCores()).append(" core(s)/").append(n.freeMemoryMiB()).append(" MiB free");
-            } else {
-                sb.append(" is ").append(n.state());
-            }
-        }
-        return sb.toString();
-    }
-
     private int expireDue(long now) throws SQLException {
-        int n = update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE state = ? AND expires_at <= ?",
-                EXPIRED, now, "lease expired", ACTIVE, now);
+        int n = endLeases("expires_at <= ?", now, EXPIRED, "lease expired", now);
         if (n > 0) {
             LOG.info("{} lease(s) expired", n);
         }
@@ -499,13 +514,31 @@ final class ClusterState implements AutoCloseable {
     }
 
     private int endLeasesOfNode(String node, String state, String reason, long now) throws SQLException {
-        return update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE node = ? AND state = ?",
-                state, now, reason, node, ACTIVE);
+        return endLeases("node = ?", node, state, reason, now);
     }
 
     private void endLease(long id, String state, String reason, long now) throws SQLException {
-        update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ? AND state = ?",
-                state, now, reason, id, ACTIVE);
+        endLeases("id = ?", id, state, reason, now);
+    }
+
+    /** Ends the active leases matching {@code where} (one parameter) and records their events. */
+    private int endLeases(String where, Object arg, String state, String reason, long now) throws SQLException {
+        String type = REVOKED.equals(state) ? ClusterEvent.LEASE_REVOKED
+                : EXPIRED.equals(state) ? ClusterEvent.LEASE_EXPIRED : ClusterEvent.LEASE_ENDED;
+        int n = 0;
+        try (PreparedStatement ps = prepare("SELECT id, tenant, node FROM rm_leases WHERE state = ? AND " + where
+                + " ORDER BY id", ACTIVE, arg); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                pending.add(ClusterEvent.lease(type, now, rs.getString(3), rs.getLong(1), rs.getString(2), reason));
+                freed.add(rs.getString(3));
+                n++;
+            }
+        }
+        if (n > 0) {
+            update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE state = ? AND " + where,
+                    state, now, reason, ACTIVE, arg);
+        }
+        return n;
     }
 
     private NodeInfo requireNode(String name) throws SQLException {
@@ -522,13 +555,13 @@ final class ClusterState implements AutoCloseable {
             if (!rs.next()) {
                 throw ApiException.notFound("unknown lease " + id);
             }
-            return leaseRow(rs);
+            return ClusterRows.leaseRow(rs);
         }
     }
 
     private Optional<LeaseBilling> findBilling(long id) throws SQLException {
         try (PreparedStatement ps = prepare(BILLING_COLUMNS + " WHERE lease_id = ?", id); ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Optional.of(billingRow(rs)) : Optional.empty();
+            return rs.next() ? Optional.of(ClusterRows.billingRow(rs)) : Optional.empty();
         }
     }
 
@@ -543,25 +576,6 @@ final class ClusterState implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    private static String tenantQuery(String tail) {
-        return "SELECT tenant, COUNT(*), SUM(allocation_nanos), SUM(compute_nanos), SUM(hot_polling_nanos),"
-                + " SUM(memory_mib_seconds) FROM rm_billing" + tail;
-    }
-
-    private static LeaseInfo leaseRow(ResultSet rs) throws SQLException {
-        return new LeaseInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getLong(5),
-                rs.getString(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getString(10));
-    }
-
-    private static LeaseBilling billingRow(ResultSet rs) throws SQLException {
-        return new LeaseBilling(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
-                rs.getLong(6), rs.getDouble(7), rs.getLong(8));
-    }
-
-    private static TenantBilling tenantRow(ResultSet rs) throws SQLException {
-        return new TenantBilling(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getDouble(6));
     }
 
     private PreparedStatement prepare(String sql, Object... args) throws SQLException {

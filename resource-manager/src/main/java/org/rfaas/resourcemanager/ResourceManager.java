@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.resourcemanager.events.EventBus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,9 +24,12 @@ public final class ResourceManager implements AutoCloseable {
     private final ScheduledExecutorService sweeper;
     private final int port;
     private final ResourceManagerConfig config;
+    private final EventBus events;
 
-    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port) {
+    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port,
+            EventBus events) {
         this.config = config;
+        this.events = events;
         this.state = state;
         this.server = server;
         this.port = port;
@@ -43,14 +47,15 @@ public final class ResourceManager implements AutoCloseable {
         if (config.databaseUrl().startsWith("jdbc:h2:file:")) {
             Files.createDirectories(Path.of(config.dataDir()).toAbsolutePath());
         }
-        ClusterState state = ClusterState.open(config);
+        EventBus events = new EventBus();
+        ClusterState state = ClusterState.open(config, events);
         try {
             state.graceAfterRestart(System.currentTimeMillis());
-            ResourceManagerServer server = new ResourceManagerServer(state, config);
+            ResourceManagerServer server = new ResourceManagerServer(state, config, events);
             int port = server.start();
             LOG.info("resource manager listening on http://{}:{}/v1 (database {}, placement {}, heartbeat timeout {} ms)",
                     config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
-            return new ResourceManager(config, state, server, port);
+            return new ResourceManager(config, state, server, port, events);
         } catch (RuntimeException e) {
             state.close();
             throw e;
@@ -59,6 +64,14 @@ public final class ResourceManager implements AutoCloseable {
 
     private static String redact(String url) {
         return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+    }
+
+    /**
+     * The bus every committed change is published on (lease granted / revoked / ended / expired,
+     * node added / drained / resumed / down / removed, capacity freed), for in-process consumers.
+     */
+    public EventBus events() {
+        return events;
     }
 
     /** The port the HTTP API listens on. */

@@ -20,11 +20,14 @@ import org.junit.jupiter.api.Timeout;
 import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.HotTimeout;
+import org.rfaas.client.LeaseEventListener;
 import org.rfaas.client.LeaseOffer;
+import org.rfaas.client.LeaseRevokedException;
 import org.rfaas.client.LeaseSource;
 import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.client.RfaasException;
+import org.rfaas.client.rm.ResourceManagerLeaseSource;
 import org.rfaas.protocol.rm.LeaseBilling;
 import org.rfaas.protocol.rm.LeaseInfo;
 import org.rfaas.protocol.rm.NodeInfo;
@@ -106,6 +109,63 @@ final class ClusterIntegrationTest {
                 cluster.rm.admin().resumeNode(node);
                 e.close();
             }
+        }
+    }
+
+    @Test
+    void aBlockedHotCallOnARevokedLeaseFailsAsSoonAsTheRevocationIsPushed() throws Exception {
+        java.util.concurrent.BlockingQueue<String> heard = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RfaasClient erin = cluster.client("it-erin")) {
+            erin.addLeaseListener(new LeaseEventListener() {
+                @Override
+                public void leaseRevoked(long leaseId, String node, String reason) {
+                    heard.add("revoked " + leaseId + " " + node);
+                }
+
+                @Override
+                public void capacityFreed(String node, int freeCores, long freeMemoryMiB) {
+                    heard.add("free " + node + " " + freeCores);
+                }
+            });
+            RemoteExecutor e = erin.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, cluster.jar, 4096, 4096));
+            String node = e.node();
+            try {
+                assertArrayEquals("x".getBytes(), e.invoke("echo", "x".getBytes()));
+                ResourceManagerLeaseSource source = (ResourceManagerLeaseSource) erin.leaseSource();
+                waitFor(source::eventsConnected, "the client follows the event stream");
+                java.util.concurrent.CompletableFuture<LeaseRevokedException> failure =
+                        new java.util.concurrent.CompletableFuture<>();
+                long[] failedAt = new long[1];
+                Thread caller = Thread.ofPlatform().start(() -> {
+                    try {
+                        e.invoke("sleep", "20000".getBytes()); // spins (hot) for 20 s unless told
+                        failure.completeExceptionally(new AssertionError("the call completed"));
+                    } catch (LeaseRevokedException ex) {
+                        failedAt[0] = System.nanoTime();
+                        failure.complete(ex);
+                    } catch (RuntimeException ex) {
+                        failure.completeExceptionally(ex);
+                    }
+                });
+                Thread.sleep(300); // the call is in flight
+                long drainedAt = System.nanoTime();
+                cluster.rm.admin().drainNode(node);
+                LeaseRevokedException ex = failure.get(10, TimeUnit.SECONDS);
+                // the pushed revocation's text, not the executor manager's lease end at its next heartbeat
+                assertTrue(ex.getMessage().contains("was revoked: node " + node + " was drained"), ex.getMessage());
+                System.out.println("drain -> blocked hot call failed: " + (failedAt[0] - drainedAt) / 1000 + " us");
+                caller.join(5_000);
+                assertTrue(heard.poll(5, TimeUnit.SECONDS).equals("revoked " + e.leaseId() + " " + node), heard.toString());
+                assertThrows(LeaseRevokedException.class, () -> e.invoke("echo", "x".getBytes()), "new calls fail too");
+            } finally {
+                cluster.rm.admin().resumeNode(node);
+                e.close();
+            }
+            String free = heard.poll(10, TimeUnit.SECONDS);
+            while (free != null && !free.startsWith("free " + node)) {
+                free = heard.poll(10, TimeUnit.SECONDS);
+            }
+            assertEquals("free " + node + " 1", free, "the resumed node's capacity is announced");
         }
     }
 
