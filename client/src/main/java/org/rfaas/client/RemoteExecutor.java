@@ -149,6 +149,11 @@ public final class RemoteExecutor implements AutoCloseable {
      * @throws ExecutorLostException and the like when every worker has failed
      */
     public InvocationSlot acquireSlot() {
+        return acquireSlot(false, 0L);
+    }
+
+    /** {@link #acquireSlot()}, giving up with {@link InvocationTimeoutException} at {@code deadline} if timed. */
+    private InvocationSlot acquireSlot(boolean timed, long deadline) {
         int start = Math.floorMod(nextWorker.getAndIncrement(), channels.length);
         while (true) {
             boolean anyAlive = false;
@@ -165,6 +170,10 @@ public final class RemoteExecutor implements AutoCloseable {
             }
             if (!anyAlive) {
                 throwClosedOrFailed();
+            }
+            if (timed && System.nanoTime() - deadline >= 0) {
+                throw new InvocationTimeoutException("every in-flight slot of lease " + leaseId
+                        + " stayed busy until the deadline");
             }
             helpProgress();
         }
@@ -202,6 +211,53 @@ public final class RemoteExecutor implements AutoCloseable {
             s.invoke(fn, input.length, outputCapacity, mode);
             return s.output().toArray(ValueLayout.JAVA_BYTE);
         }
+    }
+
+    /**
+     * Blocking invocation with a deadline: throws {@link InvocationTimeoutException} when
+     * {@code timeout} passes first (waiting for a free slot included).
+     */
+    public byte[] invoke(String function, byte[] input, Duration timeout) {
+        return invoke(function, input, WaitMode.HOT, timeout);
+    }
+
+    /** Blocking invocation with the given wait mode and a deadline (see {@link #invoke(String, byte[], Duration)}). */
+    public byte[] invoke(String function, byte[] input, WaitMode mode, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int fn = functionIndex(function);
+        checkInput(input.length);
+        try (InvocationSlot s = acquireSlot(true, deadline)) {
+            MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
+            s.invoke(fn, input.length, outputCapacity, mode, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            return s.output().toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /**
+     * Asynchronous invocation with a deadline: the future fails with
+     * {@link InvocationTimeoutException} when {@code timeout} passes before the reply.
+     */
+    public CompletableFuture<byte[]> invokeAsync(String function, byte[] input, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int fn;
+        InvocationSlot s;
+        try {
+            fn = functionIndex(function);
+            checkInput(input.length);
+            s = acquireSlot(true, deadline);
+        } catch (RfaasException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<byte[]> future = sendAsync(s, fn, input);
+        long left = Math.max(0, deadline - System.nanoTime());
+        CompletableFuture.delayedExecutor(left, java.util.concurrent.TimeUnit.NANOSECONDS).execute(() -> {
+            if (!future.isDone() && s.channel.abandon(s, future)) {
+                asyncDone();
+                future.completeExceptionally(new InvocationTimeoutException("no reply from worker " + s.worker()
+                        + " of lease " + leaseId + " within " + timeout.toMillis() + " ms"));
+            }
+        });
+        return future;
     }
 
     /**
@@ -246,6 +302,11 @@ public final class RemoteExecutor implements AutoCloseable {
         } catch (RfaasException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return sendAsync(s, fn, input);
+    }
+
+    /** Sends an asynchronous call on an acquired slot; the poller completes the future. */
+    private CompletableFuture<byte[]> sendAsync(InvocationSlot s, int fn, byte[] input) {
         MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
         CompletableFuture<byte[]> future = new CompletableFuture<>();
         asyncOutstanding.incrementAndGet();

@@ -164,6 +164,55 @@ final class WorkerChannel {
     }
 
     /**
+     * {@link #awaitReply(InvocationSlot, WaitMode)} until {@code deadline} ({@link System#nanoTime()}).
+     *
+     * @return {@code true} when the reply arrived; {@code false} when the deadline passed first,
+     *     and the slot is then ABANDONED (freed by the dispatcher when the late reply arrives)
+     */
+    boolean awaitReply(InvocationSlot slot, WaitMode mode, long deadline) {
+        while (slot.state.get() != InvocationSlot.DONE) {
+            RfaasException f = failure.get();
+            if (f != null) {
+                slot.state.set(InvocationSlot.ACQUIRED);
+                throw f;
+            }
+            if (System.nanoTime() - deadline >= 0 && abandon(slot, null)) {
+                return false;
+            }
+            if (!progress(mode == WaitMode.HOT ? 0 : Math.min(10_000_000L, Math.max(0, deadline - System.nanoTime())))) {
+                if (mode == WaitMode.HOT) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Gives up on a pending call, under the receive turn so that no dispatcher is completing it
+     * at the same moment. Returns false when the reply won the race (the slot is DONE, or the
+     * asynchronous call is being completed).
+     *
+     * @param future for an asynchronous call, its future: the slot is abandoned only if it still
+     *     carries that call (it may have completed and been reused meanwhile)
+     */
+    boolean abandon(InvocationSlot slot, CompletableFuture<byte[]> future) {
+        while (!receiveTurn.compareAndSet(0, 1)) {
+            Thread.onSpinWait();
+        }
+        try {
+            if (future != null && slot.future != future) {
+                return false;
+            }
+            return slot.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ABANDONED);
+        } finally {
+            receiveTurn.setRelease(0);
+        }
+    }
+
+    /**
      * Takes the receive turn if free, polls (or waits up to {@code waitNanos}) for one completion
      * and dispatches it.
      *
@@ -216,7 +265,15 @@ final class WorkerChannel {
             return null;
         }
         InvocationSlot slot = slots[slotIndex];
-        if (slot.state.get() != InvocationSlot.PENDING || slot.invocationId != c.immediate()) {
+        int state = slot.state.get();
+        if (state == InvocationSlot.ABANDONED && slot.invocationId == c.immediate()) {
+            // the late reply of a call whose deadline passed: discard it, the slot is free again
+            connection.release(slotIndex);
+            slot.future = null;
+            slot.state.setRelease(InvocationSlot.FREE);
+            return null;
+        }
+        if (state != InvocationSlot.PENDING || slot.invocationId != c.immediate()) {
             throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD, "reply 0x"
                     + Integer.toHexString(c.immediate()) + " in slot " + slotIndex + " matches no invocation in flight");
         }
@@ -233,6 +290,12 @@ final class WorkerChannel {
     private void completeAsync(InvocationSlot slot) {
         CompletableFuture<byte[]> f = slot.future;
         if (!slot.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ACQUIRED)) {
+            if (slot.state.get() == InvocationSlot.ABANDONED) {
+                // its deadline passed after the reply was dispatched: discard the reply
+                releaseReceive(slot.index);
+                slot.future = null;
+                slot.state.setRelease(InvocationSlot.FREE);
+            }
             return; // failed meanwhile: fail() completed the future
         }
         byte[] output = null;

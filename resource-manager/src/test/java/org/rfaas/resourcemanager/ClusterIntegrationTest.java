@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.HotTimeout;
+import org.rfaas.client.InvocationTimeoutException;
 import org.rfaas.client.LeaseEventListener;
 import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseRevokedException;
@@ -166,6 +167,33 @@ final class ClusterIntegrationTest {
                 free = heard.poll(10, TimeUnit.SECONDS);
             }
             assertEquals("free " + node + " 1", free, "the resumed node's capacity is announced");
+        }
+    }
+
+    @Test
+    void aCallWithADeadlineFailsWhenItPassesAndTheExecutorKeepsServing() throws Exception {
+        try (RfaasClient frank = cluster.client("it-frank")) {
+            RemoteExecutor e = frank.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, cluster.jar, 4096, 4096));
+            try {
+                long start = System.nanoTime();
+                InvocationTimeoutException t = assertThrows(InvocationTimeoutException.class,
+                        () -> e.invoke("sleep", "1500".getBytes(), Duration.ofMillis(200)));
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(millis >= 200 && millis < 1_400, "timed out after " + millis + " ms: " + t.getMessage());
+                // the late reply is discarded; the executor serves the next calls (deadlines generous)
+                for (int i = 0; i < 5; i++) {
+                    byte[] in = ("after-" + i).getBytes();
+                    assertArrayEquals(in, e.invoke("echo", in, Duration.ofSeconds(30)));
+                }
+                var late = e.invokeAsync("sleep", "800".getBytes(), Duration.ofMillis(100));
+                var ex = assertThrows(java.util.concurrent.ExecutionException.class, () -> late.get(10, TimeUnit.SECONDS));
+                assertTrue(ex.getCause() instanceof InvocationTimeoutException, ex.getCause().toString());
+                assertArrayEquals("ok".getBytes(), e.invokeAsync("echo", "ok".getBytes(), Duration.ofSeconds(30))
+                        .get(30, TimeUnit.SECONDS));
+                assertArrayEquals("x".getBytes(), e.invoke("echo", "x".getBytes()), "no deadline: still served");
+            } finally {
+                e.close();
+            }
         }
     }
 
