@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.HotTimeout;
+import org.rfaas.client.ExecutorGroup;
 import org.rfaas.client.InvocationTimeoutException;
 import org.rfaas.client.LeaseEventListener;
 import org.rfaas.client.LeaseOffer;
@@ -194,6 +195,26 @@ final class ClusterIntegrationTest {
             } finally {
                 e.close();
             }
+        }
+    }
+
+    @Test
+    void aGroupSpansBothNodesAndScattersOneInputPerCore() throws Exception {
+        try (RfaasClient grace = cluster.client("it-grace");
+                ExecutorGroup group = grace.allocateGroup(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar,
+                        4096, 4096), 2, 1)) {
+            assertEquals(2, group.cores());
+            assertEquals(List.of("em-a", "em-b"), group.nodes().stream().sorted().toList());
+            List<byte[]> out = group.scatter("echo", List.of("zero".getBytes(), "one".getBytes()))
+                    .get(30, TimeUnit.SECONDS);
+            assertArrayEquals("zero".getBytes(), out.get(0));
+            assertArrayEquals("one".getBytes(), out.get(1));
+            assertThrows(IllegalArgumentException.class, () -> group.scatter("echo", List.of(new byte[1], new byte[1],
+                    new byte[1])));
+            // the cluster is full: a third lease is refused and the group's leases are untouched
+            assertThrows(AllocationRefusedException.class, () -> grace.allocateGroup(AllocationSpec.of(1, 256,
+                    HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096), 1, 1));
+            assertArrayEquals("again".getBytes(), group.executors().get(0).invoke("echo", "again".getBytes()));
         }
     }
 
