@@ -3,11 +3,11 @@ package org.rfaas.resourcemanager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.LeaseRequest;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.TenantBilling;
 
 /** Row mappers and messages of {@link ClusterState}: SQL rows to DTOs, the no-capacity explanation. */
 final class ClusterRows {

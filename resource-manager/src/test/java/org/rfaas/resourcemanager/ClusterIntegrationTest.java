@@ -30,9 +30,9 @@ import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.client.RfaasException;
 import org.rfaas.client.rm.ResourceManagerLeaseSource;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.NodeInfo;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.NodeInfo;
 
 /**
  * The whole path with real processes ({@link TestCluster}): clients lease through the resource

@@ -23,11 +23,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.rfaas.protocol.rm.ClusterEvent;
-import org.rfaas.protocol.rm.ClusterEventStream;
-import org.rfaas.protocol.rm.LeaseGrant;
-import org.rfaas.protocol.rm.NodeRegistration;
-import org.rfaas.protocol.rm.ResourceManagerClient;
+import org.rfaas.rmclient.ClusterEvent;
+import org.rfaas.rmclient.ClusterEventStream;
+import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.NodeRegistration;
+import org.rfaas.rmclient.ResourceManagerClient;
 import org.rfaas.resourcemanager.events.EventBus;
 
 /** The event stream ({@code GET /v1/events}) of a real resource manager process, and the bus behind it. */

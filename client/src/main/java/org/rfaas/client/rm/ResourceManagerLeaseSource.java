@@ -10,13 +10,13 @@ import org.rfaas.client.LeaseEventListener;
 import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseRevokedException;
 import org.rfaas.client.LeaseSource;
-import org.rfaas.protocol.rm.ClusterEvent;
-import org.rfaas.protocol.rm.ClusterEventStream;
-import org.rfaas.protocol.rm.LeaseGrant;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.LeaseRefusedException;
-import org.rfaas.protocol.rm.ResourceManagerClient;
-import org.rfaas.protocol.rm.ResourceManagerException;
+import org.rfaas.rmclient.ClusterEvent;
+import org.rfaas.rmclient.ClusterEventStream;
+import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.LeaseRefusedException;
+import org.rfaas.rmclient.ResourceManagerClient;
+import org.rfaas.rmclient.ResourceManagerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,7 +146,7 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
         }
         try {
             rm.checkActive(g);
-        } catch (org.rfaas.protocol.rm.LeaseRevokedException e) {
+        } catch (org.rfaas.rmclient.LeaseRevokedException e) {
             throw new LeaseRevokedException(e.getMessage(), e);
         }
     }
@@ -159,7 +159,7 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
         }
         try {
             grants.put(leaseId, rm.renewLease(g, duration.toMillis()));
-        } catch (org.rfaas.protocol.rm.LeaseRevokedException e) {
+        } catch (org.rfaas.rmclient.LeaseRevokedException e) {
             throw new LeaseRevokedException(e.getMessage(), e);
         }
     }

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
-import org.rfaas.protocol.rm.ClusterEvent;
+import org.rfaas.rmclient.ClusterEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

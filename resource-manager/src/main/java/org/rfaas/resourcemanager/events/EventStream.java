@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.sse.SseClient;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.rfaas.protocol.rm.ClusterEvent;
+import org.rfaas.rmclient.ClusterEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;

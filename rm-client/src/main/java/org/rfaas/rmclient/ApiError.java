@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * The JSON body of every error answer of the resource manager's HTTP API.
