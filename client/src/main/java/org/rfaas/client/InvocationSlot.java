@@ -81,7 +81,7 @@ public final class InvocationSlot implements AutoCloseable {
      * @throws RfaasException the typed failure (function failed, executor lost, ...)
      */
     public int invoke(int functionIndex, int inputLength) {
-        return invoke(functionIndex, inputLength, channel.executor().outputCapacity(), WaitMode.HOT);
+        return invoke(functionIndex, inputLength, channel.outputCapacity(), WaitMode.HOT);
     }
 
     /**
@@ -142,7 +142,6 @@ public final class InvocationSlot implements AutoCloseable {
     }
 
     void send(int functionIndex, int inputLength, int outputCapacity, CompletableFuture<byte[]> asyncFuture) {
-        RemoteExecutor executor = channel.executor();
         if (state.get() != ACQUIRED) {
             throw new IllegalStateException("slot is not acquired (or a call is still in flight)");
         }
@@ -150,11 +149,11 @@ public final class InvocationSlot implements AutoCloseable {
             throw new InputTooLargeException("input of " + inputLength + " bytes exceeds the input capacity of "
                     + input.byteSize() + " bytes given at allocation");
         }
-        if (outputCapacity < 0 || outputCapacity > executor.outputCapacity()) {
+        if (outputCapacity < 0 || outputCapacity > channel.outputCapacity()) {
             throw new IllegalArgumentException("output capacity " + outputCapacity + " is outside 0.."
-                    + executor.outputCapacity());
+                    + channel.outputCapacity());
         }
-        executor.checkFunctionIndex(functionIndex);
+        channel.functions().check(functionIndex);
         channel.throwIfFailed();
         if (receivePending) {
             channel.releaseReceive(index);
@@ -186,7 +185,7 @@ public final class InvocationSlot implements AutoCloseable {
     }
 
     private String functionName() {
-        return channel.executor().functionNameOrNull(header.functionIndex());
+        return channel.functions().nameOrNull(header.functionIndex());
     }
 
     private String text() {

@@ -25,9 +25,17 @@ import org.rfaas.transport.TransportException;
  * arrives to its slot, so a caller never waits on a reply someone else has already consumed.
  * A turn is given back with a release store, which is all an unlock needs: a full volatile store
  * would cost a fence on every empty poll of a spinning caller.
+ *
+ * <p>Dependencies point one way: {@link RemoteExecutor} owns its channels and gives each the
+ * lease's shape ({@link FunctionTable}, output capacity, {@link AsyncCalls}); a channel knows
+ * nothing of the executor. A channel and its {@link InvocationSlot}s are one unit (the slot is
+ * the channel's in-flight record, the channel dispatches replies into it).
  */
 final class WorkerChannel {
-    private final RemoteExecutor executor;
+    private final long leaseId;
+    private final int outputCapacity;
+    private final FunctionTable functions;
+    private final AsyncCalls async;
     private final int workerIndex;
     private final Connection connection;
     private final InvocationSlot[] slots;
@@ -39,8 +47,12 @@ final class WorkerChannel {
     private final ReplyHeader reply = new ReplyHeader();
     private final MemorySegment sendBuffer;
 
-    WorkerChannel(RemoteExecutor executor, int workerIndex, Connection connection, int slotCount, int inputCapacity) {
-        this.executor = executor;
+    WorkerChannel(long leaseId, int workerIndex, Connection connection, int slotCount, int inputCapacity,
+            int outputCapacity, FunctionTable functions, AsyncCalls async) {
+        this.leaseId = leaseId;
+        this.outputCapacity = outputCapacity;
+        this.functions = functions;
+        this.async = async;
         this.workerIndex = workerIndex;
         this.connection = connection;
         this.noticeSlot = connection.localSpec().slots() - 1;
@@ -52,8 +64,13 @@ final class WorkerChannel {
         }
     }
 
-    RemoteExecutor executor() {
-        return executor;
+    /** Largest output of one call, as allocated. */
+    int outputCapacity() {
+        return outputCapacity;
+    }
+
+    FunctionTable functions() {
+        return functions;
     }
 
     int workerIndex() {
@@ -112,7 +129,7 @@ final class WorkerChannel {
         }
         if (gone != null) {
             drainAfterPeerFailure();
-            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
                     + " is gone: " + gone.getMessage(), gone));
             throwIfFailed();
         }
@@ -232,7 +249,7 @@ final class WorkerChannel {
                 completed = dispatch(completion);
             }
         } catch (PeerFailedException e) {
-            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
                     + " is gone: " + e.getMessage(), e));
         } catch (ProtocolException e) {
             fail(new InvocationProtocolException("executor worker " + workerIndex + " sent a malformed message: "
@@ -307,7 +324,7 @@ final class WorkerChannel {
         }
         slot.receivePending = true;
         slot.close();
-        executor.asyncDone();
+        async.done();
         if (error == null) {
             f.complete(output);
         } else {
@@ -341,7 +358,7 @@ final class WorkerChannel {
             if (f != null && s.state.get() == InvocationSlot.PENDING && s.state.compareAndSet(InvocationSlot.PENDING,
                     InvocationSlot.ACQUIRED)) {
                 s.close();
-                executor.asyncDone();
+                async.done();
                 f.completeExceptionally(error);
             }
         }
