@@ -5,6 +5,8 @@ import java.net.DatagramSocket;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Map;
 import org.rfaas.transport.Transports;
 
@@ -53,19 +55,16 @@ final class ListenAddresses {
      * ({@code host:port} or {@code [v6]:port}), as a literal usable in an address.
      */
     static String routeTo(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon <= 0 || colon == hostPort.length() - 1) {
-            throw new IllegalArgumentException("manager address '" + hostPort + "' has no port");
-        }
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
+        URI parsed;
         try {
-            port = Integer.parseInt(hostPort.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("manager address '" + hostPort + "' has a bad port", e);
+            parsed = new URI("route://" + hostPort);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("manager address '" + hostPort + "' is malformed: " + e.getMessage(), e);
+        }
+        String host = parsed.getHost();
+        int port = parsed.getPort();
+        if (host == null || port < 0) {
+            throw new IllegalArgumentException("manager address '" + hostPort + "' needs a host and a port");
         }
         try (DatagramSocket probe = new DatagramSocket()) {
             probe.connect(new InetSocketAddress(InetAddress.getByName(host), port));
