@@ -219,6 +219,18 @@ final class ClusterIntegrationTest {
     }
 
     @Test
+    void anExplicitListenHostIsWhereTheWorkersConnect() throws Exception {
+        // 127.0.0.2 is not the routed source address (127.0.0.1): the workers can only find the
+        // client there if the explicit listen host reached the allocation request
+        try (RfaasClient henry = RfaasClient.builder().leaseSource(new ResourceManagerLeaseSource(cluster.rm.uri(),
+                "it-henry")).listenAddress("127.0.0.2").build();
+                RemoteExecutor e = henry.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar, 4096,
+                        4096))) {
+            assertArrayEquals("via .2".getBytes(), e.invoke("echo", "via .2".getBytes()));
+        }
+    }
+
+    @Test
     void aForgedTokenIsRefusedByTheExecutorManager() throws Exception {
         var grant = cluster.rm.client().requestLease(1, 64, 60_000, "it-mallory");
         String forged = grant.token().substring(0, grant.token().length() - 2) + (grant.token().endsWith("A") ? "BB" : "AA");
