@@ -1,9 +1,9 @@
 package org.rfaas.resourcemanager;
 
 import java.util.List;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.TenantBilling;
 
 /** Read-only queries of the cluster state, for the metrics and the dashboard. */
 public interface ClusterView {

@@ -1,8 +1,8 @@
 package org.rfaas.resourcemanager;
 
 import java.util.List;
-import org.rfaas.protocol.rm.LeaseRequest;
-import org.rfaas.protocol.rm.NodeInfo;
+import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.NodeInfo;
 
 /** Why placement refused a lease: a short metric label, and the error message that says it in full. */
 final class RefusalReason {

@@ -7,10 +7,11 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.TenantBilling;
 import org.rfaas.resourcemanager.web.Observability;
+import org.rfaas.resourcemanager.events.EventBus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,11 +30,13 @@ public final class ResourceManager implements AutoCloseable {
     private final ScheduledExecutorService sweeper;
     private final int port;
     private final ResourceManagerConfig config;
+    private final EventBus events;
 
     private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port,
-            Observability observability) {
+            Observability observability, EventBus events) {
         this.config = config;
         this.observability = observability;
+        this.events = events;
         this.state = state;
         this.server = server;
         this.port = port;
@@ -51,19 +54,20 @@ public final class ResourceManager implements AutoCloseable {
         if (config.databaseUrl().startsWith("jdbc:h2:file:")) {
             Files.createDirectories(Path.of(config.dataDir()).toAbsolutePath());
         }
-        ClusterState state = ClusterState.open(config);
+        EventBus events = new EventBus();
+        ClusterState state = ClusterState.open(config, events);
         Observability observability = null;
         try {
             state.graceAfterRestart(System.currentTimeMillis());
             observability = new Observability(view(state), config.metricsOpen());
             state.observe(observability.observer());
-            ResourceManagerServer server = new ResourceManagerServer(state, config, observability);
+            ResourceManagerServer server = new ResourceManagerServer(state, config, observability, events);
             int port = server.start();
             LOG.info("resource manager listening on http://{}:{}/v1 (database {}, placement {}, heartbeat timeout {} ms)",
                     config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
             LOG.info("dashboard: http://{}:{}/dashboard#token=<admin token>; Prometheus metrics: GET /metrics{}", config.host(),
                     port, config.metricsOpen() ? " (open)" : " (admin token)");
-            return new ResourceManager(config, state, server, port, observability);
+            return new ResourceManager(config, state, server, port, observability, events);
         } catch (RuntimeException e) {
             if (observability != null) {
                 observability.close();
@@ -94,6 +98,14 @@ public final class ResourceManager implements AutoCloseable {
 
     private static String redact(String url) {
         return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+    }
+
+    /**
+     * The bus every committed change is published on (lease granted / revoked / ended / expired,
+     * node added / drained / resumed / down / removed, capacity freed), for in-process consumers.
+     */
+    public EventBus events() {
+        return events;
     }
 
     /** The port the HTTP API listens on. */

@@ -1,8 +1,8 @@
 package org.rfaas.resourcemanager;
 
 import java.util.List;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.LeaseGrant;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.LeaseGrant;
 
 /**
  * Told by the cluster state when something changed: the metrics count from it and the dashboard

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.TenantBilling;
 import org.rfaas.resourcemanager.StateObserver;
 
 /**

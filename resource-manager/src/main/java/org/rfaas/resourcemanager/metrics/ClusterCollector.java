@@ -13,8 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.TenantBilling;
 import org.rfaas.resourcemanager.ClusterView;
 
 /**

@@ -8,7 +8,7 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Locale;
-import org.rfaas.protocol.rm.LeaseGrant;
+import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.resourcemanager.ClusterView;
 import org.rfaas.resourcemanager.StateObserver;
 

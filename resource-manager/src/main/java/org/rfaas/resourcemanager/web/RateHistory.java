@@ -18,7 +18,7 @@ final class RateHistory implements StateObserver {
     private final long[] bucketSecond = new long[SECONDS];
 
     @Override
-    public void leaseGranted(org.rfaas.protocol.rm.LeaseGrant grant, long latencyNanos) {
+    public void leaseGranted(org.rfaas.rmclient.LeaseGrant grant, long latencyNanos) {
         record(0, 1);
     }
 

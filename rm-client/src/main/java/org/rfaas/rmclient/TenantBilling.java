@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /** Totals of all billed leases of one tenant. */
 public record TenantBilling(String tenant, long leases, long allocationNanos, long computeNanos,

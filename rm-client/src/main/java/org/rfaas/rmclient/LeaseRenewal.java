@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * Body of a renewal: extend the lease to {@code now + durationMillis}.

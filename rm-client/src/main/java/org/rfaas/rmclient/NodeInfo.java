@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * A node as the resource manager sees it, with its free capacity.

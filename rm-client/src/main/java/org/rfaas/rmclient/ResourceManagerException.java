@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * The resource manager refused a request or could not be reached. {@link #status()} is the HTTP

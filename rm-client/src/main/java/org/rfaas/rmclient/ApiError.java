@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * The JSON body of every error answer of the resource manager's HTTP API.
@@ -27,6 +27,8 @@ public record ApiError(int status, String code, String message) {
     public static final String CONFLICT = "CONFLICT";
     /** A bug or a database failure in the resource manager (500). */
     public static final String INTERNAL = "INTERNAL";
+    /** 503: the server is at a limit (e.g. event subscribers); retry later. */
+    public static final String UNAVAILABLE = "UNAVAILABLE";
     /** Client side only: the resource manager did not answer. */
     public static final String UNREACHABLE = "UNREACHABLE";
 }

@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /** Argument checks shared by the DTOs; the messages reach HTTP callers as 400 answers. */
 final class Checks {

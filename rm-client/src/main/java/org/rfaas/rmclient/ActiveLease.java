@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * An active lease on the heartbeating node and its current expiry.

@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * The lease has ended (revoked by a drain, removal or node failure, expired, or released) and can

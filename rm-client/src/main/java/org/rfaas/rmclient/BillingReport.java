@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * A lease's final accounting, sent once by the executor manager when the lease ends.

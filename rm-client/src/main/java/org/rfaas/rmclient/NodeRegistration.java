@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * An executor node as announced by its executor manager (register) or by a batch system (add).

@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * A granted (or renewed) lease: where to allocate the executor and the token that proves it.

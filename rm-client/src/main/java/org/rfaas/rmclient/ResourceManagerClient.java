@@ -1,8 +1,9 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
@@ -240,15 +241,14 @@ public final class ResourceManagerClient {
     }
 
     private <T> T send(String method, String path, Object body, String auth, Class<T> type) {
-        String json = exchange(method, path, body, auth);
-        try {
-            return JSON.readValue(json, type);
-        } catch (JsonProcessingException e) {
-            throw new ResourceManagerException("unreadable answer from " + base + path + ": " + e.getOriginalMessage(), e);
-        }
+        return send(method, path, body, auth, JSON.getTypeFactory().constructType(type));
     }
 
     private <T> T send(String method, String path, Object body, String auth, TypeReference<T> type) {
+        return send(method, path, body, auth, JSON.getTypeFactory().constructType(type));
+    }
+
+    private <T> T send(String method, String path, Object body, String auth, JavaType type) {
         String json = exchange(method, path, body, auth);
         try {
             return JSON.readValue(json, type);

@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /**
  * A lease on the heartbeating node that has ended; its executor must be stopped.

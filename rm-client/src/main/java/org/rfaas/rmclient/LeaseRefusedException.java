@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 /** No node can host the requested lease right now (HTTP 409); the message says why. */
 public final class LeaseRefusedException extends ResourceManagerException {

@@ -1,4 +1,4 @@
-package org.rfaas.protocol.rm;
+package org.rfaas.rmclient;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
