@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.rfaas.benchmarks.leases.LeaseBenchmark;
-import org.rfaas.protocol.rm.ResourceManagerClient;
+import org.rfaas.rmclient.ResourceManagerClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

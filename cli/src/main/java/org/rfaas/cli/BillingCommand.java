@@ -1,9 +1,9 @@
 package org.rfaas.cli;
 
 import java.util.concurrent.Callable;
-import org.rfaas.protocol.rm.BillingSummary;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.BillingSummary;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.TenantBilling;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,7 +26,7 @@ public final class BillingCommand implements Callable<Integer> {
         return ResourceManagerCommand.run(() -> {
             BillingSummary b = rm.admin().billing();
             if (json) {
-                System.out.println(org.rfaas.protocol.rm.ResourceManagerClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(b));
+                System.out.println(org.rfaas.rmclient.ResourceManagerClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(b));
                 return;
             }
             if (leases) {

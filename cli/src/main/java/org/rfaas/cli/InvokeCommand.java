@@ -75,6 +75,10 @@ public final class InvokeCommand implements Callable<Integer> {
     @Option(names = "--hot-timeout-us", description = "executor hot timeout in us (default: 1000000 for hot, 0 for warm)")
     Long hotTimeoutMicros;
 
+    @Option(names = "--listen", description = "host to listen on for the workers (default: the local address that"
+            + " routes to the executor manager)")
+    String listen;
+
     @Override
     public Integer call() {
         PrintStream err = System.err;
@@ -96,7 +100,7 @@ public final class InvokeCommand implements Callable<Integer> {
         long hot = hotTimeoutMicros != null ? hotTimeoutMicros : mode == WaitMode.HOT ? 1_000_000 : 0;
         try (RfaasClient client = (executors != null ? RfaasClient.builder().executorsDatabase(executors)
                 : RfaasClient.builder().leaseSource(new org.rfaas.client.rm.ResourceManagerLeaseSource(resourceManager,
-                        tenant))).build()) {
+                        tenant))).listenAddress(listen).build()) {
             FunctionPackage functions = FunctionPackage.of(pkg, nativeFunctions == null ? List.of(function) : nativeFunctions);
             AllocationSpec spec = AllocationSpec.of(cores, memoryMiB, new HotTimeout(hot), functions,
                     Math.max(in.length, 8), outputCapacity);

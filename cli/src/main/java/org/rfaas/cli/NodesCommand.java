@@ -2,9 +2,9 @@ package org.rfaas.cli;
 
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.NodeRegistration;
-import org.rfaas.protocol.rm.ResourceManagerClient;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.NodeRegistration;
+import org.rfaas.rmclient.ResourceManagerClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

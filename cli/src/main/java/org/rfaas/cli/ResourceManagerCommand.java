@@ -6,7 +6,7 @@ import org.rfaas.resourcemanager.ResourceManager;
 import org.rfaas.resourcemanager.ResourceManagerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import org.rfaas.protocol.rm.ResourceManagerClient;
+import org.rfaas.rmclient.ResourceManagerClient;
 
 /** {@code rfaas resource-manager --config FILE}: runs the cluster's resource manager until SIGTERM / Ctrl-C. */
 @Command(name = "resource-manager", mixinStandardHelpOptions = true,
@@ -73,7 +73,7 @@ public final class ResourceManagerCommand implements Callable<Integer> {
         try {
             action.run();
             return 0;
-        } catch (org.rfaas.protocol.rm.ResourceManagerException e) {
+        } catch (org.rfaas.rmclient.ResourceManagerException e) {
             System.err.println("rfaas: " + (e.status() > 0 ? "HTTP " + e.status() + " " + e.code() + ": " : "") + e.getMessage());
             return 1;
         } catch (IllegalArgumentException | java.io.IOException e) {

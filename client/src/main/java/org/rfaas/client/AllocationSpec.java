@@ -50,6 +50,12 @@ public record AllocationSpec(int cores, long memoryMiB, HotTimeout hotTimeout, F
                 leaseDuration);
     }
 
+    /** This spec with another number of cores (one lease of an {@link ExecutorGroup}). */
+    public AllocationSpec withCores(int cores) {
+        return new AllocationSpec(cores, memoryMiB, hotTimeout, functionPackage, inputCapacity, outputCapacity,
+                slotsPerWorker, leaseDuration);
+    }
+
     /** This spec with another lease duration. */
     public AllocationSpec withLeaseDuration(Duration duration) {
         return new AllocationSpec(cores, memoryMiB, hotTimeout, functionPackage, inputCapacity, outputCapacity,

@@ -32,6 +32,8 @@ public final class InvocationSlot implements AutoCloseable {
     static final int ACQUIRED = 1;
     static final int PENDING = 2;
     static final int DONE = 3;
+    /** Its caller gave up (deadline); the late reply is discarded and the slot freed when it arrives. */
+    static final int ABANDONED = 4;
 
     final WorkerChannel channel;
     final int index;
@@ -79,7 +81,7 @@ public final class InvocationSlot implements AutoCloseable {
      * @throws RfaasException the typed failure (function failed, executor lost, ...)
      */
     public int invoke(int functionIndex, int inputLength) {
-        return invoke(functionIndex, inputLength, channel.executor().outputCapacity(), WaitMode.HOT);
+        return invoke(functionIndex, inputLength, channel.outputCapacity(), WaitMode.HOT);
     }
 
     /**
@@ -97,6 +99,23 @@ public final class InvocationSlot implements AutoCloseable {
         return finishBlocking();
     }
 
+    /**
+     * {@link #invoke(int, int, int, WaitMode)} with a deadline: when {@code timeout} passes before
+     * the reply, throws {@link InvocationTimeoutException} and the slot is no longer this caller's
+     * (it is freed when the late reply arrives; {@link #close()} it as usual). Allocates nothing.
+     *
+     * @throws InvocationTimeoutException when the deadline passed
+     */
+    public int invoke(int functionIndex, int inputLength, int outputCapacity, WaitMode mode, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        send(functionIndex, inputLength, outputCapacity, null);
+        if (!channel.awaitReply(this, mode, deadline)) {
+            throw new InvocationTimeoutException("no reply from worker " + worker() + " within " + timeout.toMillis()
+                    + " ms");
+        }
+        return finishBlocking();
+    }
+
     /** The output of the last {@link #invoke}: a view of the result slot, valid until the next call or close. */
     public MemorySegment output() {
         MemorySegment view = outputView;
@@ -110,7 +129,8 @@ public final class InvocationSlot implements AutoCloseable {
     /** Gives the slot back to the executor handle. */
     @Override
     public void close() {
-        if (state.get() == FREE) {
+        int st = state.get();
+        if (st == FREE || st == ABANDONED) {
             return;
         }
         if (receivePending) {
@@ -122,7 +142,6 @@ public final class InvocationSlot implements AutoCloseable {
     }
 
     void send(int functionIndex, int inputLength, int outputCapacity, CompletableFuture<byte[]> asyncFuture) {
-        RemoteExecutor executor = channel.executor();
         if (state.get() != ACQUIRED) {
             throw new IllegalStateException("slot is not acquired (or a call is still in flight)");
         }
@@ -130,11 +149,11 @@ public final class InvocationSlot implements AutoCloseable {
             throw new InputTooLargeException("input of " + inputLength + " bytes exceeds the input capacity of "
                     + input.byteSize() + " bytes given at allocation");
         }
-        if (outputCapacity < 0 || outputCapacity > executor.outputCapacity()) {
+        if (outputCapacity < 0 || outputCapacity > channel.outputCapacity()) {
             throw new IllegalArgumentException("output capacity " + outputCapacity + " is outside 0.."
-                    + executor.outputCapacity());
+                    + channel.outputCapacity());
         }
-        executor.checkFunctionIndex(functionIndex);
+        channel.functions().check(functionIndex);
         channel.throwIfFailed();
         if (receivePending) {
             channel.releaseReceive(index);
@@ -166,7 +185,7 @@ public final class InvocationSlot implements AutoCloseable {
     }
 
     private String functionName() {
-        return channel.executor().functionNameOrNull(header.functionIndex());
+        return channel.functions().nameOrNull(header.functionIndex());
     }
 
     private String text() {

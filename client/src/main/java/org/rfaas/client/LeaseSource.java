@@ -22,4 +22,12 @@ public interface LeaseSource {
      */
     default void release(LeaseOffer lease) {
     }
+
+    /**
+     * Registers a listener for pushed lease revocations and freed capacity, if the source has a
+     * way to hear about them (the resource manager's event stream). The default never calls it.
+     */
+    default LeaseEventListener.Registration subscribe(LeaseEventListener listener) {
+        return () -> { };
+    }
 }

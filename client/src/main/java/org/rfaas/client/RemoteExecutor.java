@@ -4,13 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.rfaas.protocol.LeaseAccounting;
 import org.rfaas.protocol.LeaseEnded;
@@ -51,16 +48,14 @@ public final class RemoteExecutor implements AutoCloseable {
     private final long expiresAtEpochMillis;
     private final int inputCapacity;
     private final int outputCapacity;
-    private final List<String> functions;
-    private final Map<String, Integer> functionIndex = new HashMap<>();
+    private final FunctionTable functions;
     private final WorkerChannel[] channels;
     private final Connection control;
     private final MemorySegment controlBuffer;
     private final Completion controlCompletion = new Completion();
     private final long allocationNanos;
     private final Runnable onClose;
-    private final AtomicInteger asyncOutstanding = new AtomicInteger();
-    private final AtomicLong asyncCompleted = new AtomicLong();
+    private final AsyncCalls async = new AsyncCalls();
     private final AtomicInteger nextWorker = new AtomicInteger();
     private final Thread poller;
     private volatile boolean closed;
@@ -74,17 +69,15 @@ public final class RemoteExecutor implements AutoCloseable {
         this.expiresAtEpochMillis = expiresAtEpochMillis;
         this.inputCapacity = inputCapacity;
         this.outputCapacity = outputCapacity;
-        this.functions = List.copyOf(functions);
-        for (int i = 0; i < functions.size(); i++) {
-            functionIndex.put(functions.get(i), i);
-        }
+        this.functions = new FunctionTable(functions);
         this.control = control;
         this.controlBuffer = control.allocateBuffer(64);
         this.allocationNanos = allocationNanos;
         this.onClose = onClose;
         this.channels = new WorkerChannel[workerConnections.size()];
         for (int i = 0; i < channels.length; i++) {
-            channels[i] = new WorkerChannel(this, i, workerConnections.get(i), slotsPerWorker, inputCapacity);
+            channels[i] = new WorkerChannel(leaseId, i, workerConnections.get(i), slotsPerWorker, inputCapacity,
+                    outputCapacity, this.functions, async);
         }
         this.poller = Thread.ofPlatform().daemon().name("rfaas-client-poller-" + leaseId).unstarted(this::pollLoop);
         poller.start();
@@ -122,7 +115,7 @@ public final class RemoteExecutor implements AutoCloseable {
 
     /** Function names, in index order, as the executor announced them. */
     public List<String> functions() {
-        return functions;
+        return functions.names();
     }
 
     /** Cold-start time seen by this client: lease request to all workers connected. */
@@ -136,11 +129,7 @@ public final class RemoteExecutor implements AutoCloseable {
      * @throws UnknownFunctionException when the package has no such function
      */
     public int functionIndex(String name) {
-        Integer index = functionIndex.get(name);
-        if (index == null) {
-            throw new UnknownFunctionException("function '" + name + "' is not in the package; it has " + functions);
-        }
-        return index;
+        return functions.index(name);
     }
 
     /**
@@ -149,6 +138,11 @@ public final class RemoteExecutor implements AutoCloseable {
      * @throws ExecutorLostException and the like when every worker has failed
      */
     public InvocationSlot acquireSlot() {
+        return acquireSlot(false, 0L);
+    }
+
+    /** {@link #acquireSlot()}, giving up with {@link InvocationTimeoutException} at {@code deadline} if timed. */
+    private InvocationSlot acquireSlot(boolean timed, long deadline) {
         int start = Math.floorMod(nextWorker.getAndIncrement(), channels.length);
         while (true) {
             boolean anyAlive = false;
@@ -165,6 +159,10 @@ public final class RemoteExecutor implements AutoCloseable {
             }
             if (!anyAlive) {
                 throwClosedOrFailed();
+            }
+            if (timed && System.nanoTime() - deadline >= 0) {
+                throw new InvocationTimeoutException("every in-flight slot of lease " + leaseId
+                        + " stayed busy until the deadline");
             }
             helpProgress();
         }
@@ -202,6 +200,53 @@ public final class RemoteExecutor implements AutoCloseable {
             s.invoke(fn, input.length, outputCapacity, mode);
             return s.output().toArray(ValueLayout.JAVA_BYTE);
         }
+    }
+
+    /**
+     * Blocking invocation with a deadline: throws {@link InvocationTimeoutException} when
+     * {@code timeout} passes first (waiting for a free slot included).
+     */
+    public byte[] invoke(String function, byte[] input, Duration timeout) {
+        return invoke(function, input, WaitMode.HOT, timeout);
+    }
+
+    /** Blocking invocation with the given wait mode and a deadline (see {@link #invoke(String, byte[], Duration)}). */
+    public byte[] invoke(String function, byte[] input, WaitMode mode, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int fn = functionIndex(function);
+        checkInput(input.length);
+        try (InvocationSlot s = acquireSlot(true, deadline)) {
+            MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
+            s.invoke(fn, input.length, outputCapacity, mode, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            return s.output().toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /**
+     * Asynchronous invocation with a deadline: the future fails with
+     * {@link InvocationTimeoutException} when {@code timeout} passes before the reply.
+     */
+    public CompletableFuture<byte[]> invokeAsync(String function, byte[] input, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int fn;
+        InvocationSlot s;
+        try {
+            fn = functionIndex(function);
+            checkInput(input.length);
+            s = acquireSlot(true, deadline);
+        } catch (RfaasException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<byte[]> future = sendAsync(s, fn, input);
+        long left = Math.max(0, deadline - System.nanoTime());
+        CompletableFuture.delayedExecutor(left, java.util.concurrent.TimeUnit.NANOSECONDS).execute(() -> {
+            if (!future.isDone() && s.channel.abandon(s, future)) {
+                async.done();
+                future.completeExceptionally(new InvocationTimeoutException("no reply from worker " + s.worker()
+                        + " of lease " + leaseId + " within " + timeout.toMillis() + " ms"));
+            }
+        });
+        return future;
     }
 
     /**
@@ -246,16 +291,21 @@ public final class RemoteExecutor implements AutoCloseable {
         } catch (RfaasException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return sendAsync(s, fn, input);
+    }
+
+    /** Sends an asynchronous call on an acquired slot; the poller completes the future. */
+    private CompletableFuture<byte[]> sendAsync(InvocationSlot s, int fn, byte[] input) {
         MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
         CompletableFuture<byte[]> future = new CompletableFuture<>();
-        asyncOutstanding.incrementAndGet();
+        async.started();
         try {
             s.send(fn, input.length, outputCapacity, future);
         } catch (RfaasException e) {
             if (s.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ACQUIRED)
                     || s.state.get() == InvocationSlot.ACQUIRED) {
                 s.close();
-                asyncDone();
+                async.done();
             }
             future.completeExceptionally(e);
             return future;
@@ -337,20 +387,16 @@ public final class RemoteExecutor implements AutoCloseable {
         }
     }
 
-    int checkFunctionIndex(int index) {
-        if (index < 0 || index >= functions.size()) {
-            throw new UnknownFunctionException("function index " + index + " is outside 0.." + (functions.size() - 1));
+    /**
+     * Marks the lease revoked (told by the resource manager): pending and new calls fail with
+     * {@link LeaseRevokedException} at once. Callers spinning for a reply already read the
+     * worker's failure flag on every turn, so this adds nothing to the invoke path.
+     */
+    void revoke(String reason) {
+        RfaasException error = new LeaseRevokedException("lease " + leaseId + " on " + node + " was revoked: " + reason);
+        for (WorkerChannel ch : channels) {
+            ch.fail(error);
         }
-        return index;
-    }
-
-    String functionNameOrNull(int index) {
-        return index >= 0 && index < functions.size() ? functions.get(index) : null;
-    }
-
-    void asyncDone() {
-        asyncOutstanding.decrementAndGet();
-        asyncCompleted.incrementAndGet();
     }
 
     private void checkInput(long length) {
@@ -380,7 +426,7 @@ public final class RemoteExecutor implements AutoCloseable {
     private void pollLoop() {
         long lastControlCheck = System.nanoTime();
         long idleSince = System.nanoTime();
-        long seen = asyncCompleted.get();
+        long seen = async.completed();
         int spins = 0;
         while (!closed) {
             long now = System.nanoTime();
@@ -388,7 +434,7 @@ public final class RemoteExecutor implements AutoCloseable {
                 lastControlCheck = now;
                 pollControl();
             }
-            if (asyncOutstanding.get() <= 0) {
+            if (async.outstanding() <= 0) {
                 LockSupport.parkNanos(this, 10_000_000L);
                 idleSince = System.nanoTime();
                 continue;
@@ -399,7 +445,7 @@ public final class RemoteExecutor implements AutoCloseable {
                     ch.progress(warm ? 200_000L : 0);
                 }
             }
-            long completed = asyncCompleted.get();
+            long completed = async.completed();
             if (completed != seen) {
                 seen = completed;
                 idleSince = System.nanoTime();

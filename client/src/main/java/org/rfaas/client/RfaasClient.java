@@ -54,11 +54,12 @@ public final class RfaasClient implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final LeaseSource leaseSource;
-    private final Map<String, String> listenAddresses;
+    private final ListenAddresses listenAddresses;
     private final Duration connectTimeout;
     private final Duration allocationTimeout;
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
+    private final LeaseEventListener.Registration revocations;
     private volatile boolean closed;
 
     private RfaasClient(Builder b) {
@@ -66,9 +67,33 @@ public final class RfaasClient implements AutoCloseable {
             throw new IllegalArgumentException("give the client an executors database or another lease source");
         }
         this.leaseSource = b.leaseSource;
-        this.listenAddresses = Map.copyOf(b.listenAddresses);
+        this.listenAddresses = new ListenAddresses(b.listenAddresses, b.listenHost);
         this.connectTimeout = b.connectTimeout;
         this.allocationTimeout = b.allocationTimeout;
+        this.revocations = leaseSource.subscribe(new LeaseEventListener() {
+            @Override
+            public void leaseRevoked(long leaseId, String node, String reason) {
+                for (RemoteExecutor e : open) {
+                    if (e.leaseId() == leaseId) {
+                        e.revoke(reason);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Where this client takes its leases from. */
+    public LeaseSource leaseSource() {
+        return leaseSource;
+    }
+
+    /**
+     * Registers a listener for lease revocations and freed capacity pushed by the lease source
+     * (the resource manager's event stream; an executors database pushes nothing). Executors of
+     * a revoked lease already fail their calls with {@link LeaseRevokedException} when it is told.
+     */
+    public LeaseEventListener.Registration addLeaseListener(LeaseEventListener listener) {
+        return leaseSource.subscribe(listener);
     }
 
     /** A builder; give it at least a lease source (e.g. {@link Builder#executorsDatabase(Path)}). */
@@ -97,7 +122,7 @@ public final class RfaasClient implements AutoCloseable {
         List<Connection> workers = new ArrayList<>();
         Connection control = null;
         boolean ok = false;
-        try (Listener listener = transport.listen(listenAddress(transportName, offer.managerAddress()),
+        try (Listener listener = transport.listen(listenAddresses.forManager(offer.managerAddress()),
                 new ConnectionSpec(clientSlots, slotSize, 0))) {
             control = transport.connect(offer.managerAddress(), CONTROL_SPEC, connectTimeout);
             long nonce = RANDOM.nextLong();
@@ -134,6 +159,44 @@ public final class RfaasClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Allocates {@code totalCores} cores as several leases of at most {@code maxCoresPerLease}
+     * each (e.g. 12 as 3 x 4), placed by the lease source, possibly on several hosts, and started
+     * in parallel; every lease uses {@code spec} except for its core count. On any failure the
+     * leases already obtained are released and the failure is thrown.
+     *
+     * @throws AllocationRefusedException when a lease cannot be placed or started
+     */
+    public ExecutorGroup allocateGroup(AllocationSpec spec, int totalCores, int maxCoresPerLease) {
+        if (totalCores < 1 || maxCoresPerLease < 1) {
+            throw new IllegalArgumentException("totalCores and maxCoresPerLease must be positive, got " + totalCores
+                    + " and " + maxCoresPerLease);
+        }
+        List<java.util.concurrent.CompletableFuture<RemoteExecutor>> parts = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int left = totalCores; left > 0; left -= maxCoresPerLease) {
+                AllocationSpec part = spec.withCores(Math.min(left, maxCoresPerLease));
+                parts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> allocate(part), pool));
+            }
+        }
+        List<RemoteExecutor> executors = new ArrayList<>();
+        RuntimeException failure = null;
+        for (var p : parts) {
+            try {
+                executors.add(p.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException r ? r : e;
+                }
+            }
+        }
+        if (failure != null) {
+            executors.forEach(RemoteExecutor::close);
+            throw failure;
+        }
+        return new ExecutorGroup(executors);
+    }
+
     /** Releases every executor still open and closes the transports. */
     @Override
     public void close() {
@@ -142,23 +205,9 @@ public final class RfaasClient implements AutoCloseable {
             e.close();
         }
         open.clear();
+        revocations.close();
         transports.values().forEach(Transport::close);
         transports.clear();
-    }
-
-    private String listenAddress(String transportName, String managerAddress) {
-        String configured = listenAddresses.get(transportName);
-        if (configured != null) {
-            return configured;
-        }
-        int sep = managerAddress.indexOf("://");
-        if (sep >= 0) {
-            String rest = managerAddress.substring(sep + 3);
-            int colon = rest.lastIndexOf(':');
-            String host = colon >= 0 ? rest.substring(0, colon) : rest;
-            return managerAddress.substring(0, sep) + "://" + host + ":0";
-        }
-        return transportName + ":";
     }
 
     /** Sends the request and the package; returns the manager's acceptance. */
@@ -323,6 +372,7 @@ public final class RfaasClient implements AutoCloseable {
     public static final class Builder {
         private LeaseSource leaseSource;
         private final Map<String, String> listenAddresses = new HashMap<>();
+        private String listenHost;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration allocationTimeout = Duration.ofSeconds(30);
 
@@ -342,11 +392,27 @@ public final class RfaasClient implements AutoCloseable {
         }
 
         /**
-         * Where the client listens for its workers on transport {@code transport}. Default: the
-         * manager's host with port 0 ({@code tcp://127.0.0.1:0}), or an empty path for {@code shm:}.
+         * Where the client listens for its workers on transport {@code transport}, a full address
+         * such as {@code tcp://10.0.0.5:0}. Overrides {@link #listenAddress(String)} for that
+         * transport. Default: the local address that routes to each executor manager, port 0
+         * (ephemeral); a fresh socket path for {@code shm:}.
          */
         public Builder listenAddress(String transport, String address) {
+            Transports.transportOf(address);
             listenAddresses.put(transport, address);
+            return this;
+        }
+
+        /**
+         * The host (an IP literal or name of this machine) to listen on for workers on every IP
+         * transport ({@code tcp}, {@code fabric:tcp}), with an ephemeral port; {@code null} to pick,
+         * per executor manager, the local address that routes to it (the default).
+         */
+        public Builder listenAddress(String host) {
+            if (host != null && (host.isBlank() || host.contains("/"))) {
+                throw new IllegalArgumentException("listen host '" + host + "' must be an address or host name");
+            }
+            this.listenHost = host;
             return this;
         }
 

@@ -25,9 +25,17 @@ import org.rfaas.transport.TransportException;
  * arrives to its slot, so a caller never waits on a reply someone else has already consumed.
  * A turn is given back with a release store, which is all an unlock needs: a full volatile store
  * would cost a fence on every empty poll of a spinning caller.
+ *
+ * <p>Dependencies point one way: {@link RemoteExecutor} owns its channels and gives each the
+ * lease's shape ({@link FunctionTable}, output capacity, {@link AsyncCalls}); a channel knows
+ * nothing of the executor. A channel and its {@link InvocationSlot}s are one unit (the slot is
+ * the channel's in-flight record, the channel dispatches replies into it).
  */
 final class WorkerChannel {
-    private final RemoteExecutor executor;
+    private final long leaseId;
+    private final int outputCapacity;
+    private final FunctionTable functions;
+    private final AsyncCalls async;
     private final int workerIndex;
     private final Connection connection;
     private final InvocationSlot[] slots;
@@ -39,8 +47,12 @@ final class WorkerChannel {
     private final ReplyHeader reply = new ReplyHeader();
     private final MemorySegment sendBuffer;
 
-    WorkerChannel(RemoteExecutor executor, int workerIndex, Connection connection, int slotCount, int inputCapacity) {
-        this.executor = executor;
+    WorkerChannel(long leaseId, int workerIndex, Connection connection, int slotCount, int inputCapacity,
+            int outputCapacity, FunctionTable functions, AsyncCalls async) {
+        this.leaseId = leaseId;
+        this.outputCapacity = outputCapacity;
+        this.functions = functions;
+        this.async = async;
         this.workerIndex = workerIndex;
         this.connection = connection;
         this.noticeSlot = connection.localSpec().slots() - 1;
@@ -52,8 +64,13 @@ final class WorkerChannel {
         }
     }
 
-    RemoteExecutor executor() {
-        return executor;
+    /** Largest output of one call, as allocated. */
+    int outputCapacity() {
+        return outputCapacity;
+    }
+
+    FunctionTable functions() {
+        return functions;
     }
 
     int workerIndex() {
@@ -112,7 +129,7 @@ final class WorkerChannel {
         }
         if (gone != null) {
             drainAfterPeerFailure();
-            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
                     + " is gone: " + gone.getMessage(), gone));
             throwIfFailed();
         }
@@ -164,6 +181,55 @@ final class WorkerChannel {
     }
 
     /**
+     * {@link #awaitReply(InvocationSlot, WaitMode)} until {@code deadline} ({@link System#nanoTime()}).
+     *
+     * @return {@code true} when the reply arrived; {@code false} when the deadline passed first,
+     *     and the slot is then ABANDONED (freed by the dispatcher when the late reply arrives)
+     */
+    boolean awaitReply(InvocationSlot slot, WaitMode mode, long deadline) {
+        while (slot.state.get() != InvocationSlot.DONE) {
+            RfaasException f = failure.get();
+            if (f != null) {
+                slot.state.set(InvocationSlot.ACQUIRED);
+                throw f;
+            }
+            if (System.nanoTime() - deadline >= 0 && abandon(slot, null)) {
+                return false;
+            }
+            if (!progress(mode == WaitMode.HOT ? 0 : Math.min(10_000_000L, Math.max(0, deadline - System.nanoTime())))) {
+                if (mode == WaitMode.HOT) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Gives up on a pending call, under the receive turn so that no dispatcher is completing it
+     * at the same moment. Returns false when the reply won the race (the slot is DONE, or the
+     * asynchronous call is being completed).
+     *
+     * @param future for an asynchronous call, its future: the slot is abandoned only if it still
+     *     carries that call (it may have completed and been reused meanwhile)
+     */
+    boolean abandon(InvocationSlot slot, CompletableFuture<byte[]> future) {
+        while (!receiveTurn.compareAndSet(0, 1)) {
+            Thread.onSpinWait();
+        }
+        try {
+            if (future != null && slot.future != future) {
+                return false;
+            }
+            return slot.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ABANDONED);
+        } finally {
+            receiveTurn.setRelease(0);
+        }
+    }
+
+    /**
      * Takes the receive turn if free, polls (or waits up to {@code waitNanos}) for one completion
      * and dispatches it.
      *
@@ -183,7 +249,7 @@ final class WorkerChannel {
                 completed = dispatch(completion);
             }
         } catch (PeerFailedException e) {
-            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + executor.leaseId()
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
                     + " is gone: " + e.getMessage(), e));
         } catch (ProtocolException e) {
             fail(new InvocationProtocolException("executor worker " + workerIndex + " sent a malformed message: "
@@ -216,7 +282,15 @@ final class WorkerChannel {
             return null;
         }
         InvocationSlot slot = slots[slotIndex];
-        if (slot.state.get() != InvocationSlot.PENDING || slot.invocationId != c.immediate()) {
+        int state = slot.state.get();
+        if (state == InvocationSlot.ABANDONED && slot.invocationId == c.immediate()) {
+            // the late reply of a call whose deadline passed: discard it, the slot is free again
+            connection.release(slotIndex);
+            slot.future = null;
+            slot.state.setRelease(InvocationSlot.FREE);
+            return null;
+        }
+        if (state != InvocationSlot.PENDING || slot.invocationId != c.immediate()) {
             throw new ProtocolException(org.rfaas.transport.ProtocolError.BAD_FIELD, "reply 0x"
                     + Integer.toHexString(c.immediate()) + " in slot " + slotIndex + " matches no invocation in flight");
         }
@@ -233,6 +307,12 @@ final class WorkerChannel {
     private void completeAsync(InvocationSlot slot) {
         CompletableFuture<byte[]> f = slot.future;
         if (!slot.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ACQUIRED)) {
+            if (slot.state.get() == InvocationSlot.ABANDONED) {
+                // its deadline passed after the reply was dispatched: discard the reply
+                releaseReceive(slot.index);
+                slot.future = null;
+                slot.state.setRelease(InvocationSlot.FREE);
+            }
             return; // failed meanwhile: fail() completed the future
         }
         byte[] output = null;
@@ -244,7 +324,7 @@ final class WorkerChannel {
         }
         slot.receivePending = true;
         slot.close();
-        executor.asyncDone();
+        async.done();
         if (error == null) {
             f.complete(output);
         } else {
@@ -278,7 +358,7 @@ final class WorkerChannel {
             if (f != null && s.state.get() == InvocationSlot.PENDING && s.state.compareAndSet(InvocationSlot.PENDING,
                     InvocationSlot.ACQUIRED)) {
                 s.close();
-                executor.asyncDone();
+                async.done();
                 f.completeExceptionally(error);
             }
         }

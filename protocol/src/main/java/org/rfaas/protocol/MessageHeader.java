@@ -4,9 +4,12 @@ import java.lang.foreign.MemorySegment;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
- * The 8 bytes every rFaaS message starts with.
+ * The 8 bytes every rFaaS message starts with: the common {@link WireHeader} (declared in the
+ * transport module, shared with every transport handshake), with the invocation protocol's
+ * {@link MessageType} as its type.
  *
  * <pre>
  *  0                   1                   2                   3
@@ -22,19 +25,16 @@ public final class MessageHeader {
     private MessageHeader() {
     }
 
-    public static final int MAGIC_OFFSET = 0;
-    public static final int VERSION_OFFSET = 2;
-    public static final int TYPE_OFFSET = 3;
-    public static final int LENGTH_OFFSET = 4;
+    public static final int MAGIC_OFFSET = WireHeader.MAGIC_OFFSET;
+    public static final int VERSION_OFFSET = WireHeader.VERSION_OFFSET;
+    public static final int TYPE_OFFSET = WireHeader.TYPE_OFFSET;
+    public static final int LENGTH_OFFSET = WireHeader.LENGTH_OFFSET;
     /** Bytes of the common header. */
-    public static final int LENGTH = 8;
+    public static final int LENGTH = WireHeader.LENGTH;
 
     /** Writes the common header. */
     public static void write(MemorySegment buffer, long offset, MessageType type, int length) {
-        buffer.set(Wire.SHORT, offset + MAGIC_OFFSET, Wire.MAGIC);
-        buffer.set(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + VERSION_OFFSET, Wire.VERSION);
-        buffer.set(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + TYPE_OFFSET, (byte) type.code());
-        buffer.set(Wire.INT, offset + LENGTH_OFFSET, length);
+        WireHeader.put(buffer, offset, Wire.VERSION, (byte) type.code(), length);
     }
 
     /**
@@ -49,18 +49,8 @@ public final class MessageHeader {
             throw new ProtocolException(ProtocolError.TRUNCATED, "message of " + received + " bytes is shorter than the "
                     + LENGTH + "-byte header");
         }
-        short magic = buffer.get(Wire.SHORT, offset + MAGIC_OFFSET);
-        if (magic != Wire.MAGIC) {
-            throw new ProtocolException(ProtocolError.BAD_MAGIC, "magic 0x" + Integer.toHexString(magic & 0xffff)
-                    + " is not 0x" + Integer.toHexString(Wire.MAGIC));
-        }
-        byte version = buffer.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + VERSION_OFFSET);
-        if (version != Wire.VERSION) {
-            throw new ProtocolException(ProtocolError.BAD_VERSION, "protocol version " + version + ", this build speaks "
-                    + Wire.VERSION);
-        }
-        MessageType type = MessageType.ofCode(buffer.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + TYPE_OFFSET) & 0xff);
-        int length = buffer.get(Wire.INT, offset + LENGTH_OFFSET);
+        MessageType type = MessageType.ofCode(WireHeader.checkPrefix(buffer, offset, Wire.VERSION, "message", "") & 0xff);
+        int length = WireHeader.length(buffer, offset);
         if (length != received || length < minLength) {
             throw new ProtocolException(ProtocolError.BAD_LENGTH, type + " message says " + length + " bytes but "
                     + received + " arrived (minimum " + minLength + ")");

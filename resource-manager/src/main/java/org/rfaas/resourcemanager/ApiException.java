@@ -1,6 +1,6 @@
 package org.rfaas.resourcemanager;
 
-import org.rfaas.protocol.rm.ApiError;
+import org.rfaas.rmclient.ApiError;
 
 /** A refusal that becomes an HTTP error answer with an {@link ApiError} body. */
 final class ApiException extends RuntimeException {

@@ -7,24 +7,27 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.rfaas.protocol.lease.InvalidLeaseTokenException;
 import org.rfaas.protocol.lease.LeaseClaims;
 import org.rfaas.protocol.lease.LeaseToken;
-import org.rfaas.protocol.rm.ActiveLease;
-import org.rfaas.protocol.rm.BillingReport;
-import org.rfaas.protocol.rm.BillingSummary;
-import org.rfaas.protocol.rm.EndedLease;
-import org.rfaas.protocol.rm.HeartbeatResponse;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.LeaseGrant;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.LeaseRequest;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.NodeRegistration;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.ActiveLease;
+import org.rfaas.rmclient.BillingReport;
+import org.rfaas.rmclient.BillingSummary;
+import org.rfaas.rmclient.ClusterEvent;
+import org.rfaas.rmclient.EndedLease;
+import org.rfaas.rmclient.HeartbeatResponse;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.NodeRegistration;
+import org.rfaas.rmclient.TenantBilling;
+import org.rfaas.resourcemanager.events.EventBus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * one connection), so the capacity check and the reservation of a lease can never interleave with
  * another placement: the cluster is never over-committed, however many clients ask at once. The
  * database is the only state; a restarted resource manager continues where it stopped.
+ *
+ * <p>Each transaction collects the {@link ClusterEvent}s of its changes and publishes them on the
+ * {@link EventBus} after it committed (a rolled-back change is never announced).
  */
 final class ClusterState implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterState.class);
@@ -85,10 +91,17 @@ final class ClusterState implements AutoCloseable {
     private final PlacementPolicy placement;
     private final Connection db;
     private final ReentrantLock writer = new ReentrantLock();
+    private final EventBus events;
+    /** Events of the running transaction (writer held). */
+    private final List<ClusterEvent> pending = new ArrayList<>();
+    /** Nodes whose leases ended or that came (back) up in the running transaction. */
+    private final LinkedHashSet<String> freed = new LinkedHashSet<>();
     private long nextLeaseId;
+    private volatile StateObserver observer = StateObserver.NONE;
 
-    private ClusterState(ResourceManagerConfig config, Connection db) throws SQLException {
+    private ClusterState(ResourceManagerConfig config, Connection db, EventBus events) throws SQLException {
         this.config = config;
+        this.events = events;
         this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.placement = config.placementPolicy();
         this.db = db;
@@ -106,14 +119,19 @@ final class ClusterState implements AutoCloseable {
     }
 
     /** Opens (creating if needed) the database named in the config. */
-    static ClusterState open(ResourceManagerConfig config) throws SQLException {
+    static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
         Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
         try {
-            return new ClusterState(config, c);
+            return new ClusterState(config, c, events);
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
         }
+    }
+
+    /** Tells {@code o} about every change from now on (metrics, dashboard). */
+    void observe(StateObserver o) {
+        observer = o;
     }
 
     @FunctionalInterface
@@ -131,10 +149,10 @@ final class ClusterState implements AutoCloseable {
         try {
             try {
                 T result = work.run();
-                db.commit();
+                commit();
                 return result;
             } catch (ApiException e) {
-                db.commit();
+                commit();
                 throw e;
             } catch (SQLException | RuntimeException e) {
                 db.rollback();
@@ -143,8 +161,23 @@ final class ClusterState implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("database failure: " + e.getMessage(), e);
         } finally {
+            pending.clear();
+            freed.clear();
             writer.unlock();
         }
+    }
+
+    /** Commits, then announces what the transaction changed (capacity of nodes that are up). */
+    private void commit() throws SQLException {
+        long now = System.currentTimeMillis();
+        for (String name : freed) {
+            Optional<NodeInfo> n = findNode(name);
+            if (n.isPresent() && UP.equals(n.get().state())) {
+                pending.add(ClusterEvent.capacity(now, name, n.get().freeCores(), n.get().freeMemoryMiB()));
+            }
+        }
+        db.commit();
+        pending.forEach(events::publish);
     }
 
     // ------------------------------------------------------------------ nodes
@@ -167,8 +200,14 @@ final class ClusterState implements AutoCloseable {
                         + " last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reg.name(), reg.address(), reg.port(),
                         reg.transport(), reg.cores(), reg.memoryMiB(), UP, now, now);
             }
+            if (old.isEmpty() || DOWN.equals(old.get().state())) {
+                pending.add(ClusterEvent.node(old.isEmpty() ? ClusterEvent.NODE_ADDED : ClusterEvent.NODE_RESUMED, now,
+                        reg.name(), old.isEmpty() ? "registered" : "registered again after being down"));
+            }
+            freed.add(reg.name());
             LOG.info("node {} {} by {}: {} {}:{} cores={} memoryMiB={}", reg.name(), old.isPresent() ? "re-registered" : "registered",
                     byAdmin ? "admin" : "its executor manager", reg.transport(), reg.address(), reg.port(), reg.cores(), reg.memoryMiB());
+            observer.nodeEvent(reg.name(), old.isPresent() ? StateObserver.NODE_REREGISTERED : StateObserver.NODE_ADDED);
             return requireNode(reg.name());
         });
     }
@@ -192,6 +231,9 @@ final class ClusterState implements AutoCloseable {
             if (DOWN.equals(state)) {
                 state = UP;
                 LOG.info("node {} is back after missing heartbeats; its old leases stay revoked", name);
+                observer.nodeEvent(name, StateObserver.NODE_BACK);
+                pending.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, now, name, "heartbeats resumed"));
+                freed.add(name);
             }
             update("UPDATE rm_nodes SET last_heartbeat = ?, state = ? WHERE name = ?", now, state, name);
             List<Long> active = new ArrayList<>();
@@ -217,9 +259,12 @@ final class ClusterState implements AutoCloseable {
     NodeInfo drainNode(String name, long now) {
         return tx(() -> {
             requireNode(name);
-            update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state <> ?", DRAINING, name, DOWN);
+            // A down node is drained too: when its manager comes back during a batch job it must stay out.
+            update("UPDATE rm_nodes SET state = ? WHERE name = ?", DRAINING, name);
+            pending.add(ClusterEvent.node(ClusterEvent.NODE_DRAINED, now, name, "drained"));
             int n = endLeasesOfNode(name, REVOKED, "node " + name + " was drained", now);
             LOG.info("node {} drained; {} lease(s) revoked", name, n);
+            observer.nodeEvent(name, StateObserver.NODE_DRAINED);
             return requireNode(name);
         });
     }
@@ -228,8 +273,12 @@ final class ClusterState implements AutoCloseable {
     NodeInfo resumeNode(String name) {
         return tx(() -> {
             requireNode(name);
-            update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state = ?", UP, name, DRAINING);
+            if (update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state = ?", UP, name, DRAINING) > 0) {
+                pending.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, System.currentTimeMillis(), name, "resumed"));
+                freed.add(name);
+            }
             LOG.info("node {} resumed", name);
+            observer.nodeEvent(name, StateObserver.NODE_RESUMED);
             return requireNode(name);
         });
     }
@@ -242,7 +291,9 @@ final class ClusterState implements AutoCloseable {
             update("DELETE FROM rm_nodes WHERE name = ?", name);
             update("DELETE FROM rm_removed_nodes WHERE name = ?", name);
             update("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
+            pending.add(ClusterEvent.node(ClusterEvent.NODE_REMOVED, now, name, "removed"));
             LOG.info("node {} removed; {} lease(s) revoked", name, n);
+            observer.nodeEvent(name, StateObserver.NODE_REMOVED);
             return last;
         });
     }
@@ -260,7 +311,8 @@ final class ClusterState implements AutoCloseable {
     /** Places and records a lease, or refuses with the reason when no node has the capacity. */
     LeaseGrant requestLease(LeaseRequest req, long now) {
         long duration = leaseDuration(req.durationMillis());
-        return tx(() -> {
+        long start = System.nanoTime();
+        LeaseGrant granted = tx(() -> {
             expireDue(now);
             List<NodeInfo> nodes = queryNodes(NODE_QUERY + " ORDER BY n.name");
             List<PlacementPolicy.Candidate> candidates = new ArrayList<>();
@@ -270,17 +322,23 @@ final class ClusterState implements AutoCloseable {
                 }
             }
             PlacementPolicy.Candidate chosen = placement.choose(candidates, req.cores(), req.memoryMiB())
-                    .orElseThrow(() -> ApiException.noCapacity(refusal(req, nodes)));
+                    .orElseThrow(() -> {
+                        observer.leaseRefused(RefusalReason.of(req, nodes));
+                        return ApiException.noCapacity(RefusalReason.message(req, nodes));
+                    });
             NodeInfo node = nodes.stream().filter(n -> n.name().equals(chosen.name())).findFirst().orElseThrow();
             long id = nextLeaseId++;
             long expires = now + duration;
             update("INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at,"
                     + " end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '')", id, req.tenant(), node.name(), req.cores(),
                     req.memoryMiB(), ACTIVE, now, expires);
+            pending.add(ClusterEvent.lease(ClusterEvent.LEASE_GRANTED, now, node.name(), id, req.tenant(), ""));
             LOG.debug("lease {} granted to {} on {}: cores={} memoryMiB={} for {} ms", id, req.tenant(), node.name(),
                     req.cores(), req.memoryMiB(), duration);
             return grant(id, req.tenant(), node, req.cores(), req.memoryMiB(), expires);
         });
+        observer.leaseGranted(granted, System.nanoTime() - start);
+        return granted;
     }
 
     /** Extends an active lease to {@code now + duration} and signs a new token. */
@@ -307,6 +365,7 @@ final class ClusterState implements AutoCloseable {
             LeaseInfo lease = requireLease(id);
             if (lease.active()) {
                 endLease(id, RELEASED, reason, now);
+                observer.leasesEnded(RELEASED, lease.node(), 1, reason);
                 LOG.debug("lease {} released: {}", id, reason);
             }
             return requireLease(id);
@@ -325,7 +384,7 @@ final class ClusterState implements AutoCloseable {
                     : prepare(LEASE_COLUMNS + " WHERE state = ? ORDER BY id DESC", state);
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(leaseRow(rs));
+                    out.add(ClusterRows.leaseRow(rs));
                 }
             }
             return out;
@@ -362,6 +421,7 @@ final class ClusterState implements AutoCloseable {
             }
             if (lease.active()) {
                 endLease(id, RELEASED, "executor manager reported the final accounting", now);
+                observer.leasesEnded(RELEASED, lease.node(), 1, "executor manager reported the final accounting");
             }
             update("INSERT INTO rm_billing (lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos,"
                     + " memory_mib_seconds, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, lease.tenant(), lease.node(),
@@ -369,7 +429,9 @@ final class ClusterState implements AutoCloseable {
             LOG.info("lease {} billed to {}: allocation={} ms compute={} ms hotPolling={} ms memory={} MiB*s", id,
                     lease.tenant(), r.allocationNanos() / 1_000_000, r.computeNanos() / 1_000_000,
                     r.hotPollingNanos() / 1_000_000, String.format("%.1f", r.memoryMiBSeconds()));
-            return findBilling(id).orElseThrow();
+            LeaseBilling billed = findBilling(id).orElseThrow();
+            observer.leaseBilled(billed);
+            return billed;
         });
     }
 
@@ -379,28 +441,16 @@ final class ClusterState implements AutoCloseable {
     }
 
     BillingSummary billing() {
-        return tx(() -> {
-            List<LeaseBilling> leases = new ArrayList<>();
-            try (PreparedStatement ps = prepare(BILLING_COLUMNS + " ORDER BY lease_id"); ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    leases.add(billingRow(rs));
-                }
-            }
-            List<TenantBilling> tenants = new ArrayList<>();
-            try (PreparedStatement ps = prepare(tenantQuery(" GROUP BY tenant ORDER BY tenant")); ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    tenants.add(tenantRow(rs));
-                }
-            }
-            return new BillingSummary(leases, tenants);
-        });
+        return tx(() -> new BillingSummary(
+                Sql.list(db, BILLING_COLUMNS + " ORDER BY lease_id", ClusterRows::billingRow),
+                Sql.list(db, ClusterRows.tenantQuery(" GROUP BY tenant ORDER BY tenant"), ClusterRows::tenantRow)));
     }
 
     TenantBilling tenantBilling(String tenant) {
         return tx(() -> {
-            try (PreparedStatement ps = prepare(tenantQuery(" WHERE tenant = ? GROUP BY tenant"), tenant);
+            try (PreparedStatement ps = prepare(ClusterRows.tenantQuery(" WHERE tenant = ? GROUP BY tenant"), tenant);
                     ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? tenantRow(rs) : new TenantBilling(tenant, 0, 0, 0, 0, 0.0);
+                return rs.next() ? ClusterRows.tenantRow(rs) : new TenantBilling(tenant, 0, 0, 0, 0, 0.0);
             }
         });
     }
@@ -416,7 +466,7 @@ final class ClusterState implements AutoCloseable {
             int ended = expireDue(now);
             long deadline = now - config.heartbeatTimeoutMillis();
             List<String> silent = new ArrayList<>();
-            try (PreparedStatement ps = prepare("SELECT name FROM rm_nodes WHERE state <> ? AND last_heartbeat < ?", DOWN, deadline);
+            try (PreparedStatement ps = prepare("SELECT name FROM rm_nodes WHERE state = ? AND last_heartbeat < ?", UP, deadline);
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     silent.add(rs.getString(1));
@@ -424,9 +474,12 @@ final class ClusterState implements AutoCloseable {
             }
             for (String name : silent) {
                 update("UPDATE rm_nodes SET state = ? WHERE name = ?", DOWN, name);
+                pending.add(ClusterEvent.node(ClusterEvent.NODE_DOWN, now, name, "no heartbeat for "
+                        + config.heartbeatTimeoutMillis() + " ms"));
                 int n = endLeasesOfNode(name, REVOKED, "node " + name + " missed heartbeats for "
                         + config.heartbeatTimeoutMillis() + " ms", now);
                 LOG.warn("node {} is down: no heartbeat for {} ms; {} lease(s) revoked", name, config.heartbeatTimeoutMillis(), n);
+                observer.nodeEvent(name, StateObserver.NODE_DOWN);
                 ended += n;
             }
             return ended;
@@ -463,49 +516,45 @@ final class ClusterState implements AutoCloseable {
                 expires, token);
     }
 
-    private static String refusal(LeaseRequest req, List<NodeInfo> nodes) {
-        StringBuilder sb = new StringBuilder("no node has " + req.cores() + " free core(s) and " + req.memoryMiB()
-                + " MiB free memory");
-        if (nodes.isEmpty()) {
-            return sb.append(": no executor node is registered").toString();
-        }
-        sb.append(": ");
-        int shown = 0;
-        for (NodeInfo n : nodes) {
-            if (shown++ == 8) {
-                sb.append(", ... (").append(nodes.size() - 8).append(" more)");
-                break;
-            }
-            if (shown > 1) {
-                sb.append(", ");
-            }
-            sb.append(n.name());
-            if (UP.equals(n.state())) {
-                sb.append(" has ").append(n.freeCores()).append(" core(s)/").append(n.freeMemoryMiB()).append(" MiB free");
-            } else {
-                sb.append(" is ").append(n.state());
-            }
-        }
-        return sb.toString();
-    }
-
     private int expireDue(long now) throws SQLException {
-        int n = update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE state = ? AND expires_at <= ?",
-                EXPIRED, now, "lease expired", ACTIVE, now);
+        int n = endLeases("expires_at <= ?", now, EXPIRED, "lease expired", now);
         if (n > 0) {
             LOG.info("{} lease(s) expired", n);
+            observer.leasesEnded(EXPIRED, null, n, "lease expired");
         }
         return n;
     }
 
     private int endLeasesOfNode(String node, String state, String reason, long now) throws SQLException {
-        return update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE node = ? AND state = ?",
-                state, now, reason, node, ACTIVE);
+        int n = endLeases("node = ?", node, state, reason, now);
+        if (n > 0) {
+            observer.leasesEnded(state, node, n, reason);
+        }
+        return n;
     }
 
     private void endLease(long id, String state, String reason, long now) throws SQLException {
-        update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ? AND state = ?",
-                state, now, reason, id, ACTIVE);
+        endLeases("id = ?", id, state, reason, now);
+    }
+
+    /** Ends the active leases matching {@code where} (one parameter) and records their events. */
+    private int endLeases(String where, Object arg, String state, String reason, long now) throws SQLException {
+        String type = REVOKED.equals(state) ? ClusterEvent.LEASE_REVOKED
+                : EXPIRED.equals(state) ? ClusterEvent.LEASE_EXPIRED : ClusterEvent.LEASE_ENDED;
+        int n = 0;
+        try (PreparedStatement ps = prepare("SELECT id, tenant, node FROM rm_leases WHERE state = ? AND " + where
+                + " ORDER BY id", ACTIVE, arg); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                pending.add(ClusterEvent.lease(type, now, rs.getString(3), rs.getLong(1), rs.getString(2), reason));
+                freed.add(rs.getString(3));
+                n++;
+            }
+        }
+        if (n > 0) {
+            update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE state = ? AND " + where,
+                    state, now, reason, ACTIVE, arg);
+        }
+        return n;
     }
 
     private NodeInfo requireNode(String name) throws SQLException {
@@ -522,64 +571,25 @@ final class ClusterState implements AutoCloseable {
             if (!rs.next()) {
                 throw ApiException.notFound("unknown lease " + id);
             }
-            return leaseRow(rs);
+            return ClusterRows.leaseRow(rs);
         }
     }
 
     private Optional<LeaseBilling> findBilling(long id) throws SQLException {
         try (PreparedStatement ps = prepare(BILLING_COLUMNS + " WHERE lease_id = ?", id); ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Optional.of(billingRow(rs)) : Optional.empty();
+            return rs.next() ? Optional.of(ClusterRows.billingRow(rs)) : Optional.empty();
         }
     }
 
     private List<NodeInfo> queryNodes(String sql, Object... args) throws SQLException {
-        List<NodeInfo> out = new ArrayList<>();
-        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                int cores = rs.getInt(5);
-                long mem = rs.getLong(6);
-                out.add(new NodeInfo(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4), cores, mem,
-                        rs.getString(7), cores - rs.getInt(9), mem - rs.getLong(10), rs.getInt(11), rs.getLong(8)));
-            }
-        }
-        return out;
-    }
-
-    private static String tenantQuery(String tail) {
-        return "SELECT tenant, COUNT(*), SUM(allocation_nanos), SUM(compute_nanos), SUM(hot_polling_nanos),"
-                + " SUM(memory_mib_seconds) FROM rm_billing" + tail;
-    }
-
-    private static LeaseInfo leaseRow(ResultSet rs) throws SQLException {
-        return new LeaseInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getLong(5),
-                rs.getString(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getString(10));
-    }
-
-    private static LeaseBilling billingRow(ResultSet rs) throws SQLException {
-        return new LeaseBilling(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
-                rs.getLong(6), rs.getDouble(7), rs.getLong(8));
-    }
-
-    private static TenantBilling tenantRow(ResultSet rs) throws SQLException {
-        return new TenantBilling(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getDouble(6));
+        return Sql.list(db, sql, ClusterRows::nodeRow, args);
     }
 
     private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-        PreparedStatement ps = db.prepareStatement(sql);
-        try {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            return ps;
-        } catch (SQLException e) {
-            ps.close();
-            throw e;
-        }
+        return Sql.prepare(db, sql, args);
     }
 
     private int update(String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = prepare(sql, args)) {
-            return ps.executeUpdate();
-        }
+        return Sql.update(db, sql, args);
     }
 }

@@ -3,9 +3,15 @@ package org.rfaas.resourcemanager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.TenantBilling;
+import org.rfaas.resourcemanager.web.Observability;
+import org.rfaas.resourcemanager.events.EventBus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +26,17 @@ public final class ResourceManager implements AutoCloseable {
 
     private final ClusterState state;
     private final ResourceManagerServer server;
+    private final Observability observability;
     private final ScheduledExecutorService sweeper;
     private final int port;
     private final ResourceManagerConfig config;
+    private final EventBus events;
 
-    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port) {
+    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port,
+            Observability observability, EventBus events) {
         this.config = config;
+        this.observability = observability;
+        this.events = events;
         this.state = state;
         this.server = server;
         this.port = port;
@@ -43,22 +54,58 @@ public final class ResourceManager implements AutoCloseable {
         if (config.databaseUrl().startsWith("jdbc:h2:file:")) {
             Files.createDirectories(Path.of(config.dataDir()).toAbsolutePath());
         }
-        ClusterState state = ClusterState.open(config);
+        EventBus events = new EventBus();
+        ClusterState state = ClusterState.open(config, events);
+        Observability observability = null;
         try {
             state.graceAfterRestart(System.currentTimeMillis());
-            ResourceManagerServer server = new ResourceManagerServer(state, config);
+            observability = new Observability(view(state), config.metricsOpen());
+            state.observe(observability.observer());
+            ResourceManagerServer server = new ResourceManagerServer(state, config, observability, events);
             int port = server.start();
             LOG.info("resource manager listening on http://{}:{}/v1 (database {}, placement {}, heartbeat timeout {} ms)",
                     config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
-            return new ResourceManager(config, state, server, port);
+            LOG.info("dashboard: http://{}:{}/dashboard#token=<admin token>; Prometheus metrics: GET /metrics{}", config.host(),
+                    port, config.metricsOpen() ? " (open)" : " (admin token)");
+            return new ResourceManager(config, state, server, port, observability, events);
         } catch (RuntimeException e) {
+            if (observability != null) {
+                observability.close();
+            }
             state.close();
             throw e;
         }
     }
 
+    private static ClusterView view(ClusterState state) {
+        return new ClusterView() {
+            @Override
+            public List<NodeInfo> nodes() {
+                return state.nodes();
+            }
+
+            @Override
+            public List<LeaseInfo> activeLeases() {
+                return state.leases(ClusterState.ACTIVE);
+            }
+
+            @Override
+            public List<TenantBilling> tenantBilling() {
+                return state.billing().tenants();
+            }
+        };
+    }
+
     private static String redact(String url) {
         return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+    }
+
+    /**
+     * The bus every committed change is published on (lease granted / revoked / ended / expired,
+     * node added / drained / resumed / down / removed, capacity freed), for in-process consumers.
+     */
+    public EventBus events() {
+        return events;
     }
 
     /** The port the HTTP API listens on. */
@@ -114,6 +161,7 @@ public final class ResourceManager implements AutoCloseable {
     @Override
     public void close() throws SQLException {
         sweeper.shutdownNow();
+        observability.close();
         try {
             server.close();
         } finally {

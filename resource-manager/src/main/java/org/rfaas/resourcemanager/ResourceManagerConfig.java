@@ -21,7 +21,8 @@ import java.nio.file.Path;
  *   "databaseUrl": "jdbc:postgresql://db/rfaas",       // a JDBC URL is given
  *   "databaseUser": "rfaas", "databasePassword": "...",
  *   "heartbeatTimeoutMillis": 10000, "placement": "first-fit",
- *   "defaultLeaseMillis": 600000, "maxLeaseMillis": 86400000
+ *   "defaultLeaseMillis": 600000, "maxLeaseMillis": 86400000,
+ *   "metricsOpen": false                               // true: /metrics without the admin token
  * }
  * }</pre>
  *
@@ -40,12 +41,24 @@ import java.nio.file.Path;
  * @param maxLeaseMillis longest lease (and renewal) granted; longer requests are cut
  * @param sweepIntervalMillis period of the expiry / heartbeat sweeper
  * @param endedLeaseRetentionMillis how long heartbeat replies keep listing an ended lease
+ * @param metricsOpen serve {@code /metrics} without credentials; by default it asks for the admin
+ *     token like {@code /v1/billing}, since it carries the same per-tenant billing
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
         String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
         String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
-        long endedLeaseRetentionMillis) {
+        long endedLeaseRetentionMillis, boolean metricsOpen) {
+
+    /** A config with {@code /metrics} behind the admin token (the constructor before {@code metricsOpen}). */
+    public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
+            String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
+            String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
+            long endedLeaseRetentionMillis) {
+        this(host, port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser, databasePassword,
+                heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis, sweepIntervalMillis,
+                endedLeaseRetentionMillis, false);
+    }
 
     public ResourceManagerConfig {
         host = host == null || host.isBlank() ? "127.0.0.1" : host;
@@ -120,6 +133,6 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
     public ResourceManagerConfig withPort(int newPort) {
         return new ResourceManagerConfig(host, newPort, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser,
                 databasePassword, heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis,
-                sweepIntervalMillis, endedLeaseRetentionMillis);
+                sweepIntervalMillis, endedLeaseRetentionMillis, metricsOpen);
     }
 }

@@ -12,12 +12,19 @@ import java.security.MessageDigest;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.rfaas.protocol.rm.ApiError;
-import org.rfaas.protocol.rm.BillingReport;
-import org.rfaas.protocol.rm.LeaseRenewal;
-import org.rfaas.protocol.rm.LeaseRequest;
-import org.rfaas.protocol.rm.NodeCredential;
-import org.rfaas.protocol.rm.NodeRegistration;
+import org.rfaas.protocol.lease.InvalidLeaseTokenException;
+import org.rfaas.protocol.lease.LeaseClaims;
+import org.rfaas.protocol.lease.LeaseToken;
+import org.rfaas.rmclient.ApiError;
+import org.rfaas.rmclient.ClusterEvent;
+import org.rfaas.rmclient.BillingReport;
+import org.rfaas.rmclient.LeaseRenewal;
+import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.NodeCredential;
+import org.rfaas.rmclient.NodeRegistration;
+import org.rfaas.resourcemanager.events.EventBus;
+import org.rfaas.resourcemanager.events.EventStream;
+import org.rfaas.resourcemanager.web.Observability;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +37,8 @@ import org.slf4j.LoggerFactory;
  *       cluster secret;</li>
  *   <li>lease endpoints (clients): none to ask for a lease; the lease's own token (or the admin
  *       token) to read, renew or release it.</li>
+ *   <li>the event stream ({@code GET /v1/events}): a lease token (events of that tenant's leases,
+ *       node and capacity events) or the admin token (every event).</li>
  * </ul>
  * Errors are {@link ApiError} bodies: 400 malformed or invalid, 401 credentials, 404 unknown node or
  * lease, 409 no capacity or duplicate, 410 lease ended.
@@ -46,15 +55,25 @@ final class ResourceManagerServer implements AutoCloseable {
 
     private final ClusterState state;
     private final ResourceManagerConfig config;
+    private static final String EVENT_FILTER = "rfaas.eventFilter";
+    private static final int MAX_SUBSCRIBERS = 1024;
     private final byte[] adminToken;
     private final Javalin app;
+    private final EventBus events;
+    private final LeaseToken tokens;
 
-    ResourceManagerServer(ClusterState state, ResourceManagerConfig config) {
+    ResourceManagerServer(ClusterState state, ResourceManagerConfig config, Observability observability, EventBus events) {
         this.state = state;
         this.config = config;
+        this.events = events;
+        this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
-        this.app = Javalin.create(c -> c.showJavalinBanner = false);
+        this.app = Javalin.create(c -> {
+            c.showJavalinBanner = false;
+            c.requestLogger.http(observability::httpRequest);
+        });
         routes();
+        observability.routes(app, this::admin); // GET /metrics, /dashboard
     }
 
     /** Starts listening; returns the bound port. */
@@ -152,6 +171,19 @@ final class ResourceManagerServer implements AutoCloseable {
             json(ctx, 200, state.releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
         });
 
+        // events (Server-Sent Events): authorized in a before-handler, so a refusal is a JSON error
+        app.before("/v1/events", ctx -> {
+            if (events.subscriberCount() >= MAX_SUBSCRIBERS) {
+                throw new ApiException(503, ApiError.UNAVAILABLE, "too many event subscribers (" + MAX_SUBSCRIBERS + ")");
+            }
+            ctx.attribute(EVENT_FILTER, eventFilter(ctx));
+            String accept = ctx.header("Accept");
+            if (accept == null || !accept.contains("text/event-stream")) {
+                throw ApiException.badRequest("the event stream needs 'Accept: text/event-stream'");
+            }
+        });
+        app.sse("/v1/events", client -> EventStream.serve(events, client.ctx().attribute(EVENT_FILTER), client));
+
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status, e.code, e.getMessage()));
         app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),
                 e.getStatus() == 404 ? ApiError.NOT_FOUND : ApiError.BAD_REQUEST,
@@ -166,6 +198,28 @@ final class ResourceManagerServer implements AutoCloseable {
             }
         });
         app.error(405, ctx -> error(ctx, 405, ApiError.BAD_REQUEST, "method " + ctx.method() + " not allowed on " + ctx.path()));
+    }
+
+    /**
+     * What the bearer may see: everything for the admin; for a lease token, the events of its
+     * tenant's leases plus node and capacity events.
+     */
+    private java.util.function.Predicate<ClusterEvent> eventFilter(Context ctx) {
+        String token = bearer(ctx);
+        if (token == null) {
+            throw ApiException.unauthorized("event stream: missing 'Authorization: Bearer <lease token or admin token>'");
+        }
+        if (MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8))) {
+            return e -> true;
+        }
+        LeaseClaims claims;
+        try {
+            claims = tokens.verify(token, Long.MIN_VALUE);
+        } catch (InvalidLeaseTokenException e) {
+            throw ApiException.unauthorized("event stream: lease token refused: " + e.getMessage());
+        }
+        String tenant = claims.tenant();
+        return e -> !e.isLeaseEvent() || e.tenant().equals(tenant);
     }
 
     private static long now() {

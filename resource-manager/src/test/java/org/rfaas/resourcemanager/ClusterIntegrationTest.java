@@ -20,14 +20,19 @@ import org.junit.jupiter.api.Timeout;
 import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.HotTimeout;
+import org.rfaas.client.ExecutorGroup;
+import org.rfaas.client.InvocationTimeoutException;
+import org.rfaas.client.LeaseEventListener;
 import org.rfaas.client.LeaseOffer;
+import org.rfaas.client.LeaseRevokedException;
 import org.rfaas.client.LeaseSource;
 import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.client.RfaasException;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.NodeInfo;
+import org.rfaas.client.rm.ResourceManagerLeaseSource;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.NodeInfo;
 
 /**
  * The whole path with real processes ({@link TestCluster}): clients lease through the resource
@@ -106,6 +111,122 @@ final class ClusterIntegrationTest {
                 cluster.rm.admin().resumeNode(node);
                 e.close();
             }
+        }
+    }
+
+    @Test
+    void aBlockedHotCallOnARevokedLeaseFailsAsSoonAsTheRevocationIsPushed() throws Exception {
+        java.util.concurrent.BlockingQueue<String> heard = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RfaasClient erin = cluster.client("it-erin")) {
+            erin.addLeaseListener(new LeaseEventListener() {
+                @Override
+                public void leaseRevoked(long leaseId, String node, String reason) {
+                    heard.add("revoked " + leaseId + " " + node);
+                }
+
+                @Override
+                public void capacityFreed(String node, int freeCores, long freeMemoryMiB) {
+                    heard.add("free " + node + " " + freeCores);
+                }
+            });
+            RemoteExecutor e = erin.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, cluster.jar, 4096, 4096));
+            String node = e.node();
+            try {
+                assertArrayEquals("x".getBytes(), e.invoke("echo", "x".getBytes()));
+                ResourceManagerLeaseSource source = (ResourceManagerLeaseSource) erin.leaseSource();
+                waitFor(source::eventsConnected, "the client follows the event stream");
+                java.util.concurrent.CompletableFuture<LeaseRevokedException> failure =
+                        new java.util.concurrent.CompletableFuture<>();
+                long[] failedAt = new long[1];
+                Thread caller = Thread.ofPlatform().start(() -> {
+                    try {
+                        e.invoke("sleep", "20000".getBytes()); // spins (hot) for 20 s unless told
+                        failure.completeExceptionally(new AssertionError("the call completed"));
+                    } catch (LeaseRevokedException ex) {
+                        failedAt[0] = System.nanoTime();
+                        failure.complete(ex);
+                    } catch (RuntimeException ex) {
+                        failure.completeExceptionally(ex);
+                    }
+                });
+                Thread.sleep(300); // the call is in flight
+                long drainedAt = System.nanoTime();
+                cluster.rm.admin().drainNode(node);
+                LeaseRevokedException ex = failure.get(10, TimeUnit.SECONDS);
+                // the pushed revocation's text, not the executor manager's lease end at its next heartbeat
+                assertTrue(ex.getMessage().contains("was revoked: node " + node + " was drained"), ex.getMessage());
+                System.out.println("drain -> blocked hot call failed: " + (failedAt[0] - drainedAt) / 1000 + " us");
+                caller.join(5_000);
+                assertTrue(heard.poll(5, TimeUnit.SECONDS).equals("revoked " + e.leaseId() + " " + node), heard.toString());
+                assertThrows(LeaseRevokedException.class, () -> e.invoke("echo", "x".getBytes()), "new calls fail too");
+            } finally {
+                cluster.rm.admin().resumeNode(node);
+                e.close();
+            }
+            String free = heard.poll(10, TimeUnit.SECONDS);
+            while (free != null && !free.startsWith("free " + node)) {
+                free = heard.poll(10, TimeUnit.SECONDS);
+            }
+            assertEquals("free " + node + " 1", free, "the resumed node's capacity is announced");
+        }
+    }
+
+    @Test
+    void aCallWithADeadlineFailsWhenItPassesAndTheExecutorKeepsServing() throws Exception {
+        try (RfaasClient frank = cluster.client("it-frank")) {
+            RemoteExecutor e = frank.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, cluster.jar, 4096, 4096));
+            try {
+                long start = System.nanoTime();
+                InvocationTimeoutException t = assertThrows(InvocationTimeoutException.class,
+                        () -> e.invoke("sleep", "1500".getBytes(), Duration.ofMillis(200)));
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(millis >= 200 && millis < 1_400, "timed out after " + millis + " ms: " + t.getMessage());
+                // the late reply is discarded; the executor serves the next calls (deadlines generous)
+                for (int i = 0; i < 5; i++) {
+                    byte[] in = ("after-" + i).getBytes();
+                    assertArrayEquals(in, e.invoke("echo", in, Duration.ofSeconds(30)));
+                }
+                var late = e.invokeAsync("sleep", "800".getBytes(), Duration.ofMillis(100));
+                var ex = assertThrows(java.util.concurrent.ExecutionException.class, () -> late.get(10, TimeUnit.SECONDS));
+                assertTrue(ex.getCause() instanceof InvocationTimeoutException, ex.getCause().toString());
+                assertArrayEquals("ok".getBytes(), e.invokeAsync("echo", "ok".getBytes(), Duration.ofSeconds(30))
+                        .get(30, TimeUnit.SECONDS));
+                assertArrayEquals("x".getBytes(), e.invoke("echo", "x".getBytes()), "no deadline: still served");
+            } finally {
+                e.close();
+            }
+        }
+    }
+
+    @Test
+    void aGroupSpansBothNodesAndScattersOneInputPerCore() throws Exception {
+        try (RfaasClient grace = cluster.client("it-grace");
+                ExecutorGroup group = grace.allocateGroup(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar,
+                        4096, 4096), 2, 1)) {
+            assertEquals(2, group.cores());
+            assertEquals(List.of("em-a", "em-b"), group.nodes().stream().sorted().toList());
+            List<byte[]> out = group.scatter("echo", List.of("zero".getBytes(), "one".getBytes()))
+                    .get(30, TimeUnit.SECONDS);
+            assertArrayEquals("zero".getBytes(), out.get(0));
+            assertArrayEquals("one".getBytes(), out.get(1));
+            assertThrows(IllegalArgumentException.class, () -> group.scatter("echo", List.of(new byte[1], new byte[1],
+                    new byte[1])));
+            // the cluster is full: a third lease is refused and the group's leases are untouched
+            assertThrows(AllocationRefusedException.class, () -> grace.allocateGroup(AllocationSpec.of(1, 256,
+                    HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096), 1, 1));
+            assertArrayEquals("again".getBytes(), group.executors().get(0).invoke("echo", "again".getBytes()));
+        }
+    }
+
+    @Test
+    void anExplicitListenHostIsWhereTheWorkersConnect() throws Exception {
+        // 127.0.0.2 is not the routed source address (127.0.0.1): the workers can only find the
+        // client there if the explicit listen host reached the allocation request
+        try (RfaasClient henry = RfaasClient.builder().leaseSource(new ResourceManagerLeaseSource(cluster.rm.uri(),
+                "it-henry")).listenAddress("127.0.0.2").build();
+                RemoteExecutor e = henry.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar, 4096,
+                        4096))) {
+            assertArrayEquals("via .2".getBytes(), e.invoke("echo", "via .2".getBytes()));
         }
     }
 

@@ -28,20 +28,20 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.protocol.lease.LeaseClaims;
 import org.rfaas.protocol.lease.LeaseToken;
-import org.rfaas.protocol.rm.ApiError;
-import org.rfaas.protocol.rm.BillingSummary;
-import org.rfaas.protocol.rm.EndedLease;
-import org.rfaas.protocol.rm.HeartbeatResponse;
-import org.rfaas.protocol.rm.LeaseGrant;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.LeaseRefusedException;
-import org.rfaas.protocol.rm.LeaseRevokedException;
-import org.rfaas.protocol.rm.NodeCredential;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.NodeRegistration;
-import org.rfaas.protocol.rm.ResourceManagerClient;
-import org.rfaas.protocol.rm.ResourceManagerException;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.ApiError;
+import org.rfaas.rmclient.BillingSummary;
+import org.rfaas.rmclient.EndedLease;
+import org.rfaas.rmclient.HeartbeatResponse;
+import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.LeaseRefusedException;
+import org.rfaas.rmclient.LeaseRevokedException;
+import org.rfaas.rmclient.NodeCredential;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.NodeRegistration;
+import org.rfaas.rmclient.ResourceManagerClient;
+import org.rfaas.rmclient.ResourceManagerException;
+import org.rfaas.rmclient.TenantBilling;
 
 /**
  * The resource manager's API against a real resource manager process (child JVM); the executor

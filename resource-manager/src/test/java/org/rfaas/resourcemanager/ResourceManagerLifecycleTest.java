@@ -10,14 +10,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.rfaas.protocol.rm.BillingSummary;
-import org.rfaas.protocol.rm.EndedLease;
-import org.rfaas.protocol.rm.HeartbeatResponse;
-import org.rfaas.protocol.rm.LeaseGrant;
-import org.rfaas.protocol.rm.LeaseInfo;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.NodeRegistration;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.BillingSummary;
+import org.rfaas.rmclient.EndedLease;
+import org.rfaas.rmclient.HeartbeatResponse;
+import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.NodeRegistration;
+import org.rfaas.rmclient.TenantBilling;
 
 /** Restarts, crashes and silent nodes, each against its own resource manager process. */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)

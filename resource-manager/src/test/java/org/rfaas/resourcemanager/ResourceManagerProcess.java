@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.rfaas.protocol.rm.ResourceManagerClient;
+import org.rfaas.rmclient.ResourceManagerClient;
 
 /** A resource manager running in a child JVM, as in production: tests talk to it over HTTP only. */
 final class ResourceManagerProcess implements AutoCloseable {

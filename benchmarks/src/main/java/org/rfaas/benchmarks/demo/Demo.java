@@ -18,11 +18,11 @@ import org.rfaas.client.rm.ResourceManagerLeaseSource;
 import org.rfaas.protocol.LeaseAccounting;
 import org.rfaas.protocol.lease.LeaseClaims;
 import org.rfaas.protocol.lease.LeaseToken;
-import org.rfaas.protocol.rm.BillingSummary;
-import org.rfaas.protocol.rm.LeaseBilling;
-import org.rfaas.protocol.rm.NodeInfo;
-import org.rfaas.protocol.rm.ResourceManagerClient;
-import org.rfaas.protocol.rm.TenantBilling;
+import org.rfaas.rmclient.BillingSummary;
+import org.rfaas.rmclient.LeaseBilling;
+import org.rfaas.rmclient.NodeInfo;
+import org.rfaas.rmclient.ResourceManagerClient;
+import org.rfaas.rmclient.TenantBilling;
 import org.rfaas.resourcemanager.ResourceManager;
 import org.rfaas.resourcemanager.ResourceManagerConfig;
 

@@ -6,7 +6,7 @@ import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseSource;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.protocol.LeaseAccounting;
-import org.rfaas.protocol.rm.BillingSummary;
+import org.rfaas.rmclient.BillingSummary;
 import org.rfaas.resourcemanager.ResourceManager;
 
 import java.io.PrintStream;

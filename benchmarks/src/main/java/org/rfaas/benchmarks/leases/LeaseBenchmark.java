@@ -11,9 +11,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
-import org.rfaas.protocol.rm.LeaseGrant;
-import org.rfaas.protocol.rm.NodeRegistration;
-import org.rfaas.protocol.rm.ResourceManagerClient;
+import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.NodeRegistration;
+import org.rfaas.rmclient.ResourceManagerClient;
 import org.rfaas.resourcemanager.ResourceManager;
 import org.rfaas.resourcemanager.ResourceManagerConfig;
 

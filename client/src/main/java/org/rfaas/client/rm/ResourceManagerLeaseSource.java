@@ -4,14 +4,19 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.rfaas.client.AllocationRefusedException;
+import org.rfaas.client.LeaseEventListener;
 import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseRevokedException;
 import org.rfaas.client.LeaseSource;
-import org.rfaas.protocol.rm.LeaseGrant;
-import org.rfaas.protocol.rm.LeaseRefusedException;
-import org.rfaas.protocol.rm.ResourceManagerClient;
-import org.rfaas.protocol.rm.ResourceManagerException;
+import org.rfaas.rmclient.ClusterEvent;
+import org.rfaas.rmclient.ClusterEventStream;
+import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.LeaseRefusedException;
+import org.rfaas.rmclient.ResourceManagerClient;
+import org.rfaas.rmclient.ResourceManagerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,18 +24,28 @@ import org.slf4j.LoggerFactory;
  * Leases from the resource manager: it places the lease and signs the token that the node's
  * executor manager verifies. Use with {@code RfaasClient.builder().leaseSource(new
  * ResourceManagerLeaseSource(uri, "alice"))}.
+ *
+ * <p>While a listener is registered ({@link #subscribe}), the source follows the resource
+ * manager's event stream ({@code GET /v1/events}) from its first lease on, authenticated with a
+ * lease token, and tells listeners about revocations of the leases it holds and about freed
+ * capacity. After a reconnection it asks the resource manager about each held lease, so a
+ * revocation missed while the stream was down is still reported.
  */
 public final class ResourceManagerLeaseSource implements LeaseSource {
     private static final Logger LOG = LoggerFactory.getLogger(ResourceManagerLeaseSource.class);
     private final ResourceManagerClient rm;
     private final String tenant;
     private final Map<Long, LeaseGrant> grants = new ConcurrentHashMap<>();
+    private final CopyOnWriteArrayList<LeaseEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final URI uri;
+    private ClusterEventStream stream;
 
     /**
      * @param resourceManager base URL, e.g. {@code http://127.0.0.1:8090}
      * @param tenant who is billed for the leases
      */
     public ResourceManagerLeaseSource(URI resourceManager, String tenant) {
+        this.uri = resourceManager;
         this.rm = ResourceManagerClient.forClients(resourceManager);
         this.tenant = tenant;
     }
@@ -46,6 +61,7 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
             throw new AllocationRefusedException("resource manager at " + rm.baseUri() + " failed: " + e.getMessage(), e);
         }
         grants.put(g.leaseId(), g);
+        startStream(g.token());
         String address = g.nodePort() == 0 ? g.nodeAddress() : g.nodeAddress() + ":" + g.nodePort();
         return new LeaseOffer(g.node(), address, g.leaseId(), g.token(), g.expiresAtEpochMillis());
     }
@@ -64,6 +80,60 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
         }
     }
 
+    @Override
+    public LeaseEventListener.Registration subscribe(LeaseEventListener listener) {
+        listeners.add(listener);
+        grants.values().stream().findAny().ifPresent(g -> startStream(g.token()));
+        return () -> {
+            listeners.remove(listener);
+            if (listeners.isEmpty()) {
+                stopStream();
+            }
+        };
+    }
+
+    /** True while the event stream is connected (for tests and status output). */
+    public synchronized boolean eventsConnected() {
+        return stream != null && stream.connected();
+    }
+
+    private synchronized void startStream(String token) {
+        if (stream == null && !listeners.isEmpty()) {
+            stream = new ClusterEventStream(uri, token, this::onEvent, this::recheckHeld);
+        }
+    }
+
+    private synchronized void stopStream() {
+        if (stream != null) {
+            stream.close();
+            stream = null;
+        }
+    }
+
+    private void onEvent(ClusterEvent e) {
+        if (ClusterEvent.LEASE_REVOKED.equals(e.type())) {
+            if (grants.remove(e.leaseId()) != null) {
+                listeners.forEach(l -> l.leaseRevoked(e.leaseId(), e.node(), e.reason()));
+            }
+        } else if (ClusterEvent.CAPACITY_FREED.equals(e.type())) {
+            listeners.forEach(l -> l.capacityFreed(e.node(), e.freeCores(), e.freeMemoryMiB()));
+        }
+    }
+
+    /** After a (re)connection: reports held leases that were revoked while the stream was down. */
+    private void recheckHeld() {
+        for (LeaseGrant g : grants.values()) {
+            try {
+                LeaseInfo info = rm.lease(g.leaseId(), g.token());
+                if ("REVOKED".equals(info.state()) && grants.remove(g.leaseId()) != null) {
+                    listeners.forEach(l -> l.leaseRevoked(g.leaseId(), g.node(), info.endReason()));
+                }
+            } catch (ResourceManagerException e) {
+                LOG.debug("checking lease {} after reconnecting: {}", g.leaseId(), e.getMessage());
+            }
+        }
+    }
+
     /**
      * Checks with the resource manager that a lease is still active.
      *
@@ -76,7 +146,7 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
         }
         try {
             rm.checkActive(g);
-        } catch (org.rfaas.protocol.rm.LeaseRevokedException e) {
+        } catch (org.rfaas.rmclient.LeaseRevokedException e) {
             throw new LeaseRevokedException(e.getMessage(), e);
         }
     }
@@ -89,7 +159,7 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
         }
         try {
             grants.put(leaseId, rm.renewLease(g, duration.toMillis()));
-        } catch (org.rfaas.protocol.rm.LeaseRevokedException e) {
+        } catch (org.rfaas.rmclient.LeaseRevokedException e) {
             throw new LeaseRevokedException(e.getMessage(), e);
         }
     }

@@ -29,7 +29,7 @@ package org.rfaas.transport.fabric;
 public record FabricCapabilities(String variant, String provider, String providerFound, String fabricName,
         String domainName, int endpointType, boolean rma, boolean tagged, boolean atomics, boolean fetchAddValid,
         long cqDataSize, int mrMode, int dataProgress, boolean waitObjects, long injectSize, long iovLimit,
-        long maxMessageSize, DataMode mode, boolean nativeFetchAdd) {
+        long maxMessageSize, DataMode mode, boolean nativeFetchAdd, String warmWaitRequest) {
 
     /** How a write reaches the peer's slot. */
     public enum DataMode {
@@ -58,7 +58,7 @@ public record FabricCapabilities(String variant, String provider, String provide
     }
 
     /** The system property that chooses how warm waits sleep: {@code auto}, {@code cq}, {@code endpoint} or {@code socket}. */
-    public static final String WARM_WAIT_PROPERTY = "rfaas.fabric.warmWait";
+    public static final String WARM_WAIT_PROPERTY = FabricContext.WARM_WAIT_PROPERTY;
 
     /** How a warm {@code await} sleeps (see {@code FabricConnection}, "Warm waiting"). */
     public enum WarmWait {
@@ -95,7 +95,7 @@ public record FabricCapabilities(String variant, String provider, String provide
      */
     public WarmWait warmWaitMode() {
         boolean endpointPossible = waitObjects && (mrMode & Fi.FI_MR_ENDPOINT) == 0;
-        String v = System.getProperty(WARM_WAIT_PROPERTY, "auto");
+        String v = warmWaitRequest;
         return switch (v) {
             case "auto", "endpoint" -> endpointPossible ? WarmWait.ENDPOINT : WarmWait.SOCKET;
             case "cq" -> waitObjects ? WarmWait.CQ : WarmWait.SOCKET;

@@ -93,12 +93,6 @@ final class FabricConnection implements Connection {
     private static final long WARMUP_TAG = 1L << 60;
     /** Tag of the empty messages sent to a sleeping peer's wake-up endpoint. */
     private static final long NUDGE_TAG = WARMUP_TAG + 1;
-    /**
-     * Longest single {@code fi_cq_sread} or park, so failure and close are noticed promptly even
-     * if nothing wakes the thread. {@code -Drfaas.fabric.waitSliceMillis} changes it (tests make it
-     * long, so that a lost wake-up shows as a wait of that length).
-     */
-    static final String WAIT_SLICE_PROPERTY = "rfaas.fabric.waitSliceMillis";
     /** Polls of an empty receive CQ before a waiter backs off: for a message it was rung for, or (peer that never rings) before parking. */
     private static final int SPIN_POLLS = 100;
     private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE
@@ -128,7 +122,8 @@ final class FabricConnection implements Connection {
     private final FabricCapabilities.WarmWait warmWait;
     /** Warm waits sleep in fi_cq_sread on the data CQ (which has FI_WAIT_FD). */
     private final boolean sreadWait;
-    private final int waitSliceMillis = Integer.getInteger(WAIT_SLICE_PROPERTY, 50);
+    /** Longest single {@code fi_cq_sread} or park ({@link FabricContext#waitSliceMillis()}). */
+    private final int waitSliceMillis;
     private final Socket oob;
     private final String peerDescription;
     private final Arena arena = Arena.ofShared();
@@ -216,8 +211,8 @@ final class FabricConnection implements Connection {
     private volatile long failedAtNanos;
     @SuppressWarnings("unused") // through BUSY
     private volatile int busy;
-    private final Object oobWriteLock = new Object();
-    private final OobFrame sendFrame = new OobFrame();
+    /** The out-of-band socket after the handshake: frames and liveness. */
+    private final OobChannel oobChannel;
     private volatile Thread faaWaiter;
     private volatile boolean faaReplyReady;
     private volatile long faaReply;
@@ -232,14 +227,14 @@ final class FabricConnection implements Connection {
     /** The highest write count a TYPE_WAKE carried (wake socket; written by the liveness thread). */
     private volatile long rungWritten;
     private volatile Thread sleeper;
-    private final OobFrame modeFrame = new OobFrame();
+    /** How a warm await sleeps; chosen once the peer's HELLO is known. */
+    private WarmWaiter waiter;
     // sending side
     /** Writes posted to the peer (through WRITTEN: a full fence before peerWarm is read). */
     @SuppressWarnings("unused")
     private volatile long written;
     /** The peer announced TYPE_WARM (through PEER_WARM: a full fence before written is read). */
     private volatile boolean peerWarm;
-    private final OobFrame wakeFrame = new OobFrame();
     /** When the operation in progress next rings a warm peer (writing thread; see ringWhileWaiting). */
     private long txRingAt;
     private static final long RING_NOW = Long.MIN_VALUE;
@@ -254,6 +249,8 @@ final class FabricConnection implements Connection {
         this.sreadWait = warmWait == FabricCapabilities.WarmWait.CQ;
         this.oob = oob;
         this.peerDescription = "fabric:" + caps.variant() + " peer " + oob.getRemoteSocketAddress();
+        this.oobChannel = new OobChannel(oob, peerDescription);
+        this.waitSliceMillis = transport.context().waitSliceMillis();
         this.stride = roundUp((long) local.slotSize() + Hello.SLOT_DATA_OFFSET, 64);
         this.counterOffset = stride * local.slots();
         this.scratchOffset = roundUp(counterOffset + 8L * local.counters(), 64);
@@ -298,7 +295,7 @@ final class FabricConnection implements Connection {
     static FabricConnection accept(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket s) {
         FabricConnection c = new FabricConnection(transport, dom, local, s);
         try {
-            byte[] hello = readHello(s, Hello.TYPE_HELLO);
+            byte[] hello = Hello.read(s, Hello.TYPE_HELLO);
             c.openEndpoint();
             c.applyHello(hello);
             c.sendHello(Hello.TYPE_WELCOME);
@@ -401,7 +398,7 @@ final class FabricConnection implements Connection {
     }
 
     /** Takes every nudge that has arrived (non-blocking), keeping the highest write count. */
-    private void drainNudges() throws Throwable {
+    void drainNudges() throws Throwable {
         long m;
         while ((m = (long) Fi.CALL_CQ_READ.invokeExact(fnWakeRxRead, wakeRxCq, wakeEntry, 1L)) == 1) {
             takeNudge();
@@ -645,37 +642,8 @@ final class FabricConnection implements Connection {
         }
     }
 
-    private static byte[] readHello(Socket s, byte type) {
-        try {
-            InputStream in = s.getInputStream();
-            byte[] buf = new byte[Hello.MAX_LENGTH];
-            readFully(in, buf, 0, Hello.HEADER, "fabric handshake header");
-            Hello h = new Hello().wrap(MemorySegment.ofArray(buf));
-            int length = h.validateHeader(type);
-            readFully(in, buf, Hello.HEADER, length - Hello.HEADER, "fabric handshake body");
-            return java.util.Arrays.copyOf(buf, length);
-        } catch (SocketTimeoutException e) {
-            throw new ProtocolException(ProtocolError.TRUNCATED, "fabric handshake from " + s.getRemoteSocketAddress()
-                    + " incomplete after the handshake timeout");
-        } catch (IOException e) {
-            throw new PeerFailedException("fabric handshake with " + s.getRemoteSocketAddress() + " failed: " + e, e);
-        }
-    }
-
-    private static void readFully(InputStream in, byte[] buf, int off, int len, String what) throws IOException {
-        int done = 0;
-        while (done < len) {
-            int n = in.read(buf, off + done, len - done);
-            if (n < 0) {
-                throw new ProtocolException(ProtocolError.TRUNCATED,
-                        what + " ended after " + done + " of " + len + " bytes");
-            }
-            done += n;
-        }
-    }
-
     private void receiveHello(byte type) {
-        applyHello(readHello(oob, type));
+        applyHello(Hello.read(oob, type));
     }
 
     private void applyHello(byte[] bytes) {
@@ -711,6 +679,10 @@ final class FabricConnection implements Connection {
             }
         }
         peerAddr = insertAddress(name);
+        waiter = sreadWait ? new CqWaiter(this, waitSliceMillis)
+                : !peerRingsDoorbell ? new BackoffWaiter(SPIN_POLLS)
+                : useWakeEndpoint ? new EndpointWaiter(this, SPIN_POLLS, waitSliceMillis)
+                : new SocketWaiter(this, SPIN_POLLS, waitSliceMillis);
     }
 
     private long insertAddress(byte[] name) {
@@ -737,7 +709,7 @@ final class FabricConnection implements Connection {
      */
     private void startLiveness() {
         try {
-            oob.setSoTimeout(0);
+            oobChannel.startLiveness(transport.context().liveness());
         } catch (IOException e) {
             throw new PeerFailedException("out-of-band socket failed: " + e, e);
         }
@@ -754,24 +726,17 @@ final class FabricConnection implements Connection {
 
     private void serveOob() {
         OobFrame frame = new OobFrame();
-        OobFrame reply = new OobFrame();
         try {
-            InputStream in = oob.getInputStream();
+            InputStream in = oobChannel.input();
             while (!closed) {
-                int got = 0;
-                while (got < OobFrame.LENGTH) {
-                    int n = in.read(frame.bytes(), got, OobFrame.LENGTH - got);
-                    if (n < 0) {
-                        throw new EOFException();
-                    }
-                    got += n;
-                }
+                oobChannel.read(frame, in);
                 byte type = frame.validate(local.counters());
+                if (type == OobFrame.TYPE_HEARTBEAT) {
+                    continue;
+                }
                 if (type == OobFrame.TYPE_FAA_REQUEST) {
                     long old = (long) COUNTER.getAndAdd(region, counterOffset + 8L * frame.index(), frame.value());
-                    synchronized (oobWriteLock) {
-                        oob.getOutputStream().write(reply.set(OobFrame.TYPE_FAA_REPLY, frame.index(), old).bytes());
-                    }
+                    oobChannel.send(OobFrame.TYPE_FAA_REPLY, frame.index(), old);
                 } else if (type == OobFrame.TYPE_BYE) {
                     peerSaidBye = true;
                 } else if (type == OobFrame.TYPE_WARM) {
@@ -803,6 +768,13 @@ final class FabricConnection implements Connection {
             LOG.warn("closing fabric connection to {}: {}", peerDescription, e.getMessage());
             fail(e);
             closeSocket();
+        } catch (SocketTimeoutException e) {
+            if (!closed) {
+                long ms = transport.context().liveness().timeout().toMillis();
+                fail(new PeerFailedException(peerDescription + " sent nothing on the out-of-band channel for " + ms
+                        + " ms (liveness timeout): its host is unreachable or its process is frozen", e));
+                closeSocket(); // unblocks a thread writing to the silent peer
+            }
         } catch (IOException e) {
             // End of stream means the peer is gone even if we are closing: freeNative() must know.
             if (!closed || e instanceof EOFException) {
@@ -810,6 +782,8 @@ final class FabricConnection implements Connection {
                         : peerDescription + " is gone (out-of-band channel: "
                         + (e instanceof EOFException ? "end of stream" : e.toString()) + ")", e));
             }
+        } finally {
+            oobChannel.stopHeartbeats();
         }
     }
 
@@ -871,9 +845,7 @@ final class FabricConnection implements Connection {
             return;
         }
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(wakeFrame.set(OobFrame.TYPE_WAKE, 0, written).bytes());
-            }
+            oobChannel.send(OobFrame.TYPE_WAKE, 0, written);
         } catch (IOException e) {
             // The peer is gone or going; the liveness thread reports it.
             LOG.debug("could not wake {}: {}", peerDescription, e.toString());
@@ -883,9 +855,7 @@ final class FabricConnection implements Connection {
     /** Sends TYPE_WARM (with the consumed count) or TYPE_HOT. */
     private void announce(byte type, long consumedSoFar) {
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(modeFrame.set(type, 0, consumedSoFar).bytes());
-            }
+            oobChannel.send(type, 0, consumedSoFar);
         } catch (IOException e) {
             fail(new PeerFailedException("cannot reach " + peerDescription + " on the out-of-band socket: " + e, e));
         }
@@ -941,8 +911,8 @@ final class FabricConnection implements Connection {
 
     /** How a warm {@link #await} of this connection sleeps: fi_cq_sread, wake endpoint, wake socket or back-off. */
     String warmWaitKind() {
-        return sreadWait ? "fi_cq_sread" : !peerRingsDoorbell ? "back-off" : useWakeEndpoint ? "wake endpoint"
-                : "wake socket";
+        WarmWaiter w = waiter;
+        return w == null ? "none before the handshake" : w.kind();
     }
 
     /** The capabilities and data path of this connection's provider. */
@@ -1264,69 +1234,81 @@ final class FabricConnection implements Connection {
             if (earlyNext != earlyCount && takeEarly(into)) {
                 return true;
             }
-            int idle = 0;
-            while (true) {
-                long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
-                if (completed(n, into)) {
-                    return true;
-                }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return false;
-                }
-                if (sreadWait) {
-                    int ms = (int) Math.min(waitSliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-                    n = (long) Fi.CALL_CQ_SREAD.invokeExact(fnRxSread, rxCq, rxEntry, 1L, MemorySegment.NULL, ms);
+            WarmWaiter w = waiter;
+            w.begin();
+            try {
+                while (true) {
+                    long n = (long) Fi.CALL_CQ_READ.invokeExact(fnRxRead, rxCq, rxEntry, 1L);
                     if (completed(n, into)) {
                         return true;
                     }
-                } else if (peerRingsDoorbell) {
-                    if (!announcedWarm) {
-                        if (useWakeEndpoint) {
-                            drainNudges(); // rings of an earlier warm phase
-                        }
-                        announcedWarm = true;
-                        announce(OobFrame.TYPE_WARM, consumed); // then poll once more before sleeping
-                    } else if (consumed < (useWakeEndpoint ? nudgedWritten : rungWritten)) {
-                        // Rung for a message that has not reached the CQ yet: poll for it.
-                        if (++idle > SPIN_POLLS) {
-                            LockSupport.parkNanos(Math.min(remaining, 20_000));
-                        } else {
-                            Thread.onSpinWait();
-                        }
-                    } else if (useWakeEndpoint) {
-                        idle = 0;
-                        int ms = (int) Math.min(waitSliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-                        long m = (long) Fi.CALL_CQ_SREAD.invokeExact(fnWakeRxSread, wakeRxCq, wakeEntry, 1L,
-                                MemorySegment.NULL, ms);
-                        if (m == 1) {
-                            takeNudge();
-                            drainNudges();
-                        } else if (m == -Fi.FI_EAVAIL) {
-                            throw cqError(wakeRxCq, "wake-up endpoint");
-                        }
-                    } else {
-                        idle = 0;
-                        sleeper = Thread.currentThread(); // published before rungWritten is read
-                        if (consumed >= rungWritten) {
-                            LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(waitSliceMillis)));
-                        }
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return false;
                     }
-                } else if (++idle <= SPIN_POLLS) {
-                    Thread.onSpinWait();
-                } else {
-                    // A peer that does not ring: back off into the kernel instead of burning the core.
-                    LockSupport.parkNanos(Math.min(remaining, idle > 1000 ? 1_000_000 : 50_000));
+                    if (w.step(into, remaining)) {
+                        return true;
+                    }
+                    if (closed) {
+                        throw new TransportException("fabric connection to " + peerDescription + " was closed during await");
+                    }
                 }
-                if (closed) {
-                    throw new TransportException("fabric connection to " + peerDescription + " was closed during await");
-                }
+            } finally {
+                w.end();
             }
         } catch (Throwable t) {
             throw Fi.rethrow(t);
         } finally {
-            sleeper = null;
             exit();
+        }
+    }
+
+    // ---- what the warm waiters use (receiving thread) ---------------------------------------------
+
+    /** One {@code fi_cq_sread} on the data receive CQ ({@link CqWaiter}). */
+    boolean sreadReceive(Completion into, int millis) throws Throwable {
+        long n = (long) Fi.CALL_CQ_SREAD.invokeExact(fnRxSread, rxCq, rxEntry, 1L, MemorySegment.NULL, millis);
+        return completed(n, into);
+    }
+
+    boolean announcedWarm() {
+        return announcedWarm;
+    }
+
+    /** Tells the peer this side sleeps from now on, with the messages consumed so far. */
+    void announceWarm() {
+        announcedWarm = true;
+        announce(OobFrame.TYPE_WARM, consumed);
+    }
+
+    /** Messages taken from the receive CQ so far. */
+    long consumed() {
+        return consumed;
+    }
+
+    /** The highest write count a nudge carried ({@link EndpointWaiter}). */
+    long nudgedWritten() {
+        return nudgedWritten;
+    }
+
+    /** The highest write count a TYPE_WAKE frame carried ({@link SocketWaiter}). */
+    long rungWritten() {
+        return rungWritten;
+    }
+
+    /** The thread a TYPE_WAKE (or failure, or close) unparks; {@code null} when none sleeps. */
+    void sleepOn(Thread thread) {
+        sleeper = thread;
+    }
+
+    /** One {@code fi_cq_sread} on the wake-up endpoint's CQ, taking the nudges that arrived ({@link EndpointWaiter}). */
+    void sreadNudge(int millis) throws Throwable {
+        long m = (long) Fi.CALL_CQ_SREAD.invokeExact(fnWakeRxSread, wakeRxCq, wakeEntry, 1L, MemorySegment.NULL, millis);
+        if (m == 1) {
+            takeNudge();
+            drainNudges();
+        } else if (m == -Fi.FI_EAVAIL) {
+            throw cqError(wakeRxCq, "wake-up endpoint");
         }
     }
 
@@ -1395,9 +1377,7 @@ final class FabricConnection implements Connection {
         faaReplyReady = false;
         faaWaiter = Thread.currentThread();
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(sendFrame.set(OobFrame.TYPE_FAA_REQUEST, index, delta).bytes());
-            }
+            oobChannel.send(OobFrame.TYPE_FAA_REQUEST, index, delta);
             while (!faaReplyReady) {
                 checkFailure(false);
                 LockSupport.parkNanos(1_000_000);
@@ -1440,6 +1420,7 @@ final class FabricConnection implements Connection {
             }
             closed = true;
         }
+        oobChannel.stopHeartbeats();
         sayBye();
         closeSocket();
         transport.forget(this);
@@ -1478,9 +1459,7 @@ final class FabricConnection implements Connection {
             return;
         }
         try {
-            synchronized (oobWriteLock) {
-                oob.getOutputStream().write(new OobFrame().set(OobFrame.TYPE_BYE, 0, 0).bytes());
-            }
+            oobChannel.send(OobFrame.TYPE_BYE, 0, 0);
         } catch (IOException e) {
             LOG.debug("could not say goodbye to {}: {}", peerDescription, e.toString());
         }
@@ -1488,6 +1467,7 @@ final class FabricConnection implements Connection {
 
     private void closeQuietly() {
         closed = true;
+        oobChannel.stopHeartbeats();
         closeSocket();
         joinLiveness();
         freeNative();
@@ -1496,12 +1476,11 @@ final class FabricConnection implements Connection {
     /** Registered bytes kept by connections whose endpoint could not be closed safely (see freeNative). */
     private static final AtomicLong LEAKED_BYTES = new AtomicLong();
     /** {@code -Drfaas.fabric.closeFailedEndpoints=true} closes them anyway (for a libfabric without the bug). */
-    private static final boolean CLOSE_FAILED_ENDPOINTS = Boolean.getBoolean("rfaas.fabric.closeFailedEndpoints");
     private static final AtomicBoolean LEAK_WARNED =
             new AtomicBoolean();
 
     private synchronized void freeNative() {
-        if (failure != null && !peerSaidBye && !CLOSE_FAILED_ENDPOINTS && !ep.equals(MemorySegment.NULL)) {
+        if (failure != null && !peerSaidBye && !transport.context().closeFailedEndpoints() && !ep.equals(MemorySegment.NULL)) {
             // libfabric 1.17's ofi_rxm crashes (NULL op_context in rxm_handle_comp_error) when fi_close
             // flushes operations the tcp core cancelled because the peer died: the JVM takes SIGSEGV.
             // The endpoint of a connection whose peer died (no goodbye) or failed is therefore never

@@ -17,10 +17,8 @@ import org.rfaas.transport.fabric.FabricCapabilities.DataMode;
  */
 final class FabricDomain implements AutoCloseable {
 
-    /** Data path forced by {@code -Drfaas.fabric.mode=rma|msg} (default: detect). */
-    static final String MODE_PROPERTY = "rfaas.fabric.mode";
-    /** Fetch-and-add forced by {@code -Drfaas.fabric.atomics=native|emulated} (default: detect). */
-    static final String ATOMICS_PROPERTY = "rfaas.fabric.atomics";
+    private static final String MODE_PROPERTY = FabricContext.MODE_PROPERTY;
+    private static final String ATOMICS_PROPERTY = FabricContext.ATOMICS_PROPERTY;
 
     private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE;
 
@@ -56,7 +54,7 @@ final class FabricDomain implements AutoCloseable {
      * @param localNode the numeric local address to bind socket-address providers to, or
      *     {@code null} for the provider's default
      */
-    static FabricDomain open(String variant, String localNode) {
+    static FabricDomain open(String variant, String localNode, FabricContext context) {
         Fi.requireLibrary();
         String provider = providerFor(variant);
         long[] capSets = {
@@ -91,7 +89,7 @@ final class FabricDomain implements AutoCloseable {
                     + provider + "' on this machine" + (localNode == null ? "" : " at " + localNode)
                     + "; see `rfaas fabric-info` and `fi_info -l` for what is available");
         }
-        return openChosen(variant, provider, chosen);
+        return openChosen(variant, provider, chosen, context);
     }
 
     private static MemorySegment getinfo(String provider, long caps, int progress, String node) {
@@ -127,7 +125,8 @@ final class FabricDomain implements AutoCloseable {
         }
     }
 
-    private static FabricDomain openChosen(String variant, String provider, MemorySegment info) {
+    private static FabricDomain openChosen(String variant, String provider, MemorySegment info,
+            FabricContext context) {
         MemorySegment fabric = MemorySegment.NULL;
         MemorySegment domain = MemorySegment.NULL;
         try (Arena a = Arena.ofConfined()) {
@@ -153,7 +152,7 @@ final class FabricDomain implements AutoCloseable {
             boolean fetchAddValid = atomics && queryFetchAdd(domain, a);
             boolean waitObjects = probeWaitObjects(domain, a);
 
-            String forcedMode = System.getProperty(MODE_PROPERTY, "auto").toLowerCase(Locale.ROOT);
+            String forcedMode = context.dataMode();
             boolean rmaUsable = rma && cqData >= 8;
             DataMode mode = switch (forcedMode) {
                 case "auto" -> rmaUsable ? DataMode.RMA : DataMode.MSG;
@@ -171,7 +170,7 @@ final class FabricDomain implements AutoCloseable {
                 throw new TransportException("provider " + provider + " carries only " + cqData
                         + " B of remote CQ data; the 32-bit immediate needs 4");
             }
-            String forcedAtomics = System.getProperty(ATOMICS_PROPERTY, "auto").toLowerCase(Locale.ROOT);
+            String forcedAtomics = context.atomics();
             boolean nativeFaa = switch (forcedAtomics) {
                 case "auto" -> fetchAddValid;
                 case "native" -> {
@@ -194,7 +193,7 @@ final class FabricDomain implements AutoCloseable {
                     ep.get(JAVA_INT, Fi.EP_TYPE), rma, tagged, atomics, fetchAddValid, cqData,
                     dom.get(JAVA_INT, Fi.DOM_MR_MODE), dom.get(JAVA_INT, Fi.DOM_DATA_PROGRESS), waitObjects,
                     tx.get(JAVA_LONG, Fi.TX_INJECT_SIZE), tx.get(JAVA_LONG, Fi.TX_IOV_LIMIT),
-                    ep.get(JAVA_LONG, Fi.EP_MAX_MSG_SIZE), mode, nativeFaa);
+                    ep.get(JAVA_LONG, Fi.EP_MAX_MSG_SIZE), mode, nativeFaa, context.warmWait());
             return new FabricDomain(info, fabric, domain, caps, sock);
         } catch (Throwable t) {
             Fi.close(domain);

@@ -64,7 +64,7 @@ public final class FabricInfo {
     public static List<Probe> probe(List<String> variants) {
         List<Probe> out = new ArrayList<>();
         for (String v : variants) {
-            try (FabricDomain d = FabricDomain.open(v, null)) {
+            try (FabricDomain d = FabricDomain.open(v, null, FabricContext.fromSystemProperties())) {
                 out.add(new Probe(v, d.caps, null));
             } catch (TransportException e) {
                 out.add(new Probe(v, null, e.getMessage()));

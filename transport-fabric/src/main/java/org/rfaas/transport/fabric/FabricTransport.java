@@ -35,19 +35,21 @@ final class FabricTransport implements Transport {
     private final Set<FabricConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<FabricListener> listeners = ConcurrentHashMap.newKeySet();
     private final AtomicLong mrKeys = new AtomicLong(1);
+    private final FabricContext context;
     private volatile boolean closed;
 
-    FabricTransport(String variant) {
+    FabricTransport(String variant, FabricContext context) {
         if (variant.isBlank()) {
             throw new TransportException(
                     "name a libfabric provider: fabric:tcp, fabric:shm, fabric:verbs, fabric:efa, fabric:cxi, fabric:sockets");
         }
         this.variant = variant;
+        this.context = context;
         if (variant.equals("shm")) {
-            StaleShmRegions.sweepIfEnabled();
+            StaleShmRegions.sweepIfEnabled(context);
         }
         // Fails fast, with the install hint, when libfabric or the provider is missing.
-        this.defaultDomain = FabricDomain.open(variant, null);
+        this.defaultDomain = FabricDomain.open(variant, null, context);
     }
 
     @Override
@@ -58,6 +60,11 @@ final class FabricTransport implements Transport {
     /** What the provider offers and which data path connections use. */
     FabricCapabilities capabilities() {
         return defaultDomain.caps;
+    }
+
+    /** The tunables, read once when the transport opened. */
+    FabricContext context() {
+        return context;
     }
 
     long nextMrKey() {
@@ -73,7 +80,7 @@ final class FabricTransport implements Transport {
             return defaultDomain;
         }
         String node = localAddress.getHostAddress();
-        return domains.computeIfAbsent(node, n -> FabricDomain.open(variant, n));
+        return domains.computeIfAbsent(node, n -> FabricDomain.open(variant, n, context));
     }
 
     /** Parses {@code fabric:<variant>://host:port} (or {@code host:port}). */

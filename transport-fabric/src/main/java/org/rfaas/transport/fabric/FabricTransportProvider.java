@@ -17,6 +17,6 @@ public final class FabricTransportProvider implements TransportProvider {
 
     @Override
     public Transport open(String variant) {
-        return new FabricTransport(variant);
+        return new FabricTransport(variant, FabricContext.fromSystemProperties());
     }
 }

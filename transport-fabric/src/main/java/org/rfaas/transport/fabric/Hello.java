@@ -1,11 +1,17 @@
 package org.rfaas.transport.fabric;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
  * Flyweight over the out-of-band handshake of a fabric connection, sent once in each direction
@@ -57,10 +63,6 @@ final class Hello {
     static final int FLAG_DOORBELL = 4;
     static final int FLAG_WAKE_ENDPOINT = 8;
 
-    private static final int MAGIC = 0;
-    private static final int VERSION = 2;
-    private static final int TYPE = 3;
-    private static final int LENGTH = 4;
     private static final int SLOTS = 8;
     private static final int SLOT_SIZE = 12;
     private static final int COUNTERS = 16;
@@ -89,10 +91,7 @@ final class Hello {
             throw new IllegalArgumentException("endpoint name or provider too long for the handshake");
         }
         MemorySegment b = MemorySegment.ofArray(out);
-        b.set(Wire.SHORT, MAGIC, Wire.MAGIC);
-        b.set(java.lang.foreign.ValueLayout.JAVA_BYTE, VERSION, Wire.VERSION);
-        b.set(java.lang.foreign.ValueLayout.JAVA_BYTE, TYPE, type);
-        b.set(Wire.INT, LENGTH, length);
+        WireHeader.put(b, 0, Wire.VERSION, type, length);
         b.set(Wire.INT, SLOTS, spec.slots());
         b.set(Wire.INT, SLOT_SIZE, spec.slotSize());
         b.set(Wire.INT, COUNTERS, spec.counters());
@@ -114,24 +113,13 @@ final class Hello {
      * @throws ProtocolException naming the first bad field
      */
     int validateHeader(byte expectedType) {
-        short magic = buffer.get(Wire.SHORT, MAGIC);
-        if (magic != Wire.MAGIC) {
-            throw new ProtocolException(ProtocolError.BAD_MAGIC,
-                    "fabric handshake starts with 0x" + Integer.toHexString(magic & 0xFFFF) + ", expected 0x"
-                            + Integer.toHexString(Wire.MAGIC));
-        }
-        byte version = buffer.get(java.lang.foreign.ValueLayout.JAVA_BYTE, VERSION);
-        if (version != Wire.VERSION) {
-            throw new ProtocolException(ProtocolError.BAD_VERSION,
-                    "fabric handshake version " + version + ", this build speaks " + Wire.VERSION);
-        }
-        byte type = buffer.get(java.lang.foreign.ValueLayout.JAVA_BYTE, TYPE);
+        byte type = WireHeader.checkPrefix(buffer, 0, Wire.VERSION, "fabric handshake", "");
         if (type != expectedType) {
             throw new ProtocolException(ProtocolError.BAD_TYPE,
                     "fabric handshake type 0x" + Integer.toHexString(type & 0xFF) + ", expected 0x"
                             + Integer.toHexString(expectedType));
         }
-        int length = buffer.get(Wire.INT, LENGTH);
+        int length = WireHeader.length(buffer, 0);
         if (length > MAX_LENGTH) {
             throw new ProtocolException(ProtocolError.OVERSIZED,
                     "fabric handshake length " + length + " exceeds " + MAX_LENGTH);
@@ -208,5 +196,41 @@ final class Hello {
             }
         }
         return new String(p, StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Reads one whole handshake message of {@code type} from the out-of-band socket {@code s}
+     * (within its read timeout), validating the header before the body is read.
+     *
+     * @throws ProtocolException when it is malformed or incomplete
+     * @throws PeerFailedException when the socket fails
+     */
+    static byte[] read(Socket s, byte type) {
+        try {
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[Hello.MAX_LENGTH];
+            readFully(in, buf, 0, Hello.HEADER, "fabric handshake header");
+            Hello h = new Hello().wrap(MemorySegment.ofArray(buf));
+            int length = h.validateHeader(type);
+            readFully(in, buf, Hello.HEADER, length - Hello.HEADER, "fabric handshake body");
+            return java.util.Arrays.copyOf(buf, length);
+        } catch (SocketTimeoutException e) {
+            throw new ProtocolException(ProtocolError.TRUNCATED, "fabric handshake from " + s.getRemoteSocketAddress()
+                    + " incomplete after the handshake timeout");
+        } catch (IOException e) {
+            throw new PeerFailedException("fabric handshake with " + s.getRemoteSocketAddress() + " failed: " + e, e);
+        }
+    }
+
+    private static void readFully(InputStream in, byte[] buf, int off, int len, String what) throws IOException {
+        int done = 0;
+        while (done < len) {
+            int n = in.read(buf, off + done, len - done);
+            if (n < 0) {
+                throw new ProtocolException(ProtocolError.TRUNCATED,
+                        what + " ended after " + done + " of " + len + " bytes");
+            }
+            done += n;
+        }
     }
 }

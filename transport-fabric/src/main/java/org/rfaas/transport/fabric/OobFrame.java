@@ -1,17 +1,18 @@
 package org.rfaas.transport.fabric;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
  * Flyweight over the 16-byte frames exchanged on the out-of-band socket after the handshake:
  * emulated fetch-and-add for providers without FI_ATOMIC, the goodbye an orderly close sends, and
  * the warm/hot announcements and wake-ups of warm waiting.
  * (The socket itself doubles as the liveness channel: end of stream without a goodbye means the
- * peer process is gone.)
+ * peer process is gone, and {@link #TYPE_HEARTBEAT}s every heartbeat interval let a silent peer
+ * be told from a quiet one; see {@link OobChannel}.)
  *
  * <pre>
  *  0       2     3     4              8                              16
@@ -37,10 +38,9 @@ final class OobFrame {
     static final byte TYPE_WAKE = 0x24;
     /** From now on the sender polls: stop ringing (index 0, value 0). */
     static final byte TYPE_HOT = 0x25;
+    /** A sign of life, nothing else (index 0, value 0). */
+    static final byte TYPE_HEARTBEAT = 0x26;
 
-    private static final int MAGIC = 0;
-    private static final int VERSION = 2;
-    private static final int TYPE = 3;
     private static final int INDEX = 4;
     private static final int VALUE = 8;
 
@@ -54,9 +54,7 @@ final class OobFrame {
 
     /** Fills the frame. */
     OobFrame set(byte type, int index, long value) {
-        buffer.set(Wire.SHORT, MAGIC, Wire.MAGIC);
-        buffer.set(ValueLayout.JAVA_BYTE, VERSION, Wire.VERSION);
-        buffer.set(ValueLayout.JAVA_BYTE, TYPE, type);
+        WireHeader.putPrefix(buffer, 0, Wire.VERSION, type);
         buffer.set(Wire.INT, INDEX, index);
         buffer.set(Wire.LONG, VALUE, value);
         return this;
@@ -69,16 +67,7 @@ final class OobFrame {
      * @return the frame type
      */
     byte validate(int counters) {
-        short magic = buffer.get(Wire.SHORT, MAGIC);
-        if (magic != Wire.MAGIC) {
-            throw new ProtocolException(ProtocolError.BAD_MAGIC,
-                    "out-of-band frame starts with 0x" + Integer.toHexString(magic & 0xFFFF));
-        }
-        byte version = buffer.get(ValueLayout.JAVA_BYTE, VERSION);
-        if (version != Wire.VERSION) {
-            throw new ProtocolException(ProtocolError.BAD_VERSION, "out-of-band frame version " + version);
-        }
-        byte type = buffer.get(ValueLayout.JAVA_BYTE, TYPE);
+        byte type = WireHeader.checkPrefix(buffer, 0, Wire.VERSION, "out-of-band frame", "");
         if (type == TYPE_FAA_REQUEST) {
             int index = index();
             if (index < 0 || index >= counters) {
@@ -89,6 +78,11 @@ final class OobFrame {
             if (index() != 0 || value() < 0 || (type == TYPE_HOT && value() != 0)) {
                 throw new ProtocolException(ProtocolError.BAD_FIELD, "warm-wait frame type 0x"
                         + Integer.toHexString(type) + " with index " + index() + " and message count " + value());
+            }
+        } else if (type == TYPE_HEARTBEAT) {
+            if (index() != 0 || value() != 0) {
+                throw new ProtocolException(ProtocolError.BAD_FIELD,
+                        "heartbeat with index " + index() + " and value " + value());
             }
         } else if (type != TYPE_FAA_REPLY && type != TYPE_BYE) {
             throw new ProtocolException(ProtocolError.BAD_TYPE,

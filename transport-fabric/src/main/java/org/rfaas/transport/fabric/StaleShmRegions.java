@@ -31,9 +31,9 @@ final class StaleShmRegions {
     private StaleShmRegions() {
     }
 
-    /** Sweeps /dev/shm unless disabled by the system property. */
-    static void sweepIfEnabled() {
-        if (Boolean.parseBoolean(System.getProperty("rfaas.fabric.sweepStaleShmRegions", "true")) && Files.isDirectory(DEV_SHM)) {
+    /** Sweeps /dev/shm unless disabled ({@link FabricContext#sweepStaleShmRegions()}). */
+    static void sweepIfEnabled(FabricContext context) {
+        if (context.sweepStaleShmRegions() && Files.isDirectory(DEV_SHM)) {
             sweep(DEV_SHM);
         }
     }

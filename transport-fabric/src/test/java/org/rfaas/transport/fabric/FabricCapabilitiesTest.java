@@ -46,18 +46,18 @@ class FabricCapabilitiesTest {
 
     @Test
     void forcedPathsAreHonoured() {
-        System.setProperty(FabricDomain.MODE_PROPERTY, "msg");
-        System.setProperty(FabricDomain.ATOMICS_PROPERTY, "emulated");
+        System.setProperty(FabricContext.MODE_PROPERTY, "msg");
+        System.setProperty(FabricContext.ATOMICS_PROPERTY, "emulated");
         try {
             FabricCapabilities c = FabricInfo.probe(List.of("shm")).getFirst().capabilities();
             assertEquals(FabricCapabilities.DataMode.MSG, c.mode());
             assertTrue(!c.nativeFetchAdd());
-            System.setProperty(FabricDomain.MODE_PROPERTY, "bogus");
+            System.setProperty(FabricContext.MODE_PROPERTY, "bogus");
             FabricInfo.Probe p = FabricInfo.probe(List.of("shm")).getFirst();
-            assertTrue(p.unavailable().contains(FabricDomain.MODE_PROPERTY), p.unavailable());
+            assertTrue(p.unavailable().contains(FabricContext.MODE_PROPERTY), p.unavailable());
         } finally {
-            System.clearProperty(FabricDomain.MODE_PROPERTY);
-            System.clearProperty(FabricDomain.ATOMICS_PROPERTY);
+            System.clearProperty(FabricContext.MODE_PROPERTY);
+            System.clearProperty(FabricContext.ATOMICS_PROPERTY);
         }
     }
 

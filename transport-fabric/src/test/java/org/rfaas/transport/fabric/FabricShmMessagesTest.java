@@ -12,7 +12,7 @@ class FabricShmMessagesTest extends FabricTwoProcessTests {
 
     @Override
     String[] properties() {
-        return new String[] {FabricDomain.MODE_PROPERTY + "=msg", FabricDomain.ATOMICS_PROPERTY + "=emulated"};
+        return new String[] {FabricContext.MODE_PROPERTY + "=msg", FabricContext.ATOMICS_PROPERTY + "=emulated"};
     }
 
     @Override

@@ -48,9 +48,9 @@ class FabricWarmWakeUpTest {
             throws Exception {
         String[] props = {
             FabricCapabilities.WARM_WAIT_PROPERTY + "=" + warmWait,
-            FabricConnection.WAIT_SLICE_PROPERTY + "=" + SLICE_MS,
-            FabricDomain.MODE_PROPERTY + "=" + mode,
-            FabricDomain.ATOMICS_PROPERTY + "=" + (mode.equals("msg") ? "emulated" : "native"),
+            FabricContext.WAIT_SLICE_PROPERTY + "=" + SLICE_MS,
+            FabricContext.MODE_PROPERTY + "=" + mode,
+            FabricContext.ATOMICS_PROPERTY + "=" + (mode.equals("msg") ? "emulated" : "native"),
             "rfaas.test.awaitMillis=" + 3 * SLICE_MS,
         };
         for (String p : props) {

@@ -11,10 +11,11 @@ import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
+import org.rfaas.transport.BackoffIdleStrategy;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.IdleStrategy;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
@@ -189,6 +190,8 @@ final class ShmConnection implements Connection {
     private long writePosition;
     private long peerConsumed;
     private long peerConsumerLine;
+    /** Sending thread only: how a write waits for room in the peer's full ring. */
+    private final IdleStrategy ringFullIdle = new BackoffIdleStrategy(1_000, 1_000, 50_000, 50_000);
 
     /** OPEN, PEER_FAILED, FAILED or CLOSED; read with opaque loads on the hot path. */
     @SuppressWarnings("unused")
@@ -424,7 +427,9 @@ final class ShmConnection implements Connection {
         if (position - peerConsumed < outCapacity) {
             return; // known from an earlier read of the line
         }
-        for (int i = 0; ; i++) {
+        IdleStrategy idle = ringFullIdle;
+        idle.reset();
+        while (true) {
             long line = (long) LONG.getAcquire(map, outConsumer);
             if (line < peerConsumerLine || line > position) {
                 throw fail(new ProtocolException(ProtocolError.BAD_FIELD, "peer's ring consumer position "
@@ -441,13 +446,7 @@ final class ShmConnection implements Connection {
                 return;
             }
             checkOpen();
-            if (i < 1_000) {
-                Thread.onSpinWait();
-            } else if (i < 2_000) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(50_000);
-            }
+            idle.idle();
         }
     }
 

@@ -2,7 +2,6 @@ package org.rfaas.transport.shm;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
@@ -13,6 +12,7 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
  * A handshake message on the Unix-domain rendezvous socket of an shm connection. Every message is
@@ -57,10 +57,6 @@ final class ShmHandshake {
     /** Longest text: a file path or a rejection reason. */
     static final int MAX_TEXT = 1024;
 
-    private static final int MAGIC = 0;
-    private static final int VERSION = 2;
-    private static final int TYPE = 3;
-    private static final int LENGTH = 4;
     private static final int SLOTS = 8;
     private static final int SLOT_SIZE = 12;
     private static final int COUNTERS_FIELD = 16;
@@ -118,10 +114,7 @@ final class ShmHandshake {
         }
         ByteBuffer buf = ByteBuffer.allocate(FIXED + t.length).order(ByteOrder.LITTLE_ENDIAN);
         MemorySegment m = MemorySegment.ofBuffer(buf);
-        m.set(Wire.SHORT, MAGIC, Wire.MAGIC);
-        m.set(ValueLayout.JAVA_BYTE, VERSION, ShmLayout.VERSION);
-        m.set(ValueLayout.JAVA_BYTE, TYPE, (byte) type);
-        m.set(Wire.INT, LENGTH, FIXED + t.length);
+        WireHeader.put(m, 0, ShmLayout.VERSION, (byte) type, FIXED + t.length);
         if (spec != null) {
             m.set(Wire.INT, SLOTS, spec.slots());
             m.set(Wire.INT, SLOT_SIZE, spec.slotSize());
@@ -161,23 +154,12 @@ final class ShmHandshake {
             ch.register(sel, SelectionKey.OP_READ);
             readFully(ch, sel, fixed, deadline, "handshake header");
             MemorySegment m = MemorySegment.ofBuffer(fixed.flip());
-            short magic = m.get(Wire.SHORT, MAGIC);
-            if (magic != Wire.MAGIC) {
-                throw new ProtocolException(ProtocolError.BAD_MAGIC, "shm handshake starts with 0x"
-                        + Integer.toHexString(magic & 0xffff) + " instead of the rFaaS magic 0x"
-                        + Integer.toHexString(Wire.MAGIC));
-            }
-            byte version = m.get(ValueLayout.JAVA_BYTE, VERSION);
-            if (version != ShmLayout.VERSION) {
-                throw new ProtocolException(ProtocolError.BAD_VERSION,
-                        "shm handshake has version " + version + ", this build speaks " + ShmLayout.VERSION);
-            }
-            int type = m.get(ValueLayout.JAVA_BYTE, TYPE);
+            int type = WireHeader.checkPrefix(m, 0, ShmLayout.VERSION, "shm handshake", "");
             if (type != expected && type != REJECT) {
                 throw new ProtocolException(ProtocolError.BAD_TYPE,
                         "shm handshake message type " + type + " where " + name(expected) + " was expected");
             }
-            int length = m.get(Wire.INT, LENGTH);
+            int length = WireHeader.length(m, 0);
             if (length < FIXED || length > FIXED + MAX_TEXT) {
                 throw new ProtocolException(ProtocolError.BAD_LENGTH,
                         "shm handshake length " + length + " outside " + FIXED + ".." + (FIXED + MAX_TEXT));

@@ -6,6 +6,7 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
+import org.rfaas.transport.WireHeader;
 
 /**
  * Flyweight over the fixed 32-byte header that starts every frame of the tcp transport. A frame
@@ -45,6 +46,7 @@ import org.rfaas.transport.Wire;
  *   <tr><td>FAA_RESPONSE (4)</td><td>0</td><td>counter of the request</td><td>0</td><td>previous value</td></tr>
  *   <tr><td>CLOSE (5)</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
  *   <tr><td>ERROR (6)</td><td>0</td><td>{@link ProtocolError#code()}</td><td>0</td><td>0</td></tr>
+ *   <tr><td>HEARTBEAT (7)</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
  * </table>
  *
  * <p>{@link #validate} checks every field against the receiver's {@link ConnectionSpec} before any
@@ -77,6 +79,8 @@ final class Frame {
     static final byte CLOSE = 5;
     /** The sender rejected a frame of ours and closes the connection. */
     static final byte ERROR = 6;
+    /** Nothing but a sign of life, sent by a side that sent nothing else for a heartbeat interval. */
+    static final byte HEARTBEAT = 7;
 
     private MemorySegment segment;
     private long base;
@@ -127,9 +131,7 @@ final class Frame {
 
     /** Writes a complete header; reserved fields become zero. */
     Frame put(byte type, int length, int index, int immediate, long value) {
-        segment.set(Wire.SHORT, base + MAGIC_OFFSET, Wire.MAGIC);
-        segment.set(ValueLayout.JAVA_BYTE, base + VERSION_OFFSET, Wire.VERSION);
-        segment.set(ValueLayout.JAVA_BYTE, base + TYPE_OFFSET, type);
+        WireHeader.putPrefix(segment, base, Wire.VERSION, type);
         segment.set(Wire.SHORT, base + FLAGS_OFFSET, (short) 0);
         segment.set(Wire.SHORT, base + RESERVED1_OFFSET, (short) 0);
         segment.set(Wire.INT, base + LENGTH_OFFSET, length);
@@ -148,21 +150,11 @@ final class Frame {
      * @param from the peer, for messages
      */
     byte validate(ConnectionSpec local, String from) {
-        short magic = magic();
-        if (magic != Wire.MAGIC) {
-            throw new ProtocolException(ProtocolError.BAD_MAGIC, String.format(
-                    "frame from %s starts with 0x%04x, expected the rFaaS magic 0x%04x", from, magic & 0xffff, Wire.MAGIC));
-        }
-        byte version = version();
-        if (version != Wire.VERSION) {
-            throw new ProtocolException(ProtocolError.BAD_VERSION,
-                    "frame from " + from + " has protocol version " + version + ", this build speaks " + Wire.VERSION);
-        }
+        byte type = WireHeader.checkPrefix(segment, base, Wire.VERSION, "frame from ", from);
         if (flags() != 0 || segment.get(Wire.SHORT, base + RESERVED1_OFFSET) != 0 || segment.get(Wire.INT, base + RESERVED2_OFFSET) != 0) {
             throw new ProtocolException(ProtocolError.BAD_FIELD,
                     "frame from " + from + " has non-zero flags or reserved bytes");
         }
-        byte type = type();
         int length = length();
         switch (type) {
             case WRITE -> {
@@ -186,11 +178,12 @@ final class Frame {
                 expectEmpty(typeName(type), length, from);
                 expectZero(typeName(type), "immediate", immediate(), from);
             }
-            case CLOSE -> {
-                expectEmpty("CLOSE", length, from);
-                expectZero("CLOSE", "index", index(), from);
-                expectZero("CLOSE", "immediate", immediate(), from);
-                expectZero("CLOSE", "value", value(), from);
+            case CLOSE, HEARTBEAT -> {
+                String name = typeName(type);
+                expectEmpty(name, length, from);
+                expectZero(name, "index", index(), from);
+                expectZero(name, "immediate", immediate(), from);
+                expectZero(name, "value", value(), from);
             }
             case HANDSHAKE -> expectEmpty("HANDSHAKE", length, from);
             default -> throw new ProtocolException(ProtocolError.BAD_TYPE,
@@ -219,6 +212,7 @@ final class Frame {
             case FAA_RESPONSE -> "FAA_RESPONSE";
             case CLOSE -> "CLOSE";
             case ERROR -> "ERROR";
+            case HEARTBEAT -> "HEARTBEAT";
             default -> "type " + (type & 0xff);
         };
     }

@@ -6,17 +6,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
+import org.rfaas.transport.BackoffIdleStrategy;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.IdleStrategy;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
@@ -25,18 +24,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s.
+ * One tcp connection: a non-blocking {@link SocketChannel} carrying {@link Frame}s, read by a
+ * {@link TcpFrameReader}, written by a {@link TcpFrameWriter} and watched by {@link TcpLiveness}.
+ * This class owns the guards, fetch-and-add, failure and close.
  *
  * <h2>Memory</h2>
- * The receive slots, the counters, the receive stage and the send staging buffer live in one
- * shared {@link Arena} owned by the connection and freed on {@link #close}. Payloads are read
- * straight from the socket into the receive slot (through a {@link ByteBuffer} view created once
- * per slot), except for what one read pulls in together with the header (at most
- * {@link #RX_STAGE} bytes, which saves a system call per small message and is copied into the
- * slot). On the send side, payloads up to
- * {@link #STAGED_PAYLOAD_MAX} are copied behind the header so that the frame leaves in one
- * {@code write(2)}; larger payloads are written straight from the caller's registered buffer
- * through a preallocated view. Nothing is allocated per message.
+ * The receive slots, the counters, the reader's stage and the writer's staging buffer live in one
+ * shared {@link Arena} owned by the connection and freed once it is closed and no thread is
+ * inside. Nothing is allocated per message.
  *
  * <h2>Threads and guards</h2>
  * Two tiny guards (an {@code int} flipped with one uncontended CAS) replace locks:
@@ -45,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *       in {@link #poll} or {@link #await} takes it; so does a thread waiting in
  *       {@link #fetchAndAdd} for its answer, or a {@link #write} stalled on a full socket, which
  *       therefore keep the connection receiving (WRITE frames they read are queued in a small
- *       preallocated ring that the next {@code poll} drains first, in order);</li>
+ *       {@link CompletionBacklog} that the next {@code poll} drains first, in order);</li>
  *   <li>the <em>send guard</em> owns the socket's write side, so a {@link #write} on the sending
  *       thread and an FAA_RESPONSE produced on the receiving thread never interleave bytes. If
  *       the receiving thread finds the guard taken, it parks the response in a single pending
@@ -61,9 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TcpConnection implements Connection {
     private static final Logger LOG = LoggerFactory.getLogger(TcpConnection.class);
-
-    /** A selector callback that ignores the key: readiness alone is what we wait for. */
-    static final Consumer<SelectionKey> IGNORE_KEY = key -> { };
 
     private static final VarHandle RECEIVING;
     private static final VarHandle SENDING;
@@ -81,74 +73,31 @@ final class TcpConnection implements Connection {
         }
     }
 
-    private static final int RX_HEADER = 0;
-    private static final int RX_PAYLOAD = 1;
-    private static final int NOTHING = 0;
-    private static final int DELIVERED = 1;
-    private static final int CONTROL = 2;
     /** Frames one {@link #poll} parses at most, so a flood of FAA requests cannot starve the caller. */
     private static final int FRAMES_PER_STEP = 64;
     private static final long GUARD_BACKOFF_NANOS = 20_000;
-    /**
-     * Payloads up to this size are copied behind the header and sent with one {@code write(2)}:
-     * a copy this small costs less than a second system call, and the JDK's gathering write
-     * allocates per call for memory-segment buffers. Larger payloads go straight from the source.
-     */
-    static final int STAGED_PAYLOAD_MAX = 8 << 10;
-    /**
-     * Bytes one {@code read(2)} may pull into the receive stage: a header plus a small payload, or
-     * several small frames, arrive with one system call. Staged payload bytes are copied into the
-     * slot; the rest of a larger payload is read straight into the slot.
-     */
-    static final int RX_STAGE = Frame.LENGTH + (8 << 10);
 
     private final SocketChannel channel;
     private final Selector readSelector;
-    private Selector writeSelector;
     private final ConnectionSpec local;
     private final ConnectionSpec peer;
     private final String peerDescription;
-    private final TcpTransport.Context context;
 
     private final Arena arena;
-    private final MemorySegment receiveMemory;
-    private final long receiveBase;
     private final MemorySegment counters;
     private final MemorySegment[] slotSegments;
-    private final ByteBuffer[] receiveViews;
-    private final ByteBuffer[] sendSlotViews;
-    private volatile Region[] regions = new Region[0];
 
     // Receive side: touched only by the holder of the receive guard.
-    private final Frame rxFrame = new Frame();
-    private final MemorySegment rxStage;
-    private final ByteBuffer rxStageView;
-    private int rxPosition;
-    private int rxLimit;
-    private int rxState = RX_HEADER;
-    private ByteBuffer rxPayload;
-    private int rxSlot;
-    private int rxLength;
-    private int rxImmediate;
-    private final int[] ringSlot;
-    private final int[] ringLength;
-    private final int[] ringImmediate;
-    private final int ringMask;
-    private long ringHead;
-    private long ringTail;
+    private final TcpFrameReader reader;
+    private final CompletionBacklog backlog;
 
     // Send side: touched only by the holder of the send guard.
-    private final Frame txFrame = new Frame();
-    private final MemorySegment txStaging;
-    private final ByteBuffer txHeader;
-    private final ByteBuffer txStagingView;
+    private final TcpFrameWriter writer;
+    /** Sending thread only: how {@link #acquireSend} waits for the guard (spin, then park 1 µs). */
+    private final IdleStrategy sendIdle = new BackoffIdleStrategy(1_000, 0, 1_000, 1_000);
+    private final TcpLiveness liveness;
 
-    // A fetch-and-add of ours in flight (one at a time: one sending thread).
-    private volatile boolean faaOutstanding;
-    private volatile boolean faaDone;
-    private volatile Thread faaWaiter;
-    private int faaIndex;
-    private long faaResult;
+    private final TcpFetchAndAdd faa;
 
     // The peer's fetch-and-add we applied but could not answer yet because the send guard was taken.
     private volatile boolean responsePending;
@@ -163,13 +112,9 @@ final class TcpConnection implements Connection {
     private volatile boolean freed;
     private volatile TransportException failure;
 
-    /** A buffer from {@link #allocateBuffer} and the view used to write from it. */
-    private record Region(long base, long size, ByteBuffer view) {
-    }
-
     /** Takes over an established socket; see {@link TcpHandshake}. */
     TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
-            ConnectionSpec peer, String peerDescription, TcpTransport.Context context) {
+            ConnectionSpec peer, String peerDescription, TcpContext context) {
         this(channel, readSelector, arena, local, peer, peerDescription, context, null);
     }
 
@@ -180,45 +125,25 @@ final class TcpConnection implements Connection {
      * different receiving threads, meet in one atomic {@code getAndAdd} on the shared memory.
      */
     TcpConnection(SocketChannel channel, Selector readSelector, Arena arena, ConnectionSpec local,
-            ConnectionSpec peer, String peerDescription, TcpTransport.Context context, MemorySegment sharedCounters) {
+            ConnectionSpec peer, String peerDescription, TcpContext context, MemorySegment sharedCounters) {
         this.channel = channel;
         this.readSelector = readSelector;
         this.arena = arena;
         this.local = local;
         this.peer = peer;
         this.peerDescription = peerDescription;
-        this.context = context;
-        receiveMemory = arena.allocate(local.slotBytes(), 4096);
-        receiveBase = receiveMemory.address();
+        MemorySegment receiveMemory = arena.allocate(local.slotBytes(), 4096);
         counters = sharedCounters != null ? sharedCounters : arena.allocate(Math.max(8L, 8L * local.counters()), 64);
         int slots = local.slots();
         slotSegments = new MemorySegment[slots];
-        receiveViews = new ByteBuffer[slots];
-        sendSlotViews = new ByteBuffer[slots];
         for (int s = 0; s < slots; s++) {
             slotSegments[s] = receiveMemory.asSlice((long) s * local.slotSize(), local.slotSize());
-            receiveViews[s] = slotSegments[s].asByteBuffer();
-            sendSlotViews[s] = slotSegments[s].asByteBuffer();
         }
-        rxStage = arena.allocate(RX_STAGE, 64);
-        rxStageView = rxStage.asByteBuffer();
-        txStaging = arena.allocate(Frame.LENGTH + STAGED_PAYLOAD_MAX, 64);
-        txFrame.wrap(txStaging.asSlice(0, Frame.LENGTH));
-        txHeader = txStaging.asSlice(0, Frame.LENGTH).asByteBuffer();
-        txStagingView = txStaging.asByteBuffer();
-        int ring = Integer.highestOneBit(Math.max(64, 2 * slots) - 1) << 1;
-        ringSlot = new int[ring];
-        ringLength = new int[ring];
-        ringImmediate = new int[ring];
-        ringMask = ring - 1;
-    }
-
-    /** A selector timeout in whole milliseconds, at least 1 (0 would mean "forever"), without overflow. */
-    static long ceilMillis(long nanos) {
-        if (nanos > Long.MAX_VALUE - 999_999L) {
-            return Long.MAX_VALUE / 1_000_000L;
-        }
-        return Math.max(1L, (nanos + 999_999L) / 1_000_000L);
+        reader = new TcpFrameReader(channel, local, peerDescription, slotSegments, arena);
+        writer = new TcpFrameWriter(channel, this::whileStalled, local, receiveMemory, slotSegments, arena);
+        backlog = new CompletionBacklog(Math.max(64, 2 * slots));
+        faa = new TcpFetchAndAdd(this, readSelector, peerDescription, context.fetchAndAddTimeout());
+        liveness = TcpLiveness.start(this, context.liveness());
     }
 
     // ---------------------------------------------------------------- Connection
@@ -251,10 +176,7 @@ final class TcpConnection implements Connection {
         }
         checkUsable();
         MemorySegment seg = arena.allocate(bytes, 64);
-        Region[] old = regions;
-        Region[] grown = java.util.Arrays.copyOf(old, old.length + 1);
-        grown[old.length] = new Region(seg.address(), bytes, seg.asByteBuffer());
-        regions = grown;
+        writer.register(seg);
         return seg;
     }
 
@@ -271,16 +193,9 @@ final class TcpConnection implements Connection {
         Objects.checkFromIndexSize(offset, length, source.byteSize());
         acquireSend();
         try {
-            txFrame.put(Frame.WRITE, length, peerSlot, immediate, 0);
-            if (length <= STAGED_PAYLOAD_MAX) {
-                MemorySegment.copy(source, offset, txStaging, Frame.LENGTH, length);
-                txStagingView.limit(Frame.LENGTH + length).position(0);
-                sendFully(txStagingView);
-            } else {
-                txHeader.clear();
-                sendFully(txHeader);
-                sendFully(sendView(source, offset, length));
-            }
+            writer.write(peerSlot, source, offset, length, immediate);
+        } catch (IOException | ClosedSelectorException e) {
+            throw ioFailure(e);
         } finally {
             releaseSend();
         }
@@ -322,7 +237,7 @@ final class TcpConnection implements Connection {
                         // Frames wait until our FAA answer goes out; the sender flushes it soon.
                         LockSupport.parkNanos(this, Math.min(remaining, GUARD_BACKOFF_NANOS));
                     } else {
-                        readSelector.select(IGNORE_KEY, ceilMillis(remaining));
+                        readSelector.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
                     }
                 } catch (IOException | ClosedSelectorException e) {
                     throw ioFailure(e);
@@ -350,52 +265,19 @@ final class TcpConnection implements Connection {
         if (index < 0 || index >= peer.counters()) {
             throw new IllegalArgumentException("counter " + index + " is outside the peer's " + peer.counters() + " counters");
         }
-        faaIndex = index;
-        faaDone = false;
-        faaWaiter = Thread.currentThread();
-        faaOutstanding = true;
+        faa.begin(index);
         try {
             acquireSend();
             try {
-                txFrame.put(Frame.FAA_REQUEST, 0, index, 0, delta);
-                sendHeader();
+                writer.control(Frame.FAA_REQUEST, index, delta);
+            } catch (IOException | ClosedSelectorException e) {
+                throw ioFailure(e);
             } finally {
                 releaseSend();
             }
-            long start = System.nanoTime();
-            long limit = context.fetchAndAddTimeout().toNanos();
-            int spins = 0;
-            while (!faaDone) {
-                checkUsable();
-                if (System.nanoTime() - start > limit) {
-                    throw fail(new PeerFailedException("peer " + peerDescription + " did not answer a fetch-and-add within "
-                            + context.fetchAndAddTimeout().toMillis() + " ms; over tcp the peer applies it while it polls"
-                            + " or awaits its connection, so it must keep doing that"));
-                }
-                if (tryAcquireReceive()) {
-                    try {
-                        receiveWhileBusy();
-                        if (!faaDone) {
-                            if (responsePending || ringFull()) {
-                                LockSupport.parkNanos(this, GUARD_BACKOFF_NANOS);
-                            } else if (spins++ < 64) {
-                                Thread.onSpinWait();
-                            } else {
-                                readSelector.select(IGNORE_KEY, 10);
-                            }
-                        }
-                    } catch (IOException | ClosedSelectorException e) {
-                        throw ioFailure(e);
-                    } finally {
-                        releaseReceive();
-                    }
-                } else {
-                    LockSupport.parkNanos(this, GUARD_BACKOFF_NANOS); // the receiving thread unparks us
-                }
-            }
-            return faaResult;
+            return faa.awaitAnswer();
         } finally {
-            faaWaiter = null;
+            faa.end();
         }
     }
 
@@ -432,10 +314,8 @@ final class TcpConnection implements Connection {
 
     /** Delivers one completion into {@code into} if one is queued or arrives now. Holds the receive guard. */
     private boolean receiveStep(Completion into) {
-        if (ringHead != ringTail) {
-            int i = (int) ringHead & ringMask;
-            into.set(ringSlot[i], ringLength[i], ringImmediate[i]);
-            ringHead++;
+        if (!backlog.isEmpty()) {
+            backlog.take(into);
             return true;
         }
         try {
@@ -444,190 +324,84 @@ final class TcpConnection implements Connection {
                     return false;
                 }
                 int r = readFrame();
-                if (r == DELIVERED) {
-                    into.set(rxSlot, rxLength, rxImmediate);
+                if (r == TcpFrameReader.DELIVERED) {
+                    into.set(reader.slot(), reader.length(), reader.immediate());
                     return true;
                 }
-                if (r == NOTHING) {
+                if (r == TcpFrameReader.NOTHING) {
                     return false;
                 }
             }
             return false;
         } catch (TransportException e) {
             throw fail(e);
+        } catch (IOException e) {
+            throw ioFailure(e);
         }
     }
 
     /** Receives on behalf of the owner (FAA wait, stalled write): completions go to the ring. */
-    private void receiveWhileBusy() {
+    void receiveWhileBusy() {
         try {
-            for (int frames = 0; frames < FRAMES_PER_STEP && !ringFull(); frames++) {
+            for (int frames = 0; frames < FRAMES_PER_STEP && !backlog.isFull(); frames++) {
                 if (responsePending && !flushResponse()) {
                     return;
                 }
                 int r = readFrame();
-                if (r == DELIVERED) {
-                    int i = (int) ringTail & ringMask;
-                    ringSlot[i] = rxSlot;
-                    ringLength[i] = rxLength;
-                    ringImmediate[i] = rxImmediate;
-                    ringTail++;
-                } else if (r == NOTHING) {
+                if (r == TcpFrameReader.DELIVERED) {
+                    backlog.add(reader.slot(), reader.length(), reader.immediate());
+                } else if (r == TcpFrameReader.NOTHING) {
                     return;
                 }
             }
         } catch (TransportException e) {
             throw fail(e);
-        }
-    }
-
-    private boolean ringFull() {
-        return ringTail - ringHead > ringMask;
-    }
-
-    /** Advances the frame parser by at most one frame. */
-    private int readFrame() {
-        if (rxState == RX_HEADER) {
-            if (rxLimit - rxPosition < Frame.LENGTH && !fillStage()) {
-                return NOTHING;
-            }
-            rxFrame.wrap(rxStage, rxPosition);
-            byte type = rxFrame.validate(local, peerDescription);
-            rxPosition += Frame.LENGTH;
-            switch (type) {
-                case Frame.WRITE -> {
-                    rxSlot = rxFrame.index();
-                    rxLength = rxFrame.length();
-                    rxImmediate = rxFrame.immediate();
-                    int staged = Math.min(rxLimit - rxPosition, rxLength);
-                    if (staged > 0) {
-                        MemorySegment.copy(rxStage, rxPosition, slotSegments[rxSlot], 0, staged);
-                        rxPosition += staged;
-                    }
-                    if (staged == rxLength) {
-                        return DELIVERED;
-                    }
-                    // The stage is empty now: the rest goes straight into the slot.
-                    ByteBuffer view = receiveViews[rxSlot];
-                    view.limit(rxLength).position(staged);
-                    rxPayload = view;
-                    rxState = RX_PAYLOAD;
-                }
-                case Frame.FAA_REQUEST -> {
-                    int index = rxFrame.index();
-                    long previous = (long) COUNTER.getAndAdd(counters, 8L * index, rxFrame.value());
-                    responseIndex = index;
-                    responseValue = previous;
-                    responsePending = true;
-                    flushResponse();
-                    return CONTROL;
-                }
-                case Frame.FAA_RESPONSE -> {
-                    if (!faaOutstanding) {
-                        throw new ProtocolException(ProtocolError.BAD_TYPE,
-                                "FAA_RESPONSE from " + peerDescription + " but no fetch-and-add is outstanding");
-                    }
-                    if (rxFrame.index() != faaIndex) {
-                        throw new ProtocolException(ProtocolError.BAD_INDEX, "FAA_RESPONSE from " + peerDescription
-                                + " names counter " + rxFrame.index() + " but the request was for counter " + faaIndex);
-                    }
-                    faaResult = rxFrame.value();
-                    faaOutstanding = false;
-                    faaDone = true;
-                    Thread waiter = faaWaiter;
-                    if (waiter != null && waiter != Thread.currentThread()) {
-                        LockSupport.unpark(waiter);
-                    }
-                    return CONTROL;
-                }
-                case Frame.CLOSE -> throw new PeerFailedException("peer " + peerDescription + " closed the connection");
-                case Frame.ERROR -> throw new PeerFailedException("peer " + peerDescription + " rejected a frame from this side ("
-                        + ProtocolError.ofCode(rxFrame.index()) + ") and closed the connection");
-                default -> throw new ProtocolException(ProtocolError.BAD_TYPE,
-                        Frame.typeName(type) + " from " + peerDescription + " after the connection was established");
-            }
-        }
-        read(rxPayload);
-        if (rxPayload.hasRemaining()) {
-            return NOTHING;
-        }
-        rxState = RX_HEADER;
-        return DELIVERED;
-    }
-
-    /**
-     * Moves a partial header to the front of the stage and reads as much as the socket has.
-     * Returns whether a whole header is staged now.
-     */
-    private boolean fillStage() {
-        int staged = rxLimit - rxPosition;
-        if (rxPosition > 0) {
-            if (staged > 0) {
-                MemorySegment.copy(rxStage, rxPosition, rxStage, 0, staged); // fewer than 32 bytes
-            }
-            rxPosition = 0;
-            rxLimit = staged;
-        }
-        rxStageView.limit(RX_STAGE).position(rxLimit);
-        read(rxStageView);
-        rxLimit = rxStageView.position();
-        return rxLimit - rxPosition >= Frame.LENGTH;
-    }
-
-    private void read(ByteBuffer buf) {
-        int n;
-        try {
-            n = channel.read(buf);
         } catch (IOException e) {
             throw ioFailure(e);
         }
-        if (n < 0) {
-            throw endOfStream();
-        }
     }
 
-    private TransportException endOfStream() {
-        int staged = rxLimit - rxPosition;
-        if (rxState == RX_HEADER && staged == 0) {
-            return new PeerFailedException("peer " + peerDescription
-                    + " closed the connection without a CLOSE frame: its process exited or was killed");
+    /** Advances the frame reader by at most one frame and acts on a control frame. */
+    private int readFrame() throws IOException {
+        int r = reader.next();
+        if (r == TcpFrameReader.CONTROL) {
+            control(reader.frame());
         }
-        if (rxState == RX_HEADER) {
-            return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
-                    + staged + " of " + Frame.LENGTH + " frame header bytes");
+        return r;
+    }
+
+    /** Acts on a validated control frame. */
+    private void control(Frame frame) {
+        byte type = frame.type();
+        switch (type) {
+            case Frame.FAA_REQUEST -> {
+                int index = frame.index();
+                long previous = (long) COUNTER.getAndAdd(counters, 8L * index, frame.value());
+                responseIndex = index;
+                responseValue = previous;
+                responsePending = true;
+                flushResponse();
+            }
+            case Frame.FAA_RESPONSE -> faa.onResponse(frame);
+            case Frame.HEARTBEAT -> {
+                // a sign of life; the reader has counted its bytes
+            }
+            case Frame.CLOSE -> throw new PeerFailedException("peer " + peerDescription + " closed the connection");
+            case Frame.ERROR -> throw new PeerFailedException("peer " + peerDescription + " rejected a frame from this side ("
+                    + ProtocolError.ofCode(frame.index()) + ") and closed the connection");
+            default -> throw new ProtocolException(ProtocolError.BAD_TYPE,
+                    Frame.typeName(type) + " from " + peerDescription + " after the connection was established");
         }
-        return new ProtocolException(ProtocolError.TRUNCATED, "stream from " + peerDescription + " ended after "
-                + rxPayload.position() + " of " + rxLength + " payload bytes of a WRITE into slot " + rxSlot);
     }
 
     // ---------------------------------------------------------------- sending
 
-    /** Sends the header alone (control frames). Holds the send guard. */
-    private void sendHeader() {
-        txHeader.clear();
-        sendFully(txHeader);
-    }
-
-    /** Writes all of {@code buf}, waiting for room in the socket. Holds the send guard. */
-    private void sendFully(ByteBuffer buf) {
-        try {
-            while (true) {
-                channel.write(buf);
-                if (!buf.hasRemaining()) {
-                    return;
-                }
-                awaitWritable();
-            }
-        } catch (IOException | ClosedSelectorException e) {
-            throw ioFailure(e);
-        }
-    }
-
     /**
-     * The socket is full: the peer is not reading fast enough. Keep receiving meanwhile (so two
-     * peers writing large frames at each other cannot deadlock), then sleep until writable.
+     * A write found the socket full: the peer is not reading fast enough. Keep receiving meanwhile
+     * (so two peers writing large frames at each other cannot deadlock); the writer then sleeps
+     * until the socket is writable.
      */
-    private void awaitWritable() throws IOException {
+    private void whileStalled() {
         checkUsable();
         if (tryAcquireReceive()) {
             try {
@@ -636,41 +410,6 @@ final class TcpConnection implements Connection {
                 releaseReceive();
             }
         }
-        if (writeSelector == null) {
-            writeSelector = Selector.open();
-            channel.register(writeSelector, SelectionKey.OP_WRITE);
-        }
-        writeSelector.select(IGNORE_KEY, 10);
-    }
-
-    /**
-     * Returns a view of registered memory covering {@code [offset, offset + length)} of
-     * {@code source}. Registered memory (receive slots, {@link #allocateBuffer} buffers) has a
-     * preallocated view; anything else gets a fresh one (allocates, still correct).
-     */
-    private ByteBuffer sendView(MemorySegment source, long offset, int length) {
-        long address = source.address() + offset;
-        long rel = address - receiveBase;
-        if (source.isNative() && rel >= 0 && rel < receiveMemory.byteSize()) {
-            int slot = (int) (rel / local.slotSize());
-            int inSlot = (int) (rel - (long) slot * local.slotSize());
-            if (inSlot + length <= local.slotSize()) {
-                ByteBuffer v = sendSlotViews[slot];
-                v.limit(inSlot + length).position(inSlot);
-                return v;
-            }
-        }
-        if (source.isNative()) {
-            for (Region r : regions) {
-                long in = address - r.base;
-                if (in >= 0 && in + length <= r.size) {
-                    ByteBuffer v = r.view;
-                    v.limit((int) in + length).position((int) in);
-                    return v;
-                }
-            }
-        }
-        return source.asSlice(offset, length).asByteBuffer();
     }
 
     /** Sends the pending FAA answer if the send guard is free. Returns whether nothing is pending any more. */
@@ -681,10 +420,11 @@ final class TcpConnection implements Connection {
             }
             try {
                 if (responsePending) {
-                    txFrame.put(Frame.FAA_RESPONSE, 0, responseIndex, 0, responseValue);
                     responsePending = false;
-                    sendHeader();
+                    writer.control(Frame.FAA_RESPONSE, responseIndex, responseValue);
                 }
+            } catch (IOException | ClosedSelectorException e) {
+                throw ioFailure(e);
             } finally {
                 SENDING.setVolatile(this, 0);
             }
@@ -698,9 +438,7 @@ final class TcpConnection implements Connection {
             return;
         }
         try {
-            txFrame.put(type, 0, index, 0, 0);
-            txHeader.clear();
-            channel.write(txHeader);
+            writer.controlOnce(type, index);
         } catch (IOException e) {
             LOG.debug("could not send {} to {}: {}", Frame.typeName(type), peerDescription, e.toString());
         } finally {
@@ -708,36 +446,61 @@ final class TcpConnection implements Connection {
         }
     }
 
+    // ---------------------------------------------------------------- liveness (see TcpLiveness)
+
+    TcpFrameReader reader() {
+        return reader;
+    }
+
+    TcpFrameWriter writer() {
+        return writer;
+    }
+
+    CompletionBacklog backlog() {
+        return backlog;
+    }
+
+    boolean responsePending() {
+        return responsePending;
+    }
+
+    /** Nothing arrived for {@code silentMillis}: the peer's host is unreachable or frozen. */
+    void peerSilent(long silentMillis, long timeoutMillis) {
+        fail(new PeerFailedException("peer " + peerDescription + " sent nothing for " + silentMillis
+                + " ms (liveness timeout " + timeoutMillis + " ms): its host is unreachable or its process is frozen"));
+    }
+
     // ---------------------------------------------------------------- guards, failure, cleanup
 
-    private boolean tryAcquireReceive() {
+    boolean tryAcquireReceive() {
         return RECEIVING.compareAndSet(this, 0, 1);
     }
 
-    private void releaseReceive() {
+    void releaseReceive() {
         RECEIVING.setVolatile(this, 0);
         if (closed) {
             freeIfIdle();
         }
     }
 
-    private boolean tryAcquireSend() {
+    boolean tryAcquireSend() {
         return SENDING.compareAndSet(this, 0, 1);
     }
 
+    /** Takes the send guard, waiting while an FAA answer or a heartbeat is going out. Sending thread only. */
     private void acquireSend() {
-        int spins = 0;
+        if (SENDING.compareAndSet(this, 0, 1)) {
+            return;
+        }
+        IdleStrategy idle = sendIdle;
+        idle.reset();
         while (!SENDING.compareAndSet(this, 0, 1)) {
             checkUsable();
-            if (++spins < 1_000) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, 1_000);
-            }
+            idle.idle();
         }
     }
 
-    private void releaseSend() {
+    void releaseSend() {
         SENDING.setVolatile(this, 0);
         // Pairs with responsePending=true then tryAcquireSend() on the receiving side: one of the
         // two threads sees the other, so an FAA answer is never stranded.
@@ -749,7 +512,7 @@ final class TcpConnection implements Connection {
         }
     }
 
-    private void checkUsable() {
+    void checkUsable() {
         TransportException f = failure;
         if (f != null) {
             throw new PeerFailedException("connection to " + peerDescription + " has failed: " + f.getMessage(), f);
@@ -759,7 +522,7 @@ final class TcpConnection implements Connection {
         }
     }
 
-    private TransportException ioFailure(Exception e) {
+    TransportException ioFailure(Exception e) {
         TransportException f = failure;
         if (f != null) {
             return new PeerFailedException("connection to " + peerDescription + " has failed: " + f.getMessage(), f);
@@ -775,7 +538,7 @@ final class TcpConnection implements Connection {
     }
 
     /** Records the first failure, tells the peer about protocol errors, and closes the socket. */
-    private TransportException fail(TransportException e) {
+    TransportException fail(TransportException e) {
         if (failure != null || closed) {
             return e;
         }
@@ -791,16 +554,14 @@ final class TcpConnection implements Connection {
     }
 
     private void shutdown() {
+        liveness.stop();
         try {
             channel.close();
         } catch (IOException e) {
             LOG.debug("closing the socket to {}: {}", peerDescription, e.toString());
         }
         readSelector.wakeup();
-        Thread waiter = faaWaiter;
-        if (waiter != null) {
-            LockSupport.unpark(waiter);
-        }
+        faa.wakeWaiter();
     }
 
     /** Frees native memory once closed and no thread is inside; the guards then stay taken forever. */
@@ -811,9 +572,7 @@ final class TcpConnection implements Connection {
                     freed = true;
                     try {
                         readSelector.close();
-                        if (writeSelector != null) {
-                            writeSelector.close();
-                        }
+                        writer.closeSelector();
                     } catch (IOException e) {
                         LOG.debug("closing selectors of {}: {}", peerDescription, e.toString());
                     }

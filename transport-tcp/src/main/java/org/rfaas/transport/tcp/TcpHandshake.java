@@ -33,7 +33,7 @@ final class TcpHandshake {
 
     /** Connects to a listener and exchanges handshakes; the client speaks first. */
     static TcpConnection connect(String address, InetSocketAddress target, ConnectionSpec local, Duration timeout,
-            TcpTransport.Context context) {
+            TcpContext context) {
         long deadline = System.nanoTime() + timeout.toNanos();
         SocketChannel ch = null;
         Selector sel = null;
@@ -51,7 +51,7 @@ final class TcpHandshake {
                         throw new TransportException("no tcp connection to " + address + " within "
                                 + timeout.toMillis() + " ms; is a listener running there?");
                     }
-                    sel.select(TcpConnection.IGNORE_KEY, TcpConnection.ceilMillis(remaining));
+                    sel.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
                 }
             }
             key.interestOps(SelectionKey.OP_READ);
@@ -96,7 +96,7 @@ final class TcpHandshake {
      * Completes the handshake of a freshly accepted socket; the client speaks first. The connection
      * adds into {@code sharedCounters} when it is not {@code null} (a {@code LISTENER}-scope listener).
      */
-    static TcpConnection accept(SocketChannel ch, ConnectionSpec local, TcpTransport.Context context,
+    static TcpConnection accept(SocketChannel ch, ConnectionSpec local, TcpContext context,
             MemorySegment sharedCounters) {
         long deadline = System.nanoTime() + context.handshakeTimeout().toNanos();
         String from = "unknown peer";
@@ -175,7 +175,7 @@ final class TcpHandshake {
             if (remaining <= 0) {
                 return -2;
             }
-            sel.select(TcpConnection.IGNORE_KEY, TcpConnection.ceilMillis(remaining));
+            sel.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
         }
         return -1;
     }

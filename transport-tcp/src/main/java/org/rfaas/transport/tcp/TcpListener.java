@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A listening tcp socket. Each accepted peer must complete its handshake within the handshake
- * timeout ({@link TcpTransport.Context#handshakeTimeout()}); {@link #accept} therefore returns at
+ * timeout ({@link TcpContext#handshakeTimeout()}); {@link #accept} therefore returns at
  * most that much later than its own timeout when a peer connects at the last moment.
  *
  * <p>With {@link CounterScope#LISTENER} the listener allocates the counters once and hands the
@@ -36,7 +36,7 @@ final class TcpListener implements Listener {
     private final ServerSocketChannel server;
     private final Selector selector;
     private final ConnectionSpec local;
-    private final TcpTransport.Context context;
+    private final TcpContext context;
     private static final VarHandle COUNTER = ValueLayout.JAVA_LONG.varHandle();
 
     private final String address;
@@ -45,7 +45,7 @@ final class TcpListener implements Listener {
     private final MemorySegment sharedCounters;
     private volatile boolean closed;
 
-    TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpTransport.Context context, CounterScope scope) {
+    TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpContext context, CounterScope scope) {
         this.local = local;
         this.context = context;
         this.scope = scope;
@@ -92,7 +92,7 @@ final class TcpListener implements Listener {
                 if (remaining <= 0) {
                     return null;
                 }
-                selector.select(TcpConnection.IGNORE_KEY, TcpConnection.ceilMillis(remaining));
+                selector.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
             }
         } catch (ClosedSelectorException | IOException e) {
             if (closed) {

@@ -12,29 +12,11 @@ import org.rfaas.transport.TransportException;
 /** The opened tcp transport. Holds no threads or sockets of its own; thread-safe. */
 public final class TcpTransport implements Transport {
 
-    /**
-     * Tunables of the tcp transport, read from system properties by
-     * {@link #fromSystemProperties()}.
-     *
-     * @param handshakeTimeout how long {@link Listener#accept} waits for a connected peer's
-     *     handshake before dropping it ({@code rfaas.tcp.handshakeTimeoutMillis}, default 5000)
-     * @param fetchAndAddTimeout how long {@link Connection#fetchAndAdd} waits for the answer of a
-     *     live peer that does not poll ({@code rfaas.tcp.fetchAndAddTimeoutMillis}, default 30000)
-     */
-    public record Context(Duration handshakeTimeout, Duration fetchAndAddTimeout) {
-        /** The defaults, overridden by the system properties named above. */
-        public static Context fromSystemProperties() {
-            return new Context(
-                    Duration.ofMillis(Long.getLong("rfaas.tcp.handshakeTimeoutMillis", 5_000)),
-                    Duration.ofMillis(Long.getLong("rfaas.tcp.fetchAndAddTimeoutMillis", 30_000)));
-        }
-    }
-
-    private final Context context;
+    private final TcpContext context;
     private volatile boolean closed;
 
     /** Opens the transport with the given tunables. */
-    public TcpTransport(Context context) {
+    public TcpTransport(TcpContext context) {
         this.context = context;
     }
 

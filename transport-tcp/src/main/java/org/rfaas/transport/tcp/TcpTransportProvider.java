@@ -21,6 +21,6 @@ public final class TcpTransportProvider implements TransportProvider {
         if (!variant.isEmpty()) {
             throw new TransportException("the tcp transport has no variants, got 'tcp:" + variant + "'; use 'tcp'");
         }
-        return new TcpTransport(TcpTransport.Context.fromSystemProperties());
+        return new TcpTransport(TcpContext.fromSystemProperties());
     }
 }

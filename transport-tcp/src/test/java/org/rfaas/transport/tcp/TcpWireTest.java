@@ -47,7 +47,7 @@ class TcpWireTest {
 
     @BeforeEach
     void listen() {
-        transport = new TcpTransport(new TcpTransport.Context(Duration.ofMillis(500), Duration.ofSeconds(5)));
+        transport = new TcpTransport(new TcpContext(Duration.ofMillis(500), Duration.ofSeconds(5)));
         listener = transport.listen("tcp://127.0.0.1:0", SPEC);
     }
 
@@ -242,10 +242,10 @@ class TcpWireTest {
 
     @Test
     void selectorTimeoutsRoundUpAndNeverOverflow() {
-        assertEquals(1, TcpConnection.ceilMillis(1));
-        assertEquals(1, TcpConnection.ceilMillis(1_000_000));
-        assertEquals(2, TcpConnection.ceilMillis(1_000_001));
-        assertEquals(Long.MAX_VALUE / 1_000_000L, TcpConnection.ceilMillis(Long.MAX_VALUE));
+        assertEquals(1, Selectors.ceilMillis(1));
+        assertEquals(1, Selectors.ceilMillis(1_000_000));
+        assertEquals(2, Selectors.ceilMillis(1_000_001));
+        assertEquals(Long.MAX_VALUE / 1_000_000L, Selectors.ceilMillis(Long.MAX_VALUE));
     }
 
     @Test

@@ -36,6 +36,7 @@ import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.Liveness;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Transport;
@@ -122,6 +123,23 @@ public abstract class TransportConformanceTest {
      */
     protected boolean supportsListenerCounters() {
         return true;
+    }
+
+    /**
+     * Whether connections detect a peer that falls silent without closing anything (frozen host,
+     * cut link; see {@link org.rfaas.transport.Liveness}). Same-host providers may return
+     * {@code false}: their peers cannot lose a link.
+     */
+    protected boolean detectsSilentPeers() {
+        return true;
+    }
+
+    /**
+     * The bound within which a silent peer must be lost: the default liveness timeout plus one
+     * heartbeat interval, plus a margin for a loaded machine.
+     */
+    protected Duration silentPeerDetectionLimit() {
+        return Liveness.DEFAULT_TIMEOUT.plus(Liveness.DEFAULT_HEARTBEAT_INTERVAL).plusMillis(750);
     }
 
     /** The bound within which a dead peer must be reported. The SPI promises 2 s. */
@@ -490,6 +508,68 @@ public abstract class TransportConformanceTest {
             });
             assertDetectedInTime(killedAt, e);
         }
+    }
+
+    /**
+     * A peer that stops without closing anything (SIGSTOP: what a frozen host or a cut link looks
+     * like, no FIN ever arrives) is lost within the liveness bound: a blocked warm await wakes up
+     * with PeerFailedException, and later writes fail the same way.
+     */
+    @Test
+    void silentPeerIsLostWithinTheLivenessBound() throws Exception {
+        if (!detectsSilentPeers()) {
+            Assumptions.abort(transportName() + " runs on one host only: a peer cannot fall silent without dying");
+        }
+        try (Victim v = victim()) {
+            MemorySegment buf = v.connection.allocateBuffer(64);
+            v.connection.write(0, buf, 0, 64, 1); // the path works before the peer stops
+            signal(v.process, "STOP");
+            long stoppedAt = System.nanoTime();
+            try {
+                Completion c = new Completion();
+                PeerFailedException e = assertThrows(PeerFailedException.class, () -> {
+                    while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(30)) {
+                        if (v.connection.await(c, TimeUnit.SECONDS.toNanos(20))) {
+                            fail("unexpected completion " + c);
+                        }
+                    }
+                });
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt);
+                assertTrue(millis <= silentPeerDetectionLimit().toMillis(), "silent peer lost after " + millis
+                        + " ms, the bound is " + silentPeerDetectionLimit().toMillis() + " ms: " + e);
+                assertFalse(v.connection.isOpen(), "a lost peer's connection must not be open");
+                assertThrows(PeerFailedException.class, () -> v.connection.write(0, buf, 0, 64, 2));
+            } finally {
+                signal(v.process, "CONT");
+            }
+        }
+    }
+
+    /**
+     * A live peer that sends nothing and does not even poll is never lost: over 5 s, first with
+     * this side not receiving at all, then sleeping in await, the connection stays open and works.
+     */
+    @Test
+    void idleLivePeerIsKept() throws Exception {
+        try (Victim v = victim()) {
+            Thread.sleep(2_500);
+            assertTrue(v.connection.isOpen(), "an idle, live peer was lost while this side did not receive");
+            Completion c = new Completion();
+            long start = System.nanoTime();
+            while (System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(2_500)) {
+                assertFalse(v.connection.await(c, TimeUnit.MILLISECONDS.toNanos(500)), "the idle peer sent nothing");
+            }
+            assertTrue(v.connection.isOpen(), "an idle, live peer was lost while this side awaited");
+            MemorySegment buf = v.connection.allocateBuffer(64);
+            v.connection.write(0, buf, 0, 64, 1);
+            assertTrue(v.process.process().isAlive(), "the idle peer died" + v.process.describe());
+        }
+    }
+
+    /** Sends {@code SIGSTOP} / {@code SIGCONT} / ... to a child. */
+    private static void signal(PeerProcess p, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.process().pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + signal + " failed");
     }
 
     private void assertDetectedInTime(AtomicLong killedAt, PeerFailedException e) {

@@ -1,0 +1,74 @@
+package org.rfaas.client;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Several leases used as one computation, typically on several hosts: obtained from
+ * {@link RfaasClient#allocateGroup}. The group's cores are numbered across its executors in
+ * order (executor 0's workers first), and {@link #scatter} sends one input to each.
+ * Closing the group releases every lease.
+ */
+public final class ExecutorGroup implements AutoCloseable {
+    private final List<RemoteExecutor> executors;
+    private final int cores;
+
+    ExecutorGroup(List<RemoteExecutor> executors) {
+        if (executors.isEmpty()) {
+            throw new IllegalArgumentException("an executor group needs at least one executor");
+        }
+        this.executors = List.copyOf(executors);
+        int n = 0;
+        for (RemoteExecutor e : executors) {
+            n += e.cores();
+        }
+        this.cores = n;
+    }
+
+    /** The group's executors (one per lease), in core order. */
+    public List<RemoteExecutor> executors() {
+        return executors;
+    }
+
+    /** Leased cores over all executors. */
+    public int cores() {
+        return cores;
+    }
+
+    /** The distinct nodes the group runs on, in executor order. */
+    public List<String> nodes() {
+        return executors.stream().map(RemoteExecutor::node).distinct().toList();
+    }
+
+    /**
+     * Scatter / gather: input {@code i} goes to the group's core {@code i} (at most
+     * {@link #cores()} inputs); the future completes with the outputs in input order when all
+     * replied, or fails with the first failure.
+     */
+    public CompletableFuture<List<byte[]>> scatter(String function, List<byte[]> inputs) {
+        if (inputs.size() > cores) {
+            throw new IllegalArgumentException(inputs.size() + " inputs for " + cores + " cores");
+        }
+        List<CompletableFuture<byte[]>> parts = new ArrayList<>(inputs.size());
+        int i = 0;
+        for (RemoteExecutor e : executors) {
+            for (int w = 0; w < e.cores() && i < inputs.size(); w++, i++) {
+                parts.add(e.invokeAsync(function, inputs.get(i), w));
+            }
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<byte[]> out = new ArrayList<>(parts.size());
+            parts.forEach(p -> out.add(p.join()));
+            return out;
+        });
+    }
+
+    /** Releases every lease of the group. */
+    @Override
+    public void close() {
+        for (RemoteExecutor e : executors) {
+            e.close();
+        }
+    }
+}

@@ -1,0 +1,310 @@
+package org.rfaas.rmclient;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Java client of the resource manager's HTTP API ({@code /v1}), for executor managers (node
+ * endpoints, authenticated with a {@link NodeCredential} derived from the cluster secret), client
+ * libraries (lease endpoints, authenticated with the lease token) and operators (admin endpoints,
+ * authenticated with the admin token). Thread-safe; one instance can serve many threads.
+ *
+ * <p>Every method throws {@link ResourceManagerException} (HTTP status, code and the server's
+ * message) when the request is refused or the resource manager cannot be reached, and the subtypes
+ * {@link LeaseRefusedException} (no capacity) and {@link LeaseRevokedException} (lease ended).
+ */
+public final class ResourceManagerClient {
+    /** Shared mapper configuration: unknown properties are ignored so old clients survive new fields. */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final URI base;
+    private final String adminToken;
+    private final String clusterSecret;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    /**
+     * @param baseUri e.g. {@code http://127.0.0.1:8090}
+     * @param adminToken admin token for the admin endpoints, or null
+     * @param clusterSecret cluster secret for the node endpoints, or null
+     * @param timeout per-request timeout
+     */
+    public ResourceManagerClient(URI baseUri, String adminToken, String clusterSecret, Duration timeout) {
+        String s = Objects.requireNonNull(baseUri, "baseUri").toString();
+        this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+        this.adminToken = adminToken;
+        this.clusterSecret = clusterSecret;
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** A client for the lease endpoints only. */
+    public static ResourceManagerClient forClients(URI baseUri) {
+        return new ResourceManagerClient(baseUri, null, null, Duration.ofSeconds(10));
+    }
+
+    /** A client for an executor manager (node endpoints). */
+    public static ResourceManagerClient forNode(URI baseUri, String clusterSecret) {
+        return new ResourceManagerClient(baseUri, null, Objects.requireNonNull(clusterSecret), Duration.ofSeconds(10));
+    }
+
+    /** A client for an operator or batch system (admin endpoints, and lease release by id). */
+    public static ResourceManagerClient forAdmin(URI baseUri, String adminToken) {
+        return new ResourceManagerClient(baseUri, Objects.requireNonNull(adminToken), null, Duration.ofSeconds(10));
+    }
+
+    /** The base URI this client talks to. */
+    public URI baseUri() {
+        return base;
+    }
+
+    // ---------------------------------------------------------------- node endpoints
+
+    /** Registers (or re-registers) a node whose executor manager needs no port in its address. */
+    public NodeInfo registerNode(String name, String address, String transport, int cores, long memoryMiB) {
+        return registerNode(new NodeRegistration(name, address, 0, transport, cores, memoryMiB));
+    }
+
+    /** Registers (or re-registers, with new capacity) this executor manager's node; needs the cluster secret. */
+    public NodeInfo registerNode(NodeRegistration node) {
+        return send("POST", "/v1/nodes/" + enc(node.name()) + "/register", node, nodeAuth(node.name()), NodeInfo.class);
+    }
+
+    /**
+     * Heartbeat of node {@code name}; the answer lists the node's leases that ended, whose
+     * executors must be stopped. Status 410 with code {@link ApiError#NODE_REMOVED}: an administrator
+     * removed the node, stop serving leases. Status 404: the resource manager does not know the
+     * node (e.g. a new database): register again.
+     */
+    public HeartbeatResponse heartbeat(String name) {
+        return send("POST", "/v1/nodes/" + enc(name) + "/heartbeat", null, nodeAuth(name), HeartbeatResponse.class);
+    }
+
+    /**
+     * Reports the final accounting of lease {@code leaseId}, placed on node {@code node}. Reporting
+     * the same lease twice is refused with 409 ({@link ApiError#CONFLICT}).
+     */
+    public LeaseBilling reportBilling(String node, long leaseId, BillingReport report) {
+        return send("POST", "/v1/leases/" + leaseId + "/billing", report, nodeAuth(node), LeaseBilling.class);
+    }
+
+    /** Convenience form of {@link #reportBilling(String, long, BillingReport)}. */
+    public LeaseBilling reportBilling(String node, long leaseId, long allocationNanos, long computeNanos,
+            long hotPollingNanos, double memoryMiBSeconds) {
+        return reportBilling(node, leaseId, new BillingReport(allocationNanos, computeNanos, hotPollingNanos, memoryMiBSeconds));
+    }
+
+    // ---------------------------------------------------------------- client endpoints
+
+    /**
+     * Asks for a lease of {@code cores} and {@code memoryMiB} on one node.
+     *
+     * @param durationMillis 0 for the resource manager's default; cut to its maximum
+     * @throws LeaseRefusedException when no node has the capacity; the message says why
+     */
+    public LeaseGrant requestLease(int cores, long memoryMiB, long durationMillis, String tenant) {
+        return send("POST", "/v1/leases", new LeaseRequest(cores, memoryMiB, durationMillis, tenant), null, LeaseGrant.class);
+    }
+
+    /**
+     * Extends a lease to now + {@code durationMillis}; the answer carries a new token (the old
+     * one keeps its old expiry).
+     *
+     * @throws LeaseRevokedException when the lease has already ended
+     */
+    public LeaseGrant renewLease(LeaseGrant lease, long durationMillis) {
+        return renewLease(lease.leaseId(), lease.token(), durationMillis);
+    }
+
+    /** Same as {@link #renewLease(LeaseGrant, long)} with the id and token given separately. */
+    public LeaseGrant renewLease(long leaseId, String token, long durationMillis) {
+        return send("POST", "/v1/leases/" + leaseId + "/renew", new LeaseRenewal(durationMillis), bearer(token), LeaseGrant.class);
+    }
+
+    /** Releases a lease; its capacity comes back at once. Releasing an ended lease is a no-op. */
+    public LeaseInfo releaseLease(LeaseGrant lease) {
+        return releaseLease(lease.leaseId(), lease.token());
+    }
+
+    /** Releases lease {@code leaseId} with its token, or with the admin token when {@code token} is null. */
+    public LeaseInfo releaseLease(long leaseId, String token) {
+        return send("DELETE", "/v1/leases/" + leaseId, null, token != null ? bearer(token) : adminAuth(), LeaseInfo.class);
+    }
+
+    /** The lease's current record (state, expiry, end reason), with its token or (null) the admin token. */
+    public LeaseInfo lease(long leaseId, String token) {
+        return send("GET", "/v1/leases/" + leaseId, null, token != null ? bearer(token) : adminAuth(), LeaseInfo.class);
+    }
+
+    /**
+     * Throws {@link LeaseRevokedException} when the lease is no longer active, e.g. because its node
+     * was drained; the client library calls this to turn a lost executor into a typed error.
+     */
+    public LeaseInfo checkActive(LeaseGrant lease) {
+        LeaseInfo info = lease(lease.leaseId(), lease.token());
+        if (!info.active()) {
+            throw new LeaseRevokedException(410, "lease " + info.leaseId() + " is " + info.state() + ": " + info.endReason());
+        }
+        return info;
+    }
+
+    // ---------------------------------------------------------------- admin endpoints
+
+    /** Adds a node on behalf of a batch system; its executor manager must heartbeat within the timeout. */
+    public NodeInfo addNode(NodeRegistration node) {
+        return send("POST", "/v1/nodes", node, adminAuth(), NodeInfo.class);
+    }
+
+    /** Stops placing leases on a node and revokes its active leases. */
+    public NodeInfo drainNode(String name) {
+        return send("POST", "/v1/nodes/" + enc(name) + "/drain", null, adminAuth(), NodeInfo.class);
+    }
+
+    /** Lets a drained node take leases again. */
+    public NodeInfo resumeNode(String name) {
+        return send("POST", "/v1/nodes/" + enc(name) + "/resume", null, adminAuth(), NodeInfo.class);
+    }
+
+    /** Removes a node: its active leases are revoked and it disappears from the node list. */
+    public NodeInfo removeNode(String name) {
+        return send("DELETE", "/v1/nodes/" + enc(name), null, adminAuth(), NodeInfo.class);
+    }
+
+    /** All nodes with their free capacity. */
+    public List<NodeInfo> listNodes() {
+        return send("GET", "/v1/nodes", null, adminAuth(), new TypeReference<List<NodeInfo>>() { });
+    }
+
+    /** One node. */
+    public NodeInfo node(String name) {
+        return send("GET", "/v1/nodes/" + enc(name), null, adminAuth(), NodeInfo.class);
+    }
+
+    /** All leases, newest first. */
+    public List<LeaseInfo> listLeases() {
+        return listLeases(null);
+    }
+
+    /** Leases in {@code state} (ACTIVE, RELEASED, EXPIRED, REVOKED), or all when null; newest first. */
+    public List<LeaseInfo> listLeases(String state) {
+        String q = state == null ? "" : "?state=" + enc(state);
+        return send("GET", "/v1/leases" + q, null, adminAuth(), new TypeReference<List<LeaseInfo>>() { });
+    }
+
+    /** Billing per lease and per tenant. */
+    public BillingSummary billing() {
+        return send("GET", "/v1/billing", null, adminAuth(), BillingSummary.class);
+    }
+
+    /** Billing totals of one tenant (zeros when it has no billed lease). */
+    public TenantBilling tenantBilling(String tenant) {
+        return send("GET", "/v1/billing/tenants/" + enc(tenant), null, adminAuth(), TenantBilling.class);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private String nodeAuth(String node) {
+        if (clusterSecret == null) {
+            throw new IllegalStateException("node endpoints need the cluster secret; use ResourceManagerClient.forNode");
+        }
+        return bearer(NodeCredential.derive(clusterSecret, node));
+    }
+
+    private String adminAuth() {
+        if (adminToken == null) {
+            throw new IllegalStateException("admin endpoints need the admin token; use ResourceManagerClient.forAdmin");
+        }
+        return bearer(adminToken);
+    }
+
+    private static String bearer(String token) {
+        return "Bearer " + Objects.requireNonNull(token, "token");
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private <T> T send(String method, String path, Object body, String auth, Class<T> type) {
+        return send(method, path, body, auth, JSON.getTypeFactory().constructType(type));
+    }
+
+    private <T> T send(String method, String path, Object body, String auth, TypeReference<T> type) {
+        return send(method, path, body, auth, JSON.getTypeFactory().constructType(type));
+    }
+
+    private <T> T send(String method, String path, Object body, String auth, JavaType type) {
+        String json = exchange(method, path, body, auth);
+        try {
+            return JSON.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new ResourceManagerException("unreadable answer from " + base + path + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private String exchange(String method, String path, Object body, String auth) {
+        HttpRequest.BodyPublisher publisher;
+        try {
+            publisher = body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot encode request body: " + e.getOriginalMessage(), e);
+        }
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+                .header("Content-Type", "application/json").header("Accept", "application/json")
+                .method(method, publisher);
+        if (auth != null) {
+            req.header("Authorization", auth);
+        }
+        HttpResponse<String> resp;
+        try {
+            resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new ResourceManagerException("resource manager at " + base + " is unreachable (" + method + " " + path + "): " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ResourceManagerException("interrupted while calling the resource manager at " + base, e);
+        }
+        int status = resp.statusCode();
+        if (status >= 200 && status < 300) {
+            return resp.body();
+        }
+        throw toException(method, path, status, resp.body());
+    }
+
+    private static ResourceManagerException toException(String method, String path, int status, String body) {
+        String code = ApiError.INTERNAL;
+        String message = body;
+        try {
+            ApiError err = JSON.readValue(body, ApiError.class);
+            if (err.code() != null) {
+                code = err.code();
+            }
+            if (err.message() != null) {
+                message = err.message();
+            }
+        } catch (JsonProcessingException e) {
+            message = "HTTP " + status + " from " + method + " " + path + ": " + body;
+        }
+        return switch (code) {
+            case ApiError.NO_CAPACITY -> new LeaseRefusedException(status, message);
+            case ApiError.LEASE_ENDED -> new LeaseRevokedException(status, message);
+            default -> new ResourceManagerException(status, code, message);
+        };
+    }
+}

@@ -1,0 +1,184 @@
+package org.rfaas.systemtests;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Random;
+import org.rfaas.client.AllocationSpec;
+import org.rfaas.client.FunctionPackage;
+import org.rfaas.client.HotTimeout;
+import org.rfaas.client.LeaseOffer;
+import org.rfaas.client.LeaseSource;
+import org.rfaas.client.RemoteExecutor;
+import org.rfaas.client.RfaasClient;
+import org.rfaas.client.WaitMode;
+import org.rfaas.client.rm.ResourceManagerLeaseSource;
+import org.rfaas.examples.ExamplePackages;
+
+/**
+ * The application on the compute host of the namespace-cluster tests, driven line by line over
+ * stdin; every command is answered by one line starting with {@code = } ({@code = ok ...} or
+ * {@code = error <ExceptionClass> <message>}); other lines are progress notes.
+ *
+ * <pre>
+ * alloc KEY tcp|fabric java|native CORES     = ok LEASE_ID NODE
+ * invoke KEY FUNCTION HEX_INPUT [hot|warm]   = ok HEX_OUTPUT
+ * echocheck KEY SIZE SEED                    = ok   (a random input of SIZE bytes came back byte-exact, hot and warm)
+ * repeat KEY COUNT                           = ok started; in the background, hot 1-byte calls until COUNT or the first
+ *                                            failure, then a line "! repeat KEY ok COUNT" or
+ *                                            "! repeat KEY error CLASS DONE MS_SINCE_LAST_OK message"
+ * check KEY                                  = ok   (the resource manager still lists the lease as active)
+ * release KEY                                = ok
+ * releaseall                                 = ok   (every lease held; failures to confirm are ignored)
+ * </pre>
+ *
+ * Args: resource manager URL, this host's address, examples JAR, native example library.
+ */
+public final class ClusterClientMain {
+    private ClusterClientMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ResourceManagerLeaseSource rm = new ResourceManagerLeaseSource(URI.create(args[0]), "cluster-test");
+        String self = args[1];
+        FunctionPackage jar = FunctionPackage.jar(Path.of(args[2]));
+        FunctionPackage nativeLib = FunctionPackage.nativeLibrary(Path.of(args[3]), ExamplePackages.NATIVE_FUNCTIONS);
+        TransportChoice choice = new TransportChoice(rm);
+        // Today's client listens on the executor manager's host by default, which is not an address of
+        // this host in a real cluster; the listen addresses are therefore given explicitly.
+        try (RfaasClient client = RfaasClient.builder().leaseSource(choice)
+                .listenAddress("tcp", "tcp://" + self + ":0").listenAddress("fabric:tcp", "fabric:tcp://" + self + ":0")
+                .build()) {
+            Map<String, RemoteExecutor> leases = new HashMap<>();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            System.out.println("# ready");
+            System.out.flush();
+            String line;
+            while ((line = in.readLine()) != null) {
+                String[] c = line.strip().split(" ");
+                String answer;
+                try {
+                    answer = switch (c[0]) {
+                        case "alloc" -> {
+                            choice.fabric = c[2].equals("fabric");
+                            FunctionPackage pkg = c[3].equals("native") ? nativeLib : jar;
+                            // Hot for 200 ms after a call: idle leases stop spinning, so that the
+                            // machine's two cores serve the leases under test.
+                            RemoteExecutor e = client.allocate(AllocationSpec.of(Integer.parseInt(c[4]), 128,
+                                    HotTimeout.ofMicros(200_000), pkg, 256 * 1024, 256 * 1024)
+                                    .withLeaseDuration(Duration.ofMinutes(10)));
+                            leases.put(c[1], e);
+                            yield "ok " + e.leaseId() + " " + choice.nodeOf(e.leaseId());
+                        }
+                        case "invoke" -> {
+                            byte[] input = c.length > 3 ? HexFormat.of().parseHex(c[3]) : new byte[0];
+                            WaitMode mode = c.length > 4 && c[4].equals("warm") ? WaitMode.WARM : WaitMode.HOT;
+                            yield "ok " + HexFormat.of().formatHex(leases.get(c[1]).invoke(c[2], input, mode));
+                        }
+                        case "echocheck" -> {
+                            byte[] input = new byte[Integer.parseInt(c[2])];
+                            new Random(Long.parseLong(c[3])).nextBytes(input);
+                            RemoteExecutor e = leases.get(c[1]);
+                            boolean hot = Arrays.equals(input, e.invoke("echo", input, WaitMode.HOT));
+                            boolean warm = Arrays.equals(input, e.invoke("echo", input, WaitMode.WARM));
+                            yield hot && warm ? "ok" : "error Mismatch hot=" + hot + " warm=" + warm;
+                        }
+                        case "repeat" -> {
+                            RemoteExecutor e = leases.get(c[1]);
+                            long count = Long.parseLong(c[2]);
+                            Thread.ofPlatform().daemon().name("repeat-" + c[1]).start(() -> {
+                                String result = repeat(e, count);
+                                synchronized (System.out) {
+                                    System.out.println("! repeat " + c[1] + " " + result);
+                                    System.out.flush();
+                                }
+                            });
+                            yield "ok started";
+                        }
+                        case "check" -> {
+                            rm.checkActive(leases.get(c[1]).leaseId());
+                            yield "ok";
+                        }
+                        case "release" -> {
+                            leases.remove(c[1]).close();
+                            yield "ok";
+                        }
+                        case "releaseall" -> {
+                            leases.values().forEach(RemoteExecutor::close);
+                            leases.clear();
+                            yield "ok";
+                        }
+                        default -> "error IllegalArgumentException unknown command " + c[0];
+                    };
+                } catch (RuntimeException e) {
+                    answer = "error " + e.getClass().getSimpleName() + " " + String.valueOf(e.getMessage()).replace('\n', ' ');
+                }
+                synchronized (System.out) {
+                    System.out.println("= " + answer);
+                    System.out.flush();
+                }
+            }
+        }
+    }
+
+    /** Hot 1-byte invocations until COUNT or the first failure. */
+    private static String repeat(RemoteExecutor e, long count) {
+        byte[] in = {42};
+        long done = 0;
+        long lastOk = System.nanoTime();
+        try {
+            for (; done < count; done++) {
+                e.invoke("echo", in, WaitMode.HOT);
+                lastOk = System.nanoTime();
+            }
+            return "ok " + done;
+        } catch (RuntimeException x) {
+            return "error " + x.getClass().getSimpleName() + " " + done + " " + (System.nanoTime() - lastOk) / 1_000_000 + " "
+                    + String.valueOf(x.getMessage()).replace('\n', ' ');
+        }
+    }
+
+    /**
+     * Leases from the resource manager, which registers each executor manager under its tcp address;
+     * for {@code fabric} the offer is pointed at the same manager's {@code fabric:tcp} listener (port
+     * + 1, see {@link ClusterFixture}): the lease token names the node, not the transport.
+     */
+    private static final class TransportChoice implements LeaseSource {
+        private final ResourceManagerLeaseSource rm;
+        private final Map<Long, String> nodes = new HashMap<>();
+        volatile boolean fabric;
+
+        TransportChoice(ResourceManagerLeaseSource rm) {
+            this.rm = rm;
+        }
+
+        String nodeOf(long leaseId) {
+            return nodes.get(leaseId);
+        }
+
+        @Override
+        public LeaseOffer acquire(int cores, long memoryMiB, Duration duration) {
+            LeaseOffer o = rm.acquire(cores, memoryMiB, duration);
+            nodes.put(o.leaseId(), o.node());
+            if (!fabric) {
+                return o;
+            }
+            String tcp = o.managerAddress();
+            int colon = tcp.lastIndexOf(':');
+            String address = "fabric:" + tcp.substring(0, colon) + ":" + (Integer.parseInt(tcp.substring(colon + 1)) + 1);
+            return new LeaseOffer(o.node(), address, o.leaseId(), o.token(), o.expiresAtEpochMillis());
+        }
+
+        @Override
+        public void release(LeaseOffer lease) {
+            rm.release(lease);
+        }
+    }
+}

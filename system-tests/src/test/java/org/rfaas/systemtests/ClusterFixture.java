@@ -1,0 +1,235 @@
+package org.rfaas.systemtests;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Assumptions;
+import org.rfaas.examples.ExamplePackages;
+import org.rfaas.testbed.Host;
+import org.rfaas.testbed.HostProcess;
+import org.rfaas.testbed.NamespaceCluster;
+import org.rfaas.testbed.RfaasCluster;
+import org.rfaas.testbed.SlurmCluster;
+
+/**
+ * The 5-host rFaaS cluster of the cluster system tests ({@link RfaasCluster} on a
+ * {@link NamespaceCluster}): host 1 runs the resource manager (and slurmctld), hosts 2-4 an
+ * executor manager each (tcp on port 7000 and fabric:tcp on 7001, registered with the resource
+ * manager; and a slurmd), host 5 is the compute host running {@link ClusterClientMain}. Slurm's
+ * prolog and epilog are the project's deploy/slurm scripts.
+ */
+final class ClusterFixture implements AutoCloseable {
+    /** Heartbeat timeout of the resource manager: a node silent this long is marked DOWN. */
+    static final long HEARTBEAT_TIMEOUT_MILLIS = 2000;
+
+    final Path dir;
+    final NamespaceCluster cluster;
+    final Path jar;
+    final Path nativeLibrary;
+    RfaasCluster rfaas;
+    SlurmCluster slurm;
+    Driver client;
+
+    private ClusterFixture(Path dir, NamespaceCluster cluster, Path jar, Path nativeLibrary) {
+        this.dir = dir;
+        this.cluster = cluster;
+        this.jar = jar;
+        this.nativeLibrary = nativeLibrary;
+    }
+
+    /** Skips (with the reason printed) where namespaces or Slurm are unavailable. */
+    static void assumeAvailable() {
+        Optional<String> why = NamespaceCluster.unavailableReason().or(SlurmCluster::unavailableReason);
+        why.ifPresent(r -> System.out.println("SKIPPED (namespace cluster): " + r));
+        Assumptions.assumeTrue(why.isEmpty(), () -> why.orElse(""));
+    }
+
+    static ClusterFixture start() throws Exception {
+        Path dir = SystemTestSupport.tempDir("cluster");
+        NamespaceCluster cluster = NamespaceCluster.start(5, dir.resolve("hosts"));
+        ClusterFixture f = null;
+        try {
+            f = new ClusterFixture(dir, cluster, ExamplePackages.writeJar(dir.resolve("examples.jar")),
+                    ExamplePackages.buildNativeLibrary(dir));
+            Path repo = Path.of(System.getProperty("user.dir")).getParent();
+            f.rfaas = RfaasCluster.builder(cluster, dir.resolve("rfaas"), java("org.rfaas.cli.Main"))
+                    .heartbeats(HEARTBEAT_TIMEOUT_MILLIS, 300).slurm(repo.resolve("deploy/slurm")).start();
+            f.slurm = f.rfaas.slurm();
+            f.client = f.startClient();
+            return f;
+        } catch (Exception | Error e) {
+            if (f != null) {
+                f.close();
+            } else {
+                cluster.close();
+            }
+            throw e;
+        }
+    }
+
+    private static List<String> java(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", SystemTestSupport.CHILD_LOGGING, "-cp",
+                System.getProperty("java.class.path")));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Restarts the executor manager of host {@code n} (after its processes were killed). */
+    void startManager(int n) throws Exception {
+        rfaas.startManager(cluster.host(n));
+    }
+
+    Path slurmLog() {
+        return rfaas.slurmLog();
+    }
+
+    private Driver startClient() throws Exception {
+        Host compute = rfaas.computeHost();
+        ProcessBuilder pb = compute.processBuilder(java(ClusterClientMain.class.getName(), rfaas.rmUrl(), compute.address(),
+                jar.toString(), nativeLibrary.toString())).redirectError(dir.resolve("client.err").toFile());
+        Driver d = new Driver(pb.start(), dir.resolve("client.err"));
+        d.awaitReady();
+        return d;
+    }
+
+    /** A node's state at the resource manager (UP, DRAINING, DOWN). */
+    String nodeState(String node) {
+        return rfaas.nodeState(node);
+    }
+
+    /** A lease's state at the resource manager (ACTIVE, REVOKED, ...). */
+    String leaseState(long leaseId) {
+        return rfaas.leaseState(leaseId);
+    }
+
+    /** Waits until the node has {@code state}; returns when (epoch ms) it was first seen. */
+    long awaitNodeState(String node, String state, Duration timeout) throws TimeoutException, InterruptedException {
+        return rfaas.awaitNodeState(node, state, timeout);
+    }
+
+    /** Lines of a text file, or none. */
+    static List<String> lines(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file) : List.of();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (client != null) {
+                client.close();
+            }
+            if (rfaas != null) {
+                System.err.println("----- rfaas-slurm.log\n" + String.join("\n", lines(rfaas.slurmLog())));
+                rfaas.close();
+            }
+        } finally {
+            cluster.close();
+            SystemTestSupport.deleteTree(dir);
+        }
+    }
+
+    /** The compute host's application ({@link ClusterClientMain}), one command at a time. */
+    static final class Driver implements AutoCloseable {
+        private final Process process;
+        private final PrintWriter in;
+        private final Path stderr;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final BlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
+        /** {@link System#nanoTime()} when the line last returned by {@link #next} arrived. */
+        long lastArrivalNanos;
+
+        Driver(Process process, Path stderr) {
+            this.process = process;
+            this.stderr = stderr;
+            this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String l;
+                    while ((l = r.readLine()) != null) {
+                        arrivals.add(System.nanoTime());
+                        lines.add(l);
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+                arrivals.add(System.nanoTime());
+                lines.add("= error ClientExited");
+            }, "cluster-client-reader");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        void awaitReady() throws Exception {
+            String l = lines.poll(60, TimeUnit.SECONDS);
+            arrivals.poll();
+            if (!"# ready".equals(l)) {
+                throw new IllegalStateException("client did not start (" + l + "): " + HostProcess.tail(stderr, 40));
+            }
+        }
+
+        /** Sends a command without waiting for its answer. */
+        void send(String command) {
+            in.println(command);
+        }
+
+        /** The next line starting with {@code prefix} (others are skipped), or a TimeoutException. */
+        String next(String prefix, Duration timeout) throws InterruptedException, TimeoutException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                String l = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (l == null) {
+                    throw new TimeoutException("no \"" + prefix + "\" line from the client in " + timeout);
+                }
+                lastArrivalNanos = arrivals.take();
+                if (l.startsWith(prefix)) {
+                    return l;
+                }
+            }
+        }
+
+        /** Sends a command and returns its answer without the {@code "= "} prefix. */
+        String call(String command) throws InterruptedException, TimeoutException {
+            send(command);
+            return next("= ", Duration.ofSeconds(90)).substring(2);
+        }
+
+        /** Sends a command that must succeed; returns the words after {@code ok}. */
+        String[] ok(String command) throws InterruptedException, TimeoutException {
+            String a = call(command);
+            if (!a.startsWith("ok")) {
+                throw new AssertionError(command + " -> " + a + "\nclient stderr:\n" + HostProcess.tail(stderr, 40));
+            }
+            return a.substring(2).strip().split(" ");
+        }
+
+        @Override
+        public void close() {
+            in.close();
+            try {
+                if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+}

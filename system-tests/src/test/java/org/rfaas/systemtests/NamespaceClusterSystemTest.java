@@ -1,0 +1,280 @@
+package org.rfaas.systemtests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.rfaas.testbed.Host;
+
+/**
+ * rFaaS on a 5-host namespace cluster with a real Slurm ({@link ClusterFixture}): cross-host
+ * invocations over tcp and fabric:tcp, a Slurm job taking its node back, and host failures. One
+ * cluster for the class; the fault tests run last and restart what they broke. Needs root (skipped
+ * with the reason printed otherwise).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class NamespaceClusterSystemTest {
+    static final Set<String> EXECUTOR_HOSTS = Set.of("rfx-h2", "rfx-h3", "rfx-h4");
+    ClusterFixture f;
+
+    @BeforeAll
+    void start() throws Exception {
+        ClusterFixture.assumeAvailable();
+        f = ClusterFixture.start();
+    }
+
+    @AfterAll
+    void stop() {
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    /** A failed test leaves no lease behind to starve the next one. */
+    @AfterEach
+    void releaseAll() throws Exception {
+        if (f != null) {
+            f.client.ok("releaseall");
+        }
+    }
+
+    @Test
+    @Order(1)
+    void javaAndNativeInvocationsAreByteExactFromTheComputeHostToThreeHosts() throws Exception {
+        for (String transport : List.of("tcp", "fabric")) {
+            Set<String> nodes = new HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                String[] lease = f.client.ok("alloc j" + i + " " + transport + " java 1");
+                nodes.add(lease[1]);
+                for (int size : new int[] {0, 1, 1000, 64 * 1024, 256 * 1024}) {
+                    f.client.ok("echocheck j" + i + " " + size + " " + (size + i));
+                }
+                // sum-squares of {3, -4}: little-endian longs in, 25 out
+                assertEquals("1900000000000000", f.client.ok("invoke j" + i + " sum-squares 0300000000000000fcffffffffffffff")[0]);
+            }
+            assertEquals(EXECUTOR_HOSTS, nodes, transport + ": one Java lease on each executor host");
+            nodes.clear();
+            for (int i = 0; i < 3; i++) {
+                String[] lease = f.client.ok("alloc n" + i + " " + transport + " native 1");
+                nodes.add(lease[1]);
+                // "native rFaaS" echoed; "native rFaA" reversed
+                assertEquals("6e6174697665207246614153", f.client.ok("invoke n" + i + " echo 6e6174697665207246614153")[0]);
+                assertEquals("416146722065766974616e", f.client.ok("invoke n" + i + " reverse 6e61746976652072466141 warm")[0]);
+            }
+            assertEquals(EXECUTOR_HOSTS, nodes, transport + ": one native lease on each executor host");
+            for (int i = 0; i < 3; i++) {
+                f.client.ok("release j" + i);
+                f.client.ok("release n" + i);
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aSlurmJobOnANodeWithLeasesRevokesThemStopsTheExecutorsFirstAndTheNodeComesBack() throws Exception {
+        List<String> leaseNodes = new ArrayList<>();
+        List<Long> leaseIds = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String[] lease = f.client.ok("alloc s" + i + " tcp java 1");
+            leaseIds.add(Long.parseLong(lease[0]));
+            leaseNodes.add(lease[1]);
+            f.client.ok("invoke s" + i + " echo 01");
+        }
+        int victim = 1;
+        String node = leaseNodes.get(victim);
+        Host host = f.cluster.host(node);
+        assertEquals(1, executorsIn(host), "the leased executor runs on " + node);
+
+        long sbatchAt = System.currentTimeMillis();
+        long job = f.slurm.sbatch(f.cluster.host(5), node, """
+                #!/bin/bash
+                # Fails unless no rFaaS executor of a lease runs on this node when the job starts.
+                echo "start $(date +%s%3N) host $(hostname)"
+                self=$(readlink /proc/self/ns/net); n=0
+                for l in /proc/[0-9]*/ns/net; do
+                  [ "$(readlink "$l" 2>/dev/null)" = "$self" ] || continue
+                  p=${l#/proc/}; p=${p%%/*}
+                  case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in
+                    *org.rfaas.executor.ExecutorMain*" --train"*) ;;
+                    *org.rfaas.executor.ExecutorMain*) n=$((n + 1)); echo "executor pid $p" ;;
+                  esac
+                done
+                echo "executors $n"
+                [ "$n" = 0 ] || exit 3
+                sleep 2
+                echo "end $(date +%s%3N)"
+                """);
+        long revokedAt = awaitLeaseState(leaseIds.get(victim), "REVOKED", Duration.ofSeconds(30));
+        awaitJobOutput(job, "start ", Duration.ofSeconds(60));
+        // The job's first command ran, so the prolog saw the executor gone: the client's calls fail with a revocation.
+        String revoked = f.client.call("invoke s" + victim + " echo 02");
+        assertTrue(revoked.startsWith("error LeaseRevokedException"), revoked);
+        String check = f.client.call("check s" + victim);
+        assertTrue(check.startsWith("error LeaseRevokedException"), check);
+        for (int i = 0; i < 3; i++) {
+            if (i != victim) {
+                assertEquals("03", f.client.ok("invoke s" + i + " echo 03")[0], "leases on other nodes keep serving");
+            }
+        }
+        assertEquals("COMPLETED", f.slurm.awaitJobState(job, Duration.ofSeconds(60), "COMPLETED", "FAILED"),
+                () -> "job output:\n" + String.join("\n", ClusterFixture.lines(f.slurm.jobOutput(job))));
+        List<String> out = Files.readAllLines(f.slurm.jobOutput(job));
+        assertTrue(out.contains("executors 0"), out.toString());
+        long startedAt = Long.parseLong(out.getFirst().split(" ")[1]);
+        assertTrue(out.getFirst().endsWith("host " + node), out.toString());
+        long endedAt = Long.parseLong(out.getLast().split(" ")[1]);
+
+        long upAt = f.awaitNodeState(node, "UP", Duration.ofSeconds(30));
+        // least-loaded placement: the returned node has the most free cores, so the next lease lands there.
+        String[] again = f.client.ok("alloc back tcp java 1");
+        long servingAt = System.currentTimeMillis();
+        assertEquals(node, again[1], "a new lease is placed on the node the job gave back");
+        assertEquals("04", f.client.ok("invoke back echo 04")[0]);
+        System.out.printf("slurm: sbatch -> lease REVOKED at the resource manager %d ms; sbatch -> job's first command %d ms;"
+                + " job end -> node UP at the resource manager %d ms; job end -> new lease on it serving %d ms%n",
+                revokedAt - sbatchAt, startedAt - sbatchAt, upAt - endedAt, servingAt - endedAt);
+        ClusterFixture.lines(f.slurmLog()).forEach(l -> System.out.println("rfaas-slurm.log: " + l));
+        f.client.ok("release back");
+        for (int i = 0; i < 3; i++) {
+            if (i != victim) {
+                f.client.ok("release s" + i);
+            }
+        }
+        f.client.call("release s" + victim);
+    }
+
+    @Test
+    @Order(3)
+    void killingEveryProcessOfAHostFailsTheClientAtOnceTheNodeGoesDownAndTheOthersServe() throws Exception {
+        String[] nodes = leaseOnEachHost();
+        Host host = f.cluster.host(nodes[2]);
+        startHotRepeat();
+        long faultAt = System.nanoTime();
+        host.killAll();
+        String answer = f.client.next("! repeat f2 ", Duration.ofSeconds(10)).substring("! repeat f2 ".length());
+        long errorMillis = (f.client.lastArrivalNanos - faultAt) / 1_000_000;
+        long downMillis = nodeGoesDownAndOthersServe(host, faultAt);
+        System.out.printf("SIGKILL of every process of %s during a hot repeat: client error after %d ms (%s); node DOWN at the"
+                + " resource manager after %d ms (heartbeat timeout %d ms)%n", host.name(), errorMillis, answer, downMillis,
+                ClusterFixture.HEARTBEAT_TIMEOUT_MILLIS);
+        assertTrue(answer.startsWith("error ExecutorLostException "), answer);
+        assertTrue(Long.parseLong(answer.split(" ")[2]) > 0, "hot calls ran before the fault: " + answer);
+        assertTrue(errorMillis < 2000, "a killed peer is seen through FIN/RST at once; took " + errorMillis + " ms");
+        f.client.ok("releaseall");
+        f.startManager(hostNumber(host));
+        f.awaitNodeState(host.name(), "UP", Duration.ofSeconds(30));
+    }
+
+    /**
+     * A host whose link goes down sends no FIN: the data connections' heartbeats find the silent
+     * peer, so the call in flight fails within 2 s while the link is still down; the resource
+     * manager marks the node DOWN and the other hosts keep serving.
+     */
+    @Test
+    @Order(4)
+    void cuttingAHostsLinkFailsTheClientWithinTwoSecondsMarksTheNodeDownAndTheOthersServe() throws Exception {
+        String[] nodes = leaseOnEachHost();
+        Host host = f.cluster.host(nodes[2]);
+        startHotRepeat();
+        long faultAt = System.nanoTime();
+        host.cutLink();
+        try {
+            String answer = f.client.next("! repeat f2 ", Duration.ofSeconds(10)).substring("! repeat f2 ".length());
+            long errorMillis = (f.client.lastArrivalNanos - faultAt) / 1_000_000;
+            long downMillis = nodeGoesDownAndOthersServe(host, faultAt);
+            System.out.printf("link cut of %s during a hot repeat: client error after %d ms (%s); node DOWN at the resource"
+                    + " manager after %d ms (heartbeat timeout %d ms)%n", host.name(), errorMillis, answer, downMillis,
+                    ClusterFixture.HEARTBEAT_TIMEOUT_MILLIS);
+            assertTrue(answer.startsWith("error ExecutorLostException "), answer);
+            assertTrue(Long.parseLong(answer.split(" ")[2]) > 0, "hot calls ran before the fault: " + answer);
+            assertTrue(errorMillis <= 2000, "a silent peer is lost within 2 s; took " + errorMillis + " ms");
+        } finally {
+            host.restoreLink();
+        }
+        f.client.ok("releaseall");
+        f.awaitNodeState(host.name(), "UP", Duration.ofSeconds(30));
+    }
+
+    /** One Java lease on each executor host, keys f0..f2; returns their nodes. */
+    private String[] leaseOnEachHost() throws Exception {
+        String[] nodes = new String[3];
+        for (int i = 0; i < 3; i++) {
+            nodes[i] = f.client.ok("alloc f" + i + " tcp java 1")[1];
+        }
+        assertEquals(EXECUTOR_HOSTS, Set.of(nodes));
+        return nodes;
+    }
+
+    /** Starts hot 1-byte calls on lease f2 and lets them run a moment. */
+    private void startHotRepeat() throws Exception {
+        f.client.ok("repeat f2 1000000000");
+        Thread.sleep(500);
+    }
+
+    /** The failed host is marked DOWN; the leases on the other two keep serving and a new lease lands on a live host. */
+    private long nodeGoesDownAndOthersServe(Host host, long faultAt) throws Exception {
+        f.awaitNodeState(host.name(), "DOWN", Duration.ofMillis(ClusterFixture.HEARTBEAT_TIMEOUT_MILLIS * 5));
+        long downMillis = (System.nanoTime() - faultAt) / 1_000_000;
+        for (int i = 0; i < 2; i++) {
+            assertEquals("05", f.client.ok("invoke f" + i + " echo 05")[0], "other hosts keep serving");
+        }
+        String[] more = f.client.ok("alloc g tcp java 1");
+        assertTrue(!more[1].equals(host.name()) && EXECUTOR_HOSTS.contains(more[1]), "new lease on a live host: " + more[1]);
+        assertEquals("06", f.client.ok("invoke g echo 06")[0]);
+        f.client.ok("release g");
+        return downMillis;
+    }
+
+    private static int hostNumber(Host host) {
+        return Integer.parseInt(host.name().substring("rfx-h".length()));
+    }
+
+    private void awaitJobOutput(long job, String prefix, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (ClusterFixture.lines(f.slurm.jobOutput(job)).stream().noneMatch(l -> l.startsWith(prefix))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("job " + job + " (" + f.slurm.jobState(job) + ") printed no \"" + prefix + "\" in "
+                        + timeout + "\n" + f.slurm.logTail());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private long awaitLeaseState(long leaseId, String state, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            last = f.leaseState(leaseId);
+            if (state.equals(last)) {
+                return System.currentTimeMillis();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("lease " + leaseId + " is " + last + ", not " + state + " after " + timeout);
+    }
+
+    /** Lease executor JVMs running in the host's network namespace. */
+    static long executorsIn(Host host) {
+        return host.pids().stream().map(pid -> ProcessHandle.of(pid).flatMap(p -> p.info().arguments()))
+                .filter(a -> a.isPresent() && List.of(a.get()).contains("org.rfaas.executor.ExecutorMain")
+                        && !List.of(a.get()).contains("--train") && !List.of(a.get()).contains("--spare"))
+                .count();
+    }
+}
