@@ -1,13 +1,12 @@
 package org.rfaas.client;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Map;
+import org.rfaas.transport.Routes;
 import org.rfaas.transport.Transports;
 
 /**
@@ -66,13 +65,10 @@ final class ListenAddresses {
         if (host == null || port < 0) {
             throw new IllegalArgumentException("manager address '" + hostPort + "' needs a host and a port");
         }
-        try (DatagramSocket probe = new DatagramSocket()) {
-            probe.connect(new InetSocketAddress(InetAddress.getByName(host), port));
-            InetAddress local = probe.getLocalAddress();
-            if (local == null || local.isAnyLocalAddress()) {
-                throw new AllocationRefusedException("no local address routes to the executor manager at "
-                        + hostPort + "; give the client a listen address");
-            }
+        try {
+            InetAddress local = Routes.sourceAddressTowards(InetAddress.getByName(host), port)
+                    .orElseThrow(() -> new AllocationRefusedException("no local address routes to the executor manager at "
+                            + hostPort + "; give the client a listen address"));
             String literal = local.getHostAddress();
             int zone = literal.indexOf('%');
             if (zone >= 0) {

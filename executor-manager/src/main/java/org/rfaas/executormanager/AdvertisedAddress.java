@@ -1,8 +1,6 @@
 package org.rfaas.executormanager;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -11,6 +9,7 @@ import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.rfaas.transport.Routes;
 import org.rfaas.transport.Transports;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,12 +77,9 @@ final class AdvertisedAddress {
 
     /** The local address of the interface that routes to {@code target}; {@code null} when none does. */
     static InetAddress routeTo(InetAddress target) {
-        // connect() on a datagram socket only binds it to the route's source address: nothing is sent.
-        try (DatagramSocket socket = new DatagramSocket()) {
-            socket.connect(new InetSocketAddress(target, 9));
-            InetAddress local = socket.getLocalAddress();
-            return local == null || local.isAnyLocalAddress() ? null : local;
-        } catch (SocketException | UncheckedIOException e) {
+        try {
+            return Routes.sourceAddressTowards(target, 9).orElse(null);
+        } catch (IOException e) {
             LOG.debug("no route to {}: {}", target, e.toString());
             return null;
         }
