@@ -14,10 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,11 +31,7 @@ class MpiAppsResourceManagerSystemTest {
 
     @Test
     void ranksLeaseFromTheResourceManagerAndReleaseTheirLeases() throws Exception {
-        boolean mpirun = Files.isExecutable(Path.of("/usr/bin/mpirun")) || Files.isExecutable(Path.of("/usr/local/bin/mpirun"));
-        if (!mpirun) {
-            System.out.println("MpiAppsResourceManagerSystemTest skipped: mpirun is not installed");
-        }
-        Assumptions.assumeTrue(mpirun, "mpirun is not installed");
+        MpiRun.assumeMpirun("MpiAppsResourceManagerSystemTest");
         Path dir = SystemTestSupport.tempDir("mpi-apps-rm");
         String java = ProcessHandle.current().info().command().orElseThrow();
         String cp = System.getProperty("java.class.path");
@@ -70,21 +64,10 @@ class MpiAppsResourceManagerSystemTest {
                 Thread.sleep(200);
             }
 
-            List<String> cmd = new ArrayList<>(List.of("mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2",
-                    java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", SystemTestSupport.CHILD_LOGGING, "-cp",
-                    cp, "org.rfaas.apps.blackscholes.BlackScholesApp", "--resource-manager", url, "--tenant", "mpi-job",
-                    "--offload", "0.5", "--size", "simsmall", "--batch", "1024", "--check"));
-            Path log = dir.resolve("mpirun.log");
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean done = p.waitFor(150, TimeUnit.SECONDS);
-            if (!done) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-            }
-            String output = Files.readString(log);
-            System.out.println(output);
-            assertTrue(done && p.exitValue() == 0, "mpirun failed:\n" + output);
-            assertTrue(output.contains("check=bitwise-equal") && output.contains("calls=2"), output); // 1024 options per rank in one batch
+            String output = MpiRun.run(dir, "org.rfaas.apps.blackscholes.BlackScholesApp", List.of("--resource-manager",
+                    url, "--tenant", "mpi-job", "--offload", "0.5", "--size", "simsmall", "--batch", "1024", "--check"));
+            // 2048 options per rank, half of them offloaded in one batch of 1024
+            assertTrue(output.contains("check=bitwise-equal") && output.contains("calls=2"), output);
 
             JsonNode leases = get(http, url + "/v1/leases");
             int ours = 0;

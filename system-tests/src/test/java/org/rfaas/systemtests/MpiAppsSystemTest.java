@@ -7,23 +7,21 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.rfaas.apps.blackscholes.BlackScholesKernel;
 import org.rfaas.apps.blackscholes.OptionGenerator;
+import org.rfaas.apps.common.AppRun;
 import org.rfaas.client.ExecutorNode;
 import org.rfaas.client.ExecutorsDatabase;
 
@@ -42,11 +40,7 @@ class MpiAppsSystemTest {
 
     @BeforeAll
     void start() throws Exception {
-        boolean mpirun = Files.isExecutable(Path.of("/usr/bin/mpirun")) || Files.isExecutable(Path.of("/usr/local/bin/mpirun"));
-        if (!mpirun) {
-            System.out.println("MpiAppsSystemTest skipped: mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)");
-        }
-        Assumptions.assumeTrue(mpirun, "mpirun is not installed");
+        MpiRun.assumeMpirun("MpiAppsSystemTest");
         dir = SystemTestSupport.tempDir("mpi-apps");
         // spares of the ranks' heap size, so that most leases skip the executor JVM's boot
         String config = """
@@ -66,38 +60,12 @@ class MpiAppsSystemTest {
         SystemTestSupport.deleteTree(dir);
     }
 
-    /** Runs {@code mpirun -np 2 java ... mainClass args}; returns its output, asserting exit code 0. */
     private String mpirun(String mainClass, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2",
-                ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", SystemTestSupport.CHILD_LOGGING, "-cp", System.getProperty("java.class.path"),
-                mainClass));
-        cmd.addAll(List.of(args));
-        Path log = Files.createTempFile(dir, "mpirun", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean done = p.waitFor(150, TimeUnit.SECONDS);
-        if (!done) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        System.out.println(String.join(" ", cmd.subList(5, cmd.size())).replace(System.getProperty("java.class.path"), "CP")
-                + "\n" + out);
-        assertTrue(done, "mpirun timed out:\n" + out);
-        assertEquals(0, p.exitValue(), "mpirun failed:\n" + out);
-        return out;
+        return MpiRun.run(dir, mainClass, List.of(args));
     }
 
-    /** The fields of the RESULT line. */
     private static Map<String, String> result(String out) {
-        String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst()
-                .orElseThrow(() -> new AssertionError("no RESULT line in:\n" + out));
-        Map<String, String> m = new HashMap<>();
-        for (String kv : line.substring(7).split(" ")) {
-            int eq = kv.indexOf('=');
-            m.put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-        return m;
+        return AppRun.parseResult(out);
     }
 
     private String[] offloadArgs(String... more) {

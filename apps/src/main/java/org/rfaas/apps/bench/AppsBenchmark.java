@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.rfaas.apps.common.AppArgs;
+import org.rfaas.apps.common.AppRun;
 
 /**
  * Time to solution of the three applications all-local and offloading 25, 50 and 75% of each
@@ -120,16 +121,10 @@ public final class AppsBenchmark {
                 throw new IllegalStateException("timed out: " + String.join(" ", cmd));
             }
             String out = Files.readString(log, StandardCharsets.UTF_8);
-            String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElse(null);
-            if (p.exitValue() != 0 || line == null) {
+            if (p.exitValue() != 0 || !out.contains("RESULT ")) {
                 throw new IllegalStateException("mpirun exited with " + p.exitValue() + ":\n" + out);
             }
-            Map<String, String> m = new LinkedHashMap<>();
-            for (String kv : line.substring(7).split(" ")) {
-                int eq = kv.indexOf('=');
-                m.put(kv.substring(0, eq), kv.substring(eq + 1));
-            }
-            return m;
+            return AppRun.parseResult(out);
         } finally {
             Files.deleteIfExists(log);
         }

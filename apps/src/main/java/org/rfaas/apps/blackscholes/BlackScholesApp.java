@@ -41,7 +41,6 @@ public final class BlackScholesApp {
             int n = OptionGenerator.size(app.args.string("size", "simsmall"));
             long seed = (long) app.args.number("seed", 1);
             int batch = app.args.integer("batch", 2048);
-            int repeat = Math.max(1, app.args.integer("repeat", 1));
             int[] counts = AppRun.blockCounts(n, app.size);
             int[] displs = AppRun.displacements(counts);
             int mine = counts[app.rank];
@@ -56,8 +55,6 @@ public final class BlackScholesApp {
 
             int offloaded = (int) Math.round(mine * app.offload);
             try (Offloader off = app.lease("blackscholes", batch * REC, batch * 8 + 8)) {
-                Mpi.barrier();
-                long t0 = System.nanoTime();
                 List<Offloader.Batch> batches = new ArrayList<>();
                 for (int first = 0; first < offloaded; first += batch) {
                     int from = first;
@@ -75,20 +72,8 @@ public final class BlackScholesApp {
                         }
                     });
                 }
-                long solve = 0, local = 0, wait = 0;
-                for (int round = 0; round < repeat; round++) { // earlier rounds warm up both JITs
-                    if (off != null) {
-                        off.resetStats();
-                    }
-                    Mpi.barrier();
-                    t0 = System.nanoTime();
-                    Offloader.Pending pending = off == null ? null : off.submit(batches);
-                    long l0 = System.nanoTime();
-                    price(app, options, offloaded, mine - offloaded, prices);
-                    local = System.nanoTime() - l0;
-                    wait = pending == null ? 0 : pending.await();
-                    solve = System.nanoTime() - t0;
-                }
+                AppRun.Timing time = app.timeRounds(off, batches,
+                        () -> price(app, options, offloaded, mine - offloaded, prices));
 
                 String check = "skipped";
                 if (app.args.has("check")) {
@@ -99,7 +84,7 @@ public final class BlackScholesApp {
                 MemorySegment gathered = app.rank == 0 ? arena.allocate(8L * n, 8) : MemorySegment.NULL;
                 Mpi.gatherv(prices, mine, gathered, counts, displs, Mpi.Datatype.DOUBLE, 0);
                 app.writeOut(gathered);
-                app.report("options=" + n + " batch=" + batch, solve, local, wait,
+                app.report("options=" + n + " batch=" + batch, time.solve(), time.local(), time.waiting(),
                         off == null ? OffloadStats.NONE : off.stats(), check);
                 if (check.startsWith("MISMATCH")) {
                     throw new IllegalStateException("offloaded prices differ from the all-local run");

@@ -183,6 +183,46 @@ public final class AppRun implements AutoCloseable {
         System.exit(0);
     }
 
+    /** Times of one solve, in nanoseconds: to solution, the rank's own kernel, waiting for its executors. */
+    public record Timing(long solve, long local, long waiting) {
+    }
+
+    /**
+     * Runs {@code --repeat} rounds (earlier rounds warm up the JIT compilers of ranks and
+     * executors) of: submit the offloaded batches ({@code off} may be null), do the local share,
+     * wait for the batches. Returns the last round's times; the offload stats cover it alone.
+     */
+    public Timing timeRounds(Offloader off, List<? extends Offloader.Batch> batches, Runnable localShare) {
+        int repeat = Math.max(1, args.integer("repeat", 1));
+        Timing last = null;
+        for (int round = 0; round < repeat; round++) {
+            if (off != null) {
+                off.resetStats();
+            }
+            Mpi.barrier();
+            long t0 = System.nanoTime();
+            Offloader.Pending pending = off == null || batches.isEmpty() ? null : off.submit(batches);
+            long l0 = System.nanoTime();
+            localShare.run();
+            long local = System.nanoTime() - l0;
+            long wait = pending == null ? 0 : pending.await();
+            last = new Timing(System.nanoTime() - t0, local, wait);
+        }
+        return last;
+    }
+
+    /** The fields of the {@code RESULT} line in an application's output (for drivers and tests). */
+    public static java.util.Map<String, String> parseResult(String output) {
+        String line = output.lines().filter(l -> l.startsWith("RESULT ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no RESULT line in:\n" + output));
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (String kv : line.substring("RESULT ".length()).split(" ")) {
+            int eq = kv.indexOf('=');
+            m.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return m;
+    }
+
     /** Little-endian doubles. */
     public static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED;
 }

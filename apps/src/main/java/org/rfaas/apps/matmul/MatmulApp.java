@@ -41,7 +41,6 @@ public final class MatmulApp {
         try (AppRun app = AppRun.start("matmul", argv); Arena arena = Arena.ofShared()) {
             int n = app.args.integer("n", 256);
             long seed = (long) app.args.number("seed", 1);
-            int repeat = Math.max(1, app.args.integer("repeat", 1));
             int[] rowCounts = AppRun.blockCounts(n, app.size);
             int[] counts = new int[app.size];
             for (int r = 0; r < app.size; r++) {
@@ -70,8 +69,6 @@ public final class MatmulApp {
             long rowBytes = 8L * n;
             int inputCapacity = Math.toIntExact(MatmulKernel.HEADER + 8L * n * n + rowBytes * perCall);
             try (Offloader off = app.lease("matmul", inputCapacity, Math.toIntExact(rowBytes * perCall + 8))) {
-                Mpi.barrier();
-                long t0 = System.nanoTime();
                 List<Offloader.Batch> calls = new ArrayList<>();
                 for (int first = 0; first < offloaded; first += perCall) {
                     int from = first;
@@ -92,20 +89,8 @@ public final class MatmulApp {
                         }
                     });
                 }
-                long solve = 0, local = 0, wait = 0;
-                for (int round = 0; round < repeat; round++) { // earlier rounds warm up both JITs
-                    if (off != null) {
-                        off.resetStats();
-                    }
-                    Mpi.barrier();
-                    t0 = System.nanoTime();
-                    Offloader.Pending pending = off == null ? null : off.submit(calls);
-                    long l0 = System.nanoTime();
-                    multiply(app, aRows, b, c, offloaded, mine - offloaded, n);
-                    local = System.nanoTime() - l0;
-                    wait = pending == null ? 0 : pending.await();
-                    solve = System.nanoTime() - t0;
-                }
+                AppRun.Timing time = app.timeRounds(off, calls,
+                        () -> multiply(app, aRows, b, c, offloaded, mine - offloaded, n));
 
                 String check = "skipped";
                 if (app.args.has("check")) {
@@ -116,7 +101,7 @@ public final class MatmulApp {
                 MemorySegment gathered = app.rank == 0 ? arena.allocate(8L * n * n, 8) : MemorySegment.NULL;
                 Mpi.gatherv(c, mine * n, gathered, counts, displs, Mpi.Datatype.DOUBLE, 0);
                 app.writeOut(gathered);
-                app.report("n=" + n, solve, local, wait, off == null ? OffloadStats.NONE : off.stats(), check);
+                app.report("n=" + n, time.solve(), time.local(), time.waiting(), off == null ? OffloadStats.NONE : off.stats(), check);
                 if (check.startsWith("MISMATCH")) {
                     throw new IllegalStateException("offloaded product differs from the all-local run");
                 }
