@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         footer = {"", "The launcher also runs the test suite: ./rfaas test"},
         subcommands = {
             CommandLine.HelpCommand.class,
-            BenchCommand.class,
+            BenchForwardCommand.class,
             DemoCommand.class,
             ExecutorManagerCommand.class,
             InvokeCommand.class,

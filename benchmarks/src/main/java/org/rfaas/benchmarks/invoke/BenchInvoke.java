@@ -1,9 +1,10 @@
 package org.rfaas.benchmarks.invoke;
 
+import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.benchmarks.common.JsonRows;
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.benchmarks.common.Progress;
-import org.rfaas.benchmarks.common.TextTable;
+import org.rfaas.demo.support.TextTable;
 import org.rfaas.benchmarks.suite.LatencyHarness;
 import org.rfaas.benchmarks.suite.RoundTrip;
 import org.rfaas.client.FunctionPackage;

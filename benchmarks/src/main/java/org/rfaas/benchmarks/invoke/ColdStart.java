@@ -1,6 +1,6 @@
 package org.rfaas.benchmarks.invoke;
 
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;

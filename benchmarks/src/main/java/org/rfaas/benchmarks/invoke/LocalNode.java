@@ -1,6 +1,7 @@
 package org.rfaas.benchmarks.invoke;
 
-import org.rfaas.benchmarks.suite.ChildJvm;
+import org.rfaas.demo.support.ChildJvm;
+import org.rfaas.demo.support.LocalAddress;
 import org.rfaas.client.ExecutorNode;
 import org.rfaas.client.ExecutorsDatabase;
 import org.rfaas.client.LeaseOffer;
@@ -196,7 +197,7 @@ public final class LocalNode implements AutoCloseable {
         public static void main(String[] args) throws Exception {
             String transport = args[0];
             ExecutorManagerConfig config = ExecutorManagerConfig.of("local-" + transport,
-                    List.of(RawEcho.listenAddress(transport)), CORES, MEMORY_MIB, Path.of(args[1]));
+                    List.of(LocalAddress.of(transport)), CORES, MEMORY_MIB, Path.of(args[1]));
             ExecutorManager manager = new ExecutorManager(config, null);
             manager.addLeaseListener(new LeaseListener() {
                 @Override

@@ -1,9 +1,9 @@
-package org.rfaas.benchmarks.demo;
+package org.rfaas.demo;
 
 import org.HdrHistogram.Histogram;
-import org.rfaas.benchmarks.common.LatencyStats;
-import org.rfaas.benchmarks.common.TextTable;
-import org.rfaas.benchmarks.invoke.FunctionPackages;
+import org.rfaas.demo.support.LatencyStats;
+import org.rfaas.demo.support.TextTable;
+import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;

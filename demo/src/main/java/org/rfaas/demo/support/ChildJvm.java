@@ -1,4 +1,4 @@
-package org.rfaas.benchmarks.suite;
+package org.rfaas.demo.support;
 
 import java.io.BufferedReader;
 import java.io.IOException;

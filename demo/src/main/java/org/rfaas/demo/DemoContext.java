@@ -1,6 +1,6 @@
-package org.rfaas.benchmarks.demo;
+package org.rfaas.demo;
 
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseSource;

@@ -1,9 +1,9 @@
-package org.rfaas.benchmarks.demo;
+package org.rfaas.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.rfaas.benchmarks.invoke.RawEcho;
-import org.rfaas.benchmarks.suite.ChildJvm;
+import org.rfaas.demo.support.ChildJvm;
+import org.rfaas.demo.support.LocalAddress;
 import org.rfaas.executormanager.ExecutorManager;
 import org.rfaas.executormanager.ExecutorManagerConfig;
 import org.rfaas.executormanager.ExecutorManagerPlugin;
@@ -56,7 +56,7 @@ public final class DemoNode implements AutoCloseable {
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = json.createObjectNode();
         config.put("node", NAME);
-        config.putArray("listen").add(RawEcho.listenAddress(transport));
+        config.putArray("listen").add(LocalAddress.of(transport));
         config.put("cores", CORES);
         config.put("memoryMiB", MEMORY_MIB);
         config.put("workDir", workDir.resolve("leases").toString());
