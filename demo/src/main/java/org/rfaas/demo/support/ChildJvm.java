@@ -65,9 +65,10 @@ public final class ChildJvm implements AutoCloseable {
         cmd.add(mainClass);
         cmd.addAll(args);
         Path log = Files.createTempFile("rfaas-bench-" + mainClass.substring(mainClass.lastIndexOf('.') + 1) + "-", ".log");
-        Process p = new ProcessBuilder(cmd)
-                .redirectError(ProcessBuilder.Redirect.to(log.toFile()))
-                .start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(log.toFile()));
+        // setenv in this JVM does not reach ProcessBuilder's copy of the environment: say it again.
+        pb.environment().putIfAbsent(NativeEnvironment.LIBFABRIC_SIGNAL_GUARD, "1");
+        Process p = pb.start();
         BlockingQueue<String> lines = new ArrayBlockingQueue<>(1);
         Thread reader = Thread.ofPlatform().daemon().name("child-stdout-" + p.pid()).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
