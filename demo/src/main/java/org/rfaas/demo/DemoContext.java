@@ -32,7 +32,7 @@ public final class DemoContext {
     }
 
     /** The accounting of one lease, as its executor manager reported it at release. */
-    public record LeaseBill(String packageKind, long leaseId, LeaseAccounting accounting) {
+    public record LeaseBill(String packageKind, String use, long leaseId, LeaseAccounting accounting) {
     }
 
     /**

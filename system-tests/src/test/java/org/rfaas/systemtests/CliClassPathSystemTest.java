@@ -48,9 +48,11 @@ class CliClassPathSystemTest {
     @Test
     void launcherRunsTheCliOnLibOnly() throws IOException {
         String launcher = Files.readString(moduleDir().resolveSibling("rfaas"), StandardCharsets.UTF_8);
-        List<String> cp = launcher.lines().filter(l -> l.contains("org.rfaas.cli.Main")).toList();
-        assertEquals(1, cp.size(), "one java command line in ./rfaas: " + cp);
-        assertTrue(cp.getFirst().contains("-cp \"$JAR:$ROOT/cli/target/lib/*\""), cp.getFirst());
+        List<String> cp = launcher.lines().filter(l -> l.contains("-cp ")).toList();
+        assertEquals(List.of("  -Drfaas.launcher=\"$ROOT/rfaas\" -cp \"$JAR:$ROOT/cli/target/lib/*\")"), cp,
+                "the one class path in ./rfaas");
+        assertTrue(launcher.lines().filter(l -> l.contains("org.rfaas.cli.Main")).allMatch(l -> l.contains("\"${CLI[@]}\"")),
+                "every CLI start in ./rfaas uses that class path");
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +54,15 @@ public final class ChildJvm implements AutoCloseable {
      */
     public static ChildJvm start(String mainClass, List<String> jvmOptions, List<String> args, Duration timeout,
                                  Consumer<String> onLine) throws IOException {
+        return start(mainClass, jvmOptions, Map.of(), args, timeout, onLine);
+    }
+
+    /**
+     * Like {@link #start(String, List, List, Duration, Consumer)}, with {@code environment} added
+     * to the child's environment (which every process it starts inherits).
+     */
+    public static ChildJvm start(String mainClass, List<String> jvmOptions, Map<String, String> environment,
+                                 List<String> args, Duration timeout, Consumer<String> onLine) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow(
                 () -> new IOException("cannot find the java executable of this JVM")));
@@ -68,6 +78,7 @@ public final class ChildJvm implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(log.toFile()));
         // setenv in this JVM does not reach ProcessBuilder's copy of the environment: say it again.
         pb.environment().putIfAbsent(NativeEnvironment.LIBFABRIC_SIGNAL_GUARD, "1");
+        pb.environment().putAll(environment);
         Process p = pb.start();
         BlockingQueue<String> lines = new ArrayBlockingQueue<>(1);
         Thread reader = Thread.ofPlatform().daemon().name("child-stdout-" + p.pid()).start(() -> {
