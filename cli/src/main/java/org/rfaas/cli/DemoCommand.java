@@ -1,6 +1,6 @@
 package org.rfaas.cli;
 
-import org.rfaas.benchmarks.demo.Demo;
+import org.rfaas.demo.Demo;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

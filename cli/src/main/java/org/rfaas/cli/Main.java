@@ -1,5 +1,6 @@
 package org.rfaas.cli;
 
+import org.rfaas.demo.support.NativeEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +10,7 @@ import picocli.CommandLine.Command;
         footer = {"", "The launcher also runs the test suite: ./rfaas test"},
         subcommands = {
             CommandLine.HelpCommand.class,
-            BenchCommand.class,
+            BenchForwardCommand.class,
             DemoCommand.class,
             ExecutorManagerCommand.class,
             InvokeCommand.class,
@@ -25,8 +26,19 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        prepareProcess();
         int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
         System.exit(code);
+    }
+
+    /**
+     * What this process needs before any command runs: libfabric, which several commands load, must
+     * not replace the JVM's SIGSEGV handler (see {@link NativeEnvironment#protectJvmSignalsFromLibfabric}).
+     * The {@code rfaas} launcher also exports the variable, so that every JVM started from here
+     * inherits it.
+     */
+    public static void prepareProcess() {
+        NativeEnvironment.protectJvmSignalsFromLibfabric();
     }
 
     @Override

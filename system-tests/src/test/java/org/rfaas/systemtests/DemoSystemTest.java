@@ -15,13 +15,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code rfaas demo} as a user runs it: a child JVM running the CLI; exit code 0, the whole table
  * down to the billing summary read back from the resource manager, and no process of the demo left
- * behind.
+ * behind, nothing in its temporary directory, no crash backtrace in its working directory.
  *
  * <p>Other tests may run rfaas processes on this machine at the same time, so "left behind" means
  * only processes of this demo: every descendant seen while it ran (a {@link ProcessHandle} knows
@@ -44,7 +45,8 @@ class DemoSystemTest {
                     SystemTestSupport.CHILD_LOGGING, "-cp", System.getProperty("java.class.path"),
                     "org.rfaas.cli.Main", "demo"));
             Path err = tmp.resolve("demo.err");
-            p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+            // Its working directory too: a JVM that met a foreign SIGSEGV handler would write *.btr there.
+            p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectError(err.toFile()).start();
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             InputStream stdout = p.getInputStream();
             Process demo = p;
@@ -67,14 +69,18 @@ class DemoSystemTest {
             assertTrue(Pattern.compile("(?m)^executor manager: pid \\d+, node demo-node, listening on shm:").matcher(text).find(), why);
             assertTrue(text.contains("with an altered token: refused"), why);
             assertTrue(Pattern.compile("(?m)^java\\s+echo\\s+cold\\s+3\\s").matcher(text).find(), why);
-            assertTrue(Pattern.compile("(?m)^java\\s+echo\\s+warm\\s+50\\s").matcher(text).find(), why);
+            assertTrue(Pattern.compile("(?m)^java\\s+echo\\s+warm\\s+1000\\s").matcher(text).find(), why);
             assertTrue(Pattern.compile("(?m)^java\\s+echo\\s+hot\\s+5000\\s").matcher(text).find(), why);
-            assertTrue(Pattern.compile("(?m)^java\\s+warm \\+ hot\\s+\\d+\\s+demo-node\\s+\\d+\\s+verified").matcher(text).find(), why);
+            assertTrue(Pattern.compile("(?m)^java\\s+warm\\s+\\d+\\s+demo-node\\s+\\d+\\s+verified").matcher(text).find(), why);
+            assertTrue(Pattern.compile("(?m)^java\\s+hot\\s+\\d+\\s+demo-node\\s+\\d+\\s+verified").matcher(text).find(), why);
+            assertTrue(Pattern.compile("(?m)^java hot: node settled .*: measuring$").matcher(text).find()
+                    || text.contains("sharing the cores"), why);
             int billing = text.indexOf("Billing summary, read back from the resource manager");
             assertTrue(billing >= 0, why);
             assertTrue(Pattern.compile("(?m)^demo\\s+total\\s+\\d+ leases\\s+\\S+ \\S+\\s+\\S+ \\S+\\s+\\S+ \\S+\\s+\\d+\\.\\d MiB\\*s$")
                     .matcher(text.substring(billing)).find(), why);
             assertTrue(text.contains("no process left behind"), why);
+            assertTrue(text.contains("nothing left in " + tmp), why);
 
             // The demo waited for its children before it exited; give stragglers a moment anyway.
             long deadline = System.nanoTime() + 5_000_000_000L;
@@ -83,6 +89,12 @@ class DemoSystemTest {
                 left = leftBehind(seen, tmp);
             } while (!left.isEmpty() && System.nanoTime() < deadline && sleep());
             assertTrue(left.isEmpty(), "left behind by the demo: " + left + "\n" + why);
+            // Nothing in its temporary directory (its own, see above) but what this test put there.
+            try (Stream<Path> entries = Files.list(tmp)) {
+                List<String> files = entries.map(f -> f.getFileName().toString()).filter(n -> !n.equals("demo.err")).toList();
+                assertEquals(List.of(), files, "left in the demo's temporary directory " + tmp + "\n" + why);
+            }
+            assertEquals(List.of(), backtraces(tmp), "JVM crash backtraces (*.btr) in the demo's working directory\n" + why);
             assertTrue(seen.size() >= 2, "the demo should have run an executor manager and executors as its descendants,"
                     + " saw " + seen.keySet() + "\n" + why);
         } finally {
@@ -106,6 +118,12 @@ class DemoSystemTest {
                 .filter(h -> h.info().commandLine().orElse("").contains(marker))
                 .forEach(h -> left.add(h.pid() + " " + h.info().commandLine().orElse("?")));
         return left;
+    }
+
+    private static List<String> backtraces(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".btr")).toList();
+        }
     }
 
     private static boolean sleep() {

@@ -1,5 +1,6 @@
 package org.rfaas.benchmarks.common;
 
+import org.rfaas.demo.support.LatencyStats;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,10 @@
 package org.rfaas.benchmarks.invoke;
 
+import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.benchmarks.common.JsonRows;
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.benchmarks.common.Progress;
-import org.rfaas.benchmarks.common.TextTable;
+import org.rfaas.demo.support.TextTable;
 import org.rfaas.benchmarks.suite.LatencyHarness;
 import org.rfaas.benchmarks.suite.RoundTrip;
 import org.rfaas.client.FunctionPackage;
@@ -56,9 +57,8 @@ public final class BenchInvoke {
 
         /**
          * Untimed calls before the first row of a pair, a quarter each for both systems at 1 B and
-         * at 1 KiB. Measured over tcp with 375 ms per quarter: the first measured row, whichever
-         * size it was, came out 0.9-1.6 us slower for rFaaS than every later row; with 1 s per
-         * quarter that was gone.
+         * at 1 KiB: too short a warm-up leaves the first measured row slower than every later one,
+         * whatever its size (see docs/journal/2026-11-performance.md).
          */
         long warmupNanos() {
             return Duration.ofMillis(quick ? 4_000 : 8_000).toNanos();

@@ -1,6 +1,7 @@
 package org.rfaas.benchmarks.invoke;
 
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.FunctionPackages;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.benchmarks.common.Progress;
 import org.rfaas.benchmarks.suite.BenchAll;
 import org.rfaas.benchmarks.suite.Report;

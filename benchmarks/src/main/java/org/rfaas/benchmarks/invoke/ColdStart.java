@@ -1,6 +1,6 @@
 package org.rfaas.benchmarks.invoke;
 
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;
@@ -45,8 +45,8 @@ public final class ColdStart {
      *
      * <p>Each allocation starts on a settled node ({@link LocalNode#awaitSettled}): the previous
      * allocation's replacement spare has booted and the previous executor has exited. Back to back,
-     * the allocations measured the two cores shared with those JVMs instead (medians 79-188 ms over
-     * runs, against 28-43 ms settled).
+     * the allocations would measure the cores shared with those JVMs instead, several times slower
+     * on a small machine (docs/executor-performance.md).
      */
     public static Map<String, LatencyStats> measure(LocalNode node, FunctionPackage pkg, int allocations)
             throws InterruptedException {

@@ -1,5 +1,6 @@
 package org.rfaas.benchmarks.invoke;
 
+import org.rfaas.demo.support.LatencyStats;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
@@ -14,7 +15,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param p99Ns 99th percentile
  * @param rawMedianNs median of the raw transport ping-pong of the same size and mode; null for cold
  * @param overheadNs rFaaS − raw: the median over the alternating rounds of the difference between
- *     the two round medians ({@link org.rfaas.benchmarks.common.LatencyStats#pairedMedianDifference});
+ *     the two round medians ({@link org.rfaas.demo.support.LatencyStats#pairedMedianDifference});
  *     close to {@code medianNs - rawMedianNs}, less moved by shifts that last a few rounds; null for cold
  * @param samples timed round trips (allocations for cold)
  */

@@ -1,6 +1,8 @@
 package org.rfaas.benchmarks.invoke;
 
-import org.rfaas.benchmarks.suite.ChildJvm;
+import org.rfaas.demo.support.ChildJvm;
+import org.rfaas.demo.support.LocalAddress;
+import org.rfaas.demo.support.NodeSettling;
 import org.rfaas.client.ExecutorNode;
 import org.rfaas.client.ExecutorsDatabase;
 import org.rfaas.client.LeaseOffer;
@@ -20,11 +22,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -47,18 +44,11 @@ public final class LocalNode implements AutoCloseable {
     private final String address;
     private final Path workDir;
     private final Map<Long, Long> spawnedAtMicros;
-    private final AtomicReference<NodeState> state;
-
-    /** What the manager process last said about its background work, and when we heard it. */
-    private record NodeState(boolean settled, long sinceNanos) {
-    }
-
-    /** How long the node must have been settled before a latency measurement starts. */
-    private static final long SETTLED_FOR_NANOS = 300_000_000L;
+    private final NodeSettling settling;
 
     private LocalNode(ChildJvm manager, String transport, String address, Path workDir, Map<Long, Long> spawned,
-            AtomicReference<NodeState> state) {
-        this.state = state;
+            NodeSettling settling) {
+        this.settling = settling;
         this.manager = manager;
         this.transport = transport;
         this.address = address;
@@ -69,18 +59,18 @@ public final class LocalNode implements AutoCloseable {
     /** Starts a manager listening on {@code transport} with its work files under {@code workDir}. */
     public static LocalNode start(String transport, Path workDir) throws IOException {
         Map<Long, Long> spawned = new ConcurrentHashMap<>();
-        AtomicReference<NodeState> state = new AtomicReference<>(new NodeState(false, System.nanoTime()));
+        NodeSettling settling = new NodeSettling();
         Path managerDir = workDir.resolve("node-" + transport.replace(':', '-'));
         ChildJvm child = ChildJvm.start(ManagerMain.class.getName(), List.of("-Xmx256m"),
                 List.of(transport, managerDir.toString()), Duration.ofSeconds(60), line -> {
                     String[] f = line.split(" ");
                     if (f.length == 3 && f[0].equals("SPAWNED")) {
                         spawned.put(Long.parseLong(f[1]), Long.parseLong(f[2]));
-                    } else if (f.length == 2 && f[0].equals("STATE")) {
-                        state.set(new NodeState(f[1].equals("settled"), System.nanoTime()));
+                    } else {
+                        settling.accept(line);
                     }
                 });
-        return new LocalNode(child, transport, child.ready(), workDir, spawned, state);
+        return new LocalNode(child, transport, child.ready(), workDir, spawned, settling);
     }
 
     /** The transport the manager listens on. */
@@ -120,23 +110,11 @@ public final class LocalNode implements AutoCloseable {
     }
 
     /**
-     * Waits until the manager's background work is done: no spare executor JVM booting and no AOT
-     * cache training (see {@link ManagerMain}), for at least 300 ms. An allocation starts a
-     * replacement spare, and a booting JVM or the training on a 2-core machine would otherwise
-     * share the cores with the hot round trips being measured. Returns false (and the caller
-     * measures anyway, on a busy node) when that did not happen within {@code max}.
+     * Waits until the manager's background work (spare boots, AOT training) is done; see
+     * {@link NodeSettling#await}. Returns false when it did not settle within {@code max}.
      */
     public boolean awaitSettled(Duration max) throws InterruptedException {
-        long start = System.nanoTime();
-        Thread.sleep(SETTLED_FOR_NANOS / 1_000_000); // the replacement spare starts within this
-        while (System.nanoTime() - start < max.toNanos()) {
-            NodeState s = state.get();
-            if (s.settled() && System.nanoTime() - s.sinceNanos() >= SETTLED_FOR_NANOS) {
-                return true;
-            }
-            Thread.sleep(50);
-        }
-        return false;
+        return settling.await(max);
     }
 
     /** When (epoch µs) the manager spawned the executor of {@code leaseId}, if it said so yet. */
@@ -196,7 +174,7 @@ public final class LocalNode implements AutoCloseable {
         public static void main(String[] args) throws Exception {
             String transport = args[0];
             ExecutorManagerConfig config = ExecutorManagerConfig.of("local-" + transport,
-                    List.of(RawEcho.listenAddress(transport)), CORES, MEMORY_MIB, Path.of(args[1]));
+                    List.of(LocalAddress.of(transport)), CORES, MEMORY_MIB, Path.of(args[1]));
             ExecutorManager manager = new ExecutorManager(config, null);
             manager.addLeaseListener(new LeaseListener() {
                 @Override
@@ -207,54 +185,13 @@ public final class LocalNode implements AutoCloseable {
                 }
             });
             List<String> addresses = manager.start();
-            Thread.ofPlatform().daemon().name("node-state").start(() -> reportState(manager));
+            NodeSettling.startReporting(manager);
             try {
                 ChildJvm.announceAndAwaitParent(addresses.getFirst());
             } finally {
                 manager.close();
             }
             System.exit(0);
-        }
-
-        private static final long STATE_PERIOD_MILLIS = 200;
-
-        /**
-         * Prints {@code STATE settled} or {@code STATE busy} whenever that changes: busy while an
-         * AOT cache training runs or a spare executor used more than 10% of a core in the last
-         * period (it is still booting). Executors serving leases are not counted: a hot one spins
-         * by design.
-         */
-        private static void reportState(ExecutorManager manager) {
-            Map<Long, Long> lastCpu = new HashMap<>();
-            Boolean last = null;
-            while (true) {
-                boolean settled = true;
-                Set<Long> spares = new HashSet<>(manager.spareExecutorPids());
-                Map<Long, Long> cpu = new HashMap<>();
-                for (ProcessHandle child : ProcessHandle.current().children().toList()) {
-                    if (child.info().arguments().map(a -> Arrays.asList(a).contains("--train")).orElse(false)) {
-                        settled = false;
-                    } else if (spares.contains(child.pid())) {
-                        long nanos = child.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
-                        cpu.put(child.pid(), nanos);
-                        Long before = lastCpu.get(child.pid());
-                        if (before == null || nanos - before > STATE_PERIOD_MILLIS * 100_000L) {
-                            settled = false;
-                        }
-                    }
-                }
-                lastCpu = cpu;
-                if (last == null || last != settled) {
-                    System.out.println("STATE " + (settled ? "settled" : "busy"));
-                    System.out.flush();
-                    last = settled;
-                }
-                try {
-                    Thread.sleep(STATE_PERIOD_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.rfaas.benchmarks.invoke;
 
-import org.rfaas.benchmarks.suite.ChildJvm;
+import org.rfaas.demo.support.ChildJvm;
+import org.rfaas.demo.support.LocalAddress;
 import org.rfaas.benchmarks.suite.RoundTrip;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -46,10 +47,6 @@ public final class RawEcho {
         return new ConnectionSpec(SLOTS, SLOT_SIZE, 0);
     }
 
-    /** The listen address for a fresh endpoint of {@code transport} on loopback. */
-    public static String listenAddress(String transport) {
-        return transport.equals("shm") ? "shm:" : transport + "://127.0.0.1:0";
-    }
 
     /** Starts an echo server child on {@code transport} in {@code mode} and connects to it. */
     public static RoundTrip start(String transport, String mode) throws IOException {
@@ -146,7 +143,7 @@ public final class RawEcho {
             String transport = args[0];
             boolean hot = args[1].equals("hot");
             Transport t = Transports.open(transport);
-            Listener listener = t.listen(listenAddress(transport), spec());
+            Listener listener = t.listen(LocalAddress.of(transport), spec());
             Thread serve = Thread.ofPlatform().name("raw-echo").daemon().start(() -> serve(listener, hot));
             ChildJvm.announceAndAwaitParent(listener.address());
             serve.interrupt();

@@ -1,5 +1,6 @@
 package org.rfaas.benchmarks.invoke;
 
+import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.benchmarks.suite.RoundTrip;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;

@@ -1,7 +1,8 @@
 package org.rfaas.benchmarks.invoke;
 
+import org.rfaas.demo.support.FunctionPackages;
 import org.HdrHistogram.Histogram;
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.benchmarks.common.Progress;
 import org.rfaas.benchmarks.suite.BenchAll;
 import org.rfaas.benchmarks.suite.Report;

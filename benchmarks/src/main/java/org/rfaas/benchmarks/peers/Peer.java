@@ -1,6 +1,6 @@
 package org.rfaas.benchmarks.peers;
 
-import org.rfaas.benchmarks.suite.ChildJvm;
+import org.rfaas.demo.support.ChildJvm;
 import org.rfaas.benchmarks.suite.RoundTrip;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package org.rfaas.benchmarks.peers;
 
 import io.grpc.Server;
-import org.rfaas.benchmarks.suite.ChildJvm;
+import org.rfaas.demo.support.ChildJvm;
 
 /**
  * Entry point of a peer's server process. Usage: {@code grpc}, {@code hazelcast CLUSTER},

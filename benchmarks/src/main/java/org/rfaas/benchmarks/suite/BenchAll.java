@@ -1,7 +1,7 @@
 package org.rfaas.benchmarks.suite;
 
 import org.rfaas.benchmarks.common.Affinity;
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.benchmarks.common.NativeProbes;
 import org.rfaas.benchmarks.common.Probe;
 import org.rfaas.benchmarks.common.ProbeOutput;

@@ -1,7 +1,7 @@
 package org.rfaas.benchmarks.suite;
 
 import org.HdrHistogram.Histogram;
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 
 import java.util.ArrayList;
 import java.util.List;

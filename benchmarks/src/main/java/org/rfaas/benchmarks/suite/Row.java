@@ -3,7 +3,7 @@ package org.rfaas.benchmarks.suite;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 
 /**
  * One measurement: a row of {@code summary.json} and of the benchmark's CSV.

@@ -3,7 +3,7 @@ package org.rfaas.benchmarks.transport;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import org.rfaas.benchmarks.common.Affinity;
-import org.rfaas.benchmarks.common.NativeEnvironment;
+import org.rfaas.demo.support.NativeEnvironment;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;

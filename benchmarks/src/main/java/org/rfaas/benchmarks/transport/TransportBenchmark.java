@@ -11,14 +11,14 @@ import java.util.Objects;
 import java.util.Set;
 import org.rfaas.benchmarks.common.Affinity;
 import org.rfaas.benchmarks.common.JsonRows;
-import org.rfaas.benchmarks.common.LatencyStats;
-import org.rfaas.benchmarks.common.NativeEnvironment;
+import org.rfaas.demo.support.LatencyStats;
+import org.rfaas.demo.support.NativeEnvironment;
 import org.rfaas.benchmarks.common.NativeProbes;
 import org.rfaas.benchmarks.common.Placement;
 import org.rfaas.benchmarks.common.Probe;
 import org.rfaas.benchmarks.common.ProbeOutput;
 import org.rfaas.benchmarks.common.Progress;
-import org.rfaas.benchmarks.common.TextTable;
+import org.rfaas.demo.support.TextTable;
 import org.rfaas.transport.TransportException;
 import org.rfaas.transport.Transports;
 

@@ -3,8 +3,8 @@ package org.rfaas.benchmarks.transport;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
-import org.rfaas.benchmarks.common.LatencyStats;
-import org.rfaas.benchmarks.common.TextTable;
+import org.rfaas.demo.support.LatencyStats;
+import org.rfaas.demo.support.TextTable;
 
 /**
  * One row of {@code rfaas bench transport}: our round trip and the C reference's, for one

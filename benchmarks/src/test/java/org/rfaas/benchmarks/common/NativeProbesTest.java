@@ -1,5 +1,6 @@
 package org.rfaas.benchmarks.common;
 
+import org.rfaas.demo.support.LatencyStats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

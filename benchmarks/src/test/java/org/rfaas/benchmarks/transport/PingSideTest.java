@@ -8,7 +8,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.transport.Transports;
 
 /**

@@ -1,6 +1,6 @@
-package org.rfaas.benchmarks.demo;
+package org.rfaas.demo;
 
-import org.rfaas.benchmarks.common.LatencyStats;
+import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseSource;
@@ -32,7 +32,7 @@ public final class DemoContext {
     }
 
     /** The accounting of one lease, as its executor manager reported it at release. */
-    public record LeaseBill(String packageKind, long leaseId, LeaseAccounting accounting) {
+    public record LeaseBill(String packageKind, String use, long leaseId, LeaseAccounting accounting) {
     }
 
     /**

@@ -1,4 +1,4 @@
-package org.rfaas.cli;
+package org.rfaas.benchmarks.cli;
 
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,4 +1,4 @@
-package org.rfaas.benchmarks.common;
+package org.rfaas.demo.support;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -40,8 +40,10 @@ public final class NativeEnvironment {
      * libpsm_infinipath, whose libinfinipath constructor installs a "backtrace" SIGSEGV handler
      * unless {@code IPATH_NO_BACKTRACE} is set. The JVM raises SIGSEGV on purpose (implicit null
      * checks in compiled code), so with that handler installed the first NullPointerException in
-     * JIT-compiled code anywhere in the process kills it ("java:PID terminated with signal 11").
-     * Call before the first libfabric use; child JVMs need the variable in their environment too.
+     * JIT-compiled code anywhere in the process kills it ("java:PID terminated with signal 11"),
+     * after the handler wrote a {@code java.80s-PID,HOST.btr} file into the working directory.
+     * Call before the first libfabric use; child JVMs need the variable in their environment too
+     * ({@link ChildJvm} puts it there; the {@code rfaas} launcher and the test configuration export it).
      */
     public static void protectJvmSignalsFromLibfabric() {
         setIfAbsent(LIBFABRIC_SIGNAL_GUARD, "1");

@@ -1,4 +1,4 @@
-package org.rfaas.benchmarks.invoke;
+package org.rfaas.demo.support;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

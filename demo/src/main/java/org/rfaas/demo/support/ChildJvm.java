@@ -1,4 +1,4 @@
-package org.rfaas.benchmarks.suite;
+package org.rfaas.demo.support;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +54,15 @@ public final class ChildJvm implements AutoCloseable {
      */
     public static ChildJvm start(String mainClass, List<String> jvmOptions, List<String> args, Duration timeout,
                                  Consumer<String> onLine) throws IOException {
+        return start(mainClass, jvmOptions, Map.of(), args, timeout, onLine);
+    }
+
+    /**
+     * Like {@link #start(String, List, List, Duration, Consumer)}, with {@code environment} added
+     * to the child's environment (which every process it starts inherits).
+     */
+    public static ChildJvm start(String mainClass, List<String> jvmOptions, Map<String, String> environment,
+                                 List<String> args, Duration timeout, Consumer<String> onLine) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow(
                 () -> new IOException("cannot find the java executable of this JVM")));
@@ -65,9 +75,11 @@ public final class ChildJvm implements AutoCloseable {
         cmd.add(mainClass);
         cmd.addAll(args);
         Path log = Files.createTempFile("rfaas-bench-" + mainClass.substring(mainClass.lastIndexOf('.') + 1) + "-", ".log");
-        Process p = new ProcessBuilder(cmd)
-                .redirectError(ProcessBuilder.Redirect.to(log.toFile()))
-                .start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(log.toFile()));
+        // setenv in this JVM does not reach ProcessBuilder's copy of the environment: say it again.
+        pb.environment().putIfAbsent(NativeEnvironment.LIBFABRIC_SIGNAL_GUARD, "1");
+        pb.environment().putAll(environment);
+        Process p = pb.start();
         BlockingQueue<String> lines = new ArrayBlockingQueue<>(1);
         Thread reader = Thread.ofPlatform().daemon().name("child-stdout-" + p.pid()).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

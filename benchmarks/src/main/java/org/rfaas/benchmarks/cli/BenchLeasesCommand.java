@@ -1,4 +1,4 @@
-package org.rfaas.cli;
+package org.rfaas.benchmarks.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package org.rfaas.benchmarks.invoke;
+package org.rfaas.demo.support;
 
 import org.rfaas.examples.ExamplePackages;
 

@@ -1,4 +1,4 @@
-package org.rfaas.benchmarks.common;
+package org.rfaas.demo.support;
 
 import java.util.Arrays;
 import java.util.List;

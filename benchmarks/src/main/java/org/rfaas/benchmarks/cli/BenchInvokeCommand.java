@@ -1,4 +1,4 @@
-package org.rfaas.cli;
+package org.rfaas.benchmarks.cli;
 
 import org.rfaas.benchmarks.invoke.BenchInvoke;
 import org.rfaas.benchmarks.suite.SuiteSubjects;

@@ -1,9 +1,10 @@
-package org.rfaas.benchmarks.demo;
+package org.rfaas.demo;
 
 import org.HdrHistogram.Histogram;
-import org.rfaas.benchmarks.common.LatencyStats;
-import org.rfaas.benchmarks.common.TextTable;
-import org.rfaas.benchmarks.invoke.FunctionPackages;
+import org.rfaas.demo.support.LatencyStats;
+import org.rfaas.demo.support.MachineLoad;
+import org.rfaas.demo.support.TextTable;
+import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;
@@ -56,7 +57,9 @@ import java.util.stream.Stream;
  * manager; check that the executor manager refuses a lease whose token was altered; for each
  * package, cold starts, then warm and hot invocations on one lease, then release with its
  * accounting; read the billing of every lease back from the resource manager. Then the table.
- * Everything is stopped at the end and the demo checks that no process is left behind.
+ * Everything is stopped at the end and the demo checks that no process, and no {@code rfaas-*}
+ * entry in the temporary directory, is left behind. The warm and hot figures are measured once the
+ * node has booted its spare executors and trained its AOT cache ({@link DemoNode#awaitSettled}).
  */
 public final class Demo {
     /** A step of the demo. */
@@ -70,12 +73,18 @@ public final class Demo {
 
     /** Cold starts per package. */
     static final int COLD_STARTS = 3;
-    /** Warm invocations per package (each after the executor fell asleep). */
-    static final int WARM_CALLS = 50;
+    /** Warm invocations per package (back to back, the worker asleep when each arrives). */
+    static final int WARM_CALLS = 1_000;
     /** Hot invocations per package (back to back). */
     static final int HOT_CALLS = 5_000;
-    /** The lease's hot timeout: hot this long after each call, then warm. */
+    /** The hot timeout of the cold and hot leases: the worker spins this long after each call, then sleeps. */
     static final HotTimeout HOT_TIMEOUT = HotTimeout.ofMicros(1_000);
+    /** Unrecorded calls before the warm and hot figures. */
+    static final Duration WARM_UP = Duration.ofMillis(500);
+    /** Longest wait for the node to boot its spare executors and train its AOT cache before measuring. */
+    static final Duration SETTLE_LIMIT = Duration.ofSeconds(60);
+    /** Other processes' CPU use (in cores) above which the figures are flagged as measured on a busy machine. */
+    static final double BUSY_MACHINE_CORES = 0.25;
     /** Payload of every call. */
     static final int BYTES = 1024;
     /** How long the executor manager gets to register with the resource manager. */
@@ -275,6 +284,8 @@ public final class Demo {
      * or a process was left behind.
      */
     public static int run(String transport, List<Stage> stages, PrintStream out) throws IOException {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        Set<String> tmpBefore = rfaasEntries(tmp);
         Path workDir = Files.createTempDirectory("rfaas-demo-");
         DemoContext ctx = new DemoContext(workDir, out, transport);
         long t0 = System.nanoTime();
@@ -304,6 +315,10 @@ public final class Demo {
                     out.println("cleanup: " + e);
                 }
             }
+            if (ctx.node != null && !ctx.node.leftInTmp().isEmpty()) {
+                ctx.note("removed what the executor manager and its JVMs left in their temporary directory: "
+                        + ctx.node.leftInTmp());
+            }
             printTable(ctx);
             List<ProcessHandle> left = leftovers();
             if (!left.isEmpty()) {
@@ -315,6 +330,15 @@ public final class Demo {
                 out.println("no process left behind (checked the descendants of pid " + ProcessHandle.current().pid() + ")");
             }
             deleteTree(workDir);
+            Set<String> files = leftInTmp(tmp, tmpBefore);
+            if (!files.isEmpty()) {
+                out.println("left behind in " + tmp + ": " + files + " (made since the demo started, by the demo or by"
+                        + " another rFaaS process running meanwhile)");
+                status = 1;
+            } else {
+                out.println("nothing left in " + tmp + " (checked its rfaas-* entries; the demo's work directory "
+                        + workDir.getFileName() + " is deleted)");
+            }
             out.printf(Locale.ROOT, "demo finished in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
         return status;
@@ -339,36 +363,73 @@ public final class Demo {
                 }
             }
             ctx.measurements.add(new DemoContext.Measurement(kind, "echo", "cold", LatencyStats.of(cold)));
-            long phase = System.nanoTime();
-            RemoteExecutor ex = ctx.client.allocate(AllocationSpec.of(1, 256, HOT_TIMEOUT, pkg, BYTES, BYTES));
-            try {
-                int echo = ex.functionIndex("echo");
-                recordLease(ctx, kind, "warm + hot", ex);
-                Histogram warm = LatencyStats.newHistogram();
-                for (int i = 0; i < WARM_CALLS; i++) {
-                    // Sleep past the hot timeout: the worker stops spinning and waits for a wake-up.
-                    LockSupport.parkNanos(HOT_TIMEOUT.micros() * 3_000);
-                    long t0 = System.nanoTime();
-                    call(ex, echo);
-                    warm.recordValue(System.nanoTime() - t0);
-                }
-                Histogram hot = LatencyStats.newHistogram();
-                for (int i = 0; i < HOT_CALLS; i++) {
-                    long t0 = System.nanoTime();
-                    call(ex, echo);
-                    hot.recordValue(System.nanoTime() - t0);
-                }
-                ctx.measurements.add(new DemoContext.Measurement(kind, "echo", "warm", LatencyStats.of(warm)));
-                ctx.measurements.add(new DemoContext.Measurement(kind, "echo", "hot", LatencyStats.of(hot)));
-            } finally {
-                long leaseId = ex.leaseId();
-                long r0 = System.nanoTime();
-                LeaseAccounting bill = ex.release();
-                ctx.out.printf(Locale.ROOT, "%s: lease %d served %.2f s, released in %.2f s%n", kind, leaseId,
-                        (r0 - phase) / 1e9, (System.nanoTime() - r0) / 1e9);
-                ctx.bills.add(new DemoContext.LeaseBill(kind, leaseId, bill));
-                ex.close();
+            measure(ctx, kind, pkg, "warm", HotTimeout.ALWAYS_WARM, WARM_CALLS);
+            measure(ctx, kind, pkg, "hot", HOT_TIMEOUT, HOT_CALLS);
+        }
+    }
+
+    /**
+     * Back-to-back calls on one lease with {@code hotTimeout}, once the node is settled; then the
+     * release with its accounting. Warm and hot are measured as {@code rfaas bench invoke} measures
+     * them, so that the figures can be compared: warm on a lease whose worker sleeps after every
+     * call (hot timeout 0), hot on one whose worker spins.
+     */
+    private static void measure(DemoContext ctx, String kind, FunctionPackage pkg, String use, HotTimeout hotTimeout,
+            int calls) throws Exception {
+        long phase = System.nanoTime();
+        RemoteExecutor ex = ctx.client.allocate(AllocationSpec.of(1, 256, hotTimeout, pkg, BYTES, BYTES));
+        try {
+            int echo = ex.functionIndex("echo");
+            recordLease(ctx, kind, use, ex);
+            MachineLoad before = MachineLoad.now();
+            settle(ctx, kind + " " + use, ex, echo);
+            Histogram h = LatencyStats.newHistogram();
+            for (int i = 0; i < calls; i++) {
+                long t0 = System.nanoTime();
+                call(ex, echo);
+                h.recordValue(System.nanoTime() - t0);
             }
+            ctx.measurements.add(new DemoContext.Measurement(kind, "echo", use, LatencyStats.of(h)));
+            double others = MachineLoad.now().otherCoresSince(before);
+            if (others > BUSY_MACHINE_CORES) {
+                String line = String.format(Locale.ROOT, "the %s %s figures share the machine's %d cores with other"
+                        + " processes (not this demo's), which used %.1f cores on average while they were measured",
+                        kind, use, Runtime.getRuntime().availableProcessors(), others);
+                ctx.out.println(kind + " " + use + ": " + line);
+                ctx.note("note: " + line);
+            }
+        } finally {
+            long leaseId = ex.leaseId();
+            long r0 = System.nanoTime();
+            LeaseAccounting bill = ex.release();
+            ctx.out.printf(Locale.ROOT, "%s %s: lease %d served %.2f s, released in %.2f s%n", kind, use, leaseId,
+                    (r0 - phase) / 1e9, (System.nanoTime() - r0) / 1e9);
+            ctx.bills.add(new DemoContext.LeaseBill(kind, use, leaseId, bill));
+            ex.close();
+        }
+    }
+
+    /**
+     * Before the warm and hot figures: compiles the call path on both sides (unrecorded calls, as
+     * {@code rfaas bench invoke} warms up), then waits until the node is settled. The allocation
+     * took a spare executor and the manager boots its replacement now, perhaps still training the
+     * executors' AOT cache too; measured meanwhile, on a machine with few cores, the figures would
+     * show that contention instead of rFaaS (see docs/performance.md).
+     */
+    private static void settle(DemoContext ctx, String kind, RemoteExecutor ex, int echo) throws InterruptedException {
+        long w0 = System.nanoTime();
+        while (System.nanoTime() - w0 < WARM_UP.toNanos()) {
+            call(ex, echo);
+        }
+        long s0 = System.nanoTime();
+        if (ctx.node.awaitSettled(SETTLE_LIMIT)) {
+            ctx.out.printf(Locale.ROOT, "%s: node settled %.2f s after warm-up (no spare executor booting, no AOT"
+                    + " cache training): measuring%n", kind, (System.nanoTime() - s0) / 1e9);
+        } else {
+            String busy = "the " + kind + " warm and hot figures were measured while " + ctx.node.busy()
+                    + " (still busy after " + SETTLE_LIMIT.toSeconds() + " s), sharing the cores";
+            ctx.out.println(kind + ": " + busy);
+            ctx.note("note: " + busy);
         }
     }
 
@@ -412,15 +473,17 @@ public final class Demo {
             }
             out.println();
             out.println("Invocations of a " + BYTES + "-byte echo over " + ctx.transport + " (cold = allocation request -> first result;"
-                    + " warm = worker asleep after the " + HOT_TIMEOUT.micros() + " us hot timeout; hot = back to back):");
+                    + " warm = back to back, the worker asleep when each call arrives (hot timeout 0); hot = back to back,"
+                    + " the worker spinning (hot timeout " + HOT_TIMEOUT.micros() + " us); both measured on a settled node,"
+                    + " as ./rfaas bench invoke measures them):");
             out.println(t.render());
         }
         if (!ctx.bills.isEmpty()) {
-            TextTable t = new TextTable(List.of("package", "lease", "allocation", "compute", "hot polling", "invocations"),
-                    2, 3, 4, 5);
+            TextTable t = new TextTable(List.of("package", "use", "lease", "allocation", "compute", "hot polling",
+                    "invocations"), 2, 3, 4, 5, 6);
             for (DemoContext.LeaseBill b : ctx.bills) {
                 LeaseAccounting a = b.accounting();
-                t.add(List.of(b.packageKind(), Long.toString(b.leaseId()), TextTable.ns(a.allocationNanos()),
+                t.add(List.of(b.packageKind(), b.use(), Long.toString(b.leaseId()), TextTable.ns(a.allocationNanos()),
                         TextTable.ns(a.computeNanos()), TextTable.ns(a.hotPollNanos()), Long.toString(a.invocations())));
             }
             out.println("Accounting of the warm/hot leases, as their executor manager reported it at release:");
@@ -473,11 +536,39 @@ public final class Demo {
         return left;
     }
 
+    /**
+     * The {@code rfaas-*} entries of {@code tmp} that were not there before, waiting up to 5 s for
+     * them to go (as for processes: a closing listener removes its directory).
+     */
+    private static Set<String> leftInTmp(Path tmp, Set<String> before) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        Set<String> left;
+        do {
+            left = rfaasEntries(tmp);
+            left.removeAll(before);
+            if (left.isEmpty()) {
+                return left;
+            }
+            LockSupport.parkNanos(100_000_000L);
+        } while (System.nanoTime() < deadline);
+        return left;
+    }
+
+    /** Names of the entries {@code rfaas-*} in {@code dir}. */
+    private static Set<String> rfaasEntries(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("rfaas-"))
+                    .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
+        } catch (IOException e) {
+            return new TreeSet<>(Set.of("(cannot list " + dir + ": " + e.getMessage() + ")"));
+        }
+    }
+
     private static void deleteTree(Path dir) {
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
-            // A leftover temporary directory is harmless.
+            // What could not be deleted is reported as left behind.
         }
     }
 }

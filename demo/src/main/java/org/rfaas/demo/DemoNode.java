@@ -1,9 +1,10 @@
-package org.rfaas.benchmarks.demo;
+package org.rfaas.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.rfaas.benchmarks.invoke.RawEcho;
-import org.rfaas.benchmarks.suite.ChildJvm;
+import org.rfaas.demo.support.ChildJvm;
+import org.rfaas.demo.support.LocalAddress;
+import org.rfaas.demo.support.NodeSettling;
 import org.rfaas.executormanager.ExecutorManager;
 import org.rfaas.executormanager.ExecutorManagerConfig;
 import org.rfaas.executormanager.ExecutorManagerPlugin;
@@ -17,10 +18,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
  * The demo's executor manager: a child JVM that joins the demo's resource manager (registers,
@@ -28,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Its config is written as a file readable by the owner only (it holds the cluster secret) and
  * read with {@link ExecutorManagerConfig#load}, exactly as {@code rfaas executor-manager --config}
- * does. The child prints {@code EXECUTOR <leaseId> <pid>} for every executor it spawns.
+ * does. The child prints {@code EXECUTOR <leaseId> <pid>} for every executor it spawns, and its
+ * background work as {@link NodeSettling} states.
  */
 public final class DemoNode implements AutoCloseable {
     /** The node's name at the resource manager. */
@@ -43,11 +47,18 @@ public final class DemoNode implements AutoCloseable {
     private final ChildJvm manager;
     private final String address;
     private final Map<Long, Long> executorPids;
+    private final NodeSettling settling;
+    /** The java.io.tmpdir of the manager and its JVMs. */
+    private final Path tmp;
+    /** What they left in {@link #tmp}, found and removed at close. */
+    private final List<String> leftInTmp = new ArrayList<>();
 
-    private DemoNode(ChildJvm manager, String address, Map<Long, Long> executorPids) {
+    private DemoNode(ChildJvm manager, String address, Map<Long, Long> executorPids, NodeSettling settling, Path tmp) {
+        this.tmp = tmp;
         this.manager = manager;
         this.address = address;
         this.executorPids = executorPids;
+        this.settling = settling;
     }
 
     /** Starts a manager on {@code transport} that joins the resource manager at {@code rm}. */
@@ -56,7 +67,7 @@ public final class DemoNode implements AutoCloseable {
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = json.createObjectNode();
         config.put("node", NAME);
-        config.putArray("listen").add(RawEcho.listenAddress(transport));
+        config.putArray("listen").add(LocalAddress.of(transport));
         config.put("cores", CORES);
         config.put("memoryMiB", MEMORY_MIB);
         config.put("workDir", workDir.resolve("leases").toString());
@@ -66,14 +77,29 @@ public final class DemoNode implements AutoCloseable {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), config);
         Map<Long, Long> pids = new ConcurrentHashMap<>();
-        ChildJvm child = ChildJvm.start(ManagerMain.class.getName(), List.of("-Xmx256m"), List.of(file.toString()),
-                Duration.ofSeconds(60), line -> {
-                    String[] f = line.split(" ");
-                    if (f.length == 3 && f[0].equals("EXECUTOR")) {
-                        pids.put(Long.parseLong(f[1]), Long.parseLong(f[2]));
-                    }
-                });
-        return new DemoNode(child, child.ready(), pids);
+        NodeSettling settling = new NodeSettling();
+        // The manager and every JVM it starts (executors, the AOT-cache training) keep their temporary
+        // files (shm socket directories, warm-up jars) in a directory of the node's own, removed at
+        // close: through the launcher's JDK_JAVA_OPTIONS, as the executors' command lines (and the AOT
+        // cache keyed by them) must stay what they are. Short: shm socket paths must fit in 108 bytes.
+        Path tmp = Files.createTempDirectory("rfaas-n");
+        ChildJvm child;
+        try {
+            child = ChildJvm.start(ManagerMain.class.getName(), List.of("-Xmx256m"),
+                    Map.of("JDK_JAVA_OPTIONS", "-Djava.io.tmpdir=" + tmp), List.of(file.toString()),
+                    Duration.ofSeconds(60), line -> {
+                        String[] f = line.split(" ");
+                        if (f.length == 3 && f[0].equals("EXECUTOR")) {
+                            pids.put(Long.parseLong(f[1]), Long.parseLong(f[2]));
+                        } else {
+                            settling.accept(line);
+                        }
+                    });
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp, new ArrayList<>());
+            throw e;
+        }
+        return new DemoNode(child, child.ready(), pids, settling, tmp);
     }
 
     /** The manager's listen address. */
@@ -96,10 +122,43 @@ public final class DemoNode implements AutoCloseable {
         return pid == null ? -1 : pid;
     }
 
+    /**
+     * Waits until the manager booted its spare executors and trained the executors' AOT cache (see
+     * {@link NodeSettling}); false when it was still busy after {@code max}.
+     */
+    public boolean awaitSettled(Duration max) throws InterruptedException {
+        return settling.await(max);
+    }
+
+    /** What the manager was last busy with. */
+    public String busy() {
+        return settling.busy();
+    }
+
     /** Stops the manager: it stops its executors and delivers any pending billing first. */
     @Override
     public void close() {
         manager.close();
+        deleteTree(tmp, leftInTmp);
+    }
+
+    /** Deletes {@code dir}, adding what was in it to {@code found}. */
+    private static void deleteTree(Path dir, List<String> found) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                if (!f.equals(dir)) {
+                    found.add(dir.relativize(f).toString());
+                }
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            found.add("(" + e.getMessage() + ")");
+        }
+    }
+
+    /** What the manager and its JVMs left in their temporary directory (removed by {@link #close}). */
+    public List<String> leftInTmp() {
+        return leftInTmp;
     }
 
     /** The manager process: {@code ManagerMain CONFIG_FILE}; stops when stdin closes. */
@@ -117,6 +176,7 @@ public final class DemoNode implements AutoCloseable {
                 }
             });
             List<String> addresses = manager.start();
+            NodeSettling.startReporting(manager);
             // The resource-manager link is a plugin, attached as `rfaas executor-manager` does it.
             List<AutoCloseable> plugins = new ArrayList<>();
             try {
