@@ -3,6 +3,8 @@ package org.rfaas.systemtests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -160,8 +162,60 @@ class NamespaceClusterSystemTest {
         f.client.call("release s" + victim);
     }
 
+    /**
+     * The rFaaS use case end to end: a Slurm batch job gets a node (the prolog takes it back from
+     * rFaaS), runs Black-Scholes with 2 MPI ranks there, and each rank leases a core on the other
+     * rFaaS nodes and offloads half its options; the prices equal the all-local run bit for bit
+     * and no lease of the job is left active.
+     */
     @Test
     @Order(3)
+    void aSlurmJobRunsBlackScholesWithHalfItsOptionsOffloadedToRfaasNodesAndReleasesItsLeases() throws Exception {
+        MpiRun.assumeMpirun("aSlurmJobRunsBlackScholesWithHalfItsOptionsOffloadedToRfaasNodes");
+        String node = "rfx-h2";
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        String tenant = "bs-job";
+        long sbatchAt = System.currentTimeMillis();
+        long job = f.slurm.sbatch(f.cluster.host(5), node, """
+                #!/bin/bash
+                echo "start $(date +%%s%%3N) host $(hostname)"
+                mpirun --allow-run-as-root --oversubscribe -np 2 %s --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+                  %s -cp '%s' org.rfaas.apps.blackscholes.BlackScholesApp --resource-manager %s --tenant %s \
+                  --offload 0.5 --size simsmall --batch 1024 --check
+                rc=$?
+                echo "end $(date +%%s%%3N) rc $rc"
+                exit $rc
+                """.formatted(java, SystemTestSupport.CHILD_LOGGING, System.getProperty("java.class.path"),
+                f.rfaas.rmUrl(), tenant));
+        String state = f.slurm.awaitJobState(job, Duration.ofSeconds(150), "COMPLETED", "FAILED");
+        List<String> out = ClusterFixture.lines(f.slurm.jobOutput(job));
+        assertEquals("COMPLETED", state, () -> "job output:\n" + String.join("\n", out));
+        assertTrue(out.getFirst().endsWith("host " + node), out.toString());
+        assertTrue(out.stream().anyMatch(l -> l.contains("check=bitwise-equal")), out.toString());
+        String leases = f.rfaas.admin("GET", "/v1/leases");
+        List<String> placed = new ArrayList<>();
+        JsonNode root = new ObjectMapper().readTree(leases);
+        for (JsonNode l : root.isArray() ? root : root.path("leases")) {
+            if (tenant.equals(l.path("tenant").asText())) {
+                placed.add(l.path("node").asText());
+            }
+        }
+        assertEquals(2, placed.size(), "one lease per rank: " + leases);
+        assertTrue(!placed.contains(node) && EXECUTOR_HOSTS.containsAll(placed), "offloaded to the other rFaaS nodes: " + placed);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (f.rfaas.admin("GET", "/v1/leases?state=ACTIVE").contains("\"" + tenant + "\"")) {
+            assertTrue(System.nanoTime() < deadline, "leases of the job still active");
+            Thread.sleep(100);
+        }
+        long endedAt = Long.parseLong(out.getLast().split(" ")[1]);
+        System.out.printf("slurm Black-Scholes job (2 ranks on %s, 50%% offloaded to the other rFaaS nodes): sbatch -> job"
+                + " end %d ms; %s%n", node, endedAt - sbatchAt, out.stream().filter(l -> l.contains("RESULT")).findFirst()
+                .orElse(""));
+        f.awaitNodeState(node, "UP", Duration.ofSeconds(30));
+    }
+
+    @Test
+    @Order(4)
     void killingEveryProcessOfAHostFailsTheClientAtOnceTheNodeGoesDownAndTheOthersServe() throws Exception {
         String[] nodes = leaseOnEachHost();
         Host host = f.cluster.host(nodes[2]);
@@ -188,7 +242,7 @@ class NamespaceClusterSystemTest {
      * manager marks the node DOWN and the other hosts keep serving.
      */
     @Test
-    @Order(4)
+    @Order(5)
     void cuttingAHostsLinkFailsTheClientWithinTwoSecondsMarksTheNodeDownAndTheOthersServe() throws Exception {
         String[] nodes = leaseOnEachHost();
         Host host = f.cluster.host(nodes[2]);
