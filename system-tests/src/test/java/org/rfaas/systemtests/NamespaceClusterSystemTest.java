@@ -217,21 +217,7 @@ class NamespaceClusterSystemTest {
     @Test
     @Order(4)
     void killingEveryProcessOfAHostFailsTheClientAtOnceTheNodeGoesDownAndTheOthersServe() throws Exception {
-        String[] nodes = leaseOnEachHost();
-        Host host = f.cluster.host(nodes[2]);
-        startHotRepeat();
-        long faultAt = System.nanoTime();
-        host.killAll();
-        String answer = f.client.next("! repeat f2 ", Duration.ofSeconds(10)).substring("! repeat f2 ".length());
-        long errorMillis = (f.client.lastArrivalNanos - faultAt) / 1_000_000;
-        long downMillis = nodeGoesDownAndOthersServe(host, faultAt);
-        System.out.printf("SIGKILL of every process of %s during a hot repeat: client error after %d ms (%s); node DOWN at the"
-                + " resource manager after %d ms (heartbeat timeout %d ms)%n", host.name(), errorMillis, answer, downMillis,
-                ClusterFixture.HEARTBEAT_TIMEOUT_MILLIS);
-        assertTrue(answer.startsWith("error ExecutorLostException "), answer);
-        assertTrue(Long.parseLong(answer.split(" ")[2]) > 0, "hot calls ran before the fault: " + answer);
-        assertTrue(errorMillis < 2000, "a killed peer is seen through FIN/RST at once; took " + errorMillis + " ms");
-        f.client.ok("releaseall");
+        Host host = faultDuringHotRepeat("SIGKILL of every process", Host::killAll, null, 2000);
         f.startManager(hostNumber(host));
         f.awaitNodeState(host.name(), "UP", Duration.ofSeconds(30));
     }
@@ -244,26 +230,44 @@ class NamespaceClusterSystemTest {
     @Test
     @Order(5)
     void cuttingAHostsLinkFailsTheClientWithinTwoSecondsMarksTheNodeDownAndTheOthersServe() throws Exception {
+        Host host = faultDuringHotRepeat("link cut", Host::cutLink, Host::restoreLink, 2000);
+        f.awaitNodeState(host.name(), "UP", Duration.ofSeconds(30));
+    }
+
+    /** What a fault does to a host. */
+    private interface HostAction {
+        void apply(Host host) throws Exception;
+    }
+
+    /**
+     * Leases one core on each executor host, runs hot calls on the third, applies {@code fault} to
+     * that host, and checks: the client's run ends in {@code ExecutorLostException} within
+     * {@code boundMillis}, the node goes DOWN, the other hosts keep serving. {@code repair}, if any,
+     * runs after the checks (also when they fail). Returns the failed host.
+     */
+    private Host faultDuringHotRepeat(String what, HostAction fault, HostAction repair, long boundMillis) throws Exception {
         String[] nodes = leaseOnEachHost();
         Host host = f.cluster.host(nodes[2]);
         startHotRepeat();
         long faultAt = System.nanoTime();
-        host.cutLink();
+        fault.apply(host);
         try {
             String answer = f.client.next("! repeat f2 ", Duration.ofSeconds(10)).substring("! repeat f2 ".length());
             long errorMillis = (f.client.lastArrivalNanos - faultAt) / 1_000_000;
             long downMillis = nodeGoesDownAndOthersServe(host, faultAt);
-            System.out.printf("link cut of %s during a hot repeat: client error after %d ms (%s); node DOWN at the resource"
-                    + " manager after %d ms (heartbeat timeout %d ms)%n", host.name(), errorMillis, answer, downMillis,
+            System.out.printf("%s of %s during a hot repeat: client error after %d ms (%s); node DOWN at the resource"
+                    + " manager after %d ms (heartbeat timeout %d ms)%n", what, host.name(), errorMillis, answer, downMillis,
                     ClusterFixture.HEARTBEAT_TIMEOUT_MILLIS);
             assertTrue(answer.startsWith("error ExecutorLostException "), answer);
             assertTrue(Long.parseLong(answer.split(" ")[2]) > 0, "hot calls ran before the fault: " + answer);
-            assertTrue(errorMillis <= 2000, "a silent peer is lost within 2 s; took " + errorMillis + " ms");
+            assertTrue(errorMillis <= boundMillis, what + ": the client's error took " + errorMillis + " ms");
         } finally {
-            host.restoreLink();
+            if (repair != null) {
+                repair.apply(host);
+            }
         }
         f.client.ok("releaseall");
-        f.awaitNodeState(host.name(), "UP", Duration.ofSeconds(30));
+        return host;
     }
 
     /** One Java lease on each executor host, keys f0..f2; returns their nodes. */
