@@ -1,11 +1,13 @@
 package org.rfaas.benchmarks.cli;
 
 import org.rfaas.benchmarks.invoke.BenchInvoke;
+import org.rfaas.benchmarks.invoke.ClusterBenchInvoke;
 import org.rfaas.benchmarks.suite.SuiteSubjects;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -26,8 +28,25 @@ public final class BenchInvokeCommand implements Callable<Integer> {
             description = "Transports (default: shm, tcp; add fabric:tcp explicitly).")
     List<String> providers;
 
+    @Option(names = "--cluster", description = {"Across two hosts of a namespace cluster (needs root): the client on one,",
+            "the raw echo server and the executor manager on the other; tcp unless --providers says otherwise."})
+    boolean cluster;
+
     @Override
     public Integer call() throws Exception {
+        if (cluster) {
+            List<String> args = new ArrayList<>();
+            if (quick) {
+                args.add("--quick");
+            }
+            if (json != null) {
+                args.add("--json=" + json.toAbsolutePath());
+            }
+            if (providers != null) {
+                args.add("--providers=" + String.join(",", providers));
+            }
+            return ClusterBenchInvoke.run(args);
+        }
         List<String> use = providers != null ? providers : SuiteSubjects.available(SuiteSubjects.DEFAULT_PROVIDERS);
         BenchInvoke.run(new BenchInvoke.Options(quick, use, json), System.out);
         return 0;

@@ -63,7 +63,7 @@ public final class ChildJvm implements AutoCloseable {
      */
     public static ChildJvm start(String mainClass, List<String> jvmOptions, Map<String, String> environment,
                                  List<String> args, Duration timeout, Consumer<String> onLine) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(ServerPlacement.enterCommand());
         cmd.add(ProcessHandle.current().info().command().orElseThrow(
                 () -> new IOException("cannot find the java executable of this JVM")));
         cmd.add("--enable-native-access=ALL-UNNAMED");
