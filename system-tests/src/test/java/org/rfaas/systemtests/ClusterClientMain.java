@@ -14,6 +14,7 @@ import java.util.Random;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;
+import org.rfaas.client.LeaseEventListener;
 import org.rfaas.client.LeaseOffer;
 import org.rfaas.client.LeaseSource;
 import org.rfaas.client.RemoteExecutor;
@@ -39,7 +40,7 @@ import org.rfaas.examples.ExamplePackages;
  * releaseall                                 = ok   (every lease held; failures to confirm are ignored)
  * </pre>
  *
- * Args: resource manager URL, this host's address, examples JAR, native example library.
+ * Args: resource manager URL, examples JAR, native example library.
  */
 public final class ClusterClientMain {
     private ClusterClientMain() {
@@ -47,15 +48,21 @@ public final class ClusterClientMain {
 
     public static void main(String[] args) throws Exception {
         ResourceManagerLeaseSource rm = new ResourceManagerLeaseSource(URI.create(args[0]), "cluster-test");
-        String self = args[1];
-        FunctionPackage jar = FunctionPackage.jar(Path.of(args[2]));
-        FunctionPackage nativeLib = FunctionPackage.nativeLibrary(Path.of(args[3]), ExamplePackages.NATIVE_FUNCTIONS);
+        FunctionPackage jar = FunctionPackage.jar(Path.of(args[1]));
+        FunctionPackage nativeLib = FunctionPackage.nativeLibrary(Path.of(args[2]), ExamplePackages.NATIVE_FUNCTIONS);
         TransportChoice choice = new TransportChoice(rm);
-        // Today's client listens on the executor manager's host by default, which is not an address of
-        // this host in a real cluster; the listen addresses are therefore given explicitly.
-        try (RfaasClient client = RfaasClient.builder().leaseSource(choice)
-                .listenAddress("tcp", "tcp://" + self + ":0").listenAddress("fabric:tcp", "fabric:tcp://" + self + ":0")
-                .build()) {
+        // No listen address is configured: the client listens on the address that routes to each
+        // executor manager. Revocations pushed by the resource manager are printed as "! revoked" lines.
+        try (RfaasClient client = RfaasClient.builder().leaseSource(choice).build()) {
+            client.addLeaseListener(new LeaseEventListener() {
+                @Override
+                public void leaseRevoked(long leaseId, String node, String reason) {
+                    synchronized (System.out) {
+                        System.out.println("! revoked " + leaseId + " " + node + " " + reason.replace('\n', ' '));
+                        System.out.flush();
+                    }
+                }
+            });
             Map<String, RemoteExecutor> leases = new HashMap<>();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             System.out.println("# ready");
@@ -179,6 +186,11 @@ public final class ClusterClientMain {
         @Override
         public void release(LeaseOffer lease) {
             rm.release(lease);
+        }
+
+        @Override
+        public LeaseEventListener.Registration subscribe(LeaseEventListener listener) {
+            return rm.subscribe(listener);
         }
     }
 }

@@ -98,8 +98,8 @@ final class ClusterFixture implements AutoCloseable {
 
     private Driver startClient() throws Exception {
         Host compute = rfaas.computeHost();
-        ProcessBuilder pb = compute.processBuilder(java(ClusterClientMain.class.getName(), rfaas.rmUrl(), compute.address(),
-                jar.toString(), nativeLibrary.toString())).redirectError(dir.resolve("client.err").toFile());
+        ProcessBuilder pb = compute.processBuilder(java(ClusterClientMain.class.getName(), rfaas.rmUrl(), jar.toString(),
+                nativeLibrary.toString())).redirectError(dir.resolve("client.err").toFile());
         Driver d = new Driver(pb.start(), dir.resolve("client.err"));
         d.awaitReady();
         return d;

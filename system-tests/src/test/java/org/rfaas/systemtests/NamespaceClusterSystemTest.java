@@ -124,6 +124,10 @@ class NamespaceClusterSystemTest {
                 echo "end $(date +%s%3N)"
                 """);
         long revokedAt = awaitLeaseState(leaseIds.get(victim), "REVOKED", Duration.ofSeconds(30));
+        // The resource manager pushes the revocation: the client's lease listener hears it, no call needed.
+        String heard = f.client.next("! revoked " + leaseIds.get(victim) + " ", Duration.ofSeconds(10));
+        long heardAt = System.currentTimeMillis() - (System.nanoTime() - f.client.lastArrivalNanos) / 1_000_000;
+        assertTrue(heard.contains(" " + node + " "), heard);
         awaitJobOutput(job, "start ", Duration.ofSeconds(60));
         // The job's first command ran, so the prolog saw the executor gone: the client's calls fail with a revocation.
         String revoked = f.client.call("invoke s" + victim + " echo 02");
@@ -149,9 +153,10 @@ class NamespaceClusterSystemTest {
         long servingAt = System.currentTimeMillis();
         assertEquals(node, again[1], "a new lease is placed on the node the job gave back");
         assertEquals("04", f.client.ok("invoke back echo 04")[0]);
-        System.out.printf("slurm: sbatch -> lease REVOKED at the resource manager %d ms; sbatch -> job's first command %d ms;"
-                + " job end -> node UP at the resource manager %d ms; job end -> new lease on it serving %d ms%n",
-                revokedAt - sbatchAt, startedAt - sbatchAt, upAt - endedAt, servingAt - endedAt);
+        System.out.printf("slurm: sbatch -> lease REVOKED at the resource manager %d ms; sbatch -> the client's listener told"
+                + " %d ms (%s); sbatch -> job's first command %d ms; job end -> node UP at the resource manager %d ms;"
+                + " job end -> new lease on it serving %d ms%n", revokedAt - sbatchAt, heardAt - sbatchAt, heard,
+                startedAt - sbatchAt, upAt - endedAt, servingAt - endedAt);
         ClusterFixture.lines(f.slurmLog()).forEach(l -> System.out.println("rfaas-slurm.log: " + l));
         f.client.ok("release back");
         for (int i = 0; i < 3; i++) {
