@@ -6,12 +6,16 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.rfaas.client.AllocationSpec;
+import org.rfaas.client.ExecutorGroup;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;
 import org.rfaas.client.LeaseEventListener;
@@ -36,6 +40,9 @@ import org.rfaas.examples.ExamplePackages;
  *                                            failure, then a line "! repeat KEY ok COUNT" or
  *                                            "! repeat KEY error CLASS DONE MS_SINCE_LAST_OK message"
  * check KEY                                  = ok   (the resource manager still lists the lease as active)
+ * group CORES PER_LEASE                       = ok NODE,NODE,...   (leases CORES cores in leases of at most PER_LEASE,
+ *                                            scatters one distinct input per leased core with one completion, checks
+ *                                            every answer in input order, releases the group)
  * release KEY                                = ok
  * releaseall                                 = ok   (every lease held; failures to confirm are ignored)
  * </pre>
@@ -108,6 +115,24 @@ public final class ClusterClientMain {
                                 }
                             });
                             yield "ok started";
+                        }
+                        case "group" -> {
+                            choice.fabric = false;
+                            int cores = Integer.parseInt(c[1]);
+                            try (ExecutorGroup g = client.allocateGroup(AllocationSpec.of(1, 128, HotTimeout.ofMicros(200_000),
+                                    jar, 256 * 1024, 256 * 1024), cores, Integer.parseInt(c[2]))) {
+                                List<byte[]> inputs = new ArrayList<>();
+                                for (int i = 0; i < g.cores(); i++) {
+                                    inputs.add(("part " + i).getBytes(StandardCharsets.UTF_8));
+                                }
+                                List<byte[]> outputs = g.scatter("echo", inputs).orTimeout(30, TimeUnit.SECONDS).join();
+                                for (int i = 0; i < inputs.size(); i++) {
+                                    if (!Arrays.equals(inputs.get(i), outputs.get(i))) {
+                                        yield "error Mismatch part " + i;
+                                    }
+                                }
+                                yield "ok " + String.join(",", g.nodes());
+                            }
                         }
                         case "check" -> {
                             rm.checkActive(leases.get(c[1]).leaseId());

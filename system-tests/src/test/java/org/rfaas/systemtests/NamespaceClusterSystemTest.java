@@ -88,6 +88,14 @@ class NamespaceClusterSystemTest {
         }
     }
 
+    /** One computation over three hosts: a group of three 1-core leases, one scatter, one completion. */
+    @Test
+    @Order(1)
+    void oneScatterOverLeasesOnThreeHostsCompletesOnce() throws Exception {
+        String[] nodes = f.client.ok("group 3 1")[0].split(",");
+        assertEquals(EXECUTOR_HOSTS, Set.of(nodes), "the group's leases are on the three executor hosts");
+    }
+
     @Test
     @Order(2)
     void aSlurmJobOnANodeWithLeasesRevokesThemStopsTheExecutorsFirstAndTheNodeComesBack() throws Exception {
