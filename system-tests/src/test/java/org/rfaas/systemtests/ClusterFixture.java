@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.rfaas.examples.ExamplePackages;
+import org.rfaas.demo.cluster.AppDriver;
+import org.rfaas.demo.cluster.ClusterApp;
 import org.rfaas.testbed.Host;
 import org.rfaas.testbed.HostProcess;
 import org.rfaas.testbed.NamespaceCluster;
@@ -27,7 +29,7 @@ import org.rfaas.testbed.SlurmCluster;
  * The 5-host rFaaS cluster of the cluster system tests ({@link RfaasCluster} on a
  * {@link NamespaceCluster}): host 1 runs the resource manager (and slurmctld), hosts 2-4 an
  * executor manager each (tcp on port 7000 and fabric:tcp on 7001, registered with the resource
- * manager; and a slurmd), host 5 is the compute host running {@link ClusterClientMain}. Slurm's
+ * manager; and a slurmd), host 5 is the compute host running {@link ClusterApp}. Slurm's
  * prolog and epilog are the project's deploy/slurm scripts.
  */
 final class ClusterFixture implements AutoCloseable {
@@ -40,7 +42,7 @@ final class ClusterFixture implements AutoCloseable {
     final Path nativeLibrary;
     RfaasCluster rfaas;
     SlurmCluster slurm;
-    Driver client;
+    AppDriver client;
 
     private ClusterFixture(Path dir, NamespaceCluster cluster, Path jar, Path nativeLibrary) {
         this.dir = dir;
@@ -96,11 +98,11 @@ final class ClusterFixture implements AutoCloseable {
         return rfaas.slurmLog();
     }
 
-    private Driver startClient() throws Exception {
+    private AppDriver startClient() throws Exception {
         Host compute = rfaas.computeHost();
-        ProcessBuilder pb = compute.processBuilder(java(ClusterClientMain.class.getName(), rfaas.rmUrl(), jar.toString(),
+        ProcessBuilder pb = compute.processBuilder(java(ClusterApp.class.getName(), rfaas.rmUrl(), jar.toString(),
                 nativeLibrary.toString())).redirectError(dir.resolve("client.err").toFile());
-        Driver d = new Driver(pb.start(), dir.resolve("client.err"));
+        AppDriver d = new AppDriver(pb.start(), dir.resolve("client.err"));
         d.awaitReady();
         return d;
     }
@@ -142,94 +144,6 @@ final class ClusterFixture implements AutoCloseable {
         } finally {
             cluster.close();
             SystemTestSupport.deleteTree(dir);
-        }
-    }
-
-    /** The compute host's application ({@link ClusterClientMain}), one command at a time. */
-    static final class Driver implements AutoCloseable {
-        private final Process process;
-        private final PrintWriter in;
-        private final Path stderr;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        private final BlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
-        /** {@link System#nanoTime()} when the line last returned by {@link #next} arrived. */
-        long lastArrivalNanos;
-
-        Driver(Process process, Path stderr) {
-            this.process = process;
-            this.stderr = stderr;
-            this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String l;
-                    while ((l = r.readLine()) != null) {
-                        arrivals.add(System.nanoTime());
-                        lines.add(l);
-                    }
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-                arrivals.add(System.nanoTime());
-                lines.add("= error ClientExited");
-            }, "cluster-client-reader");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        void awaitReady() throws Exception {
-            String l = lines.poll(60, TimeUnit.SECONDS);
-            arrivals.poll();
-            if (!"# ready".equals(l)) {
-                throw new IllegalStateException("client did not start (" + l + "): " + HostProcess.tail(stderr, 40));
-            }
-        }
-
-        /** Sends a command without waiting for its answer. */
-        void send(String command) {
-            in.println(command);
-        }
-
-        /** The next line starting with {@code prefix} (others are skipped), or a TimeoutException. */
-        String next(String prefix, Duration timeout) throws InterruptedException, TimeoutException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                String l = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (l == null) {
-                    throw new TimeoutException("no \"" + prefix + "\" line from the client in " + timeout);
-                }
-                lastArrivalNanos = arrivals.take();
-                if (l.startsWith(prefix)) {
-                    return l;
-                }
-            }
-        }
-
-        /** Sends a command and returns its answer without the {@code "= "} prefix. */
-        String call(String command) throws InterruptedException, TimeoutException {
-            send(command);
-            return next("= ", Duration.ofSeconds(90)).substring(2);
-        }
-
-        /** Sends a command that must succeed; returns the words after {@code ok}. */
-        String[] ok(String command) throws InterruptedException, TimeoutException {
-            String a = call(command);
-            if (!a.startsWith("ok")) {
-                throw new AssertionError(command + " -> " + a + "\nclient stderr:\n" + HostProcess.tail(stderr, 40));
-            }
-            return a.substring(2).strip().split(" ");
-        }
-
-        @Override
-        public void close() {
-            in.close();
-            try {
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            }
         }
     }
 }

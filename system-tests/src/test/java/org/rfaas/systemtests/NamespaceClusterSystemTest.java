@@ -134,7 +134,7 @@ class NamespaceClusterSystemTest {
         long revokedAt = awaitLeaseState(leaseIds.get(victim), "REVOKED", Duration.ofSeconds(30));
         // The resource manager pushes the revocation: the client's lease listener hears it, no call needed.
         String heard = f.client.next("! revoked " + leaseIds.get(victim) + " ", Duration.ofSeconds(10));
-        long heardAt = System.currentTimeMillis() - (System.nanoTime() - f.client.lastArrivalNanos) / 1_000_000;
+        long heardAt = System.currentTimeMillis() - (System.nanoTime() - f.client.lastArrivalNanos()) / 1_000_000;
         assertTrue(heard.contains(" " + node + " "), heard);
         awaitJobOutput(job, "start ", Duration.ofSeconds(60));
         // The job's first command ran, so the prolog saw the executor gone: the client's calls fail with a revocation.
@@ -266,7 +266,7 @@ class NamespaceClusterSystemTest {
         fault.apply(host);
         try {
             String answer = f.client.next("! repeat f2 ", Duration.ofSeconds(10)).substring("! repeat f2 ".length());
-            long errorMillis = (f.client.lastArrivalNanos - faultAt) / 1_000_000;
+            long errorMillis = (f.client.lastArrivalNanos() - faultAt) / 1_000_000;
             long downMillis = nodeGoesDownAndOthersServe(host, faultAt);
             System.out.printf("%s of %s during a hot repeat: client error after %d ms (%s); node DOWN at the resource"
                     + " manager after %d ms (heartbeat timeout %d ms)%n", what, host.name(), errorMillis, answer, downMillis,

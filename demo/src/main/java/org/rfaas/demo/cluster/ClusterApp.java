@@ -1,4 +1,4 @@
-package org.rfaas.systemtests;
+package org.rfaas.demo.cluster;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -33,7 +33,10 @@ import org.rfaas.examples.ExamplePackages;
  * {@code = error <ExceptionClass> <message>}); other lines are progress notes.
  *
  * <pre>
- * alloc KEY tcp|fabric java|native CORES     = ok LEASE_ID NODE
+ * alloc KEY tcp|fabric java|native CORES [HOT_TIMEOUT_US]
+ *                                            = ok LEASE_ID NODE COLD_US   (allocation and a first echo, in µs;
+ *                                            hot timeout 200 ms unless given: 0 = always warm)
+ * bench KEY CALLS BYTES                      = ok MEDIAN_NS P99_NS   (back-to-back echo round trips)
  * invoke KEY FUNCTION HEX_INPUT [hot|warm]   = ok HEX_OUTPUT
  * echocheck KEY SIZE SEED                    = ok   (a random input of SIZE bytes came back byte-exact, hot and warm)
  * repeat KEY COUNT                           = ok started; in the background, hot 1-byte calls until COUNT or the first
@@ -49,8 +52,8 @@ import org.rfaas.examples.ExamplePackages;
  *
  * Args: resource manager URL, examples JAR, native example library.
  */
-public final class ClusterClientMain {
-    private ClusterClientMain() {
+public final class ClusterApp {
+    private ClusterApp() {
     }
 
     public static void main(String[] args) throws Exception {
@@ -85,11 +88,15 @@ public final class ClusterClientMain {
                             FunctionPackage pkg = c[3].equals("native") ? nativeLib : jar;
                             // Hot for 200 ms after a call: idle leases stop spinning, so that the
                             // machine's two cores serve the leases under test.
+                            long start = System.nanoTime();
+                            HotTimeout hot = HotTimeout.ofMicros(c.length > 5 ? Long.parseLong(c[5]) : 200_000);
                             RemoteExecutor e = client.allocate(AllocationSpec.of(Integer.parseInt(c[4]), 128,
-                                    HotTimeout.ofMicros(200_000), pkg, 256 * 1024, 256 * 1024)
+                                    hot, pkg, 256 * 1024, 256 * 1024)
                                     .withLeaseDuration(Duration.ofMinutes(10)));
+                            e.invoke("echo", new byte[1]);
+                            long coldMicros = (System.nanoTime() - start) / 1_000;
                             leases.put(c[1], e);
-                            yield "ok " + e.leaseId() + " " + choice.nodeOf(e.leaseId());
+                            yield "ok " + e.leaseId() + " " + choice.nodeOf(e.leaseId()) + " " + coldMicros;
                         }
                         case "invoke" -> {
                             byte[] input = c.length > 3 ? HexFormat.of().parseHex(c[3]) : new byte[0];
@@ -133,6 +140,21 @@ public final class ClusterClientMain {
                                 }
                                 yield "ok " + String.join(",", g.nodes());
                             }
+                        }
+                        case "bench" -> {
+                            RemoteExecutor e = leases.get(c[1]);
+                            int calls = Integer.parseInt(c[2]);
+                            byte[] input = new byte[Integer.parseInt(c[3])];
+                            long[] ns = new long[calls];
+                            for (int i = -calls / 4; i < calls; i++) { // the first quarter warms up, untimed
+                                long t0 = System.nanoTime();
+                                e.invoke("echo", input);
+                                if (i >= 0) {
+                                    ns[i] = System.nanoTime() - t0;
+                                }
+                            }
+                            Arrays.sort(ns);
+                            yield "ok " + ns[calls / 2] + " " + ns[Math.min(calls - 1, (int) Math.ceil(calls * 0.99) - 1)];
                         }
                         case "check" -> {
                             rm.checkActive(leases.get(c[1]).leaseId());
