@@ -33,11 +33,15 @@ public final class DemoCommand implements Callable<Integer> {
             "back (leases revoked, the application told), the node returning; everything torn down at the end."})
     boolean cluster;
 
+    @Option(names = "--keep", description = {"Keep the daemons (and the dashboard) up after the demo until Ctrl-C, then tear",
+            "everything down and check it as usual."})
+    boolean keep;
+
     @Override
     public Integer call() throws Exception {
         if (cluster) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.rfaas")).setLevel(ch.qos.logback.classic.Level.WARN);
-            return ClusterDemo.run(cliCommand(), repositoryRoot().resolve("deploy/slurm"), System.out);
+            return ClusterDemo.run(cliCommand(), repositoryRoot().resolve("deploy/slurm"), System.out, keep);
         }
         if (!verbose) {
             // The demo prints what the resource manager logs at INFO (registration, each lease billed),
@@ -45,7 +49,7 @@ public final class DemoCommand implements Callable<Integer> {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.rfaas.resourcemanager"))
                     .setLevel(ch.qos.logback.classic.Level.WARN);
         }
-        return Demo.run(transport, Demo.defaultStages(), System.out);
+        return Demo.run(transport, Demo.defaultStages(), System.out, keep);
     }
 
     /** This JVM's java and class path running the CLI's main class: how the daemons are started. */

@@ -139,6 +139,8 @@ public final class Demo {
                 ctx.clusterSecret, data)));
         ctx.out.println("resource manager: " + ctx.resourceManager.uri() + " (in this JVM, pid "
                 + ProcessHandle.current().pid() + "; H2 database in " + data + "; random admin token and cluster secret)");
+        ctx.out.println("dashboard: " + ctx.resourceManager.uri() + "/dashboard#token=" + ctx.adminToken
+                + " (live while the demo runs; --keep keeps it up)");
     }
 
     /** A child JVM with the cluster secret and the resource manager's URL; waits until it registered. */
@@ -284,6 +286,15 @@ public final class Demo {
      * or a process was left behind.
      */
     public static int run(String transport, List<Stage> stages, PrintStream out) throws IOException {
+        return run(transport, stages, out, false);
+    }
+
+    /**
+     * Like {@link #run(String, List, PrintStream)}; with {@code keep}, the resource manager, the
+     * executor manager and the dashboard stay up after the stages until Ctrl-C, then everything is
+     * torn down and checked as usual.
+     */
+    public static int run(String transport, List<Stage> stages, PrintStream out, boolean keep) throws IOException {
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
         Set<String> tmpBefore = rfaasEntries(tmp);
         Path workDir = Files.createTempDirectory("rfaas-demo-");
@@ -302,6 +313,10 @@ public final class Demo {
                 long s0 = System.nanoTime();
                 s.run(ctx);
                 out.printf(Locale.ROOT, "   (%.2f s)%n", (System.nanoTime() - s0) / 1e9);
+            }
+            if (keep) {
+                KeepAlive.untilInterrupted(out, "the resource manager (dashboard: " + ctx.resourceManager.uri()
+                        + "/dashboard#token=" + ctx.adminToken + ") and the executor manager stay up");
             }
         } catch (Exception e) {
             out.println("demo failed in stage \"" + current + "\": " + e.getMessage());
@@ -341,6 +356,7 @@ public final class Demo {
             }
             out.printf(Locale.ROOT, "demo finished in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
+        KeepAlive.cleanedUp();
         return status;
     }
 

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.rfaas.demo.KeepAlive;
 import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.demo.support.TextTable;
 import org.rfaas.examples.ExamplePackages;
@@ -41,6 +42,11 @@ public final class ClusterDemo {
      * @return the exit code: 0, or 2 when no namespace cluster can be built here
      */
     public static int run(List<String> cli, Path deploySlurm, PrintStream out) throws Exception {
+        return run(cli, deploySlurm, out, false);
+    }
+
+    /** Like {@link #run(List, Path, PrintStream)}; with {@code keep} the cluster stays up until Ctrl-C. */
+    public static int run(List<String> cli, Path deploySlurm, PrintStream out, boolean keep) throws Exception {
         Optional<String> why = NamespaceCluster.unavailableReason().or(SlurmCluster::unavailableReason);
         if (why.isPresent()) {
             out.println("rfaas demo --cluster builds hosts out of Linux namespaces and runs Slurm: it needs root.");
@@ -73,6 +79,10 @@ public final class ClusterDemo {
                     measure(a, rows, out, t0);
                     slurmJob(a, rfaas, compute, rows, events, out, t0);
                     a.ok("releaseall");
+                    if (keep) {
+                        KeepAlive.untilInterrupted(out, "the cluster stays up (enter a host with e.g. `nsenter --net=/run/netns/"
+                                + compute.name() + " curl " + rfaas.rmUrl() + "/v1/health`)");
+                    }
                 }
             }
         } finally {
@@ -91,6 +101,7 @@ public final class ClusterDemo {
         out.println(left.isEmpty() ? "nothing left behind: no rfx- network namespace, link or mount, no process in them"
                 : "LEFT BEHIND: " + left);
         out.printf(Locale.ROOT, "demo --cluster finished in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        KeepAlive.cleanedUp();
         return left.isEmpty() ? 0 : 1;
     }
 
