@@ -420,8 +420,13 @@ final class ClusterState implements AutoCloseable {
                 throw ApiException.conflict("lease " + id + " is already billed");
             }
             if (lease.active()) {
-                endLease(id, RELEASED, "executor manager reported the final accounting", now);
-                observer.leasesEnded(RELEASED, lease.node(), 1, "executor manager reported the final accounting");
+                // The manager ends a lease at its expiry too, and its report may beat the sweeper: a lease
+                // that ran out is EXPIRED, whichever side noticed first.
+                boolean ranOut = lease.expiresAtEpochMillis() <= now;
+                String state = ranOut ? EXPIRED : RELEASED;
+                String reason = ranOut ? "lease expired" : "executor manager reported the final accounting";
+                endLease(id, state, reason, now);
+                observer.leasesEnded(state, lease.node(), 1, reason);
             }
             update("INSERT INTO rm_billing (lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos,"
                     + " memory_mib_seconds, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, lease.tenant(), lease.node(),
