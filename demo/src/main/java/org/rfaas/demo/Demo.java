@@ -2,6 +2,7 @@ package org.rfaas.demo;
 
 import org.HdrHistogram.Histogram;
 import org.rfaas.demo.support.LatencyStats;
+import org.rfaas.demo.support.ManagerScrape;
 import org.rfaas.demo.support.MachineLoad;
 import org.rfaas.demo.support.TextTable;
 import org.rfaas.demo.support.FunctionPackages;
@@ -166,6 +167,8 @@ public final class Demo {
         ctx.out.printf(Locale.ROOT, "  registered with the resource manager: %d cores, %d MiB, %s, heartbeat every %d ms;"
                 + " verifies lease tokens with the cluster secret, reports billing when a lease ends%n",
                 registered.cores(), registered.memoryMiB(), registered.state(), DemoNode.HEARTBEAT_MILLIS);
+        ctx.out.println("  metrics: " + ctx.node.metricsUrl() + " (Prometheus text; the resource manager's at "
+                + ctx.resourceManager.uri() + "/metrics with the admin token)");
     }
 
     /**
@@ -239,6 +242,14 @@ public final class Demo {
         ctx.billing = summary;
         ctx.out.printf(Locale.ROOT, "billing of %d leases read from %s/v1/billing (the last report arrived within %d ms"
                 + " of this stage's start)%n", expected.size(), ctx.resourceManager.uri(), ctx.billingWait.toMillis());
+        Map<String, Double> m = ManagerScrape.values(ctx.node.metricsUrl());
+        ctx.out.printf(Locale.ROOT, "the executor manager's /metrics: %.0f invocations (%.0f failed), %.0f allocations,"
+                + " %.0f cold starts from spares and %.0f forked, %.0f refused as invalid_lease%n",
+                m.getOrDefault("rfaas_em_invocations_total", 0.0), m.getOrDefault("rfaas_em_failed_invocations_total", 0.0),
+                m.getOrDefault("rfaas_em_allocations_total", 0.0),
+                m.getOrDefault("rfaas_em_cold_start_seconds_count{executor=\"spare\"}", 0.0),
+                m.getOrDefault("rfaas_em_cold_start_seconds_count{executor=\"forked\"}", 0.0),
+                m.getOrDefault("rfaas_em_allocations_refused_total{reason=\"invalid_lease\"}", 0.0));
     }
 
     private static String randomSecret() {
@@ -316,7 +327,8 @@ public final class Demo {
             }
             if (keep) {
                 KeepAlive.untilInterrupted(out, "the resource manager (dashboard: " + ctx.resourceManager.uri()
-                        + "/dashboard#token=" + ctx.adminToken + ") and the executor manager stay up");
+                        + "/dashboard#token=" + ctx.adminToken + ") and the executor manager (metrics: "
+                        + ctx.node.metricsUrl() + ") stay up");
             }
         } catch (Exception e) {
             out.println("demo failed in stage \"" + current + "\": " + e.getMessage());

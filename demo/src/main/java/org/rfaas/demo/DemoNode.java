@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.ServiceLoader;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -46,6 +47,8 @@ public final class DemoNode implements AutoCloseable {
 
     private final ChildJvm manager;
     private final String address;
+    /** The manager's Prometheus endpoint. */
+    private final AtomicReference<String> metricsUrl;
     private final Map<Long, Long> executorPids;
     private final NodeSettling settling;
     /** The java.io.tmpdir of the manager and its JVMs. */
@@ -53,8 +56,10 @@ public final class DemoNode implements AutoCloseable {
     /** What they left in {@link #tmp}, found and removed at close. */
     private final List<String> leftInTmp = new ArrayList<>();
 
-    private DemoNode(ChildJvm manager, String address, Map<Long, Long> executorPids, NodeSettling settling, Path tmp) {
+    private DemoNode(ChildJvm manager, String address, Map<Long, Long> executorPids, NodeSettling settling, Path tmp,
+            AtomicReference<String> metricsUrl) {
         this.tmp = tmp;
+        this.metricsUrl = metricsUrl;
         this.manager = manager;
         this.address = address;
         this.executorPids = executorPids;
@@ -73,11 +78,13 @@ public final class DemoNode implements AutoCloseable {
         config.put("workDir", workDir.resolve("leases").toString());
         config.put("clusterSecret", clusterSecret);
         config.putObject("resourceManager").put("url", rm.toString()).put("heartbeatMillis", HEARTBEAT_MILLIS);
+        config.put("metrics", "127.0.0.1:0");
         Path file = workDir.resolve("executor-manager.json");
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), config);
         Map<Long, Long> pids = new ConcurrentHashMap<>();
         NodeSettling settling = new NodeSettling();
+        AtomicReference<String> metrics = new AtomicReference<>();
         // The manager and every JVM it starts (executors, the AOT-cache training) keep their temporary
         // files (shm socket directories, warm-up jars) in a directory of the node's own, removed at
         // close: through the launcher's JDK_JAVA_OPTIONS, as the executors' command lines (and the AOT
@@ -91,6 +98,8 @@ public final class DemoNode implements AutoCloseable {
                         String[] f = line.split(" ");
                         if (f.length == 3 && f[0].equals("EXECUTOR")) {
                             pids.put(Long.parseLong(f[1]), Long.parseLong(f[2]));
+                        } else if (f.length == 2 && f[0].equals("METRICS")) {
+                            metrics.set(f[1]);
                         } else {
                             settling.accept(line);
                         }
@@ -99,12 +108,21 @@ public final class DemoNode implements AutoCloseable {
             deleteTree(tmp, new ArrayList<>());
             throw e;
         }
-        return new DemoNode(child, child.ready(), pids, settling, tmp);
+        return new DemoNode(child, child.ready(), pids, settling, tmp, metrics);
     }
 
     /** The manager's listen address. */
     public String address() {
         return address;
+    }
+
+    /** Where the manager serves its Prometheus metrics. */
+    public String metricsUrl() {
+        long deadline = System.nanoTime() + 2_000_000_000L; // the line follows the READY line at once
+        while (metricsUrl.get() == null && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+        }
+        return metricsUrl.get();
     }
 
     /** The manager's process id. */
@@ -190,7 +208,10 @@ public final class DemoNode implements AutoCloseable {
                     throw new IllegalStateException("no executor-manager plugin attached: the resource-manager link"
                             + " (META-INF/services/" + ExecutorManagerPlugin.class.getName() + ") is not on the class path");
                 }
-                ChildJvm.announceAndAwaitParent(addresses.getFirst());
+                ChildJvm.announce(addresses.getFirst());
+                System.out.println("METRICS " + manager.metricsUrl());
+                System.out.flush();
+                ChildJvm.awaitParent();
             } finally {
                 // The link delivers pending billing (for up to 5 s) before it stops.
                 for (AutoCloseable p : plugins.reversed()) {

@@ -56,12 +56,14 @@ final class ClientSessions {
 
     /** Serves a client whose first message (an allocation request) is in {@code completion}'s slot. */
     void serve(Connection c, Completion completion) {
+        long requestNanos = System.nanoTime();
         MemorySegment buffer = c.allocateBuffer(c.peerSpec().slotSize());
         AllocationRequest request;
         try {
             request = AllocationRequest.decode(c.receiveSlot(completion.slot()), 0, completion.length());
         } catch (ProtocolException e) {
             c.release(completion.slot());
+            leases.notifyRefused(AllocationRefusal.BAD_REQUEST);
             respond(c, buffer, new AllocationResponse(0, 0, AllocationRefusal.BAD_REQUEST, e.getMessage()));
             throw e;
         }
@@ -72,6 +74,7 @@ final class ClientSessions {
             leases.reserve(claims, request.shape());
         } catch (LeaseRefusedException e) {
             LOG.info("refused allocation from {}: {} {}", c.peerDescription(), e.refusal(), e.getMessage());
+            leases.notifyRefused(e.refusal());
             respond(c, buffer, new AllocationResponse(request.leaseId(), 0, e.refusal(), e.getMessage()));
             drainUntilClosed(c, completion);
             return;
@@ -86,7 +89,7 @@ final class ClientSessions {
             if (!receivePackage(c, completion, buffer, request, pkg)) {
                 return;
             }
-            lease = new ManagedLease(claims, c, buffer, dir);
+            lease = new ManagedLease(claims, c, buffer, dir, requestNanos);
             leases.add(lease);
             reserved = false; // the lease holds the capacity now; its end gives it back
             afterAnswer = executors.startFor(lease, request, pkg, managerAddressFor.apply(request.clientAddress()));
@@ -99,6 +102,7 @@ final class ClientSessions {
             if (lease != null) {
                 leases.abandon(lease);
             }
+            leases.notifyRefused(AllocationRefusal.SPAWN_FAILED);
             try {
                 respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.SPAWN_FAILED,
                         "executor manager " + config.node() + " " + what + ": " + e));

@@ -270,6 +270,7 @@ final class ExecutorLinks {
                 return;
             }
             pool.leaseConnected(leaseId);
+            leases.notifyReady(lease, executor.spare);
         } catch (ProtocolException e) {
             LOG.warn("unexpected message from executor pid {} ignored: {}", hello.pid(), e.getMessage());
         } finally {

@@ -16,6 +16,7 @@ import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.MessageHeader;
 import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.lease.LeaseToken;
+import org.rfaas.rmclient.NodeActivity;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -52,6 +53,8 @@ public final class ExecutorManager implements AutoCloseable {
     private final LeaseTable leases;
     private final ExecutorLinks executors;
     private final ClientSessions clients;
+    private final ManagerMetrics metrics;
+    private String metricsUrl;
     private final List<Transport> transports = new ArrayList<>();
     private final List<Listener> listenersOpen = new ArrayList<>();
     private final List<String> addresses = new ArrayList<>();
@@ -82,6 +85,8 @@ public final class ExecutorManager implements AutoCloseable {
         this.leases = new LeaseTable(config, timer, this::leaseStartOver);
         this.executors = new ExecutorLinks(config, launcher, leases, timer);
         this.clients = new ClientSessions(config, authority, leases, executors, this::addressFor);
+        this.metrics = new ManagerMetrics(new MetricsSource());
+        leases.addListener(metrics);
     }
 
     /** The configuration. */
@@ -114,6 +119,12 @@ public final class ExecutorManager implements AutoCloseable {
         LOG.info("executor manager {} listening on {}{} with {} cores and {} MiB", config.node(), addresses,
                 advertised.equals(addresses) ? "" : " (advertised as " + advertised + ")", config.cores(),
                 config.memoryMiB());
+        if (config.metrics() != null) {
+            int port = metrics.serve(config.metricsHost(), config.metricsPort());
+            String host = config.metricsHost();
+            metricsUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/metrics";
+            LOG.info("executor manager {} serves Prometheus metrics at {}", config.node(), metricsUrl);
+        }
         launcher.trainIfMissing();
         if (config.spareMemoryMiB() > 0) {
             String spareManagerAddress = addresses.stream().filter(a -> a.startsWith("shm:")).findFirst()
@@ -135,6 +146,16 @@ public final class ExecutorManager implements AutoCloseable {
      */
     public synchronized List<String> advertisedAddresses() {
         return advertised;
+    }
+
+    /** Where Prometheus metrics are served ({@code http://host:port/metrics}), or null when the config asks for none. */
+    public synchronized String metricsUrl() {
+        return metricsUrl;
+    }
+
+    /** What this node served since the manager started (sent to the resource manager with each heartbeat). */
+    public NodeActivity activity() {
+        return metrics.activity();
     }
 
     /** Leases currently served. */
@@ -247,6 +268,7 @@ public final class ExecutorManager implements AutoCloseable {
         executors.pool().close();
         executors.awaitExits(Duration.ofSeconds(5));
         launcher.close();
+        metrics.close();
         timer.shutdownNow();
         transports.forEach(Transport::close);
         LOG.info("executor manager {} stopped", config.node());
@@ -314,5 +336,49 @@ public final class ExecutorManager implements AutoCloseable {
             }
         }
         return addresses().getFirst();
+    }
+
+    /** What the metrics read at each scrape. */
+    private final class MetricsSource implements ManagerMetricsCollector.Source {
+        @Override
+        public int cores() {
+            return config.cores();
+        }
+
+        @Override
+        public long memoryMiB() {
+            return config.memoryMiB();
+        }
+
+        @Override
+        public int freeCores() {
+            return leases.freeCores();
+        }
+
+        @Override
+        public long freeMemoryMiB() {
+            return leases.freeMemoryMiB();
+        }
+
+        @Override
+        public int spareExecutors() {
+            return executors.pool().pids().size();
+        }
+
+        @Override
+        public boolean aotCacheReady() {
+            return launcher.aotCache().ready();
+        }
+
+        @Override
+        public List<ManagerMetricsCollector.LeaseUsage> leases() {
+            long now = System.nanoTime();
+            List<ManagerMetricsCollector.LeaseUsage> out = new ArrayList<>();
+            for (ManagedLease l : leases.all()) {
+                out.add(new ManagerMetricsCollector.LeaseUsage(l.id(), l.claims.tenant(), l.claims.cores(),
+                        l.claims.memoryMiB(), l.snapshot(now)));
+            }
+            return out;
+        }
     }
 }

@@ -31,7 +31,8 @@ import java.util.List;
  *   "resourceManager": null,
  *   "spareExecutors": 3,
  *   "spareMemoryMiB": 256,
- *   "advertise": []
+ *   "advertise": [],
+ *   "metrics": "127.0.0.1:9464"
  * }
  * </pre>
  *
@@ -56,12 +57,14 @@ import java.util.List;
  *     ({@code tcp://10.0.0.7:7000}), for listen addresses bound to the wildcard host ({@code 0.0.0.0})
  *     or behind NAT; without one, a wildcard address is advertised with a host chosen by
  *     {@link AdvertisedAddress}
+ * @param metrics {@code host:port} to serve Prometheus metrics on ({@code GET /metrics}; port 0 picks a
+ *     free one), or null (the default) for none
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
         long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
         String clusterSecret, ResourceManagerLinkConfig resourceManager, Integer spareExecutors, Long spareMemoryMiB,
-        List<String> advertise) {
+        List<String> advertise, String metrics) {
 
     @JsonCreator
     public ExecutorManagerConfig(@JsonProperty("node") String node, @JsonProperty("listen") List<String> listen,
@@ -74,7 +77,8 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             @JsonProperty("resourceManager") ResourceManagerLinkConfig resourceManager,
             @JsonProperty("spareExecutors") Integer spareExecutors,
             @JsonProperty("spareMemoryMiB") Long spareMemoryMiB,
-            @JsonProperty("advertise") List<String> advertise) {
+            @JsonProperty("advertise") List<String> advertise,
+            @JsonProperty("metrics") String metrics) {
         if (node == null || node.isEmpty() || node.indexOf('|') >= 0) {
             throw new IllegalArgumentException("config needs a node name (without '|')");
         }
@@ -112,11 +116,41 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
                         + " with a reachable host, one per transport");
             }
         }
+        if (metrics != null) {
+            metricsPort(metrics); // checks the form
+        }
+        this.metrics = metrics;
+    }
+
+    /** The host of {@link #metrics()}. */
+    public String metricsHost() {
+        return metrics.substring(0, metrics.lastIndexOf(':'));
+    }
+
+    /** The port of {@link #metrics()}. */
+    public int metricsPort() {
+        return metricsPort(metrics);
+    }
+
+    private static int metricsPort(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        int port = -1;
+        if (colon > 0) {
+            try {
+                port = Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("metrics must be host:port (port 0..65535, 0 picks one), got '" + hostPort + "'");
+        }
+        return port;
     }
 
     /** A config with defaults for everything but the essentials (tests, demos). */
     public static ExecutorManagerConfig of(String node, List<String> listen, int cores, long memoryMiB, Path workDir) {
-        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null, null);
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null, null, null);
     }
 
     /** Reads a config file. */
@@ -132,24 +166,31 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
     public ExecutorManagerConfig withListen(List<String> addresses) {
         return new ExecutorManagerConfig(node, addresses, cores, memoryMiB, workDir, defaultLeaseSeconds,
                 gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors,
-                spareMemoryMiB, advertise);
+                spareMemoryMiB, advertise, metrics);
     }
 
     /** This config with another number of spare executors. */
     public ExecutorManagerConfig withSpareExecutors(int count) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB, advertise);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB, advertise, metrics);
     }
 
     /** This config with another heap size for the spares started with the manager (0: none). */
     public ExecutorManagerConfig withSpareMemoryMiB(long heapMiB) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB, advertise);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB, advertise, metrics);
     }
 
     /** This config with another grace period. */
     public ExecutorManagerConfig withGracePeriodMillis(long millis) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise, metrics);
+    }
+
+    /** This config serving metrics on {@code hostPort} (null: none). */
+    public ExecutorManagerConfig withMetrics(String hostPort) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB,
+                advertise, hostPort);
     }
 }

@@ -1,5 +1,6 @@
 package org.rfaas.executormanager;
 
+import org.rfaas.protocol.AllocationRefusal;
 import org.rfaas.protocol.LeaseAccounting;
 import org.rfaas.protocol.LeaseEndReason;
 
@@ -10,8 +11,19 @@ import org.rfaas.protocol.LeaseEndReason;
  */
 public interface LeaseListener {
 
-    /** An executor was spawned for {@code lease}. */
+    /** An executor was spawned for {@code lease} (or a spare was handed to it). */
     default void leaseStarted(LeaseRecord lease) {
+    }
+
+    /**
+     * {@code lease}'s executor reported ready to serve invocations, {@code coldStartNanos} after its
+     * allocation request arrived; {@code spare} when a pre-booted spare executor took the lease.
+     */
+    default void executorReady(LeaseRecord lease, long coldStartNanos, boolean spare) {
+    }
+
+    /** An allocation request was refused (the client was told {@code refusal}). */
+    default void allocationRefused(AllocationRefusal refusal) {
     }
 
     /**

@@ -164,6 +164,29 @@ final class LeaseTable {
         }
     }
 
+    /** Tells the listeners that {@code lease}'s executor is ready (see {@link LeaseListener#executorReady}). */
+    void notifyReady(ManagedLease lease, boolean spare) {
+        long coldStart = System.nanoTime() - lease.requestNanos;
+        for (LeaseListener l : listeners) {
+            try {
+                l.executorReady(lease.record(), coldStart, spare);
+            } catch (RuntimeException e) {
+                LOG.error("lease listener {} failed on lease {}", l, lease.id(), e);
+            }
+        }
+    }
+
+    /** Tells the listeners that an allocation request was refused. */
+    void notifyRefused(AllocationRefusal refusal) {
+        for (LeaseListener l : listeners) {
+            try {
+                l.allocationRefused(refusal);
+            } catch (RuntimeException e) {
+                LOG.error("lease listener {} failed on a refusal", l, e);
+            }
+        }
+    }
+
     /** The lease's executor is connected: its counters are the lease's accounting. */
     void attachExecutor(ManagedLease lease, Connection c) {
         synchronized (lease) {

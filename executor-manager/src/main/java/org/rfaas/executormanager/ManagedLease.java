@@ -20,6 +20,8 @@ final class ManagedLease {
     final Connection client;
     final MemorySegment clientBuffer;
     final Path directory;
+    /** When the allocation request arrived (the start of the cold start). */
+    final long requestNanos;
     final long spawnNanos;
     final long spawnEpochMillis;
     Process process;
@@ -33,8 +35,9 @@ final class ManagedLease {
     /** Counter values read when the accounting connection ended (its memory is freed on close). */
     long[] finalCounters;
 
-    ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory) {
+    ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory, long requestNanos) {
         this.claims = claims;
+        this.requestNanos = requestNanos;
         this.expiresAtEpochMillis = claims.expiresAtEpochMillis();
         this.client = client;
         this.clientBuffer = clientBuffer;

@@ -20,6 +20,7 @@ import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.BillingReport;
 import org.rfaas.rmclient.LeaseRenewal;
 import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.NodeActivity;
 import org.rfaas.rmclient.NodeCredential;
 import org.rfaas.rmclient.NodeRegistration;
 import org.rfaas.resourcemanager.events.EventBus;
@@ -60,12 +61,14 @@ final class ResourceManagerServer implements AutoCloseable {
     private final byte[] adminToken;
     private final Javalin app;
     private final EventBus events;
+    private final Observability observability;
     private final LeaseToken tokens;
 
     ResourceManagerServer(ClusterState state, ResourceManagerConfig config, Observability observability, EventBus events) {
         this.state = state;
         this.config = config;
         this.events = events;
+        this.observability = observability;
         this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
         this.app = Javalin.create(c -> {
@@ -143,7 +146,13 @@ final class ResourceManagerServer implements AutoCloseable {
         app.post("/v1/nodes/{name}/heartbeat", ctx -> {
             String name = ctx.pathParam("name");
             node(ctx, name);
-            json(ctx, 200, state.heartbeat(name, now()));
+            // the body (what the node served so far) is optional: older managers send none
+            NodeActivity activity = ctx.body().isBlank() ? null : body(ctx, NodeActivity.class);
+            long now = now();
+            json(ctx, 200, state.heartbeat(name, now));
+            if (activity != null) {
+                observability.nodeActivity(name, activity, now);
+            }
         });
         app.post("/v1/leases/{id}/billing", ctx -> {
             long id = leaseId(ctx);

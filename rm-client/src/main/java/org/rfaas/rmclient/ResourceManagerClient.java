@@ -92,7 +92,15 @@ public final class ResourceManagerClient {
      * node (e.g. a new database): register again.
      */
     public HeartbeatResponse heartbeat(String name) {
-        return send("POST", "/v1/nodes/" + enc(name) + "/heartbeat", null, nodeAuth(name), HeartbeatResponse.class);
+        return heartbeat(name, null);
+    }
+
+    /**
+     * A heartbeat that also reports what the node served since its manager started (for the
+     * resource manager's per-node rates); {@code activity} may be null. Answers as {@link #heartbeat(String)}.
+     */
+    public HeartbeatResponse heartbeat(String name, NodeActivity activity) {
+        return send("POST", "/v1/nodes/" + enc(name) + "/heartbeat", activity, nodeAuth(name), HeartbeatResponse.class);
     }
 
     /**

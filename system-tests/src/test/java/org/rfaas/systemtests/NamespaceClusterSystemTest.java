@@ -86,6 +86,37 @@ class NamespaceClusterSystemTest {
                 f.client.ok("release n" + i);
             }
         }
+        // Each executor host served a Java lease (6 calls) and a native one (2) per transport: its
+        // manager's Prometheus endpoint, scraped across the bridge from the compute host, says so.
+        for (Host h : f.rfaas.executorHosts()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            double calls;
+            String scrape;
+            do {
+                Host.Result r = f.rfaas.computeHost().run("curl", "-sS", "--max-time", "5", f.rfaas.metricsUrl(h));
+                assertTrue(r.ok(), h.name() + " metrics: " + r.output());
+                scrape = r.output();
+                calls = sample(scrape, "rfaas_em_invocations_total");
+            } while (calls < 16 && System.nanoTime() < deadline && sleep(100));
+            assertTrue(calls >= 16, h.name() + " served at least 16 calls:\n" + scrape);
+            assertTrue(sample(scrape, "rfaas_em_allocations_total") >= 4, scrape);
+            assertEquals(0, sample(scrape, "rfaas_em_leases_active"), scrape);
+        }
+    }
+
+    /** The value of an unlabelled sample in a Prometheus text exposition. */
+    private static double sample(String exposition, String name) {
+        for (String line : exposition.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no sample " + name + " in:\n" + exposition);
+    }
+
+    private static boolean sleep(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+        return true;
     }
 
     /** One computation over three hosts: a group of three 1-core leases, one scatter, one completion. */

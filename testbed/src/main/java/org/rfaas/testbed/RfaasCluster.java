@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
 public final class RfaasCluster implements AutoCloseable {
     /** The executor managers' tcp port; their fabric:tcp listener is on the next port. */
     public static final int TCP_PORT = 7000;
+    /** The port of every executor manager's Prometheus endpoint (each host has its own address). */
+    public static final int METRICS_PORT = 9464;
     /** The resource manager's HTTP port. */
     public static final int RM_PORT = 8090;
 
@@ -104,10 +106,11 @@ public final class RfaasCluster implements AutoCloseable {
         Files.writeString(file, """
                 {"node": "%s", "listen": ["tcp://%s:%d", "fabric:tcp://%s:%d"], "cores": %d, "memoryMiB": %d,
                  "workDir": "%s", "gracePeriodMillis": 1000, "flushIntervalMillis": 50, "spareExecutors": 0,
-                 "clusterSecret": "%s", "resourceManager": {"url": "%s", "heartbeatMillis": %d}}
+                 "clusterSecret": "%s", "resourceManager": {"url": "%s", "heartbeatMillis": %d},
+                 "metrics": "%s:%d"}
                 """.formatted(host.name(), host.address(), TCP_PORT, host.address(), TCP_PORT + 1, config.cores,
                 config.memoryMiB, config.dir.resolve("em-work-" + host.name()), config.clusterSecret, rmUrl(),
-                config.managerHeartbeatMillis));
+                config.managerHeartbeatMillis, host.address(), METRICS_PORT));
         HostProcess old = managers.get(host.name());
         if (old != null) {
             old.close();
@@ -117,6 +120,11 @@ public final class RfaasCluster implements AutoCloseable {
         managers.put(host.name(), p);
         p.awaitOutputLine(l -> l.startsWith("listening fabric:"), Duration.ofSeconds(60));
         return p;
+    }
+
+    /** Where the executor manager of {@code host} serves its Prometheus metrics. */
+    public String metricsUrl(Host host) {
+        return "http://" + host.address() + ":" + METRICS_PORT + "/metrics";
     }
 
     /** Runs an admin request at the resource manager from the compute host (curl); returns the body. */

@@ -65,7 +65,8 @@ public final class ClusterDemo {
                         + "; an executor manager and a slurmd on each of " + String.join(", ",
                         rfaas.executorHosts().stream().map(Host::name).toList()));
                 stage(out, t0, "dashboard (reachable from inside the cluster's hosts): " + rfaas.rmUrl()
-                        + "/dashboard#token=" + rfaas.adminToken());
+                        + "/dashboard#token=" + rfaas.adminToken() + "; executor managers' metrics: " + String.join(", ",
+                        rfaas.executorHosts().stream().map(rfaas::metricsUrl).toList()));
                 Path jar = ExamplePackages.writeJar(dir.resolve("examples.jar"));
                 Path lib = ExamplePackages.buildNativeLibrary(dir);
                 Host compute = rfaas.computeHost();

@@ -183,8 +183,18 @@ public final class ChildJvm implements AutoCloseable {
      * asked us to stop).
      */
     public static void announceAndAwaitParent(String value) throws IOException {
+        announce(value);
+        awaitParent();
+    }
+
+    /** The child's side, first half: prints the READY line; what it prints afterwards reaches the parent's {@code onLine}. */
+    public static void announce(String value) {
         System.out.println(READY + value);
         System.out.flush();
+    }
+
+    /** The child's side, second half: returns when the parent closed our stdin (or died). */
+    public static void awaitParent() throws IOException {
         while (System.in.read() >= 0) {
             // Drain: the parent never writes; end of file is the stop signal.
         }

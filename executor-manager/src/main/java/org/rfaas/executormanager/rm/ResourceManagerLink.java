@@ -127,7 +127,7 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
             if (!registered) {
                 register();
             }
-            HeartbeatResponse hb = rm.heartbeat(node);
+            HeartbeatResponse hb = rm.heartbeat(node, manager.activity());
             if (!reachable) {
                 LOG.info("resource manager at {} is reachable again", settings.url());
                 reachable = true;

@@ -52,6 +52,7 @@ final class DashboardHub implements StateObserver, AutoCloseable {
     private final BillingTotals billing;
     private final EventLog events;
     private final RateHistory rates;
+    private final NodeRates nodeRates;
     private final AtomicBoolean dirty = new AtomicBoolean(true);
     private final AtomicInteger clients = new AtomicInteger();
     private final ReentrantLock lock = new ReentrantLock();
@@ -61,11 +62,12 @@ final class DashboardHub implements StateObserver, AutoCloseable {
     private volatile boolean running = true;
     private long lastBuiltMillis;
 
-    DashboardHub(ClusterView view, BillingTotals billing, EventLog events, RateHistory rates) {
+    DashboardHub(ClusterView view, BillingTotals billing, EventLog events, RateHistory rates, NodeRates nodeRates) {
         this.view = view;
         this.billing = billing;
         this.events = events;
         this.rates = rates;
+        this.nodeRates = nodeRates;
         this.producer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("rm-dashboard").factory());
         producer.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -173,6 +175,7 @@ final class DashboardHub implements StateObserver, AutoCloseable {
         r.put("endEpochSecond", endSecond);
         r.put("series", rates.series(endSecond));
         m.put("rates", r);
+        m.put("nodeRates", nodeRates.snapshot(now));
         return m;
     }
 
@@ -182,6 +185,11 @@ final class DashboardHub implements StateObserver, AutoCloseable {
 
     @Override
     public void nodeEvent(String node, String event) {
+        changed();
+    }
+
+    /** A heartbeat brought new per-node rates. */
+    void nodeActivity() {
         changed();
     }
 

@@ -15,6 +15,7 @@ import org.rfaas.resourcemanager.ClusterView;
 import org.rfaas.resourcemanager.StateObserver;
 import org.rfaas.resourcemanager.metrics.BillingTotals;
 import org.rfaas.resourcemanager.metrics.RmMetrics;
+import org.rfaas.rmclient.NodeActivity;
 
 /**
  * The resource manager's operator views on its own HTTP port: Prometheus metrics
@@ -37,6 +38,7 @@ public final class Observability implements AutoCloseable {
 
     private final RmMetrics metrics;
     private final DashboardHub hub;
+    private final NodeRates nodeRates;
     private final StateObserver observer;
     private final boolean metricsOpen;
 
@@ -45,9 +47,10 @@ public final class Observability implements AutoCloseable {
         BillingTotals billing = new BillingTotals(view.tenantBilling());
         EventLog events = new EventLog();
         RateHistory rates = new RateHistory();
+        this.nodeRates = new NodeRates();
         this.metrics = new RmMetrics(view, billing);
-        this.hub = new DashboardHub(view, billing, events, rates);
-        this.observer = StateObserver.all(List.of(billing, metrics, events, rates, hub));
+        this.hub = new DashboardHub(view, billing, events, rates, nodeRates);
+        this.observer = StateObserver.all(List.of(billing, metrics, events, rates, nodeRates, hub));
         this.metricsOpen = metricsOpen;
     }
 
@@ -77,6 +80,15 @@ public final class Observability implements AutoCloseable {
             admin.accept(ctx);
             hub.serve(ctx);
         });
+    }
+
+    /**
+     * A heartbeat of {@code node} reported what the node served so far: the dashboard's
+     * per-node invocation and cold-start rates move.
+     */
+    public void nodeActivity(String node, NodeActivity activity, long atEpochMillis) {
+        nodeRates.record(node, activity, atEpochMillis);
+        hub.nodeActivity();
     }
 
     /** Counts an answered request under its route pattern (for {@code rfaas_rm_http_requests_total}). */

@@ -10,6 +10,7 @@
   const $ = (id) => document.getElementById(id);
   let token = null;
   let chart = null;
+  let nodeChart = null;
   let snapshots = 0;
 
   function status(text, kind) {
@@ -176,6 +177,13 @@
       barCell(tr, n.cores - n.freeCores, n.cores, '');
       barCell(tr, n.memoryMiB - n.freeMemoryMiB, n.memoryMiB, ' MiB');
       cell(tr, n.activeLeases, 'num');
+      const r = (s.nodeRates || {})[n.name];
+      const rate = (v) => (v === null || v === undefined ? '–' : v < 10 ? v.toFixed(1) : Math.round(v).toString());
+      cell(tr, r ? rate(r.invocationsPerSecond) : '–', 'num rate-calls');
+      const cold = r ? rate(r.coldStartsPerSecond) : '–';
+      cell(tr, r && r.coldStartMeanMillis ? cold + ' (' + r.coldStartMeanMillis.toFixed(1) + ' ms)' : cold,
+        'num rate-cold');
+      cell(tr, r ? r.invocations : '–', 'num calls-total');
       cell(tr, duration(now - n.lastHeartbeatEpochMillis) + ' ago', 'num');
     });
 
@@ -211,6 +219,7 @@
     });
 
     rates(s.rates);
+    nodeRates(s.nodeRates || {});
     snapshots++;
     document.body.dataset.snapshots = String(snapshots);
   }
@@ -236,6 +245,31 @@
       chart.data.labels = labels;
       chart.data.datasets.forEach((d) => { d.data = r.series[d.label]; });
       chart.update('none');
+    }
+  }
+
+  const NODE_COLORS = ['#3b7dd8', '#2e8b57', '#d68910', '#c0392b', '#8e44ad', '#16a085', '#7f8c8d', '#b7950b'];
+
+  // One line per charted node: x = seconds before the snapshot, y = invocations per second.
+  function nodeRates(byNode) {
+    if (typeof Chart === 'undefined') {
+      return;
+    }
+    const datasets = Object.entries(byNode).filter(([, r]) => r.history).map(([name, r], i) => ({
+      label: name, data: r.history.map(([x, y]) => ({ x, y })), borderColor: NODE_COLORS[i % NODE_COLORS.length],
+      backgroundColor: NODE_COLORS[i % NODE_COLORS.length], pointRadius: r.history.length < 3 ? 3 : 0, borderWidth: 1.5,
+      tension: 0.2 }));
+    if (nodeChart === null) {
+      nodeChart = new Chart($('node-rates'), {
+        type: 'line',
+        data: { datasets },
+        options: { animation: false, maintainAspectRatio: false, parsing: true,
+          scales: { x: { type: 'linear', min: -120, max: 0, ticks: { callback: (v) => v + ' s' } },
+            y: { beginAtZero: true } } },
+      });
+    } else {
+      nodeChart.data.datasets = datasets;
+      nodeChart.update('none');
     }
   }
 

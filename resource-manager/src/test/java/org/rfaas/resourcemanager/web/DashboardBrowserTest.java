@@ -64,6 +64,22 @@ final class DashboardBrowserTest {
             assertTrue(browser.eval("Chart.getChart('rates') !== undefined").asBoolean(), "the rate chart is drawn");
             browser.eval("window.rfaasNotReloaded = true");
 
+            // node-a's manager reports what it served with its heartbeats: its rates appear per node
+            assertEquals(200, c.heartbeat("node-a", activity(0, 0, 0)).status());
+            Thread.sleep(300);
+            assertEquals(200, c.heartbeat("node-a", activity(1500, 2, 3)).status());
+            browser.waitFor("document.querySelector('#nodes tr[data-node=\"node-a\"] .calls-total').textContent === '1500'",
+                    PATIENCE_MILLIS, "node-a's served calls");
+            double perSecond = browser.eval("parseFloat(document.querySelector('#nodes tr[data-node=\"node-a\"] .rate-calls')"
+                    + ".textContent)").asDouble();
+            assertTrue(perSecond > 100 && perSecond <= 5000, "1500 calls in >= 300 ms: " + perSecond + "/s");
+            assertTrue(browser.eval("document.querySelector('#nodes tr[data-node=\"node-a\"] .rate-cold').textContent")
+                    .asText().contains("ms)"), "cold starts with their mean time");
+            assertEquals("–", browser.eval("document.querySelector('#nodes tr[data-node=\"node-b\"] .rate-calls')"
+                    + ".textContent").asText(), "node-b reported nothing");
+            browser.waitFor("Chart.getChart('node-rates').data.datasets.map(d => d.label).join() === 'node-a'",
+                    PATIENCE_MILLIS, "node-a on the per-node chart");
+
             c.drain("node-b");     // revokes l3
             c.release(l1);
             browser.waitFor("document.querySelector('#nodes tr[data-node=\"node-b\"]').dataset.state === 'DRAINING'",
@@ -93,6 +109,12 @@ final class DashboardBrowserTest {
                 assertFalse(browser.anyAlive(), "a chromium process was left behind");
             }
         }
+    }
+
+    private static String activity(long invocations, long failed, long coldStarts) {
+        return """
+                {"invocations": %d, "failedInvocations": %d, "coldStarts": %d, "coldStartNanos": %d}
+                """.formatted(invocations, failed, coldStarts, coldStarts * 4_000_000L);
     }
 
     private static String rows(HeadlessChromium browser, String selector, String attribute) throws Exception {

@@ -105,6 +105,14 @@ public final class ObservedCluster implements AutoCloseable {
                 NodeCredential.derive(SECRET, node)));
     }
 
+    /**
+     * Heartbeats as the node's executor manager would, reporting what it served so far
+     * ({@code activity} is a NodeActivity JSON body, or null for none); returns the raw answer.
+     */
+    public Answer heartbeat(String node, String activity) throws IOException, InterruptedException {
+        return call("POST", "/v1/nodes/" + node + "/heartbeat", activity, NodeCredential.derive(SECRET, node));
+    }
+
     /** Drains a node (admin): its leases are revoked. */
     public void drain(String node) throws IOException, InterruptedException {
         expect(200, call("POST", "/v1/nodes/" + node + "/drain", null, ADMIN));
