@@ -445,10 +445,7 @@ public final class Demo {
      * show that contention instead of rFaaS (see docs/performance.md).
      */
     private static void settle(DemoContext ctx, String kind, RemoteExecutor ex, int echo) throws InterruptedException {
-        long w0 = System.nanoTime();
-        while (System.nanoTime() - w0 < WARM_UP.toNanos()) {
-            call(ex, echo);
-        }
+        warmUp(ex, echo);
         long s0 = System.nanoTime();
         if (ctx.node.awaitSettled(SETTLE_LIMIT)) {
             ctx.out.printf(Locale.ROOT, "%s: node settled %.2f s after warm-up (no spare executor booting, no AOT"
@@ -458,6 +455,16 @@ public final class Demo {
                     + " (still busy after " + SETTLE_LIMIT.toSeconds() + " s), sharing the cores";
             ctx.out.println(kind + ": " + busy);
             ctx.note("note: " + busy);
+        }
+        // Again once settled: the wait let the worker fall asleep and the caches go cold, and the
+        // compilers may have replaced the code of the first warm-up (as the benchmark's rounds do).
+        warmUp(ex, echo);
+    }
+
+    private static void warmUp(RemoteExecutor ex, int echo) {
+        long w0 = System.nanoTime();
+        while (System.nanoTime() - w0 < WARM_UP.toNanos()) {
+            call(ex, echo);
         }
     }
 
