@@ -7,9 +7,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import org.rfaas.protocol.AllocationRefusal;
 import org.rfaas.protocol.LeaseAccounting;
@@ -23,6 +23,8 @@ import org.rfaas.rmclient.NodeActivity;
  * The same running totals go to the resource manager with every heartbeat ({@link #activity()}).
  */
 final class ManagerMetrics implements LeaseListener, AutoCloseable {
+    static final int MAX_REQUEST_SECONDS = 5;
+    static final int MAX_CONNECTIONS = 256;
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter allocations;
     private final Counter refusals;
@@ -68,10 +70,21 @@ final class ManagerMetrics implements LeaseListener, AutoCloseable {
         coldStart.labelValues("forked");
     }
 
-    /** Serves {@code GET /metrics} on {@code host:port} (port 0: any free port); returns the bound port. */
+    /**
+     * Serves {@code GET /metrics} on {@code host:port} (port 0: any free port); returns the bound port.
+     * Hostile peers must not stall the scraper: each request gets a virtual thread (the client's
+     * default pool of 10 threads is held by 10 peers that send half a request), the JDK server
+     * drops a request not read within {@value #MAX_REQUEST_SECONDS} s and holds at most
+     * {@value #MAX_CONNECTIONS} connections. Those limits are the JDK server's process-wide
+     * properties, read when its first server starts; a value set on the command line wins.
+     */
     synchronized int serve(String host, int port) {
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", Integer.toString(MAX_REQUEST_SECONDS));
+        System.getProperties().putIfAbsent("jdk.httpserver.maxConnections", Integer.toString(MAX_CONNECTIONS));
         try {
             server = HTTPServer.builder().registry(registry).inetAddress(java.net.InetAddress.getByName(host)).port(port)
+                    .executorService(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rfaas-em-metrics-", 0)
+                            .factory()))
                     .buildAndStart();
             return server.getPort();
         } catch (IOException e) {
