@@ -80,7 +80,7 @@ public final class BenchInvoke {
                 }
                 progress.begin(provider + " cold starts");
                 try {
-                    rows.add(cold(nodes.node(provider), o.coldStarts()));
+                    rows.addAll(cold(nodes.node(provider), o.coldStarts()));
                 } catch (Exception e) {
                     LOG.error("{} cold starts failed", provider, e);
                     failures.add(provider + " cold: " + e);
@@ -127,13 +127,22 @@ public final class BenchInvoke {
         }
     }
 
-    private static InvokeRow cold(LocalNode node, int allocations) throws Exception {
+    /** The cold-start row ({@code cold}: request to first result), then one row per phase ({@code cold:<phase>}). */
+    private static List<InvokeRow> cold(LocalNode node, int allocations) throws Exception {
         Path dir = Files.createTempDirectory("rfaas-bench-cold-");
         try {
             FunctionPackage pkg = FunctionPackage.jar(FunctionPackages.javaJar(dir));
             Map<String, LatencyStats> phases = ColdStart.measure(node, pkg, allocations);
+            List<InvokeRow> rows = new ArrayList<>();
             LatencyStats total = phases.get("total");
-            return new InvokeRow(node.transport(), "cold", 0, total.medianNs(), total.p99Ns(), null, null, total.count());
+            rows.add(new InvokeRow(node.transport(), "cold", 0, total.medianNs(), total.p99Ns(), null, null, total.count()));
+            phases.forEach((phase, s) -> {
+                if (!phase.equals("total")) {
+                    rows.add(new InvokeRow(node.transport(), "cold:" + phase, 0, s.medianNs(), s.p99Ns(), null, null,
+                            s.count()));
+                }
+            });
+            return rows;
         } finally {
             FunctionPackages.deleteTree(dir);
         }
@@ -144,7 +153,7 @@ public final class BenchInvoke {
         TextTable t = new TextTable(List.of("provider", "mode", "bytes", "median", "p99", "raw median", "overhead"),
                 2, 3, 4, 5, 6);
         for (InvokeRow r : rows) {
-            t.add(List.of(r.provider(), r.mode(), r.mode().equals("cold") ? "-" : TextTable.bytes(r.bytes()),
+            t.add(List.of(r.provider(), r.mode(), r.mode().startsWith("cold") ? "-" : TextTable.bytes(r.bytes()),
                     TextTable.ns(r.medianNs()), TextTable.ns(r.p99Ns()),
                     r.rawMedianNs() == null ? "-" : TextTable.ns(r.rawMedianNs()),
                     r.overheadNs() == null ? "-" : signedNs(r.overheadNs())));
