@@ -5,11 +5,11 @@ import org.rfaas.transport.Completion;
 
 /** Sleeps in {@code fi_cq_sread} on the data receive CQ (which has {@code FI_WAIT_FD}); no protocol. */
 final class CqWaiter implements WarmWaiter {
-    private final FabricConnection connection;
+    private final FabricReceiver receiver;
     private final int sliceMillis;
 
-    CqWaiter(FabricConnection connection, int sliceMillis) {
-        this.connection = connection;
+    CqWaiter(FabricReceiver receiver, int sliceMillis) {
+        this.receiver = receiver;
         this.sliceMillis = sliceMillis;
     }
 
@@ -25,6 +25,6 @@ final class CqWaiter implements WarmWaiter {
     @Override
     public boolean step(Completion into, long remainingNanos) throws Throwable {
         int ms = (int) Math.min(sliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remainingNanos)));
-        return connection.sreadReceive(into, ms);
+        return receiver.sreadReceive(into, ms);
     }
 }

@@ -10,12 +10,12 @@ import org.rfaas.transport.Completion;
  * yet is polled for; otherwise the waiter sleeps until rung, the way the subclass knows.
  */
 abstract class DoorbellWaiter implements WarmWaiter {
-    protected final FabricConnection connection;
+    protected final FabricReceiver receiver;
     /** Polling for a message that was rung for: spin, then parks of 20 µs. */
     private final BackoffIdleStrategy idle;
 
-    DoorbellWaiter(FabricConnection connection, int spinPolls) {
-        this.connection = connection;
+    DoorbellWaiter(FabricReceiver receiver, int spinPolls) {
+        this.receiver = receiver;
         this.idle = new BackoffIdleStrategy(spinPolls, 0, 20_000, 20_000);
     }
 
@@ -35,10 +35,10 @@ abstract class DoorbellWaiter implements WarmWaiter {
 
     @Override
     public boolean step(Completion into, long remainingNanos) throws Throwable {
-        if (!connection.announcedWarm()) {
+        if (!receiver.announcedWarm()) {
             beforeAnnounce();
-            connection.announceWarm(); // then poll once more before sleeping
-        } else if (connection.consumed() < rung()) {
+            receiver.announceWarm(); // then poll once more before sleeping
+        } else if (receiver.consumed() < rung()) {
             // Rung for a message that has not reached the CQ yet: poll for it.
             idle.idle(remainingNanos);
         } else {

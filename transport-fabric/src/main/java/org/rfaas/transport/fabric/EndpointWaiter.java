@@ -6,8 +6,8 @@ import java.util.concurrent.TimeUnit;
 final class EndpointWaiter extends DoorbellWaiter {
     private final int sliceMillis;
 
-    EndpointWaiter(FabricConnection connection, int spinPolls, int sliceMillis) {
-        super(connection, spinPolls);
+    EndpointWaiter(FabricReceiver receiver, int spinPolls, int sliceMillis) {
+        super(receiver, spinPolls);
         this.sliceMillis = sliceMillis;
     }
 
@@ -18,17 +18,17 @@ final class EndpointWaiter extends DoorbellWaiter {
 
     @Override
     long rung() {
-        return connection.nudgedWritten();
+        return receiver.nudgedWritten();
     }
 
     @Override
     void beforeAnnounce() throws Throwable {
-        connection.drainNudges();
+        receiver.drainNudges();
     }
 
     @Override
     void sleepUntilRung(long remainingNanos) throws Throwable {
         int ms = (int) Math.min(sliceMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remainingNanos)));
-        connection.sreadNudge(ms);
+        receiver.sreadNudge(ms);
     }
 }

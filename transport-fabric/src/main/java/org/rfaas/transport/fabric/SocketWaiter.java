@@ -7,8 +7,8 @@ import java.util.concurrent.locks.LockSupport;
 final class SocketWaiter extends DoorbellWaiter {
     private final long sliceNanos;
 
-    SocketWaiter(FabricConnection connection, int spinPolls, int sliceMillis) {
-        super(connection, spinPolls);
+    SocketWaiter(FabricReceiver receiver, int spinPolls, int sliceMillis) {
+        super(receiver, spinPolls);
         this.sliceNanos = TimeUnit.MILLISECONDS.toNanos(sliceMillis);
     }
 
@@ -19,7 +19,7 @@ final class SocketWaiter extends DoorbellWaiter {
 
     @Override
     long rung() {
-        return connection.rungWritten();
+        return receiver.rungWritten();
     }
 
     @Override
@@ -29,14 +29,14 @@ final class SocketWaiter extends DoorbellWaiter {
 
     @Override
     void sleepUntilRung(long remainingNanos) {
-        connection.sleepOn(Thread.currentThread()); // published before the rung count is read
-        if (connection.consumed() >= connection.rungWritten()) {
+        receiver.sleepOn(Thread.currentThread()); // published before the rung count is read
+        if (receiver.consumed() >= receiver.rungWritten()) {
             LockSupport.parkNanos(Math.min(remainingNanos, sliceNanos));
         }
     }
 
     @Override
     public void end() {
-        connection.sleepOn(null);
+        receiver.sleepOn(null);
     }
 }
