@@ -35,7 +35,7 @@ public final class InvocationSlot implements AutoCloseable {
     /** Its caller gave up (deadline); the late reply is discarded and the slot freed when it arrives. */
     static final int ABANDONED = 4;
 
-    final WorkerChannel channel;
+    final SlotChannel channel;
     final int index;
     final AtomicInteger state = new AtomicInteger(FREE);
     private final long sendOffset;
@@ -54,7 +54,7 @@ public final class InvocationSlot implements AutoCloseable {
     String functionName;
     private MemorySegment outputView;
 
-    InvocationSlot(WorkerChannel channel, int index, MemorySegment sendBuffer, long sendOffset, int inputCapacity) {
+    InvocationSlot(SlotChannel channel, int index, MemorySegment sendBuffer, long sendOffset, int inputCapacity) {
         this.channel = channel;
         this.index = index;
         this.sendOffset = sendOffset;

@@ -17,6 +17,8 @@ import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.ReleaseRequest;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
+import org.rfaas.transport.IdleStrategy;
+import org.rfaas.transport.SpinYieldIdleStrategy;
 import org.rfaas.transport.TransportException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -181,7 +183,7 @@ public final class RemoteExecutor implements AutoCloseable {
                 return s;
             }
             if (!ch.progress(0)) {
-                Thread.onSpinWait();
+                IdleStrategy.BUSY_SPIN.idle();
             }
         }
     }
@@ -419,7 +421,7 @@ public final class RemoteExecutor implements AutoCloseable {
                 ch.progress(0);
             }
         }
-        Thread.onSpinWait();
+        IdleStrategy.BUSY_SPIN.idle();
     }
 
     /** Completes asynchronous calls: spins while replies are coming, then waits in the transport. */
@@ -427,7 +429,9 @@ public final class RemoteExecutor implements AutoCloseable {
         long lastControlCheck = System.nanoTime();
         long idleSince = System.nanoTime();
         long seen = async.completed();
-        int spins = 0;
+        // hot for 1 ms after the last completion: spin (yielding now and then to a caller that
+        // shares the core); then each round waits in the transport (see below)
+        IdleStrategy idle = new SpinYieldIdleStrategy(256);
         while (!closed) {
             long now = System.nanoTime();
             if (now - lastControlCheck > 10_000_000L) {
@@ -449,11 +453,9 @@ public final class RemoteExecutor implements AutoCloseable {
             if (completed != seen) {
                 seen = completed;
                 idleSince = System.nanoTime();
-                spins = 0;
-            } else if (++spins % 256 == 0) {
-                Thread.yield();
+                idle.reset();
             } else {
-                Thread.onSpinWait();
+                idle.idle();
             }
         }
     }

@@ -11,6 +11,7 @@ import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.protocol.Status;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
+import org.rfaas.transport.IdleStrategy;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
@@ -31,7 +32,7 @@ import org.rfaas.transport.TransportException;
  * nothing of the executor. A channel and its {@link InvocationSlot}s are one unit (the slot is
  * the channel's in-flight record, the channel dispatches replies into it).
  */
-final class WorkerChannel {
+final class WorkerChannel implements SlotChannel {
     private final long leaseId;
     private final int outputCapacity;
     private final FunctionTable functions;
@@ -65,19 +66,23 @@ final class WorkerChannel {
     }
 
     /** Largest output of one call, as allocated. */
-    int outputCapacity() {
+    @Override
+    public int outputCapacity() {
         return outputCapacity;
     }
 
-    FunctionTable functions() {
+    @Override
+    public FunctionTable functions() {
         return functions;
     }
 
-    int workerIndex() {
+    @Override
+    public int workerIndex() {
         return workerIndex;
     }
 
-    Connection connection() {
+    @Override
+    public Connection connection() {
         return connection;
     }
 
@@ -108,14 +113,16 @@ final class WorkerChannel {
         return failure.get();
     }
 
-    void throwIfFailed() {
+    @Override
+    public void throwIfFailed() {
         RfaasException f = failure.get();
         if (f != null) {
             throw f;
         }
     }
 
-    void send(int peerSlot, long offset, int length, int immediate) {
+    @Override
+    public void send(int peerSlot, long offset, int length, int immediate) {
         while (!sendTurn.compareAndSet(0, 1)) {
             Thread.onSpinWait();
         }
@@ -163,7 +170,9 @@ final class WorkerChannel {
     }
 
     /** Waits until {@code slot} has its reply (state DONE), dispatching whatever arrives meanwhile. */
-    void awaitReply(InvocationSlot slot, WaitMode mode) {
+    @Override
+    public void awaitReply(InvocationSlot slot, WaitMode mode) {
+        IdleStrategy idle = idleFor(mode);
         while (slot.state.get() != InvocationSlot.DONE) {
             RfaasException f = failure.get();
             if (f != null) {
@@ -171,11 +180,7 @@ final class WorkerChannel {
                 throw f;
             }
             if (!progress(mode == WaitMode.HOT ? 0 : 10_000_000L)) {
-                if (mode == WaitMode.HOT) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                idle.idle();
             }
         }
     }
@@ -186,7 +191,9 @@ final class WorkerChannel {
      * @return {@code true} when the reply arrived; {@code false} when the deadline passed first,
      *     and the slot is then ABANDONED (freed by the dispatcher when the late reply arrives)
      */
-    boolean awaitReply(InvocationSlot slot, WaitMode mode, long deadline) {
+    @Override
+    public boolean awaitReply(InvocationSlot slot, WaitMode mode, long deadline) {
+        IdleStrategy idle = idleFor(mode);
         while (slot.state.get() != InvocationSlot.DONE) {
             RfaasException f = failure.get();
             if (f != null) {
@@ -197,14 +204,18 @@ final class WorkerChannel {
                 return false;
             }
             if (!progress(mode == WaitMode.HOT ? 0 : Math.min(10_000_000L, Math.max(0, deadline - System.nanoTime())))) {
-                if (mode == WaitMode.HOT) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                idle.idle();
             }
         }
         return true;
+    }
+
+    /**
+     * After an empty progress step: a hot caller spins on its core; a warm one has just waited in
+     * the transport (up to 10 ms) and only yields before it waits again.
+     */
+    private static IdleStrategy idleFor(WaitMode mode) {
+        return mode == WaitMode.HOT ? IdleStrategy.BUSY_SPIN : IdleStrategy.YIELD;
     }
 
     /**
@@ -215,7 +226,8 @@ final class WorkerChannel {
      * @param future for an asynchronous call, its future: the slot is abandoned only if it still
      *     carries that call (it may have completed and been reused meanwhile)
      */
-    boolean abandon(InvocationSlot slot, CompletableFuture<byte[]> future) {
+    @Override
+    public boolean abandon(InvocationSlot slot, CompletableFuture<byte[]> future) {
         while (!receiveTurn.compareAndSet(0, 1)) {
             Thread.onSpinWait();
         }
@@ -333,7 +345,8 @@ final class WorkerChannel {
     }
 
     /** Gives a receive slot back to the transport (under the receive turn). */
-    void releaseReceive(int slot) {
+    @Override
+    public void releaseReceive(int slot) {
         while (!receiveTurn.compareAndSet(0, 1)) {
             Thread.onSpinWait();
         }

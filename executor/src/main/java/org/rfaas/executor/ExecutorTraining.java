@@ -28,6 +28,7 @@ import org.rfaas.protocol.Status;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
+import org.rfaas.transport.IdleStrategy;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
@@ -175,7 +176,7 @@ final class ExecutorTraining {
                 if (System.nanoTime() - deadline > 0) {
                     throw new IllegalStateException("training call " + call + " got no reply within " + STEP_TIMEOUT);
                 }
-                Thread.onSpinWait();
+                IdleStrategy.BUSY_SPIN.idle();
             }
             MemorySegment slot = worker.receiveSlot(c.slot());
             MessageType type = reply.wrap(slot, 0).validate(c.length(), c.immediate());

@@ -14,6 +14,7 @@ import org.rfaas.protocol.Texts;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
+import org.rfaas.transport.IdleStrategy;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolException;
 import org.slf4j.Logger;
@@ -161,7 +162,7 @@ final class Worker implements Runnable {
                         spinStart = now;
                     }
                 }
-                Thread.onSpinWait();
+                IdleStrategy.BUSY_SPIN.idle();
             } else if (connection.await(completion, WARM_WAIT_NANOS)) {
                 handle(completion);
                 if (hotTimeoutNanos != 0) {

@@ -24,6 +24,18 @@ package org.rfaas.transport;
  */
 public interface IdleStrategy {
 
+    /**
+     * Spins ({@link Thread#onSpinWait}) after every empty poll: for a thread that owns its core
+     * while it waits (a hot worker, a caller waiting hot). Stateless: one instance serves every thread.
+     */
+    IdleStrategy BUSY_SPIN = new BusySpin();
+
+    /**
+     * Yields after every empty poll: for a loop whose poll already blocked in the transport for a
+     * while (a warm wait), so that a thread that could not sleep does not hold the core. Stateless.
+     */
+    IdleStrategy YIELD = new Yielding();
+
     /** The poll found nothing: back off one step further. */
     void idle();
 
@@ -39,6 +51,36 @@ public interface IdleStrategy {
             reset();
         } else {
             idle();
+        }
+    }
+
+    /** {@link #BUSY_SPIN}. */
+    final class BusySpin implements IdleStrategy {
+        private BusySpin() {
+        }
+
+        @Override
+        public void idle() {
+            Thread.onSpinWait();
+        }
+
+        @Override
+        public void reset() {
+        }
+    }
+
+    /** {@link #YIELD}. */
+    final class Yielding implements IdleStrategy {
+        private Yielding() {
+        }
+
+        @Override
+        public void idle() {
+            Thread.yield();
+        }
+
+        @Override
+        public void reset() {
         }
     }
 }
