@@ -9,8 +9,6 @@ import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -571,32 +569,10 @@ final class FabricConnection implements Connection {
         freeNative();
     }
 
-    /** Registered bytes kept by connections whose endpoint could not be closed safely (see freeNative). */
-    private static final AtomicLong LEAKED_BYTES = new AtomicLong();
-    private static final AtomicBoolean LEAK_WARNED = new AtomicBoolean();
-
     private synchronized void freeNative() {
-        if (failure != null && !peerSaidBye && !transport.context().closeFailedEndpoints() && e.isOpen()) {
-            // libfabric 1.17's ofi_rxm crashes (NULL op_context in rxm_handle_comp_error) when fi_close
-            // flushes operations the tcp core cancelled because the peer died: the JVM takes SIGSEGV.
-            // The endpoint of a connection whose peer died (no goodbye) or failed is therefore never
-            // closed; it, its CQs, AV, MRs and region stay allocated (nobody progresses them again),
-            // bounded by the number of failed peers. An orderly close by the peer is safe to follow.
-            // (-Drfaas.fabric.closeFailedEndpoints=true closes them anyway, for a libfabric without the bug.)
-            long total = LEAKED_BYTES.addAndGet(e.region.byteSize());
-            if (LEAK_WARNED.compareAndSet(false, true)) {
-                LOG.warn("fabric connection to {} failed ({}); not closing its endpoint and keeping its"
-                        + " {} KiB of registered memory, because fi_close after a peer death crashes ofi_rxm"
-                        + " in libfabric 1.17 (logged once; details at DEBUG)", peerDescription, failure.getMessage(),
-                        e.region.byteSize() / 1024);
-            } else {
-                LOG.debug("fabric connection to {} failed ({}); kept its endpoint and {} KiB ({} KiB in"
-                        + " all so far)", peerDescription, failure.getMessage(), e.region.byteSize() / 1024, total / 1024);
-            }
-            e.abandon();
-            return;
-        }
-        e.free();
+        // An endpoint whose peer died without a goodbye may not be closed safely (FabricEndpoint#release).
+        e.release(failure != null && !peerSaidBye && !transport.context().closeFailedEndpoints(), peerDescription,
+                failure);
     }
 
     @Override

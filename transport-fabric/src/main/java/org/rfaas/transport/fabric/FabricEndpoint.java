@@ -6,11 +6,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
 import org.rfaas.transport.fabric.FabricCapabilities.DataMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The native side of one {@link FabricConnection}: its FI_EP_RDM endpoint with the address vector
@@ -32,6 +36,10 @@ final class FabricEndpoint {
     static final long WARMUP_TAG = 1L << 60;
     /** Tag of the empty messages sent to a sleeping peer's wake-up endpoint. */
     static final long NUDGE_TAG = WARMUP_TAG + 1;
+    private static final Logger LOG = LoggerFactory.getLogger(FabricEndpoint.class);
+    /** Registered bytes kept by endpoints that could not be closed safely (see {@link #release}). */
+    private static final AtomicLong LEAKED_BYTES = new AtomicLong();
+    private static final AtomicBoolean LEAK_WARNED = new AtomicBoolean();
     private static final long ACCESS = Fi.FI_READ | Fi.FI_WRITE | Fi.FI_REMOTE_READ | Fi.FI_REMOTE_WRITE
             | Fi.FI_SEND | Fi.FI_RECV;
 
@@ -372,16 +380,30 @@ final class FabricEndpoint {
         }
     }
 
-    /** Whether the endpoint is (still) open, i.e. neither freed nor abandoned. */
-    boolean isOpen() {
-        return !ep.equals(MemorySegment.NULL);
-    }
-
     /**
-     * Abandons the endpoints without closing them (see {@link FabricConnection}'s close: libfabric
-     * may crash closing an endpoint whose peer died); the memory stays allocated.
+     * Frees everything ({@link #free}), unless {@code peerDied} (the connection failed and the peer
+     * said no goodbye) and the endpoint is open: libfabric 1.17's ofi_rxm crashes (NULL op_context
+     * in rxm_handle_comp_error) when fi_close flushes operations the tcp core cancelled because the
+     * peer died, and the JVM takes SIGSEGV. Such an endpoint is never closed: it, its CQs, AV, MRs
+     * and region stay allocated (nobody progresses them again), bounded by the number of failed
+     * peers. An orderly close by the peer is safe to follow. ({@code -Drfaas.fabric.closeFailedEndpoints=true}
+     * closes them anyway, for a libfabric without the bug: the caller passes {@code peerDied} false.)
      */
-    synchronized void abandon() {
+    synchronized void release(boolean peerDied, String peerDescription, RuntimeException failure) {
+        if (!peerDied || ep.equals(MemorySegment.NULL)) {
+            free();
+            return;
+        }
+        long total = LEAKED_BYTES.addAndGet(region.byteSize());
+        if (LEAK_WARNED.compareAndSet(false, true)) {
+            LOG.warn("fabric connection to {} failed ({}); not closing its endpoint and keeping its"
+                    + " {} KiB of registered memory, because fi_close after a peer death crashes ofi_rxm"
+                    + " in libfabric 1.17 (logged once; details at DEBUG)", peerDescription, failure.getMessage(),
+                    region.byteSize() / 1024);
+        } else {
+            LOG.debug("fabric connection to {} failed ({}); kept its endpoint and {} KiB ({} KiB in"
+                    + " all so far)", peerDescription, failure.getMessage(), region.byteSize() / 1024, total / 1024);
+        }
         ep = MemorySegment.NULL;
         wakeEp = MemorySegment.NULL;
     }
