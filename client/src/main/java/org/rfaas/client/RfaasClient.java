@@ -309,29 +309,21 @@ public final class RfaasClient implements AutoCloseable {
                     throw new AllocationRefusedException("executor of lease " + leaseId + " failed to start ("
                             + e.reason() + "): " + e.message());
                 }
-                // Every worker connected: wait on the first one's hello itself (the transport wakes us
-                // as it arrives) rather than in accept, whose wait would delay reading it.
-                boolean allConnected = connected + pending.size() == spec.cores();
-                if (!allConnected) {
-                    try {
-                        // Short waits while hellos are pending, so that they are read promptly.
-                        Connection w = listener.accept(Duration.ofMillis(pending.isEmpty() ? 50 : 1));
-                        if (w != null) {
-                            pending.add(w);
-                        }
-                    } catch (ProtocolException e) {
-                        // The executor retries a worker whose handshake failed; keep listening.
-                        LOG.warn("lease {}: a worker handshake failed: {}", leaseId, e.getMessage());
+                try {
+                    // Short waits while hellos are pending, so that they are read promptly.
+                    Connection w = listener.accept(Duration.ofMillis(pending.isEmpty() ? 50 : 1));
+                    if (w != null) {
+                        pending.add(w);
                     }
+                } catch (ProtocolException e) {
+                    // The executor retries a worker whose handshake failed; keep listening.
+                    LOG.warn("lease {}: a worker handshake failed: {}", leaseId, e.getMessage());
                 }
-                boolean first = true;
                 for (var it = pending.iterator(); it.hasNext(); ) {
                     Connection w = it.next();
                     WorkerHello hello;
                     try {
-                        boolean got = allConnected && first ? w.await(c, HELLO_WAIT_NANOS) : w.poll(c);
-                        first = false;
-                        if (!got) {
+                        if (!w.poll(c)) {
                             continue;
                         }
                         hello = WorkerHello.decode(w.receiveSlot(c.slot()), 0, c.length());
@@ -375,9 +367,6 @@ public final class RfaasClient implements AutoCloseable {
         out.addAll(List.of(byIndex));
         return functions;
     }
-
-    /** Longest single wait for a connected worker's hello before the control connection is checked again. */
-    private static final long HELLO_WAIT_NANOS = 1_000_000L;
 
     /** Configures an {@link RfaasClient}. */
     public static final class Builder {
