@@ -10,6 +10,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.rfaas.executor.ExecutorMain;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.slf4j.Logger;
@@ -57,6 +60,14 @@ final class ExecutorSandbox implements AutoCloseable {
     private final CgroupHost cgroups;
     private final Path root;
     private final CoreMap cores;
+    /**
+     * The one thread that starts sandboxes. bubblewrap's {@code --die-with-parent} ends a sandbox
+     * when the thread that started it ends (the kernel's parent-death signal is per thread), so
+     * they are all started by this thread, which lives as long as the manager: a manager that dies
+     * takes its executors with it, and a connection thread that ends takes none.
+     */
+    private final ExecutorService spawner = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("rfaas-em-spawn").factory());
 
     private ExecutorSandbox(Path bwrap, CgroupHost cgroups, Path root, CoreMap cores) {
         this.bwrap = bwrap;
@@ -142,7 +153,7 @@ final class ExecutorSandbox implements AutoCloseable {
         c.add("--");
         c.addAll(List.of(bwrap.toString(), "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534", "--hostname", "rfaas-executor",
-                "--new-session", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+                "--new-session", "--die-with-parent", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
                 "--setenv", ExecutorMain.SPAWN_SECRET_ENV, Long.toString(executor.secret)));
         List<String> ro = new ArrayList<>(List.of("/usr"));
         for (String link : List.of("/bin", "/lib", "/lib64", "/sbin", "/lib32", "/libx32")) {
@@ -173,6 +184,21 @@ final class ExecutorSandbox implements AutoCloseable {
         c.addAll(List.of("--chdir", "/tmp", "--"));
         c.addAll(javaCommand);
         return c;
+    }
+
+    /** Starts {@code pb} on the spawning thread. */
+    Process spawn(ProcessBuilder pb) throws IOException {
+        try {
+            return spawner.submit(pb::start).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("cannot start the sandbox: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting the sandbox", e);
+        }
     }
 
     /** The manager's address as an executor in the sandbox reaches it (its shm socket is mounted). */
@@ -254,6 +280,7 @@ final class ExecutorSandbox implements AutoCloseable {
 
     @Override
     public void close() {
+        spawner.shutdown();
         cgroups.close();
     }
 }
