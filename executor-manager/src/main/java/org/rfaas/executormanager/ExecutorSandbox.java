@@ -181,7 +181,8 @@ final class ExecutorSandbox implements AutoCloseable {
         if (managerSocket != null) {
             c.addAll(List.of("--bind", managerSocket, INSIDE_MANAGER_SOCKET));
         }
-        c.addAll(List.of("--chdir", "/tmp", "--"));
+        // The root and /dev are tmpfs bubblewrap made: read-only, so that only the bounded /tmp takes files.
+        c.addAll(List.of("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--"));
         c.addAll(javaCommand);
         return c;
     }
