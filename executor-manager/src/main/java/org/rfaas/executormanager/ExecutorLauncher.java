@@ -76,7 +76,7 @@ final class ExecutorLauncher implements AutoCloseable {
                 .redirectOutput(log.toFile());
         if (sandbox != null) {
             try {
-                return new SandboxedProcess(sandbox.spawn(pb), executor.cgroup);
+                return new SandboxedProcess(sandbox.spawn(pb, executor.secret), executor.cgroup);
             } catch (IOException | RuntimeException e) {
                 sandbox.release(executor);
                 throw e;

@@ -87,7 +87,7 @@ final class ExecutorSandbox implements AutoCloseable {
                     + "and bill their own time");
             return null;
         }
-        String why = unsupported(config);
+        String why = findBwrap() == null ? "bubblewrap (bwrap) is not installed" : null;
         CgroupHost host = null;
         if (why == null) {
             String[] reason = new String[1];
@@ -112,13 +112,6 @@ final class ExecutorSandbox implements AutoCloseable {
         return new ExecutorSandbox(findBwrap(), host, root, CoreMap.ofThisProcess());
     }
 
-    private static String unsupported(ExecutorManagerConfig config) {
-        if (findBwrap() == null) {
-            return "bubblewrap (bwrap) is not installed";
-        }
-        return null;
-    }
-
     private static Path findBwrap() {
         for (String p : List.of("/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap")) {
             if (Files.isExecutable(Path.of(p))) {
@@ -132,7 +125,8 @@ final class ExecutorSandbox implements AutoCloseable {
      * Prepares {@code executor}'s directory and cgroup and returns its command: {@code javaCommand}
      * run in the sandbox, joined to the cgroup before anything starts.
      *
-     * @param managerAddress the manager's address as the executor must use it (see {@link #managerAddress})
+     * @param archives the AOT cache or CDS archive the JVM maps (read-only inside)
+     * @param managerSocket the manager's shm socket the executor connects to, or {@code null}
      */
     List<String> prepare(LaunchedExecutor executor, List<String> javaCommand, String classPath, List<Path> archives,
             String managerSocket) throws IOException {
@@ -141,7 +135,8 @@ final class ExecutorSandbox implements AutoCloseable {
         Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         ExecutorCgroup cgroup;
         try {
-            cgroup = ExecutorCgroup.create(cgroups, name, (executor.memoryMiB + RUNTIME_ALLOWANCE_MIB) << 20, MAX_TASKS);
+            long limit = (executor.memoryMiB + RUNTIME_ALLOWANCE_MIB) << 20;
+            cgroup = ExecutorCgroup.create(cgroups, name, limit, MAX_TASKS);
         } catch (RuntimeException e) {
             Files.deleteIfExists(dir);
             throw new IOException(e.getMessage(), e);
@@ -153,8 +148,7 @@ final class ExecutorSandbox implements AutoCloseable {
         c.add("--");
         c.addAll(List.of(bwrap.toString(), "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534", "--hostname", "rfaas-executor",
-                "--new-session", "--die-with-parent", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
-                "--setenv", ExecutorMain.SPAWN_SECRET_ENV, Long.toString(executor.secret)));
+                "--new-session", "--die-with-parent"));
         List<String> ro = new ArrayList<>(List.of("/usr"));
         for (String link : List.of("/bin", "/lib", "/lib64", "/sbin", "/lib32", "/libx32")) {
             Path p = Path.of(link);
@@ -187,8 +181,15 @@ final class ExecutorSandbox implements AutoCloseable {
         return c;
     }
 
-    /** Starts {@code pb} on the spawning thread. */
-    Process spawn(ProcessBuilder pb) throws IOException {
+    /**
+     * Starts {@code pb} on the spawning thread, with an environment of only the spawn secret, a
+     * path and a home (nothing of the manager's; the secret not on a command line others can read).
+     */
+    Process spawn(ProcessBuilder pb, long secret) throws IOException {
+        pb.environment().clear();
+        pb.environment().put("PATH", "/usr/bin:/bin");
+        pb.environment().put("HOME", "/tmp");
+        pb.environment().put(ExecutorMain.SPAWN_SECRET_ENV, Long.toString(secret));
         try {
             return spawner.submit(pb::start).get();
         } catch (ExecutionException e) {
