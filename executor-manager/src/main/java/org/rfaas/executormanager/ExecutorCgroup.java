@@ -149,10 +149,17 @@ final class ExecutorCgroup {
             return;
         }
         destroyed = true;
-        for (int attempt = 0; attempt < 50; attempt++) {
-            boolean left = false;
+        if (host.v2()) {
+            try {
+                host.writeIfPresent(memory.resolve("cgroup.kill"), "1"); // every task, atomically
+            } catch (IOException e) {
+                LOG.debug("cgroup {}: cgroup.kill: {}", memory, e.toString());
+            }
+        }
+        // v1 has no atomic kill: a task may fork while the others are killed, so kill until empty.
+        for (int attempt = 0; attempt < 300; attempt++) {
             for (Path dir : directories()) {
-                left |= killTasks(dir);
+                killTasks(dir);
             }
             boolean removed = true;
             for (Path dir : directories()) {
@@ -165,15 +172,11 @@ final class ExecutorCgroup {
             if (removed) {
                 return;
             }
-            if (!left) {
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            } else {
-                Thread.onSpinWait();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
         LOG.warn("cannot remove the executor cgroup {}", memory);
@@ -194,19 +197,16 @@ final class ExecutorCgroup {
         return out;
     }
 
-    private static boolean killTasks(Path dir) {
-        boolean any = false;
+    private static void killTasks(Path dir) {
         try {
             for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
                 if (!pid.isBlank()) {
-                    any = true;
                     ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
                 }
             }
         } catch (IOException | NumberFormatException e) {
             // Gone already.
         }
-        return any;
     }
 
     private List<Path> directories() {

@@ -225,7 +225,7 @@ class HostileFunctionSystemTest {
     }
 
     /** The directory of the executor's cgroup in {@code controller}'s v1 hierarchy. */
-    private static Path cgroupDir(String controller, long pid) throws IOException {
+    static Path cgroupDir(String controller, long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
             String[] f = line.split(":", 3);
             if (List.of(f[1].split(",")).contains(controller)) {
