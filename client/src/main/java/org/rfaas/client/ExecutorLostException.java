@@ -1,7 +1,7 @@
 package org.rfaas.client;
 
 /** The executor process died or its connection failed; pending and further calls on it fail with this. */
-public final class ExecutorLostException extends RfaasException {
+public class ExecutorLostException extends RfaasException {
     private static final long serialVersionUID = 1L;
 
     public ExecutorLostException(String message) {

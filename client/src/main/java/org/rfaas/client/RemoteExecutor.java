@@ -486,7 +486,7 @@ public final class RemoteExecutor implements AutoCloseable {
         if (e.reason() != LeaseEndReason.RELEASED) {
             RfaasException error = Statuses.toException(e.reason(), leaseId, e.message());
             for (WorkerChannel ch : channels) {
-                ch.fail(error);
+                ch.explain(error);
             }
         }
     }

@@ -29,7 +29,9 @@ final class Statuses {
         return switch (reason) {
             case EXPIRED -> new LeaseExpiredException(text);
             case REVOKED -> new LeaseRevokedException(text);
-            case EXECUTOR_DIED, CLIENT_LOST, ALLOCATION_FAILED -> new ExecutorLostException(text);
+            case EXECUTOR_DIED -> message.startsWith(MemoryLimitExceededException.MANAGER_DETAIL)
+                    ? new MemoryLimitExceededException(text) : new ExecutorLostException(text);
+            case CLIENT_LOST, ALLOCATION_FAILED -> new ExecutorLostException(text);
             case RELEASED, MANAGER_SHUTDOWN -> new ExecutorShutdownException(text);
         };
     }

@@ -361,6 +361,21 @@ final class WorkerChannel implements SlotChannel {
         }
     }
 
+    /**
+     * The manager said why the executor went away, after the connection's end already failed this
+     * worker with a plain "executor lost": further calls fail with the reason when it is a more
+     * specific one ({@link MemoryLimitExceededException}).
+     */
+    void explain(RfaasException reason) {
+        RfaasException current = failure.get();
+        if (current == null) {
+            fail(reason);
+        } else if (current.getClass() == ExecutorLostException.class && reason instanceof ExecutorLostException
+                && reason.getClass() != ExecutorLostException.class) {
+            failure.compareAndSet(current, reason);
+        }
+    }
+
     /** Marks the worker failed: every pending and future call fails with {@code error}. */
     void fail(RfaasException error) {
         if (!failure.compareAndSet(null, error)) {

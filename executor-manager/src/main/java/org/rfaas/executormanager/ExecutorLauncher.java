@@ -26,10 +26,13 @@ final class ExecutorLauncher implements AutoCloseable {
     private final ExecutorClassPath classPath;
     private final Path cdsArchive;
     private final ExecutorAotCache aotCache;
+    /** {@code null} when executors run unconfined. */
+    private final ExecutorSandbox sandbox;
 
     ExecutorLauncher(ExecutorManagerConfig config, ExecutorClassPath classPath) {
         this.config = config;
         this.classPath = classPath;
+        this.sandbox = ExecutorSandbox.open(config);
         this.cdsArchive = classPath.archive(config.workDir());
         this.aotCache = classPath.aotCache(jvmOptions(), config.workDir());
         LOG.debug("executors: {} class path, CDS archive {}, AOT cache {}{}", classPath.slim() ? "slim" : "full",
@@ -39,6 +42,11 @@ final class ExecutorLauncher implements AutoCloseable {
     /** The executors' AOT cache. */
     ExecutorAotCache aotCache() {
         return aotCache;
+    }
+
+    /** The executors' sandbox, or {@code null} when they run unconfined. */
+    ExecutorSandbox sandbox() {
+        return sandbox;
     }
 
     /** Starts the AOT cache's training run when there is no cache yet (in the background). */
@@ -54,12 +62,26 @@ final class ExecutorLauncher implements AutoCloseable {
      */
     Process start(LaunchedExecutor executor, String managerAddress, Path directory, Path log) throws IOException {
         List<String> command = javaCommand(executor.memoryMiB);
-        command.addAll(List.of("--manager", managerAddress));
+        command.addAll(List.of("--manager", sandbox == null ? managerAddress
+                : ExecutorSandbox.managerAddress(managerAddress)));
         if (executor.spare) {
             command.add("--spare");
         }
+        if (sandbox != null) {
+            List<Path> archives = aotCache.ready() ? List.of(aotCache.file()) : List.of(cdsArchive);
+            command = sandbox.prepare(executor, command, classPath.classPath(), archives,
+                    ExecutorSandbox.shmSocket(managerAddress));
+        }
         ProcessBuilder pb = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
+        if (sandbox != null) {
+            try {
+                return new SandboxedProcess(sandbox.spawn(pb, executor.secret), executor.cgroup);
+            } catch (IOException | RuntimeException e) {
+                sandbox.release(executor);
+                throw e;
+            }
+        }
         pb.environment().put(ExecutorMain.SPAWN_SECRET_ENV, Long.toString(executor.secret));
         return pb.start();
     }
@@ -134,5 +156,8 @@ final class ExecutorLauncher implements AutoCloseable {
     @Override
     public void close() {
         aotCache.close();
+        if (sandbox != null) {
+            sandbox.close();
+        }
     }
 }

@@ -75,7 +75,10 @@ final class ExecutorLinks {
         ExecutorAssignment assignment = new ExecutorAssignment(lease.id(), request.nonce(), request.shape(),
                 request.packageKind(), (int) config.flushIntervalMillis(), request.clientAddress(),
                 pkg.toAbsolutePath().toString(), request.functionNames());
-        LaunchedExecutor spare = pool.take(request.shape().memoryMiB());
+        ExecutorSandbox sandbox = launcher.sandbox();
+        // A spare's sandbox was made before this client existed: its shm socket must be linkable.
+        LaunchedExecutor spare = sandbox == null || sandbox.spareCanReach(request.clientAddress())
+                ? pool.take(request.shape().memoryMiB()) : null;
         boolean spareWasReady = false;
         Process p;
         if (spare != null) {
@@ -162,6 +165,17 @@ final class ExecutorLinks {
         synchronized (executor) {
             lease = executor.lease;
         }
+        boolean accounted;
+        if (lease != null) {
+            synchronized (lease) {
+                accounted = lease.releaseSandbox != null;
+            }
+        } else {
+            accounted = false;
+        }
+        if (!accounted && launcher.sandbox() != null) {
+            launcher.sandbox().release(executor); // else the lease frees it once its CPU time is read
+        }
         if (executor.spare) {
             pool.remove(executor);
         }
@@ -204,8 +218,27 @@ final class ExecutorLinks {
     /** Sends the executor its lease (executor lock held, connection and lease present). */
     private void assign(LaunchedExecutor executor) {
         ManagedLease lease = executor.lease;
+        ExecutorSandbox sandbox = launcher.sandbox();
+        ExecutorAssignment assignment = executor.assignment;
+        if (sandbox != null && executor.cgroup != null) {
+            try {
+                assignment = sandbox.place(executor, assignment);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("lease {}: cannot put the lease in executor pid {}'s sandbox: {}", lease.id(),
+                        executor.process.pid(), e.toString());
+                executor.process.destroyForcibly();
+                return;
+            }
+            synchronized (lease) {
+                lease.cgroup = executor.cgroup;
+                lease.releaseSandbox = () -> sandbox.release(executor);
+            }
+            lease.meter(CpuMeter.of(executor.cgroup));
+        } else {
+            lease.meter(CpuMeter.ofProcess(executor.process.pid()));
+        }
         try {
-            int length = executor.assignment.encode(executor.buffer, 0);
+            int length = assignment.encode(executor.buffer, 0);
             executor.connection.write(0, executor.buffer, 0, length, 0);
         } catch (TransportException e) {
             LOG.warn("lease {}: cannot hand the lease to executor pid {}: {}", lease.id(), executor.process.pid(),

@@ -75,6 +75,7 @@ public final class ExecutorManager implements AutoCloseable {
 
     /** A manager whose executors run on {@code executorClassPath} (tests). */
     ExecutorManager(ExecutorManagerConfig config, LeaseAuthority authority, ExecutorClassPath executorClassPath) {
+        config = ClusterSecret.ensure(config);
         this.config = config;
         this.launcher = new ExecutorLauncher(config, executorClassPath);
         if (authority == null) {

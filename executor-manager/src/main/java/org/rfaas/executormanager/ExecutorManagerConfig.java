@@ -32,6 +32,7 @@ import java.util.List;
  *   "spareExecutors": 3,
  *   "spareMemoryMiB": 256,
  *   "advertise": [],
+ *   "sandbox": null,
  *   "metrics": "127.0.0.1:9464"
  * }
  * </pre>
@@ -47,6 +48,8 @@ import java.util.List;
  * @param flushIntervalMillis how often executors flush accounting deltas
  * @param executorJvmArgs extra JVM options for executors
  * @param clusterSecret the secret lease tokens are signed with; null accepts unauthenticated leases
+ *     without a resource manager, and with one is generated on the first start and stored in the
+ *     work directory (see {@link ClusterSecret})
  * @param resourceManager where the resource manager is, or null to run without one
  * @param spareExecutors executor JVMs kept started ahead of demand, with the heap sizes recently
  *     leased, so that cold starts skip the JVM boot (default 3: on a 2-core node fewer spares fall
@@ -57,6 +60,9 @@ import java.util.List;
  *     ({@code tcp://10.0.0.7:7000}), for listen addresses bound to the wildcard host ({@code 0.0.0.0})
  *     or behind NAT; without one, a wildcard address is advertised with a host chosen by
  *     {@link AdvertisedAddress}
+ * @param sandbox whether executors run in the sandbox (bubblewrap namespaces and a cgroup each, see
+ *     docs/sandbox.md): {@code null} (the default) where the host supports it, with a line saying
+ *     why not where it does not; {@code true} refuses to start without it; {@code false} turns it off
  * @param metrics {@code host:port} to serve Prometheus metrics on ({@code GET /metrics}; port 0 picks a
  *     free one), or null (the default) for none
  */
@@ -64,7 +70,7 @@ import java.util.List;
 public record ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
         long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
         String clusterSecret, ResourceManagerLinkConfig resourceManager, Integer spareExecutors, Long spareMemoryMiB,
-        List<String> advertise, String metrics) {
+        List<String> advertise, Boolean sandbox, String metrics) {
 
     @JsonCreator
     public ExecutorManagerConfig(@JsonProperty("node") String node, @JsonProperty("listen") List<String> listen,
@@ -78,6 +84,7 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             @JsonProperty("spareExecutors") Integer spareExecutors,
             @JsonProperty("spareMemoryMiB") Long spareMemoryMiB,
             @JsonProperty("advertise") List<String> advertise,
+            @JsonProperty("sandbox") Boolean sandbox,
             @JsonProperty("metrics") String metrics) {
         if (node == null || node.isEmpty() || node.indexOf('|') >= 0) {
             throw new IllegalArgumentException("config needs a node name (without '|')");
@@ -108,6 +115,7 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             throw new IllegalArgumentException("spareMemoryMiB must not be negative");
         }
         this.advertise = advertise == null ? List.of() : List.copyOf(advertise);
+        this.sandbox = sandbox;
         java.util.Set<String> transports = new java.util.HashSet<>();
         for (String a : this.advertise) {
             if (!a.contains("://") || AdvertisedAddress.isWildcard(a)
@@ -148,9 +156,18 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
         return port;
     }
 
+    /** A config without the {@code sandbox} setting (where the host supports it) and without metrics. */
+    public ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
+            long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
+            String clusterSecret, ResourceManagerLinkConfig resourceManager, Integer spareExecutors, Long spareMemoryMiB,
+            List<String> advertise) {
+        this(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis, flushIntervalMillis,
+                executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise, null, null);
+    }
+
     /** A config with defaults for everything but the essentials (tests, demos). */
     public static ExecutorManagerConfig of(String node, List<String> listen, int cores, long memoryMiB, Path workDir) {
-        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null, null, null);
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null, null, null, null);
     }
 
     /** Reads a config file. */
@@ -166,31 +183,45 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
     public ExecutorManagerConfig withListen(List<String> addresses) {
         return new ExecutorManagerConfig(node, addresses, cores, memoryMiB, workDir, defaultLeaseSeconds,
                 gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors,
-                spareMemoryMiB, advertise, metrics);
+                spareMemoryMiB, advertise, sandbox, metrics);
     }
 
     /** This config with another number of spare executors. */
     public ExecutorManagerConfig withSpareExecutors(int count) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB, advertise, metrics);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB, advertise, sandbox, metrics);
     }
 
     /** This config with another heap size for the spares started with the manager (0: none). */
     public ExecutorManagerConfig withSpareMemoryMiB(long heapMiB) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB, advertise, metrics);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB, advertise, sandbox, metrics);
+    }
+
+    /** This config with the sandbox on ({@code true}: required), off, or where supported ({@code null}). */
+    public ExecutorManagerConfig withSandbox(Boolean on) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB,
+                advertise, on, metrics);
+    }
+
+    /** This config with a cluster secret. */
+    public ExecutorManagerConfig withClusterSecret(String secret) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
+                flushIntervalMillis, executorJvmArgs, secret, resourceManager, spareExecutors, spareMemoryMiB,
+                advertise, sandbox, metrics);
     }
 
     /** This config with another grace period. */
     public ExecutorManagerConfig withGracePeriodMillis(long millis) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise, metrics);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise, sandbox, metrics);
     }
 
     /** This config serving metrics on {@code hostPort} (null: none). */
     public ExecutorManagerConfig withMetrics(String hostPort) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
                 flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB,
-                advertise, hostPort);
+                advertise, sandbox, hostPort);
     }
 }

@@ -26,6 +26,10 @@ final class LaunchedExecutor {
     ExecutorAssignment assignment;
     /** Evicted or the manager is closing: its JVM is stopped as soon as it exists. */
     boolean retired;
+    /** In the sandbox: its own directory (visible inside as /rfaas), its cgroup, its leased CPUs once assigned. */
+    java.nio.file.Path sandboxDir;
+    ExecutorCgroup cgroup;
+    int[] cpus;
 
     private LaunchedExecutor(long memoryMiB, boolean spare) {
         this.memoryMiB = memoryMiB;

@@ -41,6 +41,8 @@ final class LeaseTable {
     /** The client's receive slot for {@link LeaseEnded} (slot 0 carries the allocation answers). */
     static final int CLIENT_LEASE_END_SLOT = 1;
     static final int ENDED_HISTORY = 1000;
+    /** How the lease-end message of an executor killed for its memory starts (the client types it by this). */
+    static final String MEMORY_LIMIT_DETAIL = "memory limit exceeded";
 
     private final ExecutorManagerConfig config;
     private final ScheduledExecutorService timer;
@@ -219,6 +221,7 @@ final class LeaseTable {
         synchronized (lease) {
             lease.finalCounters = v;
         }
+        lease.measuredCpuNanos(); // the last reading an unconfined executor's meter gives
     }
 
     /** Starts stopping a lease: tell the executor, then SIGTERM, then SIGKILL. Idempotent. */
@@ -326,6 +329,12 @@ final class LeaseTable {
         }
         String detail = reason == LeaseEndReason.EXECUTOR_DIED || reason == LeaseEndReason.ALLOCATION_FAILED
                 ? "executor exited with code " + code + lastLogLine(lease) : "";
+        ExecutorCgroup cgroup = lease.cgroup;
+        if (cgroup != null && cgroup.memoryLimitHit()) {
+            // The kernel ended it for going over the lease's memory; the client gets a typed error.
+            detail = MEMORY_LIMIT_DETAIL + " (" + (cgroup.memoryLimitBytes() >> 20)
+                    + " MiB with the JVM's runtime allowance): the executor was killed; exit code " + code;
+        }
         finish(lease, reason, detail);
     }
 
@@ -346,6 +355,14 @@ final class LeaseTable {
     /** The executor is gone: account, tell the client and the listeners, free the capacity. */
     private void finish(ManagedLease lease, LeaseEndReason reason, String detail) {
         LeaseAccounting accounting = lease.snapshot(System.nanoTime());
+        Runnable release;
+        synchronized (lease) {
+            release = lease.releaseSandbox;
+            lease.releaseSandbox = null;
+        }
+        if (release != null) {
+            release.run(); // after the snapshot: the cgroup's CPU time is part of the bill
+        }
         synchronized (lease) {
             if (lease.state == ManagedLease.State.ENDED) {
                 return;

@@ -34,6 +34,15 @@ final class ManagedLease {
     volatile long expiresAtEpochMillis;
     /** Counter values read when the accounting connection ended (its memory is freed on close). */
     long[] finalCounters;
+    /** The executor's CPU time as the kernel counts it, from its assignment on; null before. */
+    CpuMeter cpu;
+    long cpuAtAssignment;
+    /** The last CPU reading, kept for when the meter can no longer be read (the process is gone). */
+    long lastCpuNanos;
+    /** The sandboxed executor's cgroup (its memory-limit events), or null. */
+    ExecutorCgroup cgroup;
+    /** Frees the executor's sandbox once the lease is accounted; null without one. */
+    Runnable releaseSandbox;
 
     ManagedLease(LeaseClaims claims, Connection client, MemorySegment clientBuffer, Path directory, long requestNanos) {
         this.claims = claims;
@@ -70,11 +79,39 @@ final class ManagedLease {
         return new LeaseRecord(claims, p == null ? -1 : p.pid(), spawnEpochMillis);
     }
 
-    /** The totals the executor flushed so far, plus the allocation time until now. */
+    /** Starts measuring the executor's CPU time (it has just been assigned this lease). */
+    synchronized void meter(CpuMeter meter) {
+        cpu = meter;
+        cpuAtAssignment = Math.max(0, meter.cpuNanos());
+    }
+
+    /** CPU time the executor used since its assignment, as the kernel counts it (0 before). */
+    synchronized long measuredCpuNanos() {
+        if (cpu == null) {
+            return 0;
+        }
+        long now = cpu.cpuNanos();
+        if (now >= 0) {
+            lastCpuNanos = Math.max(0, now - cpuAtAssignment);
+        }
+        return lastCpuNanos;
+    }
+
+    /**
+     * The bill so far: the allocation time until now, and the executor's counters, which it
+     * reports itself and so are only trusted where they cost the tenant more. Each is capped at
+     * what the lease's cores could have spent (a forged or overflowed counter bills no more than
+     * that), and compute time is at least the CPU time the kernel measured outside hot polling: a
+     * function that zeroes the counters, or burns CPU in threads of its own, is billed for it.
+     */
     synchronized LeaseAccounting snapshot(long endNanos) {
         long[] v = finalCounters != null ? finalCounters : readCounters();
-        return new LeaseAccounting(Math.max(0, endNanos - spawnNanos), v[AccountingCounters.COMPUTE_NANOS],
-                v[AccountingCounters.HOT_POLL_NANOS], v[AccountingCounters.INVOCATIONS],
+        long allocation = Math.max(0, endNanos - spawnNanos);
+        long cap = allocation * claims.cores();
+        long hotPoll = Math.min(v[AccountingCounters.HOT_POLL_NANOS], cap);
+        long compute = Math.min(v[AccountingCounters.COMPUTE_NANOS], cap);
+        compute = Math.max(compute, measuredCpuNanos() - hotPoll);
+        return new LeaseAccounting(allocation, compute, hotPoll, v[AccountingCounters.INVOCATIONS],
                 v[AccountingCounters.FAILED_INVOCATIONS]);
     }
 }

@@ -59,7 +59,7 @@ class AdvertisedAddressTest {
         for (List<String> bad : List.of(List.of("tcp://0.0.0.0:7000"), List.of("127.0.0.1:7000"),
                 List.of("tcp://127.0.0.1:1", "tcp://127.0.0.2:2"))) {
             assertThrows(IllegalArgumentException.class, () -> new ExecutorManagerConfig(base.node(), base.listen(),
-                    1, 64, dir, 0, 0, 0, null, null, null, 0, 0L, bad, null), bad.toString());
+                    1, 64, dir, 0, 0, 0, null, null, null, 0, 0L, bad), bad.toString());
         }
     }
 

@@ -374,7 +374,10 @@ class NamespaceClusterSystemTest {
 
     /** Lease executor JVMs running in the host's network namespace. */
     static long executorsIn(Host host) {
-        return host.pids().stream().map(pid -> ProcessHandle.of(pid).flatMap(p -> p.info().arguments()))
+        // The JVMs only: a sandboxed executor's bubblewrap processes carry the same arguments.
+        return host.pids().stream().map(pid -> ProcessHandle.of(pid)
+                        .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                        .flatMap(p -> p.info().arguments()))
                 .filter(a -> a.isPresent() && List.of(a.get()).contains("org.rfaas.executor.ExecutorMain")
                         && !List.of(a.get()).contains("--train") && !List.of(a.get()).contains("--spare"))
                 .count();

@@ -42,7 +42,7 @@ class SpawnFailureSystemTest {
         ExecutorManagerConfig base = ExecutorManagerConfig.of("node0", List.of("tcp://127.0.0.1:0"), 4, 4096,
                 dir.resolve("work"));
         ExecutorManagerConfig config = new ExecutorManagerConfig(base.node(), base.listen(), base.cores(),
-                base.memoryMiB(), base.workDir(), 0, 2000, 0, List.of(UNSPAWNABLE_OPTION), null, null, 0, 0L, null, null);
+                base.memoryMiB(), base.workDir(), 0, 2000, 0, List.of(UNSPAWNABLE_OPTION), null, null, 0, 0L, null);
         manager = new ExecutorManager(config, null);
         String address = manager.start().getFirst();
         client = RfaasClient.builder().leaseSource(SystemTestSupport.database("node0", address, 4, 4096)).build();

@@ -61,7 +61,7 @@ final class DaemonMetricsTest {
         try (ObservedCluster rm = ObservedCluster.start(dir.resolve("rm"), true)) {
             ExecutorManagerConfig config = new ExecutorManagerConfig("metrics-node", List.of("tcp://127.0.0.1:0"), 2, 1024,
                     dir.resolve("em"), 0, 1000, 50, null, ObservedCluster.SECRET,
-                    new ResourceManagerLinkConfig(rm.uri(), 100), 0, 0L, null, "127.0.0.1:0");
+                    new ResourceManagerLinkConfig(rm.uri(), 100), 0, 0L, null, null, "127.0.0.1:0");
             ExecutorManager manager = new ExecutorManager(config, null);
             List<AutoCloseable> plugins = new ArrayList<>();
             try {
