@@ -164,14 +164,16 @@ final class ExecutorSandbox implements AutoCloseable {
             ro.add(Path.of(entry).toAbsolutePath().toString());
         }
         archives.forEach(a -> ro.add(a.toString()));
+        // The scratch tmpfs first: read-only binds that lie under /tmp (a build or a class path in a
+        // temporary directory) then land inside it instead of being hidden by it.
+        c.addAll(List.of("--size", Long.toString(SCRATCH_MIB << 20), "--tmpfs", "/tmp"));
         for (String p : ro) {
             if (p.equals("/usr") || !p.startsWith("/usr/")) {
                 c.addAll(List.of("--ro-bind-try", p, p));
             }
         }
         c.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--dev-bind-try", "/dev/infiniband", "/dev/infiniband",
-                "--bind", "/dev/shm", "/dev/shm", "--size", Long.toString(SCRATCH_MIB << 20), "--tmpfs", "/tmp",
-                "--ro-bind", dir.toString(), INSIDE_DIR));
+                "--bind", "/dev/shm", "/dev/shm", "--ro-bind", dir.toString(), INSIDE_DIR));
         if (managerSocket != null) {
             c.addAll(List.of("--bind", managerSocket, INSIDE_MANAGER_SOCKET));
         }
