@@ -373,10 +373,11 @@ final class LeaseTable {
                 lease.executor.close();
             }
         }
+        // The bill first: whoever sees the lease gone (or its cores free) finds its accounting.
+        ended.put(lease.id(), accounting);
         leases.remove(lease.id());
         unreserve(lease.claims);
         startOver.accept(lease.id());
-        ended.put(lease.id(), accounting);
         LOG.info("lease {} ended: {}{}; allocation {} ms, compute {} ms, hot polling {} ms, {} invocations ({} failed)",
                 lease.id(), reason, detail.isEmpty() ? "" : " (" + detail + ")", accounting.allocationNanos() / 1_000_000,
                 accounting.computeNanos() / 1_000_000, accounting.hotPollNanos() / 1_000_000, accounting.invocations(),
