@@ -65,14 +65,20 @@ class KernelsTest {
     @Test
     void functionsWriteTheKernelsResultAndATimeTrailer() throws Exception {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment options = a.allocate(50L * 72, 8);
-            OptionGenerator.generate(1, 50, options);
+            MemorySegment options = a.allocate(BlackScholesFunction.HEADER + 50L * 72, 8);
+            options.set(ValueLayout.JAVA_INT, 0, 3); // runs
+            OptionGenerator.generate(1, 50, options.asSlice(BlackScholesFunction.HEADER));
             MemorySegment out = a.allocate(50 * 8 + 8, 8);
             assertEquals(50 * 8 + 8, new BlackScholesFunction().invoke(options, out));
             MemorySegment local = a.allocate(50 * 8, 8);
-            BlackScholesKernel.priceAll(options, 0, 50, local, 0);
+            BlackScholesKernel.priceAll(options, BlackScholesFunction.HEADER, 50, local, 0);
             assertEquals(-1, out.asSlice(0, 400).mismatch(local));
             assertTrue(out.get(ValueLayout.JAVA_LONG_UNALIGNED, 400) > 0, "kernel time");
+            options.set(ValueLayout.JAVA_INT, 0, 0);
+            assertThrows(IllegalArgumentException.class, () -> new BlackScholesFunction().invoke(options, out), "0 runs");
+            options.set(ValueLayout.JAVA_INT, 0, 1);
+            assertThrows(IllegalArgumentException.class,
+                    () -> new BlackScholesFunction().invoke(options.asSlice(0, options.byteSize() - 1), out), "a torn record");
 
             int rows = 3, cols = 6;
             MemorySegment in = a.allocate(JacobiKernel.HEADER + 8L * (rows + 2) * cols, 8);

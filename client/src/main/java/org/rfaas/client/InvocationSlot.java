@@ -116,6 +116,60 @@ public final class InvocationSlot implements AutoCloseable {
         return finishBlocking();
     }
 
+    /**
+     * Sends a call and returns at once, so that the caller's own thread overlaps it with other
+     * work (no background thread, no future): finish it with {@link #poll()} until it returns
+     * {@code true} and then {@link #complete()}, or with {@link #await(WaitMode)}. Several slots
+     * of one worker may be in flight together (the worker runs them in order). Allocates nothing.
+     *
+     * @param functionIndex from {@link RemoteExecutor#functionIndex(String)}
+     * @param inputLength bytes of {@link #input()} to send
+     * @param outputCapacity the most output this call accepts, up to the executor's output capacity
+     */
+    public void submit(int functionIndex, int inputLength, int outputCapacity) {
+        send(functionIndex, inputLength, outputCapacity, null);
+    }
+
+    /**
+     * One non-blocking progress step for the call {@link #submit submitted} on this slot: takes
+     * in at most one arrived reply (of any slot of this worker). Allocates nothing.
+     *
+     * @return whether this slot's reply is here; then call {@link #complete()}
+     * @throws RfaasException when the worker failed (executor lost, lease expired, ...)
+     */
+    public boolean poll() {
+        if (state.get() == ACQUIRED) {
+            throw new IllegalStateException("no call in flight on this slot");
+        }
+        return channel.pollReply(this);
+    }
+
+    /**
+     * Finishes the call after {@link #poll()} returned {@code true}.
+     *
+     * @return the output length; the output is {@link #output()}
+     * @throws RfaasException the typed failure of the call (function failed, ...)
+     */
+    public int complete() {
+        if (state.get() != DONE) {
+            throw new IllegalStateException("the reply is not here yet: poll() until it returns true");
+        }
+        return finishBlocking();
+    }
+
+    /**
+     * Waits for the reply of the call {@link #submit submitted} on this slot and finishes it.
+     *
+     * @return the output length; the output is {@link #output()}
+     */
+    public int await(WaitMode mode) {
+        if (state.get() == ACQUIRED) {
+            throw new IllegalStateException("no call in flight on this slot");
+        }
+        channel.awaitReply(this, mode);
+        return finishBlocking();
+    }
+
     /** The output of the last {@link #invoke}: a view of the result slot, valid until the next call or close. */
     public MemorySegment output() {
         MemorySegment view = outputView;

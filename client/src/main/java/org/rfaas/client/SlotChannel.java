@@ -32,6 +32,12 @@ interface SlotChannel {
     /** Waits until {@code slot} has its reply, dispatching whatever arrives meanwhile. */
     void awaitReply(InvocationSlot slot, WaitMode mode);
 
+    /**
+     * One non-blocking step for {@code slot}: dispatches at most one arrived completion; returns
+     * whether {@code slot} now has its reply. Throws the channel's failure.
+     */
+    boolean pollReply(InvocationSlot slot);
+
     /** {@link #awaitReply(InvocationSlot, WaitMode)} until {@code deadline}; false (slot abandoned) when it passed. */
     boolean awaitReply(InvocationSlot slot, WaitMode mode, long deadline);
 

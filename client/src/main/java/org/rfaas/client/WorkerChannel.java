@@ -185,6 +185,20 @@ final class WorkerChannel implements SlotChannel {
         }
     }
 
+    @Override
+    public boolean pollReply(InvocationSlot slot) {
+        if (slot.state.get() == InvocationSlot.DONE) {
+            return true;
+        }
+        RfaasException f = failure.get();
+        if (f != null) {
+            slot.state.set(InvocationSlot.ACQUIRED);
+            throw f;
+        }
+        progress(0);
+        return slot.state.get() == InvocationSlot.DONE;
+    }
+
     /**
      * {@link #awaitReply(InvocationSlot, WaitMode)} until {@code deadline} ({@link System#nanoTime()}).
      *

@@ -130,6 +130,54 @@ abstract class InvocationSystemTest {
     }
 
     @Test
+    void submittedCallsCompleteOnTheCallersThreadWithSeveralInFlightPerWorker() {
+        int fn = shared.functionIndex("sum-squares");
+        ValueLayout.OfLong le = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        List<InvocationSlot> slots = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                slots.add(shared.acquireSlot(i % 2)); // two calls in flight on each worker
+            }
+            for (long round = 1; round <= 50; round++) {
+                for (int i = 0; i < 4; i++) {
+                    slots.get(i).input().set(le, 0, round * 10 + i);
+                    slots.get(i).submit(fn, 8, 64);
+                }
+                assertThrows(IllegalStateException.class, () -> slots.getFirst().submit(fn, 8, 64),
+                        "a second call on a slot with one in flight");
+                int left = 4;
+                boolean[] done = new boolean[4];
+                // poll in reverse: a reply for another slot that arrives first is taken in and kept
+                while (left > 0) {
+                    for (int i = 3; i >= 0; i--) {
+                        if (!done[i] && slots.get(i).poll()) {
+                            assertEquals(8, slots.get(i).complete());
+                            long v = round * 10 + i;
+                            assertEquals(v * v, slots.get(i).output().get(le, 0));
+                            done[i] = true;
+                            left--;
+                        }
+                    }
+                }
+            }
+            InvocationSlot s = slots.getFirst();
+            s.input().set(le, 0, 12);
+            s.submit(fn, 8, 64);
+            assertEquals(8, s.await(WaitMode.WARM));
+            assertEquals(144, s.output().get(le, 0));
+            assertThrows(IllegalStateException.class, s::poll, "poll without a call in flight");
+            s.input().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 'x');
+            s.submit(shared.functionIndex("fail"), 1, 64);
+            assertThrows(FunctionFailedException.class, () -> s.await(WaitMode.HOT));
+            s.input().set(le, 0, 5);
+            assertEquals(8, s.invoke(fn, 8));
+            assertEquals(25, s.output().get(le, 0));
+        } finally {
+            slots.forEach(InvocationSlot::close);
+        }
+    }
+
+    @Test
     void callerOwnedSegmentsBoundTheOutput() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocateFrom("100", StandardCharsets.US_ASCII).asSlice(0, 3);

@@ -16,11 +16,13 @@ import org.rfaas.apps.common.AppRun;
 /**
  * Time to solution of the three applications all-local and offloading 25, 50 and 75% of each
  * rank's work, with the offload overhead broken down and the ideal time for each split.
+ * {@code rfaas bench apps} drives it with an executor manager it starts on a CPU of its own; this
+ * entry point runs it against executors you name.
  *
  * <pre>
  * java -cp CP org.rfaas.apps.bench.AppsBenchmark --executors db.json | --resource-manager URL
  *      [--np 2] [--quick] [--kernel java|native] [--rank-cpus 0] [--apps blackscholes,matmul,jacobi]
- *      [--wait warm|hot] [--hot-timeout MICROS]   (Jacobi's reply wait and executor hot timeout; default warm, 0)
+ *      [--wait warm|hot] [--hot-timeout MICROS]   (the executors' reply wait and hot timeout; default warm, 0)
  * </pre>
  *
  * Every configuration is one {@code mpirun} of the application with {@code --check} (the result
@@ -40,7 +42,15 @@ public final class AppsBenchmark {
     private AppsBenchmark() {
     }
 
-    private static final double[] FRACTIONS = {0, 0.25, 0.5, 0.75};
+    /** The offloaded fractions measured. */
+    public static final double[] FRACTIONS = {0, 0.25, 0.5, 0.75};
+    /** The applications, in the order they run. */
+    public static final List<String> APPS = List.of("blackscholes", "matmul", "jacobi");
+
+    /** How the ranks run and where they lease. */
+    public record Setup(List<String> lease, int np, String rankCpus, String kernel, boolean quick, String waitMode,
+            String hotTimeout) {
+    }
 
     /** Entry point; see the class comment. */
     public static void main(String[] argv) throws Exception {
@@ -55,61 +65,73 @@ public final class AppsBenchmark {
             System.err.println("AppsBenchmark needs --executors FILE or --resource-manager URL");
             System.exit(2);
         }
-        boolean quick = args.has("quick");
-        String kernel = args.string("kernel", "java");
-        Map<String, List<String>> apps = new LinkedHashMap<>();
-        apps.put("blackscholes", List.of("org.rfaas.apps.blackscholes.BlackScholesApp", "--size",
-                quick ? "1000000" : "native", "--batch", "8192"));
-        apps.put("matmul", List.of("org.rfaas.apps.matmul.MatmulApp", "--n", quick ? "512" : "1024"));
-        apps.put("jacobi", List.of("org.rfaas.apps.jacobi.JacobiApp", "--n", quick ? "512" : "1024", "--iterations",
-                quick ? "100" : "500", "--tol", "0", "--wait", args.string("wait", "warm"), "--hot-timeout",
-                args.string("hot-timeout", "0")));
-        List<String> selected = List.of(args.string("apps", String.join(",", apps.keySet())).split(","));
-
-        System.out.printf(Locale.ROOT, "%-13s %6s %8s %8s %6s %7s %8s %8s %8s %8s %6s %9s  %s%n", "app", "offload",
-                "solve_s", "ideal_s", "x_ideal", "lease_s", "transfer", "network", "remote_s", "wait_s", "calls",
-                "percall_us", "check");
+        Setup setup = new Setup(lease, args.integer("np", 2), args.string("rank-cpus", null), args.string("kernel", "java"),
+                args.has("quick"), args.string("wait", "warm"), args.string("hot-timeout", "0"));
+        System.out.println(header());
         boolean ok = true;
-        for (String app : selected) {
-            List<String> spec = apps.get(app);
-            if (spec == null) {
-                throw new IllegalArgumentException("unknown app " + app + "; known: " + apps.keySet());
-            }
+        for (String app : List.of(args.string("apps", String.join(",", APPS)).split(","))) {
             for (double f : FRACTIONS) {
-                List<String> appArgs = new ArrayList<>(spec.subList(1, spec.size()));
-                appArgs.addAll(lease);
-                appArgs.addAll(List.of("--offload", String.valueOf(f), "--kernel", kernel, "--check", "--repeat",
-                        quick ? "5" : "10"));
-                Map<String, String> r = run(args, spec.getFirst(), appArgs);
-                double solve = Double.parseDouble(r.get("solve_s"));
-                double ideal = Double.parseDouble(r.get("ideal_s"));
+                Map<String, String> r = run(setup, app, f);
                 ok &= "bitwise-equal".equals(r.get("check"));
-                System.out.printf(Locale.ROOT, "%-13s %6.0f%% %8.4f %8.4f %6.2f %7.3f %8.4f %8.4f %8.4f %8.4f %6s %9s  %s%n",
-                        app, f * 100, solve, ideal, solve / ideal, Double.parseDouble(r.get("lease_s")),
-                        Double.parseDouble(r.get("transfer_s")), Double.parseDouble(r.get("network_s")),
-                        Double.parseDouble(r.get("remote_compute_s")), Double.parseDouble(r.get("wait_s")),
-                        r.get("calls"), r.get("call_overhead_us"), r.get("check"));
+                System.out.println(line(app, f, r));
             }
         }
         System.exit(ok ? 0 : 1);
     }
 
-    /** One mpirun of an application; returns its RESULT fields. */
-    private static Map<String, String> run(AppArgs args, String mainClass, List<String> appArgs)
-            throws IOException, InterruptedException {
+    /** The application's main class and its size arguments for {@code setup}. */
+    static List<String> spec(String app, Setup setup) {
+        boolean quick = setup.quick();
+        return switch (app) {
+            case "blackscholes" -> List.of("org.rfaas.apps.blackscholes.BlackScholesApp", "--size",
+                    quick ? "simlarge" : "262144", "--batch", "4096", "--runs", "100");
+            case "matmul" -> List.of("org.rfaas.apps.matmul.MatmulApp", "--n", quick ? "512" : "1024");
+            case "jacobi" -> List.of("org.rfaas.apps.jacobi.JacobiApp", "--n", quick ? "512" : "768", "--iterations",
+                    quick ? "100" : "500", "--tol", "0", "--wait", setup.waitMode(), "--hot-timeout", setup.hotTimeout());
+            default -> throw new IllegalArgumentException("unknown app " + app + "; known: " + APPS);
+        };
+    }
+
+    /** The table's header line. */
+    public static String header() {
+        return String.format(Locale.ROOT, "%-13s %7s %8s %8s %7s %7s %8s %8s %8s %8s %6s %10s  %s", "app", "offload",
+                "solve_s", "ideal_s", "x_ideal", "lease_s", "transfer", "network", "remote_s", "wait_s", "calls",
+                "percall_us", "check");
+    }
+
+    /** One row of the table. */
+    public static String line(String app, double fraction, Map<String, String> r) {
+        double solve = Double.parseDouble(r.get("solve_s"));
+        double ideal = Double.parseDouble(r.get("ideal_s"));
+        return String.format(Locale.ROOT, "%-13s %6.0f%% %8.4f %8.4f %7.2f %7.3f %8.4f %8.4f %8.4f %8.4f %6s %10s  %s",
+                app, fraction * 100, solve, ideal, solve / ideal, Double.parseDouble(r.get("lease_s")),
+                Double.parseDouble(r.get("transfer_s")), Double.parseDouble(r.get("network_s")),
+                Double.parseDouble(r.get("remote_compute_s")), Double.parseDouble(r.get("wait_s")), r.get("calls"),
+                r.get("call_overhead_us"), r.get("check"));
+    }
+
+    /**
+     * One {@code mpirun} of {@code app} offloading {@code fraction}, with {@code --check} and
+     * {@code --repeat}; returns its RESULT fields.
+     */
+    public static Map<String, String> run(Setup setup, String app, double fraction) throws IOException, InterruptedException {
+        List<String> spec = spec(app, setup);
         List<String> cmd = new ArrayList<>();
-        if (args.has("rank-cpus")) {
-            cmd.addAll(List.of("taskset", "-c", args.string("rank-cpus", null)));
+        if (setup.rankCpus() != null) {
+            cmd.addAll(List.of("taskset", "-c", setup.rankCpus()));
         }
         // no binding (it would ignore the taskset), and ranks that yield while they wait in MPI,
         // since they may share a CPU
-        cmd.addAll(List.of("mpirun", "--oversubscribe", "--bind-to", "none", "-np", args.string("np", "2")));
+        cmd.addAll(List.of("mpirun", "--oversubscribe", "--bind-to", "none", "-np", Integer.toString(setup.np())));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("--allow-run-as-root");
         }
         cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), mainClass));
-        cmd.addAll(appArgs);
+                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), spec.getFirst()));
+        cmd.addAll(spec.subList(1, spec.size()));
+        cmd.addAll(setup.lease());
+        cmd.addAll(List.of("--offload", String.valueOf(fraction), "--kernel", setup.kernel(), "--check", "--repeat",
+                setup.quick() ? "5" : "10"));
         Path log = Files.createTempFile("rfaas-apps-bench", ".log");
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -124,7 +146,7 @@ public final class AppsBenchmark {
             if (p.exitValue() != 0 || !out.contains("RESULT ")) {
                 throw new IllegalStateException("mpirun exited with " + p.exitValue() + ":\n" + out);
             }
-            return AppRun.parseResult(out);
+            return new LinkedHashMap<>(AppRun.parseResult(out));
         } finally {
             Files.deleteIfExists(log);
         }

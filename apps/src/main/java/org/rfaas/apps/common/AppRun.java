@@ -77,23 +77,23 @@ public final class AppRun implements AutoCloseable {
     }
 
     /**
-     * Prints rank 0's {@code RESULT} line: {@code solveNanos} (time to solution, without the
-     * lease; the ideal time for the split replaces the overlapped local and waiting time by the
-     * longer of the local kernel and the busiest executor's kernel), {@code localNanos} (this rank's own kernel time), {@code waitNanos} (main thread
-     * waiting for offloaded batches), the offload stats, and {@code check} (the comparison with
-     * the all-local run, or "skipped"). Collective: every rank must call it.
+     * Prints rank 0's {@code RESULT} line: the {@link Timing} (time to solution without the lease,
+     * this rank's own kernel time, waiting for its executors, offloading work on the rank), the
+     * offload stats, and {@code check} (the comparison with the all-local run, or "skipped").
+     * The ideal time for the split is the time of the slower half: the solve time with the local
+     * kernel, the waiting and the rank's offloading work replaced by the longer of the local kernel
+     * and the busiest executor's kernel (what is left, e.g. MPI halo exchanges, stays).
+     * Collective: every rank must call it.
      */
-    public void report(String params, long solveNanos, long localNanos, long waitNanos, OffloadStats s, String check) {
-        double solve = max(solveNanos);
-        double local = max(localNanos);
+    public void report(String params, Timing t, OffloadStats s, String check) {
+        double solve = max(t.solve());
+        double local = max(t.local());
         double remote = max(s.busiestWorker());
-        // the overlapped part (local kernel + waiting for the executors) ideally takes the longer of
-        // the local kernel and the busiest executor's kernel; everything else (MPI, packing) stays
-        double ideal = max(solveNanos - localNanos - waitNanos + Math.max(localNanos, s.busiestWorker()));
+        double ideal = max(t.solve() - t.local() - t.waiting() - t.offloading() + Math.max(t.local(), s.busiestWorker()));
         double lease = max(s.lease());
         double transfer = max(s.transfer());
         double network = max(s.network());
-        double wait = max(waitNanos);
+        double wait = max(t.waiting());
         double calls = Mpi.allreduce(s.calls(), Mpi.Op.SUM);
         double perCall = calls == 0 ? 0 : Mpi.allreduce((s.transfer() + s.network()) / 1e3, Mpi.Op.SUM) / calls;
         if (rank == 0) {
@@ -183,16 +183,21 @@ public final class AppRun implements AutoCloseable {
         System.exit(0);
     }
 
-    /** Times of one solve, in nanoseconds: to solution, the rank's own kernel, waiting for its executors. */
-    public record Timing(long solve, long local, long waiting) {
+    /**
+     * Times of one solve, in nanoseconds: to solution, the rank's own kernel, waiting for its
+     * executors, and the offloading work the rank did besides ({@link Offloader.Round#offloading()}).
+     */
+    public record Timing(long solve, long local, long waiting, long offloading) {
     }
 
     /**
      * Runs {@code --repeat} rounds (earlier rounds warm up the JIT compilers of ranks and
-     * executors) of: submit the offloaded batches ({@code off} may be null), do the local share,
-     * wait for the batches. Returns the last round's times; the offload stats cover it alone.
+     * executors) of {@link Offloader#round}: the offloaded batches ({@code off} may be null) and
+     * the local items [from, from + count). Returns the last round's times; the offload stats
+     * cover it alone.
      */
-    public Timing timeRounds(Offloader off, List<? extends Offloader.Batch> batches, Runnable localShare) {
+    public Timing timeRounds(Offloader off, List<? extends Offloader.Batch> batches, int from, int count,
+            Offloader.LocalKernel kernel) {
         int repeat = Math.max(1, args.integer("repeat", 1));
         Timing last = null;
         for (int round = 0; round < repeat; round++) {
@@ -201,12 +206,8 @@ public final class AppRun implements AutoCloseable {
             }
             Mpi.barrier();
             long t0 = System.nanoTime();
-            Offloader.Pending pending = off == null || batches.isEmpty() ? null : off.submit(batches);
-            long l0 = System.nanoTime();
-            localShare.run();
-            long local = System.nanoTime() - l0;
-            long wait = pending == null ? 0 : pending.await();
-            last = new Timing(System.nanoTime() - t0, local, wait);
+            Offloader.Round r = Offloader.round(off, batches, from, count, kernel);
+            last = new Timing(System.nanoTime() - t0, r.local(), r.waiting(), r.offloading());
         }
         return last;
     }

@@ -56,8 +56,7 @@ public final class JacobiApp {
             try (Offloader off = app.lease("jacobi", Math.toIntExact(JacobiKernel.HEADER + rowBytes * (perCall + 2)),
                     Math.toIntExact(rowBytes * perCall + 8))) {
                 Field field = null;
-                long[] times = null;
-                long solve = 0;
+                AppRun.Timing times = null;
                 for (int round = 0; round < repeat; round++) { // earlier rounds warm up both JITs
                     if (off != null) {
                         off.resetStats();
@@ -65,8 +64,8 @@ public final class JacobiApp {
                     field = new Field(arena, app, n, mine);
                     Mpi.barrier();
                     long t0 = System.nanoTime();
-                    times = field.solve(off, offloaded, perCall, maxIterations, tol);
-                    solve = System.nanoTime() - t0;
+                    long[] t = field.solve(off, offloaded, perCall, maxIterations, tol);
+                    times = new AppRun.Timing(System.nanoTime() - t0, t[0], t[1], t[2]);
                 }
 
                 String check = "skipped";
@@ -87,7 +86,7 @@ public final class JacobiApp {
                 Mpi.gatherv(field.current().asSlice(rowBytes, rowBytes * mine), mine * n, gathered, counts, displs,
                         Mpi.Datatype.DOUBLE, 0);
                 app.writeOut(gathered);
-                app.report("n=" + n + " iterations=" + field.iterations, solve, times[0], times[1],
+                app.report("n=" + n + " iterations=" + field.iterations, times,
                         off == null ? OffloadStats.NONE : off.stats(), check);
                 if (check.startsWith("MISMATCH")) {
                     throw new IllegalStateException("offloaded field differs from the all-local run: " + check);
@@ -125,12 +124,13 @@ public final class JacobiApp {
             return src;
         }
 
-        /** Iterates to convergence; returns {local kernel ns, waiting ns}. */
+        /** Iterates to convergence; returns {local kernel ns, waiting ns, offloading work ns}. */
         long[] solve(Offloader off, int offloaded, int perCall, int maxIterations, double tol) {
             int up = app.rank == 0 ? Mpi.PROC_NULL : app.rank - 1;
             int down = app.rank == app.size - 1 ? Mpi.PROC_NULL : app.rank + 1;
             long local = 0;
             long wait = 0;
+            long offloading = 0;
             List<Offloader.Batch> calls = new ArrayList<>();
             for (int first = 0; first < offloaded; first += perCall) {
                 int from = first;
@@ -156,13 +156,10 @@ public final class JacobiApp {
                         down, Mpi.Datatype.DOUBLE, 1);
                 Mpi.sendrecv(src.asSlice(rowBytes * rows, rowBytes), n, down, src.asSlice(0, rowBytes), n, up,
                         Mpi.Datatype.DOUBLE, 2);
-                Offloader.Pending pending = off == null || calls.isEmpty() ? null : off.submit(calls);
-                long l0 = System.nanoTime();
-                sweep(offloaded, rows - offloaded);
-                local += System.nanoTime() - l0;
-                if (pending != null) {
-                    wait += pending.await();
-                }
+                Offloader.Round r = Offloader.round(off, calls, offloaded, rows - offloaded, this::sweep);
+                local += r.local();
+                wait += r.waiting();
+                offloading += r.offloading();
                 double change = 0;
                 for (long i = rowBytes; i < rowBytes * (rows + 1); i += 8) {
                     change = Math.max(change, Math.abs(dst.get(AppRun.DOUBLE, i) - src.get(AppRun.DOUBLE, i)));
@@ -175,7 +172,7 @@ public final class JacobiApp {
                     break;
                 }
             }
-            return new long[] {local, wait};
+            return new long[] {local, wait, offloading};
         }
 
         /** Sweeps rows [from, from + count) of this rank (row r lives at index r + 1). */

@@ -89,8 +89,8 @@ public final class MatmulApp {
                         }
                     });
                 }
-                AppRun.Timing time = app.timeRounds(off, calls,
-                        () -> multiply(app, aRows, b, c, offloaded, mine - offloaded, n));
+                AppRun.Timing time = app.timeRounds(off, calls, offloaded, mine - offloaded,
+                        (from, rows) -> multiply(app, aRows, b, c, from, rows, n));
 
                 String check = "skipped";
                 if (app.args.has("check")) {
@@ -101,7 +101,7 @@ public final class MatmulApp {
                 MemorySegment gathered = app.rank == 0 ? arena.allocate(8L * n * n, 8) : MemorySegment.NULL;
                 Mpi.gatherv(c, mine * n, gathered, counts, displs, Mpi.Datatype.DOUBLE, 0);
                 app.writeOut(gathered);
-                app.report("n=" + n, time.solve(), time.local(), time.waiting(), off == null ? OffloadStats.NONE : off.stats(), check);
+                app.report("n=" + n, time, off == null ? OffloadStats.NONE : off.stats(), check);
                 if (check.startsWith("MISMATCH")) {
                     throw new IllegalStateException("offloaded product differs from the all-local run");
                 }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             BenchTransportCommand.class,
             BenchLeasesCommand.class,
             BenchMicroCommand.class,
+            BenchAppsCommand.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
