@@ -35,8 +35,8 @@ import org.rfaas.apps.common.AppRun;
  * overlapped local and waiting time replaced by the longer of local kernel and busiest executor's
  * kernel), lease (allocation and cold start, once), transfer (packing and unpacking the registered
  * buffers), network (round trips minus remote kernel time), remote (busiest executor's kernel
- * time), wait (rank idle, waiting for its executors), per call (transfer + network per
- * invocation, µs).
+ * time), wait (rank idle, waiting for its executors), a call's overhead (its transfer + network,
+ * µs): mean, median and 99th percentile over the calls.
  */
 public final class AppsBenchmark {
     private AppsBenchmark() {
@@ -94,20 +94,20 @@ public final class AppsBenchmark {
 
     /** The table's header line. */
     public static String header() {
-        return String.format(Locale.ROOT, "%-13s %7s %8s %8s %7s %7s %8s %8s %8s %8s %6s %10s  %s", "app", "offload",
-                "solve_s", "ideal_s", "x_ideal", "lease_s", "transfer", "network", "remote_s", "wait_s", "calls",
-                "percall_us", "check");
+        return String.format(Locale.ROOT, "%-13s %7s %8s %8s %7s %7s %8s %8s %8s %8s %6s %9s %9s %9s  %-13s", "app",
+                "offload", "solve_s", "ideal_s", "x_ideal", "lease_s", "transfer", "network", "remote_s", "wait_s", "calls",
+                "call_mean", "call_med", "call_p99", "check");
     }
 
     /** One row of the table. */
     public static String line(String app, double fraction, Map<String, String> r) {
         double solve = Double.parseDouble(r.get("solve_s"));
         double ideal = Double.parseDouble(r.get("ideal_s"));
-        return String.format(Locale.ROOT, "%-13s %6.0f%% %8.4f %8.4f %7.2f %7.3f %8.4f %8.4f %8.4f %8.4f %6s %10s  %s",
+        return String.format(Locale.ROOT, "%-13s %6.0f%% %8.4f %8.4f %7.2f %7.3f %8.4f %8.4f %8.4f %8.4f %6s %9s %9s %9s  %-13s",
                 app, fraction * 100, solve, ideal, solve / ideal, Double.parseDouble(r.get("lease_s")),
                 Double.parseDouble(r.get("transfer_s")), Double.parseDouble(r.get("network_s")),
                 Double.parseDouble(r.get("remote_compute_s")), Double.parseDouble(r.get("wait_s")), r.get("calls"),
-                r.get("call_overhead_us"), r.get("check"));
+                r.get("call_overhead_us"), r.get("call_median_us"), r.get("call_p99_us"), r.get("check"));
     }
 
     /**

@@ -96,13 +96,15 @@ public final class AppRun implements AutoCloseable {
         double wait = max(t.waiting());
         double calls = Mpi.allreduce(s.calls(), Mpi.Op.SUM);
         double perCall = calls == 0 ? 0 : Mpi.allreduce((s.transfer() + s.network()) / 1e3, Mpi.Op.SUM) / calls;
+        double callMedian = Mpi.allreduce(s.callMedian() / 1e3, Mpi.Op.MAX);
+        double callP99 = Mpi.allreduce(s.callP99() / 1e3, Mpi.Op.MAX);
         if (rank == 0) {
             System.out.println(String.format(Locale.ROOT,
                     "RESULT app=%s ranks=%d offload=%.2f kernel=%s %s solve_s=%.4f ideal_s=%.4f local_s=%.4f "
                             + "remote_compute_s=%.4f lease_s=%.4f transfer_s=%.4f network_s=%.4f wait_s=%.4f calls=%d "
-                            + "call_overhead_us=%.1f check=%s",
+                            + "call_overhead_us=%.1f call_median_us=%.1f call_p99_us=%.1f check=%s",
                     app, size, offload, isNative() ? "native" : "java", params, solve, ideal, local, remote, lease,
-                    transfer, network, wait, (long) calls, perCall, check));
+                    transfer, network, wait, (long) calls, perCall, callMedian, callP99, check));
         }
     }
 

@@ -71,11 +71,17 @@ public final class Offloader implements AutoCloseable {
     private final int[][] carried;
     private final long[][] sentAt;
     private final int[] nextBatch;
+    /** Per worker: when its last reply of this round was taken in (a queued call starts after it). */
+    private final long[] lastDone;
     // per worker, the current round's counters
     private final long[] transfer;
     private final long[] roundTrip;
     private final long[] remote;
     private final long[] calls;
+    /** The fill time of each slot's call in flight, and every call's overhead this round (up to the capacity). */
+    private final long[][] fillNanos;
+    private final long[] overheads = new long[1 << 16];
+    private int overheadCount;
     private List<? extends Batch> batches;
     private int inFlight;
 
@@ -124,10 +130,12 @@ public final class Offloader implements AutoCloseable {
         carried = new int[cores][depth];
         sentAt = new long[cores][depth];
         nextBatch = new int[cores];
+        lastDone = new long[cores];
         transfer = new long[cores];
         roundTrip = new long[cores];
         remote = new long[cores];
         calls = new long[cores];
+        fillNanos = new long[cores][depth];
     }
 
     /** Cores (workers) of the lease. */
@@ -158,6 +166,7 @@ public final class Offloader implements AutoCloseable {
         inFlight = 0;
         for (int w = 0; w < cores; w++) {
             nextBatch[w] = w;
+            lastDone[w] = start;
             Arrays.fill(carried[w], -1);
             for (int d = 0; d < depth; d++) {
                 submitNext(w, d);
@@ -229,10 +238,18 @@ public final class Offloader implements AutoCloseable {
             throw new IllegalStateException("function returned " + n + " bytes (input rejected?)");
         }
         MemorySegment out = slots[w][d].output();
-        remote[w] += out.get(ValueLayout.JAVA_LONG_UNALIGNED, n - 8);
+        long kernel = out.get(ValueLayout.JAVA_LONG_UNALIGNED, n - 8);
+        remote[w] += kernel;
         batches.get(carried[w][d]).drain(out, n - 8);
-        transfer[w] += System.nanoTime() - t2;
-        roundTrip[w] += t2 - sentAt[w][d];
+        long drain = System.nanoTime() - t2;
+        transfer[w] += drain;
+        // a call queued behind the worker's previous one starts when that one's reply was taken in
+        long rtt = t2 - Math.max(sentAt[w][d], lastDone[w]);
+        roundTrip[w] += rtt;
+        lastDone[w] = t2;
+        if (overheadCount < overheads.length) {
+            overheads[overheadCount++] = fillNanos[w][d] + drain + rtt - kernel;
+        }
         calls[w]++;
         carried[w][d] = -1;
         inFlight--;
@@ -250,6 +267,7 @@ public final class Offloader implements AutoCloseable {
         long t1 = System.nanoTime();
         slots[w][d].submit(function, len, executor.outputCapacity());
         transfer[w] += t1 - t0;
+        fillNanos[w][d] = t1 - t0;
         sentAt[w][d] = t1;
         carried[w][d] = i;
         inFlight++;
@@ -257,8 +275,10 @@ public final class Offloader implements AutoCloseable {
 
     /**
      * What the offloading cost so far: lease (allocation incl. cold start), transfer, network (round
-     * trips minus remote compute; a reply that arrived while the rank computed counts until the
-     * end of that piece), remote compute (the busiest worker's sum), calls.
+     * trips minus remote compute; a call's round trip runs from its submission, or from the
+     * previous reply of its worker when it was queued behind that call, to its reply being taken
+     * in, so a reply that arrived while the rank computed counts until the end of that piece),
+     * remote compute (the busiest worker's sum), calls.
      */
     public OffloadStats stats() {
         long t = 0, rtt = 0, rem = 0, busiest = 0, n = 0;
@@ -269,7 +289,11 @@ public final class Offloader implements AutoCloseable {
             busiest = Math.max(busiest, remote[w]);
             n += calls[w];
         }
-        return new OffloadStats(leaseNanos, t, rtt - rem, busiest, n);
+        long[] sorted = Arrays.copyOf(overheads, overheadCount);
+        Arrays.sort(sorted);
+        long median = sorted.length == 0 ? 0 : sorted[sorted.length / 2];
+        long p99 = sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.99) - 1)];
+        return new OffloadStats(leaseNanos, t, rtt - rem, busiest, n, median, p99);
     }
 
     /** Clears the transfer/compute counters (e.g. after a warm-up). */
@@ -278,6 +302,7 @@ public final class Offloader implements AutoCloseable {
         Arrays.fill(roundTrip, 0);
         Arrays.fill(remote, 0);
         Arrays.fill(calls, 0);
+        overheadCount = 0;
     }
 
     /** Releases the lease and closes the client. */

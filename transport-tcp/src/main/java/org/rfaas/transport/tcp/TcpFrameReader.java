@@ -140,7 +140,12 @@ final class TcpFrameReader {
             payload = view;
             state = RX_PAYLOAD;
         }
-        read(payload);
+        // Read on while the socket gives more: the sender of a large payload refills the socket
+        // buffer while we copy, and one empty read(2) costs less than leaving the rest for a poll
+        // that may come much later (a caller that polls between pieces of its own work).
+        while (read(payload) > 0 && payload.hasRemaining()) {
+            // the loop's condition does the work
+        }
         if (payload.hasRemaining()) {
             return NOTHING;
         }
@@ -167,12 +172,13 @@ final class TcpFrameReader {
         return limit - position >= Frame.LENGTH;
     }
 
-    private void read(ByteBuffer buf) throws IOException {
+    private int read(ByteBuffer buf) throws IOException {
         int n = channel.read(buf);
         if (n < 0) {
             throw endOfStream();
         }
         bytesReceived += n;
+        return n;
     }
 
     private TransportException endOfStream() {
