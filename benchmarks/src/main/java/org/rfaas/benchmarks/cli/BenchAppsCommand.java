@@ -13,7 +13,9 @@ import java.util.concurrent.Callable;
 import org.rfaas.apps.bench.AppsBenchmark;
 import org.rfaas.benchmarks.common.Affinity;
 import org.rfaas.benchmarks.common.JsonRows;
+import org.rfaas.benchmarks.invoke.ClusterBenchInvoke;
 import org.rfaas.benchmarks.invoke.LocalNode;
+import org.rfaas.demo.support.ServerPlacement;
 import org.rfaas.benchmarks.invoke.RawEcho;
 import org.rfaas.benchmarks.suite.RoundTrip;
 import picocli.CommandLine.Command;
@@ -45,6 +47,10 @@ public final class BenchAppsCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
     Path json;
 
+    @Option(names = "--cluster", description = {"Across two hosts of a namespace cluster (needs root): mpirun and the ranks",
+            "on one, the executor manager, its executors and the raw echo server on the other."})
+    boolean cluster;
+
     /** One measured configuration. */
     public record Row(String app, String mode, double offload, double solveS, double idealS, double xIdeal, double leaseS,
             double transferS, double networkS, double remoteS, double waitS, long calls, double callMeanUs,
@@ -57,6 +63,17 @@ public final class BenchAppsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (cluster) {
+            List<String> args = new ArrayList<>(List.of("--np=" + np, "--kernel=" + kernel, "--apps=" + String.join(",", apps)));
+            if (quick) {
+                args.add("--quick");
+            }
+            if (json != null) {
+                args.add("--json=" + json.toAbsolutePath());
+            }
+            return ClusterBenchInvoke.runAcrossHosts("apps", args, "mpirun and the ranks",
+                    "executor manager, executors and raw echo server");
+        }
         for (String tool : List.of("mpirun", "taskset")) {
             if (!onPath(tool)) {
                 System.err.println("rfaas bench apps: `" + tool + "` is not installed (apt-get install openmpi-bin util-linux)");
@@ -72,10 +89,10 @@ public final class BenchAppsCommand implements Callable<Integer> {
         try (LocalNode node = startPinned(cpus >= 2 ? executorCpu : -1, () -> LocalNode.start("tcp", dir))) {
             Path db = node.writeDatabase(dir.resolve("executors.json"));
             node.awaitSettled(Duration.ofSeconds(90));
-            System.out.printf(Locale.ROOT, "%d CPUs: %s; executor manager and executors (tcp, 127.0.0.1) on CPU %d; "
+            System.out.printf(Locale.ROOT, "%d CPUs: %s; executor manager and executors (tcp, %s) on CPU %d; "
                     + "%d rank(s), 1 leased core each, %s kernels%n", cpus,
-                    rankCpus == null ? "one CPU, ranks and executors share it" : "ranks on CPU " + rankCpus, executorCpu, np,
-                    kernel);
+                    rankCpus == null ? "one CPU, ranks and executors share it" : "ranks on CPU " + rankCpus,
+                    ServerPlacement.host(), executorCpu, np, kernel);
             List<String> lease = List.of("--executors", db.toString());
             System.out.println("(seconds; a call's overhead, its transfer + network, in us; raw_rtt: the raw tcp round "
                     + "trip of the same bytes, median)");

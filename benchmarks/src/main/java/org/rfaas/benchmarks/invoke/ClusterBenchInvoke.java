@@ -30,28 +30,47 @@ public final class ClusterBenchInvoke {
      * @return the measuring JVM's exit code; 2 when no namespace cluster can be built here
      */
     public static int run(List<String> args) throws Exception {
+        List<String> all = new ArrayList<>(args);
+        if (args.stream().noneMatch(a -> a.startsWith("--providers"))) {
+            all.add("--providers=tcp");
+        }
+        return runAcrossHosts("invoke", all, "the raw ping and the rFaaS client", "raw echo server and executor manager");
+    }
+
+    /**
+     * Builds a two-host namespace cluster, runs {@code rfaas bench SUBCOMMAND ARGS} inside host 2
+     * with every server it starts (through {@link ServerPlacement}) on host 1, tears the cluster down.
+     *
+     * @param clientSide what runs on host 2, for the line printed first
+     * @param serverSide what runs on host 1
+     * @return the measuring JVM's exit code; 2 when no namespace cluster can be built here
+     */
+    public static int runAcrossHosts(String subcommand, List<String> args, String clientSide, String serverSide)
+            throws Exception {
         Optional<String> why = NamespaceCluster.unavailableReason();
         if (why.isPresent()) {
-            System.err.println("rfaas bench invoke --cluster needs a namespace cluster (root, ip netns, nsenter): " + why.get());
+            System.err.println("rfaas bench " + subcommand + " --cluster needs a namespace cluster (root, ip netns, nsenter): "
+                    + why.get());
             return 2;
         }
         Path dir = Files.createTempDirectory("rfaas-bench-cluster-");
         try (NamespaceCluster cluster = NamespaceCluster.start(2, dir.resolve("hosts"))) {
             Host server = cluster.host(1);
             Host client = cluster.host(2);
-            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+            // The measuring JVM joins host 2's network and UTS namespaces but stays in this mount
+            // namespace: a mount namespace copied for a host does not carry the other hosts' mount
+            // namespace files (the kernel leaves them out of copies), so from inside host 2 the
+            // servers could not be put into host 1.
+            List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=" + client.netnsFile(), "--uts=" + client.utsFile(),
+                    "--", ProcessHandle.current().info().command().orElseThrow(),
                     "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Djava.awt.headless=true", "-cp",
-                    System.getProperty("java.class.path"), BenchCommand.class.getName(), "invoke"));
+                    System.getProperty("java.class.path"), BenchCommand.class.getName(), subcommand));
             cmd.addAll(args);
-            if (args.stream().noneMatch(a -> a.startsWith("--providers"))) {
-                cmd.add("--providers=tcp");
-            }
-            ProcessBuilder pb = client.processBuilder(cmd).inheritIO();
+            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
             pb.environment().put(ServerPlacement.HOST_VARIABLE, server.address());
             pb.environment().put(ServerPlacement.ENTER_VARIABLE, String.join(" ", server.enterCommand()));
-            System.out.printf("bench invoke across hosts: client (this measurement, the raw ping and the rFaaS client) on"
-                    + " %s %s, raw echo server and executor manager on %s %s%n", client.name(), client.address(),
-                    server.name(), server.address());
+            System.out.printf("bench %s across hosts: %s on %s %s; %s on %s %s%n", subcommand, clientSide, client.name(),
+                    client.address(), serverSide, server.name(), server.address());
             Process p = pb.start();
             if (!p.waitFor(30, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
