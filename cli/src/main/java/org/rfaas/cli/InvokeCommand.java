@@ -42,6 +42,10 @@ public final class InvokeCommand implements Callable<Integer> {
     @Option(names = "--tenant", defaultValue = "cli", description = "tenant billed for resource-manager leases")
     String tenant;
 
+    @Option(names = "--api-key-file", paramLabel = "FILE",
+            description = "the tenant's API key for --resource-manager (default: $RFAAS_API_KEY)")
+    java.nio.file.Path apiKeyFile;
+
     @Option(names = "--package", required = true, description = "function package: a .jar or a native .so")
     Path pkg;
 
@@ -100,7 +104,7 @@ public final class InvokeCommand implements Callable<Integer> {
         long hot = hotTimeoutMicros != null ? hotTimeoutMicros : mode == WaitMode.HOT ? 1_000_000 : 0;
         try (RfaasClient client = (executors != null ? RfaasClient.builder().executorsDatabase(executors)
                 : RfaasClient.builder().leaseSource(new org.rfaas.client.rm.ResourceManagerLeaseSource(resourceManager,
-                        tenant))).listenAddress(listen).build()) {
+                        tenant, org.rfaas.client.rm.TenantKey.resolve(apiKeyFile)))).listenAddress(listen).build()) {
             FunctionPackage functions = FunctionPackage.of(pkg, nativeFunctions == null ? List.of(function) : nativeFunctions);
             AllocationSpec spec = AllocationSpec.of(cores, memoryMiB, new HotTimeout(hot), functions,
                     Math.max(in.length, 8), outputCapacity);

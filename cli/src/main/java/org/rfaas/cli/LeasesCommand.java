@@ -51,12 +51,15 @@ public final class LeasesCommand implements Callable<Integer> {
         long durationMillis;
         @Option(names = "--tenant", defaultValue = "${env:USER:-default}")
         String tenant;
+        @Option(names = "--api-key-file", paramLabel = "FILE",
+                description = "The tenant's API key (default: $" + org.rfaas.client.rm.TenantKey.ENV + ").")
+        java.nio.file.Path apiKeyFile;
 
         @Override
         public Integer call() {
             return ResourceManagerCommand.run(() -> {
-                LeaseGrant g = ResourceManagerClient.forClients(java.net.URI.create(url))
-                        .requestLease(cores, memoryMiB, durationMillis, tenant);
+                LeaseGrant g = ResourceManagerClient.forTenant(java.net.URI.create(url),
+                        org.rfaas.client.rm.TenantKey.resolve(apiKeyFile)).requestLease(cores, memoryMiB, durationMillis, tenant);
                 System.out.println(ResourceManagerClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(g));
             });
         }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             ResourceManagerCommand.class,
             NodesCommand.class,
             LeasesCommand.class,
+            TenantsCommand.class,
             BillingCommand.class,
             FabricInfoCommand.class,
         })

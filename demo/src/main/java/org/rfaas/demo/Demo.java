@@ -24,6 +24,7 @@ import org.rfaas.rmclient.BillingSummary;
 import org.rfaas.rmclient.LeaseBilling;
 import org.rfaas.rmclient.NodeInfo;
 import org.rfaas.rmclient.ResourceManagerClient;
+import org.rfaas.rmclient.TenantRequest;
 import org.rfaas.rmclient.TenantBilling;
 import org.rfaas.resourcemanager.ResourceManager;
 import org.rfaas.resourcemanager.ResourceManagerConfig;
@@ -117,7 +118,7 @@ public final class Demo {
         }));
         stages.add(stage("build the client (leases from the resource manager as tenant " + DemoContext.TENANT + ")",
                 ctx -> {
-                    LeaseSource rm = new ResourceManagerLeaseSource(ctx.resourceManager.uri(), DemoContext.TENANT);
+                    LeaseSource rm = new ResourceManagerLeaseSource(ctx.resourceManager.uri(), DemoContext.TENANT, ctx.tenantKey);
                     ctx.leases(new RecordingLeases(rm, ctx.offers));
                     ctx.client = ctx.own(client(ctx.leases));
                 }));
@@ -142,6 +143,11 @@ public final class Demo {
                 + ProcessHandle.current().pid() + "; H2 database in " + data + "; random admin token and cluster secret)");
         ctx.out.println("dashboard: " + ctx.resourceManager.uri() + "/dashboard#token=" + ctx.adminToken
                 + " (live while the demo runs; --keep keeps it up)");
+        // Lease requests carry a tenant's API key: the demo's tenant is made as an operator would
+        // (rfaas tenants add demo), with a quota the demo stays within.
+        ctx.tenantKey = ResourceManagerClient.forAdmin(ctx.resourceManager.uri(), ctx.adminToken)
+                .createTenant(new TenantRequest(DemoContext.TENANT, 64, 64 * 1024)).apiKey();
+        ctx.out.println("tenant " + DemoContext.TENANT + " created with an API key (quota 64 cores, 64 GiB)");
     }
 
     /** A child JVM with the cluster secret and the resource manager's URL; waits until it registered. */
@@ -176,7 +182,7 @@ public final class Demo {
      * manager must refuse it before it spawns anything.
      */
     private static void forgedToken(DemoContext ctx) {
-        LeaseSource rm = new ResourceManagerLeaseSource(ctx.resourceManager.uri(), DemoContext.TENANT);
+        LeaseSource rm = new ResourceManagerLeaseSource(ctx.resourceManager.uri(), DemoContext.TENANT, ctx.tenantKey);
         long[] leaseId = {0};
         LeaseSource forging = new LeaseSource() {
             @Override

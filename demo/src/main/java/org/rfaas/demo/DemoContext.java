@@ -50,6 +50,8 @@ public final class DemoContext {
     final List<AutoCloseable> resources = new ArrayList<>();
     ResourceManager resourceManager;
     String adminToken;
+    /** The demo tenant's API key, made by the resource manager. */
+    String tenantKey;
     String clusterSecret;
     DemoNode node;
     /** Where leases come from: the resource manager, through {@link #offers}. */

@@ -112,7 +112,7 @@ final class ClientSessions {
             return;
         } finally {
             if (reserved) {
-                leases.unreserve(claims);
+                leases.cancelReservation(claims);
             }
         }
         try {

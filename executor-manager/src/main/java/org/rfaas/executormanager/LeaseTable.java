@@ -50,6 +50,13 @@ final class LeaseTable {
     private final LongConsumer startOver;
     private final List<LeaseListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Long, ManagedLease> leases = new ConcurrentHashMap<>();
+    /**
+     * Leases that were given an executor here, with the latest expiry of their tokens: a token is
+     * good for one allocation, so a released lease's token cannot be replayed for another executor
+     * while it would still verify. Guarded by this.
+     */
+    private final Map<Long, Long> spent = new java.util.HashMap<>();
+    private int spentPruneAt = 1024;
     private final Map<Long, LeaseAccounting> ended = Collections.synchronizedMap(
             new LinkedHashMap<>(16, 0.75f, false) {
                 private static final long serialVersionUID = 1L;
@@ -114,6 +121,10 @@ final class LeaseTable {
             throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
                     + " already has an executor here");
         }
+        if (spent.containsKey(claims.leaseId())) {
+            throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
+                    + " had its executor here and ended: a lease token serves one allocation");
+        }
         if (usedCores + shape.cores() > config.cores() || usedMemoryMiB + shape.memoryMiB() > config.memoryMiB()) {
             throw new LeaseRefusedException(AllocationRefusal.INSUFFICIENT_CAPACITY, "node " + config.node() + " has "
                     + (config.cores() - usedCores) + " free cores and " + (config.memoryMiB() - usedMemoryMiB)
@@ -121,11 +132,28 @@ final class LeaseTable {
         }
         usedCores += shape.cores();
         usedMemoryMiB += shape.memoryMiB();
+        forgetSpentBefore(System.currentTimeMillis());
+        spent.put(claims.leaseId(), claims.expiresAtEpochMillis());
     }
 
+    /** Gives back the capacity of a lease that ended (its token stays spent). */
     synchronized void unreserve(LeaseClaims claims) {
         usedCores -= claims.cores();
         usedMemoryMiB -= claims.memoryMiB();
+    }
+
+    /** Gives back a reservation whose allocation failed before it was accepted: the token may be used again. */
+    synchronized void cancelReservation(LeaseClaims claims) {
+        unreserve(claims);
+        spent.remove(claims.leaseId());
+    }
+
+    /** Past its expiry no token of a lease verifies any more: its entry can go. */
+    private void forgetSpentBefore(long now) {
+        if (spent.size() >= spentPruneAt) {
+            spent.values().removeIf(expires -> expires <= now);
+            spentPruneAt = Math.max(1024, 2 * spent.size());
+        }
     }
 
     /**
@@ -137,6 +165,9 @@ final class LeaseTable {
         ManagedLease l = leases.get(leaseId);
         if (l == null) {
             return false;
+        }
+        synchronized (this) {
+            spent.merge(leaseId, expiresAtEpochMillis, Math::max); // the renewed token is spent too
         }
         if (expiresAtEpochMillis > l.expiresAtEpochMillis) {
             l.expiresAtEpochMillis = expiresAtEpochMillis;

@@ -40,7 +40,16 @@ class SpareExecutorsAtStartTest {
         assertEquals(2, pids.size(), "spares started before any lease: " + pids);
         for (long pid : pids) {
             ProcessHandle p = ProcessHandle.of(pid).orElseThrow();
-            List<String> args = List.of(p.info().arguments().orElse(new String[0]));
+            // Read just after the launch, a sandboxed spare may be between its execs (join shell,
+            // bubblewrap, java), when the kernel shows no command line yet: read again shortly.
+            List<String> args = List.of();
+            long argsDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (args.isEmpty() && System.nanoTime() < argsDeadline) {
+                args = List.of(p.info().arguments().orElse(new String[0]));
+                if (args.isEmpty()) {
+                    Thread.sleep(20);
+                }
+            }
             assertTrue(args.contains("-Xmx128m") && args.contains("--spare"), args.toString());
         }
         manager.close();

@@ -23,6 +23,14 @@ final class ApiException extends RuntimeException {
         return new ApiException(401, ApiError.UNAUTHORIZED, message);
     }
 
+    static ApiException forbidden(String message) {
+        return new ApiException(403, ApiError.FORBIDDEN, message);
+    }
+
+    static ApiException quotaExceeded(String message) {
+        return new ApiException(409, ApiError.QUOTA_EXCEEDED, message);
+    }
+
     static ApiException notFound(String message) {
         return new ApiException(404, ApiError.NOT_FOUND, message);
     }

@@ -27,6 +27,8 @@ import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.NodeInfo;
 import org.rfaas.rmclient.NodeRegistration;
 import org.rfaas.rmclient.TenantBilling;
+import org.rfaas.rmclient.TenantInfo;
+import org.rfaas.rmclient.TenantRequest;
 import org.rfaas.resourcemanager.events.EventBus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,6 +110,9 @@ final class ClusterState implements AutoCloseable {
         db.setAutoCommit(false);
         try (Statement st = db.createStatement()) {
             for (String ddl : SCHEMA) {
+                st.execute(ddl);
+            }
+            for (String ddl : Tenants.SCHEMA) {
                 st.execute(ddl);
             }
             try (ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(id), 0) FROM rm_leases")) {
@@ -314,6 +319,7 @@ final class ClusterState implements AutoCloseable {
         long start = System.nanoTime();
         LeaseGrant granted = tx(() -> {
             expireDue(now);
+            Tenants.checkQuota(db, req.tenant(), req.cores(), req.memoryMiB());
             List<NodeInfo> nodes = queryNodes(NODE_QUERY + " ORDER BY n.name");
             List<PlacementPolicy.Candidate> candidates = new ArrayList<>();
             for (NodeInfo n : nodes) {
@@ -405,6 +411,37 @@ final class ClusterState implements AutoCloseable {
         if (claims.leaseId() != id) {
             throw ApiException.unauthorized("the lease token is for lease " + claims.leaseId() + ", not " + id);
         }
+    }
+
+    // ------------------------------------------------------------------ tenants
+
+    TenantInfo createTenant(TenantRequest t, long now) {
+        TenantInfo created = tx(() -> Tenants.create(db, t.name(), t.maxCores(), t.maxMemoryMiB(), now));
+        LOG.info("tenant {} created (quota: {} cores, {} MiB; 0 = none)", t.name(), t.maxCores(), t.maxMemoryMiB());
+        return created;
+    }
+
+    TenantInfo rotateTenantKey(String name) {
+        TenantInfo t = tx(() -> Tenants.rotateKey(db, name));
+        LOG.info("tenant {}: API key rotated", name);
+        return t;
+    }
+
+    TenantInfo removeTenant(String name) {
+        TenantInfo t = tx(() -> Tenants.remove(db, name));
+        LOG.info("tenant {} removed", name);
+        return t;
+    }
+
+    List<TenantInfo> tenants() {
+        return tx(() -> Tenants.list(db));
+    }
+
+    /** The tenant an API key belongs to; 401 when none. */
+    String authenticateTenant(String apiKey) {
+        return tx(() -> Tenants.byKey(db, apiKey).map(TenantInfo::name)
+                .orElseThrow(() -> ApiException.unauthorized("lease request: unknown API key (create one with `rfaas tenants"
+                        + " add`; a rotated or removed tenant's old key stops working)")));
     }
 
     // ------------------------------------------------------------------ billing

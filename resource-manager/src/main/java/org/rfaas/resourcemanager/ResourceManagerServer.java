@@ -20,6 +20,7 @@ import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.BillingReport;
 import org.rfaas.rmclient.LeaseRenewal;
 import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.TenantRequest;
 import org.rfaas.rmclient.NodeActivity;
 import org.rfaas.rmclient.NodeCredential;
 import org.rfaas.rmclient.NodeRegistration;
@@ -36,13 +37,17 @@ import org.slf4j.LoggerFactory;
  *   <li>admin endpoints (batch system, operators): the admin token;</li>
  *   <li>node endpoints (executor managers): the {@link NodeCredential} of the node, derived from the
  *       cluster secret;</li>
- *   <li>lease endpoints (clients): none to ask for a lease; the lease's own token (or the admin
- *       token) to read, renew or release it.</li>
+ *   <li>lease endpoints (clients): a tenant's API key to ask for a lease (the tenant billed is the
+ *       key's; the admin token leases for the tenant named in the body); the lease's own token (or
+ *       the admin token) to read, renew or release it.</li>
+ *   <li>tenant endpoints ({@code /v1/tenants}: create with quotas, list, rotate key, remove): the
+ *       admin token.</li>
  *   <li>the event stream ({@code GET /v1/events}): a lease token (events of that tenant's leases,
  *       node and capacity events) or the admin token (every event).</li>
  * </ul>
- * Errors are {@link ApiError} bodies: 400 malformed or invalid, 401 credentials, 404 unknown node or
- * lease, 409 no capacity or duplicate, 410 lease ended.
+ * Errors are {@link ApiError} bodies: 400 malformed or invalid, 401 credentials, 403 an API key used
+ * for another tenant, 404 unknown node, lease or tenant, 409 no capacity, quota exceeded or
+ * duplicate, 410 lease ended.
  */
 final class ResourceManagerServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResourceManagerServer.class);
@@ -124,6 +129,22 @@ final class ResourceManagerServer implements AutoCloseable {
             }
             json(ctx, 200, state.leases(s));
         });
+        app.post("/v1/tenants", ctx -> {
+            admin(ctx);
+            json(ctx, 201, state.createTenant(body(ctx, TenantRequest.class), now()));
+        });
+        app.get("/v1/tenants", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.tenants());
+        });
+        app.post("/v1/tenants/{name}/key", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.rotateTenantKey(ctx.pathParam("name")));
+        });
+        app.delete("/v1/tenants/{name}", ctx -> {
+            admin(ctx);
+            json(ctx, 200, state.removeTenant(ctx.pathParam("name")));
+        });
         app.get("/v1/billing", ctx -> {
             admin(ctx);
             json(ctx, 200, state.billing());
@@ -162,7 +183,7 @@ final class ResourceManagerServer implements AutoCloseable {
         });
 
         // client
-        app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(body(ctx, LeaseRequest.class), now())));
+        app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(tenantRequest(ctx), now())));
         app.get("/v1/leases/{id}", ctx -> {
             long id = leaseId(ctx);
             leaseHolderOrAdmin(ctx, id);
@@ -233,6 +254,28 @@ final class ResourceManagerServer implements AutoCloseable {
 
     private static long now() {
         return System.currentTimeMillis();
+    }
+
+    /**
+     * A lease request with its tenant authenticated: a tenant's API key bills that tenant (a body
+     * naming another one is refused); the admin token (an operator or a batch system) leases for
+     * the tenant the body names.
+     */
+    private LeaseRequest tenantRequest(Context ctx) {
+        String key = bearer(ctx);
+        if (key == null) {
+            throw ApiException.unauthorized("lease request: missing 'Authorization: Bearer <tenant API key>'");
+        }
+        LeaseRequest req = body(ctx, LeaseRequest.class);
+        if (MessageDigest.isEqual(adminToken, key.getBytes(StandardCharsets.UTF_8))) {
+            return req;
+        }
+        String tenant = state.authenticateTenant(key);
+        if (!tenant.equals(req.tenant())) {
+            throw ApiException.forbidden("lease request: the API key belongs to tenant '" + tenant + "', the request names '"
+                    + req.tenant() + "'");
+        }
+        return req;
     }
 
     private void admin(Context ctx) {

@@ -222,8 +222,7 @@ final class ClusterIntegrationTest {
     void anExplicitListenHostIsWhereTheWorkersConnect() throws Exception {
         // 127.0.0.2 is not the routed source address (127.0.0.1): the workers can only find the
         // client there if the explicit listen host reached the allocation request
-        try (RfaasClient henry = RfaasClient.builder().leaseSource(new ResourceManagerLeaseSource(cluster.rm.uri(),
-                "it-henry")).listenAddress("127.0.0.2").build();
+        try (RfaasClient henry = RfaasClient.builder().leaseSource(TestTenants.leases(cluster.rm.uri(), cluster.rm.admin(), "it-henry")).listenAddress("127.0.0.2").build();
                 RemoteExecutor e = henry.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar, 4096,
                         4096))) {
             assertArrayEquals("via .2".getBytes(), e.invoke("echo", "via .2".getBytes()));
@@ -244,6 +243,28 @@ final class ClusterIntegrationTest {
             AllocationRefusedException e = assertThrows(AllocationRefusedException.class,
                     () -> mallory.allocate(AllocationSpec.of(1, 64, HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096)));
             assertTrue(e.getMessage().contains("signature"), e.getMessage());
+        } finally {
+            cluster.rm.client().releaseLease(grant);
+        }
+    }
+
+    @Test
+    void aReleasedLeasesTokenIsNotAcceptedAgain() throws Exception {
+        var grant = cluster.rm.client().requestLease(1, 64, 60_000, "it-replay");
+        LeaseSource replaying = new LeaseSource() {
+            @Override
+            public LeaseOffer acquire(int cores, long memoryMiB, Duration duration) {
+                return new LeaseOffer(grant.node(), grant.nodeAddress(), grant.leaseId(), grant.token(),
+                        grant.expiresAtEpochMillis());
+            }
+        };
+        try (RfaasClient replayer = RfaasClient.builder().leaseSource(replaying).build()) {
+            AllocationSpec spec = AllocationSpec.of(1, 64, HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096);
+            RemoteExecutor first = replayer.allocate(spec);
+            assertArrayEquals("once".getBytes(), first.invoke("echo", "once".getBytes()));
+            first.close(); // released at the executor manager; the token would still verify for a minute
+            AllocationRefusedException e = assertThrows(AllocationRefusedException.class, () -> replayer.allocate(spec));
+            assertTrue(e.getMessage().contains("one allocation"), e.getMessage());
         } finally {
             cluster.rm.client().releaseLease(grant);
         }

@@ -42,7 +42,7 @@ final class ClusterLeaseExpiryTest {
 
     @Test
     void renewalExtendsTheExecutorThenExpiryStopsItAndFreesCapacity() throws Exception {
-        ResourceManagerLeaseSource leases = new ResourceManagerLeaseSource(cluster.rm.uri(), "it-carol");
+        ResourceManagerLeaseSource leases = TestTenants.leases(cluster.rm.uri(), cluster.rm.admin(), "it-carol");
         try (RfaasClient carol = RfaasClient.builder().leaseSource(leases).build()) {
             // short leases, so that expiry comes soon; a machine too loaded to cold-start within the
             // lease gets a longer one

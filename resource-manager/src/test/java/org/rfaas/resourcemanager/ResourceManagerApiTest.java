@@ -245,13 +245,15 @@ final class ResourceManagerApiTest {
         String nodeCred = NodeCredential.derive(ResourceManagerProcess.SECRET, "auth");
         String adminAuth = "Bearer " + ResourceManagerProcess.ADMIN;
 
-        assertStatus(400, "BAD_REQUEST", "malformed LeaseRequest JSON", post("/v1/leases", "{not json", null));
-        assertStatus(400, "BAD_REQUEST", "request body is empty", post("/v1/leases", "", null));
-        assertStatus(400, "BAD_REQUEST", "cores must be positive", post("/v1/leases", "{\"cores\":-1,\"memoryMiB\":1,\"tenant\":\"a\"}", null));
-        assertStatus(400, "BAD_REQUEST", "tenant is missing", post("/v1/leases", "{\"cores\":1,\"memoryMiB\":1}", null));
-        assertStatus(400, "BAD_REQUEST", "\"colors\"", post("/v1/leases", "{\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a\",\"colors\":1}", null));
-        assertStatus(400, "BAD_REQUEST", "not a valid `int`", post("/v1/leases", "{\"cores\":\"two\",\"memoryMiB\":1,\"tenant\":\"a\"}", null));
-        assertStatus(400, "BAD_REQUEST", "tenant 'a|b'", post("/v1/leases", "{\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a|b\"}", null));
+        // bodies are read once the request is authenticated (here as the operator)
+        assertStatus(401, "UNAUTHORIZED", "tenant API key", post("/v1/leases", "{\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a\"}", null));
+        assertStatus(400, "BAD_REQUEST", "malformed LeaseRequest JSON", post("/v1/leases", "{not json", adminAuth));
+        assertStatus(400, "BAD_REQUEST", "request body is empty", post("/v1/leases", "", adminAuth));
+        assertStatus(400, "BAD_REQUEST", "cores must be positive", post("/v1/leases", "{\"cores\":-1,\"memoryMiB\":1,\"tenant\":\"a\"}", adminAuth));
+        assertStatus(400, "BAD_REQUEST", "tenant is missing", post("/v1/leases", "{\"cores\":1,\"memoryMiB\":1}", adminAuth));
+        assertStatus(400, "BAD_REQUEST", "\"colors\"", post("/v1/leases", "{\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a\",\"colors\":1}", adminAuth));
+        assertStatus(400, "BAD_REQUEST", "not a valid `int`", post("/v1/leases", "{\"cores\":\"two\",\"memoryMiB\":1,\"tenant\":\"a\"}", adminAuth));
+        assertStatus(400, "BAD_REQUEST", "tenant 'a|b'", post("/v1/leases", "{\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a|b\"}", adminAuth));
         assertStatus(400, "BAD_REQUEST", "memoryMiB must be positive",
                 post("/v1/nodes", "{\"name\":\"x\",\"address\":\"h\",\"port\":1,\"transport\":\"tcp\",\"cores\":1}", adminAuth));
         assertStatus(400, "BAD_REQUEST", "lease id must be a number", send("GET", "/v1/leases/abc", null, adminAuth));
@@ -309,7 +311,8 @@ final class ResourceManagerApiTest {
             List<Future<Integer>> results = new ArrayList<>();
             for (int c = 0; c < clientsCount; c++) {
                 results.add(pool.submit(() -> {
-                    ResourceManagerClient mine = ResourceManagerClient.forClients(rm.uri());
+                    String tenant = "tenant-" + Thread.currentThread().threadId();
+                    ResourceManagerClient mine = ResourceManagerClient.forTenant(rm.uri(), TestTenants.key(rm.admin(), tenant));
                     int refusals = 0;
                     for (int round = 0; round < rounds; round++) {
                         List<LeaseGrant> held = new ArrayList<>();
@@ -317,7 +320,7 @@ final class ResourceManagerApiTest {
                             int cores = 1 + ThreadLocalRandom.current().nextInt(3);
                             long mem = 512L * (1 + ThreadLocalRandom.current().nextInt(4));
                             try {
-                                held.add(mine.requestLease(cores, mem, 60_000, "tenant-" + Thread.currentThread().threadId()));
+                                held.add(mine.requestLease(cores, mem, 60_000, tenant));
                             } catch (LeaseRefusedException e) {
                                 refusals++;
                                 break;

@@ -84,8 +84,18 @@ final class ResourceManagerProcess implements AutoCloseable {
         return new ResourceManagerClient(uri, null, SECRET, PATIENCE);
     }
 
+    /**
+     * A lease client that asks as the operator (the admin token in place of an API key) for
+     * whichever tenant a test names, without admin access otherwise; tenants' own API keys are
+     * tested in {@link TenantAuthTest}.
+     */
     ResourceManagerClient client() {
-        return new ResourceManagerClient(uri, null, null, PATIENCE);
+        return new ResourceManagerClient(uri, null, null, ADMIN, PATIENCE);
+    }
+
+    /** A lease client of a tenant, with its API key. */
+    ResourceManagerClient tenant(String apiKey) {
+        return new ResourceManagerClient(uri, null, null, apiKey, PATIENCE);
     }
 
     /** SIGTERM and wait: the process closes its database and exits. */

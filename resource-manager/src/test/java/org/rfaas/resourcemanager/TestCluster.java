@@ -77,7 +77,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     RfaasClient client(String tenant) {
-        return RfaasClient.builder().leaseSource(new ResourceManagerLeaseSource(rm.uri(), tenant)).build();
+        return RfaasClient.builder().leaseSource(TestTenants.leases(rm.uri(), rm.admin(), tenant)).build();
     }
 
     boolean billed(long leaseId) {

@@ -16,6 +16,10 @@ public record ApiError(int status, String code, String message) {
     public static final String NOT_FOUND = "NOT_FOUND";
     /** No node has the free capacity for a lease (409). */
     public static final String NO_CAPACITY = "NO_CAPACITY";
+    /** The tenant's quota (cores or memory over its active leases) does not allow the lease (409). */
+    public static final String QUOTA_EXCEEDED = "QUOTA_EXCEEDED";
+    /** The credential is valid but not for this (e.g. an API key used for another tenant) (403). */
+    public static final String FORBIDDEN = "FORBIDDEN";
     /** The lease was revoked, expired or released (410). */
     public static final String LEASE_ENDED = "LEASE_ENDED";
     /**

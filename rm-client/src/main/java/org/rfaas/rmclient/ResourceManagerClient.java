@@ -34,6 +34,7 @@ public final class ResourceManagerClient {
     private final URI base;
     private final String adminToken;
     private final String clusterSecret;
+    private final String apiKey;
     private final Duration timeout;
     private final HttpClient http;
 
@@ -44,6 +45,18 @@ public final class ResourceManagerClient {
      * @param timeout per-request timeout
      */
     public ResourceManagerClient(URI baseUri, String adminToken, String clusterSecret, Duration timeout) {
+        this(baseUri, adminToken, clusterSecret, null, timeout);
+    }
+
+    /**
+     * @param baseUri e.g. {@code http://127.0.0.1:8090}
+     * @param adminToken admin token for the admin endpoints, or null
+     * @param clusterSecret cluster secret for the node endpoints, or null
+     * @param apiKey a tenant's API key for lease requests, or null
+     * @param timeout per-request timeout
+     */
+    public ResourceManagerClient(URI baseUri, String adminToken, String clusterSecret, String apiKey, Duration timeout) {
+        this.apiKey = apiKey;
         String s = Objects.requireNonNull(baseUri, "baseUri").toString();
         this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
         this.adminToken = adminToken;
@@ -53,9 +66,13 @@ public final class ResourceManagerClient {
                 .connectTimeout(Duration.ofSeconds(5)).build();
     }
 
-    /** A client for the lease endpoints only. */
-    public static ResourceManagerClient forClients(URI baseUri) {
-        return new ResourceManagerClient(baseUri, null, null, Duration.ofSeconds(10));
+    /**
+     * A client for the lease endpoints of one tenant: its lease requests carry {@code apiKey}
+     * (from {@code rfaas tenants add}); the resource manager bills the tenant the key belongs to.
+     */
+    public static ResourceManagerClient forTenant(URI baseUri, String apiKey) {
+        return new ResourceManagerClient(baseUri, null, null, Objects.requireNonNull(apiKey, "apiKey"),
+                Duration.ofSeconds(10));
     }
 
     /** A client for an executor manager (node endpoints). */
@@ -122,11 +139,17 @@ public final class ResourceManagerClient {
     /**
      * Asks for a lease of {@code cores} and {@code memoryMiB} on one node.
      *
+     * It carries this client's API key ({@link #forTenant}), or the admin token (an operator
+     * leasing for the named tenant).
+     *
      * @param durationMillis 0 for the resource manager's default; cut to its maximum
-     * @throws LeaseRefusedException when no node has the capacity; the message says why
+     * @param tenant the tenant; with an API key it must be the key's tenant
+     * @throws LeaseRefusedException when no node has the capacity or the tenant's quota is used up;
+     *     the message says why
      */
     public LeaseGrant requestLease(int cores, long memoryMiB, long durationMillis, String tenant) {
-        return send("POST", "/v1/leases", new LeaseRequest(cores, memoryMiB, durationMillis, tenant), null, LeaseGrant.class);
+        String auth = apiKey != null ? bearer(apiKey) : adminToken != null ? bearer(adminToken) : null;
+        return send("POST", "/v1/leases", new LeaseRequest(cores, memoryMiB, durationMillis, tenant), auth, LeaseGrant.class);
     }
 
     /**
@@ -212,6 +235,26 @@ public final class ResourceManagerClient {
     public List<LeaseInfo> listLeases(String state) {
         String q = state == null ? "" : "?state=" + enc(state);
         return send("GET", "/v1/leases" + q, null, adminAuth(), new TypeReference<List<LeaseInfo>>() { });
+    }
+
+    /** Creates a tenant; the answer carries its API key, the only time the key is shown. */
+    public TenantInfo createTenant(TenantRequest tenant) {
+        return send("POST", "/v1/tenants", tenant, adminAuth(), TenantInfo.class);
+    }
+
+    /** All tenants (without keys). */
+    public List<TenantInfo> listTenants() {
+        return send("GET", "/v1/tenants", null, adminAuth(), new TypeReference<List<TenantInfo>>() { });
+    }
+
+    /** Replaces a tenant's API key; the old key stops working at once. The answer carries the new key. */
+    public TenantInfo rotateTenantKey(String name) {
+        return send("POST", "/v1/tenants/" + enc(name) + "/key", null, adminAuth(), TenantInfo.class);
+    }
+
+    /** Removes a tenant: its key stops working; its active leases run to their end, its bills stay. */
+    public TenantInfo removeTenant(String name) {
+        return send("DELETE", "/v1/tenants/" + enc(name), null, adminAuth(), TenantInfo.class);
     }
 
     /** Billing per lease and per tenant. */
@@ -310,7 +353,7 @@ public final class ResourceManagerClient {
             message = "HTTP " + status + " from " + method + " " + path + ": " + body;
         }
         return switch (code) {
-            case ApiError.NO_CAPACITY -> new LeaseRefusedException(status, message);
+            case ApiError.NO_CAPACITY, ApiError.QUOTA_EXCEEDED -> new LeaseRefusedException(status, message);
             case ApiError.LEASE_ENDED -> new LeaseRevokedException(status, message);
             default -> new ResourceManagerException(status, code, message);
         };

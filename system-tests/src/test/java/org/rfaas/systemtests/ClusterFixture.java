@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.rfaas.examples.ExamplePackages;
 import org.rfaas.demo.cluster.AppDriver;
+import org.rfaas.client.rm.TenantKey;
 import org.rfaas.demo.cluster.ClusterApp;
 import org.rfaas.testbed.Host;
 import org.rfaas.testbed.HostProcess;
@@ -43,6 +44,7 @@ final class ClusterFixture implements AutoCloseable {
     RfaasCluster rfaas;
     SlurmCluster slurm;
     AppDriver client;
+    private String tenantKey;
 
     private ClusterFixture(Path dir, NamespaceCluster cluster, Path jar, Path nativeLibrary) {
         this.dir = dir;
@@ -102,9 +104,18 @@ final class ClusterFixture implements AutoCloseable {
         Host compute = rfaas.computeHost();
         ProcessBuilder pb = compute.processBuilder(java(ClusterApp.class.getName(), rfaas.rmUrl(), jar.toString(),
                 nativeLibrary.toString())).redirectError(dir.resolve("client.err").toFile());
+        pb.environment().put(TenantKey.ENV, tenantKey());
         AppDriver d = new AppDriver(pb.start(), dir.resolve("client.err"));
         d.awaitReady();
         return d;
+    }
+
+    /** The API key of tenant {@code cluster-test}, the application's; created at the first call. */
+    String tenantKey() {
+        if (tenantKey == null) {
+            tenantKey = rfaas.createTenant("cluster-test");
+        }
+        return tenantKey;
     }
 
     /** A node's state at the resource manager (UP, DRAINING, DOWN). */

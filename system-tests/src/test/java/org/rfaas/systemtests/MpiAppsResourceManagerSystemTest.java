@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -64,8 +65,20 @@ class MpiAppsResourceManagerSystemTest {
                 Thread.sleep(200);
             }
 
+            // the operator makes the tenant with the CLI; its key goes to an owner-only file the ranks read
+            Path keyFile = dir.resolve("mpi-job.key");
+            Process add = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", SystemTestSupport.CHILD_LOGGING, "-cp",
+                    cp, "org.rfaas.cli.Main", "tenants", "add", "mpi-job", "--max-cores", "2", "--url", url, "--admin-token",
+                    ADMIN, "--key-file", keyFile.toString()).redirectErrorStream(true).start();
+            String added = new String(add.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, add.waitFor(), added);
+            assertTrue(Files.readString(keyFile).startsWith("rfk_") && !added.contains(Files.readString(keyFile).strip()),
+                    "the key is in the file, not on the terminal: " + added);
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
+
             String output = MpiRun.run(dir, "org.rfaas.apps.blackscholes.BlackScholesApp", List.of("--resource-manager",
-                    url, "--tenant", "mpi-job", "--offload", "0.5", "--size", "simsmall", "--batch", "1024", "--check"));
+                    url, "--tenant", "mpi-job", "--api-key-file", keyFile.toString(), "--offload", "0.5", "--size", "simsmall",
+                    "--batch", "1024", "--check"));
             // 2048 options per rank, half of them offloaded in one batch of 1024
             assertTrue(output.contains("check=bitwise-equal") && output.contains("calls=2"), output);
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -219,18 +220,20 @@ class NamespaceClusterSystemTest {
         String node = "rfx-h2";
         String java = ProcessHandle.current().info().command().orElseThrow();
         String tenant = "bs-job";
+        Path keyFile = f.dir.resolve("bs-job.key");
+        Files.writeString(keyFile, f.rfaas.createTenant(tenant));
         long sbatchAt = System.currentTimeMillis();
         long job = f.slurm.sbatch(f.cluster.host(5), node, """
                 #!/bin/bash
                 echo "start $(date +%%s%%3N) host $(hostname)"
                 mpirun --allow-run-as-root --oversubscribe -np 2 %s --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
                   %s -cp '%s' org.rfaas.apps.blackscholes.BlackScholesApp --resource-manager %s --tenant %s \
-                  --offload 0.5 --size simsmall --batch 1024 --check
+                  --api-key-file %s --offload 0.5 --size simsmall --batch 1024 --check
                 rc=$?
                 echo "end $(date +%%s%%3N) rc $rc"
                 exit $rc
                 """.formatted(java, SystemTestSupport.CHILD_LOGGING, System.getProperty("java.class.path"),
-                f.rfaas.rmUrl(), tenant));
+                f.rfaas.rmUrl(), tenant, keyFile));
         String state = f.slurm.awaitJobState(job, Duration.ofSeconds(150), "COMPLETED", "FAILED");
         List<String> out = ClusterFixture.lines(f.slurm.jobOutput(job));
         assertEquals("COMPLETED", state, () -> "job output:\n" + String.join("\n", out));

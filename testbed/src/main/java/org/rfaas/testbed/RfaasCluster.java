@@ -137,6 +137,24 @@ public final class RfaasCluster implements AutoCloseable {
         return r.output();
     }
 
+    /**
+     * Creates tenant {@code name} (no quotas) at the resource manager, as an operator would with
+     * {@code rfaas tenants add}, from the compute host; returns its API key.
+     */
+    public String createTenant(String name) {
+        Host.Result r = config.computeHost.run("curl", "-sS", "--max-time", "5", "-X", "POST", "-H",
+                "Authorization: Bearer " + config.adminToken, "-H", "Content-Type: application/json", "-d",
+                "{\"name\": \"" + name + "\", \"maxCores\": 0, \"maxMemoryMiB\": 0}", rmUrl() + "/v1/tenants");
+        if (!r.ok()) {
+            throw new IllegalStateException("curl POST /v1/tenants: " + r.output());
+        }
+        String key = field(r.output(), "apiKey");
+        if (key == null || !key.startsWith("rfk_")) {
+            throw new IllegalStateException("no API key in the answer to POST /v1/tenants: " + r.output());
+        }
+        return key;
+    }
+
     /** A node's state at the resource manager: {@code UP}, {@code DRAINING} or {@code DOWN}. */
     public String nodeState(String node) {
         return field(admin("GET", "/v1/nodes/" + node), "state");

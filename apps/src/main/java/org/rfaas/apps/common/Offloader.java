@@ -14,6 +14,7 @@ import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.client.WaitMode;
 import org.rfaas.client.rm.ResourceManagerLeaseSource;
+import org.rfaas.client.rm.TenantKey;
 
 /**
  * One rank's lease and the batches it sends there, driven by the rank's own thread: it packs a
@@ -93,8 +94,9 @@ public final class Offloader implements AutoCloseable {
     public Offloader(AppArgs args, Path functionPackage, String functionName, int inputCapacity, int outputCapacity) {
         RfaasClient.Builder b = RfaasClient.builder();
         if (args.has("resource-manager")) {
+            String keyFile = args.string("api-key-file", null);
             b.leaseSource(new ResourceManagerLeaseSource(URI.create(args.string("resource-manager", null)),
-                    args.string("tenant", "apps")));
+                    args.string("tenant", "apps"), TenantKey.resolve(keyFile == null ? null : Path.of(keyFile))));
         } else if (args.has("executors")) {
             b.executorsDatabase(Path.of(args.string("executors", null)));
         } else {

@@ -14,6 +14,7 @@ import org.HdrHistogram.Histogram;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.NodeRegistration;
 import org.rfaas.rmclient.ResourceManagerClient;
+import org.rfaas.rmclient.TenantRequest;
 import org.rfaas.resourcemanager.ResourceManager;
 import org.rfaas.resourcemanager.ResourceManagerConfig;
 
@@ -63,8 +64,14 @@ public final class LeaseBenchmark {
             for (int i = 0; i < 4; i++) {
                 node.registerNode(new NodeRegistration("bench-" + i, "127.0.0.1", 7000 + i, "tcp", 256, 1L << 20));
             }
+            ResourceManagerClient operator = ResourceManagerClient.forAdmin(rm.uri(), admin);
             for (int clients : levels) {
-                rows.add(level(rm, clients));
+                // one tenant per client, each with its API key, as real clients lease
+                List<String> keys = new ArrayList<>();
+                for (int c = 0; c < clients; c++) {
+                    keys.add(operator.createTenant(new TenantRequest("bench-" + clients + "-" + c, 0, 0)).apiKey());
+                }
+                rows.add(level(rm, keys));
             }
         } finally {
             deleteTree(dir);
@@ -72,7 +79,8 @@ public final class LeaseBenchmark {
         return rows;
     }
 
-    private Row level(ResourceManager rm, int clients) throws Exception {
+    private Row level(ResourceManager rm, List<String> keys) throws Exception {
+        int clients = keys.size();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         CyclicBarrier start = new CyclicBarrier(clients);
         try {
@@ -81,14 +89,15 @@ public final class LeaseBenchmark {
             for (int c = 0; c < clients; c++) {
                 int me = c;
                 futures.add(pool.submit(() -> {
-                    ResourceManagerClient client = ResourceManagerClient.forClients(rm.uri());
+                    ResourceManagerClient client = ResourceManagerClient.forTenant(rm.uri(), keys.get(me));
+                    String tenant = "bench-" + clients + "-" + me;
                     Histogram pair = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
                     Histogram grant = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
                     Histogram release = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-                    loop(client, warmup.millis(), null, null, null);
+                    loop(client, tenant, warmup.millis(), null, null, null);
                     start.await(60, TimeUnit.SECONDS);
                     long t0 = System.nanoTime();
-                    loop(client, measure.millis(), pair, grant, release);
+                    loop(client, tenant, measure.millis(), pair, grant, release);
                     elapsed[me] = System.nanoTime() - t0;
                     return new Histogram[] {pair, grant, release};
                 }));
@@ -116,9 +125,9 @@ public final class LeaseBenchmark {
     }
 
     /** Grant + release until {@code millis} have passed; records into the histograms when given. */
-    private static void loop(ResourceManagerClient client, long millis, Histogram pair, Histogram grant, Histogram release) {
+    private static void loop(ResourceManagerClient client, String tenant, long millis, Histogram pair, Histogram grant,
+            Histogram release) {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        String tenant = "bench-" + Thread.currentThread().threadId();
         while (System.nanoTime() < end) {
             long t0 = System.nanoTime();
             LeaseGrant g = client.requestLease(1, 256, 60_000, tenant);

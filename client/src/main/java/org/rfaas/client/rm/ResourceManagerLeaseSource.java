@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Leases from the resource manager: it places the lease and signs the token that the node's
  * executor manager verifies. Use with {@code RfaasClient.builder().leaseSource(new
- * ResourceManagerLeaseSource(uri, "alice"))}.
+ * ResourceManagerLeaseSource(uri, "alice", aliceApiKey))}.
  *
  * <p>While a listener is registered ({@link #subscribe}), the source follows the resource
  * manager's event stream ({@code GET /v1/events}) from its first lease on, authenticated with a
@@ -43,10 +43,11 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
     /**
      * @param resourceManager base URL, e.g. {@code http://127.0.0.1:8090}
      * @param tenant who is billed for the leases
+     * @param apiKey the tenant's API key ({@code rfaas tenants add} prints it)
      */
-    public ResourceManagerLeaseSource(URI resourceManager, String tenant) {
+    public ResourceManagerLeaseSource(URI resourceManager, String tenant, String apiKey) {
         this.uri = resourceManager;
-        this.rm = ResourceManagerClient.forClients(resourceManager);
+        this.rm = ResourceManagerClient.forTenant(resourceManager, apiKey);
         this.tenant = tenant;
     }
 

@@ -25,6 +25,7 @@ import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.client.WaitMode;
 import org.rfaas.client.rm.ResourceManagerLeaseSource;
+import org.rfaas.client.rm.TenantKey;
 import org.rfaas.examples.ExamplePackages;
 
 /**
@@ -50,14 +51,17 @@ import org.rfaas.examples.ExamplePackages;
  * releaseall                                 = ok   (every lease held; failures to confirm are ignored)
  * </pre>
  *
- * Args: resource manager URL, examples JAR, native example library.
+ * Args: resource manager URL, examples JAR, native example library; the API key of tenant
+ * {@code cluster-test} in {@code RFAAS_API_KEY}.
  */
 public final class ClusterApp {
     private ClusterApp() {
     }
 
     public static void main(String[] args) throws Exception {
-        ResourceManagerLeaseSource rm = new ResourceManagerLeaseSource(URI.create(args[0]), "cluster-test");
+        // The tenant's key comes from the environment (RFAAS_API_KEY), never the command line.
+        ResourceManagerLeaseSource rm = new ResourceManagerLeaseSource(URI.create(args[0]), "cluster-test",
+                TenantKey.resolve(null));
         FunctionPackage jar = FunctionPackage.jar(Path.of(args[1]));
         FunctionPackage nativeLib = FunctionPackage.nativeLibrary(Path.of(args[2]), ExamplePackages.NATIVE_FUNCTIONS);
         TransportChoice choice = new TransportChoice(rm);

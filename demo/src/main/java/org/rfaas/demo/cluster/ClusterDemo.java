@@ -13,6 +13,7 @@ import org.rfaas.demo.KeepAlive;
 import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.demo.support.TextTable;
 import org.rfaas.examples.ExamplePackages;
+import org.rfaas.client.rm.TenantKey;
 import org.rfaas.testbed.Host;
 import org.rfaas.testbed.NamespaceCluster;
 import org.rfaas.testbed.RfaasCluster;
@@ -73,7 +74,9 @@ public final class ClusterDemo {
                 List<String> app = new ArrayList<>(cli.subList(0, cli.indexOf("org.rfaas.cli.Main")));
                 app.addAll(List.of(ClusterApp.class.getName(), rfaas.rmUrl(), jar.toString(), lib.toString()));
                 Path err = dir.resolve("app.err");
-                try (AppDriver a = new AppDriver(compute.processBuilder(app).redirectError(err.toFile()).start(), err)) {
+                ProcessBuilder appProcess = compute.processBuilder(app).redirectError(err.toFile());
+                appProcess.environment().put(TenantKey.ENV, rfaas.createTenant("cluster-test"));
+                try (AppDriver a = new AppDriver(appProcess.start(), err)) {
                     a.awaitReady();
                     stage(out, t0, "application on " + compute.name() + " (no listen address configured: it listens on"
                             + " the address that routes to each executor manager)");

@@ -82,8 +82,8 @@ final class DaemonMetricsTest {
                 }
 
                 long leaseId;
-                try (RfaasClient client = RfaasClient.builder().leaseSource(new ResourceManagerLeaseSource(rm.uri(),
-                        "metrics-tenant")).build()) {
+                try (RfaasClient client = RfaasClient.builder().leaseSource(org.rfaas.resourcemanager.TestTenants.leases(rm.uri(),
+                        org.rfaas.rmclient.ResourceManagerClient.forAdmin(rm.uri(), ObservedCluster.ADMIN), "metrics-tenant")).build()) {
                     RemoteExecutor e = client.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, jar, 4096, 4096));
                     leaseId = e.leaseId();
                     for (int i = 0; i < CALLS - FAILURES; i++) {

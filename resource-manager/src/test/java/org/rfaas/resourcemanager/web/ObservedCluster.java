@@ -32,6 +32,7 @@ public final class ObservedCluster implements AutoCloseable {
     }
 
     private final ResourceManager rm;
+    private final java.util.Map<String, String> tenantKeys = new java.util.HashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(PATIENCE).build();
 
     private ObservedCluster(ResourceManager rm) {
@@ -87,7 +88,19 @@ public final class ObservedCluster implements AutoCloseable {
     /** Asks for a lease and returns the raw answer (409 when refused). */
     public Answer requestLease(String tenant, int cores, long memoryMiB) throws IOException, InterruptedException {
         return call("POST", "/v1/leases", """
-                {"cores": %d, "memoryMiB": %d, "durationMillis": 0, "tenant": "%s"}""".formatted(cores, memoryMiB, tenant), null);
+                {"cores": %d, "memoryMiB": %d, "durationMillis": 0, "tenant": "%s"}""".formatted(cores, memoryMiB, tenant),
+                tenantKey(tenant));
+    }
+
+    /** The tenant's API key, the tenant made (as an operator would) at its first lease. */
+    private synchronized String tenantKey(String tenant) throws IOException, InterruptedException {
+        String key = tenantKeys.get(tenant);
+        if (key == null) {
+            key = expect(201, call("POST", "/v1/tenants", """
+                    {"name": "%s", "maxCores": 0, "maxMemoryMiB": 0}""".formatted(tenant), ADMIN)).json().get("apiKey").asText();
+            tenantKeys.put(tenant, key);
+        }
+        return key;
     }
 
     /** Ends a lease with its own token, as its client would. */
