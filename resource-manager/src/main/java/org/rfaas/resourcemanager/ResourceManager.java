@@ -113,10 +113,10 @@ public final class ResourceManager implements AutoCloseable {
         return port;
     }
 
-    /** Base URI of the HTTP API, e.g. {@code http://127.0.0.1:8090}. */
+    /** Base URI of the HTTP API, e.g. {@code http://127.0.0.1:8090} ({@code https} with TLS configured). */
     public java.net.URI uri() {
         String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
-        return java.net.URI.create("http://" + h + ":" + port);
+        return java.net.URI.create((config.tls() != null ? "https://" : "http://") + h + ":" + port);
     }
 
     private void sweep() {

@@ -22,7 +22,8 @@ import java.nio.file.Path;
  *   "databaseUser": "rfaas", "databasePassword": "...",
  *   "heartbeatTimeoutMillis": 10000, "placement": "first-fit",
  *   "defaultLeaseMillis": 600000, "maxLeaseMillis": 86400000,
- *   "metricsOpen": false                               // true: /metrics without the admin token
+ *   "metricsOpen": false,                              // true: /metrics without the admin token
+ *   "tls": {"keystore": "/etc/rfaas/rm.p12", "keystorePassword": "..."}   // HTTPS only
  * }
  * }</pre>
  *
@@ -43,12 +44,38 @@ import java.nio.file.Path;
  * @param endedLeaseRetentionMillis how long heartbeat replies keep listing an ended lease
  * @param metricsOpen serve {@code /metrics} without credentials; by default it asks for the admin
  *     token like {@code /v1/billing}, since it carries the same per-tenant billing
+ * @param tls serve HTTPS (only) with this key store, or null for plain HTTP
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
         String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
         String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
-        long endedLeaseRetentionMillis, boolean metricsOpen) {
+        long endedLeaseRetentionMillis, boolean metricsOpen, Tls tls) {
+
+    /**
+     * The HTTPS key store: a PKCS#12 (or JKS) file holding the server's key and certificate chain.
+     *
+     * @param keystore path of the key store file
+     * @param keystorePassword its password
+     */
+    public record Tls(String keystore, String keystorePassword) {
+        public Tls {
+            if (keystore == null || keystore.isBlank() || !Files.isReadable(Path.of(keystore))) {
+                throw new IllegalArgumentException("tls.keystore must name a readable key store file, got " + keystore);
+            }
+            keystorePassword = keystorePassword == null ? "" : keystorePassword;
+        }
+    }
+
+    /** A config with plain HTTP (the constructor before {@code tls}). */
+    public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
+            String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
+            String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
+            long endedLeaseRetentionMillis, boolean metricsOpen) {
+        this(host, port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser, databasePassword,
+                heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis, sweepIntervalMillis,
+                endedLeaseRetentionMillis, metricsOpen, null);
+    }
 
     /** A config with {@code /metrics} behind the admin token (the constructor before {@code metricsOpen}). */
     public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
