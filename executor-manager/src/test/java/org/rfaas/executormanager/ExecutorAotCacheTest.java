@@ -8,16 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,7 +50,7 @@ class ExecutorAotCacheTest {
             Path p = Path.of(entry);
             if (Files.isDirectory(p)) {
                 Path jar = jars.resolve("entry-" + n++ + ".jar");
-                packDirectory(p, jar);
+                TestJars.pack(p, jar);
                 entries.add(jar.toString());
             } else {
                 entries.add(entry);
@@ -199,16 +195,5 @@ class ExecutorAotCacheTest {
 
     private static List<ProcessHandle> children() {
         return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList();
-    }
-
-    private static void packDirectory(Path root, Path jar) throws IOException {
-        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);
-             Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).toList()) {
-                out.putNextEntry(new JarEntry(root.relativize(p).toString().replace(File.separatorChar, '/')));
-                Files.copy(p, out);
-                out.closeEntry();
-            }
-        }
     }
 }

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +52,7 @@ class SandboxClassPathUnderTmpTest {
             Path p = Path.of(entry);
             Path copy = tmp.resolve("entry-" + n++ + ".jar");
             if (Files.isDirectory(p)) {
-                pack(p, copy);
+                TestJars.pack(p, copy);
             } else {
                 Files.copy(p, copy);
             }
@@ -71,16 +68,5 @@ class SandboxClassPathUnderTmpTest {
         }
         assertTrue(manager.connectedSpareCount() == 1,
                 "the sandboxed spare did not connect: its class path under /tmp was hidden from it");
-    }
-
-    private static void pack(Path root, Path jar) throws IOException {
-        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);
-             Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).toList()) {
-                out.putNextEntry(new JarEntry(root.relativize(p).toString().replace(File.separatorChar, '/')));
-                Files.copy(p, out);
-                out.closeEntry();
-            }
-        }
     }
 }
