@@ -98,7 +98,16 @@ final class TcpHandshake {
      */
     static TcpConnection accept(SocketChannel ch, ConnectionSpec local, TcpContext context,
             MemorySegment sharedCounters) {
-        long deadline = System.nanoTime() + context.handshakeTimeout().toNanos();
+        return accept(ch, null, System.nanoTime() + context.handshakeTimeout().toNanos(), local, context, sharedCounters);
+    }
+
+    /**
+     * Like {@link #accept(SocketChannel, ConnectionSpec, TcpContext, MemorySegment)} for a socket
+     * whose first {@code received.position()} handshake bytes the listener has read already (it
+     * reads every pending peer as bytes arrive, so that a silent or slow one holds up no other).
+     */
+    static TcpConnection accept(SocketChannel ch, ByteBuffer received, long deadline, ConnectionSpec local,
+            TcpContext context, MemorySegment sharedCounters) {
         String from = "unknown peer";
         Selector sel = null;
         Arena arena = null;
@@ -114,6 +123,9 @@ final class TcpHandshake {
             MemorySegment seg = arena.allocate(Frame.LENGTH, 64);
             frame = new Frame().wrap(seg);
             header = seg.asByteBuffer();
+            if (received != null) {
+                header.put(received.flip());
+            }
             int got = readFully(ch, sel, header, deadline);
             if (got == -2) {
                 throw new ProtocolException(ProtocolError.BAD_HANDSHAKE, "peer " + from + " sent "

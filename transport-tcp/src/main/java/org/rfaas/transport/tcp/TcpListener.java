@@ -7,24 +7,29 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.ProtocolError;
+import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A listening tcp socket. Each accepted peer must complete its handshake within the handshake
- * timeout ({@link TcpContext#handshakeTimeout()}); {@link #accept} therefore returns at
- * most that much later than its own timeout when a peer connects at the last moment.
+ * timeout ({@link TcpContext#handshakeTimeout()}); handshakes proceed side by side, so a silent
+ * or slow peer delays no other. {@link #accept} returns at most a handshake's final write later
+ * than its own timeout.
  *
  * <p>With {@link CounterScope#LISTENER} the listener allocates the counters once and hands the
  * same memory to every connection it accepts. The memory lives in an automatic arena: accepted
@@ -44,6 +49,13 @@ final class TcpListener implements Listener {
     /** The counters shared by all accepted connections, or {@code null} for per-connection ones. */
     private final MemorySegment sharedCounters;
     private volatile boolean closed;
+    /**
+     * Most unfinished handshakes kept at once: a flood of silent connections costs at most this
+     * many sockets and 32-byte buffers, and pushes out its own oldest, not the listener.
+     */
+    static final int MAX_PENDING = 256;
+    /** Accepted sockets still sending their handshake, oldest first; guarded by itself (accept and close). */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
     TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpContext context, CounterScope scope) {
         this.local = local;
@@ -76,6 +88,12 @@ final class TcpListener implements Listener {
         return address;
     }
 
+    /**
+     * Takes in every waiting socket and every handshake byte that has arrived, and returns the
+     * first peer whose handshake is complete. Handshakes proceed side by side: a peer that sends
+     * nothing, or one byte at a time, holds up no other peer; it is dropped at its own deadline,
+     * and beyond {@link #MAX_PENDING} unfinished handshakes the oldest is dropped.
+     */
     @Override
     public Connection accept(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -84,15 +102,23 @@ final class TcpListener implements Listener {
                 if (closed) {
                     throw new TransportException("listener " + address + " is closed");
                 }
-                SocketChannel ch = server.accept();
-                if (ch != null) {
-                    return TcpHandshake.accept(ch, local, context, sharedCounters);
+                long now = System.nanoTime();
+                long wakeAt;
+                synchronized (pending) {
+                    takeInSockets();
+                    Pending done = progressHandshakes(now);
+                    if (done != null) {
+                        return TcpHandshake.accept(done.channel, done.header, done.deadline, local, context, sharedCounters);
+                    }
+                    wakeAt = deadline;
+                    for (Pending p : pending) {
+                        wakeAt = Math.min(wakeAt, p.deadline);
+                    }
                 }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
+                if (deadline - now <= 0) {
                     return null;
                 }
-                selector.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(remaining));
+                selector.select(Selectors.IGNORE_KEY, Selectors.ceilMillis(Math.max(1, wakeAt - now)));
             }
         } catch (ClosedSelectorException | IOException e) {
             if (closed) {
@@ -100,6 +126,74 @@ final class TcpListener implements Listener {
             }
             throw new TransportException("listener " + address + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Reads what each pending peer has sent; drops those that closed or ran out of time. Returns
+     * (and removes) the first whose handshake header is complete, or null. Lock on pending held.
+     */
+    private Pending progressHandshakes(long now) {
+        for (var it = pending.iterator(); it.hasNext();) {
+            Pending p = it.next();
+            int n;
+            try {
+                n = p.channel.read(p.header);
+            } catch (IOException e) {
+                n = -1;
+            }
+            if (!p.header.hasRemaining()) {
+                it.remove();
+                p.key.cancel();
+                return p;
+            }
+            if (n < 0 || now - p.deadline >= 0) {
+                it.remove();
+                String why = n < 0 ? "closed the connection after " + p.header.position() + " of " + Frame.LENGTH
+                        + " handshake bytes" : "sent " + p.header.position() + " of " + Frame.LENGTH
+                        + " handshake bytes within " + context.handshakeTimeout().toMillis() + " ms";
+                String from = drop(p, why);
+                // the caller learns of it as of any rejected peer; the other pending peers stay for its next call
+                throw new ProtocolException(n < 0 ? ProtocolError.TRUNCATED : ProtocolError.BAD_HANDSHAKE,
+                        "peer " + from + " " + why);
+            }
+        }
+        return null;
+    }
+
+    /** Accepts every socket waiting in the backlog into {@link #pending}. */
+    private void takeInSockets() throws IOException {
+        SocketChannel ch;
+        while ((ch = server.accept()) != null) {
+            if (pending.size() >= MAX_PENDING) {
+                drop(pending.removeFirst(), "was the oldest of " + MAX_PENDING + " unfinished handshakes");
+            }
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+            pending.addLast(new Pending(ch, key, ByteBuffer.allocate(Frame.LENGTH),
+                    System.nanoTime() + context.handshakeTimeout().toNanos()));
+        }
+    }
+
+    /** Closes a pending peer's socket; returns the peer's address for the message. */
+    private String drop(Pending p, String why) {
+        p.key.cancel();
+        String from = "unknown peer";
+        try {
+            from = TcpAddress.format((InetSocketAddress) p.channel.getRemoteAddress());
+        } catch (IOException e) {
+            LOG.debug("a dropped handshake's peer address: {}", e.toString());
+        }
+        try {
+            p.channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing a dropped handshake: {}", e.toString());
+        }
+        LOG.debug("dropped a connection from {} on {}: it {}", from, address, why);
+        return from;
+    }
+
+    /** An accepted socket whose handshake header is still arriving. */
+    private record Pending(SocketChannel channel, SelectionKey key, ByteBuffer header, long deadline) {
     }
 
     @Override
@@ -126,6 +220,16 @@ final class TcpListener implements Listener {
         }
         closed = true;
         selector.wakeup();
+        synchronized (pending) {
+            for (Pending p : pending) {
+                try {
+                    p.channel.close();
+                } catch (IOException e) {
+                    LOG.debug("closing an unfinished handshake: {}", e.toString());
+                }
+            }
+            pending.clear();
+        }
         try {
             server.close();
         } catch (IOException e) {

@@ -1,0 +1,136 @@
+package org.rfaas.transport.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.ProtocolException;
+
+/**
+ * Peers that open a connection and then send nothing, send their handshake a byte at a time, or
+ * open hundreds of connections hold up no other peer's handshake: a well-behaved connect is
+ * accepted within 50 ms of its own handshake, not after the others' handshake timeout (5 s here).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class TcpHostileHandshakeTest {
+    private static final ConnectionSpec SPEC = new ConnectionSpec(2, 256, 0);
+    private TcpTransport transport;
+    private Listener listener;
+    private final List<Socket> hostile = new ArrayList<>();
+
+    @BeforeEach
+    void listen() {
+        transport = new TcpTransport(new TcpContext(Duration.ofSeconds(5), Duration.ofSeconds(5)));
+        listener = transport.listen("tcp://127.0.0.1:0", SPEC);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        accepting = false;
+        if (acceptor != null) {
+            acceptor.join(5_000);
+        }
+        for (Socket s : hostile) {
+            s.close();
+        }
+        listener.close();
+        transport.close();
+    }
+
+    private Socket open() throws IOException {
+        Socket s = new Socket();
+        s.connect(TcpAddress.parse(listener.address()), 10_000);
+        hostile.add(s);
+        return s;
+    }
+
+    /**
+     * The listener's accept loop, as an executor manager runs it: accept with a short timeout,
+     * rejected peers logged and skipped; accepted connections are handed to {@link #accepted}.
+     */
+    private final java.util.concurrent.LinkedBlockingQueue<Connection> accepted = new java.util.concurrent.LinkedBlockingQueue<>();
+    private volatile boolean accepting = true;
+    private Thread acceptor;
+
+    private void startAcceptLoop() {
+        acceptor = Thread.ofPlatform().daemon().start(() -> {
+            while (accepting) {
+                try {
+                    Connection c = listener.accept(Duration.ofMillis(200));
+                    if (c != null) {
+                        accepted.add(c);
+                    }
+                } catch (ProtocolException e) {
+                    // a hostile peer dropped; go on
+                } catch (RuntimeException e) {
+                    return; // closed
+                }
+            }
+        });
+    }
+
+    /** Connects a well-behaved peer and returns how long until the listener accepted it, in ms. */
+    private long acceptWellBehaved() throws Exception {
+        long t0 = System.nanoTime();
+        try (Connection client = transport.connect(listener.address(), SPEC, Duration.ofSeconds(10));
+             Connection server = accepted.poll(20, TimeUnit.SECONDS)) {
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertNotNull(server);
+            assertEquals(SPEC, client.peerSpec());
+            return ms;
+        }
+    }
+
+    @Test
+    void silentAndSlowPeersDoNotDelayAHandshake() throws Exception {
+        startAcceptLoop();
+        long unloaded = acceptWellBehaved();
+        for (int i = 0; i < 10; i++) {
+            open(); // connect and say nothing
+        }
+        Socket slow = open();
+        OutputStream out = slow.getOutputStream();
+        Thread dribble = Thread.ofPlatform().daemon().start(() -> {
+            byte[] handshake = TcpRawInjector.handshake(new ConnectionSpec(1, 64, 0));
+            try {
+                for (byte b : handshake) {
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(150);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the listener dropped it: expected once its deadline passed
+            }
+        });
+        long ms = acceptWellBehaved();
+        assertTrue(ms <= unloaded + 50, "a well-behaved handshake took " + ms + " ms behind silent and slow peers, "
+                + unloaded + " ms alone");
+        dribble.interrupt();
+    }
+
+    @Test
+    void aFloodOfConnectionsDoesNotDelayAHandshake() throws Exception {
+        startAcceptLoop();
+        long unloaded = acceptWellBehaved();
+        for (int i = 0; i < 400; i++) { // more than the listener keeps: the oldest are dropped
+            open();
+        }
+        long ms = acceptWellBehaved();
+        assertTrue(ms <= unloaded + 50, "a well-behaved handshake took " + ms + " ms behind a flood, " + unloaded
+                + " ms alone");
+    }
+}
