@@ -109,11 +109,7 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
     }
 
     private static PlacementPolicy placementPolicy(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT).replace('_', '-')) {
-            case "first-fit" -> PlacementPolicy.FIRST_FIT;
-            case "least-loaded" -> PlacementPolicy.LEAST_LOADED;
-            default -> throw new IllegalArgumentException("placement must be first-fit or least-loaded, got " + name);
-        };
+        return PlacementPolicy.named(name);
     }
 
     /** Reads and validates a config file; the exception message names the file and the problem. */
