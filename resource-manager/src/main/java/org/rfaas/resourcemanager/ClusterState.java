@@ -2,10 +2,7 @@ package org.rfaas.resourcemanager;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -54,32 +51,14 @@ final class ClusterState implements AutoCloseable {
     static final String EXPIRED = "EXPIRED";
     static final String REVOKED = "REVOKED";
 
-    private static final String[] SCHEMA = {
-        "CREATE TABLE IF NOT EXISTS rm_nodes (name VARCHAR(128) PRIMARY KEY, address VARCHAR(512) NOT NULL,"
-            + " port INTEGER NOT NULL, transport VARCHAR(128) NOT NULL, cores INTEGER NOT NULL,"
-            + " memory_mib BIGINT NOT NULL, state VARCHAR(16) NOT NULL, registered_at BIGINT NOT NULL,"
-            + " last_heartbeat BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS rm_leases (id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
-            + " node VARCHAR(128) NOT NULL, cores INTEGER NOT NULL, memory_mib BIGINT NOT NULL,"
-            + " state VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
-            + " ended_at BIGINT NOT NULL, end_reason VARCHAR(512) NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS rm_leases_state ON rm_leases (state)",
-        "CREATE INDEX IF NOT EXISTS rm_leases_node ON rm_leases (node)",
-        "CREATE TABLE IF NOT EXISTS rm_billing (lease_id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
-            + " node VARCHAR(128) NOT NULL, allocation_nanos BIGINT NOT NULL, compute_nanos BIGINT NOT NULL,"
-            + " hot_polling_nanos BIGINT NOT NULL, memory_mib_seconds DOUBLE PRECISION NOT NULL,"
-            + " reported_at BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS rm_removed_nodes (name VARCHAR(128) PRIMARY KEY, removed_at BIGINT NOT NULL)",
-    };
-
     private static final String LEASE_COLUMNS =
         "SELECT id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at, end_reason FROM rm_leases";
-    private static final String BILLING_COLUMNS =
+    static final String BILLING_COLUMNS =
         "SELECT lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos, memory_mib_seconds,"
             + " reported_at FROM rm_billing";
     static final String INSERT_LEASE = "INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at,"
             + " expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 0, '')";
-    private static final String END_LEASE = "UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?";
+    static final String END_LEASE = "UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?";
     private static final String NODE_STATE = "UPDATE rm_nodes SET state = ?, last_heartbeat = ? WHERE name = ?";
 
     private final ResourceManagerConfig config;
@@ -89,8 +68,7 @@ final class ClusterState implements AutoCloseable {
     private final DurableLog log;
     /** Guards {@link #live}: held for the memory change and the append, never across a commit. */
     final ReentrantLock lock = new ReentrantLock();
-    /** One billing report at a time: its duplicate check reads the database. */
-    private final ReentrantLock billingLock = new ReentrantLock();
+    private final Billing billing = new Billing(this);
     LiveState live;
     private volatile StateObserver observer = StateObserver.NONE;
 
@@ -100,12 +78,7 @@ final class ClusterState implements AutoCloseable {
         this.placement = config.placementPolicy();
         this.db = db;
         db.setAutoCommit(false);
-        try (Statement st = db.createStatement()) {
-            for (String ddl : SCHEMA) {
-                st.execute(ddl);
-            }
-        }
-        db.commit();
+        Schema.apply(db);
         this.live = StateLoader.load(db, System.currentTimeMillis(), config.endedLeaseRetentionMillis());
         this.log = new DurableLog(db, events, this::reloadAfterFailure);
     }
@@ -124,6 +97,10 @@ final class ClusterState implements AutoCloseable {
     /** Tells {@code o} about every change from now on (metrics, dashboard). */
     void observe(StateObserver o) {
         observer = o;
+    }
+
+    long retentionMillis() {
+        return config.endedLeaseRetentionMillis();
     }
 
     StateObserver observer() {
@@ -146,47 +123,9 @@ final class ClusterState implements AutoCloseable {
         }
     }
 
-    /** The writes and events of one change, appended as one log entry. */
-    final class Change {
-        final List<DurableLog.Write> writes = new ArrayList<>(4);
-        final List<ClusterEvent> events = new ArrayList<>(4);
-        /** Nodes whose capacity came back: a capacity event each (if up) when appended. */
-        private final List<LiveState.Node> freed = new ArrayList<>(2);
-
-        void write(String sql, Object... args) {
-            writes.add(new DurableLog.Write(sql, args));
-        }
-
-        /** Ends an active lease in memory and in the log (with its event). */
-        void endLease(LiveState.Lease l, String state, String reason, long now) {
-            live.end(l, state, reason, now, config.endedLeaseRetentionMillis());
-            write(END_LEASE, state, now, reason, l.id);
-            String type = REVOKED.equals(state) ? ClusterEvent.LEASE_REVOKED
-                    : EXPIRED.equals(state) ? ClusterEvent.LEASE_EXPIRED : ClusterEvent.LEASE_ENDED;
-            events.add(ClusterEvent.lease(type, now, l.node.name, l.id, l.tenant, reason));
-            freed(l.node);
-        }
-
-        void freed(LiveState.Node n) {
-            if (!freed.contains(n)) {
-                freed.add(n);
-            }
-        }
-
-        /** Appends (lock held); answers the number to await, 0 when nothing changed. */
-        long append(long now) {
-            for (LiveState.Node n : freed) {
-                if (UP.equals(n.state) && live.nodes.get(n.name) == n) {
-                    events.add(ClusterEvent.capacity(now, n.name, n.freeCores(), n.freeMemoryMiB()));
-                }
-            }
-            return writes.isEmpty() ? 0 : log.append(writes, events);
-        }
-    }
-
     /** Runs {@code work} on the memory under the lock, appends its change, then waits until it is durable. */
-    private <T> T change(long now, java.util.function.Function<Change, T> work) {
-        Change c = new Change();
+    <T> T change(long now, java.util.function.Function<Change, T> work) {
+        Change c = new Change(this);
         T result;
         long seq;
         RuntimeException refused = null;
@@ -505,7 +444,7 @@ final class ClusterState implements AutoCloseable {
                 lock.unlock();
             }
         }
-        return read(() -> state == null ? Sql.list(db, LEASE_COLUMNS + " ORDER BY id DESC", ClusterRows::leaseRow)
+        return read(db -> state == null ? Sql.list(db, LEASE_COLUMNS + " ORDER BY id DESC", ClusterRows::leaseRow)
                 : Sql.list(db, LEASE_COLUMNS + " WHERE state = ? ORDER BY id DESC", ClusterRows::leaseRow, state));
     }
 
@@ -527,47 +466,9 @@ final class ClusterState implements AutoCloseable {
 
     // ------------------------------------------------------------------ billing
 
-    /**
-     * Stores a lease's final accounting. An active lease is ended (its executor is gone, so the
-     * capacity comes back). A second report for the same lease is a conflict. Reports wait for
-     * one another (the duplicate check), never for grants beyond sharing their commit.
-     */
+    /** See {@link Billing#report}. */
     LeaseBilling reportBilling(long id, BillingReport r, long now) {
-        billingLock.lock();
-        try {
-            if (read(() -> Sql.list(db, BILLING_COLUMNS + " WHERE lease_id = ?", ClusterRows::billingRow, id)).size() > 0) {
-                throw ApiException.conflict("lease " + id + " is already billed");
-            }
-            LeaseInfo before = lease(id); // 404 when unknown
-            String[] endedAs = new String[1];
-            change(now, c -> {
-                LiveState.Lease l = live.leases.get(id);
-                if (l != null) {
-                    // The manager ends a lease at its expiry too, and its report may beat the sweeper: a lease
-                    // that ran out is EXPIRED, whichever side noticed first.
-                    boolean ranOut = l.expiresAt <= now;
-                    endedAs[0] = ranOut ? EXPIRED : RELEASED;
-                    c.endLease(l, endedAs[0], ranOut ? "lease expired" : "executor manager reported the final accounting", now);
-                }
-                c.write("INSERT INTO rm_billing (lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos,"
-                        + " memory_mib_seconds, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, before.tenant(), before.node(),
-                        r.allocationNanos(), r.computeNanos(), r.hotPollingNanos(), r.memoryMiBSeconds(), now);
-                return null;
-            });
-            if (endedAs[0] != null) {
-                observer.leasesEnded(endedAs[0], before.node(), 1, EXPIRED.equals(endedAs[0]) ? "lease expired"
-                        : "executor manager reported the final accounting");
-            }
-            LOG.info("lease {} billed to {}: allocation={} ms compute={} ms hotPolling={} ms memory={} MiB*s", id,
-                    before.tenant(), r.allocationNanos() / 1_000_000, r.computeNanos() / 1_000_000,
-                    r.hotPollingNanos() / 1_000_000, String.format("%.1f", r.memoryMiBSeconds()));
-            LeaseBilling billed = new LeaseBilling(id, before.tenant(), before.node(), r.allocationNanos(), r.computeNanos(),
-                    r.hotPollingNanos(), r.memoryMiBSeconds(), now);
-            observer.leaseBilled(billed);
-            return billed;
-        } finally {
-            billingLock.unlock();
-        }
+        return billing.report(id, r, now);
     }
 
     /** The node a lease is (or was) placed on; 404 when the lease is unknown. */
@@ -576,18 +477,11 @@ final class ClusterState implements AutoCloseable {
     }
 
     BillingSummary billing() {
-        return read(() -> new BillingSummary(
-                Sql.list(db, BILLING_COLUMNS + " ORDER BY lease_id", ClusterRows::billingRow),
-                Sql.list(db, ClusterRows.tenantQuery(" GROUP BY tenant ORDER BY tenant"), ClusterRows::tenantRow)));
+        return billing.summary();
     }
 
     TenantBilling tenantBilling(String tenant) {
-        return read(() -> {
-            try (PreparedStatement ps = Sql.prepare(db, ClusterRows.tenantQuery(" WHERE tenant = ? GROUP BY tenant"), tenant);
-                    ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? ClusterRows.tenantRow(rs) : new TenantBilling(tenant, 0, 0, 0, 0, 0.0);
-            }
-        });
+        return billing.tenant(tenant);
     }
 
     // ------------------------------------------------------------------ background duties
@@ -705,16 +599,16 @@ final class ClusterState implements AutoCloseable {
     }
 
     @FunctionalInterface
-    private interface Read<T> {
-        T run() throws SQLException;
+    interface Read<T> {
+        T run(Connection db) throws SQLException;
     }
 
     /** Reads the database once every change acknowledged so far is in it. */
-    private <T> T read(Read<T> query) {
+    <T> T read(Read<T> query) {
         log.sync();
         log.connectionLock.lock();
         try {
-            T result = query.run();
+            T result = query.run(db);
             db.commit();
             return result;
         } catch (SQLException e) {
@@ -725,7 +619,7 @@ final class ClusterState implements AutoCloseable {
     }
 
     private LeaseInfo storedLease(long id) {
-        List<LeaseInfo> l = read(() -> Sql.list(db, LEASE_COLUMNS + " WHERE id = ?", ClusterRows::leaseRow, id));
+        List<LeaseInfo> l = read(db -> Sql.list(db, LEASE_COLUMNS + " WHERE id = ?", ClusterRows::leaseRow, id));
         if (l.isEmpty()) {
             throw ApiException.notFound("unknown lease " + id);
         }
