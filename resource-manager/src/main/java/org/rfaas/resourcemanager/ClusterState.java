@@ -15,6 +15,8 @@ import org.rfaas.rmclient.BillingSummary;
 import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.EndedLease;
 import org.rfaas.rmclient.HeartbeatResponse;
+import org.rfaas.rmclient.LeaseBatchGrant;
+import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseBilling;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseInfo;
@@ -351,6 +353,11 @@ final class ClusterState implements AutoCloseable {
         LeaseGrant granted = grant(l, where[0]);
         observer.leaseGranted(granted, System.nanoTime() - start);
         return granted;
+    }
+
+    /** Places and records a batch of leases ({@link LeaseBatches}). */
+    LeaseBatchGrant requestLeases(LeaseBatchRequest req, long now) {
+        return LeaseBatches.place(this, req, placement, leaseDuration(req.durationMillis()), now);
     }
 
     /** Takes capacity on {@code n} for a new lease and logs it (lock held). */

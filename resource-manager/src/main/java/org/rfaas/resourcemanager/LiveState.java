@@ -151,6 +151,19 @@ final class LiveState {
         n.ended(new EndedLease(l.id, state, reason), now, retentionMillis);
     }
 
+    /** Undoes {@link #take} of a lease never acknowledged (a refused all-or-nothing batch). */
+    void untake(Lease l) {
+        leases.remove(l.id);
+        byExpiry.remove(l);
+        Node n = l.node;
+        index.remove(n);
+        n.usedCores -= l.cores;
+        n.usedMemoryMiB -= l.memoryMiB;
+        n.activeLeases--;
+        n.leases.remove(l.id);
+        index.add(n);
+    }
+
     /** Moves a lease's expiry. */
     void renew(Lease l, long expiresAt) {
         byExpiry.remove(l);

@@ -18,6 +18,7 @@ import org.rfaas.protocol.lease.LeaseToken;
 import org.rfaas.rmclient.ApiError;
 import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.BillingReport;
+import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseRenewal;
 import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.NodeActivity;
@@ -163,6 +164,7 @@ final class ResourceManagerServer implements AutoCloseable {
 
         // client
         app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(body(ctx, LeaseRequest.class), now())));
+        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state.requestLeases(body(ctx, LeaseBatchRequest.class), now())));
         app.get("/v1/leases/{id}", ctx -> {
             long id = leaseId(ctx);
             leaseHolderOrAdmin(ctx, id);

@@ -130,6 +130,16 @@ public final class ResourceManagerClient {
     }
 
     /**
+     * Asks for a batch of leases in one round trip ({@code POST /v1/leases/batch}).
+     *
+     * @throws LeaseRefusedException when an all-or-nothing batch does not fit whole, or a
+     *     best-effort batch not even once; the message says why
+     */
+    public LeaseBatchGrant requestLeases(LeaseBatchRequest batch) {
+        return send("POST", "/v1/leases/batch", batch, null, LeaseBatchGrant.class);
+    }
+
+    /**
      * Extends a lease to now + {@code durationMillis}; the answer carries a new token (the old
      * one keeps its old expiry).
      *
