@@ -425,6 +425,33 @@ final class ClusterState implements AutoCloseable {
         return new LeaseInfo(id, l.tenant, l.node.name, l.cores, l.memoryMiB, RELEASED, l.createdAt, l.expiresAt, now, reason);
     }
 
+    /** Ends many leases in one change (one commit); ended or unknown ones are answered as stored (404 if unknown). */
+    List<LeaseInfo> releaseLeases(List<Long> ids, String reason, long now) {
+        LeaseInfo[] out = new LeaseInfo[ids.size()];
+        change(now, c -> {
+            for (int i = 0; i < out.length; i++) {
+                LiveState.Lease l = live.leases.get(ids.get(i));
+                if (l != null) {
+                    c.endLease(l, RELEASED, reason, now);
+                    out[i] = new LeaseInfo(l.id, l.tenant, l.node.name, l.cores, l.memoryMiB, RELEASED, l.createdAt,
+                            l.expiresAt, now, reason);
+                }
+            }
+            return null;
+        });
+        int released = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null) {
+                out[i] = storedLease(ids.get(i));
+            } else {
+                released++;
+                observer.leasesEnded(RELEASED, out[i].node(), 1, reason);
+            }
+        }
+        LOG.debug("{} of {} lease(s) released: {}", released, ids.size(), reason);
+        return List.of(out);
+    }
+
     LeaseInfo lease(long id) {
         lock.lock();
         try {

@@ -18,6 +18,7 @@ import org.rfaas.protocol.lease.LeaseToken;
 import org.rfaas.rmclient.ApiError;
 import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.BillingReport;
+import org.rfaas.rmclient.LeaseBatchRelease;
 import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseRenewal;
 import org.rfaas.rmclient.LeaseRequest;
@@ -165,6 +166,21 @@ final class ResourceManagerServer implements AutoCloseable {
         // client
         app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(body(ctx, LeaseRequest.class), now())));
         app.post("/v1/leases/batch", ctx -> json(ctx, 201, state.requestLeases(body(ctx, LeaseBatchRequest.class), now())));
+        app.post("/v1/leases/release", ctx -> {
+            LeaseBatchRelease batch = body(ctx, LeaseBatchRelease.class);
+            String token = bearer(ctx);
+            boolean admin = token != null && MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8));
+            if (!admin) {
+                for (LeaseBatchRelease.Lease l : batch.leases()) {
+                    if (l.token() == null || l.token().isBlank()) {
+                        throw ApiException.unauthorized("lease " + l.leaseId() + ": missing token (or send the admin token)");
+                    }
+                    state.authorizeLeaseToken(l.leaseId(), l.token());
+                }
+            }
+            json(ctx, 200, state.releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
+                    admin ? "released by an administrator" : "released by its client", now()));
+        });
         app.get("/v1/leases/{id}", ctx -> {
             long id = leaseId(ctx);
             leaseHolderOrAdmin(ctx, id);

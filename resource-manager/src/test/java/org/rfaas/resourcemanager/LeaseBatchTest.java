@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.protocol.lease.LeaseToken;
 import org.rfaas.rmclient.ApiError;
 import org.rfaas.rmclient.LeaseBatchGrant;
+import org.rfaas.rmclient.LeaseBatchRelease;
 import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseInfo;
@@ -30,6 +31,7 @@ import org.rfaas.rmclient.LeaseRefusedException;
 import org.rfaas.rmclient.NodeInfo;
 import org.rfaas.rmclient.NodeRegistration;
 import org.rfaas.rmclient.ResourceManagerClient;
+import org.rfaas.rmclient.ResourceManagerException;
 
 /** Batch leases ({@code POST /v1/leases/batch}) against a resource manager process, with placement per request. */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -88,9 +90,20 @@ final class LeaseBatchTest {
                 LeaseBatchRequest.BEST_EFFORT, null)), "a best-effort batch of which nothing fits is refused");
 
         // released one by one, the capacity comes back and a whole-node batch packs
-        for (LeaseGrant g : best.leases()) {
-            client.releaseLease(g);
+        // a forged token anywhere in a batch release refuses the whole release
+        List<LeaseBatchRelease.Lease> forged = new java.util.ArrayList<>(LeaseBatchRelease.of(best.leases()).leases());
+        forged.set(3, new LeaseBatchRelease.Lease(forged.get(3).leaseId(), best.leases().get(4).token()));
+        assertEquals(401, assertThrows(ResourceManagerException.class,
+                () -> client.releaseLeases(new LeaseBatchRelease(forged))).status());
+        assertEquals(activeBefore + 44, rm.admin().listLeases("ACTIVE").size(), "nothing released by a refused batch release");
+        List<LeaseInfo> released = client.releaseLeases(LeaseBatchRelease.of(best.leases()));
+        assertEquals(44, released.size());
+        for (int i = 0; i < 44; i++) {
+            assertEquals(best.leases().get(i).leaseId(), released.get(i).leaseId());
+            assertEquals("RELEASED", released.get(i).state());
         }
+        assertEquals("RELEASED", client.releaseLeases(LeaseBatchRelease.of(best.leases().subList(0, 1))).getFirst().state(),
+                "releasing again answers the ended lease");
         for (LeaseGrant g : spread.leases()) {
             client.releaseLease(g);
         }
@@ -109,6 +122,10 @@ final class LeaseBatchTest {
         assertBad("placement must be one of", "{\"count\":1,\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a\",\"placement\":\"random\"}");
         assertBad("\"extra\"", "{\"count\":1,\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a\",\"extra\":1}");
         assertBad("cores must be positive", "{\"count\":1,\"cores\":0,\"memoryMiB\":1,\"tenant\":\"a\"}");
+        assertBad("a lease is named twice", "{\"leases\":[{\"leaseId\":1,\"token\":\"t\"},{\"leaseId\":1,\"token\":\"t\"}]}",
+                "/v1/leases/release");
+        assertBad("leases must hold 1..16384", "{\"leases\":[]}", "/v1/leases/release");
+        assertBad("leaseId must be positive", "{\"leases\":[{\"leaseId\":0,\"token\":\"t\"}]}", "/v1/leases/release");
         assertBad("placement must be one of", "{\"cores\":1,\"memoryMiB\":1,\"tenant\":\"a\",\"placement\":\"nearest\"}", "/v1/leases");
     }
 
