@@ -67,6 +67,12 @@ final class ClusterState implements AutoCloseable {
     private final LeaseToken tokens;
     private final PlacementPolicy placement;
     private final Connection db;
+    /**
+     * Reads of history (listings, billing) use their own connection, so a long query never holds
+     * up the group commit; it is the writer's own for an unnamed in-memory H2 database.
+     */
+    private final Connection reader;
+    private final ReentrantLock readerLock = new ReentrantLock();
     private final DurableLog log;
     /** Guards {@link #live}: held for the memory change and the append, never across a commit. */
     final ReentrantLock lock = new ReentrantLock();
@@ -74,11 +80,13 @@ final class ClusterState implements AutoCloseable {
     LiveState live;
     private volatile StateObserver observer = StateObserver.NONE;
 
-    private ClusterState(ResourceManagerConfig config, Connection db, EventBus events) throws SQLException {
+    private ClusterState(ResourceManagerConfig config, Connection db, Connection reader, EventBus events) throws SQLException {
         this.config = config;
         this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.placement = config.placementPolicy();
         this.db = db;
+        this.reader = reader;
+        reader.setAutoCommit(false);
         db.setAutoCommit(false);
         Schema.apply(db);
         this.live = StateLoader.load(db, System.currentTimeMillis(), config.endedLeaseRetentionMillis());
@@ -88,9 +96,18 @@ final class ClusterState implements AutoCloseable {
     /** Opens (creating if needed) the database named in the config. */
     static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
         Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
+        Connection r = c;
         try {
-            return new ClusterState(config, c, events);
+            String url = config.databaseUrl();
+            boolean unnamedMemory = url.equals("jdbc:h2:mem:") || url.startsWith("jdbc:h2:mem:;");
+            if (!unnamedMemory) {
+                r = DriverManager.getConnection(url, config.databaseUser(), config.databasePassword());
+            }
+            return new ClusterState(config, c, r, events);
         } catch (SQLException | RuntimeException e) {
+            if (r != c) {
+                r.close();
+            }
             c.close();
             throw e;
         }
@@ -584,9 +601,14 @@ final class ClusterState implements AutoCloseable {
     public void close() throws SQLException {
         log.close();
         log.connectionLock.lock();
+        readerLock.lock();
         try {
+            if (reader != db) {
+                reader.close();
+            }
             db.close();
         } finally {
+            readerLock.unlock();
             log.connectionLock.unlock();
         }
     }
@@ -640,15 +662,16 @@ final class ClusterState implements AutoCloseable {
     /** Reads the database once every change acknowledged so far is in it. */
     <T> T read(Read<T> query) {
         log.sync();
-        log.connectionLock.lock();
+        ReentrantLock guard = reader == db ? log.connectionLock : readerLock;
+        guard.lock();
         try {
-            T result = query.run(db);
-            db.commit();
+            T result = query.run(reader);
+            reader.commit();
             return result;
         } catch (SQLException e) {
             throw new IllegalStateException("database failure: " + e.getMessage(), e);
         } finally {
-            log.connectionLock.unlock();
+            guard.unlock();
         }
     }
 

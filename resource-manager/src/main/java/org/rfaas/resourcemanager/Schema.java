@@ -18,8 +18,9 @@ final class Schema {
             + " node VARCHAR(128) NOT NULL, cores INTEGER NOT NULL, memory_mib BIGINT NOT NULL,"
             + " state VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
             + " ended_at BIGINT NOT NULL, end_reason VARCHAR(512) NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS rm_leases_state ON rm_leases (state)",
-        "CREATE INDEX IF NOT EXISTS rm_leases_node ON rm_leases (node)",
+        // Reads of live leases come from memory; these indexes only cost every grant and release a write.
+        "DROP INDEX IF EXISTS rm_leases_state",
+        "DROP INDEX IF EXISTS rm_leases_node",
         "CREATE TABLE IF NOT EXISTS rm_billing (lease_id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
             + " node VARCHAR(128) NOT NULL, allocation_nanos BIGINT NOT NULL, compute_nanos BIGINT NOT NULL,"
             + " hot_polling_nanos BIGINT NOT NULL, memory_mib_seconds DOUBLE PRECISION NOT NULL,"
