@@ -67,10 +67,7 @@ final class ClusterState implements AutoCloseable {
     private final LeaseToken tokens;
     private final PlacementPolicy placement;
     private final Connection db;
-    /**
-     * Reads of history (listings, billing) use their own connection, so a long query never holds
-     * up the group commit; it is the writer's own for an unnamed in-memory H2 database.
-     */
+    /** Reads of history (listings, billing) use their own connection, so a long query never holds up the group commit. */
     private final Connection reader;
     private final ReentrantLock readerLock = new ReentrantLock();
     private final DurableLog log;
@@ -88,7 +85,6 @@ final class ClusterState implements AutoCloseable {
         this.reader = reader;
         reader.setAutoCommit(false);
         db.setAutoCommit(false);
-        Schema.apply(db);
         this.live = StateLoader.load(db, System.currentTimeMillis(), config.endedLeaseRetentionMillis());
         this.log = new DurableLog(db, events, this::reloadAfterFailure);
     }
@@ -96,16 +92,14 @@ final class ClusterState implements AutoCloseable {
     /** Opens (creating if needed) the database named in the config. */
     static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
         Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
-        Connection r = c;
+        Connection r = null;
         try {
-            String url = config.databaseUrl();
-            boolean unnamedMemory = url.equals("jdbc:h2:mem:") || url.startsWith("jdbc:h2:mem:;");
-            if (!unnamedMemory) {
-                r = DriverManager.getConnection(url, config.databaseUser(), config.databasePassword());
-            }
+            // after the first connection: it keeps a named in-memory H2 database alive for the others
+            Schema.migrate(config);
+            r = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
             return new ClusterState(config, c, r, events);
         } catch (SQLException | RuntimeException e) {
-            if (r != c) {
+            if (r != null) {
                 r.close();
             }
             c.close();
@@ -603,9 +597,7 @@ final class ClusterState implements AutoCloseable {
         log.connectionLock.lock();
         readerLock.lock();
         try {
-            if (reader != db) {
-                reader.close();
-            }
+            reader.close();
             db.close();
         } finally {
             readerLock.unlock();
@@ -662,8 +654,7 @@ final class ClusterState implements AutoCloseable {
     /** Reads the database once every change acknowledged so far is in it. */
     <T> T read(Read<T> query) {
         log.sync();
-        ReentrantLock guard = reader == db ? log.connectionLock : readerLock;
-        guard.lock();
+        readerLock.lock();
         try {
             T result = query.run(reader);
             reader.commit();
@@ -671,7 +662,7 @@ final class ClusterState implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("database failure: " + e.getMessage(), e);
         } finally {
-            guard.unlock();
+            readerLock.unlock();
         }
     }
 

@@ -78,6 +78,9 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
             databaseUrl = "jdbc:h2:file:" + Path.of(dataDir).toAbsolutePath() + "/rfaas-rm;WRITE_DELAY=0";
         } else if (!databaseUrl.startsWith("jdbc:")) {
             throw new IllegalArgumentException("databaseUrl must be a JDBC URL (jdbc:...), got " + databaseUrl);
+        } else if (databaseUrl.equals("jdbc:h2:mem:") || databaseUrl.startsWith("jdbc:h2:mem:;")) {
+            // the resource manager opens several connections (writer, reader, migrations): they must meet
+            throw new IllegalArgumentException("an in-memory H2 databaseUrl needs a name (jdbc:h2:mem:NAME), got " + databaseUrl);
         }
         databaseUser = databaseUser == null ? "" : databaseUser;
         databasePassword = databasePassword == null ? "" : databasePassword;

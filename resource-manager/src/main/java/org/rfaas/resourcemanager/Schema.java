@@ -1,40 +1,26 @@
 package org.rfaas.resourcemanager;
 
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
+import org.flywaydb.core.Flyway;
 
-/** The tables of the durable record (portable SQL: H2 and PostgreSQL). */
+/**
+ * The tables of the durable record, migrated by Flyway from the versioned scripts in
+ * {@code org/rfaas/resourcemanager/db/migration} (portable SQL: H2 and PostgreSQL). A database
+ * created before the migrations were versioned is baselined at version 0 and brought up from there.
+ */
 final class Schema {
+    static final String LOCATION = "classpath:org/rfaas/resourcemanager/db/migration";
+
     private Schema() {
     }
 
-    static final String[] SCHEMA = {
-        "CREATE TABLE IF NOT EXISTS rm_nodes (name VARCHAR(128) PRIMARY KEY, address VARCHAR(512) NOT NULL,"
-            + " port INTEGER NOT NULL, transport VARCHAR(128) NOT NULL, cores INTEGER NOT NULL,"
-            + " memory_mib BIGINT NOT NULL, state VARCHAR(16) NOT NULL, registered_at BIGINT NOT NULL,"
-            + " last_heartbeat BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS rm_leases (id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
-            + " node VARCHAR(128) NOT NULL, cores INTEGER NOT NULL, memory_mib BIGINT NOT NULL,"
-            + " state VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
-            + " ended_at BIGINT NOT NULL, end_reason VARCHAR(512) NOT NULL)",
-        // Reads of live leases come from memory; these indexes only cost every grant and release a write.
-        "DROP INDEX IF EXISTS rm_leases_state",
-        "DROP INDEX IF EXISTS rm_leases_node",
-        "CREATE TABLE IF NOT EXISTS rm_billing (lease_id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
-            + " node VARCHAR(128) NOT NULL, allocation_nanos BIGINT NOT NULL, compute_nanos BIGINT NOT NULL,"
-            + " hot_polling_nanos BIGINT NOT NULL, memory_mib_seconds DOUBLE PRECISION NOT NULL,"
-            + " reported_at BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS rm_removed_nodes (name VARCHAR(128) PRIMARY KEY, removed_at BIGINT NOT NULL)",
-    };
-
-    /** Creates what is missing and commits. */
-    static void apply(Connection db) throws SQLException {
-        try (Statement st = db.createStatement()) {
-            for (String ddl : SCHEMA) {
-                st.execute(ddl);
-            }
-        }
-        db.commit();
+    /** Applies the pending migrations (Flyway takes its own connection and a lock in the database). */
+    static void migrate(ResourceManagerConfig config) {
+        Flyway.configure()
+                .dataSource(config.databaseUrl(), config.databaseUser(), config.databasePassword())
+                .locations(LOCATION)
+                .baselineOnMigrate(true)
+                .baselineVersion("0")
+                .load()
+                .migrate();
     }
 }
