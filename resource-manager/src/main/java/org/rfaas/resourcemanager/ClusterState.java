@@ -2,14 +2,9 @@ package org.rfaas.resourcemanager;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.rfaas.protocol.lease.InvalidLeaseTokenException;
 import org.rfaas.protocol.lease.LeaseClaims;
@@ -20,6 +15,8 @@ import org.rfaas.rmclient.BillingSummary;
 import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.EndedLease;
 import org.rfaas.rmclient.HeartbeatResponse;
+import org.rfaas.rmclient.LeaseBatchGrant;
+import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseBilling;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseInfo;
@@ -34,15 +31,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster's nodes, leases and billing, kept in SQL (portable: H2 by default, PostgreSQL works).
+ * The cluster's nodes, leases and billing: served from memory ({@link LiveState}), recorded in SQL
+ * (portable: H2 by default, PostgreSQL works) through a group-committing {@link DurableLog}.
  *
- * <p>Every operation is one database transaction run inside a single-writer section (one lock,
- * one connection), so the capacity check and the reservation of a lease can never interleave with
- * another placement: the cluster is never over-committed, however many clients ask at once. The
- * database is the only state; a restarted resource manager continues where it stopped.
+ * <p>A change is decided and made in memory under one lock (microseconds: placement is an index
+ * look-up), appended to the log under the same lock, and answered once the commit holding it
+ * returned. So no two grants can overbook a node (one lock orders them), every answered change
+ * is in the database (a SIGKILL loses only unanswered ones), and many grants share one commit.
+ * Heartbeats change the memory only (a node's last heartbeat is not worth a write: after a restart
+ * every node gets a fresh deadline) and so never wait for the database unless the node comes back
+ * up. Reads of history (ended leases, billing) go to the database after {@link DurableLog#sync}.
  *
- * <p>Each transaction collects the {@link ClusterEvent}s of its changes and publishes them on the
- * {@link EventBus} after it committed (a rolled-back change is never announced).
+ * <p>The events of a change are published on the {@link EventBus} after its commit, in log order.
  */
 final class ClusterState implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterState.class);
@@ -55,80 +55,55 @@ final class ClusterState implements AutoCloseable {
     static final String EXPIRED = "EXPIRED";
     static final String REVOKED = "REVOKED";
 
-    private static final String[] SCHEMA = {
-        "CREATE TABLE IF NOT EXISTS rm_nodes (name VARCHAR(128) PRIMARY KEY, address VARCHAR(512) NOT NULL,"
-            + " port INTEGER NOT NULL, transport VARCHAR(128) NOT NULL, cores INTEGER NOT NULL,"
-            + " memory_mib BIGINT NOT NULL, state VARCHAR(16) NOT NULL, registered_at BIGINT NOT NULL,"
-            + " last_heartbeat BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS rm_leases (id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
-            + " node VARCHAR(128) NOT NULL, cores INTEGER NOT NULL, memory_mib BIGINT NOT NULL,"
-            + " state VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
-            + " ended_at BIGINT NOT NULL, end_reason VARCHAR(512) NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS rm_leases_state ON rm_leases (state)",
-        "CREATE INDEX IF NOT EXISTS rm_leases_node ON rm_leases (node)",
-        "CREATE TABLE IF NOT EXISTS rm_billing (lease_id BIGINT PRIMARY KEY, tenant VARCHAR(128) NOT NULL,"
-            + " node VARCHAR(128) NOT NULL, allocation_nanos BIGINT NOT NULL, compute_nanos BIGINT NOT NULL,"
-            + " hot_polling_nanos BIGINT NOT NULL, memory_mib_seconds DOUBLE PRECISION NOT NULL,"
-            + " reported_at BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS rm_removed_nodes (name VARCHAR(128) PRIMARY KEY, removed_at BIGINT NOT NULL)",
-    };
-
-    /**
-     * Nodes with the capacity held by their active leases. The aggregate filters on the indexed
-     * state first, so its cost follows the active leases, not the lease history.
-     */
-    private static final String NODE_QUERY =
-        "SELECT n.name, n.address, n.port, n.transport, n.cores, n.memory_mib, n.state, n.last_heartbeat,"
-            + " COALESCE(u.used_cores, 0), COALESCE(u.used_memory, 0), COALESCE(u.active, 0) FROM rm_nodes n LEFT JOIN"
-            + " (SELECT node, SUM(cores) AS used_cores, SUM(memory_mib) AS used_memory, COUNT(*) AS active"
-            + " FROM rm_leases WHERE state = 'ACTIVE' GROUP BY node) u ON u.node = n.name";
     private static final String LEASE_COLUMNS =
         "SELECT id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at, end_reason FROM rm_leases";
-    private static final String BILLING_COLUMNS =
+    static final String BILLING_COLUMNS =
         "SELECT lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos, memory_mib_seconds,"
             + " reported_at FROM rm_billing";
+    static final String INSERT_LEASE = "INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at,"
+            + " expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 0, '')";
+    static final String END_LEASE = "UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?";
+    private static final String NODE_STATE = "UPDATE rm_nodes SET state = ?, last_heartbeat = ? WHERE name = ?";
 
     private final ResourceManagerConfig config;
     private final LeaseToken tokens;
     private final PlacementPolicy placement;
     private final Connection db;
-    private final ReentrantLock writer = new ReentrantLock();
-    private final EventBus events;
-    /** Events of the running transaction (writer held). */
-    private final List<ClusterEvent> pending = new ArrayList<>();
-    /** Nodes whose leases ended or that came (back) up in the running transaction. */
-    private final LinkedHashSet<String> freed = new LinkedHashSet<>();
-    private long nextLeaseId;
+    /** Reads of history (listings, billing) use their own connection, so a long query never holds up the group commit. */
+    private final Connection reader;
+    private final ReentrantLock readerLock = new ReentrantLock();
+    private final DurableLog log;
+    /** Guards {@link #live}: held for the memory change and the append, never across a commit. */
+    final ReentrantLock lock = new ReentrantLock();
+    private final Billing billing = new Billing(this);
+    LiveState live;
     private volatile StateObserver observer = StateObserver.NONE;
 
-    private ClusterState(ResourceManagerConfig config, Connection db, EventBus events) throws SQLException {
+    private ClusterState(ResourceManagerConfig config, Connection db, Connection reader, EventBus events) throws SQLException {
         this.config = config;
-        this.events = events;
         this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.placement = config.placementPolicy();
         this.db = db;
+        this.reader = reader;
+        reader.setAutoCommit(false);
         db.setAutoCommit(false);
-        try (Statement st = db.createStatement()) {
-            for (String ddl : SCHEMA) {
-                st.execute(ddl);
-            }
-            for (String ddl : Tenants.SCHEMA) {
-                st.execute(ddl);
-            }
-            try (ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(id), 0) FROM rm_leases")) {
-                rs.next();
-                nextLeaseId = rs.getLong(1) + 1;
-            }
-        }
-        db.commit();
+        this.live = StateLoader.load(db, System.currentTimeMillis(), config.endedLeaseRetentionMillis());
+        this.log = new DurableLog(db, events, this::reloadAfterFailure);
     }
 
     /** Opens (creating if needed) the database named in the config. */
     static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
         Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
+        Connection r = null;
         try {
-            return new ClusterState(config, c, events);
+            // after the first connection: it keeps a named in-memory H2 database alive for the others
+            Schema.migrate(config);
+            r = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
+            return new ClusterState(config, c, r, events);
         } catch (SQLException | RuntimeException e) {
+            if (r != null) {
+                r.close();
+            }
             c.close();
             throw e;
         }
@@ -139,50 +114,61 @@ final class ClusterState implements AutoCloseable {
         observer = o;
     }
 
-    @FunctionalInterface
-    private interface Work<T> {
-        T run() throws SQLException;
+    long retentionMillis() {
+        return config.endedLeaseRetentionMillis();
     }
 
-    /**
-     * Runs {@code work} as one transaction in the single-writer section. An {@link ApiException}
-     * still commits (what ran before the refusal, e.g. expiring due leases, is legitimate); any
-     * other failure rolls back.
-     */
-    private <T> T tx(Work<T> work) {
-        writer.lock();
+    StateObserver observer() {
+        return observer;
+    }
+
+    /** After a failed commit: memory ran ahead of the database, so it is rebuilt from it. */
+    private void reloadAfterFailure() {
+        lock.lock();
+        log.connectionLock.lock();
         try {
-            try {
-                T result = work.run();
-                commit();
-                return result;
-            } catch (ApiException e) {
-                commit();
-                throw e;
-            } catch (SQLException | RuntimeException e) {
-                db.rollback();
-                throw e;
-            }
+            log.dropQueued();
+            db.rollback();
+            live = StateLoader.load(db, System.currentTimeMillis(), config.endedLeaseRetentionMillis());
         } catch (SQLException e) {
-            throw new IllegalStateException("database failure: " + e.getMessage(), e);
+            LOG.error("cannot reload the cluster state from the database", e);
         } finally {
-            pending.clear();
-            freed.clear();
-            writer.unlock();
+            log.connectionLock.unlock();
+            lock.unlock();
         }
     }
 
-    /** Commits, then announces what the transaction changed (capacity of nodes that are up). */
-    private void commit() throws SQLException {
-        long now = System.currentTimeMillis();
-        for (String name : freed) {
-            Optional<NodeInfo> n = findNode(name);
-            if (n.isPresent() && UP.equals(n.get().state())) {
-                pending.add(ClusterEvent.capacity(now, name, n.get().freeCores(), n.get().freeMemoryMiB()));
+    /** Runs {@code work} on the memory under the lock, appends its change, then waits until it is durable. */
+    <T> T change(long now, java.util.function.Function<Change, T> work) {
+        Change c = new Change(this);
+        T result;
+        long seq;
+        RuntimeException refused = null;
+        lock.lock();
+        try {
+            T r = null;
+            try {
+                r = work.apply(c);
+            } catch (ApiException e) {
+                refused = e; // what ran before the refusal (e.g. expiring due leases) is still recorded
             }
+            result = r;
+            seq = c.append(now);
+        } finally {
+            lock.unlock();
         }
-        db.commit();
-        pending.forEach(events::publish);
+        if (seq > 0) {
+            log.await(seq);
+        }
+        if (refused != null) {
+            throw refused;
+        }
+        return result;
+    }
+
+    /** Appends to the log directly (placement of batches, {@link LeaseBatches}); lock held. */
+    DurableLog log() {
+        return log;
     }
 
     // ------------------------------------------------------------------ nodes
@@ -192,123 +178,164 @@ final class ClusterState implements AutoCloseable {
      * A known node keeps its leases and its drain flag; a node that was down comes back up.
      */
     NodeInfo registerNode(NodeRegistration reg, long now, boolean byAdmin) {
-        return tx(() -> {
-            update("DELETE FROM rm_removed_nodes WHERE name = ?", reg.name());
-            Optional<NodeInfo> old = findNode(reg.name());
-            if (old.isPresent()) {
-                String state = DRAINING.equals(old.get().state()) ? DRAINING : UP;
-                update("UPDATE rm_nodes SET address = ?, port = ?, transport = ?, cores = ?, memory_mib = ?, state = ?,"
+        boolean[] known = new boolean[1];
+        NodeInfo info = change(now, c -> {
+            if (live.removedNodes.remove(reg.name())) {
+                c.write("DELETE FROM rm_removed_nodes WHERE name = ?", reg.name());
+            }
+            LiveState.Node old = live.nodes.get(reg.name());
+            known[0] = old != null;
+            boolean wasDown = old != null && DOWN.equals(old.state);
+            String state = old != null && DRAINING.equals(old.state) ? DRAINING : UP;
+            LiveState.Node n = live.putNode(reg.name(), reg.address(), reg.port(), reg.transport(), reg.cores(),
+                    reg.memoryMiB(), state);
+            n.lastHeartbeat = now;
+            if (old == null) {
+                c.write("INSERT INTO rm_nodes (name, address, port, transport, cores, memory_mib, state, registered_at,"
+                        + " last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reg.name(), reg.address(), reg.port(),
+                        reg.transport(), reg.cores(), reg.memoryMiB(), state, now, now);
+            } else {
+                c.write("UPDATE rm_nodes SET address = ?, port = ?, transport = ?, cores = ?, memory_mib = ?, state = ?,"
                         + " last_heartbeat = ? WHERE name = ?", reg.address(), reg.port(), reg.transport(), reg.cores(),
                         reg.memoryMiB(), state, now, reg.name());
-            } else {
-                update("INSERT INTO rm_nodes (name, address, port, transport, cores, memory_mib, state, registered_at,"
-                        + " last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reg.name(), reg.address(), reg.port(),
-                        reg.transport(), reg.cores(), reg.memoryMiB(), UP, now, now);
             }
-            if (old.isEmpty() || DOWN.equals(old.get().state())) {
-                pending.add(ClusterEvent.node(old.isEmpty() ? ClusterEvent.NODE_ADDED : ClusterEvent.NODE_RESUMED, now,
-                        reg.name(), old.isEmpty() ? "registered" : "registered again after being down"));
+            if (old == null || wasDown) {
+                c.events.add(ClusterEvent.node(old == null ? ClusterEvent.NODE_ADDED : ClusterEvent.NODE_RESUMED, now,
+                        reg.name(), old == null ? "registered" : "registered again after being down"));
             }
-            freed.add(reg.name());
-            LOG.info("node {} {} by {}: {} {}:{} cores={} memoryMiB={}", reg.name(), old.isPresent() ? "re-registered" : "registered",
-                    byAdmin ? "admin" : "its executor manager", reg.transport(), reg.address(), reg.port(), reg.cores(), reg.memoryMiB());
-            observer.nodeEvent(reg.name(), old.isPresent() ? StateObserver.NODE_REREGISTERED : StateObserver.NODE_ADDED);
-            return requireNode(reg.name());
+            c.freed(n);
+            return n.info();
         });
+        LOG.info("node {} {} by {}: {} {}:{} cores={} memoryMiB={}", reg.name(), known[0] ? "re-registered" : "registered",
+                byAdmin ? "admin" : "its executor manager", reg.transport(), reg.address(), reg.port(), reg.cores(), reg.memoryMiB());
+        observer.nodeEvent(reg.name(), known[0] ? StateObserver.NODE_REREGISTERED : StateObserver.NODE_ADDED);
+        return info;
     }
 
-    /** Records a heartbeat; answers with the node's active leases and those that ended recently. */
+    /**
+     * Records a heartbeat; answers with the node's active leases and those that ended recently.
+     * Served from memory: it waits for the database only when a down node comes back up.
+     */
     HeartbeatResponse heartbeat(String name, long now) {
-        return tx(() -> {
-            Optional<NodeInfo> known = findNode(name);
-            if (known.isEmpty()) {
-                try (PreparedStatement ps = prepare("SELECT removed_at FROM rm_removed_nodes WHERE name = ?", name);
-                        ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        throw ApiException.nodeRemoved("node '" + name + "' was removed by an administrator; its leases"
-                                + " were revoked. Register again to rejoin.");
-                    }
+        boolean[] back = new boolean[1];
+        HeartbeatResponse r = change(now, c -> {
+            LiveState.Node n = live.nodes.get(name);
+            if (n == null) {
+                if (live.removedNodes.contains(name)) {
+                    throw ApiException.nodeRemoved("node '" + name + "' was removed by an administrator; its leases"
+                            + " were revoked. Register again to rejoin.");
                 }
                 throw ApiException.notFound("unknown node '" + name + "'; register first");
             }
-            NodeInfo node = known.get();
-            String state = node.state();
-            if (DOWN.equals(state)) {
-                state = UP;
-                LOG.info("node {} is back after missing heartbeats; its old leases stay revoked", name);
-                observer.nodeEvent(name, StateObserver.NODE_BACK);
-                pending.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, now, name, "heartbeats resumed"));
-                freed.add(name);
+            if (DOWN.equals(n.state)) {
+                live.setState(n, UP);
+                c.write(NODE_STATE, UP, now, name);
+                c.events.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, now, name, "heartbeats resumed"));
+                c.freed(n);
+                back[0] = true;
             }
-            update("UPDATE rm_nodes SET last_heartbeat = ?, state = ? WHERE name = ?", now, state, name);
-            List<Long> active = new ArrayList<>();
-            List<ActiveLease> activeLeases = new ArrayList<>();
-            List<EndedLease> ended = new ArrayList<>();
-            try (PreparedStatement ps = prepare("SELECT id, state, end_reason, expires_at FROM rm_leases WHERE node = ?"
-                    + " AND (state = 'ACTIVE' OR ended_at >= ?) ORDER BY id", name, now - config.endedLeaseRetentionMillis());
-                    ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (ACTIVE.equals(rs.getString(2))) {
-                        active.add(rs.getLong(1));
-                        activeLeases.add(new ActiveLease(rs.getLong(1), rs.getLong(4)));
-                    } else {
-                        ended.add(new EndedLease(rs.getLong(1), rs.getString(2), rs.getString(3)));
-                    }
-                }
+            n.lastHeartbeat = now;
+            List<Long> active = new ArrayList<>(n.leases.size());
+            List<ActiveLease> activeLeases = new ArrayList<>(n.leases.size());
+            for (LiveState.Lease l : n.leases.values()) {
+                active.add(l.id);
+                activeLeases.add(new ActiveLease(l.id, l.expiresAt));
             }
-            return new HeartbeatResponse(name, state, active, activeLeases, ended);
+            n.prune(now, config.endedLeaseRetentionMillis());
+            List<EndedLease> ended = new ArrayList<>(n.ended);
+            ended.sort(java.util.Comparator.comparingLong(EndedLease::leaseId));
+            return new HeartbeatResponse(name, n.state, active, activeLeases, ended);
         });
+        if (back[0]) {
+            LOG.info("node {} is back after missing heartbeats; its old leases stay revoked", name);
+            observer.nodeEvent(name, StateObserver.NODE_BACK);
+        }
+        return r;
     }
 
     /** Stops placing leases on a node and revokes its active leases. */
     NodeInfo drainNode(String name, long now) {
-        return tx(() -> {
-            requireNode(name);
+        int[] revoked = new int[1];
+        String reason = "node " + name + " was drained";
+        NodeInfo info = change(now, c -> {
+            LiveState.Node n = requireNode(name);
             // A down node is drained too: when its manager comes back during a batch job it must stay out.
-            update("UPDATE rm_nodes SET state = ? WHERE name = ?", DRAINING, name);
-            pending.add(ClusterEvent.node(ClusterEvent.NODE_DRAINED, now, name, "drained"));
-            int n = endLeasesOfNode(name, REVOKED, "node " + name + " was drained", now);
-            LOG.info("node {} drained; {} lease(s) revoked", name, n);
-            observer.nodeEvent(name, StateObserver.NODE_DRAINED);
-            return requireNode(name);
+            live.setState(n, DRAINING);
+            c.write(NODE_STATE, DRAINING, n.lastHeartbeat, name);
+            c.events.add(ClusterEvent.node(ClusterEvent.NODE_DRAINED, now, name, "drained"));
+            revoked[0] = revokeAll(c, n, reason, now);
+            return n.info();
         });
+        LOG.info("node {} drained; {} lease(s) revoked", name, revoked[0]);
+        if (revoked[0] > 0) {
+            observer.leasesEnded(REVOKED, name, revoked[0], reason);
+        }
+        observer.nodeEvent(name, StateObserver.NODE_DRAINED);
+        return info;
     }
 
     /** Lets a drained node take leases again. */
     NodeInfo resumeNode(String name) {
-        return tx(() -> {
-            requireNode(name);
-            if (update("UPDATE rm_nodes SET state = ? WHERE name = ? AND state = ?", UP, name, DRAINING) > 0) {
-                pending.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, System.currentTimeMillis(), name, "resumed"));
-                freed.add(name);
+        long now = System.currentTimeMillis();
+        NodeInfo info = change(now, c -> {
+            LiveState.Node n = requireNode(name);
+            if (DRAINING.equals(n.state)) {
+                live.setState(n, UP);
+                c.write(NODE_STATE, UP, n.lastHeartbeat, name);
+                c.events.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, now, name, "resumed"));
+                c.freed(n);
             }
-            LOG.info("node {} resumed", name);
-            observer.nodeEvent(name, StateObserver.NODE_RESUMED);
-            return requireNode(name);
+            return n.info();
         });
+        LOG.info("node {} resumed", name);
+        observer.nodeEvent(name, StateObserver.NODE_RESUMED);
+        return info;
     }
 
     /** Removes a node after revoking its active leases; answers with its last record. */
     NodeInfo removeNode(String name, long now) {
-        return tx(() -> {
-            NodeInfo last = requireNode(name);
-            int n = endLeasesOfNode(name, REVOKED, "node " + name + " was removed from the cluster", now);
-            update("DELETE FROM rm_nodes WHERE name = ?", name);
-            update("DELETE FROM rm_removed_nodes WHERE name = ?", name);
-            update("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
-            pending.add(ClusterEvent.node(ClusterEvent.NODE_REMOVED, now, name, "removed"));
-            LOG.info("node {} removed; {} lease(s) revoked", name, n);
-            observer.nodeEvent(name, StateObserver.NODE_REMOVED);
-            return last;
+        int[] revoked = new int[1];
+        String reason = "node " + name + " was removed from the cluster";
+        NodeInfo last = change(now, c -> {
+            LiveState.Node n = requireNode(name);
+            NodeInfo before = n.info();
+            revoked[0] = revokeAll(c, n, reason, now);
+            live.removeNode(n);
+            live.removedNodes.add(name);
+            c.write("DELETE FROM rm_nodes WHERE name = ?", name);
+            c.write("DELETE FROM rm_removed_nodes WHERE name = ?", name);
+            c.write("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
+            c.events.add(ClusterEvent.node(ClusterEvent.NODE_REMOVED, now, name, "removed"));
+            return before;
         });
+        LOG.info("node {} removed; {} lease(s) revoked", name, revoked[0]);
+        if (revoked[0] > 0) {
+            observer.leasesEnded(REVOKED, name, revoked[0], reason);
+        }
+        observer.nodeEvent(name, StateObserver.NODE_REMOVED);
+        return last;
     }
 
     List<NodeInfo> nodes() {
-        return tx(() -> queryNodes(NODE_QUERY + " ORDER BY n.name"));
+        lock.lock();
+        try {
+            List<NodeInfo> out = new ArrayList<>(live.nodes.size());
+            for (LiveState.Node n : live.nodes.values()) {
+                out.add(n.info());
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
     }
 
     NodeInfo node(String name) {
-        return tx(() -> requireNode(name));
+        lock.lock();
+        try {
+            return requireNode(name).info();
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ leases
@@ -317,84 +344,156 @@ final class ClusterState implements AutoCloseable {
     LeaseGrant requestLease(LeaseRequest req, long now) {
         long duration = leaseDuration(req.durationMillis());
         long start = System.nanoTime();
-        LeaseGrant granted = tx(() -> {
-            expireDue(now);
-            Tenants.checkQuota(db, req.tenant(), req.cores(), req.memoryMiB());
-            List<NodeInfo> nodes = queryNodes(NODE_QUERY + " ORDER BY n.name");
-            List<PlacementPolicy.Candidate> candidates = new ArrayList<>();
-            for (NodeInfo n : nodes) {
-                if (UP.equals(n.state())) {
-                    candidates.add(new PlacementPolicy.Candidate(n.name(), n.freeCores(), n.freeMemoryMiB()));
-                }
+        PlacementPolicy policy = req.placement() == null ? placement : PlacementPolicy.named(req.placement());
+        LiveState.Lease[] placed = new LiveState.Lease[1];
+        LiveState.Node[] where = new LiveState.Node[1];
+        change(now, c -> {
+            live.tenants.checkQuota(req.tenant(), 1, req.cores(), req.memoryMiB());
+            LiveState.Node n = live.index.choose(policy, req.cores(), req.memoryMiB());
+            if (n == null && expireDue(c, now) > 0) {
+                n = live.index.choose(policy, req.cores(), req.memoryMiB());
             }
-            PlacementPolicy.Candidate chosen = placement.choose(candidates, req.cores(), req.memoryMiB())
-                    .orElseThrow(() -> {
-                        observer.leaseRefused(RefusalReason.of(req, nodes));
-                        return ApiException.noCapacity(RefusalReason.message(req, nodes));
-                    });
-            NodeInfo node = nodes.stream().filter(n -> n.name().equals(chosen.name())).findFirst().orElseThrow();
-            long id = nextLeaseId++;
-            long expires = now + duration;
-            update("INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at, expires_at, ended_at,"
-                    + " end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '')", id, req.tenant(), node.name(), req.cores(),
-                    req.memoryMiB(), ACTIVE, now, expires);
-            pending.add(ClusterEvent.lease(ClusterEvent.LEASE_GRANTED, now, node.name(), id, req.tenant(), ""));
-            LOG.debug("lease {} granted to {} on {}: cores={} memoryMiB={} for {} ms", id, req.tenant(), node.name(),
-                    req.cores(), req.memoryMiB(), duration);
-            return grant(id, req.tenant(), node, req.cores(), req.memoryMiB(), expires);
+            if (n == null) {
+                List<NodeInfo> all = new ArrayList<>();
+                live.nodes.values().forEach(x -> all.add(x.info()));
+                observer.leaseRefused(RefusalReason.of(req, all));
+                throw ApiException.noCapacity(RefusalReason.message(req, all));
+            }
+            placed[0] = grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration);
+            where[0] = n;
+            return null;
         });
+        LiveState.Lease l = placed[0];
+        LeaseGrant granted = grant(l, where[0]);
         observer.leaseGranted(granted, System.nanoTime() - start);
         return granted;
+    }
+
+    /** Places and records a batch of leases ({@link LeaseBatches}). */
+    LeaseBatchGrant requestLeases(LeaseBatchRequest req, long now) {
+        return LeaseBatches.place(this, req, placement, leaseDuration(req.durationMillis()), now);
+    }
+
+    /** Takes capacity on {@code n} for a new lease and logs it (lock held). */
+    LiveState.Lease grantLocked(Change c, LiveState.Node n, String tenant, int cores, long memoryMiB, long now, long expires) {
+        LiveState.Lease l = new LiveState.Lease(live.nextLeaseId++, tenant, n, cores, memoryMiB, now, expires);
+        live.take(l);
+        c.write(INSERT_LEASE, l.id, tenant, n.name, cores, memoryMiB, now, expires);
+        c.events.add(ClusterEvent.lease(ClusterEvent.LEASE_GRANTED, now, n.name, l.id, tenant, ""));
+        return l;
     }
 
     /** Extends an active lease to {@code now + duration} and signs a new token. */
     LeaseGrant renewLease(long id, long durationMillis, long now) {
         long duration = leaseDuration(durationMillis);
-        return tx(() -> {
-            expireDue(now);
-            LeaseInfo lease = requireLease(id);
-            if (!lease.active()) {
-                throw ApiException.leaseEnded("lease " + id + " cannot be renewed: it is " + lease.state() + " ("
-                        + lease.endReason() + ")");
+        LiveState.Lease[] renewed = new LiveState.Lease[1];
+        LiveState.Node[] where = new LiveState.Node[1];
+        long[] expires = new long[1];
+        boolean[] expired = new boolean[1];
+        change(now, c -> {
+            LiveState.Lease l = live.leases.get(id);
+            if (l != null && l.expiresAt <= now) {
+                c.endLease(l, EXPIRED, "lease expired", now);
+                expired[0] = true;
+                l = null;
             }
-            long expires = Math.max(lease.expiresAtEpochMillis(), now + duration);
-            update("UPDATE rm_leases SET expires_at = ? WHERE id = ?", expires, id);
-            NodeInfo node = requireNode(lease.node());
-            LOG.debug("lease {} renewed until {}", id, expires);
-            return grant(id, lease.tenant(), node, lease.cores(), lease.memoryMiB(), expires);
+            if (l != null) {
+                expires[0] = Math.max(l.expiresAt, now + duration);
+                live.renew(l, expires[0]);
+                c.write("UPDATE rm_leases SET expires_at = ? WHERE id = ?", expires[0], id);
+                renewed[0] = l;
+                where[0] = l.node;
+            }
+            return null;
         });
+        if (expired[0]) {
+            observer.leasesEnded(EXPIRED, null, 1, "lease expired");
+        }
+        if (renewed[0] == null) {
+            LeaseInfo lease = storedLease(id);
+            throw ApiException.leaseEnded("lease " + id + " cannot be renewed: it is " + lease.state() + " ("
+                    + lease.endReason() + ")");
+        }
+        LOG.debug("lease {} renewed until {}", id, expires[0]);
+        LiveState.Lease l = renewed[0];
+        return signed(l.id, l.tenant, where[0], l.cores, l.memoryMiB, expires[0]);
     }
 
     /** Ends a lease at its holder's request; releasing an ended lease changes nothing. */
     LeaseInfo releaseLease(long id, String reason, long now) {
-        return tx(() -> {
-            LeaseInfo lease = requireLease(id);
-            if (lease.active()) {
-                endLease(id, RELEASED, reason, now);
-                observer.leasesEnded(RELEASED, lease.node(), 1, reason);
-                LOG.debug("lease {} released: {}", id, reason);
+        LiveState.Lease[] ended = new LiveState.Lease[1];
+        change(now, c -> {
+            LiveState.Lease l = live.leases.get(id);
+            if (l != null) {
+                c.endLease(l, RELEASED, reason, now);
+                ended[0] = l;
             }
-            return requireLease(id);
+            return null;
         });
+        LiveState.Lease l = ended[0];
+        if (l == null) {
+            return storedLease(id);
+        }
+        observer.leasesEnded(RELEASED, l.node.name, 1, reason);
+        LOG.debug("lease {} released: {}", id, reason);
+        return new LeaseInfo(id, l.tenant, l.node.name, l.cores, l.memoryMiB, RELEASED, l.createdAt, l.expiresAt, now, reason);
+    }
+
+    /** Ends many leases in one change (one commit); ended or unknown ones are answered as stored (404 if unknown). */
+    List<LeaseInfo> releaseLeases(List<Long> ids, String reason, long now) {
+        LeaseInfo[] out = new LeaseInfo[ids.size()];
+        change(now, c -> {
+            for (int i = 0; i < out.length; i++) {
+                LiveState.Lease l = live.leases.get(ids.get(i));
+                if (l != null) {
+                    c.endLease(l, RELEASED, reason, now);
+                    out[i] = new LeaseInfo(l.id, l.tenant, l.node.name, l.cores, l.memoryMiB, RELEASED, l.createdAt,
+                            l.expiresAt, now, reason);
+                }
+            }
+            return null;
+        });
+        int released = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null) {
+                out[i] = storedLease(ids.get(i));
+            } else {
+                released++;
+                observer.leasesEnded(RELEASED, out[i].node(), 1, reason);
+            }
+        }
+        LOG.debug("{} of {} lease(s) released: {}", released, ids.size(), reason);
+        return List.of(out);
     }
 
     LeaseInfo lease(long id) {
-        return tx(() -> requireLease(id));
+        lock.lock();
+        try {
+            LiveState.Lease l = live.leases.get(id);
+            if (l != null) {
+                return l.info();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return storedLease(id);
     }
 
-    /** Leases, newest first, optionally only those in {@code state}. */
+    /** Leases, newest first, optionally only those in {@code state} (active ones from memory). */
     List<LeaseInfo> leases(String state) {
-        return tx(() -> {
-            List<LeaseInfo> out = new ArrayList<>();
-            try (PreparedStatement ps = state == null ? prepare(LEASE_COLUMNS + " ORDER BY id DESC")
-                    : prepare(LEASE_COLUMNS + " WHERE state = ? ORDER BY id DESC", state);
-                    ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(ClusterRows.leaseRow(rs));
-                }
+        if (ACTIVE.equals(state)) {
+            lock.lock();
+            try {
+                List<LeaseInfo> out = new ArrayList<>(live.leases.size());
+                live.leases.values().forEach(l -> out.add(l.info()));
+                out.sort(java.util.Comparator.comparingLong(LeaseInfo::leaseId).reversed());
+                return out;
+            } finally {
+                lock.unlock();
             }
-            return out;
-        });
+        }
+        return read(db -> state == null ? Sql.list(db, LEASE_COLUMNS + " ORDER BY id DESC", ClusterRows::leaseRow)
+                : Sql.list(db, LEASE_COLUMNS + " WHERE state = ? ORDER BY id DESC", ClusterRows::leaseRow, state));
     }
 
     /**
@@ -416,65 +515,76 @@ final class ClusterState implements AutoCloseable {
     // ------------------------------------------------------------------ tenants
 
     TenantInfo createTenant(TenantRequest t, long now) {
-        TenantInfo created = tx(() -> Tenants.create(db, t.name(), t.maxCores(), t.maxMemoryMiB(), now));
+        String key = Tenants.newKey();
+        TenantInfo created = change(now, c -> {
+            if (live.tenants.byName.containsKey(t.name())) {
+                throw ApiException.conflict("tenant '" + t.name() + "' exists; rotate its key or remove it first");
+            }
+            Tenants.Tenant rec = new Tenants.Tenant(t.name(), Tenants.hash(key), t.maxCores(), t.maxMemoryMiB(), now);
+            live.tenants.put(rec);
+            c.write("INSERT INTO rm_tenants (name, key_hash, max_cores, max_memory_mib, created_at) VALUES (?, ?, ?, ?, ?)",
+                    rec.name(), rec.keyHash(), rec.maxCores(), rec.maxMemoryMiB(), now);
+            return rec.info(key);
+        });
         LOG.info("tenant {} created (quota: {} cores, {} MiB; 0 = none)", t.name(), t.maxCores(), t.maxMemoryMiB());
         return created;
     }
 
     TenantInfo rotateTenantKey(String name) {
-        TenantInfo t = tx(() -> Tenants.rotateKey(db, name));
+        String key = Tenants.newKey();
+        TenantInfo t = change(System.currentTimeMillis(), c -> {
+            Tenants.Tenant old = live.tenants.require(name);
+            Tenants.Tenant rec = new Tenants.Tenant(name, Tenants.hash(key), old.maxCores(), old.maxMemoryMiB(), old.createdAt());
+            live.tenants.put(rec);
+            c.write("UPDATE rm_tenants SET key_hash = ? WHERE name = ?", rec.keyHash(), name);
+            return rec.info(key);
+        });
         LOG.info("tenant {}: API key rotated", name);
         return t;
     }
 
     TenantInfo removeTenant(String name) {
-        TenantInfo t = tx(() -> Tenants.remove(db, name));
+        TenantInfo t = change(System.currentTimeMillis(), c -> {
+            Tenants.Tenant old = live.tenants.require(name);
+            live.tenants.remove(name);
+            c.write("DELETE FROM rm_tenants WHERE name = ?", name);
+            return old.info(null);
+        });
         LOG.info("tenant {} removed", name);
         return t;
     }
 
     List<TenantInfo> tenants() {
-        return tx(() -> Tenants.list(db));
+        lock.lock();
+        try {
+            return live.tenants.list();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The tenant an API key belongs to; 401 when none. */
     String authenticateTenant(String apiKey) {
-        return tx(() -> Tenants.byKey(db, apiKey).map(TenantInfo::name)
-                .orElseThrow(() -> ApiException.unauthorized("lease request: unknown API key (create one with `rfaas tenants"
-                        + " add`; a rotated or removed tenant's old key stops working)")));
+        String hash = Tenants.hash(apiKey);
+        String name;
+        lock.lock();
+        try {
+            name = live.tenants.byKeyHash.get(hash);
+        } finally {
+            lock.unlock();
+        }
+        if (name == null) {
+            throw ApiException.unauthorized("lease request: unknown API key (create one with `rfaas tenants add`; a rotated"
+                    + " or removed tenant's old key stops working)");
+        }
+        return name;
     }
 
     // ------------------------------------------------------------------ billing
 
-    /**
-     * Stores a lease's final accounting. An active lease is ended (its executor is gone, so the
-     * capacity comes back). A second report for the same lease is a conflict.
-     */
+    /** See {@link Billing#report}. */
     LeaseBilling reportBilling(long id, BillingReport r, long now) {
-        return tx(() -> {
-            LeaseInfo lease = requireLease(id);
-            if (findBilling(id).isPresent()) {
-                throw ApiException.conflict("lease " + id + " is already billed");
-            }
-            if (lease.active()) {
-                // The manager ends a lease at its expiry too, and its report may beat the sweeper: a lease
-                // that ran out is EXPIRED, whichever side noticed first.
-                boolean ranOut = lease.expiresAtEpochMillis() <= now;
-                String state = ranOut ? EXPIRED : RELEASED;
-                String reason = ranOut ? "lease expired" : "executor manager reported the final accounting";
-                endLease(id, state, reason, now);
-                observer.leasesEnded(state, lease.node(), 1, reason);
-            }
-            update("INSERT INTO rm_billing (lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos,"
-                    + " memory_mib_seconds, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, lease.tenant(), lease.node(),
-                    r.allocationNanos(), r.computeNanos(), r.hotPollingNanos(), r.memoryMiBSeconds(), now);
-            LOG.info("lease {} billed to {}: allocation={} ms compute={} ms hotPolling={} ms memory={} MiB*s", id,
-                    lease.tenant(), r.allocationNanos() / 1_000_000, r.computeNanos() / 1_000_000,
-                    r.hotPollingNanos() / 1_000_000, String.format("%.1f", r.memoryMiBSeconds()));
-            LeaseBilling billed = findBilling(id).orElseThrow();
-            observer.leaseBilled(billed);
-            return billed;
-        });
+        return billing.report(id, r, now);
     }
 
     /** The node a lease is (or was) placed on; 404 when the lease is unknown. */
@@ -483,18 +593,11 @@ final class ClusterState implements AutoCloseable {
     }
 
     BillingSummary billing() {
-        return tx(() -> new BillingSummary(
-                Sql.list(db, BILLING_COLUMNS + " ORDER BY lease_id", ClusterRows::billingRow),
-                Sql.list(db, ClusterRows.tenantQuery(" GROUP BY tenant ORDER BY tenant"), ClusterRows::tenantRow)));
+        return billing.summary();
     }
 
     TenantBilling tenantBilling(String tenant) {
-        return tx(() -> {
-            try (PreparedStatement ps = prepare(ClusterRows.tenantQuery(" WHERE tenant = ? GROUP BY tenant"), tenant);
-                    ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? ClusterRows.tenantRow(rs) : new TenantBilling(tenant, 0, 0, 0, 0, 0.0);
-            }
-        });
+        return billing.tenant(tenant);
     }
 
     // ------------------------------------------------------------------ background duties
@@ -504,134 +607,141 @@ final class ClusterState implements AutoCloseable {
      * sweeper; returns how many leases ended.
      */
     int sweep(long now) {
-        return tx(() -> {
-            int ended = expireDue(now);
+        List<String> down = new ArrayList<>();
+        int[] counts = new int[2];
+        change(now, c -> {
+            counts[0] = expireDue(c, now);
             long deadline = now - config.heartbeatTimeoutMillis();
-            List<String> silent = new ArrayList<>();
-            try (PreparedStatement ps = prepare("SELECT name FROM rm_nodes WHERE state = ? AND last_heartbeat < ?", UP, deadline);
-                    ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    silent.add(rs.getString(1));
+            for (LiveState.Node n : live.nodes.values()) {
+                if (UP.equals(n.state) && n.lastHeartbeat < deadline) {
+                    down.add(n.name);
                 }
             }
-            for (String name : silent) {
-                update("UPDATE rm_nodes SET state = ? WHERE name = ?", DOWN, name);
-                pending.add(ClusterEvent.node(ClusterEvent.NODE_DOWN, now, name, "no heartbeat for "
+            for (String name : down) {
+                LiveState.Node n = live.nodes.get(name);
+                live.setState(n, DOWN);
+                c.write(NODE_STATE, DOWN, n.lastHeartbeat, name);
+                c.events.add(ClusterEvent.node(ClusterEvent.NODE_DOWN, now, name, "no heartbeat for "
                         + config.heartbeatTimeoutMillis() + " ms"));
-                int n = endLeasesOfNode(name, REVOKED, "node " + name + " missed heartbeats for "
-                        + config.heartbeatTimeoutMillis() + " ms", now);
-                LOG.warn("node {} is down: no heartbeat for {} ms; {} lease(s) revoked", name, config.heartbeatTimeoutMillis(), n);
-                observer.nodeEvent(name, StateObserver.NODE_DOWN);
-                ended += n;
+                counts[1] += revokeAll(c, n, downReason(name), now);
             }
-            return ended;
+            return null;
         });
+        if (counts[0] > 0) {
+            LOG.info("{} lease(s) expired", counts[0]);
+            observer.leasesEnded(EXPIRED, null, counts[0], "lease expired");
+        }
+        for (String name : down) {
+            LOG.warn("node {} is down: no heartbeat for {} ms; its leases were revoked", name, config.heartbeatTimeoutMillis());
+            observer.nodeEvent(name, StateObserver.NODE_DOWN);
+        }
+        if (counts[1] > 0) {
+            observer.leasesEnded(REVOKED, down.size() == 1 ? down.getFirst() : null, counts[1], down.size() == 1
+                    ? downReason(down.getFirst()) : "nodes missed heartbeats");
+        }
+        return counts[0] + counts[1];
+    }
+
+    private String downReason(String name) {
+        return "node " + name + " missed heartbeats for " + config.heartbeatTimeoutMillis() + " ms";
     }
 
     /**
      * After a restart, nodes get a fresh heartbeat deadline: the resource manager's own downtime
-     * must not count as their silence.
+     * must not count as their silence. (Loading the state already gave every node {@code now}.)
      */
     void graceAfterRestart(long now) {
-        tx(() -> update("UPDATE rm_nodes SET last_heartbeat = ? WHERE state <> ? AND last_heartbeat < ?", now, DOWN, now));
-    }
-
-    @Override
-    public void close() throws SQLException {
-        writer.lock();
+        lock.lock();
         try {
-            db.close();
+            for (LiveState.Node n : live.nodes.values()) {
+                n.lastHeartbeat = Math.max(n.lastHeartbeat, now);
+            }
         } finally {
-            writer.unlock();
+            lock.unlock();
         }
     }
 
-    // ------------------------------------------------------------------ helpers (writer held)
+    /** Commits what is queued, stops the log and closes the database. */
+    @Override
+    public void close() throws SQLException {
+        log.close();
+        log.connectionLock.lock();
+        readerLock.lock();
+        try {
+            reader.close();
+            db.close();
+        } finally {
+            readerLock.unlock();
+            log.connectionLock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
 
     private long leaseDuration(long requested) {
         return requested == 0 ? config.defaultLeaseMillis() : Math.min(requested, config.maxLeaseMillis());
     }
 
-    private LeaseGrant grant(long id, String tenant, NodeInfo node, int cores, long memoryMiB, long expires) {
-        String token = tokens.sign(new LeaseClaims(id, tenant, node.name(), cores, memoryMiB, expires));
-        return new LeaseGrant(id, tenant, node.name(), node.address(), node.port(), node.transport(), cores, memoryMiB,
-                expires, token);
+    LeaseGrant grant(LiveState.Lease l, LiveState.Node n) {
+        return signed(l.id, l.tenant, n, l.cores, l.memoryMiB, l.expiresAt);
     }
 
-    private int expireDue(long now) throws SQLException {
-        int n = endLeases("expires_at <= ?", now, EXPIRED, "lease expired", now);
-        if (n > 0) {
-            LOG.info("{} lease(s) expired", n);
-            observer.leasesEnded(EXPIRED, null, n, "lease expired");
-        }
-        return n;
+    private LeaseGrant signed(long id, String tenant, LiveState.Node n, int cores, long memoryMiB, long expires) {
+        String token = tokens.sign(new LeaseClaims(id, tenant, n.name, cores, memoryMiB, expires));
+        return new LeaseGrant(id, tenant, n.name, n.address, n.port, n.transport, cores, memoryMiB, expires, token);
     }
 
-    private int endLeasesOfNode(String node, String state, String reason, long now) throws SQLException {
-        int n = endLeases("node = ?", node, state, reason, now);
-        if (n > 0) {
-            observer.leasesEnded(state, node, n, reason);
-        }
-        return n;
-    }
-
-    private void endLease(long id, String state, String reason, long now) throws SQLException {
-        endLeases("id = ?", id, state, reason, now);
-    }
-
-    /** Ends the active leases matching {@code where} (one parameter) and records their events. */
-    private int endLeases(String where, Object arg, String state, String reason, long now) throws SQLException {
-        String type = REVOKED.equals(state) ? ClusterEvent.LEASE_REVOKED
-                : EXPIRED.equals(state) ? ClusterEvent.LEASE_EXPIRED : ClusterEvent.LEASE_ENDED;
+    /** Expires the due leases (lock held); answers how many. */
+    int expireDue(Change c, long now) {
         int n = 0;
-        try (PreparedStatement ps = prepare("SELECT id, tenant, node FROM rm_leases WHERE state = ? AND " + where
-                + " ORDER BY id", ACTIVE, arg); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                pending.add(ClusterEvent.lease(type, now, rs.getString(3), rs.getLong(1), rs.getString(2), reason));
-                freed.add(rs.getString(3));
-                n++;
-            }
-        }
-        if (n > 0) {
-            update("UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE state = ? AND " + where,
-                    state, now, reason, ACTIVE, arg);
+        while (!live.byExpiry.isEmpty() && live.byExpiry.first().expiresAt <= now) {
+            c.endLease(live.byExpiry.first(), EXPIRED, "lease expired", now);
+            n++;
         }
         return n;
     }
 
-    private NodeInfo requireNode(String name) throws SQLException {
-        return findNode(name).orElseThrow(() -> ApiException.notFound("unknown node '" + name + "'"));
+    private int revokeAll(Change c, LiveState.Node n, String reason, long now) {
+        List<LiveState.Lease> held = new ArrayList<>(n.leases.values());
+        for (LiveState.Lease l : held) {
+            c.endLease(l, REVOKED, reason, now);
+        }
+        return held.size();
     }
 
-    private Optional<NodeInfo> findNode(String name) throws SQLException {
-        List<NodeInfo> l = queryNodes(NODE_QUERY + " WHERE n.name = ?", name);
-        return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
+    private LiveState.Node requireNode(String name) {
+        LiveState.Node n = live.nodes.get(name);
+        if (n == null) {
+            throw ApiException.notFound("unknown node '" + name + "'");
+        }
+        return n;
     }
 
-    private LeaseInfo requireLease(long id) throws SQLException {
-        try (PreparedStatement ps = prepare(LEASE_COLUMNS + " WHERE id = ?", id); ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-                throw ApiException.notFound("unknown lease " + id);
-            }
-            return ClusterRows.leaseRow(rs);
+    @FunctionalInterface
+    interface Read<T> {
+        T run(Connection db) throws SQLException;
+    }
+
+    /** Reads the database once every change acknowledged so far is in it. */
+    <T> T read(Read<T> query) {
+        log.sync();
+        readerLock.lock();
+        try {
+            T result = query.run(reader);
+            reader.commit();
+            return result;
+        } catch (SQLException e) {
+            throw new IllegalStateException("database failure: " + e.getMessage(), e);
+        } finally {
+            readerLock.unlock();
         }
     }
 
-    private Optional<LeaseBilling> findBilling(long id) throws SQLException {
-        try (PreparedStatement ps = prepare(BILLING_COLUMNS + " WHERE lease_id = ?", id); ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Optional.of(ClusterRows.billingRow(rs)) : Optional.empty();
+    private LeaseInfo storedLease(long id) {
+        List<LeaseInfo> l = read(db -> Sql.list(db, LEASE_COLUMNS + " WHERE id = ?", ClusterRows::leaseRow, id));
+        if (l.isEmpty()) {
+            throw ApiException.notFound("unknown lease " + id);
         }
-    }
-
-    private List<NodeInfo> queryNodes(String sql, Object... args) throws SQLException {
-        return Sql.list(db, sql, ClusterRows::nodeRow, args);
-    }
-
-    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-        return Sql.prepare(db, sql, args);
-    }
-
-    private int update(String sql, Object... args) throws SQLException {
-        return Sql.update(db, sql, args);
+        return l.getFirst();
     }
 }

@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.rmclient.LeaseBatchGrant;
+import org.rfaas.rmclient.LeaseBatchRequest;
+import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.NodeInfo;
 import org.rfaas.rmclient.TenantBilling;
 import org.rfaas.resourcemanager.web.Observability;
@@ -106,6 +110,27 @@ public final class ResourceManager implements AutoCloseable {
      */
     public EventBus events() {
         return events;
+    }
+
+    /**
+     * Grants a lease in this process: the same state, placement and durability as
+     * {@code POST /v1/leases}, without HTTP (an embedding scheduler; benchmarks that separate the
+     * state's cost from the transport's).
+     *
+     * @throws RuntimeException with the API's message (e.g. no capacity) when it cannot be granted
+     */
+    public LeaseGrant requestLease(LeaseRequest request) {
+        return state.requestLease(request, System.currentTimeMillis());
+    }
+
+    /** A batch of leases in this process, as {@code POST /v1/leases/batch}. */
+    public LeaseBatchGrant requestLeases(LeaseBatchRequest request) {
+        return state.requestLeases(request, System.currentTimeMillis());
+    }
+
+    /** Releases leases in this process, as {@code POST /v1/leases/release} with the admin token. */
+    public List<LeaseInfo> releaseLeases(List<Long> leaseIds) {
+        return state.releaseLeases(leaseIds, "released in process", System.currentTimeMillis());
     }
 
     /** The port the HTTP API listens on. */

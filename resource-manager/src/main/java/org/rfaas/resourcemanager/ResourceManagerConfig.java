@@ -105,6 +105,9 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
             databaseUrl = "jdbc:h2:file:" + Path.of(dataDir).toAbsolutePath() + "/rfaas-rm;WRITE_DELAY=0";
         } else if (!databaseUrl.startsWith("jdbc:")) {
             throw new IllegalArgumentException("databaseUrl must be a JDBC URL (jdbc:...), got " + databaseUrl);
+        } else if (databaseUrl.equals("jdbc:h2:mem:") || databaseUrl.startsWith("jdbc:h2:mem:;")) {
+            // the resource manager opens several connections (writer, reader, migrations): they must meet
+            throw new IllegalArgumentException("an in-memory H2 databaseUrl needs a name (jdbc:h2:mem:NAME), got " + databaseUrl);
         }
         databaseUser = databaseUser == null ? "" : databaseUser;
         databasePassword = databasePassword == null ? "" : databasePassword;
@@ -136,11 +139,7 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
     }
 
     private static PlacementPolicy placementPolicy(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT).replace('_', '-')) {
-            case "first-fit" -> PlacementPolicy.FIRST_FIT;
-            case "least-loaded" -> PlacementPolicy.LEAST_LOADED;
-            default -> throw new IllegalArgumentException("placement must be first-fit or least-loaded, got " + name);
-        };
+        return PlacementPolicy.named(name);
     }
 
     /** Reads and validates a config file; the exception message names the file and the problem. */

@@ -18,6 +18,8 @@ import org.rfaas.protocol.lease.LeaseToken;
 import org.rfaas.rmclient.ApiError;
 import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.BillingReport;
+import org.rfaas.rmclient.LeaseBatchRelease;
+import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseRenewal;
 import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.TenantRequest;
@@ -201,7 +203,25 @@ final class ResourceManagerServer implements AutoCloseable {
         });
 
         // client
-        app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(tenantRequest(ctx), now())));
+        app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(
+                tenantBody(ctx, LeaseRequest.class, LeaseRequest::tenant), now())));
+        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state.requestLeases(
+                tenantBody(ctx, LeaseBatchRequest.class, LeaseBatchRequest::tenant), now())));
+        app.post("/v1/leases/release", ctx -> {
+            LeaseBatchRelease batch = body(ctx, LeaseBatchRelease.class);
+            String token = bearer(ctx);
+            boolean admin = token != null && MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8));
+            if (!admin) {
+                for (LeaseBatchRelease.Lease l : batch.leases()) {
+                    if (l.token() == null || l.token().isBlank()) {
+                        throw ApiException.unauthorized("lease " + l.leaseId() + ": missing token (or send the admin token)");
+                    }
+                    state.authorizeLeaseToken(l.leaseId(), l.token());
+                }
+            }
+            json(ctx, 200, state.releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
+                    admin ? "released by an administrator" : "released by its client", now()));
+        });
         app.get("/v1/leases/{id}", ctx -> {
             long id = leaseId(ctx);
             leaseHolderOrAdmin(ctx, id);
@@ -275,23 +295,23 @@ final class ResourceManagerServer implements AutoCloseable {
     }
 
     /**
-     * A lease request with its tenant authenticated: a tenant's API key bills that tenant (a body
-     * naming another one is refused); the admin token (an operator or a batch system) leases for
-     * the tenant the body names.
+     * A lease request's body with its tenant authenticated: a tenant's API key bills that tenant (a
+     * body naming another one is refused); the admin token (an operator or a batch system) leases
+     * for the tenant the body names.
      */
-    private LeaseRequest tenantRequest(Context ctx) {
+    private <T> T tenantBody(Context ctx, Class<T> type, java.util.function.Function<T, String> tenantOf) {
         String key = bearer(ctx);
         if (key == null) {
             throw ApiException.unauthorized("lease request: missing 'Authorization: Bearer <tenant API key>'");
         }
-        LeaseRequest req = body(ctx, LeaseRequest.class);
+        T req = body(ctx, type);
         if (MessageDigest.isEqual(adminToken, key.getBytes(StandardCharsets.UTF_8))) {
             return req;
         }
         String tenant = state.authenticateTenant(key);
-        if (!tenant.equals(req.tenant())) {
+        if (!tenant.equals(tenantOf.apply(req))) {
             throw ApiException.forbidden("lease request: the API key belongs to tenant '" + tenant + "', the request names '"
-                    + req.tenant() + "'");
+                    + tenantOf.apply(req) + "'");
         }
         return req;
     }

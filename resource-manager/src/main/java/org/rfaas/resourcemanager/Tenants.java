@@ -5,35 +5,43 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import org.rfaas.rmclient.TenantInfo;
 
 /**
- * Tenants, their API keys and quotas, in the resource manager's database. Called from
- * {@link ClusterState}'s transactions, so that a quota check and the lease it admits are one
- * transaction.
+ * Tenants, their API keys and quotas. Like the rest of the cluster they are served from memory
+ * (held in {@link LiveState}, changed under {@link ClusterState}'s lock, so that a quota check and
+ * the lease it admits are one step) and recorded in the database through the durable log
+ * ({@code rm_tenants}, migration V3).
  *
- * <p>An API key is 32 random bytes (base64url, prefixed {@code rfk_}); the database keeps only its
- * SHA-256. A key has the entropy of a secret, so a fast hash is enough: no dictionary to try, and
- * the lookup by hash is an index probe.
+ * <p>An API key is 32 random bytes (base64url, prefixed {@code rfk_}); only its SHA-256 is kept.
+ * A key has the entropy of a secret, so a fast hash is enough: there is no dictionary to try,
+ * and the look-up by hash is a map probe.
  */
 final class Tenants {
-    static final String[] SCHEMA = {
-        "CREATE TABLE IF NOT EXISTS rm_tenants (name VARCHAR(128) PRIMARY KEY, key_hash VARCHAR(64) NOT NULL,"
-            + " max_cores INTEGER NOT NULL, max_memory_mib BIGINT NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS rm_tenants_key ON rm_tenants (key_hash)",
-    };
-    private static final String COLUMNS = "SELECT name, max_cores, max_memory_mib, created_at FROM rm_tenants";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private Tenants() {
+    /** A tenant as kept: its key only as a hash. */
+    record Tenant(String name, String keyHash, int maxCores, long maxMemoryMiB, long createdAt) {
+        TenantInfo info(String apiKey) {
+            return new TenantInfo(name, maxCores, maxMemoryMiB, createdAt, apiKey);
+        }
     }
+
+    /** By name, and the names by key hash. */
+    final Map<String, Tenant> byName = new HashMap<>();
+    final Map<String, String> byKeyHash = new HashMap<>();
+    /** Per tenant: cores and memory its active leases hold. */
+    private final Map<String, long[]> use = new HashMap<>();
 
     /** A new API key. */
     static String newKey() {
@@ -51,80 +59,75 @@ final class Tenants {
         }
     }
 
-    /** Creates a tenant; returns it with its key. 409 when the name is taken. */
-    static TenantInfo create(Connection db, String name, int maxCores, long maxMemoryMiB, long now) throws SQLException {
-        if (find(db, name).isPresent()) {
-            throw ApiException.conflict("tenant '" + name + "' exists; rotate its key or remove it first");
+    /** Reads the tenants at start. */
+    void load(Connection db) throws SQLException {
+        try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT name, key_hash, max_cores, max_memory_mib, created_at FROM rm_tenants")) {
+            while (rs.next()) {
+                put(new Tenant(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getLong(4), rs.getLong(5)));
+            }
         }
-        String key = newKey();
-        Sql.update(db, "INSERT INTO rm_tenants (name, key_hash, max_cores, max_memory_mib, created_at) VALUES (?, ?, ?, ?, ?)",
-                name, hash(key), maxCores, maxMemoryMiB, now);
-        return new TenantInfo(name, maxCores, maxMemoryMiB, now, key);
     }
 
-    /** Gives a tenant a new key (the old one stops working); returns it with the new key. */
-    static TenantInfo rotateKey(Connection db, String name) throws SQLException {
-        TenantInfo t = require(db, name);
-        String key = newKey();
-        Sql.update(db, "UPDATE rm_tenants SET key_hash = ? WHERE name = ?", hash(key), name);
-        return new TenantInfo(t.name(), t.maxCores(), t.maxMemoryMiB(), t.createdAtEpochMillis(), key);
+    void put(Tenant t) {
+        Tenant old = byName.put(t.name(), t);
+        if (old != null) {
+            byKeyHash.remove(old.keyHash());
+        }
+        byKeyHash.put(t.keyHash(), t.name());
     }
 
-    /** Removes a tenant; returns its last record. */
-    static TenantInfo remove(Connection db, String name) throws SQLException {
-        TenantInfo t = require(db, name);
-        Sql.update(db, "DELETE FROM rm_tenants WHERE name = ?", name);
+    void remove(String name) {
+        Tenant old = byName.remove(name);
+        if (old != null) {
+            byKeyHash.remove(old.keyHash());
+        }
+    }
+
+    Tenant require(String name) {
+        Tenant t = byName.get(name);
+        if (t == null) {
+            throw ApiException.notFound("unknown tenant '" + name + "'");
+        }
         return t;
     }
 
-    static List<TenantInfo> list(Connection db) throws SQLException {
-        return Sql.list(db, COLUMNS + " ORDER BY name", Tenants::row);
+    List<TenantInfo> list() {
+        List<TenantInfo> out = new ArrayList<>();
+        byName.values().stream().sorted(Comparator.comparing(Tenant::name)).forEach(t -> out.add(t.info(null)));
+        return out;
     }
 
-    /** The tenant whose key this is, if any. */
-    static Optional<TenantInfo> byKey(Connection db, String key) throws SQLException {
-        List<TenantInfo> l = Sql.list(db, COLUMNS + " WHERE key_hash = ?", Tenants::row, hash(key));
-        return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
-    }
-
-    static Optional<TenantInfo> find(Connection db, String name) throws SQLException {
-        List<TenantInfo> l = Sql.list(db, COLUMNS + " WHERE name = ?", Tenants::row, name);
-        return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
-    }
-
-    private static TenantInfo require(Connection db, String name) throws SQLException {
-        return find(db, name).orElseThrow(() -> ApiException.notFound("unknown tenant '" + name + "'"));
+    /** A lease of {@code tenant} took ({@code sign} 1) or gave back (-1) capacity. */
+    void used(String tenant, int cores, long memoryMiB, int sign) {
+        long[] u = use.computeIfAbsent(tenant, k -> new long[2]);
+        u[0] += sign * (long) cores;
+        u[1] += sign * memoryMiB;
+        if (u[0] == 0 && u[1] == 0) {
+            use.remove(tenant);
+        }
     }
 
     /**
-     * Refuses (409, with the reason) a lease of {@code cores} and {@code memoryMiB} that would take
-     * the tenant's active leases past its quota. A tenant without a record or without quotas passes.
+     * Refuses (409, with the reason) {@code count} leases of {@code cores} and {@code memoryMiB}
+     * that would take the tenant's active leases past its quota. A tenant without a record (an
+     * operator leasing for a name) or without quotas passes.
      */
-    static void checkQuota(Connection db, String tenant, int cores, long memoryMiB) throws SQLException {
-        Optional<TenantInfo> t = find(db, tenant);
-        if (t.isEmpty() || (t.get().maxCores() == 0 && t.get().maxMemoryMiB() == 0)) {
+    void checkQuota(String tenant, int count, int cores, long memoryMiB) {
+        Tenant t = byName.get(tenant);
+        if (t == null || (t.maxCores() == 0 && t.maxMemoryMiB() == 0)) {
             return;
         }
-        long usedCores;
-        long usedMemory;
-        try (PreparedStatement ps = Sql.prepare(db, "SELECT COALESCE(SUM(cores), 0), COALESCE(SUM(memory_mib), 0) FROM"
-                + " rm_leases WHERE state = 'ACTIVE' AND tenant = ?", tenant); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            usedCores = rs.getLong(1);
-            usedMemory = rs.getLong(2);
+        long[] u = use.getOrDefault(tenant, new long[2]);
+        long wantCores = (long) count * cores;
+        long wantMemory = count * memoryMiB;
+        if (t.maxCores() > 0 && u[0] + wantCores > t.maxCores()) {
+            throw ApiException.quotaExceeded("tenant '" + tenant + "' holds " + u[0] + " of its " + t.maxCores()
+                    + " cores in active leases; " + wantCores + " more would exceed its quota");
         }
-        TenantInfo q = t.get();
-        if (q.maxCores() > 0 && usedCores + cores > q.maxCores()) {
-            throw ApiException.quotaExceeded("tenant '" + tenant + "' holds " + usedCores + " of its " + q.maxCores()
-                    + " cores in active leases; " + cores + " more would exceed its quota");
+        if (t.maxMemoryMiB() > 0 && u[1] + wantMemory > t.maxMemoryMiB()) {
+            throw ApiException.quotaExceeded("tenant '" + tenant + "' holds " + u[1] + " of its " + t.maxMemoryMiB()
+                    + " MiB in active leases; " + wantMemory + " MiB more would exceed its quota");
         }
-        if (q.maxMemoryMiB() > 0 && usedMemory + memoryMiB > q.maxMemoryMiB()) {
-            throw ApiException.quotaExceeded("tenant '" + tenant + "' holds " + usedMemory + " of its " + q.maxMemoryMiB()
-                    + " MiB in active leases; " + memoryMiB + " MiB more would exceed its quota");
-        }
-    }
-
-    private static TenantInfo row(ResultSet rs) throws SQLException {
-        return new TenantInfo(rs.getString(1), rs.getInt(2), rs.getLong(3), rs.getLong(4), null);
     }
 }

@@ -29,14 +29,52 @@ final class ResourceManagerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Writes a config into {@code dir} (database in {@code dir/data}) and starts the process. */
+    /**
+     * With {@code -Drfaas.rm.test.postgres=true} the tests run against PostgreSQL: one server for
+     * the test JVM ({@link PostgresServer}), one database per test directory (a restart on the same
+     * directory finds the same database).
+     */
+    static final boolean POSTGRES = Boolean.getBoolean("rfaas.rm.test.postgres");
+    private static PostgresServer postgres;
+    private static final java.util.Map<Path, String> DATABASES = new java.util.HashMap<>();
+
+    private static synchronized String databaseUrl(Path dir) throws IOException {
+        if (!POSTGRES) {
+            return null;
+        }
+        try {
+            if (postgres == null) {
+                postgres = PostgresServer.start();
+                PostgresServer server = postgres;
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        server.close();
+                    } catch (Exception e) {
+                        // the test JVM is ending; the server's files are in /tmp
+                    }
+                }));
+            }
+            String url = DATABASES.get(dir);
+            if (url == null) {
+                url = postgres.newDatabase();
+                DATABASES.put(dir, url);
+            }
+            return url;
+        } catch (InterruptedException | java.sql.SQLException e) {
+            throw new IOException("cannot start PostgreSQL for the tests: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes a config into {@code dir} (database in {@code dir/data}, or PostgreSQL) and starts the process. */
     static ResourceManagerProcess start(Path dir, long heartbeatTimeoutMillis, String placement) throws IOException {
         Path config = dir.resolve("rm.json");
+        String url = databaseUrl(dir);
         Files.writeString(config, """
                 {"host": "127.0.0.1", "port": 0, "adminToken": "%s", "clusterSecret": "%s", "dataDir": "%s",
                  "heartbeatTimeoutMillis": %d, "placement": "%s", "defaultLeaseMillis": 60000, "maxLeaseMillis": 600000,
-                 "sweepIntervalMillis": 50}
-                """.formatted(ADMIN, SECRET, dir.resolve("data").toString().replace("\\", "\\\\"), heartbeatTimeoutMillis, placement));
+                 "sweepIntervalMillis": 50%s}
+                """.formatted(ADMIN, SECRET, dir.resolve("data").toString().replace("\\", "\\\\"), heartbeatTimeoutMillis, placement,
+                url == null ? "" : ", \"databaseUrl\": \"" + url + "\", \"databaseUser\": \"" + PostgresServer.USER + "\""));
         return start(config, dir.resolve("rm-" + System.nanoTime() + ".log"));
     }
 

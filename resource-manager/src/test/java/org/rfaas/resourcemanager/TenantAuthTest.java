@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.rmclient.ApiError;
+import org.rfaas.rmclient.LeaseBatchGrant;
+import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseRefusedException;
 import org.rfaas.rmclient.NodeRegistration;
@@ -98,6 +100,23 @@ final class TenantAuthTest {
         LeaseGrant c = q.requestLease(2, 512, 0, "quota");
         q.releaseLease(b);
         q.releaseLease(c);
+    }
+
+    @Test
+    void batchesNeedTheKeyAndStayWithinTheQuota() {
+        String key = admin.createTenant(new TenantRequest("batcher", 2, 0)).apiKey();
+        String other = admin.createTenant(new TenantRequest("bystander", 0, 0)).apiKey();
+        LeaseBatchRequest three = new LeaseBatchRequest(3, 1, 64, 0, "batcher", 0, LeaseBatchRequest.BEST_EFFORT, null);
+        refused(401, ApiError.UNAUTHORIZED, () -> new ResourceManagerClient(rm.uri(), null, null, java.time.Duration.ofSeconds(10))
+                .requestLeases(three));
+        refused(403, ApiError.FORBIDDEN, () -> rm.tenant(other).requestLeases(three));
+        LeaseRefusedException quota = assertThrows(LeaseRefusedException.class, () -> rm.tenant(key).requestLeases(three));
+        assertTrue(quota.getMessage().contains("of its 2 cores"), quota.getMessage());
+        LeaseBatchGrant two = rm.tenant(key).requestLeases(
+                new LeaseBatchRequest(2, 1, 64, 0, "batcher", 0, LeaseBatchRequest.ALL_OR_NOTHING, null));
+        assertEquals(2, two.leases().size());
+        assertTrue(two.leases().stream().allMatch(g -> g.tenant().equals("batcher")));
+        two.leases().forEach(g -> rm.tenant(key).releaseLease(g));
     }
 
     @Test

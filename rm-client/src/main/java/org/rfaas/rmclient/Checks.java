@@ -41,4 +41,15 @@ final class Checks {
         }
         return value;
     }
+
+    /** The placement names a request may carry (null: the resource manager's configured policy). */
+    static final java.util.Set<String> PLACEMENTS = java.util.Set.of("first-fit", "least-loaded", "pack", "spread");
+
+    static String placement(String value) {
+        if (value != null && !PLACEMENTS.contains(value)) {
+            throw new IllegalArgumentException("placement must be one of first-fit, least-loaded, pack, spread, got '"
+                    + value + "'");
+        }
+        return value;
+    }
 }

@@ -148,8 +148,28 @@ public final class ResourceManagerClient {
      *     the message says why
      */
     public LeaseGrant requestLease(int cores, long memoryMiB, long durationMillis, String tenant) {
-        String auth = apiKey != null ? bearer(apiKey) : adminToken != null ? bearer(adminToken) : null;
-        return send("POST", "/v1/leases", new LeaseRequest(cores, memoryMiB, durationMillis, tenant), auth, LeaseGrant.class);
+        return send("POST", "/v1/leases", new LeaseRequest(cores, memoryMiB, durationMillis, tenant), leaseAuth(),
+                LeaseGrant.class);
+    }
+
+    /**
+     * Asks for a batch of leases in one round trip ({@code POST /v1/leases/batch}).
+     *
+     * @throws LeaseRefusedException when an all-or-nothing batch does not fit whole, or a
+     *     best-effort batch not even once; the message says why
+     */
+    public LeaseBatchGrant requestLeases(LeaseBatchRequest batch) {
+        return send("POST", "/v1/leases/batch", batch, leaseAuth(), LeaseBatchGrant.class);
+    }
+
+    /**
+     * Releases many leases in one round trip ({@code POST /v1/leases/release}); answers their
+     * records, in the order given. Already ended leases are answered as they are. With an admin
+     * token configured it is sent, otherwise each lease's token proves it is held.
+     */
+    public List<LeaseInfo> releaseLeases(LeaseBatchRelease batch) {
+        return send("POST", "/v1/leases/release", batch, adminToken == null ? null : adminAuth(),
+                new TypeReference<List<LeaseInfo>>() { });
     }
 
     /**
@@ -274,6 +294,11 @@ public final class ResourceManagerClient {
             throw new IllegalStateException("node endpoints need the cluster secret; use ResourceManagerClient.forNode");
         }
         return bearer(NodeCredential.derive(clusterSecret, node));
+    }
+
+    /** Lease requests carry the tenant's API key, else the admin token (an operator leasing for a tenant). */
+    private String leaseAuth() {
+        return apiKey != null ? bearer(apiKey) : adminToken != null ? bearer(adminToken) : null;
     }
 
     private String adminAuth() {

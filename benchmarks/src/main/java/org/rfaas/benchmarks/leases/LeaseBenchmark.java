@@ -11,7 +11,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import org.rfaas.rmclient.LeaseBatchGrant;
+import org.rfaas.rmclient.LeaseBatchRelease;
+import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.NodeRegistration;
 import org.rfaas.rmclient.ResourceManagerClient;
 import org.rfaas.rmclient.TenantRequest;
@@ -19,59 +23,55 @@ import org.rfaas.resourcemanager.ResourceManager;
 import org.rfaas.resourcemanager.ResourceManagerConfig;
 
 /**
- * Lease grant + release round trips against a resource manager started for the run (in this JVM,
- * over loopback HTTP, with its default durable H2 file database in a temporary directory). Each
- * client thread has its own HTTP client and loops {@code requestLease} then {@code releaseLease};
- * the cluster is large enough that no request is refused, so every round trip is a full placement
- * (check + reserve in one transaction) and a full release.
+ * Lease grant + release cycles against a resource manager started for the run (in this JVM, with
+ * its default durable H2 file database in a temporary directory, or the database given), with
+ * {@code nodes} simulated nodes registered through the HTTP API (no processes behind them).
+ *
+ * <p>Two paths: {@code http} (each client thread has its own {@link ResourceManagerClient} over
+ * loopback) and {@code in-process} (the same state, placement and group commit through
+ * {@link ResourceManager#requestLease}, no HTTP), so the state's cost and the transport's can be told
+ * apart. Two kinds: {@code single} (one lease, then its release) and {@code batch} ({@code batch}
+ * leases of one core, at most one per node, all-or-nothing, spread, then one batch release).
  */
 public final class LeaseBenchmark {
-    /** One measured concurrency level. */
-    public record Row(int clients, long pairs, double pairsPerSecond, double pairMedianUs, double pairP99Us,
-            double grantMedianUs, double releaseMedianUs) {
+    /** One measured level. Times in microseconds; {@code cyclesPerSecond} counts grant+release cycles (a batch is one). */
+    public record Row(String path, String kind, int clients, int batch, long cycles, double cyclesPerSecond,
+            double leasesPerSecond, double cycleMedianUs, double cycleP99Us, double grantMedianUs, double grantP99Us,
+            double releaseMedianUs, String database, int nodes) {
     }
 
-    private final Duration warmup;
-    private final Duration measure;
-
-    /** Warm-up and measurement time per concurrency level. */
-    public record Duration(long millis) {
+    /** What to run. */
+    public record Settings(long warmupMillis, long measureMillis, String databaseUrl, int nodes, int[] clients,
+            int batch, int[] batchClients, List<String> paths) {
     }
 
-    private final String databaseUrl;
+    private static final String ADMIN = "bench-admin-token-0123456789";
+    private static final String SECRET = "bench-cluster-secret-0123456789";
 
-    /**
-     * @param databaseUrl JDBC URL of the resource manager's database, or null for its default (a
-     *     durable H2 file in a temporary directory)
-     */
-    public LeaseBenchmark(long warmupMillis, long measureMillis, String databaseUrl) {
-        this.warmup = new Duration(warmupMillis);
-        this.measure = new Duration(measureMillis);
-        this.databaseUrl = databaseUrl;
+    private final Settings settings;
+
+    public LeaseBenchmark(Settings settings) {
+        this.settings = settings;
     }
 
-    /** Runs every concurrency level in {@code levels} against one fresh resource manager. */
-    public List<Row> run(int[] levels) throws Exception {
+    /** Runs every level against one fresh resource manager. */
+    public List<Row> run() throws Exception {
         Path dir = Files.createTempDirectory("rfaas-bench-leases");
-        String admin = "bench-admin-token-0123456789";
-        String secret = "bench-cluster-secret-0123456789";
         List<Row> rows = new ArrayList<>();
         // nodes do not heartbeat during the run: a long timeout keeps them up
-        ResourceManagerConfig config = new ResourceManagerConfig("127.0.0.1", 0, admin, secret, dir.toString(), databaseUrl,
-                null, null, 3_600_000, "first-fit", 0, 0, 0, 0);
+        ResourceManagerConfig config = new ResourceManagerConfig("127.0.0.1", 0, ADMIN, SECRET, dir.toString(),
+                settings.databaseUrl(), null, null, 3_600_000, "first-fit", 0, 0, 0, 0);
         try (ResourceManager rm = ResourceManager.start(config)) {
-            ResourceManagerClient node = ResourceManagerClient.forNode(rm.uri(), secret);
-            for (int i = 0; i < 4; i++) {
-                node.registerNode(new NodeRegistration("bench-" + i, "127.0.0.1", 7000 + i, "tcp", 256, 1L << 20));
-            }
-            ResourceManagerClient operator = ResourceManagerClient.forAdmin(rm.uri(), admin);
-            for (int clients : levels) {
-                // one tenant per client, each with its API key, as real clients lease
-                List<String> keys = new ArrayList<>();
-                for (int c = 0; c < clients; c++) {
-                    keys.add(operator.createTenant(new TenantRequest("bench-" + clients + "-" + c, 0, 0)).apiKey());
+            register(rm);
+            for (String path : settings.paths()) {
+                for (int clients : settings.clients()) {
+                    rows.add(level(rm, path, "single", clients, 1));
                 }
-                rows.add(level(rm, keys));
+                if (settings.batch() > 0) {
+                    for (int clients : settings.batchClients()) {
+                        rows.add(level(rm, path, "batch", clients, settings.batch()));
+                    }
+                }
             }
         } finally {
             deleteTree(dir);
@@ -79,8 +79,87 @@ public final class LeaseBenchmark {
         return rows;
     }
 
-    private Row level(ResourceManager rm, List<String> keys) throws Exception {
-        int clients = keys.size();
+    /** Registers the simulated nodes through the admin API, 16 at a time (their commits are grouped). */
+    private void register(ResourceManager rm) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 16; t++) {
+                int first = t;
+                done.add(pool.submit(() -> {
+                    ResourceManagerClient admin = ResourceManagerClient.forAdmin(rm.uri(), ADMIN);
+                    for (int i = first; i < settings.nodes(); i += 16) {
+                        admin.addNode(new NodeRegistration(String.format("sim%05d", i), "10.1." + (i / 250) + "." + (i % 250),
+                                7000, "tcp", 64, 256 * 1024));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The lease operations of one client thread. */
+    private interface Client {
+        /** Grants; answers what {@link #release} needs. */
+        Object grant();
+
+        void release(Object granted);
+    }
+
+    private final java.util.Map<String, String> tenantKeys = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The API key of {@code tenant}, which is made (as an operator would) at its first use. */
+    private String tenantKey(ResourceManager rm, String tenant) {
+        return tenantKeys.computeIfAbsent(tenant, t -> ResourceManagerClient.forAdmin(rm.uri(), ADMIN)
+                .createTenant(new TenantRequest(t, 0, 0)).apiKey());
+    }
+
+    private Client client(ResourceManager rm, String path, String kind, int batch, String tenant) {
+        boolean http = "http".equals(path);
+        // over HTTP each client is a tenant with its own API key, as real clients lease
+        ResourceManagerClient c = http ? ResourceManagerClient.forTenant(rm.uri(), tenantKey(rm, tenant)) : null;
+        if ("single".equals(kind)) {
+            return new Client() {
+                @Override
+                public Object grant() {
+                    return http ? c.requestLease(1, 256, 60_000, tenant) : rm.requestLease(new LeaseRequest(1, 256, 60_000, tenant));
+                }
+
+                @Override
+                public void release(Object g) {
+                    if (http) {
+                        c.releaseLease((LeaseGrant) g);
+                    } else {
+                        rm.releaseLeases(List.of(((LeaseGrant) g).leaseId()));
+                    }
+                }
+            };
+        }
+        LeaseBatchRequest req = new LeaseBatchRequest(batch, 1, 256, 60_000, tenant, 1, LeaseBatchRequest.ALL_OR_NOTHING, "spread");
+        return new Client() {
+            @Override
+            public Object grant() {
+                return http ? c.requestLeases(req) : rm.requestLeases(req);
+            }
+
+            @Override
+            public void release(Object g) {
+                List<LeaseGrant> leases = ((LeaseBatchGrant) g).leases();
+                if (http) {
+                    c.releaseLeases(LeaseBatchRelease.of(leases));
+                } else {
+                    rm.releaseLeases(leases.stream().map(LeaseGrant::leaseId).toList());
+                }
+            }
+        };
+    }
+
+    private Row level(ResourceManager rm, String path, String kind, int clients, int batch) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         CyclicBarrier start = new CyclicBarrier(clients);
         try {
@@ -89,55 +168,58 @@ public final class LeaseBenchmark {
             for (int c = 0; c < clients; c++) {
                 int me = c;
                 futures.add(pool.submit(() -> {
-                    ResourceManagerClient client = ResourceManagerClient.forTenant(rm.uri(), keys.get(me));
-                    String tenant = "bench-" + clients + "-" + me;
-                    Histogram pair = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-                    Histogram grant = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-                    Histogram release = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-                    loop(client, tenant, warmup.millis(), null, null, null);
-                    start.await(60, TimeUnit.SECONDS);
+                    Client client = client(rm, path, kind, batch, "bench-" + me);
+                    Histogram[] h = {histogram(), histogram(), histogram()};
+                    loop(client, settings.warmupMillis(), null);
+                    start.await(120, TimeUnit.SECONDS);
                     long t0 = System.nanoTime();
-                    loop(client, tenant, measure.millis(), pair, grant, release);
+                    loop(client, settings.measureMillis(), h);
                     elapsed[me] = System.nanoTime() - t0;
-                    return new Histogram[] {pair, grant, release};
+                    return h;
                 }));
             }
-            Histogram pair = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-            Histogram grant = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-            Histogram release = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            Histogram cycle = histogram();
+            Histogram grant = histogram();
+            Histogram release = histogram();
             for (Future<Histogram[]> f : futures) {
                 Histogram[] h = f.get();
-                pair.add(h[0]);
+                cycle.add(h[0]);
                 grant.add(h[1]);
                 release.add(h[2]);
             }
-            long maxElapsed = 0;
+            long maxElapsed = 1;
             for (long e : elapsed) {
                 maxElapsed = Math.max(maxElapsed, e);
             }
-            long pairs = pair.getTotalCount();
-            return new Row(clients, pairs, pairs / (maxElapsed / 1e9), pair.getValueAtPercentile(50) / 1e3,
-                    pair.getValueAtPercentile(99) / 1e3, grant.getValueAtPercentile(50) / 1e3,
-                    release.getValueAtPercentile(50) / 1e3);
+            long cycles = cycle.getTotalCount();
+            double perSecond = cycles / (maxElapsed / 1e9);
+            return new Row(path, kind, clients, batch, cycles, perSecond, perSecond * batch,
+                    cycle.getValueAtPercentile(50) / 1e3, cycle.getValueAtPercentile(99) / 1e3,
+                    grant.getValueAtPercentile(50) / 1e3, grant.getValueAtPercentile(99) / 1e3,
+                    release.getValueAtPercentile(50) / 1e3,
+                    settings.databaseUrl() == null ? "h2-file-durable" : settings.databaseUrl(), settings.nodes());
         } finally {
             pool.shutdownNow();
         }
     }
 
-    /** Grant + release until {@code millis} have passed; records into the histograms when given. */
-    private static void loop(ResourceManagerClient client, String tenant, long millis, Histogram pair, Histogram grant,
-            Histogram release) {
+    private static Histogram histogram() {
+        return new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    }
+
+    /** Grant + release until {@code millis} have passed; records into {@code h} (cycle, grant, release) when given. */
+    private static void loop(Client client, long millis, Histogram[] h) {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (System.nanoTime() < end) {
             long t0 = System.nanoTime();
-            LeaseGrant g = client.requestLease(1, 256, 60_000, tenant);
+            Object g = client.grant();
             long t1 = System.nanoTime();
-            client.releaseLease(g);
+            client.release(g);
             long t2 = System.nanoTime();
-            if (pair != null) {
-                pair.recordValue(t2 - t0);
-                grant.recordValue(t1 - t0);
-                release.recordValue(t2 - t1);
+            if (h != null) {
+                h[0].recordValue(t2 - t0);
+                h[1].recordValue(t1 - t0);
+                h[2].recordValue(t2 - t1);
             }
         }
     }
