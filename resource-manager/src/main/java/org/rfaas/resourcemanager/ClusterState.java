@@ -91,12 +91,12 @@ final class ClusterState implements AutoCloseable {
 
     /** Opens (creating if needed) the database named in the config. */
     static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
-        Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
+        Connection c = connect(config);
         Connection r = null;
         try {
             // after the first connection: it keeps a named in-memory H2 database alive for the others
             Schema.migrate(config);
-            r = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
+            r = connect(config);
             return new ClusterState(config, c, r, events);
         } catch (SQLException | RuntimeException e) {
             if (r != null) {
@@ -105,6 +105,12 @@ final class ClusterState implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    /** A connection; without a configured user the URL's own credentials (e.g. {@code ?user=}) apply. */
+    static Connection connect(ResourceManagerConfig config) throws SQLException {
+        return config.databaseUser().isEmpty() ? DriverManager.getConnection(config.databaseUrl())
+                : DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
     }
 
     /** Tells {@code o} about every change from now on (metrics, dashboard). */
