@@ -76,7 +76,8 @@ final class ClusterState implements AutoCloseable {
     LiveState live;
     private volatile StateObserver observer = StateObserver.NONE;
 
-    private ClusterState(ResourceManagerConfig config, Connection db, Connection reader, EventBus events) throws SQLException {
+    private ClusterState(ResourceManagerConfig config, Connection db, Connection reader, EventBus events, DurableLog.Fence fence)
+            throws SQLException {
         this.config = config;
         this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.placement = config.placementPolicy();
@@ -85,18 +86,23 @@ final class ClusterState implements AutoCloseable {
         reader.setAutoCommit(false);
         db.setAutoCommit(false);
         this.live = StateLoader.load(db, System.currentTimeMillis(), config.endedLeaseRetentionMillis());
-        this.log = new DurableLog(db, events, this::reloadAfterFailure);
+        this.log = new DurableLog(db, events, this::reloadAfterFailure, fence);
     }
 
     /** Opens (creating if needed) the database named in the config. */
     static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
+        return open(config, events, null);
+    }
+
+    /** Opens the database; {@code fence} (a leader's, or null) runs inside every group commit. */
+    static ClusterState open(ResourceManagerConfig config, EventBus events, DurableLog.Fence fence) throws SQLException {
         Connection c = connect(config);
         Connection r = null;
         try {
             // after the first connection: it keeps a named in-memory H2 database alive for the others
             Schema.migrate(config);
             r = connect(config);
-            return new ClusterState(config, c, r, events);
+            return new ClusterState(config, c, r, events, fence);
         } catch (SQLException | RuntimeException e) {
             if (r != null) {
                 r.close();

@@ -43,12 +43,25 @@ import java.nio.file.Path;
  * @param endedLeaseRetentionMillis how long heartbeat replies keep listing an ended lease
  * @param metricsOpen serve {@code /metrics} without credentials; by default it asks for the admin
  *     token like {@code /v1/billing}, since it carries the same per-tenant billing
+ * @param leaderLeaseMillis 0 for one resource manager; more (at least 200) for several on one
+ *     PostgreSQL database, of which the holder of this long a leadership lease serves and the others
+ *     wait as standbys (answering 503) to take over once it has expired
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
         String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
         String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
-        long endedLeaseRetentionMillis, boolean metricsOpen) {
+        long endedLeaseRetentionMillis, boolean metricsOpen, long leaderLeaseMillis) {
+
+    /** A single resource manager (no leadership), as before {@code leaderLeaseMillis}. */
+    public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
+            String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
+            String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
+            long endedLeaseRetentionMillis, boolean metricsOpen) {
+        this(host, port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser, databasePassword,
+                heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis, sweepIntervalMillis,
+                endedLeaseRetentionMillis, metricsOpen, 0);
+    }
 
     /** A config with {@code /metrics} behind the admin token (the constructor before {@code metricsOpen}). */
     public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
@@ -95,6 +108,14 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
                 || endedLeaseRetentionMillis < 0) {
             throw new IllegalArgumentException("durations must be positive (0 means the default)");
         }
+        if (leaderLeaseMillis < 0 || (leaderLeaseMillis > 0 && leaderLeaseMillis < 200)) {
+            throw new IllegalArgumentException("leaderLeaseMillis must be 0 (one resource manager) or at least 200, got "
+                    + leaderLeaseMillis);
+        }
+        if (leaderLeaseMillis > 0 && databaseUrl.startsWith("jdbc:h2:")) {
+            throw new IllegalArgumentException("leaderLeaseMillis needs a database shared by the resource managers"
+                    + " (PostgreSQL), not the embedded H2");
+        }
         if (defaultLeaseMillis > maxLeaseMillis) {
             throw new IllegalArgumentException("defaultLeaseMillis (" + defaultLeaseMillis + ") exceeds maxLeaseMillis (" + maxLeaseMillis + ")");
         }
@@ -132,6 +153,6 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
     public ResourceManagerConfig withPort(int newPort) {
         return new ResourceManagerConfig(host, newPort, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser,
                 databasePassword, heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis,
-                sweepIntervalMillis, endedLeaseRetentionMillis, metricsOpen);
+                sweepIntervalMillis, endedLeaseRetentionMillis, metricsOpen, leaderLeaseMillis);
     }
 }
