@@ -9,11 +9,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.rfaas.protocol.lease.InvalidLeaseTokenException;
 import org.rfaas.protocol.lease.LeaseClaims;
 import org.rfaas.protocol.lease.LeaseToken;
-import org.rfaas.rmclient.ActiveLease;
 import org.rfaas.rmclient.BillingReport;
 import org.rfaas.rmclient.BillingSummary;
 import org.rfaas.rmclient.ClusterEvent;
-import org.rfaas.rmclient.EndedLease;
 import org.rfaas.rmclient.HeartbeatResponse;
 import org.rfaas.rmclient.LeaseBatchGrant;
 import org.rfaas.rmclient.LeaseBatchRequest;
@@ -63,7 +61,7 @@ final class ClusterState implements AutoCloseable {
     static final String INSERT_LEASE = "INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at,"
             + " expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 0, '')";
     static final String END_LEASE = "UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?";
-    private static final String NODE_STATE = "UPDATE rm_nodes SET state = ?, last_heartbeat = ? WHERE name = ?";
+    static final String NODE_STATE = "UPDATE rm_nodes SET state = ?, last_heartbeat = ? WHERE name = ?";
 
     private final ResourceManagerConfig config;
     private final LeaseToken tokens;
@@ -76,10 +74,12 @@ final class ClusterState implements AutoCloseable {
     /** Guards {@link #live}: held for the memory change and the append, never across a commit. */
     final ReentrantLock lock = new ReentrantLock();
     private final Billing billing = new Billing(this);
+    private final NodeRegistry nodes = new NodeRegistry(this);
     LiveState live;
     private volatile StateObserver observer = StateObserver.NONE;
 
-    private ClusterState(ResourceManagerConfig config, Connection db, Connection reader, EventBus events) throws SQLException {
+    private ClusterState(ResourceManagerConfig config, Connection db, Connection reader, EventBus events, DurableLog.Fence fence)
+            throws SQLException {
         this.config = config;
         this.tokens = LeaseToken.ofSecret(config.clusterSecret());
         this.placement = config.placementPolicy();
@@ -88,18 +88,23 @@ final class ClusterState implements AutoCloseable {
         reader.setAutoCommit(false);
         db.setAutoCommit(false);
         this.live = StateLoader.load(db, System.currentTimeMillis(), config.endedLeaseRetentionMillis());
-        this.log = new DurableLog(db, events, this::reloadAfterFailure);
+        this.log = new DurableLog(db, events, this::reloadAfterFailure, fence);
     }
 
     /** Opens (creating if needed) the database named in the config. */
     static ClusterState open(ResourceManagerConfig config, EventBus events) throws SQLException {
-        Connection c = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
+        return open(config, events, null);
+    }
+
+    /** Opens the database; {@code fence} (a leader's, or null) runs inside every group commit. */
+    static ClusterState open(ResourceManagerConfig config, EventBus events, DurableLog.Fence fence) throws SQLException {
+        Connection c = connect(config);
         Connection r = null;
         try {
             // after the first connection: it keeps a named in-memory H2 database alive for the others
             Schema.migrate(config);
-            r = DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
-            return new ClusterState(config, c, r, events);
+            r = connect(config);
+            return new ClusterState(config, c, r, events, fence);
         } catch (SQLException | RuntimeException e) {
             if (r != null) {
                 r.close();
@@ -107,6 +112,12 @@ final class ClusterState implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    /** A connection; without a configured user the URL's own credentials (e.g. {@code ?user=}) apply. */
+    static Connection connect(ResourceManagerConfig config) throws SQLException {
+        return config.databaseUser().isEmpty() ? DriverManager.getConnection(config.databaseUrl())
+                : DriverManager.getConnection(config.databaseUrl(), config.databaseUser(), config.databasePassword());
     }
 
     /** Tells {@code o} about every change from now on (metrics, dashboard). */
@@ -171,171 +182,34 @@ final class ClusterState implements AutoCloseable {
         return log;
     }
 
-    // ------------------------------------------------------------------ nodes
+    // ------------------------------------------------------------------ nodes ({@link NodeRegistry})
 
-    /**
-     * Registers or re-registers a node (executor manager at start-up, or a batch system adding it).
-     * A known node keeps its leases and its drain flag; a node that was down comes back up.
-     */
     NodeInfo registerNode(NodeRegistration reg, long now, boolean byAdmin) {
-        boolean[] known = new boolean[1];
-        NodeInfo info = change(now, c -> {
-            if (live.removedNodes.remove(reg.name())) {
-                c.write("DELETE FROM rm_removed_nodes WHERE name = ?", reg.name());
-            }
-            LiveState.Node old = live.nodes.get(reg.name());
-            known[0] = old != null;
-            boolean wasDown = old != null && DOWN.equals(old.state);
-            String state = old != null && DRAINING.equals(old.state) ? DRAINING : UP;
-            LiveState.Node n = live.putNode(reg.name(), reg.address(), reg.port(), reg.transport(), reg.cores(),
-                    reg.memoryMiB(), state);
-            n.lastHeartbeat = now;
-            if (old == null) {
-                c.write("INSERT INTO rm_nodes (name, address, port, transport, cores, memory_mib, state, registered_at,"
-                        + " last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", reg.name(), reg.address(), reg.port(),
-                        reg.transport(), reg.cores(), reg.memoryMiB(), state, now, now);
-            } else {
-                c.write("UPDATE rm_nodes SET address = ?, port = ?, transport = ?, cores = ?, memory_mib = ?, state = ?,"
-                        + " last_heartbeat = ? WHERE name = ?", reg.address(), reg.port(), reg.transport(), reg.cores(),
-                        reg.memoryMiB(), state, now, reg.name());
-            }
-            if (old == null || wasDown) {
-                c.events.add(ClusterEvent.node(old == null ? ClusterEvent.NODE_ADDED : ClusterEvent.NODE_RESUMED, now,
-                        reg.name(), old == null ? "registered" : "registered again after being down"));
-            }
-            c.freed(n);
-            return n.info();
-        });
-        LOG.info("node {} {} by {}: {} {}:{} cores={} memoryMiB={}", reg.name(), known[0] ? "re-registered" : "registered",
-                byAdmin ? "admin" : "its executor manager", reg.transport(), reg.address(), reg.port(), reg.cores(), reg.memoryMiB());
-        observer.nodeEvent(reg.name(), known[0] ? StateObserver.NODE_REREGISTERED : StateObserver.NODE_ADDED);
-        return info;
+        return nodes.registerNode(reg, now, byAdmin);
     }
 
-    /**
-     * Records a heartbeat; answers with the node's active leases and those that ended recently.
-     * Served from memory: it waits for the database only when a down node comes back up.
-     */
     HeartbeatResponse heartbeat(String name, long now) {
-        boolean[] back = new boolean[1];
-        HeartbeatResponse r = change(now, c -> {
-            LiveState.Node n = live.nodes.get(name);
-            if (n == null) {
-                if (live.removedNodes.contains(name)) {
-                    throw ApiException.nodeRemoved("node '" + name + "' was removed by an administrator; its leases"
-                            + " were revoked. Register again to rejoin.");
-                }
-                throw ApiException.notFound("unknown node '" + name + "'; register first");
-            }
-            if (DOWN.equals(n.state)) {
-                live.setState(n, UP);
-                c.write(NODE_STATE, UP, now, name);
-                c.events.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, now, name, "heartbeats resumed"));
-                c.freed(n);
-                back[0] = true;
-            }
-            n.lastHeartbeat = now;
-            List<Long> active = new ArrayList<>(n.leases.size());
-            List<ActiveLease> activeLeases = new ArrayList<>(n.leases.size());
-            for (LiveState.Lease l : n.leases.values()) {
-                active.add(l.id);
-                activeLeases.add(new ActiveLease(l.id, l.expiresAt));
-            }
-            n.prune(now, config.endedLeaseRetentionMillis());
-            List<EndedLease> ended = new ArrayList<>(n.ended);
-            ended.sort(java.util.Comparator.comparingLong(EndedLease::leaseId));
-            return new HeartbeatResponse(name, n.state, active, activeLeases, ended);
-        });
-        if (back[0]) {
-            LOG.info("node {} is back after missing heartbeats; its old leases stay revoked", name);
-            observer.nodeEvent(name, StateObserver.NODE_BACK);
-        }
-        return r;
+        return nodes.heartbeat(name, now);
     }
 
-    /** Stops placing leases on a node and revokes its active leases. */
     NodeInfo drainNode(String name, long now) {
-        int[] revoked = new int[1];
-        String reason = "node " + name + " was drained";
-        NodeInfo info = change(now, c -> {
-            LiveState.Node n = requireNode(name);
-            // A down node is drained too: when its manager comes back during a batch job it must stay out.
-            live.setState(n, DRAINING);
-            c.write(NODE_STATE, DRAINING, n.lastHeartbeat, name);
-            c.events.add(ClusterEvent.node(ClusterEvent.NODE_DRAINED, now, name, "drained"));
-            revoked[0] = revokeAll(c, n, reason, now);
-            return n.info();
-        });
-        LOG.info("node {} drained; {} lease(s) revoked", name, revoked[0]);
-        if (revoked[0] > 0) {
-            observer.leasesEnded(REVOKED, name, revoked[0], reason);
-        }
-        observer.nodeEvent(name, StateObserver.NODE_DRAINED);
-        return info;
+        return nodes.drainNode(name, now);
     }
 
-    /** Lets a drained node take leases again. */
     NodeInfo resumeNode(String name) {
-        long now = System.currentTimeMillis();
-        NodeInfo info = change(now, c -> {
-            LiveState.Node n = requireNode(name);
-            if (DRAINING.equals(n.state)) {
-                live.setState(n, UP);
-                c.write(NODE_STATE, UP, n.lastHeartbeat, name);
-                c.events.add(ClusterEvent.node(ClusterEvent.NODE_RESUMED, now, name, "resumed"));
-                c.freed(n);
-            }
-            return n.info();
-        });
-        LOG.info("node {} resumed", name);
-        observer.nodeEvent(name, StateObserver.NODE_RESUMED);
-        return info;
+        return nodes.resumeNode(name);
     }
 
-    /** Removes a node after revoking its active leases; answers with its last record. */
     NodeInfo removeNode(String name, long now) {
-        int[] revoked = new int[1];
-        String reason = "node " + name + " was removed from the cluster";
-        NodeInfo last = change(now, c -> {
-            LiveState.Node n = requireNode(name);
-            NodeInfo before = n.info();
-            revoked[0] = revokeAll(c, n, reason, now);
-            live.removeNode(n);
-            live.removedNodes.add(name);
-            c.write("DELETE FROM rm_nodes WHERE name = ?", name);
-            c.write("DELETE FROM rm_removed_nodes WHERE name = ?", name);
-            c.write("INSERT INTO rm_removed_nodes (name, removed_at) VALUES (?, ?)", name, now);
-            c.events.add(ClusterEvent.node(ClusterEvent.NODE_REMOVED, now, name, "removed"));
-            return before;
-        });
-        LOG.info("node {} removed; {} lease(s) revoked", name, revoked[0]);
-        if (revoked[0] > 0) {
-            observer.leasesEnded(REVOKED, name, revoked[0], reason);
-        }
-        observer.nodeEvent(name, StateObserver.NODE_REMOVED);
-        return last;
+        return nodes.removeNode(name, now);
     }
 
     List<NodeInfo> nodes() {
-        lock.lock();
-        try {
-            List<NodeInfo> out = new ArrayList<>(live.nodes.size());
-            for (LiveState.Node n : live.nodes.values()) {
-                out.add(n.info());
-            }
-            return out;
-        } finally {
-            lock.unlock();
-        }
+        return nodes.nodes();
     }
 
     NodeInfo node(String name) {
-        lock.lock();
-        try {
-            return requireNode(name).info();
-        } finally {
-            lock.unlock();
-        }
+        return nodes.node(name);
     }
 
     // ------------------------------------------------------------------ leases
@@ -701,7 +575,7 @@ final class ClusterState implements AutoCloseable {
         return n;
     }
 
-    private int revokeAll(Change c, LiveState.Node n, String reason, long now) {
+    int revokeAll(Change c, LiveState.Node n, String reason, long now) {
         List<LiveState.Lease> held = new ArrayList<>(n.leases.values());
         for (LiveState.Lease l : held) {
             c.endLease(l, REVOKED, reason, now);
@@ -709,7 +583,7 @@ final class ClusterState implements AutoCloseable {
         return held.size();
     }
 
-    private LiveState.Node requireNode(String name) {
+    LiveState.Node requireNode(String name) {
         LiveState.Node n = live.nodes.get(name);
         if (n == null) {
             throw ApiException.notFound("unknown node '" + name + "'");

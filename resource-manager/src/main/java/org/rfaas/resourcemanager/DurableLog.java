@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
 final class DurableLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DurableLog.class);
 
+    /** Run inside every batch's transaction before its writes (a leader's fencing); throws to refuse the commit. */
+    @FunctionalInterface
+    interface Fence {
+        void check(Connection db) throws SQLException;
+    }
+
     /** One SQL statement with its parameters. */
     record Write(String sql, Object... args) {
     }
@@ -56,8 +62,11 @@ final class DurableLog implements AutoCloseable {
     private boolean closed;
     private final Thread thread;
 
-    DurableLog(Connection db, EventBus events, Runnable onFailure) {
+    private final Fence fence;
+
+    DurableLog(Connection db, EventBus events, Runnable onFailure, Fence fence) {
         this.db = db;
+        this.fence = fence;
         this.events = events;
         this.onFailure = onFailure;
         this.thread = Thread.ofPlatform().name("rm-group-commit").daemon(true).start(this::run);
@@ -178,6 +187,9 @@ final class DurableLog implements AutoCloseable {
     private boolean write(List<Entry> batch) {
         connectionLock.lock();
         try {
+            if (fence != null) {
+                fence.check(db);
+            }
             PreparedStatement open = null;
             int pending = 0;
             for (Entry e : batch) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.rfaas.rmclient.LeaseBatchGrant;
 import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseGrant;
@@ -28,7 +29,9 @@ import org.slf4j.LoggerFactory;
 public final class ResourceManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResourceManager.class);
 
-    private final ClusterState state;
+    /** The state served; empty while this process is a standby ({@code leaderLeaseMillis} > 0). */
+    private final AtomicReference<ClusterState> slot;
+    private final Leadership leadership;
     private final ResourceManagerServer server;
     private final Observability observability;
     private final ScheduledExecutorService sweeper;
@@ -36,12 +39,13 @@ public final class ResourceManager implements AutoCloseable {
     private final ResourceManagerConfig config;
     private final EventBus events;
 
-    private ResourceManager(ResourceManagerConfig config, ClusterState state, ResourceManagerServer server, int port,
-            Observability observability, EventBus events) {
+    private ResourceManager(ResourceManagerConfig config, AtomicReference<ClusterState> slot, Leadership leadership,
+            ResourceManagerServer server, int port, Observability observability, EventBus events) {
         this.config = config;
+        this.slot = slot;
+        this.leadership = leadership;
         this.observability = observability;
         this.events = events;
-        this.state = state;
         this.server = server;
         this.port = port;
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -53,49 +57,92 @@ public final class ResourceManager implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Opens the database, starts the HTTP API and the sweeper. */
+    /**
+     * Opens the database, starts the HTTP API and the sweeper. With {@code leaderLeaseMillis} > 0
+     * several resource managers share one database: this one serves once it holds the leadership
+     * ({@link Leadership}) and answers 503 as a standby until then.
+     */
     public static ResourceManager start(ResourceManagerConfig config) throws SQLException, java.io.IOException {
         if (config.databaseUrl().startsWith("jdbc:h2:file:")) {
             Files.createDirectories(Path.of(config.dataDir()).toAbsolutePath());
         }
         EventBus events = new EventBus();
-        ClusterState state = ClusterState.open(config, events);
-        Observability observability = null;
+        AtomicReference<ClusterState> slot = new AtomicReference<>();
+        Observability observability = new Observability(view(slot), config.metricsOpen());
+        Leadership leadership = null;
         try {
-            state.graceAfterRestart(System.currentTimeMillis());
-            observability = new Observability(view(state), config.metricsOpen());
-            state.observe(observability.observer());
-            ResourceManagerServer server = new ResourceManagerServer(state, config, observability, events);
+            if (config.leaderLeaseMillis() == 0) {
+                slot.set(serve(config, events, observability, null));
+            }
+            ResourceManagerServer server = new ResourceManagerServer(slot::get, config, observability, events);
             int port = server.start();
+            if (config.leaderLeaseMillis() > 0) {
+                leadership = new Leadership(config, fence -> {
+                    try {
+                        slot.set(serve(config, events, observability, fence));
+                    } catch (SQLException e) {
+                        throw new IllegalStateException("cannot load the state as the new leader: " + e.getMessage(), e);
+                    }
+                }, () -> closeQuietly(slot.getAndSet(null)));
+                LOG.info("resource manager competing for leadership (lease {} ms)", config.leaderLeaseMillis());
+            }
             LOG.info("resource manager listening on http://{}:{}/v1 (database {}, placement {}, heartbeat timeout {} ms)",
                     config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
             LOG.info("dashboard: http://{}:{}/dashboard#token=<admin token>; Prometheus metrics: GET /metrics{}", config.host(),
                     port, config.metricsOpen() ? " (open)" : " (admin token)");
-            return new ResourceManager(config, state, server, port, observability, events);
-        } catch (RuntimeException e) {
-            if (observability != null) {
-                observability.close();
+            return new ResourceManager(config, slot, leadership, server, port, observability, events);
+        } catch (RuntimeException | SQLException e) {
+            observability.close();
+            if (leadership != null) {
+                leadership.close();
             }
+            closeQuietly(slot.get());
+            throw e;
+        }
+    }
+
+    /** Loads the state from the database and makes it ready to serve. */
+    private static ClusterState serve(ResourceManagerConfig config, EventBus events, Observability observability,
+            DurableLog.Fence fence) throws SQLException {
+        ClusterState state = ClusterState.open(config, events, fence);
+        try {
+            state.graceAfterRestart(System.currentTimeMillis());
+            state.observe(observability.observer());
+            return state;
+        } catch (RuntimeException e) {
             state.close();
             throw e;
         }
     }
 
-    private static ClusterView view(ClusterState state) {
+    private static void closeQuietly(ClusterState s) {
+        if (s != null) {
+            try {
+                s.close();
+            } catch (SQLException | RuntimeException e) {
+                LOG.warn("closing the deposed state failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private static ClusterView view(AtomicReference<ClusterState> slot) {
         return new ClusterView() {
             @Override
             public List<NodeInfo> nodes() {
-                return state.nodes();
+                ClusterState s = slot.get();
+                return s == null ? List.of() : s.nodes();
             }
 
             @Override
             public List<LeaseInfo> activeLeases() {
-                return state.leases(ClusterState.ACTIVE);
+                ClusterState s = slot.get();
+                return s == null ? List.of() : s.leases(ClusterState.ACTIVE);
             }
 
             @Override
             public List<TenantBilling> tenantBilling() {
-                return state.billing().tenants();
+                ClusterState s = slot.get();
+                return s == null ? List.of() : s.billing().tenants();
             }
         };
     }
@@ -120,17 +167,17 @@ public final class ResourceManager implements AutoCloseable {
      * @throws RuntimeException with the API's message (e.g. no capacity) when it cannot be granted
      */
     public LeaseGrant requestLease(LeaseRequest request) {
-        return state.requestLease(request, System.currentTimeMillis());
+        return serving().requestLease(request, System.currentTimeMillis());
     }
 
     /** A batch of leases in this process, as {@code POST /v1/leases/batch}. */
     public LeaseBatchGrant requestLeases(LeaseBatchRequest request) {
-        return state.requestLeases(request, System.currentTimeMillis());
+        return serving().requestLeases(request, System.currentTimeMillis());
     }
 
     /** Releases leases in this process, as {@code POST /v1/leases/release} with the admin token. */
     public List<LeaseInfo> releaseLeases(List<Long> leaseIds) {
-        return state.releaseLeases(leaseIds, "released in process", System.currentTimeMillis());
+        return serving().releaseLeases(leaseIds, "released in process", System.currentTimeMillis());
     }
 
     /** The port the HTTP API listens on. */
@@ -144,9 +191,26 @@ public final class ResourceManager implements AutoCloseable {
         return java.net.URI.create((config.tls() != null ? "https://" : "http://") + h + ":" + port);
     }
 
+    private ClusterState serving() {
+        ClusterState s = slot.get();
+        if (s == null) {
+            throw new IllegalStateException("this resource manager is a standby");
+        }
+        return s;
+    }
+
+    /** Whether this process serves (always, unless it is a standby of several on one database). */
+    public boolean leader() {
+        return slot.get() != null;
+    }
+
     private void sweep() {
+        ClusterState s = slot.get();
+        if (s == null) {
+            return;
+        }
         try {
-            state.sweep(System.currentTimeMillis());
+            s.sweep(System.currentTimeMillis());
         } catch (RuntimeException e) {
             LOG.error("sweeper failed; retrying in {} ms", config.sweepIntervalMillis(), e);
         }
@@ -189,8 +253,14 @@ public final class ResourceManager implements AutoCloseable {
         observability.close();
         try {
             server.close();
+            if (leadership != null) {
+                leadership.close();
+            }
         } finally {
-            state.close();
+            ClusterState s = slot.getAndSet(null);
+            if (s != null) {
+                s.close();
+            }
         }
         LOG.info("resource manager stopped");
     }

@@ -44,13 +44,16 @@ import java.nio.file.Path;
  * @param endedLeaseRetentionMillis how long heartbeat replies keep listing an ended lease
  * @param metricsOpen serve {@code /metrics} without credentials; by default it asks for the admin
  *     token like {@code /v1/billing}, since it carries the same per-tenant billing
+ * @param leaderLeaseMillis 0 for one resource manager; more (at least 200) for several on one
+ *     PostgreSQL database, of which the holder of this long a leadership lease serves and the others
+ *     wait as standbys (answering 503) to take over once it has expired
  * @param tls serve HTTPS (only) with this key store, or null for plain HTTP
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
         String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
         String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
-        long endedLeaseRetentionMillis, boolean metricsOpen, Tls tls) {
+        long endedLeaseRetentionMillis, boolean metricsOpen, long leaderLeaseMillis, Tls tls) {
 
     /**
      * The HTTPS key store: a PKCS#12 (or JKS) file holding the server's key and certificate chain.
@@ -67,14 +70,34 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
         }
     }
 
-    /** A config with plain HTTP (the constructor before {@code tls}). */
+    /** Plain HTTP, with or without leadership (the constructor before {@code tls}). */
+    public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
+            String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
+            String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
+            long endedLeaseRetentionMillis, boolean metricsOpen, long leaderLeaseMillis) {
+        this(host, port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser, databasePassword,
+                heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis, sweepIntervalMillis,
+                endedLeaseRetentionMillis, metricsOpen, leaderLeaseMillis, null);
+    }
+
+    /** One resource manager over HTTPS ({@code tls}) or plain HTTP (null). */
+    public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
+            String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
+            String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
+            long endedLeaseRetentionMillis, boolean metricsOpen, Tls tls) {
+        this(host, port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser, databasePassword,
+                heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis, sweepIntervalMillis,
+                endedLeaseRetentionMillis, metricsOpen, 0, tls);
+    }
+
+    /** A single resource manager (no leadership) over plain HTTP, as before {@code leaderLeaseMillis}. */
     public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
             String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
             String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
             long endedLeaseRetentionMillis, boolean metricsOpen) {
         this(host, port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser, databasePassword,
                 heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis, sweepIntervalMillis,
-                endedLeaseRetentionMillis, metricsOpen, null);
+                endedLeaseRetentionMillis, metricsOpen, 0, null);
     }
 
     /** A config with {@code /metrics} behind the admin token (the constructor before {@code metricsOpen}). */
@@ -122,6 +145,14 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
                 || endedLeaseRetentionMillis < 0) {
             throw new IllegalArgumentException("durations must be positive (0 means the default)");
         }
+        if (leaderLeaseMillis < 0 || (leaderLeaseMillis > 0 && leaderLeaseMillis < 200)) {
+            throw new IllegalArgumentException("leaderLeaseMillis must be 0 (one resource manager) or at least 200, got "
+                    + leaderLeaseMillis);
+        }
+        if (leaderLeaseMillis > 0 && databaseUrl.startsWith("jdbc:h2:")) {
+            throw new IllegalArgumentException("leaderLeaseMillis needs a database shared by the resource managers"
+                    + " (PostgreSQL), not the embedded H2");
+        }
         if (defaultLeaseMillis > maxLeaseMillis) {
             throw new IllegalArgumentException("defaultLeaseMillis (" + defaultLeaseMillis + ") exceeds maxLeaseMillis (" + maxLeaseMillis + ")");
         }
@@ -159,6 +190,6 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
     public ResourceManagerConfig withPort(int newPort) {
         return new ResourceManagerConfig(host, newPort, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser,
                 databasePassword, heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis,
-                sweepIntervalMillis, endedLeaseRetentionMillis, metricsOpen);
+                sweepIntervalMillis, endedLeaseRetentionMillis, metricsOpen, leaderLeaseMillis);
     }
 }

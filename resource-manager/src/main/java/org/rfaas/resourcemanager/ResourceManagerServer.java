@@ -63,7 +63,8 @@ final class ResourceManagerServer implements AutoCloseable {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private final ClusterState state;
+    /** The state this process serves; null while it is a standby (answers 503). */
+    private final java.util.function.Supplier<ClusterState> states;
     private final ResourceManagerConfig config;
     private static final String EVENT_FILTER = "rfaas.eventFilter";
     private static final int MAX_SUBSCRIBERS = 1024;
@@ -73,8 +74,9 @@ final class ResourceManagerServer implements AutoCloseable {
     private final Observability observability;
     private final LeaseToken tokens;
 
-    ResourceManagerServer(ClusterState state, ResourceManagerConfig config, Observability observability, EventBus events) {
-        this.state = state;
+    ResourceManagerServer(java.util.function.Supplier<ClusterState> states, ResourceManagerConfig config,
+            Observability observability, EventBus events) {
+        this.states = states;
         this.config = config;
         this.events = events;
         this.observability = observability;
@@ -111,32 +113,32 @@ final class ResourceManagerServer implements AutoCloseable {
     }
 
     private void routes() {
-        app.get("/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
+        app.get("/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok", "role", states.get() == null ? "standby" : "leader")));
 
         // admin
         app.post("/v1/nodes", ctx -> {
             admin(ctx);
-            json(ctx, 201, state.registerNode(body(ctx, NodeRegistration.class), now(), true));
+            json(ctx, 201, state().registerNode(body(ctx, NodeRegistration.class), now(), true));
         });
         app.get("/v1/nodes", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.nodes());
+            json(ctx, 200, state().nodes());
         });
         app.get("/v1/nodes/{name}", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.node(ctx.pathParam("name")));
+            json(ctx, 200, state().node(ctx.pathParam("name")));
         });
         app.post("/v1/nodes/{name}/drain", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.drainNode(ctx.pathParam("name"), now()));
+            json(ctx, 200, state().drainNode(ctx.pathParam("name"), now()));
         });
         app.post("/v1/nodes/{name}/resume", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.resumeNode(ctx.pathParam("name")));
+            json(ctx, 200, state().resumeNode(ctx.pathParam("name")));
         });
         app.delete("/v1/nodes/{name}", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.removeNode(ctx.pathParam("name"), now()));
+            json(ctx, 200, state().removeNode(ctx.pathParam("name"), now()));
         });
         app.get("/v1/leases", ctx -> {
             admin(ctx);
@@ -147,31 +149,31 @@ final class ResourceManagerServer implements AutoCloseable {
                     throw ApiException.badRequest("state must be one of " + LEASE_STATES + ", got " + ctx.queryParam("state"));
                 }
             }
-            json(ctx, 200, state.leases(s));
+            json(ctx, 200, state().leases(s));
         });
         app.post("/v1/tenants", ctx -> {
             admin(ctx);
-            json(ctx, 201, state.createTenant(body(ctx, TenantRequest.class), now()));
+            json(ctx, 201, state().createTenant(body(ctx, TenantRequest.class), now()));
         });
         app.get("/v1/tenants", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.tenants());
+            json(ctx, 200, state().tenants());
         });
         app.post("/v1/tenants/{name}/key", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.rotateTenantKey(ctx.pathParam("name")));
+            json(ctx, 200, state().rotateTenantKey(ctx.pathParam("name")));
         });
         app.delete("/v1/tenants/{name}", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.removeTenant(ctx.pathParam("name")));
+            json(ctx, 200, state().removeTenant(ctx.pathParam("name")));
         });
         app.get("/v1/billing", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.billing());
+            json(ctx, 200, state().billing());
         });
         app.get("/v1/billing/tenants/{tenant}", ctx -> {
             admin(ctx);
-            json(ctx, 200, state.tenantBilling(ctx.pathParam("tenant")));
+            json(ctx, 200, state().tenantBilling(ctx.pathParam("tenant")));
         });
 
         // node (executor manager)
@@ -182,7 +184,7 @@ final class ResourceManagerServer implements AutoCloseable {
             if (!reg.name().equals(name)) {
                 throw ApiException.badRequest("body names node '" + reg.name() + "' but the path names '" + name + "'");
             }
-            json(ctx, 200, state.registerNode(reg, now(), false));
+            json(ctx, 200, state().registerNode(reg, now(), false));
         });
         app.post("/v1/nodes/{name}/heartbeat", ctx -> {
             String name = ctx.pathParam("name");
@@ -190,7 +192,7 @@ final class ResourceManagerServer implements AutoCloseable {
             // the body (what the node served so far) is optional: older managers send none
             NodeActivity activity = ctx.body().isBlank() ? null : body(ctx, NodeActivity.class);
             long now = now();
-            json(ctx, 200, state.heartbeat(name, now));
+            json(ctx, 200, state().heartbeat(name, now));
             if (activity != null) {
                 observability.nodeActivity(name, activity, now);
             }
@@ -198,14 +200,14 @@ final class ResourceManagerServer implements AutoCloseable {
         app.post("/v1/leases/{id}/billing", ctx -> {
             long id = leaseId(ctx);
             BillingReport report = body(ctx, BillingReport.class);
-            node(ctx, state.leaseNode(id));
-            json(ctx, 201, state.reportBilling(id, report, now()));
+            node(ctx, state().leaseNode(id));
+            json(ctx, 201, state().reportBilling(id, report, now()));
         });
 
         // client
-        app.post("/v1/leases", ctx -> json(ctx, 201, state.requestLease(
+        app.post("/v1/leases", ctx -> json(ctx, 201, state().requestLease(
                 tenantBody(ctx, LeaseRequest.class, LeaseRequest::tenant), now())));
-        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state.requestLeases(
+        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state().requestLeases(
                 tenantBody(ctx, LeaseBatchRequest.class, LeaseBatchRequest::tenant), now())));
         app.post("/v1/leases/release", ctx -> {
             LeaseBatchRelease batch = body(ctx, LeaseBatchRelease.class);
@@ -216,27 +218,27 @@ final class ResourceManagerServer implements AutoCloseable {
                     if (l.token() == null || l.token().isBlank()) {
                         throw ApiException.unauthorized("lease " + l.leaseId() + ": missing token (or send the admin token)");
                     }
-                    state.authorizeLeaseToken(l.leaseId(), l.token());
+                    state().authorizeLeaseToken(l.leaseId(), l.token());
                 }
             }
-            json(ctx, 200, state.releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
+            json(ctx, 200, state().releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
                     admin ? "released by an administrator" : "released by its client", now()));
         });
         app.get("/v1/leases/{id}", ctx -> {
             long id = leaseId(ctx);
             leaseHolderOrAdmin(ctx, id);
-            json(ctx, 200, state.lease(id));
+            json(ctx, 200, state().lease(id));
         });
         app.post("/v1/leases/{id}/renew", ctx -> {
             long id = leaseId(ctx);
             leaseHolderOrAdmin(ctx, id);
             LeaseRenewal r = body(ctx, LeaseRenewal.class);
-            json(ctx, 200, state.renewLease(id, r.durationMillis(), now()));
+            json(ctx, 200, state().renewLease(id, r.durationMillis(), now()));
         });
         app.delete("/v1/leases/{id}", ctx -> {
             long id = leaseId(ctx);
             boolean admin = leaseHolderOrAdmin(ctx, id);
-            json(ctx, 200, state.releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
+            json(ctx, 200, state().releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
         });
 
         // events (Server-Sent Events): authorized in a before-handler, so a refusal is a JSON error
@@ -290,6 +292,15 @@ final class ResourceManagerServer implements AutoCloseable {
         return e -> !e.isLeaseEvent() || e.tenant().equals(tenant);
     }
 
+    /** The served state; a standby refuses with 503 so that clients given several URLs try the next. */
+    private ClusterState state() {
+        ClusterState s = states.get();
+        if (s == null) {
+            throw new ApiException(503, ApiError.UNAVAILABLE, "this resource manager is a standby; the leader serves");
+        }
+        return s;
+    }
+
     private static long now() {
         return System.currentTimeMillis();
     }
@@ -308,7 +319,7 @@ final class ResourceManagerServer implements AutoCloseable {
         if (MessageDigest.isEqual(adminToken, key.getBytes(StandardCharsets.UTF_8))) {
             return req;
         }
-        String tenant = state.authenticateTenant(key);
+        String tenant = state().authenticateTenant(key);
         if (!tenant.equals(tenantOf.apply(req))) {
             throw ApiException.forbidden("lease request: the API key belongs to tenant '" + tenant + "', the request names '"
                     + tenantOf.apply(req) + "'");
@@ -344,7 +355,7 @@ final class ResourceManagerServer implements AutoCloseable {
         if (MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8))) {
             return true;
         }
-        state.authorizeLeaseToken(id, token);
+        state().authorizeLeaseToken(id, token);
         return false;
     }
 

@@ -16,7 +16,8 @@ final class Schema {
     /** Applies the pending migrations (Flyway takes its own connection and a lock in the database). */
     static void migrate(ResourceManagerConfig config) {
         Flyway.configure()
-                .dataSource(config.databaseUrl(), config.databaseUser(), config.databasePassword())
+                .dataSource(config.databaseUrl(), config.databaseUser().isEmpty() ? null : config.databaseUser(),
+                        config.databaseUser().isEmpty() ? null : config.databasePassword())
                 .locations(LOCATION)
                 .baselineOnMigrate(true)
                 .baselineVersion("0")

@@ -21,7 +21,7 @@ import org.rfaas.rmclient.TenantInfo;
  * Tenants, their API keys and quotas. Like the rest of the cluster they are served from memory
  * (held in {@link LiveState}, changed under {@link ClusterState}'s lock, so that a quota check and
  * the lease it admits are one step) and recorded in the database through the durable log
- * ({@code rm_tenants}, migration V3).
+ * ({@code rm_tenants}, migration V4).
  *
  * <p>An API key is 32 random bytes (base64url, prefixed {@code rfk_}); only its SHA-256 is kept.
  * A key has the entropy of a secret, so a fast hash is enough: there is no dictionary to try,

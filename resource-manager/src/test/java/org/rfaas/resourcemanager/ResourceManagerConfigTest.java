@@ -47,10 +47,16 @@ final class ResourceManagerConfigTest {
         assertTrue(error("{" + ok + ",\"databaseUrl\":\"postgres://x\"}").contains("JDBC URL"));
         assertTrue(error("{" + ok + ",\"defaultLeaseMillis\":10,\"maxLeaseMillis\":5}").contains("exceeds maxLeaseMillis"));
         assertTrue(error("{" + ok).contains("invalid resource manager config"));
+        assertTrue(error("{" + ok + ",\"databaseUrl\":\"jdbc:h2:mem:\"}").contains("needs a name"));
+        assertTrue(error("{" + ok + ",\"leaderLeaseMillis\":1000}").contains("not the embedded H2"),
+                "several resource managers need a shared database");
+        assertTrue(error("{" + ok + ",\"leaderLeaseMillis\":50,\"databaseUrl\":\"jdbc:postgresql://db/r\"}").contains("at least 200"));
     }
 
     @Test
     void leastLoadedIsAccepted() throws IOException {
+        assertEquals(PlacementPolicy.PACK, load("{\"adminToken\":\"0123456789abcdef\",\"clusterSecret\":\"0123456789abcdef\","
+                + "\"placement\":\"pack\"}").placementPolicy());
         assertEquals(PlacementPolicy.LEAST_LOADED, load("{\"adminToken\":\"0123456789abcdef\",\"clusterSecret\":\"0123456789abcdef\","
                 + "\"placement\":\"least-loaded\"}").placementPolicy());
     }

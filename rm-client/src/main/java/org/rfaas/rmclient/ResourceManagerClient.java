@@ -25,6 +25,13 @@ import java.util.Objects;
  * <p>Every method throws {@link ResourceManagerException} (HTTP status, code and the server's
  * message) when the request is refused or the resource manager cannot be reached, and the subtypes
  * {@link LeaseRefusedException} (no capacity) and {@link LeaseRevokedException} (lease ended).
+ *
+ * <p><b>Failover.</b> The base URI may name several resource managers sharing one database, as in
+ * {@code http://rm1:8090,rm2:8090} (one scheme, hosts separated by commas). A request that finds
+ * its resource manager unreachable, or a standby (503), is sent to the next, round the list, until
+ * one answers or the timeout has passed; the client stays with the one that answered. A grant whose
+ * answer was lost may then be granted again elsewhere: the first lease holds its capacity until it
+ * expires.
  */
 public final class ResourceManagerClient {
     /** Shared mapper configuration: unknown properties are ignored so old clients survive new fields. */
@@ -32,6 +39,10 @@ public final class ResourceManagerClient {
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final URI base;
+    /** The resource managers named by the base URI (one, or several for failover). */
+    private final List<String> bases;
+    /** Index in {@link #bases} of the one that answered last. */
+    private volatile int current;
     private final String adminToken;
     private final String clusterSecret;
     private final String apiKey;
@@ -58,7 +69,9 @@ public final class ResourceManagerClient {
     public ResourceManagerClient(URI baseUri, String adminToken, String clusterSecret, String apiKey, Duration timeout) {
         this.apiKey = apiKey;
         String s = Objects.requireNonNull(baseUri, "baseUri").toString();
-        this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+        s = s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+        this.base = URI.create(s);
+        this.bases = split(s);
         this.adminToken = adminToken;
         this.clusterSecret = clusterSecret;
         this.timeout = Objects.requireNonNull(timeout, "timeout");
@@ -334,14 +347,49 @@ public final class ResourceManagerClient {
     }
 
     private String exchange(String method, String path, Object body, String auth) {
-        HttpRequest.BodyPublisher publisher;
+        String json;
         try {
-            publisher = body == null ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body));
+            json = body == null ? null : JSON.writeValueAsString(body);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot encode request body: " + e.getOriginalMessage(), e);
         }
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+        if (bases.size() == 1) {
+            return exchangeOnce(bases.getFirst(), method, path, json, auth);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ResourceManagerException last = null;
+        int at = current;
+        while (true) {
+            for (int i = 0; i < bases.size(); i++) {
+                int k = (at + i) % bases.size();
+                try {
+                    String answer = exchangeOnce(bases.get(k), method, path, json, auth);
+                    current = k;
+                    return answer;
+                } catch (ResourceManagerException e) {
+                    if (e.status() != 0 && e.status() != 503) {
+                        current = k;
+                        throw e; // a real answer: the resource manager that serves refused
+                    }
+                    last = e;
+                }
+            }
+            if (System.nanoTime() >= deadline) {
+                throw last;
+            }
+            try {
+                Thread.sleep(50); // a standby takes over within its leadership lease
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw last;
+            }
+        }
+    }
+
+    private String exchangeOnce(String target, String method, String path, String json, String auth) {
+        HttpRequest.BodyPublisher publisher = json == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(json);
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(target + path)).timeout(timeout)
                 .header("Content-Type", "application/json").header("Accept", "application/json")
                 .method(method, publisher);
         if (auth != null) {
@@ -351,16 +399,35 @@ public final class ResourceManagerClient {
         try {
             resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new ResourceManagerException("resource manager at " + base + " is unreachable (" + method + " " + path + "): " + e, e);
+            throw new ResourceManagerException("resource manager at " + target + " is unreachable (" + method + " " + path + "): " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ResourceManagerException("interrupted while calling the resource manager at " + base, e);
+            throw new ResourceManagerException("interrupted while calling the resource manager at " + target, e);
         }
         int status = resp.statusCode();
         if (status >= 200 && status < 300) {
             return resp.body();
         }
         throw toException(method, path, status, resp.body());
+    }
+
+    /** {@code http://a:1,b:2/x} → {@code [http://a:1/x, http://b:2/x]}. */
+    static List<String> split(String uri) {
+        int scheme = uri.indexOf("://");
+        if (scheme < 0 || uri.indexOf(',') < 0) {
+            return List.of(uri);
+        }
+        int pathAt = uri.indexOf('/', scheme + 3);
+        String hosts = pathAt < 0 ? uri.substring(scheme + 3) : uri.substring(scheme + 3, pathAt);
+        String path = pathAt < 0 ? "" : uri.substring(pathAt);
+        List<String> out = new java.util.ArrayList<>();
+        for (String h : hosts.split(",")) {
+            if (h.isBlank()) {
+                throw new IllegalArgumentException("empty host in resource manager URI " + uri);
+            }
+            out.add(uri.substring(0, scheme + 3) + h.trim() + path);
+        }
+        return List.copyOf(out);
     }
 
     private static ResourceManagerException toException(String method, String path, int status, String body) {
