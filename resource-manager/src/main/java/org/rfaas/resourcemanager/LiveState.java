@@ -142,20 +142,14 @@ final class LiveState {
 
     /** Forgets an active lease, gives its capacity back and remembers it as ended for heartbeat answers. */
     void end(Lease l, String state, String reason, long now, long retentionMillis) {
-        leases.remove(l.id);
-        byExpiry.remove(l);
-        Node n = l.node;
-        index.remove(n);
-        n.usedCores -= l.cores;
-        n.usedMemoryMiB -= l.memoryMiB;
-        n.activeLeases--;
-        n.leases.remove(l.id);
-        index.add(n);
-        n.ended(new EndedLease(l.id, state, reason), now, retentionMillis);
-        tenants.used(l.tenant, l.cores, l.memoryMiB, -1);
+        untake(l);
+        l.node.ended(new EndedLease(l.id, state, reason), now, retentionMillis);
     }
 
-    /** Undoes {@link #take} of a lease never acknowledged (a refused all-or-nothing batch). */
+    /**
+     * Forgets an active lease and gives its capacity back: the first half of {@link #end}, and
+     * alone the undoing of a {@link #take} never acknowledged (a refused all-or-nothing batch).
+     */
     void untake(Lease l) {
         leases.remove(l.id);
         byExpiry.remove(l);
