@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
 /**
- * Makes the sample images in {@code src/test/resources/images} (drawn by this class, so the
+ * Makes the sample images in {@code src/main/resources/org/rfaas/sebs/images} (drawn by this class, so the
  * project owns them; no third-party picture is shipped): {@code java org.rfaas.sebs.SampleImages DIR}.
  * A 1024x768 JPEG scene (gradients, discs, lines: edges and smooth areas for the scaler) and a
  * 640x480 PNG with an alpha channel.
@@ -22,7 +22,7 @@ public final class SampleImages {
     }
 
     public static void main(String[] args) throws IOException {
-        Path dir = Path.of(args.length > 0 ? args[0] : "sebs/src/test/resources/images");
+        Path dir = Path.of(args.length > 0 ? args[0] : "sebs/src/main/resources/org/rfaas/sebs/images");
         Files.createDirectories(dir);
         ImageIO.write(scene(1024, 768, false), "jpeg", dir.resolve("scene-1024x768.jpg").toFile());
         ImageIO.write(scene(640, 480, true), "png", dir.resolve("scene-640x480-alpha.png").toFile());

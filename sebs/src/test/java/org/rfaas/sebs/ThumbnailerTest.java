@@ -24,7 +24,7 @@ import org.rfaas.sebs.ThumbnailRequest.Format;
 /** The thumbnailer in this process: sizes, formats, validation, and the package it ships in. */
 class ThumbnailerTest {
     static byte[] sample(String name) throws Exception {
-        try (InputStream in = ThumbnailerTest.class.getResourceAsStream("/images/" + name)) {
+        try (InputStream in = ThumbnailerTest.class.getResourceAsStream("/org/rfaas/sebs/images/" + name)) {
             return in.readAllBytes();
         }
     }
