@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.rfaas.function.FunctionNames;
 import org.rfaas.protocol.Limits;
+import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
 
 /**
@@ -19,6 +20,8 @@ public final class FunctionPackage {
     private final byte[] bytes;
     private final List<String> functionNames;
     private final String description;
+    /** Computed on first use, once per package object (hashing 50 MB takes tens of ms). */
+    private volatile PackageDigest digest;
 
     private FunctionPackage(PackageKind kind, byte[] bytes, List<String> functionNames, String description) {
         if (bytes.length == 0 || bytes.length > Limits.MAX_PACKAGE_BYTES) {
@@ -62,6 +65,19 @@ public final class FunctionPackage {
     /** The symbols to resolve (native packages); empty for JARs. */
     public List<String> functionNames() {
         return functionNames;
+    }
+
+    /**
+     * The package's SHA-256, announced at allocation: a node whose package cache holds a verified
+     * copy answers so, and the package is not shipped again.
+     */
+    public PackageDigest digest() {
+        PackageDigest d = digest;
+        if (d == null) {
+            d = PackageDigest.of(bytes);
+            digest = d;
+        }
+        return d;
     }
 
     byte[] bytes() {

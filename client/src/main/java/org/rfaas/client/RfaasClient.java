@@ -217,7 +217,7 @@ public final class RfaasClient implements AutoCloseable {
         int chunkCapacity = Math.min(MAX_CHUNK, control.peerSpec().slotSize() - PackageChunk.LENGTH);
         MemorySegment buffer = control.allocateBuffer(Math.max(control.peerSpec().slotSize(), 16384));
         AllocationRequest request = new AllocationRequest(offer.leaseId(), nonce, spec.shape(),
-                spec.leaseDuration().toMillis(), pkg.kind(), pkg.size(), offer.token(), clientAddress,
+                spec.leaseDuration().toMillis(), pkg.kind(), pkg.size(), pkg.digest(), offer.token(), clientAddress,
                 pkg.functionNames());
         int length = request.encode(buffer, 0);
         control.write(0, buffer, 0, length, 0);
@@ -252,7 +252,17 @@ public final class RfaasClient implements AutoCloseable {
                 throw new InvocationProtocolException("unexpected " + type + " from executor manager " + offer.node());
             }
             int acked = PackageAck.decode(slot, 0, c.length());
+            boolean cached = PackageAck.cached(slot, 0);
             control.release(c.slot());
+            if (cached) {
+                // The node holds this package (verified against its SHA-256): nothing to ship.
+                if (sent != 0 || acked != bytes.length) {
+                    throw new InvocationProtocolException("manager said it holds the package (" + acked + " of "
+                            + bytes.length + " bytes) after " + sent + " were sent");
+                }
+                sent = bytes.length;
+                continue;
+            }
             if (acked != sent || sent >= bytes.length) {
                 throw new InvocationProtocolException("manager acknowledged " + acked + " package bytes, "
                         + sent + " were sent");

@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.function.Function;
 import org.rfaas.protocol.AllocationRefusal;
 import org.rfaas.protocol.AllocationRequest;
@@ -13,8 +14,10 @@ import org.rfaas.protocol.AllocationResponse;
 import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.PackageAck;
 import org.rfaas.protocol.PackageChunk;
+import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.ReleaseRequest;
+import org.rfaas.executormanager.packages.PackageCache;
 import org.rfaas.protocol.lease.LeaseClaims;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -27,8 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A client's control connection, from its {@link AllocationRequest} to the lease's end: verify
- * the lease ({@link LeaseAuthority}), reserve capacity, receive the function package, start the
- * executor ({@link ExecutorLinks}), answer, then wait for the release or the client's death.
+ * the lease ({@link LeaseAuthority}), reserve capacity, take the function package from the node's
+ * {@link PackageCache} or receive it (checked against its announced SHA-256), start the executor ({@link ExecutorLinks}), answer, then wait for the release or the client's death.
  *
  * <p>Threads: {@link #serve} runs on the connection's own thread for the connection's life and
  * blocks only in that connection's {@code await}.
@@ -42,12 +45,14 @@ final class ClientSessions {
     private final LeaseAuthority authority;
     private final LeaseTable leases;
     private final ExecutorLinks executors;
+    private final PackageCache packages;
     /** The manager's own address on the transport of a client address (executors connect there). */
     private final Function<String, String> managerAddressFor;
 
     ClientSessions(ExecutorManagerConfig config, LeaseAuthority authority, LeaseTable leases, ExecutorLinks executors,
-            Function<String, String> managerAddressFor) {
+            PackageCache packages, Function<String, String> managerAddressFor) {
         this.config = config;
+        this.packages = packages;
         this.authority = authority;
         this.leases = leases;
         this.executors = executors;
@@ -86,8 +91,27 @@ final class ClientSessions {
             Path dir = config.workDir().resolve("lease-" + claims.leaseId());
             Files.createDirectories(dir);
             Path pkg = dir.resolve(request.packageKind() == PackageKind.JAR ? "package.jar" : "package.so");
-            if (!receivePackage(c, completion, buffer, request, pkg)) {
-                return;
+            if (packages.provide(request.packageDigest(), request.packageSize(), pkg)) {
+                int length = PackageAck.writeCached(buffer, 0, request.packageSize());
+                c.write(CLIENT_RESPONSE_SLOT, buffer, 0, length, 0);
+            } else {
+                PackageDigest received = receivePackage(c, completion, buffer, request, pkg);
+                if (received == null) {
+                    return;
+                }
+                packages.countReceived(request.packageSize());
+                if (!request.packageDigest().isNone() && !received.equals(request.packageDigest())) {
+                    // Never cache (or run) bytes under a digest they do not have: a later client
+                    // announcing that digest would get them.
+                    LOG.warn("lease {}: the package received hashes to {}, the client announced {}", claims.leaseId(),
+                            received, request.packageDigest());
+                    leases.notifyRefused(AllocationRefusal.BAD_REQUEST);
+                    respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.BAD_REQUEST,
+                            "the package's SHA-256 is " + received.hex() + ", not the announced "
+                                    + request.packageDigest().hex()));
+                    return;
+                }
+                packages.admit(received, pkg);
             }
             lease = new ManagedLease(claims, c, buffer, dir, requestNanos);
             leases.add(lease);
@@ -130,11 +154,15 @@ final class ClientSessions {
         serveLeaseControl(lease, completion);
     }
 
-    /** Acks the request, then every chunk but the last; returns false if the client went away. */
-    private static boolean receivePackage(Connection c, Completion completion, MemorySegment buffer,
+    /**
+     * Acks the request, then every chunk but the last; returns the SHA-256 of what arrived, or
+     * null if the client went away.
+     */
+    private static PackageDigest receivePackage(Connection c, Completion completion, MemorySegment buffer,
             AllocationRequest request, Path file) throws IOException {
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
+            MessageDigest digest = PackageDigest.sha256();
             int received = 0;
             int length = PackageAck.write(buffer, 0, received);
             c.write(CLIENT_RESPONSE_SLOT, buffer, 0, length, 0);
@@ -142,11 +170,13 @@ final class ClientSessions {
                 if (!awaitFor(c, completion, HANDSHAKE_TIMEOUT_NANOS)) {
                     LOG.warn("client {} stopped sending its package at {} of {} bytes", c.peerDescription(), received,
                             request.packageSize());
-                    return false;
+                    return null;
                 }
                 MemorySegment slot = c.receiveSlot(completion.slot());
                 int n = PackageChunk.validate(slot, 0, completion.length(), received, request.packageSize());
-                out.write(slot.asSlice(PackageChunk.LENGTH, n).asByteBuffer());
+                java.nio.ByteBuffer bytes = slot.asSlice(PackageChunk.LENGTH, n).asByteBuffer();
+                digest.update(bytes.duplicate());
+                out.write(bytes);
                 c.release(completion.slot());
                 received += n;
                 if (received < request.packageSize()) {
@@ -154,8 +184,8 @@ final class ClientSessions {
                     c.write(CLIENT_RESPONSE_SLOT, buffer, 0, length, 0);
                 }
             }
+            return PackageDigest.of(digest);
         }
-        return true;
     }
 
     private static void respond(Connection c, MemorySegment buffer, AllocationResponse response) {

@@ -27,6 +27,7 @@ import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
 import org.rfaas.transport.Transports;
+import org.rfaas.executormanager.packages.PackageCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,7 @@ public final class ExecutorManager implements AutoCloseable {
     private final LeaseTable leases;
     private final ExecutorLinks executors;
     private final ClientSessions clients;
+    private final PackageCache packages;
     private final ManagerMetrics metrics;
     private String metricsUrl;
     private final List<Transport> transports = new ArrayList<>();
@@ -85,9 +87,20 @@ public final class ExecutorManager implements AutoCloseable {
         }
         this.leases = new LeaseTable(config, timer, this::leaseStartOver);
         this.executors = new ExecutorLinks(config, launcher, leases, timer);
-        this.clients = new ClientSessions(config, authority, leases, executors, this::addressFor);
+        try {
+            this.packages = new PackageCache(config.workDir().resolve("package-cache"), config.packageCacheBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the package cache in " + config.workDir() + ": "
+                    + e.getMessage(), e);
+        }
+        this.clients = new ClientSessions(config, authority, leases, executors, packages, this::addressFor);
         this.metrics = new ManagerMetrics(new MetricsSource());
         leases.addListener(metrics);
+    }
+
+    /** The node's package cache (its counters say what clients shipped). */
+    public PackageCache packageCache() {
+        return packages;
     }
 
     /** The configuration. */

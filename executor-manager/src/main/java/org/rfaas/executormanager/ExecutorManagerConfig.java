@@ -33,7 +33,8 @@ import java.util.List;
  *   "spareMemoryMiB": 256,
  *   "advertise": [],
  *   "sandbox": null,
- *   "metrics": "127.0.0.1:9464"
+ *   "metrics": "127.0.0.1:9464",
+ *   "packageCacheMiB": 1024
  * }
  * </pre>
  *
@@ -65,12 +66,15 @@ import java.util.List;
  *     why not where it does not; {@code true} refuses to start without it; {@code false} turns it off
  * @param metrics {@code host:port} to serve Prometheus metrics on ({@code GET /metrics}; port 0 picks a
  *     free one), or null (the default) for none
+ * @param packageCacheMiB size limit of the node's package cache ({@code workDir/package-cache}:
+ *     packages by SHA-256, shipped once per node, least recently used evicted first; default 1024,
+ *     0 turns the cache off)
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
         long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
         String clusterSecret, ResourceManagerLinkConfig resourceManager, Integer spareExecutors, Long spareMemoryMiB,
-        List<String> advertise, Boolean sandbox, String metrics) {
+        List<String> advertise, Boolean sandbox, String metrics, Long packageCacheMiB) {
 
     @JsonCreator
     public ExecutorManagerConfig(@JsonProperty("node") String node, @JsonProperty("listen") List<String> listen,
@@ -85,7 +89,8 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             @JsonProperty("spareMemoryMiB") Long spareMemoryMiB,
             @JsonProperty("advertise") List<String> advertise,
             @JsonProperty("sandbox") Boolean sandbox,
-            @JsonProperty("metrics") String metrics) {
+            @JsonProperty("metrics") String metrics,
+            @JsonProperty("packageCacheMiB") Long packageCacheMiB) {
         if (node == null || node.isEmpty() || node.indexOf('|') >= 0) {
             throw new IllegalArgumentException("config needs a node name (without '|')");
         }
@@ -128,6 +133,25 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
             metricsPort(metrics); // checks the form
         }
         this.metrics = metrics;
+        this.packageCacheMiB = packageCacheMiB == null ? 1024 : packageCacheMiB;
+        if (this.packageCacheMiB < 0) {
+            throw new IllegalArgumentException("packageCacheMiB must not be negative");
+        }
+    }
+
+    /** A config without the package-cache limit (the default applies). */
+    public ExecutorManagerConfig(String node, List<String> listen, int cores, long memoryMiB, Path workDir,
+            long defaultLeaseSeconds, long gracePeriodMillis, long flushIntervalMillis, List<String> executorJvmArgs,
+            String clusterSecret, ResourceManagerLinkConfig resourceManager, Integer spareExecutors, Long spareMemoryMiB,
+            List<String> advertise, Boolean sandbox, String metrics) {
+        this(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis, flushIntervalMillis,
+                executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise, sandbox,
+                metrics, null);
+    }
+
+    /** The package cache's size limit in bytes (0: no cache). */
+    public long packageCacheBytes() {
+        return packageCacheMiB << 20;
     }
 
     /** The host of {@link #metrics()}. */
@@ -167,7 +191,7 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
 
     /** A config with defaults for everything but the essentials (tests, demos). */
     public static ExecutorManagerConfig of(String node, List<String> listen, int cores, long memoryMiB, Path workDir) {
-        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null, null, null, null);
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, 0, 0, 0, null, null, null, null, null, null, null, null, null);
     }
 
     /** Reads a config file. */
@@ -183,45 +207,52 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
     public ExecutorManagerConfig withListen(List<String> addresses) {
         return new ExecutorManagerConfig(node, addresses, cores, memoryMiB, workDir, defaultLeaseSeconds,
                 gracePeriodMillis, flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors,
-                spareMemoryMiB, advertise, sandbox, metrics);
+                spareMemoryMiB, advertise, sandbox, metrics, packageCacheMiB);
     }
 
     /** This config with another number of spare executors. */
     public ExecutorManagerConfig withSpareExecutors(int count) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB, advertise, sandbox, metrics);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, count, spareMemoryMiB, advertise, sandbox, metrics, packageCacheMiB);
     }
 
     /** This config with another heap size for the spares started with the manager (0: none). */
     public ExecutorManagerConfig withSpareMemoryMiB(long heapMiB) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB, advertise, sandbox, metrics);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, heapMiB, advertise, sandbox, metrics, packageCacheMiB);
     }
 
     /** This config with the sandbox on ({@code true}: required), off, or where supported ({@code null}). */
     public ExecutorManagerConfig withSandbox(Boolean on) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
                 flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB,
-                advertise, on, metrics);
+                advertise, on, metrics, packageCacheMiB);
     }
 
     /** This config with a cluster secret. */
     public ExecutorManagerConfig withClusterSecret(String secret) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
                 flushIntervalMillis, executorJvmArgs, secret, resourceManager, spareExecutors, spareMemoryMiB,
-                advertise, sandbox, metrics);
+                advertise, sandbox, metrics, packageCacheMiB);
     }
 
     /** This config with another grace period. */
     public ExecutorManagerConfig withGracePeriodMillis(long millis) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,
-                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise, sandbox, metrics);
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB, advertise, sandbox, metrics, packageCacheMiB);
     }
 
     /** This config serving metrics on {@code hostPort} (null: none). */
     public ExecutorManagerConfig withMetrics(String hostPort) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
                 flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB,
-                advertise, sandbox, hostPort);
+                advertise, sandbox, hostPort, packageCacheMiB);
+    }
+
+    /** This config with another package-cache size limit in MiB (0: no cache). */
+    public ExecutorManagerConfig withPackageCacheMiB(long mib) {
+        return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, gracePeriodMillis,
+                flushIntervalMillis, executorJvmArgs, clusterSecret, resourceManager, spareExecutors, spareMemoryMiB,
+                advertise, sandbox, metrics, mib);
     }
 }

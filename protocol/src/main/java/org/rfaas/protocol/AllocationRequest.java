@@ -40,7 +40,10 @@ import org.rfaas.transport.Wire;
  * +-------------------------------+-------------------------------+
  * |   function names that follow  |          reserved, 0          | 68
  * +-------------------------------+-------------------------------+
- * |  token: u16 length + UTF-8 | client address: u16 + UTF-8 |    | 72
+ * |   SHA-256 of the package, 32 bytes (all zero: not announced)  | 72
+ * |                              ...                              |
+ * +---------------------------------------------------------------+
+ * |  token: u16 length + UTF-8 | client address: u16 + UTF-8 |    | 104
  * |  function names (native packages): u16 length + ASCII each    |
  * +---------------------------------------------------------------+
  * </pre>
@@ -51,13 +54,17 @@ import org.rfaas.transport.Wire;
  *     input and output capacity (range-checked by {@link ExecutorShape})
  * @param leaseDurationMillis lease length asked for when there is no token, 0 for the node default
  * @param packageKind JAR or native library
- * @param packageSize bytes of the package that follow in chunks
+ * @param packageSize bytes of the package that follow in chunks (none when the manager answers
+ *     that its package cache holds a verified copy)
+ * @param packageDigest SHA-256 of the package, by which the manager looks it up in its cache and
+ *     which it checks the received bytes against; {@link PackageDigest#NONE} when not announced
  * @param token the resource manager's lease token, empty without one
  * @param clientAddress where the executor's workers connect to
  * @param functionNames for native packages, the symbols to resolve; empty for JARs
  */
 public record AllocationRequest(long leaseId, long nonce, ExecutorShape shape, long leaseDurationMillis,
-        PackageKind packageKind, int packageSize, String token, String clientAddress, List<String> functionNames) {
+        PackageKind packageKind, int packageSize, PackageDigest packageDigest, String token, String clientAddress,
+        List<String> functionNames) {
 
     public static final int LEASE_ID_OFFSET = 8;
     public static final int NONCE_OFFSET = 16;
@@ -71,11 +78,20 @@ public record AllocationRequest(long leaseId, long nonce, ExecutorShape shape, l
     public static final int PACKAGE_KIND_OFFSET = 62;
     public static final int PACKAGE_SIZE_OFFSET = 64;
     public static final int FUNCTION_COUNT_OFFSET = 68;
-    public static final int FIXED_LENGTH = 72;
+    public static final int DIGEST_OFFSET = 72;
+    public static final int FIXED_LENGTH = DIGEST_OFFSET + PackageDigest.LENGTH;
 
     public AllocationRequest {
         functionNames = List.copyOf(functionNames);
+        check(packageDigest != null, "no package digest (use PackageDigest.NONE for none)");
         validate(leaseId, shape, leaseDurationMillis, packageKind, packageSize, token, clientAddress, functionNames);
+    }
+
+    /** A request that announces no package digest (the package is always sent). */
+    public AllocationRequest(long leaseId, long nonce, ExecutorShape shape, long leaseDurationMillis,
+            PackageKind packageKind, int packageSize, String token, String clientAddress, List<String> functionNames) {
+        this(leaseId, nonce, shape, leaseDurationMillis, packageKind, packageSize, PackageDigest.NONE, token,
+                clientAddress, functionNames);
     }
 
     /** Encodes this request at {@code offset}; returns the message length. */
@@ -100,6 +116,7 @@ public record AllocationRequest(long leaseId, long nonce, ExecutorShape shape, l
         buffer.set(Wire.INT, offset + PACKAGE_SIZE_OFFSET, packageSize);
         buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET, (short) functionNames.size());
         buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET + 2, (short) 0);
+        packageDigest.write(buffer, offset + DIGEST_OFFSET);
         return length;
     }
 
@@ -129,7 +146,8 @@ public record AllocationRequest(long leaseId, long nonce, ExecutorShape shape, l
                     buffer.get(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET));
             return new AllocationRequest(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),
                     buffer.get(Wire.LONG, offset + NONCE_OFFSET), shape, buffer.get(Wire.LONG, offset + DURATION_OFFSET),
-                    kind, buffer.get(Wire.INT, offset + PACKAGE_SIZE_OFFSET), token, address, names);
+                    kind, buffer.get(Wire.INT, offset + PACKAGE_SIZE_OFFSET),
+                    PackageDigest.read(buffer, offset + DIGEST_OFFSET), token, address, names);
         } catch (IllegalArgumentException e) {
             throw WireCursor.badField(e.getMessage());
         }

@@ -2,6 +2,8 @@ package org.rfaas.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -91,6 +93,30 @@ class FlyweightTest {
         // The first string's length claims more bytes than the message has.
         buffer.set(Wire.SHORT, AllocationRequest.FIXED_LENGTH, (short) 4000);
         assertError(ProtocolError.TRUNCATED, () -> AllocationRequest.decode(buffer, 0, n));
+    }
+
+    @Test
+    void allocationRequestCarriesThePackageDigestAndAckSaysCached() {
+        PackageDigest digest = PackageDigest.of("package bytes".getBytes());
+        AllocationRequest req = new AllocationRequest(3, 1, new ExecutorShape(1, 128, 0, 2, 64, 64), 0,
+                PackageKind.JAR, 13, digest, "t", "tcp://127.0.0.1:5000", List.of());
+        int n = req.encode(buffer, 0);
+        AllocationRequest back = AllocationRequest.decode(buffer, 0, n);
+        assertEquals(digest, back.packageDigest());
+        assertEquals(digest.hex(), back.packageDigest().hex());
+        assertEquals(PackageDigest.ofHex(digest.hex()), digest);
+        AllocationRequest none = new AllocationRequest(3, 1, new ExecutorShape(1, 128, 0, 2, 64, 64), 0,
+                PackageKind.JAR, 13, "t", "tcp://127.0.0.1:5000", List.of());
+        assertTrue(AllocationRequest.decode(buffer, 0, none.encode(buffer, 0)).packageDigest().isNone());
+
+        int a = PackageAck.writeCached(buffer, 0, 13);
+        assertEquals(13, PackageAck.decode(buffer, 0, a));
+        assertTrue(PackageAck.cached(buffer, 0));
+        PackageAck.write(buffer, 0, 0);
+        assertEquals(0, PackageAck.decode(buffer, 0, a));
+        assertFalse(PackageAck.cached(buffer, 0));
+        buffer.set(Wire.INT, PackageAck.FLAGS_OFFSET, 6);
+        assertError(ProtocolError.BAD_FIELD, () -> PackageAck.decode(buffer, 0, a));
     }
 
     @Test

@@ -1,0 +1,116 @@
+package org.rfaas.sebs;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import org.rfaas.function.FaasFunction;
+
+/**
+ * Builds the SeBS function packages: one JAR holding the function's classes and every class of
+ * its libraries (the executor loads a package with a class loader of its own, so the libraries
+ * travel inside it), with the libraries' service lists merged.
+ */
+public final class SebsPackages {
+    private SebsPackages() {
+    }
+
+    /** The thumbnailer's own classes. */
+    static final List<Class<?>> THUMBNAILER = List.of(Thumbnailer.class, Thumbnails.class, ThumbnailRequest.class,
+            ThumbnailRequest.Format.class, segmentStream());
+
+    private static Class<?> segmentStream() {
+        for (Class<?> c : Thumbnailer.class.getDeclaredClasses()) {
+            if (c.getSimpleName().equals("SegmentInputStream")) {
+                return c;
+            }
+        }
+        throw new IllegalStateException("Thumbnailer.SegmentInputStream not found");
+    }
+
+    /**
+     * Writes the thumbnailer package (the function, ImageIO's TwelveMonkeys JPEG plugin and its
+     * TwelveMonkeys dependencies, taken from this JVM's class path) to {@code jar}.
+     */
+    public static Path writeThumbnailerJar(Path jar) {
+        return write(jar, THUMBNAILER, List.of(Thumbnailer.class), libraryJars("twelvemonkeys"));
+    }
+
+    /** The class-path JARs whose path names {@code vendor} (a Maven group directory or file name). */
+    static List<Path> libraryJars(String vendor) {
+        List<Path> jars = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (entry.endsWith(".jar") && entry.contains(vendor)) {
+                jars.add(Path.of(entry));
+            }
+        }
+        if (jars.isEmpty()) {
+            throw new IllegalStateException("no " + vendor + " JAR on the class path");
+        }
+        return jars;
+    }
+
+    private static Path write(Path jar, List<Class<?>> classes, List<Class<? extends FaasFunction>> functions,
+            List<Path> libraries) {
+        Map<String, StringBuilder> services = new LinkedHashMap<>();
+        Set<String> written = new HashSet<>();
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            for (Class<?> c : classes) {
+                String entry = c.getName().replace('.', '/') + ".class";
+                try (InputStream in = c.getClassLoader().getResourceAsStream(entry)) {
+                    if (in == null) {
+                        throw new IOException("class file " + entry + " not found on the class path");
+                    }
+                    out.putNextEntry(new JarEntry(entry));
+                    in.transferTo(out);
+                    out.closeEntry();
+                    written.add(entry);
+                }
+            }
+            StringBuilder fs = services.computeIfAbsent("META-INF/services/" + FaasFunction.class.getName(),
+                    k -> new StringBuilder());
+            functions.forEach(f -> fs.append(f.getName()).append('\n'));
+            for (Path library : libraries) {
+                try (JarFile in = new JarFile(library.toFile())) {
+                    for (JarEntry e : java.util.Collections.list(in.entries())) {
+                        String name = e.getName();
+                        if (e.isDirectory() || name.equals("META-INF/MANIFEST.MF") || name.endsWith(".SF")
+                                || name.endsWith(".RSA") || name.endsWith(".DSA")) {
+                            continue;
+                        }
+                        try (InputStream data = in.getInputStream(e)) {
+                            if (name.startsWith("META-INF/services/")) {
+                                services.computeIfAbsent(name, k -> new StringBuilder())
+                                        .append(new String(data.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+                            } else if (written.add(name)) {
+                                out.putNextEntry(new JarEntry(name));
+                                data.transferTo(out);
+                                out.closeEntry();
+                            }
+                        }
+                    }
+                }
+            }
+            for (Map.Entry<String, StringBuilder> s : services.entrySet()) {
+                out.putNextEntry(new JarEntry(s.getKey()));
+                out.write(s.getValue().toString().getBytes(StandardCharsets.UTF_8));
+                out.closeEntry();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write function package " + jar + ": " + e.getMessage(), e);
+        }
+        return jar;
+    }
+}
