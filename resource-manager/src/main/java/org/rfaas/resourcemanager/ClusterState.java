@@ -75,6 +75,7 @@ final class ClusterState implements AutoCloseable {
     final ReentrantLock lock = new ReentrantLock();
     private final Billing billing = new Billing(this);
     private final NodeRegistry nodes = new NodeRegistry(this);
+    private final TenantRegistry tenantRegistry = new TenantRegistry(this);
     LiveState live;
     private volatile StateObserver observer = StateObserver.NONE;
 
@@ -386,72 +387,27 @@ final class ClusterState implements AutoCloseable {
         }
     }
 
-    // ------------------------------------------------------------------ tenants
+    // ------------------------------------------------------------------ tenants ({@link TenantRegistry})
 
     TenantInfo createTenant(TenantRequest t, long now) {
-        String key = Tenants.newKey();
-        TenantInfo created = change(now, c -> {
-            if (live.tenants.byName.containsKey(t.name())) {
-                throw ApiException.conflict("tenant '" + t.name() + "' exists; rotate its key or remove it first");
-            }
-            Tenants.Tenant rec = new Tenants.Tenant(t.name(), Tenants.hash(key), t.maxCores(), t.maxMemoryMiB(), now);
-            live.tenants.put(rec);
-            c.write("INSERT INTO rm_tenants (name, key_hash, max_cores, max_memory_mib, created_at) VALUES (?, ?, ?, ?, ?)",
-                    rec.name(), rec.keyHash(), rec.maxCores(), rec.maxMemoryMiB(), now);
-            return rec.info(key);
-        });
-        LOG.info("tenant {} created (quota: {} cores, {} MiB; 0 = none)", t.name(), t.maxCores(), t.maxMemoryMiB());
-        return created;
+        return tenantRegistry.create(t, now);
     }
 
     TenantInfo rotateTenantKey(String name) {
-        String key = Tenants.newKey();
-        TenantInfo t = change(System.currentTimeMillis(), c -> {
-            Tenants.Tenant old = live.tenants.require(name);
-            Tenants.Tenant rec = new Tenants.Tenant(name, Tenants.hash(key), old.maxCores(), old.maxMemoryMiB(), old.createdAt());
-            live.tenants.put(rec);
-            c.write("UPDATE rm_tenants SET key_hash = ? WHERE name = ?", rec.keyHash(), name);
-            return rec.info(key);
-        });
-        LOG.info("tenant {}: API key rotated", name);
-        return t;
+        return tenantRegistry.rotateKey(name);
     }
 
     TenantInfo removeTenant(String name) {
-        TenantInfo t = change(System.currentTimeMillis(), c -> {
-            Tenants.Tenant old = live.tenants.require(name);
-            live.tenants.remove(name);
-            c.write("DELETE FROM rm_tenants WHERE name = ?", name);
-            return old.info(null);
-        });
-        LOG.info("tenant {} removed", name);
-        return t;
+        return tenantRegistry.remove(name);
     }
 
     List<TenantInfo> tenants() {
-        lock.lock();
-        try {
-            return live.tenants.list();
-        } finally {
-            lock.unlock();
-        }
+        return tenantRegistry.list();
     }
 
     /** The tenant an API key belongs to; 401 when none. */
     String authenticateTenant(String apiKey) {
-        String hash = Tenants.hash(apiKey);
-        String name;
-        lock.lock();
-        try {
-            name = live.tenants.byKeyHash.get(hash);
-        } finally {
-            lock.unlock();
-        }
-        if (name == null) {
-            throw ApiException.unauthorized("lease request: unknown API key (create one with `rfaas tenants add`; a rotated"
-                    + " or removed tenant's old key stops working)");
-        }
-        return name;
+        return tenantRegistry.authenticate(apiKey);
     }
 
     // ------------------------------------------------------------------ billing
