@@ -1,5 +1,7 @@
 package org.rfaas.demo;
 
+import org.rfaas.demo.support.Leftovers;
+
 import org.HdrHistogram.Histogram;
 import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.demo.support.ManagerScrape;
@@ -47,7 +49,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 /**
  * {@code rfaas demo}: the whole life of a lease on this machine, in well under a minute.
@@ -313,7 +314,7 @@ public final class Demo {
      */
     public static int run(String transport, List<Stage> stages, PrintStream out, boolean keep) throws IOException {
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        Set<String> tmpBefore = rfaasEntries(tmp);
+        Set<String> tmpBefore = Leftovers.rfaasEntries(tmp);
         Path workDir = Files.createTempDirectory("rfaas-demo-");
         DemoContext ctx = new DemoContext(workDir, out, transport);
         long t0 = System.nanoTime();
@@ -353,7 +354,7 @@ public final class Demo {
                         + ctx.node.leftInTmp());
             }
             printTable(ctx);
-            List<ProcessHandle> left = leftovers();
+            List<ProcessHandle> left = Leftovers.processes();
             if (!left.isEmpty()) {
                 out.println("left behind: " + left.stream().map(p -> p.pid() + " " + p.info().command().orElse("?")).toList()
                         + "; killing them");
@@ -362,8 +363,8 @@ public final class Demo {
             } else {
                 out.println("no process left behind (checked the descendants of pid " + ProcessHandle.current().pid() + ")");
             }
-            deleteTree(workDir);
-            Set<String> files = leftInTmp(tmp, tmpBefore);
+            FunctionPackages.deleteTree(workDir);
+            Set<String> files = Leftovers.inTmp(tmp, tmpBefore);
             if (!files.isEmpty()) {
                 out.println("left behind in " + tmp + ": " + files + " (made since the demo started, by the demo or by"
                         + " another rFaaS process running meanwhile)");
@@ -561,55 +562,5 @@ public final class Demo {
             out.println(t.render());
         }
         ctx.notes.forEach(out::println);
-    }
-
-    /** Live descendants of this JVM. */
-    static List<ProcessHandle> leftovers() {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        List<ProcessHandle> left;
-        do {
-            left = ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList();
-            if (left.isEmpty()) {
-                return left;
-            }
-            LockSupport.parkNanos(100_000_000L);
-        } while (System.nanoTime() < deadline);
-        return left;
-    }
-
-    /**
-     * The {@code rfaas-*} entries of {@code tmp} that were not there before, waiting up to 5 s for
-     * them to go (as for processes: a closing listener removes its directory).
-     */
-    private static Set<String> leftInTmp(Path tmp, Set<String> before) {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        Set<String> left;
-        do {
-            left = rfaasEntries(tmp);
-            left.removeAll(before);
-            if (left.isEmpty()) {
-                return left;
-            }
-            LockSupport.parkNanos(100_000_000L);
-        } while (System.nanoTime() < deadline);
-        return left;
-    }
-
-    /** Names of the entries {@code rfaas-*} in {@code dir}. */
-    private static Set<String> rfaasEntries(Path dir) {
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("rfaas-"))
-                    .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
-        } catch (IOException e) {
-            return new TreeSet<>(Set.of("(cannot list " + dir + ": " + e.getMessage() + ")"));
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // What could not be deleted is reported as left behind.
-        }
     }
 }

@@ -39,23 +39,19 @@ class PackageCacheSystemTest {
     ExecutorManager manager;
     RfaasClient client;
 
+    InProcessNode node;
+
     @BeforeEach
     void start() throws Exception {
-        dir = SystemTestSupport.tempDir("pkgcache");
-        manager = new ExecutorManager(ExecutorManagerConfig.of("node0", List.of("tcp://127.0.0.1:0"), 2, 2048,
-                dir.resolve("work")).withSpareExecutors(0).withPackageCacheMiB(256), null);
-        client = RfaasClient.builder()
-                .leaseSource(SystemTestSupport.database("node0", manager.start().getFirst(), 2, 2048)).build();
+        node = InProcessNode.start("pkgcache", c -> c.withSpareExecutors(0).withPackageCacheMiB(256));
+        dir = node.dir;
+        manager = node.manager;
+        client = node.client;
     }
 
     @AfterEach
     void stop() {
-        try {
-            client.close();
-        } finally {
-            manager.close();
-            SystemTestSupport.deleteTree(dir);
-        }
+        node.close();
     }
 
     private static AllocationSpec spec(FunctionPackage pkg) {

@@ -3,7 +3,6 @@ package org.rfaas.systemtests;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,7 +15,6 @@ import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.examples.ExamplePackages;
 import org.rfaas.executormanager.ExecutorManager;
-import org.rfaas.executormanager.ExecutorManagerConfig;
 import java.nio.file.Path;
 
 /** A spare executor JVM, started after a lease of the same heap size, serves the next lease. */
@@ -26,23 +24,19 @@ class SpareExecutorSystemTest {
     ExecutorManager manager;
     RfaasClient client;
 
+    InProcessNode node;
+
     @BeforeEach
     void start() throws Exception {
-        dir = SystemTestSupport.tempDir("spare");
-        manager = new ExecutorManager(ExecutorManagerConfig.of("node0", List.of("tcp://127.0.0.1:0"), 2, 2048,
-                dir.resolve("work")).withSpareExecutors(1), null);
-        client = RfaasClient.builder()
-                .leaseSource(SystemTestSupport.database("node0", manager.start().getFirst(), 2, 2048)).build();
+        node = InProcessNode.start("spare", c -> c.withSpareExecutors(1));
+        dir = node.dir;
+        manager = node.manager;
+        client = node.client;
     }
 
     @AfterEach
     void stop() {
-        try {
-            client.close();
-        } finally {
-            manager.close();
-            SystemTestSupport.deleteTree(dir);
-        }
+        node.close();
     }
 
     @Test

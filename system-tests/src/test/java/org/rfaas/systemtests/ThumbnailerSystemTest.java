@@ -22,7 +22,6 @@ import org.rfaas.client.HotTimeout;
 import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.executormanager.ExecutorManager;
-import org.rfaas.executormanager.ExecutorManagerConfig;
 import org.rfaas.sebs.SebsPackages;
 import org.rfaas.sebs.ThumbnailRequest;
 import org.rfaas.sebs.ThumbnailRequest.Format;
@@ -38,23 +37,19 @@ class ThumbnailerSystemTest {
     ExecutorManager manager;
     RfaasClient client;
 
+    InProcessNode node;
+
     @BeforeEach
     void start() throws Exception {
-        dir = SystemTestSupport.tempDir("thumb");
-        manager = new ExecutorManager(ExecutorManagerConfig.of("node0", List.of("tcp://127.0.0.1:0"), 2, 2048,
-                dir.resolve("work")).withSpareExecutors(0), null);
-        client = RfaasClient.builder()
-                .leaseSource(SystemTestSupport.database("node0", manager.start().getFirst(), 2, 2048)).build();
+        node = InProcessNode.start("thumb", c -> c.withSpareExecutors(0));
+        dir = node.dir;
+        manager = node.manager;
+        client = node.client;
     }
 
     @AfterEach
     void stop() {
-        try {
-            client.close();
-        } finally {
-            manager.close();
-            SystemTestSupport.deleteTree(dir);
-        }
+        node.close();
     }
 
     private static byte[] sample(String name) throws Exception {
