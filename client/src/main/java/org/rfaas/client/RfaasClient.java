@@ -236,8 +236,12 @@ public final class RfaasClient implements AutoCloseable {
                     throw new AllocationRefusedException(offer.node() + " refused the allocation (" + r.refusal() + "): "
                             + r.message());
                 }
-                if (sent != bytes.length) {
-                    throw new InvocationProtocolException("manager accepted before receiving the whole package");
+                // Accepted with nothing shipped: the node's cache holds the announced package (it
+                // verified the copy against the SHA-256 we announced). Otherwise all must be sent.
+                boolean fromCache = sent == 0 && !pkg.digest().isNone();
+                if (sent != bytes.length && !fromCache) {
+                    throw new InvocationProtocolException("manager accepted after " + sent + " of " + bytes.length
+                            + " package bytes");
                 }
                 return r;
             }
@@ -252,17 +256,7 @@ public final class RfaasClient implements AutoCloseable {
                 throw new InvocationProtocolException("unexpected " + type + " from executor manager " + offer.node());
             }
             int acked = PackageAck.decode(slot, 0, c.length());
-            boolean cached = PackageAck.cached(slot, 0);
             control.release(c.slot());
-            if (cached) {
-                // The node holds this package (verified against its SHA-256): nothing to ship.
-                if (sent != 0 || acked != bytes.length) {
-                    throw new InvocationProtocolException("manager said it holds the package (" + acked + " of "
-                            + bytes.length + " bytes) after " + sent + " were sent");
-                }
-                sent = bytes.length;
-                continue;
-            }
             if (acked != sent || sent >= bytes.length) {
                 throw new InvocationProtocolException("manager acknowledged " + acked + " package bytes, "
                         + sent + " were sent");

@@ -91,10 +91,10 @@ final class ClientSessions {
             Path dir = config.workDir().resolve("lease-" + claims.leaseId());
             Files.createDirectories(dir);
             Path pkg = dir.resolve(request.packageKind() == PackageKind.JAR ? "package.jar" : "package.so");
-            if (packages.provide(request.packageDigest(), request.packageSize(), pkg)) {
-                int length = PackageAck.writeCached(buffer, 0, request.packageSize());
-                c.write(CLIENT_RESPONSE_SLOT, buffer, 0, length, 0);
-            } else {
+            // A cached package is answered by the AllocationResponse alone: a separate "cached"
+            // ack in the same response slot could be overwritten by that response before the
+            // client read it (RMA writes land in the slot; only the completion carries the length).
+            if (!packages.provide(request.packageDigest(), request.packageSize(), pkg)) {
                 PackageDigest received = receivePackage(c, completion, buffer, request, pkg);
                 if (received == null) {
                     return;

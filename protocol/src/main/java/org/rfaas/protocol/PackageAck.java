@@ -4,10 +4,9 @@ import java.lang.foreign.MemorySegment;
 import org.rfaas.transport.Wire;
 
 /**
- * The executor manager accepted a request or chunk and waits for the next chunk; or, with the
- * {@link #CACHED} flag in answer to the request, it holds a copy of the announced package that it
- * verified against the announced SHA-256, so the client sends no chunk and waits for the
- * {@link AllocationResponse}.
+ * The executor manager accepted a request or chunk and waits for the next chunk. (A manager whose
+ * cache holds the announced package sends no ack: its {@link AllocationResponse} answers the
+ * request directly.)
  *
  * <pre>
  *  0                   1                   2                   3
@@ -19,7 +18,7 @@ import org.rfaas.transport.Wire;
  * +---------------------------------------------------------------+
  * |               package bytes received so far                   |  8
  * +---------------------------------------------------------------+
- * |             flags: bit 0 CACHED; other bits 0                 | 12
+ * |                    flags: reserved, 0                         | 12
  * +---------------------------------------------------------------+
  * </pre>
  */
@@ -30,8 +29,6 @@ public final class PackageAck {
     public static final int RECEIVED_OFFSET = 8;
     public static final int FLAGS_OFFSET = 12;
     public static final int LENGTH = 16;
-    /** Flag: the manager's cache holds the whole package; {@code received} is then its size. */
-    public static final int CACHED = 1;
 
     /** Writes an ack; returns its length. */
     public static int write(MemorySegment buffer, long offset, int received) {
@@ -39,18 +36,6 @@ public final class PackageAck {
         buffer.set(Wire.INT, offset + RECEIVED_OFFSET, received);
         buffer.set(Wire.INT, offset + FLAGS_OFFSET, 0);
         return LENGTH;
-    }
-
-    /** Writes the answer "my cache holds this package of {@code packageSize} bytes"; returns its length. */
-    public static int writeCached(MemorySegment buffer, long offset, int packageSize) {
-        write(buffer, offset, packageSize);
-        buffer.set(Wire.INT, offset + FLAGS_OFFSET, CACHED);
-        return LENGTH;
-    }
-
-    /** Whether a validated ack (see {@link #decode}) says the package is cached. */
-    public static boolean cached(MemorySegment buffer, long offset) {
-        return (buffer.get(Wire.INT, offset + FLAGS_OFFSET) & CACHED) != 0;
     }
 
     /** Validates an ack (header already known to be PACKAGE_ACK) and returns the bytes received. */
@@ -63,7 +48,7 @@ public final class PackageAck {
         if (value < 0) {
             throw WireCursor.badField("negative byte count in package ack");
         }
-        if ((buffer.get(Wire.INT, offset + FLAGS_OFFSET) & ~CACHED) != 0) {
+        if (buffer.get(Wire.INT, offset + FLAGS_OFFSET) != 0) {
             throw WireCursor.badField("unknown flags in package ack");
         }
         return value;
