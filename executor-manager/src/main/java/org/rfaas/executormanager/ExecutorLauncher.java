@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.rfaas.executor.ExecutorMain;
+import org.rfaas.transport.Transports;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,10 @@ final class ExecutorLauncher implements AutoCloseable {
                 : ExecutorSandbox.managerAddress(managerAddress)));
         if (executor.spare) {
             command.add("--spare");
+            String others = preloadTransports(config.listen(), managerAddress);
+            if (!others.isEmpty()) {
+                command.addAll(List.of("--preload", others));
+            }
         }
         if (sandbox != null) {
             List<Path> archives = aotCache.ready() ? List.of(aotCache.file()) : List.of(cdsArchive);
@@ -84,6 +90,17 @@ final class ExecutorLauncher implements AutoCloseable {
         }
         pb.environment().put(ExecutorMain.SPAWN_SECRET_ENV, Long.toString(executor.secret));
         return pb.start();
+    }
+
+    /**
+     * The node's client transports other than the one a spare reaches its manager on, comma
+     * separated: a spare opens them while it waits (libfabric's start alone is 0.4-0.6 s), so a
+     * lease on another transport does not pay for it.
+     */
+    static String preloadTransports(List<String> listen, String managerAddress) {
+        String own = Transports.transportOf(managerAddress);
+        return listen.stream().map(Transports::transportOf).filter(t -> !t.equals(own)).distinct()
+                .collect(Collectors.joining(","));
     }
 
     /**

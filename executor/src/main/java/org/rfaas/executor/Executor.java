@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +64,10 @@ public final class Executor {
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile LeaseEndReason externalStop;
     private volatile boolean warmedUp;
+    /** Client transports a spare opens while it waits (see {@link #preloadTransports}). */
+    private final List<String> preload;
+    /** What the warm-up opened, by transport name; read after the warm-up thread was joined. */
+    private final Map<String, Transport> preloaded = new ConcurrentHashMap<>();
 
     /**
      * An executor that connects to its manager and waits for its {@link ExecutorAssignment}.
@@ -72,9 +78,18 @@ public final class Executor {
      *     forked for a lease gets its assignment at once, and the warm-up would only delay it)
      */
     public Executor(String managerAddress, long spawnSecret, boolean spare) {
+        this(managerAddress, spawnSecret, spare, List.of());
+    }
+
+    /**
+     * As {@link #Executor(String, long, boolean)}; a spare also opens {@code preload} (the node's
+     * client transports) while it waits, so that its lease does not pay for their start.
+     */
+    public Executor(String managerAddress, long spawnSecret, boolean spare, List<String> preload) {
         this.managerAddress = managerAddress;
         this.spawnSecret = spawnSecret;
         this.spare = spare;
+        this.preload = List.copyOf(preload);
     }
 
     /** Runs until the lease ends; returns the process exit code. */
@@ -97,8 +112,10 @@ public final class Executor {
             }
             shape = assignment.shape();
             joinQuietly(warmUp);
-            clientTransport = sameTransport(managerAddress, assignment.clientAddress())
-                    ? managerTransport : Transports.open(Transports.transportOf(assignment.clientAddress()));
+            String clientTransportName = Transports.transportOf(assignment.clientAddress());
+            clientTransport = sameTransport(managerAddress, assignment.clientAddress()) ? managerTransport
+                    : preloaded.containsKey(clientTransportName) ? preloaded.remove(clientTransportName)
+                    : Transports.open(clientTransportName);
             // The worker connections are made while the package loads: connecting waits on the
             // client (handshake round trips), loading uses the CPU, so together they take about
             // the time of the longer one. The client keeps a connection pending until its hello,
@@ -136,6 +153,7 @@ public final class Executor {
             if (clientTransport != null && clientTransport != managerTransport) {
                 clientTransport.close();
             }
+            preloaded.values().forEach(Transport::close);
             finished.countDown();
         }
     }
@@ -162,6 +180,7 @@ public final class Executor {
      * 10-15 ms after one other package). A failure only costs the warm-up.
      */
     private void warmUpPackageLoading() {
+        preloadTransports();
         Path jar = null;
         try {
             jar = Files.createTempFile("rfaas-warm-up-", ".jar");
@@ -179,6 +198,31 @@ public final class Executor {
                 }
             }
         }
+    }
+
+    /**
+     * Opens the client transports named by the manager (other than the manager's own): opening
+     * libfabric costs 0.4-0.6 s here (a library constructor calibrating the CPU clock, then every
+     * provider's start in {@code fi_getinfo}), which a lease on a spare would otherwise wait for.
+     * A transport that cannot open is left for the lease to fail on, with its own message.
+     */
+    private void preloadTransports() {
+        String own = Transports.transportOf(managerAddress);
+        for (String name : preload) {
+            if (name.equals(own) || preloaded.containsKey(name)) {
+                continue;
+            }
+            try {
+                preloaded.put(name, Transports.open(name));
+            } catch (RuntimeException e) {
+                LOG.debug("cannot preload transport {}: {}", name, e.toString());
+            }
+        }
+    }
+
+    /** Transports the spare's warm-up opened, by name (tests). */
+    java.util.Set<String> preloadedTransports() {
+        return java.util.Set.copyOf(preloaded.keySet());
     }
 
     /** Whether the spare's package-loading warm-up ran (tests). */

@@ -3,14 +3,18 @@ package org.rfaas.executor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.transport.Transports;
 
 /**
  * Entry point of an executor process, started by the executor manager (never by hand):
- * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --manager ADDRESS [--spare]}, the
- * spawn secret in the environment ({@value #SPAWN_SECRET_ENV}, where {@code ps} does not show it).
- * Nothing lease-specific is on the command line: every executor, spare ({@code --spare}, started
- * ahead of demand) or not, learns its lease from the manager's {@code ExecutorAssignment}.
+ * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --manager ADDRESS [--spare
+ * [--preload TRANSPORT,...]]}, the spawn secret in the environment ({@value #SPAWN_SECRET_ENV},
+ * where {@code ps} does not show it). Nothing lease-specific is on the command line: every
+ * executor, spare ({@code --spare}, started ahead of demand) or not, learns its lease from the
+ * manager's {@code ExecutorAssignment}; {@code --preload} names the node's client transports, which
+ * a spare opens while it waits (libfabric's start takes about half a second).
  * {@code --train DIR} is the training run of the executors' AOT cache. Exit code 0 after an
  * orderly stop, 2 for bad arguments, 3 for a package that cannot be loaded.
  */
@@ -48,20 +52,30 @@ public final class ExecutorMain {
     }
 
     /**
-     * Reads {@code --manager ADDRESS [--spare]} and the spawn secret.
+     * Reads {@code --manager ADDRESS [--spare [--preload TRANSPORT,...]]} and the spawn secret.
      *
      * @throws IllegalArgumentException naming what is missing or bad
      */
     static Executor parse(String[] args, String secret) {
-        boolean spare = args.length == 3 && args[2].equals("--spare");
-        if (!(args.length == 2 || spare) || !args[0].equals("--manager")) {
-            throw new IllegalArgumentException("usage: --manager ADDRESS [--spare], got " + String.join(" ", args));
+        boolean spare = args.length >= 3 && args[2].equals("--spare");
+        boolean preload = spare && args.length == 5 && args[3].equals("--preload");
+        if (!(args.length == 2 || (spare && args.length == 3) || preload) || !args[0].equals("--manager")) {
+            throw new IllegalArgumentException("usage: --manager ADDRESS [--spare [--preload TRANSPORT,...]], got "
+                    + String.join(" ", args));
         }
         if (secret == null) {
             throw new IllegalArgumentException("missing " + SPAWN_SECRET_ENV);
         }
+        List<String> transports = preload ? List.of(args[4].split(",")) : List.of();
+        for (String t : transports) {
+            int colon = t.indexOf(':');
+            if (!Transports.schemes().contains(colon < 0 ? t : t.substring(0, colon))) {
+                throw new IllegalArgumentException("--preload: unknown transport '" + t + "' (known: "
+                        + Transports.schemes() + ")");
+            }
+        }
         try {
-            return new Executor(args[1], Long.parseLong(secret), spare);
+            return new Executor(args[1], Long.parseLong(secret), spare, transports);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(SPAWN_SECRET_ENV + " is not a number");
         }

@@ -11,7 +11,13 @@ class ExecutorMainTest {
     void takesTheManagerAndTheSpareFlagOnly() {
         assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1"}, "5"));
         assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare"}, "5"));
+        // A spare may be told the node's client transports to open while it waits.
+        assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload",
+                "fabric:tcp,shm"}, "5"));
         for (String[] bad : new String[][] {{}, {"--manager"}, {"--spare", "--manager", "tcp://127.0.0.1:1"},
+                {"--manager", "tcp://127.0.0.1:1", "--preload", "shm"},
+                {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload", "carrier-pigeon"},
+                {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload"},
                 {"--manager", "tcp://127.0.0.1:1", "--hot-timeout-us", "5"}, {"--lease-id", "1", "--manager", "x"}}) {
             assertThrows(IllegalArgumentException.class, () -> ExecutorMain.parse(bad, "5"), String.join(" ", bad));
         }
