@@ -29,23 +29,39 @@ public final class SebsPackages {
 
     /** The thumbnailer's own classes. */
     static final List<Class<?>> THUMBNAILER = List.of(Thumbnailer.class, Thumbnails.class, ThumbnailRequest.class,
-            ThumbnailRequest.Format.class, segmentStream());
-
-    private static Class<?> segmentStream() {
-        for (Class<?> c : Thumbnailer.class.getDeclaredClasses()) {
-            if (c.getSimpleName().equals("SegmentInputStream")) {
-                return c;
-            }
-        }
-        throw new IllegalStateException("Thumbnailer.SegmentInputStream not found");
-    }
+            ThumbnailRequest.Format.class, SegmentInputStream.class);
 
     /**
      * Writes the thumbnailer package (the function, ImageIO's TwelveMonkeys JPEG plugin and its
      * TwelveMonkeys dependencies, taken from this JVM's class path) to {@code jar}.
      */
     public static Path writeThumbnailerJar(Path jar) {
-        return write(jar, THUMBNAILER, List.of(Thumbnailer.class), libraryJars("twelvemonkeys"));
+        return write(jar, THUMBNAILER, List.of(), List.of(Thumbnailer.class), libraryJars("twelvemonkeys"));
+    }
+
+    /** The recognition function's own classes. */
+    static final List<Class<?>> RECOGNIZER = List.of(Recognizer.class, Classifier.class, Prediction.class,
+            KerasOnnx.class, OnnxGraph.class, OnnxGraph.Attr.class, Proto.class, TfjsModel.class, TfjsModel.Weight.class,
+            JsLiteral.class, Thumbnails.class, SegmentInputStream.class);
+
+    /** The model files and their licence, inside the recognition package. */
+    static final List<String> MODEL_FILES = List.of(Classifier.MODEL_DIR + "model.min.js",
+            Classifier.MODEL_DIR + "group1-shard1of1.min.js", "/org/rfaas/sebs/nsfwjs/LICENSE");
+
+    /**
+     * Writes the image-recognition package (~20 MB: the function, nsfwjs' MobileNetV2 files,
+     * ONNX Runtime's classes and its linux-x64 native libraries, the TwelveMonkeys JPEG plugin)
+     * to {@code jar}.
+     */
+    public static Path writeRecognitionJar(Path jar) {
+        List<Path> libraries = new ArrayList<>(libraryJars("twelvemonkeys"));
+        libraries.addAll(libraryJars("onnxruntime"));
+        return write(jar, RECOGNIZER, MODEL_FILES, List.of(Recognizer.class), libraries);
+    }
+
+    /** ONNX Runtime's native libraries for other platforms stay out of the package. */
+    private static boolean foreignNative(String entry) {
+        return entry.startsWith("ai/onnxruntime/native/") && !entry.startsWith("ai/onnxruntime/native/linux-x64/");
     }
 
     /** The class-path JARs whose path names {@code vendor} (a Maven group directory or file name). */
@@ -62,8 +78,8 @@ public final class SebsPackages {
         return jars;
     }
 
-    private static Path write(Path jar, List<Class<?>> classes, List<Class<? extends FaasFunction>> functions,
-            List<Path> libraries) {
+    private static Path write(Path jar, List<Class<?>> classes, List<String> resources,
+            List<Class<? extends FaasFunction>> functions, List<Path> libraries) {
         Map<String, StringBuilder> services = new LinkedHashMap<>();
         Set<String> written = new HashSet<>();
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
@@ -79,6 +95,17 @@ public final class SebsPackages {
                     written.add(entry);
                 }
             }
+            for (String resource : resources) {
+                try (InputStream in = SebsPackages.class.getResourceAsStream(resource)) {
+                    if (in == null) {
+                        throw new IOException("resource " + resource + " not found on the class path");
+                    }
+                    out.putNextEntry(new JarEntry(resource.substring(1)));
+                    in.transferTo(out);
+                    out.closeEntry();
+                    written.add(resource.substring(1));
+                }
+            }
             StringBuilder fs = services.computeIfAbsent("META-INF/services/" + FaasFunction.class.getName(),
                     k -> new StringBuilder());
             functions.forEach(f -> fs.append(f.getName()).append('\n'));
@@ -87,7 +114,7 @@ public final class SebsPackages {
                     for (JarEntry e : java.util.Collections.list(in.entries())) {
                         String name = e.getName();
                         if (e.isDirectory() || name.equals("META-INF/MANIFEST.MF") || name.endsWith(".SF")
-                                || name.endsWith(".RSA") || name.endsWith(".DSA")) {
+                                || name.endsWith(".RSA") || name.endsWith(".DSA") || foreignNative(name)) {
                             continue;
                         }
                         try (InputStream data = in.getInputStream(e)) {

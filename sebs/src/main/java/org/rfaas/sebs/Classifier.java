@@ -1,0 +1,104 @@
+package org.rfaas.sebs;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The image classifier: nsfwjs 4.4.0's MobileNetV2 (a Keras model in TF.js format, weights
+ * uint8-quantized; 5 classes) run by ONNX Runtime on the CPU. The model files are class-path
+ * resources (inside the function package); {@link #load()} builds the ONNX graph from them and
+ * opens a session, once per process. Images are decoded with the thumbnailer's ImageIO code;
+ * scaling to 0..1 and the bilinear resize to 224×224 (corners aligned, as nsfwjs does) are ONNX
+ * operators in the graph.
+ *
+ * <p>The session uses one intra-op thread: the result is then the same, bit for bit, in every
+ * process on the same CPU (the executor's and a local run's), and a 1-core lease gains nothing
+ * from more. {@link #classify} may be called from several threads at once.
+ */
+public final class Classifier implements AutoCloseable {
+    /** nsfwjs' classes, in the model's output order ({@code nsfw_classes.js}). */
+    public static final List<String> LABELS = List.of("Drawing", "Hentai", "Neutral", "Porn", "Sexy");
+    /** The model's input side. */
+    public static final int SIDE = 224;
+    static final String MODEL_DIR = "/org/rfaas/sebs/nsfwjs/mobilenet_v2/";
+
+    private final OrtEnvironment env;
+    private final OrtSession session;
+
+    private Classifier(OrtEnvironment env, OrtSession session) {
+        this.env = env;
+        this.session = session;
+    }
+
+    /** Reads the model shipped with this class, converts it and opens an ONNX Runtime session. */
+    public static Classifier load() {
+        byte[] onnx = KerasOnnx.convert(TfjsModel.load(Classifier.class, MODEL_DIR), SIDE, LABELS.size());
+        try {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            return new Classifier(env, env.createSession(onnx, options));
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime refused the model: " + e.getMessage(), e);
+        }
+    }
+
+    /** The top {@code k} classes of the JPEG or PNG {@code image}, best first. */
+    public List<Prediction> classify(InputStream image, int k) throws IOException {
+        return top(scores(Thumbnails.decode(image)), k);
+    }
+
+    /** The model's probabilities for every class of {@link #LABELS}. */
+    public float[] scores(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        float[] rgb = new float[w * h * 3];
+        int[] row = new int[w];
+        for (int y = 0; y < h; y++) {
+            image.getRGB(0, y, w, 1, row, 0, w); // sRGB, alpha dropped (as tf.browser.fromPixels does)
+            for (int x = 0; x < w; x++) {
+                int p = row[x];
+                int o = (y * w + x) * 3;
+                rgb[o] = (p >>> 16) & 0xff;
+                rgb[o + 1] = (p >>> 8) & 0xff;
+                rgb[o + 2] = p & 0xff;
+            }
+        }
+        try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(rgb), new long[] {1, h, w, 3});
+                OrtSession.Result result = session.run(Map.of(KerasOnnx.INPUT, input))) {
+            return ((float[][]) result.get(0).getValue())[0];
+        } catch (OrtException e) {
+            throw new IllegalStateException("inference failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@code k} highest of {@code scores} as predictions, best first (ties: lower index first). */
+    static List<Prediction> top(float[] scores, int k) {
+        List<Prediction> all = new ArrayList<>();
+        for (int i = 0; i < scores.length; i++) {
+            all.add(new Prediction(i, LABELS.get(i), scores[i]));
+        }
+        all.sort(Comparator.comparingDouble((Prediction p) -> -p.score()).thenComparingInt(Prediction::index));
+        return List.copyOf(all.subList(0, Math.min(k, all.size())));
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("cannot close the ONNX Runtime session: " + e.getMessage(), e);
+        }
+    }
+}
