@@ -20,6 +20,13 @@ public record Prediction(int index, String label, float score) {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** {@code predictions} as the recognition function returns them. */
+    public static byte[] encode(List<Prediction> predictions) {
+        byte[] out = new byte[predictions.size() * BYTES];
+        write(predictions, MemorySegment.ofArray(out));
+        return out;
+    }
+
     /** Writes {@code predictions} at the start of {@code out}; returns the bytes written. */
     static int write(List<Prediction> predictions, MemorySegment out) {
         int n = predictions.size() * BYTES;

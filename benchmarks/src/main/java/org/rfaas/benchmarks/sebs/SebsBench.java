@@ -1,0 +1,207 @@
+package org.rfaas.benchmarks.sebs;
+
+import org.HdrHistogram.Histogram;
+import org.rfaas.benchmarks.common.Progress;
+import org.rfaas.benchmarks.invoke.LocalNode;
+import org.rfaas.benchmarks.invoke.NodePool;
+import org.rfaas.benchmarks.suite.Report;
+import org.rfaas.benchmarks.suite.Row;
+import org.rfaas.client.AllocationSpec;
+import org.rfaas.client.FunctionPackage;
+import org.rfaas.client.HotTimeout;
+import org.rfaas.client.RemoteExecutor;
+import org.rfaas.client.RfaasClient;
+import org.rfaas.demo.support.FunctionPackages;
+import org.rfaas.demo.support.LatencyStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The SeBS functions (thumbnailer, image recognition) on rFaaS beside the same work in the
+ * client's process, per transport: cold starts with the package uncached and cached, then warm
+ * and hot latency per image size. Rows go to a {@link Report} under benchmark
+ * {@code sebs-<function>}: system {@code rfaas} or {@code local} (the baseline, measured
+ * alternately with the rFaaS calls so both see the same machine load).
+ *
+ * <ul>
+ *   <li>{@code cold-uncached}: allocation request → first result with a package the node never
+ *       saw (the base package plus a unique entry, so its SHA-256 differs; shipped whole);</li>
+ *   <li>{@code cold-cached}: the same with the base package, which the node's cache holds;</li>
+ *   <li>local {@code cold}: loading the function's model in this process and its first call;</li>
+ *   <li>{@code hot} (hot timeout {@value #HOT_TIMEOUT_MICROS} µs: the executor spins between
+ *       calls) and {@code warm} (always warm: it sleeps) per image size, each call beside one
+ *       local run of the same image.</li>
+ * </ul>
+ * Each cold start begins on a settled node (the previous one's spare replacement booted).
+ */
+public final class SebsBench {
+    private static final Logger LOG = LoggerFactory.getLogger(SebsBench.class);
+    /** Longer than a local run, so a hot executor still spins when the next call comes. */
+    static final long HOT_TIMEOUT_MICROS = 500_000;
+    private static final Duration SETTLE_LIMIT = Duration.ofSeconds(30);
+    private static final int CAPACITY = 8 << 20;
+    /** Executor heap: the size the node's spares boot with. */
+    private static final long MEMORY_MIB = 256;
+
+    /**
+     * How long the run is.
+     *
+     * @param coldRounds cold starts per kind (uncached, cached)
+     * @param warmups untimed call pairs per image size and mode
+     * @param samples timed call pairs per image size and mode
+     * @param widths image widths
+     */
+    record Shape(int coldRounds, int warmups, int samples, List<Integer> widths) {
+        static Shape of(boolean quick) {
+            return quick ? new Shape(3, 5, 15, SebsImages.QUICK_WIDTHS) : new Shape(8, 10, 60, SebsImages.FULL_WIDTHS);
+        }
+    }
+
+    private SebsBench() {
+    }
+
+    /** The functions measured. */
+    static List<SebsWorkload> workloads() {
+        return List.of(new SebsWorkload.Thumbnail(), new SebsWorkload.Recognition());
+    }
+
+    /** Progress steps of {@link #run}. */
+    static int steps(List<String> providers) {
+        return providers.size() * workloads().size();
+    }
+
+    /** Runs everything on {@code providers}' nodes, adding rows to {@code report}. */
+    public static void run(Report report, NodePool nodes, List<String> providers, boolean quick, Progress progress)
+            throws Exception {
+        Shape shape = Shape.of(quick);
+        Map<String, byte[]> images = SebsImages.jpegs(shape.widths());
+        images.forEach((label, jpeg) -> report.note("sebs_image_" + label, jpeg.length + " bytes"));
+        for (String provider : providers) {
+            for (SebsWorkload w : workloads()) {
+                progress.begin("sebs " + w.function() + " " + provider);
+                try (w) {
+                    measure(report, nodes.node(provider), w, images, shape);
+                }
+                progress.step();
+            }
+        }
+    }
+
+    private static void measure(Report report, LocalNode node, SebsWorkload w, Map<String, byte[]> images, Shape shape)
+            throws Exception {
+        String benchmark = "sebs-" + w.function();
+        String provider = node.transport();
+        Path dir = Files.createTempDirectory("rfaas-bench-sebs-");
+        try (RfaasClient client = node.client()) {
+            Path baseJar = w.writePackage(dir.resolve(w.function() + ".jar"));
+            FunctionPackage base = FunctionPackage.jar(baseJar);
+            report.note("sebs_package_" + w.function(), base.size() + " bytes");
+            byte[] first = images.values().iterator().next();
+            byte[] firstInput = w.input(first);
+            // Ship the base package once, so that the node caches it.
+            coldStart(client, node, base, w, firstInput);
+            Histogram uncached = LatencyStats.newHistogram();
+            Histogram cached = LatencyStats.newHistogram();
+            Histogram local = LatencyStats.newHistogram();
+            for (int round = 0; round < shape.coldRounds(); round++) {
+                FunctionPackage fresh = FunctionPackage.jar(unique(baseJar, dir, round));
+                fresh.digest(); // the client hashes a package once; not part of a cold start
+                uncached.recordValue(coldStart(client, node, fresh, w, firstInput));
+                cached.recordValue(coldStart(client, node, base, w, firstInput));
+                long t0 = System.nanoTime();
+                w.loadLocal();
+                w.runLocal(first);
+                local.recordValue(System.nanoTime() - t0);
+                Files.delete(dir.resolve("unique-" + round + ".jar"));
+            }
+            report.add(row(benchmark, "rfaas", provider, "cold-uncached", first.length, LatencyStats.of(uncached)));
+            report.add(row(benchmark, "rfaas", provider, "cold-cached", first.length, LatencyStats.of(cached)));
+            report.add(row(benchmark, "local", provider, "cold", first.length, LatencyStats.of(local)));
+            for (String mode : List.of("hot", "warm")) {
+                HotTimeout timeout = mode.equals("hot") ? HotTimeout.ofMicros(HOT_TIMEOUT_MICROS) : HotTimeout.ALWAYS_WARM;
+                try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, MEMORY_MIB, timeout, base, CAPACITY,
+                        CAPACITY))) {
+                    settle(node);
+                    for (Map.Entry<String, byte[]> image : images.entrySet()) {
+                        latency(report, benchmark, provider, mode, e, w, image.getKey(), image.getValue(), shape);
+                    }
+                }
+            }
+        } finally {
+            FunctionPackages.deleteTree(dir);
+        }
+    }
+
+    /** Alternating rFaaS calls and local runs of one image; the outputs must agree. */
+    private static void latency(Report report, String benchmark, String provider, String mode, RemoteExecutor e,
+            SebsWorkload w, String label, byte[] image, Shape shape) throws Exception {
+        byte[] input = w.input(image);
+        byte[] remoteOut = e.invoke(w.function(), input);
+        byte[] localOut = w.runLocal(image);
+        if (!w.same(remoteOut, localOut)) {
+            throw new IllegalStateException(w.function() + " on " + label + ": the executor's output differs from the"
+                    + " local run's");
+        }
+        Histogram remote = LatencyStats.newHistogram();
+        Histogram local = LatencyStats.newHistogram();
+        for (int i = -shape.warmups(); i < shape.samples(); i++) {
+            long t0 = System.nanoTime();
+            e.invoke(w.function(), input);
+            long t1 = System.nanoTime();
+            w.runLocal(image);
+            long t2 = System.nanoTime();
+            if (i >= 0) {
+                remote.recordValue(t1 - t0);
+                local.recordValue(t2 - t1);
+            }
+        }
+        report.add(row(benchmark, "rfaas", provider, mode, image.length, LatencyStats.of(remote)));
+        report.add(row(benchmark, "local", provider, mode, image.length, LatencyStats.of(local)));
+        LOG.info("{} {} {} {}: rFaaS median {} µs, local {} µs", w.function(), provider, mode, label,
+                LatencyStats.of(remote).medianNs() / 1000, LatencyStats.of(local).medianNs() / 1000);
+    }
+
+    /** Allocation request → first result, on a settled node; the lease is then released. */
+    private static long coldStart(RfaasClient client, LocalNode node, FunctionPackage pkg, SebsWorkload w,
+            byte[] input) throws Exception {
+        settle(node);
+        long t0 = System.nanoTime();
+        try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, MEMORY_MIB, HotTimeout.ofMicros(1_000), pkg,
+                CAPACITY, CAPACITY))) {
+            e.invoke(w.function(), input);
+            return System.nanoTime() - t0;
+        }
+    }
+
+    private static void settle(LocalNode node) throws InterruptedException {
+        if (!node.awaitSettled(SETTLE_LIMIT)) {
+            LOG.warn("the {} node has not settled after {} s; measuring anyway", node.transport(),
+                    SETTLE_LIMIT.toSeconds());
+        }
+    }
+
+    /** A copy of {@code baseJar} with one more entry, so that it hashes differently (zipfs copies the rest unchanged). */
+    private static Path unique(Path baseJar, Path dir, int round) throws Exception {
+        Path jar = dir.resolve("unique-" + round + ".jar");
+        Files.copy(baseJar, jar);
+        try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + jar.toUri()), Map.of())) {
+            Files.writeString(zip.getPath("META-INF/rfaas-bench-nonce"), round + " " + System.nanoTime(),
+                    StandardCharsets.UTF_8);
+        }
+        return jar;
+    }
+
+    private static Row row(String benchmark, String system, String provider, String mode, long bytes, LatencyStats s) {
+        return new Row(benchmark, system, provider, mode, bytes, 1, s.count(), s.medianNs(), s.p99Ns(), 0);
+    }
+}
