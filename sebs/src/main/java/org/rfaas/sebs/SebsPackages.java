@@ -36,7 +36,7 @@ public final class SebsPackages {
      * TwelveMonkeys dependencies, taken from this JVM's class path) to {@code jar}.
      */
     public static Path writeThumbnailerJar(Path jar) {
-        return write(jar, THUMBNAILER, List.of(), List.of(Thumbnailer.class), libraryJars("twelvemonkeys"));
+        return write(jar, THUMBNAILER, List.of(), List.of(Thumbnailer.class), libraryJars("com/twelvemonkeys/"));
     }
 
     /** The recognition function's own classes. */
@@ -54,8 +54,8 @@ public final class SebsPackages {
      * to {@code jar}.
      */
     public static Path writeRecognitionJar(Path jar) {
-        List<Path> libraries = new ArrayList<>(libraryJars("twelvemonkeys"));
-        libraries.addAll(libraryJars("onnxruntime"));
+        List<Path> libraries = new ArrayList<>(libraryJars("com/twelvemonkeys/"));
+        libraries.addAll(libraryJars("ai/onnxruntime/"));
         return write(jar, RECOGNIZER, MODEL_FILES, List.of(Recognizer.class), libraries);
     }
 
@@ -64,16 +64,27 @@ public final class SebsPackages {
         return entry.startsWith("ai/onnxruntime/native/") && !entry.startsWith("ai/onnxruntime/native/linux-x64/");
     }
 
-    /** The class-path JARs whose path names {@code vendor} (a Maven group directory or file name). */
-    static List<Path> libraryJars(String vendor) {
+    /**
+     * The class-path JARs holding classes under {@code packageDirectory} (e.g.
+     * {@code com/twelvemonkeys/}): found by content, since a JAR's file name need not name its
+     * vendor (Maven's repository does, a flat {@code lib/} directory does not).
+     */
+    static List<Path> libraryJars(String packageDirectory) {
         List<Path> jars = new ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.endsWith(".jar") && entry.contains(vendor)) {
-                jars.add(Path.of(entry));
+            if (!entry.endsWith(".jar")) {
+                continue;
+            }
+            try (JarFile jar = new JarFile(entry)) {
+                if (jar.stream().anyMatch(e -> e.getName().startsWith(packageDirectory) && e.getName().endsWith(".class"))) {
+                    jars.add(Path.of(entry));
+                }
+            } catch (IOException e) {
+                // Not a readable JAR: it cannot hold the library either.
             }
         }
         if (jars.isEmpty()) {
-            throw new IllegalStateException("no " + vendor + " JAR on the class path");
+            throw new IllegalStateException("no JAR with classes under " + packageDirectory + " on the class path");
         }
         return jars;
     }
