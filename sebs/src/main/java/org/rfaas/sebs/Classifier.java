@@ -1,13 +1,16 @@
 package org.rfaas.sebs;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.awt.image.PixelInterleavedSampleModel;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -63,24 +66,57 @@ public final class Classifier implements AutoCloseable {
     public float[] scores(BufferedImage image) {
         int w = image.getWidth();
         int h = image.getHeight();
-        float[] rgb = new float[w * h * 3];
-        int[] row = new int[w];
-        for (int y = 0; y < h; y++) {
-            image.getRGB(0, y, w, 1, row, 0, w); // sRGB, alpha dropped (as tf.browser.fromPixels does)
-            for (int x = 0; x < w; x++) {
-                int p = row[x];
-                int o = (y * w + x) * 3;
-                rgb[o] = (p >>> 16) & 0xff;
-                rgb[o + 1] = (p >>> 8) & 0xff;
-                rgb[o + 2] = p & 0xff;
-            }
-        }
-        try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(rgb), new long[] {1, h, w, 3});
+        try (OnnxTensor input = OnnxTensor.createTensor(env, ByteBuffer.wrap(rgb(image)), new long[] {1, h, w, 3},
+                OnnxJavaType.UINT8);
                 OrtSession.Result result = session.run(Map.of(KerasOnnx.INPUT, input))) {
             return ((float[][]) result.get(0).getValue())[0];
         } catch (OrtException e) {
             throw new IllegalStateException("inference failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The image's pixels as interleaved 8-bit sRGB, alpha dropped (as {@code tf.browser.fromPixels}
+     * does). The byte layouts ImageIO decodes JPEG and PNG into are read directly; any other
+     * through {@code getRGB}, which converts to sRGB.
+     */
+    static byte[] rgb(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        byte[] rgb = new byte[w * h * 3];
+        int type = image.getType();
+        if ((type == BufferedImage.TYPE_3BYTE_BGR || type == BufferedImage.TYPE_4BYTE_ABGR)
+                && image.getRaster().getDataBuffer() instanceof DataBufferByte buffer
+                && image.getRaster().getSampleModel() instanceof PixelInterleavedSampleModel m
+                && image.getRaster().getSampleModelTranslateX() == 0 && image.getRaster().getSampleModelTranslateY() == 0
+                && buffer.getNumBanks() == 1) {
+            byte[] data = buffer.getData();
+            int stride = m.getPixelStride();
+            int[] offsets = m.getBandOffsets(); // bands R, G, B (, A)
+            for (int y = 0; y < h; y++) {
+                int row = y * m.getScanlineStride();
+                for (int x = 0; x < w; x++) {
+                    int p = row + x * stride;
+                    int o = (y * w + x) * 3;
+                    rgb[o] = data[p + offsets[0]];
+                    rgb[o + 1] = data[p + offsets[1]];
+                    rgb[o + 2] = data[p + offsets[2]];
+                }
+            }
+            return rgb;
+        }
+        int[] row = new int[w];
+        for (int y = 0; y < h; y++) {
+            image.getRGB(0, y, w, 1, row, 0, w);
+            for (int x = 0; x < w; x++) {
+                int p = row[x];
+                int o = (y * w + x) * 3;
+                rgb[o] = (byte) (p >>> 16);
+                rgb[o + 1] = (byte) (p >>> 8);
+                rgb[o + 2] = (byte) p;
+            }
+        }
+        return rgb;
     }
 
     /** The {@code k} highest of {@code scores} as predictions, best first (ties: lower index first). */

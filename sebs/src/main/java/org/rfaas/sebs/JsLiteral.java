@@ -120,6 +120,13 @@ final class JsLiteral {
 
     private String string() {
         char quote = s.charAt(p++);
+        int end = s.indexOf(quote, p);
+        if (end >= 0 && s.indexOf('\\', p, end) < 0) {
+            // No escape before the closing quote (the weights' base64, most names): one substring.
+            String plain = s.substring(p, end);
+            p = end + 1;
+            return plain;
+        }
         StringBuilder b = new StringBuilder();
         while (true) {
             char c = s.charAt(p++);

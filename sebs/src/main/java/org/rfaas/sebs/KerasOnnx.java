@@ -13,8 +13,8 @@ import java.util.Map;
  * the network's arithmetic is the runtime's, only the wiring is written here. The graph works in
  * NCHW; weights are transposed from Keras' channels-last layouts.
  *
- * <p>The graph's input {@value #INPUT} is one RGB image as float {@code [1, height, width, 3]}
- * with values 0..255 of any size; the graph does what nsfwjs does before the model: divide by
+ * <p>The graph's input {@value #INPUT} is one RGB image as uint8 {@code [1, height, width, 3]}
+ * of any size; the graph does what nsfwjs does before the model: convert to float, divide by
  * 255 and resize bilinearly (corners aligned) to the model's input size. Its output
  * {@value #OUTPUT} is the model's output, {@code [1, classes]}.
  */
@@ -37,8 +37,9 @@ final class KerasOnnx {
 
     @SuppressWarnings("unchecked")
     private byte[] build(int side, int classes) {
-        g.input(INPUT, 1, -1, -1, 3);
-        String x = g.node("Div", List.of(INPUT, g.constant("c255", new long[0], new float[] {255f})), "scaled");
+        g.input(INPUT, OnnxGraph.UINT8, 1, -1, -1, 3);
+        String pixels = g.node("Cast", List.of(INPUT), "pixels", Attr.i("to", OnnxGraph.FLOAT));
+        String x = g.node("Div", List.of(pixels, g.constant("c255", new long[0], new float[] {255f})), "scaled");
         x = g.node("Transpose", List.of(x), "nchw", Attr.ints("perm", 0, 3, 1, 2));
         String sizes = g.constant("resize_sizes", new long[] {4}, new long[] {1, 3, side, side});
         String resized = g.node("Resize", List.of(x, "", "", sizes), "resized", Attr.s("mode", "linear"),

@@ -12,8 +12,10 @@ import java.util.List;
  */
 final class OnnxGraph {
     static final int OPSET = 13;
-    private static final int FLOAT = 1;
-    private static final int INT64 = 7;
+    /** ONNX element types. */
+    static final int FLOAT = 1;
+    static final int UINT8 = 2;
+    static final int INT64 = 7;
 
     private final List<Proto> nodes = new ArrayList<>();
     private final List<Proto> initializers = new ArrayList<>();
@@ -82,22 +84,22 @@ final class OnnxGraph {
         return output;
     }
 
-    /** Declares a float graph input; a negative dimension is left symbolic. */
-    void input(String name, long... dims) {
-        inputs.add(valueInfo(name, dims));
+    /** Declares a graph input of element type {@code type}; a negative dimension is left symbolic. */
+    void input(String name, int type, long... dims) {
+        inputs.add(valueInfo(name, type, dims));
     }
 
     /** Declares a float graph output. */
     void output(String name, long... dims) {
-        outputs.add(valueInfo(name, dims));
+        outputs.add(valueInfo(name, FLOAT, dims));
     }
 
-    private static Proto valueInfo(String name, long[] dims) {
+    private static Proto valueInfo(String name, int type, long[] dims) {
         Proto shape = new Proto();
         for (int i = 0; i < dims.length; i++) {
             shape.message(1, dims[i] < 0 ? new Proto().string(2, "d" + i) : new Proto().varint(1, dims[i]));
         }
-        Proto tensorType = new Proto().varint(1, FLOAT).message(2, shape);
+        Proto tensorType = new Proto().varint(1, type).message(2, shape);
         return new Proto().string(1, name).message(2, new Proto().message(1, tensorType));
     }
 

@@ -98,6 +98,21 @@ class RecognizerTest {
     }
 
     @Test
+    void decodedLayoutsAreReadAsTheirSrgbPixels() throws Exception {
+        for (String name : SAMPLES) {
+            java.awt.image.BufferedImage image = Thumbnails.decode(new ByteArrayInputStream(ThumbnailerTest.sample(name)));
+            // The generic path: the same image drawn into an int-RGB copy (getRGB's sRGB values).
+            java.awt.image.BufferedImage copy = new java.awt.image.BufferedImage(image.getWidth(), image.getHeight(),
+                    java.awt.image.BufferedImage.TYPE_INT_RGB);
+            int[] argb = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+            copy.setRGB(0, 0, image.getWidth(), image.getHeight(), argb, 0, image.getWidth());
+            assertTrue(image.getType() != copy.getType(), name + " exercises the direct path");
+            assertArrayEquals(Classifier.rgb(copy), Classifier.rgb(image), name);
+            assertEquals((byte) (argb[0] >>> 16), Classifier.rgb(image)[0], name + " red first");
+        }
+    }
+
+    @Test
     void badInputIsRefusedWithTheReason() throws Exception {
         Recognizer f = new Recognizer();
         byte[] image = ThumbnailerTest.sample(SAMPLES.get(1));
