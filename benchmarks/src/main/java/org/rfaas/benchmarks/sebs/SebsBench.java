@@ -63,7 +63,7 @@ public final class SebsBench {
      */
     record Shape(int coldRounds, int warmups, int samples, List<Integer> widths) {
         static Shape of(boolean quick) {
-            return quick ? new Shape(3, 5, 15, SebsImages.QUICK_WIDTHS) : new Shape(8, 10, 60, SebsImages.FULL_WIDTHS);
+            return quick ? new Shape(3, 8, 15, SebsImages.QUICK_WIDTHS) : new Shape(8, 15, 60, SebsImages.FULL_WIDTHS);
         }
     }
 
