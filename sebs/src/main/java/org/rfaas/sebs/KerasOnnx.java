@@ -115,34 +115,14 @@ final class KerasOnnx {
         if (depthwise) {
             // Keras [kh, kw, in, multiplier] -> ONNX [in * multiplier, 1, kh, kw], one group per input channel.
             TfjsModel.Weight w = model.weight(name + "/depthwise_kernel");
-            int kh = (int) w.shape()[0], kw = (int) w.shape()[1], ci = (int) w.shape()[2], m = (int) w.shape()[3];
-            float[] t = new float[w.values().length];
-            for (int y = 0; y < kh; y++) {
-                for (int xx = 0; xx < kw; xx++) {
-                    for (int ch = 0; ch < ci; ch++) {
-                        for (int j = 0; j < m; j++) {
-                            t[((ch * m + j) * kh + y) * kw + xx] = w.values()[((y * kw + xx) * ci + ch) * m + j];
-                        }
-                    }
-                }
-            }
-            in.add(g.constant(name + "_W", new long[] {(long) ci * m, 1, kh, kw}, t));
-            groups = ci;
+            long[] d = w.shape();
+            in.add(g.constant(name + "_W", new long[] {d[2] * d[3], 1, d[0], d[1]}, spatialLast(w, false)));
+            groups = d[2];
         } else {
             // Keras [kh, kw, in, out] -> ONNX [out, in, kh, kw].
             TfjsModel.Weight w = model.weight(name + "/kernel");
-            int kh = (int) w.shape()[0], kw = (int) w.shape()[1], ci = (int) w.shape()[2], co = (int) w.shape()[3];
-            float[] t = new float[w.values().length];
-            for (int y = 0; y < kh; y++) {
-                for (int xx = 0; xx < kw; xx++) {
-                    for (int i = 0; i < ci; i++) {
-                        for (int o = 0; o < co; o++) {
-                            t[((o * ci + i) * kh + y) * kw + xx] = w.values()[((y * kw + xx) * ci + i) * co + o];
-                        }
-                    }
-                }
-            }
-            in.add(g.constant(name + "_W", new long[] {co, ci, kh, kw}, t));
+            long[] d = w.shape();
+            in.add(g.constant(name + "_W", new long[] {d[3], d[2], d[0], d[1]}, spatialLast(w, true)));
         }
         if (Boolean.TRUE.equals(c.get("use_bias"))) {
             TfjsModel.Weight b = model.weight(name + "/bias");
@@ -151,6 +131,27 @@ final class KerasOnnx {
         return g.node("Conv", in, name + (hasActivation(c) ? "_linear" : ""), Attr.ints("kernel_shape", k),
                 Attr.ints("strides", pair(c, "strides")), Attr.ints("dilations", pair(c, "dilation_rate")),
                 Attr.i("group", groups), Attr.s("auto_pad", autoPad(c)));
+    }
+
+    /**
+     * A Keras kernel {@code [kh, kw, a, b]} with the spatial axes moved last: {@code [b, a, kh, kw]}
+     * when {@code swap} (convolution: out, in), else {@code [a, b, kh, kw]} (depthwise: channel, multiplier).
+     */
+    private static float[] spatialLast(TfjsModel.Weight w, boolean swap) {
+        int kh = (int) w.shape()[0], kw = (int) w.shape()[1], na = (int) w.shape()[2], nb = (int) w.shape()[3];
+        float[] src = w.values();
+        float[] t = new float[src.length];
+        for (int y = 0; y < kh; y++) {
+            for (int x = 0; x < kw; x++) {
+                for (int a = 0; a < na; a++) {
+                    for (int b = 0; b < nb; b++) {
+                        int outer = swap ? b * na + a : a * nb + b;
+                        t[(outer * kh + y) * kw + x] = src[((y * kw + x) * na + a) * nb + b];
+                    }
+                }
+            }
+        }
+        return t;
     }
 
     private String batchNorm(String name, String x, Map<String, Object> c) {

@@ -17,7 +17,17 @@ import org.rfaas.function.FaasFunction;
 public final class Recognizer implements FaasFunction {
     /** Header bytes; the image follows. */
     public static final int HEADER = 4;
-    private final Classifier classifier = Classifier.load();
+    private final Classifier classifier;
+
+    /** Loads the model: the executor creates the function once, when it loads the package. */
+    public Recognizer() {
+        this(Classifier.load());
+    }
+
+    /** A function answering with {@code classifier} (tests share one). */
+    Recognizer(Classifier classifier) {
+        this.classifier = classifier;
+    }
 
     /** The input asking for the top {@code k} classes of {@code image}. */
     public static byte[] request(int k, byte[] image) {

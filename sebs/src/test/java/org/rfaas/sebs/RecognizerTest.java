@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * own answers, the function's wire format, validation, and the package it ships in.
  */
 class RecognizerTest {
-    static final List<String> SAMPLES = List.of("scene-1024x768.jpg", "scene-640x480-alpha.png");
+    static final List<String> SAMPLES = Samples.ALL;
     static Classifier classifier;
 
     @BeforeAll
@@ -73,7 +73,7 @@ class RecognizerTest {
 
     @Test
     void theFunctionAnswersTheTopKOfTheLocalClassifier() throws Exception {
-        Recognizer f = new Recognizer();
+        Recognizer f = new Recognizer(classifier);
         assertEquals("recognize", f.name());
         for (String name : SAMPLES) {
             byte[] image = ThumbnailerTest.sample(name);
@@ -114,7 +114,7 @@ class RecognizerTest {
 
     @Test
     void badInputIsRefusedWithTheReason() throws Exception {
-        Recognizer f = new Recognizer();
+        Recognizer f = new Recognizer(classifier);
         byte[] image = ThumbnailerTest.sample(SAMPLES.get(1));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> invoke(f, Recognizer.request(0, image), 64))
                 .getMessage().contains("k 0"));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +19,7 @@ import org.rfaas.client.RemoteExecutor;
 import org.rfaas.sebs.Classifier;
 import org.rfaas.sebs.Prediction;
 import org.rfaas.sebs.Recognizer;
+import org.rfaas.sebs.Samples;
 import org.rfaas.sebs.SebsPackages;
 
 /**
@@ -43,12 +43,6 @@ class RecognitionSystemTest {
         node.close();
     }
 
-    private static byte[] sample(String name) throws Exception {
-        try (InputStream in = Classifier.class.getResourceAsStream("/org/rfaas/sebs/images/" + name)) {
-            return in.readAllBytes();
-        }
-    }
-
     @Test
     void topKFromTheExecutorEqualsTheLocalClassifier() throws Exception {
         FunctionPackage pkg = FunctionPackage.jar(SebsPackages.writeRecognitionJar(node.dir.resolve("recognition.jar")));
@@ -58,7 +52,7 @@ class RecognitionSystemTest {
                     1 << 20, 64))) {
                 int checked = 0;
                 for (String name : List.of("scene-1024x768.jpg", "scene-640x480-alpha.png")) {
-                    byte[] image = sample(name);
+                    byte[] image = Samples.read(name);
                     for (int k : new int[] {1, 3, 5}) {
                         List<Prediction> remote = Prediction.read(e.invoke("recognize", Recognizer.request(k, image)),
                                 Classifier.LABELS);
@@ -70,7 +64,7 @@ class RecognitionSystemTest {
                     }
                 }
                 assertEquals("Drawing", Prediction.read(e.invoke("recognize", Recognizer.request(1,
-                        sample("scene-1024x768.jpg"))), Classifier.LABELS).getFirst().label());
+                        Samples.read("scene-1024x768.jpg"))), Classifier.LABELS).getFirst().label());
                 FunctionFailedException bad = assertThrows(FunctionFailedException.class,
                         () -> e.invoke("recognize", Recognizer.request(9, new byte[] {1, 2, 3})));
                 assertTrue(bad.getMessage().contains("k 9"), bad.getMessage());

@@ -1,13 +1,13 @@
 package org.rfaas.benchmarks.sebs;
 
-import org.rfaas.sebs.Thumbnails;
+import org.rfaas.sebs.Samples;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,8 +29,8 @@ final class SebsImages {
 
     /** JPEG bytes by "WxH" label, in the order of {@code widths}. */
     static Map<String, byte[]> jpegs(List<Integer> widths) {
-        try (InputStream in = Thumbnails.class.getResourceAsStream("/org/rfaas/sebs/images/scene-1024x768.jpg")) {
-            BufferedImage scene = ImageIO.read(in);
+        try {
+            BufferedImage scene = ImageIO.read(new ByteArrayInputStream(Samples.read(Samples.SCENE_JPEG)));
             Map<String, byte[]> out = new LinkedHashMap<>();
             for (int w : widths) {
                 int h = w * 3 / 4;
