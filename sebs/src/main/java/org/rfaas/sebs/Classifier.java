@@ -10,7 +10,10 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.PixelInterleavedSampleModel;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,12 +51,39 @@ public final class Classifier implements AutoCloseable {
         byte[] onnx = KerasOnnx.convert(TfjsModel.load(Classifier.class, MODEL_DIR), SIDE, LABELS.size());
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
+            removeExtractedLibraries();
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
             options.setIntraOpNumThreads(1);
             options.setInterOpNumThreads(1);
             return new Classifier(env, env.createSession(onnx, options));
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime refused the model: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * ONNX Runtime 1.22 unpacks its native libraries (21 MB) into a new {@code onnxruntime-java*}
+     * directory under {@code java.io.tmpdir} and leaves them to {@code deleteOnExit}, which a
+     * killed process never runs; in an executor they would also hold 21 MB of its scratch tmpfs,
+     * charged to its memory, for its whole life. Once loaded (mapped) the files are no longer
+     * needed: they and the directory are deleted here. If ONNX Runtime's private field is not
+     * there (another version), they are left to ONNX Runtime as before.
+     */
+    private static void removeExtractedLibraries() {
+        try {
+            Field f = Class.forName("ai.onnxruntime.OnnxRuntime", false, Classifier.class.getClassLoader())
+                    .getDeclaredField("tempDirectory");
+            f.setAccessible(true);
+            if (f.get(null) instanceof Path dir && Files.isDirectory(dir)) {
+                try (var files = Files.list(dir)) {
+                    for (Path p : files.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+        } catch (ReflectiveOperationException | IOException | RuntimeException e) {
+            // Left to ONNX Runtime's deleteOnExit; nothing else depends on them.
         }
     }
 
