@@ -39,7 +39,6 @@ public final class SebsPlots {
             }
             XYChart c = Plots.chart(benchmark.substring("sebs-".length()) + ": latency per call vs JPEG size (median)",
                     "image [KiB]", "latency [ms]");
-            c.getStyler().setXAxisLogarithmic(true);
             for (Map.Entry<String, List<Row>> e : lines.entrySet()) {
                 List<Row> pts = new ArrayList<>(e.getValue());
                 pts.sort((a, b) -> Long.compare(a.bytes(), b.bytes()));
