@@ -23,6 +23,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -40,7 +41,8 @@ import java.util.Map;
  *   <li>local {@code cold}: loading the function's model in this process and its first call;</li>
  *   <li>{@code hot} (hot timeout {@value #HOT_TIMEOUT_MICROS} µs: the executor spins between
  *       calls) and {@code warm} (always warm: it sleeps) per image size, each call beside one
- *       local run of the same image.</li>
+ *       local run of the same image; the median of the per-pair differences is noted in the
+ *       report ({@code sebs_paired_overhead_ns ...}).</li>
  * </ul>
  * Each cold start begins on a settled node (the previous one's spare replacement booted).
  */
@@ -154,6 +156,7 @@ public final class SebsBench {
         }
         Histogram remote = LatencyStats.newHistogram();
         Histogram local = LatencyStats.newHistogram();
+        long[] differences = new long[shape.samples()];
         for (int i = -shape.warmups(); i < shape.samples(); i++) {
             long t0 = System.nanoTime();
             e.invoke(w.function(), input);
@@ -163,12 +166,19 @@ public final class SebsBench {
             if (i >= 0) {
                 remote.recordValue(t1 - t0);
                 local.recordValue(t2 - t1);
+                differences[i] = (t1 - t0) - (t2 - t1);
             }
         }
+        // Median of the per-pair differences: steadier than the difference of the medians when the
+        // machine's load drifts during the row.
+        Arrays.sort(differences);
+        long paired = differences[differences.length / 2];
+        report.note("sebs_paired_overhead_ns " + w.function() + " " + provider + " " + mode + " " + label, paired);
         report.add(row(benchmark, "rfaas", provider, mode, image.length, LatencyStats.of(remote)));
         report.add(row(benchmark, "local", provider, mode, image.length, LatencyStats.of(local)));
-        LOG.info("{} {} {} {}: rFaaS median {} µs, local {} µs", w.function(), provider, mode, label,
-                LatencyStats.of(remote).medianNs() / 1000, LatencyStats.of(local).medianNs() / 1000);
+        LOG.info("{} {} {} {}: rFaaS median {} µs, local {} µs, median paired difference {} µs", w.function(), provider,
+                mode, label, LatencyStats.of(remote).medianNs() / 1000, LatencyStats.of(local).medianNs() / 1000,
+                paired / 1000);
     }
 
     /** Allocation request → first result, on a settled node; the lease is then released. */
