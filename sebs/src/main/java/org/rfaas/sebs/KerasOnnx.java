@@ -15,7 +15,7 @@ import java.util.Map;
  *
  * <p>The graph's input {@value #INPUT} is one RGB image as uint8 {@code [1, height, width, 3]}
  * of any size; the graph does what nsfwjs does before the model: convert to float, divide by
- * 255 and resize bilinearly (corners aligned) to the model's input size. Its output
+ * 255 and resize (here: resize, then divide) bilinearly (corners aligned) to the model's input size. Its output
  * {@value #OUTPUT} is the model's output, {@code [1, classes]}.
  */
 final class KerasOnnx {
@@ -37,13 +37,15 @@ final class KerasOnnx {
 
     @SuppressWarnings("unchecked")
     private byte[] build(int side, int classes) {
+        // nsfwjs divides by 255, then resizes; both are linear, so resizing first gives the same
+        // values (to float rounding) while the full-size image stays uint8 except for one float copy.
         g.input(INPUT, OnnxGraph.UINT8, 1, -1, -1, 3);
-        String pixels = g.node("Cast", List.of(INPUT), "pixels", Attr.i("to", OnnxGraph.FLOAT));
-        String x = g.node("Div", List.of(pixels, g.constant("c255", new long[0], new float[] {255f})), "scaled");
-        x = g.node("Transpose", List.of(x), "nchw", Attr.ints("perm", 0, 3, 1, 2));
+        String x = g.node("Transpose", List.of(INPUT), "nchw", Attr.ints("perm", 0, 3, 1, 2));
+        x = g.node("Cast", List.of(x), "pixels", Attr.i("to", OnnxGraph.FLOAT));
         String sizes = g.constant("resize_sizes", new long[] {4}, new long[] {1, 3, side, side});
-        String resized = g.node("Resize", List.of(x, "", "", sizes), "resized", Attr.s("mode", "linear"),
+        x = g.node("Resize", List.of(x, "", "", sizes), "resized255", Attr.s("mode", "linear"),
                 Attr.s("coordinate_transformation_mode", "align_corners"));
+        String resized = g.node("Div", List.of(x, g.constant("c255", new long[0], new float[] {255f})), "resized");
         for (Map<String, Object> layer : model.layers()) {
             String name = (String) layer.get("name");
             String type = (String) layer.get("class_name");

@@ -2,7 +2,7 @@ package org.rfaas.benchmarks.cli;
 
 import org.rfaas.benchmarks.common.Progress;
 import org.rfaas.benchmarks.invoke.NodePool;
-import org.rfaas.benchmarks.sebs.SebsSection;
+import org.rfaas.benchmarks.sebs.SebsBench;
 import org.rfaas.benchmarks.suite.Machine;
 import org.rfaas.benchmarks.suite.Report;
 import org.rfaas.benchmarks.suite.SuiteSubjects;
@@ -38,17 +38,17 @@ public final class BenchSebsCommand implements Callable<Integer> {
         Report report = new Report();
         report.note("command", "rfaas bench sebs" + (quick ? " --quick" : "") + " --out " + out);
         report.note("machine", Machine.describe());
-        SebsSection section;
-        try (NodePool nodes = new NodePool()) {
-            section = new SebsSection(use, nodes);
-            try (Progress progress = Progress.start("bench sebs", section.steps())) {
-                section.run(report, progress, quick);
-            }
+        List<String> failures;
+        try (NodePool nodes = new NodePool();
+                Progress progress = Progress.start("bench sebs", SebsBench.steps(use))) {
+            failures = SebsBench.run(report, nodes, use, quick, progress);
         }
         report.note("loadavg_at_end", Machine.loadAverage());
         List<Path> files = report.write(out);
         report.printTable(System.out);
-        System.out.println("wrote " + files.size() + " files to " + out.toAbsolutePath());
-        return 0;
+        failures.forEach(f -> System.out.println("FAILED: " + f));
+        System.out.println("wrote " + files.size() + " files to " + out.toAbsolutePath() + "; load average at end "
+                + Machine.loadAverage() + " on " + Runtime.getRuntime().availableProcessors() + " CPUs");
+        return failures.isEmpty() ? 0 : 1;
     }
 }

@@ -23,6 +23,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +52,10 @@ public final class SebsBench {
     /** Longer than a local run, so a hot executor still spins when the next call comes. */
     static final long HOT_TIMEOUT_MICROS = 500_000;
     private static final Duration SETTLE_LIMIT = Duration.ofSeconds(30);
-    private static final int CAPACITY = 8 << 20;
+    /** Input capacity: the largest JPEG (2048x1536) with room to spare. */
+    private static final int INPUT_CAPACITY = 2 << 20;
+    /** Output capacity: the largest thumbnail. */
+    private static final int OUTPUT_CAPACITY = 1 << 20;
     /** Executor heap: the size the node's spares boot with. */
     private static final long MEMORY_MIB = 256;
 
@@ -78,25 +82,36 @@ public final class SebsBench {
     }
 
     /** Progress steps of {@link #run}. */
-    static int steps(List<String> providers) {
+    public static int steps(List<String> providers) {
         return providers.size() * workloads().size();
     }
 
-    /** Runs everything on {@code providers}' nodes, adding rows to {@code report}. */
-    public static void run(Report report, NodePool nodes, List<String> providers, boolean quick, Progress progress)
-            throws Exception {
+    /**
+     * Runs everything on {@code providers}' nodes, adding rows to {@code report}; a function that
+     * fails on one provider is logged and noted ({@code sebs_failures}), and the rest still runs.
+     *
+     * @return the failures, empty when everything ran
+     */
+    public static List<String> run(Report report, NodePool nodes, List<String> providers, boolean quick,
+            Progress progress) {
         Shape shape = Shape.of(quick);
         Map<String, byte[]> images = SebsImages.jpegs(shape.widths());
         images.forEach((label, jpeg) -> report.note("sebs_image_" + label, jpeg.length + " bytes"));
+        List<String> failures = new ArrayList<>();
         for (String provider : providers) {
             for (SebsWorkload w : workloads()) {
                 progress.begin("sebs " + w.function() + " " + provider);
                 try (w) {
                     measure(report, nodes.node(provider), w, images, shape);
+                } catch (Exception e) {
+                    LOG.error("sebs {} on {} failed", w.function(), provider, e);
+                    failures.add(w.function() + " " + provider + ": " + e);
                 }
                 progress.step();
             }
         }
+        report.note("sebs_failures", failures);
+        return failures;
     }
 
     private static void measure(Report report, LocalNode node, SebsWorkload w, Map<String, byte[]> images, Shape shape)
@@ -131,8 +146,8 @@ public final class SebsBench {
             report.add(row(benchmark, "local", provider, "cold", first.length, LatencyStats.of(local)));
             for (String mode : List.of("hot", "warm")) {
                 HotTimeout timeout = mode.equals("hot") ? HotTimeout.ofMicros(HOT_TIMEOUT_MICROS) : HotTimeout.ALWAYS_WARM;
-                try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, MEMORY_MIB, timeout, base, CAPACITY,
-                        CAPACITY))) {
+                try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, MEMORY_MIB, timeout, base, INPUT_CAPACITY,
+                        OUTPUT_CAPACITY))) {
                     settle(node);
                     for (Map.Entry<String, byte[]> image : images.entrySet()) {
                         latency(report, benchmark, provider, mode, e, w, image.getKey(), image.getValue(), shape);
@@ -187,7 +202,7 @@ public final class SebsBench {
         settle(node);
         long t0 = System.nanoTime();
         try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, MEMORY_MIB, HotTimeout.ofMicros(1_000), pkg,
-                CAPACITY, CAPACITY))) {
+                INPUT_CAPACITY, OUTPUT_CAPACITY))) {
             e.invoke(w.function(), input);
             return System.nanoTime() - t0;
         }

@@ -24,6 +24,9 @@ public final class SebsSection implements BenchAll.Section {
 
     @Override
     public void run(Report report, Progress progress, boolean quick) throws Exception {
-        SebsBench.run(report, nodes, providers, quick, progress);
+        List<String> failures = SebsBench.run(report, nodes, providers, quick, progress);
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException("SeBS: " + String.join("; ", failures));
+        }
     }
 }
