@@ -56,8 +56,6 @@ public final class SebsBench {
     private static final int INPUT_CAPACITY = 2 << 20;
     /** Output capacity: the largest thumbnail. */
     private static final int OUTPUT_CAPACITY = 1 << 20;
-    /** Executor heap: the size the node's spares boot with. */
-    private static final long MEMORY_MIB = 256;
 
     /**
      * How long the run is.
@@ -146,7 +144,7 @@ public final class SebsBench {
             report.add(row(benchmark, "local", provider, "cold", first.length, LatencyStats.of(local)));
             for (String mode : List.of("hot", "warm")) {
                 HotTimeout timeout = mode.equals("hot") ? HotTimeout.ofMicros(HOT_TIMEOUT_MICROS) : HotTimeout.ALWAYS_WARM;
-                try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, MEMORY_MIB, timeout, base, INPUT_CAPACITY,
+                try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, w.memoryMiB(), timeout, base, INPUT_CAPACITY,
                         OUTPUT_CAPACITY))) {
                     settle(node);
                     for (Map.Entry<String, byte[]> image : images.entrySet()) {
@@ -201,7 +199,7 @@ public final class SebsBench {
             byte[] input) throws Exception {
         settle(node);
         long t0 = System.nanoTime();
-        try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, MEMORY_MIB, HotTimeout.ofMicros(1_000), pkg,
+        try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, w.memoryMiB(), HotTimeout.ofMicros(1_000), pkg,
                 INPUT_CAPACITY, OUTPUT_CAPACITY))) {
             e.invoke(w.function(), input);
             return System.nanoTime() - t0;
