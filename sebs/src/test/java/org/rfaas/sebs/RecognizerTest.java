@@ -135,6 +135,15 @@ class RecognizerTest {
     }
 
     @Test
+    void theUnpackedNativeLibrariesAreDeletedOnceLoaded() throws Exception {
+        java.lang.reflect.Field f = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+        f.setAccessible(true);
+        Path dir = (Path) f.get(null);
+        assertNotNull(dir, "ONNX Runtime unpacked its libraries into a temporary directory");
+        assertFalse(java.nio.file.Files.exists(dir), dir + " (21 MB of libraries) is still there");
+    }
+
+    @Test
     void minifiedLiteralsParse() {
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) JsLiteral.moduleExports(
