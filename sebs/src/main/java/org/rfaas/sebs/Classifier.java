@@ -22,8 +22,8 @@ import java.util.Map;
 /**
  * The image classifier: nsfwjs 4.4.0's MobileNetV2 (a Keras model in TF.js format, weights
  * uint8-quantized; 5 classes) run by ONNX Runtime on the CPU. The model files are class-path
- * resources (inside the function package); {@link #load()} builds the ONNX graph from them and
- * opens a session, once per process. Images are decoded with the thumbnailer's ImageIO code;
+ * resources; {@link #load()} builds the ONNX graph from them (or reads the graph a function
+ * package carries, converted when the package was written) and opens a session, once per process. Images are decoded with the thumbnailer's ImageIO code;
  * scaling to 0..1 and the bilinear resize to 224×224 (corners aligned, as nsfwjs does) are ONNX
  * operators in the graph.
  *
@@ -37,6 +37,8 @@ public final class Classifier implements AutoCloseable {
     /** The model's input side. */
     public static final int SIDE = 224;
     static final String MODEL_DIR = "/org/rfaas/sebs/nsfwjs/mobilenet_v2/";
+    /** Where a function package carries the converted model (never in the source tree). */
+    static final String ONNX_RESOURCE = "/org/rfaas/sebs/nsfwjs/mobilenet_v2.onnx";
 
     private final OrtEnvironment env;
     private final OrtSession session;
@@ -48,7 +50,13 @@ public final class Classifier implements AutoCloseable {
 
     /** Reads the model shipped with this class, converts it and opens an ONNX Runtime session. */
     public static Classifier load() {
-        byte[] onnx = KerasOnnx.convert(TfjsModel.load(Classifier.class, MODEL_DIR), SIDE, LABELS.size());
+        byte[] onnx;
+        try (InputStream prebuilt = Classifier.class.getResourceAsStream(ONNX_RESOURCE)) {
+            // In a function package the model is already converted (SebsPackages); elsewhere, convert now.
+            onnx = prebuilt != null ? prebuilt.readAllBytes() : convert();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + ONNX_RESOURCE, e);
+        }
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             removeExtractedLibraries();
@@ -88,6 +96,11 @@ public final class Classifier implements AutoCloseable {
         } catch (ReflectiveOperationException | IOException | RuntimeException e) {
             // Left to ONNX Runtime's deleteOnExit; nothing else depends on them.
         }
+    }
+
+    /** nsfwjs' model files converted to the ONNX graph the session runs (deterministic). */
+    static byte[] convert() {
+        return KerasOnnx.convert(TfjsModel.load(Classifier.class, MODEL_DIR), SIDE, LABELS.size());
     }
 
     /** The top {@code k} classes of the JPEG or PNG {@code image}, best first. */

@@ -37,7 +37,7 @@ public final class SebsPackages {
      * TwelveMonkeys dependencies, taken from this JVM's class path) to {@code jar}.
      */
     public static Path writeThumbnailerJar(Path jar) {
-        return write(jar, THUMBNAILER, List.of(), List.of(Thumbnailer.class), libraryJars("com/twelvemonkeys/"));
+        return write(jar, THUMBNAILER, Map.of(), List.of(Thumbnailer.class), libraryJars("com/twelvemonkeys/"));
     }
 
     /** The recognition function's own classes. */
@@ -45,19 +45,36 @@ public final class SebsPackages {
             KerasOnnx.class, OnnxGraph.class, OnnxGraph.Attr.class, Proto.class, TfjsModel.class, TfjsModel.Weight.class,
             JsLiteral.class, Thumbnails.class, SegmentInputStream.class);
 
-    /** The model files and their licence, inside the recognition package. */
-    static final List<String> MODEL_FILES = List.of(Classifier.MODEL_DIR + "model.min.js",
-            Classifier.MODEL_DIR + "group1-shard1of1.min.js", "/org/rfaas/sebs/nsfwjs/LICENSE");
+    /** The model's licence and provenance, inside the recognition package. */
+    static final List<String> MODEL_NOTICES = List.of("/org/rfaas/sebs/nsfwjs/LICENSE", "/org/rfaas/sebs/nsfwjs/SOURCE.md");
 
     /**
-     * Writes the image-recognition package (~20 MB: the function, nsfwjs' MobileNetV2 files,
-     * ONNX Runtime's classes and its linux-x64 native libraries, the TwelveMonkeys JPEG plugin)
-     * to {@code jar}.
+     * Writes the image-recognition package (~19 MB: the function, nsfwjs' MobileNetV2 already
+     * converted to ONNX with its licence and provenance, ONNX Runtime's classes and its linux-x64
+     * native libraries, the TwelveMonkeys JPEG plugin) to {@code jar}. The conversion runs here,
+     * once per package, instead of in every executor's cold start; it is deterministic, so the
+     * executor runs the same bytes a local {@link Classifier#load()} builds.
      */
     public static Path writeRecognitionJar(Path jar) {
         List<Path> libraries = new ArrayList<>(libraryJars("com/twelvemonkeys/"));
         libraries.addAll(libraryJars("ai/onnxruntime/"));
-        return write(jar, RECOGNIZER, MODEL_FILES, List.of(Recognizer.class), libraries);
+        Map<String, byte[]> resources = new LinkedHashMap<>();
+        for (String notice : MODEL_NOTICES) {
+            resources.put(notice.substring(1), resource(notice));
+        }
+        resources.put(Classifier.ONNX_RESOURCE.substring(1), Classifier.convert());
+        return write(jar, RECOGNIZER, resources, List.of(Recognizer.class), libraries);
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = SebsPackages.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + name + " not found on the class path");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + name, e);
+        }
     }
 
     /** ONNX Runtime's native libraries for other platforms stay out of the package. */
@@ -90,7 +107,7 @@ public final class SebsPackages {
         return jars;
     }
 
-    private static Path write(Path jar, List<Class<?>> classes, List<String> resources,
+    private static Path write(Path jar, List<Class<?>> classes, Map<String, byte[]> resources,
             List<Class<? extends FaasFunction>> functions, List<Path> libraries) {
         Map<String, StringBuilder> services = new LinkedHashMap<>();
         Set<String> written = new HashSet<>();
@@ -108,16 +125,11 @@ public final class SebsPackages {
                     written.add(entry);
                 }
             }
-            for (String resource : resources) {
-                try (InputStream in = SebsPackages.class.getResourceAsStream(resource)) {
-                    if (in == null) {
-                        throw new IOException("resource " + resource + " not found on the class path");
-                    }
-                    out.putNextEntry(new JarEntry(resource.substring(1)));
-                    in.transferTo(out);
-                    out.closeEntry();
-                    written.add(resource.substring(1));
-                }
+            for (Map.Entry<String, byte[]> resource : resources.entrySet()) {
+                out.putNextEntry(new JarEntry(resource.getKey()));
+                out.write(resource.getValue());
+                out.closeEntry();
+                written.add(resource.getKey());
             }
             StringBuilder fs = services.computeIfAbsent("META-INF/services/" + FaasFunction.class.getName(),
                     k -> new StringBuilder());

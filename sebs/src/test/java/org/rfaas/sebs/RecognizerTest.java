@@ -159,9 +159,13 @@ class RecognizerTest {
     void thePackageCarriesTheModelAndOnlyTheLinuxNatives(@TempDir Path dir) throws Exception {
         Path jar = SebsPackages.writeRecognitionJar(dir.resolve("recognition.jar"));
         try (JarFile j = new JarFile(jar.toFile())) {
-            for (String file : SebsPackages.MODEL_FILES) {
+            for (String file : SebsPackages.MODEL_NOTICES) {
                 assertNotNull(j.getEntry(file.substring(1)), file);
             }
+            // The model travels converted: the bytes a local load builds, so both sides run the same graph.
+            assertArrayEquals(Classifier.convert(), j.getInputStream(j.getEntry(Classifier.ONNX_RESOURCE.substring(1)))
+                    .readAllBytes());
+            assertNull(j.getEntry(Classifier.MODEL_DIR.substring(1) + "group1-shard1of1.min.js"), "the unconverted shard");
             assertNotNull(j.getEntry("ai/onnxruntime/native/linux-x64/libonnxruntime.so"));
             assertNotNull(j.getEntry("ai/onnxruntime/OrtSession.class"));
             assertNotNull(j.getEntry("org/rfaas/sebs/Recognizer.class"));
