@@ -49,7 +49,7 @@ public final class SebsPackages {
     static final List<String> MODEL_NOTICES = List.of("/org/rfaas/sebs/nsfwjs/LICENSE", "/org/rfaas/sebs/nsfwjs/SOURCE.md");
 
     /**
-     * Writes the image-recognition package (~19 MB: the function, nsfwjs' MobileNetV2 already
+     * Writes the image-recognition package (~14 MB: the function, nsfwjs' MobileNetV2 already
      * converted to ONNX with its licence and provenance, ONNX Runtime's classes and its linux-x64
      * native libraries, the TwelveMonkeys JPEG plugin) to {@code jar}. The conversion runs here,
      * once per package, instead of in every executor's cold start; it is deterministic, so the
