@@ -37,10 +37,7 @@ public final class Thumbnails {
 
     /** Makes the thumbnail of {@code image} as {@code request} asks. */
     public static byte[] make(InputStream image, ThumbnailRequest request) throws IOException {
-        BufferedImage source = ImageIO.read(image);
-        if (source == null) {
-            throw new IOException("not an image ImageIO can read (JPEG or PNG expected)");
-        }
+        BufferedImage source = decode(image);
         double scale = Math.min(1.0, Math.min((double) request.maxWidth() / source.getWidth(),
                 (double) request.maxHeight() / source.getHeight()));
         int w = Math.max(1, (int) Math.round(source.getWidth() * scale));
@@ -56,6 +53,15 @@ public final class Thumbnails {
             g.dispose();
         }
         return encode(thumb, request);
+    }
+
+    /** Decodes a JPEG or PNG image with ImageIO and this package's plugins (also the classifier's decoder). */
+    static BufferedImage decode(InputStream image) throws IOException {
+        BufferedImage source = ImageIO.read(image);
+        if (source == null) {
+            throw new IOException("not an image ImageIO can read (JPEG or PNG expected)");
+        }
+        return source;
     }
 
     private static byte[] encode(BufferedImage thumb, ThumbnailRequest request) throws IOException {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,10 +22,8 @@ import org.rfaas.sebs.ThumbnailRequest.Format;
 
 /** The thumbnailer in this process: sizes, formats, validation, and the package it ships in. */
 class ThumbnailerTest {
-    static byte[] sample(String name) throws Exception {
-        try (InputStream in = ThumbnailerTest.class.getResourceAsStream("/org/rfaas/sebs/images/" + name)) {
-            return in.readAllBytes();
-        }
+    static byte[] sample(String name) {
+        return Samples.read(name);
     }
 
     private static byte[] invoke(byte[] input) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +21,7 @@ import org.rfaas.client.HotTimeout;
 import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.executormanager.ExecutorManager;
+import org.rfaas.sebs.Samples;
 import org.rfaas.sebs.SebsPackages;
 import org.rfaas.sebs.ThumbnailRequest;
 import org.rfaas.sebs.ThumbnailRequest.Format;
@@ -52,17 +52,11 @@ class ThumbnailerSystemTest {
         node.close();
     }
 
-    private static byte[] sample(String name) throws Exception {
-        try (InputStream in = Thumbnails.class.getResourceAsStream("/org/rfaas/sebs/images/" + name)) {
-            return in.readAllBytes();
-        }
-    }
-
     @Test
     void thumbnailsFromTheExecutorEqualTheLocalLibrary() throws Exception {
         FunctionPackage pkg = FunctionPackage.jar(SebsPackages.writeThumbnailerJar(dir.resolve("thumbnailer.jar")));
-        byte[] jpeg = sample("scene-1024x768.jpg");
-        byte[] png = sample("scene-640x480-alpha.png");
+        byte[] jpeg = Samples.read("scene-1024x768.jpg");
+        byte[] png = Samples.read("scene-640x480-alpha.png");
         List<ThumbnailRequest> requests = List.of(new ThumbnailRequest(200, 200, Format.JPEG, 80),
                 new ThumbnailRequest(160, 90, Format.PNG, 85), new ThumbnailRequest(1024, 1024, Format.JPEG, 95));
         try (RemoteExecutor e = client.allocate(AllocationSpec.of(1, 256, HotTimeout.ofMicros(1_000), pkg, 1 << 20,

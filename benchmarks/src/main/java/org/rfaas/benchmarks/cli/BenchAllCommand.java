@@ -14,10 +14,12 @@ import java.util.concurrent.Callable;
 @Command(name = "all", mixinStandardHelpOptions = true,
         description = {"Latency vs payload, bandwidth, parallel invocations and cold start of rFaaS beside the raw",
                 "transports and the peers a user would pick instead (gRPC-java, Hazelcast, an HTTP gateway),",
-                "in one run on this machine. Writes a table to stdout and CSV, PNG and summary.json to --out."})
+                "and the SeBS functions (bench sebs), in one run on this machine. Writes a table to stdout and",
+                "CSV, PNG and summary.json to --out."})
 public final class BenchAllCommand implements Callable<Integer> {
 
-    @Option(names = "--quick", description = "Fewer sizes and shorter measurements (about 2 minutes).")
+    @Option(names = "--quick",
+            description = "Fewer sizes and shorter measurements (about 2 minutes, and some 4 for the SeBS functions).")
     boolean quick;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).",

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             BenchLeasesCommand.class,
             BenchMicroCommand.class,
             BenchAppsCommand.class,
+            BenchSebsCommand.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec

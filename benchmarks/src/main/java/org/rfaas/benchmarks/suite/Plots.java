@@ -52,10 +52,12 @@ public final class Plots {
             series(c, scaling, Row::cores, Row::throughput);
             out.add(save(c, dir.resolve("scaling.png")));
         }
+        out.addAll(org.rfaas.benchmarks.sebs.SebsPlots.write(report, dir));
         return out;
     }
 
-    private static XYChart chart(String title, String x, String y) {
+    /** A chart with the suite's size and legend placement. */
+    public static XYChart chart(String title, String x, String y) {
         XYChart c = new XYChartBuilder().width(1000).height(640).title(title).xAxisTitle(x).yAxisTitle(y).build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setMarkerSize(6);
         return c;
@@ -83,7 +85,8 @@ public final class Plots {
         return Report.PEERS.contains(r.system()) ? r.system() : r.system() + " " + r.provider() + " " + r.mode();
     }
 
-    private static Path save(XYChart c, Path file) throws IOException {
+    /** Writes {@code c} as a PNG. */
+    public static Path save(XYChart c, Path file) throws IOException {
         try (OutputStream os = Files.newOutputStream(file)) {
             BitmapEncoder.saveBitmap(c, os, BitmapEncoder.BitmapFormat.PNG);
         }

@@ -61,9 +61,13 @@ public final class Report {
         return rows().stream().filter(r -> r.benchmark().equals(benchmark)).toList();
     }
 
-    /** The raw transport row matching an rFaaS row, if measured. */
+    /**
+     * The baseline row matching an rFaaS row, if measured: the raw transport's, or for the SeBS
+     * functions ({@code sebs-*}) the same work done in the client's process ({@code local}).
+     */
     public Optional<Row> rawFor(Row r) {
-        return rows().stream().filter(x -> x.system().equals("raw") && x.provider().equals(r.provider())
+        String baseline = r.benchmark().startsWith("sebs-") ? "local" : "raw";
+        return rows().stream().filter(x -> x.system().equals(baseline) && x.provider().equals(r.provider())
                 && x.sizeKey().equals(r.sizeKey())).findFirst();
     }
 

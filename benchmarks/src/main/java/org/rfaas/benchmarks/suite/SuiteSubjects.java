@@ -5,6 +5,7 @@ import org.rfaas.benchmarks.invoke.NodePool;
 import org.rfaas.benchmarks.invoke.RawEcho;
 import org.rfaas.benchmarks.invoke.RfaasEcho;
 import org.rfaas.benchmarks.invoke.ScalingSection;
+import org.rfaas.benchmarks.sebs.SebsSection;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
 import org.slf4j.Logger;
@@ -44,7 +45,8 @@ public record SuiteSubjects(List<String> providers, List<List<Subject>> latency,
                         new Subject("rfaas", p, mode, () -> RfaasEcho.start(nodes.node(p), mode))));
             }
         }
-        return new SuiteSubjects(use, latency, List.of(new ScalingSection(use, nodes), new ColdSection(use, nodes)), nodes);
+        return new SuiteSubjects(use, latency, List.of(new ScalingSection(use, nodes), new ColdSection(use, nodes),
+                new SebsSection(use, nodes)), nodes);
     }
 
     /** Stops the executor managers. */
