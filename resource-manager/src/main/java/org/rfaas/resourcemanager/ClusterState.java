@@ -161,8 +161,10 @@ final class ClusterState implements AutoCloseable {
             T r = null;
             try {
                 r = work.apply(c);
-            } catch (ApiException e) {
-                refused = e; // what ran before the refusal (e.g. expiring due leases) is still recorded
+            } catch (RuntimeException e) {
+                // What ran before a refusal (e.g. expiring due leases) is still recorded; so is what ran
+                // before a bug threw: the memory has changed, the log must follow it.
+                refused = e;
             }
             result = r;
             seq = c.append(now);
