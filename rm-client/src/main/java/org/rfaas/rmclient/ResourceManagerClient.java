@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -47,7 +44,8 @@ public final class ResourceManagerClient {
     private final String clusterSecret;
     private final String apiKey;
     private final Duration timeout;
-    private final HttpClient http;
+    /** One keep-alive HTTP/1.1 client per entry of {@link #bases}. */
+    private final List<Http1Client> http;
 
     /**
      * @param baseUri e.g. {@code http://127.0.0.1:8090}
@@ -75,8 +73,7 @@ public final class ResourceManagerClient {
         this.adminToken = adminToken;
         this.clusterSecret = clusterSecret;
         this.timeout = Objects.requireNonNull(timeout, "timeout");
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        this.http = bases.stream().map(b -> new Http1Client(URI.create(b), timeout)).toList();
     }
 
     /**
@@ -347,14 +344,14 @@ public final class ResourceManagerClient {
     }
 
     private String exchange(String method, String path, Object body, String auth) {
-        String json;
+        byte[] json;
         try {
-            json = body == null ? null : JSON.writeValueAsString(body);
+            json = body == null ? null : JSON.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot encode request body: " + e.getOriginalMessage(), e);
         }
         if (bases.size() == 1) {
-            return exchangeOnce(bases.getFirst(), method, path, json, auth);
+            return exchangeOnce(0, method, path, json, auth);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         ResourceManagerException last = null;
@@ -363,7 +360,7 @@ public final class ResourceManagerClient {
             for (int i = 0; i < bases.size(); i++) {
                 int k = (at + i) % bases.size();
                 try {
-                    String answer = exchangeOnce(bases.get(k), method, path, json, auth);
+                    String answer = exchangeOnce(k, method, path, json, auth);
                     current = k;
                     return answer;
                 } catch (ResourceManagerException e) {
@@ -386,25 +383,15 @@ public final class ResourceManagerClient {
         }
     }
 
-    private String exchangeOnce(String target, String method, String path, String json, String auth) {
-        HttpRequest.BodyPublisher publisher = json == null ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(json);
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(target + path)).timeout(timeout)
-                .header("Content-Type", "application/json").header("Accept", "application/json")
-                .method(method, publisher);
-        if (auth != null) {
-            req.header("Authorization", auth);
-        }
-        HttpResponse<String> resp;
+    private String exchangeOnce(int k, String method, String path, byte[] json, String auth) {
+        String target = bases.get(k);
+        Http1Client.Response resp;
         try {
-            resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            resp = http.get(k).exchange(method, path, auth, json);
         } catch (IOException e) {
             throw new ResourceManagerException("resource manager at " + target + " is unreachable (" + method + " " + path + "): " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ResourceManagerException("interrupted while calling the resource manager at " + target, e);
         }
-        int status = resp.statusCode();
+        int status = resp.status();
         if (status >= 200 && status < 300) {
             return resp.body();
         }
