@@ -243,6 +243,7 @@ final class ResourceManagerServer implements AutoCloseable {
 
         // events (Server-Sent Events): authorized in a before-handler, so a refusal is a JSON error
         app.before("/v1/events", ctx -> {
+            state(); // a standby publishes nothing: refuse (503) so that the subscriber fails over to the leader
             if (events.subscriberCount() >= MAX_SUBSCRIBERS) {
                 throw new ApiException(503, ApiError.UNAVAILABLE, "too many event subscribers (" + MAX_SUBSCRIBERS + ")");
             }

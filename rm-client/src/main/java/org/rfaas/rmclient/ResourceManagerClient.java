@@ -398,6 +398,29 @@ public final class ResourceManagerClient {
         throw toException(method, path, status, resp.body());
     }
 
+    /**
+     * The resource managers a base URI names: {@code http://a:1,b:2/x} gives {@code http://a:1/x}
+     * and {@code http://b:2/x}; a URI without commas gives itself.
+     *
+     * @throws IllegalArgumentException when an entry is empty or not an http(s) URL with a host
+     */
+    public static List<URI> endpoints(URI baseUri) {
+        List<URI> out = new java.util.ArrayList<>();
+        for (String s : split(Objects.requireNonNull(baseUri, "baseUri").toString())) {
+            URI u;
+            try {
+                u = new URI(s);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("malformed resource manager URI " + s + ": " + e.getMessage());
+            }
+            if (u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+                throw new IllegalArgumentException("resource manager URI must be http(s) with a host, got " + s);
+            }
+            out.add(u);
+        }
+        return List.copyOf(out);
+    }
+
     /** {@code http://a:1,b:2/x} → {@code [http://a:1/x, http://b:2/x]}. */
     static List<String> split(String uri) {
         int scheme = uri.indexOf("://");
@@ -408,7 +431,7 @@ public final class ResourceManagerClient {
         String hosts = pathAt < 0 ? uri.substring(scheme + 3) : uri.substring(scheme + 3, pathAt);
         String path = pathAt < 0 ? "" : uri.substring(pathAt);
         List<String> out = new java.util.ArrayList<>();
-        for (String h : hosts.split(",")) {
+        for (String h : hosts.split(",", -1)) {
             if (h.isBlank()) {
                 throw new IllegalArgumentException("empty host in resource manager URI " + uri);
             }
