@@ -59,7 +59,7 @@ final class ClusterState implements AutoCloseable {
         "SELECT lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos, memory_mib_seconds,"
             + " reported_at FROM rm_billing";
     static final String INSERT_LEASE = "INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at,"
-            + " expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 0, '')";
+            + " expires_at, ended_at, end_reason, request_id) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 0, '', ?)";
     static final String END_LEASE = "UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?";
     static final String NODE_STATE = "UPDATE rm_nodes SET state = ?, last_heartbeat = ? WHERE name = ?";
 
@@ -224,7 +224,21 @@ final class ClusterState implements AutoCloseable {
         PlacementPolicy policy = req.placement() == null ? placement : PlacementPolicy.named(req.placement());
         LiveState.Lease[] placed = new LiveState.Lease[1];
         LiveState.Node[] where = new LiveState.Node[1];
+        long[] replayAfter = {-1};
         change(now, c -> {
+            if (req.requestId() != null) {
+                LiveState.Lease earlier = live.byRequest.get(LiveState.requestKey(req.tenant(), req.requestId()));
+                if (earlier != null) {
+                    if (earlier.cores != req.cores() || earlier.memoryMiB != req.memoryMiB()) {
+                        throw ApiException.conflict("request id " + req.requestId() + " already got lease " + earlier.id
+                                + " of " + earlier.cores + " cores and " + earlier.memoryMiB + " MiB");
+                    }
+                    placed[0] = earlier;
+                    where[0] = earlier.node;
+                    replayAfter[0] = log.appended(); // its grant may still be on its way to the disk
+                    return null;
+                }
+            }
             live.tenants.checkQuota(req.tenant(), 1, req.cores(), req.memoryMiB());
             LiveState.Node n = live.index.choose(policy, req.cores(), req.memoryMiB());
             if (n == null && expireDue(c, now) > 0) {
@@ -236,11 +250,18 @@ final class ClusterState implements AutoCloseable {
                 observer.leaseRefused(RefusalReason.of(req, all));
                 throw ApiException.noCapacity(RefusalReason.message(req, all));
             }
-            placed[0] = grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration);
+            placed[0] = grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration, req.requestId());
             where[0] = n;
             return null;
         });
         LiveState.Lease l = placed[0];
+        if (replayAfter[0] >= 0) {
+            if (replayAfter[0] > 0) {
+                log.await(replayAfter[0]); // answered as the first time: only once durable
+            }
+            LOG.debug("lease {} answered again for request id {}", l.id, req.requestId());
+            return grant(l, where[0]);
+        }
         LeaseGrant granted = grant(l, where[0]);
         observer.leaseGranted(granted, System.nanoTime() - start);
         return granted;
@@ -252,10 +273,11 @@ final class ClusterState implements AutoCloseable {
     }
 
     /** Takes capacity on {@code n} for a new lease and logs it (lock held). */
-    LiveState.Lease grantLocked(Change c, LiveState.Node n, String tenant, int cores, long memoryMiB, long now, long expires) {
-        LiveState.Lease l = new LiveState.Lease(live.nextLeaseId++, tenant, n, cores, memoryMiB, now, expires);
+    LiveState.Lease grantLocked(Change c, LiveState.Node n, String tenant, int cores, long memoryMiB, long now, long expires,
+            String requestId) {
+        LiveState.Lease l = new LiveState.Lease(live.nextLeaseId++, tenant, n, cores, memoryMiB, now, expires, requestId);
         live.take(l);
-        c.write(INSERT_LEASE, l.id, tenant, n.name, cores, memoryMiB, now, expires);
+        c.write(INSERT_LEASE, l.id, tenant, n.name, cores, memoryMiB, now, expires, l.requestId);
         c.events.add(ClusterEvent.lease(ClusterEvent.LEASE_GRANTED, now, n.name, l.id, tenant, ""));
         return l;
     }

@@ -89,6 +89,13 @@ final class DurableLog implements AutoCloseable {
         }
     }
 
+    /** The number of the last change appended (0: none); {@link #await} it to see everything so far durable. */
+    long appended() {
+        synchronized (monitor) {
+            return appended;
+        }
+    }
+
     /** Waits until change {@code seq} is committed; throws when its batch failed. */
     void await(long seq) {
         boolean interrupted = false;

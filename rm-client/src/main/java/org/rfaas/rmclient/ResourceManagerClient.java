@@ -26,9 +26,9 @@ import java.util.Objects;
  * <p><b>Failover.</b> The base URI may name several resource managers sharing one database, as in
  * {@code http://rm1:8090,rm2:8090} (one scheme, hosts separated by commas). A request that finds
  * its resource manager unreachable, or a standby (503), is sent to the next, round the list, until
- * one answers or the timeout has passed; the client stays with the one that answered. A grant whose
- * answer was lost may then be granted again elsewhere: the first lease holds its capacity until it
- * expires.
+ * one answers or the timeout has passed; the client stays with the one that answered. A single
+ * lease request carries a request id ({@link LeaseRequest#requestId()}), so one whose answer was lost
+ * is answered with the same lease when it is sent again; a batch request is not protected so.
  */
 public final class ResourceManagerClient {
     /** Shared mapper configuration: unknown properties are ignored so old clients survive new fields. */
@@ -44,6 +44,9 @@ public final class ResourceManagerClient {
     private final String clusterSecret;
     private final String apiKey;
     private final Duration timeout;
+    /** Prefix of the request ids this client gives its lease requests: random, so unique across clients. */
+    private final String requestIds = "c" + Long.toString(new java.security.SecureRandom().nextLong() >>> 1, 36) + "-";
+    private final java.util.concurrent.atomic.AtomicLong requestCounter = new java.util.concurrent.atomic.AtomicLong();
     /** One keep-alive HTTP/1.1 client per entry of {@link #bases}. */
     private final List<Http1Client> http;
 
@@ -158,8 +161,17 @@ public final class ResourceManagerClient {
      *     the message says why
      */
     public LeaseGrant requestLease(int cores, long memoryMiB, long durationMillis, String tenant) {
-        return send("POST", "/v1/leases", new LeaseRequest(cores, memoryMiB, durationMillis, tenant), leaseAuth(),
-                LeaseGrant.class);
+        return requestLease(new LeaseRequest(cores, memoryMiB, durationMillis, tenant));
+    }
+
+    /**
+     * Asks for a lease as {@code request} says. A request without a request id gets a fresh one, so
+     * that the retries of a failover (which resend it) are granted once.
+     */
+    public LeaseGrant requestLease(LeaseRequest request) {
+        LeaseRequest r = request.requestId() != null ? request
+                : request.withRequestId(requestIds + Long.toString(requestCounter.incrementAndGet(), 36));
+        return send("POST", "/v1/leases", r, leaseAuth(), LeaseGrant.class);
     }
 
     /**
