@@ -226,18 +226,12 @@ final class ClusterState implements AutoCloseable {
         LiveState.Node[] where = new LiveState.Node[1];
         long[] replayAfter = {-1};
         change(now, c -> {
-            if (req.requestId() != null) {
-                LiveState.Lease earlier = live.byRequest.get(LiveState.requestKey(req.tenant(), req.requestId()));
-                if (earlier != null) {
-                    if (earlier.cores != req.cores() || earlier.memoryMiB != req.memoryMiB()) {
-                        throw ApiException.conflict("request id " + req.requestId() + " already got lease " + earlier.id
-                                + " of " + earlier.cores + " cores and " + earlier.memoryMiB + " MiB");
-                    }
-                    placed[0] = earlier;
-                    where[0] = earlier.node;
-                    replayAfter[0] = log.appended(); // its grant may still be on its way to the disk
-                    return null;
-                }
+            LiveState.Lease earlier = live.earlierGrant(req);
+            if (earlier != null) {
+                placed[0] = earlier;
+                where[0] = earlier.node;
+                replayAfter[0] = log.appended(); // its grant may still be on its way to the disk
+                return null;
             }
             live.tenants.checkQuota(req.tenant(), 1, req.cores(), req.memoryMiB());
             LiveState.Node n = live.index.choose(policy, req.cores(), req.memoryMiB());

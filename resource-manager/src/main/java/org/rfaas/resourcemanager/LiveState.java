@@ -179,6 +179,22 @@ final class LiveState {
         tenants.used(l.tenant, l.cores, l.memoryMiB, -1);
     }
 
+    /**
+     * The active lease an earlier request with {@code req}'s request id got, or null; a different
+     * request under the same id is refused (409).
+     */
+    Lease earlierGrant(LeaseRequest req) {
+        if (req.requestId() == null) {
+            return null;
+        }
+        Lease earlier = byRequest.get(requestKey(req.tenant(), req.requestId()));
+        if (earlier != null && (earlier.cores != req.cores() || earlier.memoryMiB != req.memoryMiB())) {
+            throw ApiException.conflict("request id " + req.requestId() + " already got lease " + earlier.id + " of "
+                    + earlier.cores + " cores and " + earlier.memoryMiB + " MiB");
+        }
+        return earlier;
+    }
+
     /** Request ids are the tenant's own: two tenants may use the same. */
     static String requestKey(String tenant, String requestId) {
         return tenant + '\n' + requestId;
