@@ -30,7 +30,7 @@ import java.util.Objects;
  * lease request carries a request id ({@link LeaseRequest#requestId()}), so one whose answer was lost
  * is answered with the same lease when it is sent again; a batch request is not protected so.
  */
-public final class ResourceManagerClient {
+public final class ResourceManagerClient implements AutoCloseable {
     /** Shared mapper configuration: unknown properties are ignored so old clients survive new fields. */
     public static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -307,6 +307,15 @@ public final class ResourceManagerClient {
     /** Billing totals of one tenant (zeros when it has no billed lease). */
     public TenantBilling tenantBilling(String tenant) {
         return send("GET", "/v1/billing/tenants/" + enc(tenant), null, adminAuth(), TenantBilling.class);
+    }
+
+    /**
+     * Closes the kept-alive connections. The client stays usable, but a request after this opens a
+     * connection of its own and closes it when answered.
+     */
+    @Override
+    public void close() {
+        http.forEach(Http1Client::close);
     }
 
     // ---------------------------------------------------------------- plumbing

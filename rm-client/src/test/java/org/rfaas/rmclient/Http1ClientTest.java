@@ -106,12 +106,15 @@ class Http1ClientTest {
             assertEquals("{\"n\":" + i + "}", r.body());
         }
         assertEquals(1, connections.get(), "keep-alive: one connection for three requests");
+        c.close();
+        assertEquals(200, c.exchange("GET", "/v1/health", null, null).status());
+        assertEquals(200, c.exchange("GET", "/v1/health", null, null).status());
+        assertEquals(3, connections.get(), "after close a request's connection is not kept");
         String first = requests.getFirst();
         assertTrue(first.startsWith("POST /rm/v1/leases HTTP/1.1\r\n"), first);
         assertTrue(first.contains("\r\nHost: 127.0.0.1:" + server.getLocalPort() + "\r\n"), first);
         assertTrue(first.contains("\r\nAuthorization: Bearer k\r\n"), first);
         assertTrue(first.endsWith("Content-Length: 7\r\n\r\n{\"a\":1}"), first);
-        c.close();
     }
 
     @Test

@@ -210,5 +210,6 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
             LOG.warn("closing the resource-manager link: {} billing report(s) not delivered: {}", bills.size(), e.toString());
         }
         worker.shutdownNow();
+        rm.close();
     }
 }
