@@ -59,7 +59,7 @@ final class ClusterState implements AutoCloseable {
         "SELECT lease_id, tenant, node, allocation_nanos, compute_nanos, hot_polling_nanos, memory_mib_seconds,"
             + " reported_at FROM rm_billing";
     static final String INSERT_LEASE = "INSERT INTO rm_leases (id, tenant, node, cores, memory_mib, state, created_at,"
-            + " expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 0, '')";
+            + " expires_at, ended_at, end_reason, request_id) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 0, '', ?)";
     static final String END_LEASE = "UPDATE rm_leases SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?";
     static final String NODE_STATE = "UPDATE rm_nodes SET state = ?, last_heartbeat = ? WHERE name = ?";
 
@@ -161,8 +161,10 @@ final class ClusterState implements AutoCloseable {
             T r = null;
             try {
                 r = work.apply(c);
-            } catch (ApiException e) {
-                refused = e; // what ran before the refusal (e.g. expiring due leases) is still recorded
+            } catch (RuntimeException e) {
+                // What ran before a refusal (e.g. expiring due leases) is still recorded; so is what ran
+                // before a bug threw: the memory has changed, the log must follow it.
+                refused = e;
             }
             result = r;
             seq = c.append(now);
@@ -222,7 +224,15 @@ final class ClusterState implements AutoCloseable {
         PlacementPolicy policy = req.placement() == null ? placement : PlacementPolicy.named(req.placement());
         LiveState.Lease[] placed = new LiveState.Lease[1];
         LiveState.Node[] where = new LiveState.Node[1];
+        long[] replayAfter = {-1};
         change(now, c -> {
+            LiveState.Lease earlier = live.earlierGrant(req);
+            if (earlier != null) {
+                placed[0] = earlier;
+                where[0] = earlier.node;
+                replayAfter[0] = log.appended(); // its grant may still be on its way to the disk
+                return null;
+            }
             live.tenants.checkQuota(req.tenant(), 1, req.cores(), req.memoryMiB());
             LiveState.Node n = live.index.choose(policy, req.cores(), req.memoryMiB());
             if (n == null && expireDue(c, now) > 0) {
@@ -234,11 +244,18 @@ final class ClusterState implements AutoCloseable {
                 observer.leaseRefused(RefusalReason.of(req, all));
                 throw ApiException.noCapacity(RefusalReason.message(req, all));
             }
-            placed[0] = grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration);
+            placed[0] = grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration, req.requestId());
             where[0] = n;
             return null;
         });
         LiveState.Lease l = placed[0];
+        if (replayAfter[0] >= 0) {
+            if (replayAfter[0] > 0) {
+                log.await(replayAfter[0]); // answered as the first time: only once durable
+            }
+            LOG.debug("lease {} answered again for request id {}", l.id, req.requestId());
+            return grant(l, where[0]);
+        }
         LeaseGrant granted = grant(l, where[0]);
         observer.leaseGranted(granted, System.nanoTime() - start);
         return granted;
@@ -250,10 +267,11 @@ final class ClusterState implements AutoCloseable {
     }
 
     /** Takes capacity on {@code n} for a new lease and logs it (lock held). */
-    LiveState.Lease grantLocked(Change c, LiveState.Node n, String tenant, int cores, long memoryMiB, long now, long expires) {
-        LiveState.Lease l = new LiveState.Lease(live.nextLeaseId++, tenant, n, cores, memoryMiB, now, expires);
+    LiveState.Lease grantLocked(Change c, LiveState.Node n, String tenant, int cores, long memoryMiB, long now, long expires,
+            String requestId) {
+        LiveState.Lease l = new LiveState.Lease(live.nextLeaseId++, tenant, n, cores, memoryMiB, now, expires, requestId);
         live.take(l);
-        c.write(INSERT_LEASE, l.id, tenant, n.name, cores, memoryMiB, now, expires);
+        c.write(INSERT_LEASE, l.id, tenant, n.name, cores, memoryMiB, now, expires, l.requestId);
         c.events.add(ClusterEvent.lease(ClusterEvent.LEASE_GRANTED, now, n.name, l.id, tenant, ""));
         return l;
     }

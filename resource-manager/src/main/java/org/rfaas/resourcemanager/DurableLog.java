@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.resourcemanager.events.EventBus;
@@ -54,9 +56,18 @@ final class DurableLog implements AutoCloseable {
     private final Object monitor = new Object();
     private ArrayList<Entry> queue = new ArrayList<>();
     private long appended;
-    private long durable;
-    /** Changes numbered up to this were in a failed batch: their callers get an error. */
-    private long failedUpTo;
+    /**
+     * Changes numbered up to this are committed (or failed). Read without the monitor: a waiter
+     * checks it, and parks in {@link #waiters} until the commit thread unparks it, so that a commit
+     * wakes exactly its own callers and none of them contends for the monitor.
+     */
+    private volatile long durable;
+    /** Changes numbered up to this were in a failed batch: their callers get an error. Written before {@link #durable}. */
+    private volatile long failedUpTo;
+    private record Waiter(long seq, Thread thread) {
+    }
+
+    private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
     private long batches;
     private long changes;
     private boolean closed;
@@ -89,23 +100,41 @@ final class DurableLog implements AutoCloseable {
         }
     }
 
+    /** The number of the last change appended (0: none); {@link #await} it to see everything so far durable. */
+    long appended() {
+        synchronized (monitor) {
+            return appended;
+        }
+    }
+
     /** Waits until change {@code seq} is committed; throws when its batch failed. */
     void await(long seq) {
-        boolean interrupted = false;
-        synchronized (monitor) {
+        if (durable < seq) {
+            boolean interrupted = false;
+            // queued before the check below: the commit thread raises durable, then wakes the queue
+            waiters.add(new Waiter(seq, Thread.currentThread()));
             while (durable < seq) {
-                try {
-                    monitor.wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
+                LockSupport.park(this);
+                interrupted |= Thread.interrupted();
             }
-            if (seq <= failedUpTo) {
-                throw new IllegalStateException("database failure: the change was not recorded");
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        if (seq <= failedUpTo) {
+            throw new IllegalStateException("database failure: the change was not recorded");
+        }
+    }
+
+    /** Wakes the waiters whose change is now durable (or failed). */
+    private void wakeDurable() {
+        long upTo = durable;
+        for (var it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.seq <= upTo) {
+                it.remove();
+                LockSupport.unpark(w.thread);
+            }
         }
     }
 
@@ -116,8 +145,8 @@ final class DurableLog implements AutoCloseable {
             queue.clear();
             failedUpTo = appended;
             durable = appended;
-            monitor.notifyAll();
         }
+        wakeDurable();
     }
 
     /** Waits until every change appended so far is committed (or failed). */
@@ -172,8 +201,8 @@ final class DurableLog implements AutoCloseable {
                     batches++;
                     changes += batch.size();
                 }
-                monitor.notifyAll();
             }
+            wakeDurable();
             if (ok) {
                 for (Entry e : batch) {
                     for (ClusterEvent ev : e.events) {

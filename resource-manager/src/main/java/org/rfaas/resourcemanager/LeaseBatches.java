@@ -46,7 +46,7 @@ final class LeaseBatches {
                     if (n == null) {
                         break;
                     }
-                    placed.add(state.grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration));
+                    placed.add(state.grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration, null));
                     if (perNode != null && perNode.merge(n, 1, Integer::sum) >= req.maxPerNode()) {
                         live.hide(n);
                         hidden.add(n);

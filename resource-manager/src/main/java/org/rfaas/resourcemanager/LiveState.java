@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.rfaas.rmclient.EndedLease;
 import org.rfaas.rmclient.LeaseInfo;
+import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.NodeInfo;
 
 /**
@@ -98,10 +99,17 @@ final class LiveState {
         final int cores;
         final long memoryMiB;
         final long createdAt;
+        /** The client's id of the request that got it ({@link LeaseRequest#requestId()}), "" when none. */
+        final String requestId;
         long expiresAt;
 
         Lease(long id, String tenant, Node node, int cores, long memoryMiB, long createdAt, long expiresAt) {
+            this(id, tenant, node, cores, memoryMiB, createdAt, expiresAt, "");
+        }
+
+        Lease(long id, String tenant, Node node, int cores, long memoryMiB, long createdAt, long expiresAt, String requestId) {
             this.id = id;
+            this.requestId = requestId == null ? "" : requestId;
             this.tenant = tenant;
             this.node = node;
             this.cores = cores;
@@ -118,6 +126,8 @@ final class LiveState {
     /** Name order: first-fit and listings follow it. */
     final TreeMap<String, Node> nodes = new TreeMap<>();
     final Map<Long, Lease> leases = new HashMap<>();
+    /** Active leases that came with a request id, by {@link #requestKey}. */
+    final Map<String, Lease> byRequest = new HashMap<>();
     /** Active leases by expiry, so the sweeper finds the due ones without scanning. */
     final TreeSet<Lease> byExpiry = new TreeSet<>(Comparator.<Lease>comparingLong(l -> l.expiresAt).thenComparingLong(l -> l.id));
     final Set<String> removedNodes = new HashSet<>();
@@ -137,6 +147,9 @@ final class LiveState {
         index.add(n);
         leases.put(l.id, l);
         byExpiry.add(l);
+        if (!l.requestId.isEmpty()) {
+            byRequest.put(requestKey(l.tenant, l.requestId), l);
+        }
         tenants.used(l.tenant, l.cores, l.memoryMiB, 1);
     }
 
@@ -153,6 +166,9 @@ final class LiveState {
     void untake(Lease l) {
         leases.remove(l.id);
         byExpiry.remove(l);
+        if (!l.requestId.isEmpty()) {
+            byRequest.remove(requestKey(l.tenant, l.requestId), l);
+        }
         Node n = l.node;
         index.remove(n);
         n.usedCores -= l.cores;
@@ -161,6 +177,27 @@ final class LiveState {
         n.leases.remove(l.id);
         index.add(n);
         tenants.used(l.tenant, l.cores, l.memoryMiB, -1);
+    }
+
+    /**
+     * The active lease an earlier request with {@code req}'s request id got, or null; a different
+     * request under the same id is refused (409).
+     */
+    Lease earlierGrant(LeaseRequest req) {
+        if (req.requestId() == null) {
+            return null;
+        }
+        Lease earlier = byRequest.get(requestKey(req.tenant(), req.requestId()));
+        if (earlier != null && (earlier.cores != req.cores() || earlier.memoryMiB != req.memoryMiB())) {
+            throw ApiException.conflict("request id " + req.requestId() + " already got lease " + earlier.id + " of "
+                    + earlier.cores + " cores and " + earlier.memoryMiB + " MiB");
+        }
+        return earlier;
+    }
+
+    /** Request ids are the tenant's own: two tenants may use the same. */
+    static String requestKey(String tenant, String requestId) {
+        return tenant + '\n' + requestId;
     }
 
     /** Moves a lease's expiry. */

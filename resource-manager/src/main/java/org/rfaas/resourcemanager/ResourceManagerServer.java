@@ -84,6 +84,9 @@ final class ResourceManagerServer implements AutoCloseable {
         this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
         this.app = Javalin.create(c -> {
             c.showJavalinBanner = false;
+            // Every grant's handler waits for its group commit: on virtual threads that wait parks a
+            // continuation instead of a kernel thread (measured: docs/journal/2026-12-rm-scale.md).
+            c.useVirtualThreads = true;
             c.requestLogger.http(observability::httpRequest);
             if (config.tls() != null) {
                 // HTTPS only: this connector is the server's one, so no plain HTTP port is opened
@@ -114,6 +117,43 @@ final class ResourceManagerServer implements AutoCloseable {
 
     private void routes() {
         app.get("/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok", "role", states.get() == null ? "standby" : "leader")));
+
+        // client (first: Javalin tries a method's routes in order, one regex match each)
+        app.post("/v1/leases", ctx -> json(ctx, 201, state().requestLease(
+                tenantBody(ctx, LeaseRequest.class, LeaseRequest::tenant), now())));
+        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state().requestLeases(
+                tenantBody(ctx, LeaseBatchRequest.class, LeaseBatchRequest::tenant), now())));
+        app.post("/v1/leases/release", ctx -> {
+            LeaseBatchRelease batch = body(ctx, LeaseBatchRelease.class);
+            String token = bearer(ctx);
+            boolean admin = token != null && MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8));
+            if (!admin) {
+                for (LeaseBatchRelease.Lease l : batch.leases()) {
+                    if (l.token() == null || l.token().isBlank()) {
+                        throw ApiException.unauthorized("lease " + l.leaseId() + ": missing token (or send the admin token)");
+                    }
+                    state().authorizeLeaseToken(l.leaseId(), l.token());
+                }
+            }
+            json(ctx, 200, state().releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
+                    admin ? "released by an administrator" : "released by its client", now()));
+        });
+        app.get("/v1/leases/{id}", ctx -> {
+            long id = leaseId(ctx);
+            leaseHolderOrAdmin(ctx, id);
+            json(ctx, 200, state().lease(id));
+        });
+        app.post("/v1/leases/{id}/renew", ctx -> {
+            long id = leaseId(ctx);
+            leaseHolderOrAdmin(ctx, id);
+            LeaseRenewal r = body(ctx, LeaseRenewal.class);
+            json(ctx, 200, state().renewLease(id, r.durationMillis(), now()));
+        });
+        app.delete("/v1/leases/{id}", ctx -> {
+            long id = leaseId(ctx);
+            boolean admin = leaseHolderOrAdmin(ctx, id);
+            json(ctx, 200, state().releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
+        });
 
         // admin
         app.post("/v1/nodes", ctx -> {
@@ -204,45 +244,9 @@ final class ResourceManagerServer implements AutoCloseable {
             json(ctx, 201, state().reportBilling(id, report, now()));
         });
 
-        // client
-        app.post("/v1/leases", ctx -> json(ctx, 201, state().requestLease(
-                tenantBody(ctx, LeaseRequest.class, LeaseRequest::tenant), now())));
-        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state().requestLeases(
-                tenantBody(ctx, LeaseBatchRequest.class, LeaseBatchRequest::tenant), now())));
-        app.post("/v1/leases/release", ctx -> {
-            LeaseBatchRelease batch = body(ctx, LeaseBatchRelease.class);
-            String token = bearer(ctx);
-            boolean admin = token != null && MessageDigest.isEqual(adminToken, token.getBytes(StandardCharsets.UTF_8));
-            if (!admin) {
-                for (LeaseBatchRelease.Lease l : batch.leases()) {
-                    if (l.token() == null || l.token().isBlank()) {
-                        throw ApiException.unauthorized("lease " + l.leaseId() + ": missing token (or send the admin token)");
-                    }
-                    state().authorizeLeaseToken(l.leaseId(), l.token());
-                }
-            }
-            json(ctx, 200, state().releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
-                    admin ? "released by an administrator" : "released by its client", now()));
-        });
-        app.get("/v1/leases/{id}", ctx -> {
-            long id = leaseId(ctx);
-            leaseHolderOrAdmin(ctx, id);
-            json(ctx, 200, state().lease(id));
-        });
-        app.post("/v1/leases/{id}/renew", ctx -> {
-            long id = leaseId(ctx);
-            leaseHolderOrAdmin(ctx, id);
-            LeaseRenewal r = body(ctx, LeaseRenewal.class);
-            json(ctx, 200, state().renewLease(id, r.durationMillis(), now()));
-        });
-        app.delete("/v1/leases/{id}", ctx -> {
-            long id = leaseId(ctx);
-            boolean admin = leaseHolderOrAdmin(ctx, id);
-            json(ctx, 200, state().releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
-        });
-
         // events (Server-Sent Events): authorized in a before-handler, so a refusal is a JSON error
         app.before("/v1/events", ctx -> {
+            state(); // a standby publishes nothing: refuse (503) so that the subscriber fails over to the leader
             if (events.subscriberCount() >= MAX_SUBSCRIBERS) {
                 throw new ApiException(503, ApiError.UNAVAILABLE, "too many event subscribers (" + MAX_SUBSCRIBERS + ")");
             }

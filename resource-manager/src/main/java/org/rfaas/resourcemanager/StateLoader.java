@@ -32,8 +32,8 @@ final class StateLoader {
                     n.lastHeartbeat = now;
                 }
             }
-            try (ResultSet rs = st.executeQuery("SELECT id, tenant, node, cores, memory_mib, created_at, expires_at"
-                    + " FROM rm_leases WHERE state = 'ACTIVE'")) {
+            try (ResultSet rs = st.executeQuery("SELECT id, tenant, node, cores, memory_mib, created_at, expires_at,"
+                    + " request_id FROM rm_leases WHERE state = 'ACTIVE'")) {
                 while (rs.next()) {
                     LiveState.Node n = s.nodes.get(rs.getString(3));
                     if (n == null) {
@@ -41,7 +41,7 @@ final class StateLoader {
                         continue;
                     }
                     s.take(new LiveState.Lease(rs.getLong(1), rs.getString(2), n, rs.getInt(4), rs.getLong(5),
-                            rs.getLong(6), rs.getLong(7)));
+                            rs.getLong(6), rs.getLong(7), rs.getString(8)));
                 }
             }
             try (ResultSet rs = st.executeQuery("SELECT name FROM rm_removed_nodes")) {

@@ -22,6 +22,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.rfaas.executormanager.ExecutorManager;
+import org.rfaas.executormanager.ExecutorManagerConfig;
+import org.rfaas.executormanager.ResourceManagerLinkConfig;
+import org.rfaas.executormanager.rm.ResourceManagerLink;
+import org.rfaas.rmclient.ClusterEvent;
+import org.rfaas.rmclient.ClusterEventStream;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseInfo;
 import org.rfaas.rmclient.NodeInfo;
@@ -31,8 +37,9 @@ import org.rfaas.rmclient.ResourceManagerException;
 
 /**
  * Two resource manager processes on one PostgreSQL (leadership lease 1 s): the leader is SIGKILLed
- * under grant load and heartbeats; clients and the node, given both URLs, go on with the standby
- * within 2 s, and everything acknowledged by either is there once, with capacities adding up.
+ * under grant load and heartbeats; clients, a node, a real executor manager's link and an event
+ * stream, all given both URLs, go on with the standby within 2 s, and everything acknowledged by
+ * either is there once, with capacities adding up.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 final class ResourceManagerFailoverTest {
@@ -52,18 +59,40 @@ final class ResourceManagerFailoverTest {
                 try (ResourceManagerProcess b = start("b", url)) {
                     assertEquals("standby", role(b.uri()));
                     URI both = URI.create("http://127.0.0.1:" + a.uri().getPort() + ",127.0.0.1:" + b.uri().getPort());
-                    run(a, b, both);
+                    withExecutorManager(a, b, both);
                 }
             }
         }
     }
 
-    private void run(ResourceManagerProcess a, ResourceManagerProcess b, URI both) throws Exception {
+    private void withExecutorManager(ResourceManagerProcess a, ResourceManagerProcess b, URI both) throws Exception {
         ResourceManagerClient admin = new ResourceManagerClient(both, ResourceManagerProcess.ADMIN, null, Duration.ofSeconds(30));
         ResourceManagerClient node = new ResourceManagerClient(both, null, ResourceManagerProcess.SECRET, Duration.ofSeconds(30));
         for (int i = 0; i < NODES; i++) {
             node.registerNode(new NodeRegistration("f" + i, "127.0.0.1", 7000 + i, "tcp", 8, 8192));
         }
+        // a real executor manager whose resource-manager link is given both URLs, heartbeating every 50 ms
+        ExecutorManager em = new ExecutorManager(new ExecutorManagerConfig("em0", List.of("tcp://127.0.0.1:0"), 2, 1024,
+                dir.resolve("em"), 0, 1000, 50, null, ResourceManagerProcess.SECRET, new ResourceManagerLinkConfig(both, 50),
+                0, 0L, null, null, null), null);
+        em.start();
+        ResourceManagerLink link = ResourceManagerLink.attach(em, new ResourceManagerLinkConfig(both, 50));
+        assertTrue(link.registered(), "the executor manager registered through the leader");
+        ConcurrentLinkedQueue<Object[]> streamed = new ConcurrentLinkedQueue<>(); // {ClusterEvent, receivedNanos}
+        ClusterEventStream stream = new ClusterEventStream(both, ResourceManagerProcess.ADMIN,
+                e -> streamed.add(new Object[] {e, System.nanoTime()}), null);
+        try {
+            run(a, b, admin, node, link, streamed);
+        } finally {
+            stream.close();
+            link.close();
+            em.close();
+        }
+    }
+
+    private void run(ResourceManagerProcess a, ResourceManagerProcess b, ResourceManagerClient admin, ResourceManagerClient node,
+            ResourceManagerLink link, ConcurrentLinkedQueue<Object[]> streamed) throws Exception {
+        URI both = admin.baseUri();
         ConcurrentLinkedQueue<long[]> granted = new ConcurrentLinkedQueue<>(); // {leaseId, sentNanos, ackNanos}
         ConcurrentLinkedQueue<LeaseGrant> grants = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> released = new ConcurrentLinkedQueue<>();
@@ -118,6 +147,32 @@ final class ResourceManagerFailoverTest {
         }
         long killedAt = System.nanoTime();
         a.kill();
+        long killedAtMillis = System.currentTimeMillis();
+        // When the standby takes over every node's last heartbeat is the takeover time; the first later
+        // one is the link's (the first one seen may already be it: then the gap is overstated, never understated).
+        long[] linkHeartbeatAt = {Long.MAX_VALUE};
+        Thread watcher = Thread.ofPlatform().start(() -> {
+            ResourceManagerClient standby = ResourceManagerClient.forAdmin(b.uri(), ResourceManagerProcess.ADMIN);
+            long first = -1;
+            while (System.nanoTime() < killedAt + TimeUnit.SECONDS.toNanos(20)) {
+                try {
+                    long last = standby.node("em0").lastHeartbeatEpochMillis();
+                    if (first < 0) {
+                        first = last;
+                    } else if (last > first) {
+                        linkHeartbeatAt[0] = last;
+                        return;
+                    }
+                } catch (ResourceManagerException e) {
+                    // still a standby
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
         while (System.nanoTime() < killedAt + TimeUnit.SECONDS.toNanos(20) && granted.stream().noneMatch(g -> g[2] > killedAt
                 + TimeUnit.MILLISECONDS.toNanos(500) + TimeUnit.SECONDS.toNanos(2))) {
             Thread.sleep(50);
@@ -126,6 +181,12 @@ final class ResourceManagerFailoverTest {
         for (Thread t : threads) {
             t.join(60_000);
         }
+        watcher.join(30_000);
+        // the link's heartbeats go to the standby only once it leads (before, it answers 503)
+        double linkGapMs = linkHeartbeatAt[0] - killedAtMillis;
+        assertTrue(linkGapMs < 2000, "the executor manager's heartbeats resumed " + linkGapMs + " ms after the kill");
+        assertEquals("UP", admin.node("em0").state(), "the executor manager's node stays up across the failover");
+        assertTrue(link.registered());
         // the first request sent after the kill that was answered (one answered by the leader before it died does not count)
         double grantGapMs = (granted.stream().filter(g -> g[1] > killedAt).mapToLong(g -> g[2]).min().orElse(Long.MAX_VALUE)
                 - killedAt) / 1e6;
@@ -157,10 +218,47 @@ final class ResourceManagerFailoverTest {
             assertTrue(u <= n.cores(), n.name() + " overbooked");
             assertEquals(n.cores() - u, n.freeCores(), n.name());
         }
+        double streamGapMs = checkEventStream(streamed, granted, killedAt);
         Files.writeString(dir.resolve("failover.txt"), "grants resumed after " + grantGapMs + " ms, heartbeats after "
                 + heartbeatGapMs + " ms\n");
-        System.out.println("failover: grants resumed after " + grantGapMs + " ms, heartbeats after " + heartbeatGapMs + " ms, "
+        System.out.println("failover: grants resumed after " + grantGapMs + " ms, heartbeats after " + heartbeatGapMs
+                + " ms, executor manager's heartbeats after " + linkGapMs + " ms, event stream after " + streamGapMs + " ms, "
                 + grants.size() + " grants acknowledged");
+    }
+
+    /**
+     * The event stream moved to the standby within 2 s: the first event from there (its numbering
+     * starts again) came then; no grant is announced twice; every grant asked for once the stream
+     * was back (plus a margin) was announced. Answers the gap in ms.
+     */
+    private static double checkEventStream(ConcurrentLinkedQueue<Object[]> streamed, ConcurrentLinkedQueue<long[]> granted,
+            long killedAt) throws InterruptedException {
+        Thread.sleep(500); // the last grants' events are published after their commit
+        Set<Long> announced = new HashSet<>();
+        long firstAfterKill = Long.MAX_VALUE;
+        long maxSeq = 0;
+        for (Object[] s : streamed) {
+            ClusterEvent e = (ClusterEvent) s[0];
+            if (firstAfterKill == Long.MAX_VALUE && e.seq() <= maxSeq) {
+                firstAfterKill = (long) s[1]; // the standby's first event: the leader's stream is gone
+            }
+            maxSeq = Math.max(maxSeq, e.seq());
+            if (ClusterEvent.LEASE_GRANTED.equals(e.type())) {
+                assertTrue(announced.add(e.leaseId()), "lease " + e.leaseId() + " announced twice");
+            }
+        }
+        double gapMs = (firstAfterKill - killedAt) / 1e6;
+        assertTrue(gapMs < 2000, "the event stream resumed " + gapMs + " ms after the kill");
+        long back = firstAfterKill + TimeUnit.MILLISECONDS.toNanos(200);
+        long checked = 0;
+        for (long[] g : granted) {
+            if (g[1] > back) {
+                assertTrue(announced.contains(g[0]), "lease " + g[0] + " granted after the stream was back, never announced");
+                checked++;
+            }
+        }
+        assertTrue(checked > 0, "grants after the stream came back");
+        return gapMs;
     }
 
     private ResourceManagerProcess start(String name, String url) throws Exception {

@@ -21,17 +21,27 @@ import org.slf4j.LoggerFactory;
  * reconnects with backoff (100 ms doubling to 5 s) when the stream is lost, refused or silent for
  * longer than three heartbeat intervals. After every (re)connection {@code onConnected} runs, so
  * the owner can re-check what it may have missed while disconnected (events are not replayed).
+ *
+ * <p>A base URI naming several resource managers ({@code http://rm1:8090,rm2:8090}, as for
+ * {@link ResourceManagerClient}) fails over: a lost, refused (e.g. 503 from a standby) or
+ * unreachable stream is retried at the next one at once, and only after a full round of failures
+ * does the reader back off.
  */
 public final class ClusterEventStream implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterEventStream.class);
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** Longest wait between rounds over several resource managers (a standby takes over within ~1.5 s). */
+    private static final long MAX_FAILOVER_BACKOFF_MILLIS = 100;
     /** The server writes a heartbeat comment every 5 s; three missed ones mean the stream is dead. */
     private static final long SILENCE_MILLIS = 15_000;
     /** Longest accepted line: far above any event, it bounds what a broken server can make us buffer. */
     private static final int MAX_LINE = 64 * 1024;
 
-    private final URI uri;
+    /** The {@code /v1/events} URI of each resource manager named by the base URI. */
+    private final java.util.List<URI> uris;
+    /** Index in {@link #uris} of the one tried next. */
+    private volatile int at;
     private final String token;
     private final Consumer<ClusterEvent> consumer;
     private final Runnable onConnected;
@@ -53,7 +63,8 @@ public final class ClusterEventStream implements AutoCloseable {
      */
     public ClusterEventStream(URI baseUri, String token, Consumer<ClusterEvent> consumer, Runnable onConnected) {
         String s = Objects.requireNonNull(baseUri, "baseUri").toString();
-        this.uri = URI.create((s.endsWith("/") ? s.substring(0, s.length() - 1) : s) + "/v1/events");
+        s = s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+        this.uris = ResourceManagerClient.split(s).stream().map(b -> URI.create(b + "/v1/events")).toList();
         this.token = Objects.requireNonNull(token, "token");
         this.consumer = Objects.requireNonNull(consumer, "consumer");
         this.onConnected = onConnected == null ? () -> { } : onConnected;
@@ -79,11 +90,12 @@ public final class ClusterEventStream implements AutoCloseable {
 
     private void run() {
         long backoff = MIN_BACKOFF_MILLIS;
+        int failedInRound = 0;
         while (!closed) {
+            URI uri = uris.get(at);
+            boolean established = false;
             try {
-                if (readOnce()) {
-                    backoff = MIN_BACKOFF_MILLIS;
-                }
+                established = readOnce(uri);
             } catch (IOException | RuntimeException e) {
                 if (!closed) {
                     LOG.debug("event stream {}: {}", uri, e.toString());
@@ -96,21 +108,39 @@ public final class ClusterEventStream implements AutoCloseable {
             if (closed) {
                 return;
             }
+            if (established) {
+                backoff = MIN_BACKOFF_MILLIS;
+                failedInRound = 0;
+            } else {
+                failedInRound++;
+            }
+            if (uris.size() > 1) {
+                at = (at + 1) % uris.size();
+                if (!established && failedInRound < uris.size()) {
+                    continue; // refused or unreachable: try the next resource manager at once
+                }
+                failedInRound = 0;
+            }
             try {
                 Thread.sleep(backoff);
             } catch (InterruptedException e) {
                 return;
             }
-            backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+            // with standbys named, one of them takes over within its leadership lease: keep looking often
+            backoff = Math.min(uris.size() > 1 ? MAX_FAILOVER_BACKOFF_MILLIS : MAX_BACKOFF_MILLIS, backoff * 2);
         }
     }
 
     /** Reads one connection until it ends; true when it was established. */
-    private boolean readOnce() throws IOException, InterruptedException {
+    private boolean readOnce(URI uri) throws IOException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(uri).GET().header("Accept", "text/event-stream")
                 .header("Authorization", "Bearer " + token).build();
         HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream in = resp.body()) {
+            if (resp.statusCode() == 503) {
+                LOG.debug("event stream {}: a standby (503)", uri);
+                return false;
+            }
             if (resp.statusCode() != 200) {
                 LOG.warn("event stream {} refused: HTTP {} {}", uri, resp.statusCode(),
                         new String(in.readNBytes(512), StandardCharsets.UTF_8));
@@ -152,7 +182,7 @@ public final class ClusterEventStream implements AutoCloseable {
         try {
             e = ResourceManagerClient.JSON.readValue(json, ClusterEvent.class);
         } catch (IOException | RuntimeException ex) {
-            LOG.warn("event stream {}: ignoring a malformed event: {}", uri, ex.getMessage());
+            LOG.warn("event stream {}: ignoring a malformed event: {}", uris.get(at), ex.getMessage());
             return;
         }
         try {
@@ -166,7 +196,7 @@ public final class ClusterEventStream implements AutoCloseable {
     private void checkSilence() {
         InputStream in = current;
         if (in != null && System.nanoTime() - lastActivity > SILENCE_MILLIS * 1_000_000L) {
-            LOG.info("event stream {} silent for {} ms; reconnecting", uri, SILENCE_MILLIS);
+            LOG.info("event stream {} silent for {} ms; reconnecting", uris.get(at), SILENCE_MILLIS);
             closeQuietly(in);
         }
     }

@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -29,11 +26,11 @@ import java.util.Objects;
  * <p><b>Failover.</b> The base URI may name several resource managers sharing one database, as in
  * {@code http://rm1:8090,rm2:8090} (one scheme, hosts separated by commas). A request that finds
  * its resource manager unreachable, or a standby (503), is sent to the next, round the list, until
- * one answers or the timeout has passed; the client stays with the one that answered. A grant whose
- * answer was lost may then be granted again elsewhere: the first lease holds its capacity until it
- * expires.
+ * one answers or the timeout has passed; the client stays with the one that answered. A single
+ * lease request carries a request id ({@link LeaseRequest#requestId()}), so one whose answer was lost
+ * is answered with the same lease when it is sent again; a batch request is not protected so.
  */
-public final class ResourceManagerClient {
+public final class ResourceManagerClient implements AutoCloseable {
     /** Shared mapper configuration: unknown properties are ignored so old clients survive new fields. */
     public static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -47,7 +44,11 @@ public final class ResourceManagerClient {
     private final String clusterSecret;
     private final String apiKey;
     private final Duration timeout;
-    private final HttpClient http;
+    /** Prefix of the request ids this client gives its lease requests: random, so unique across clients. */
+    private final String requestIds = "c" + Long.toString(new java.security.SecureRandom().nextLong() >>> 1, 36) + "-";
+    private final java.util.concurrent.atomic.AtomicLong requestCounter = new java.util.concurrent.atomic.AtomicLong();
+    /** One keep-alive HTTP/1.1 client per entry of {@link #bases}. */
+    private final List<Http1Client> http;
 
     /**
      * @param baseUri e.g. {@code http://127.0.0.1:8090}
@@ -75,8 +76,7 @@ public final class ResourceManagerClient {
         this.adminToken = adminToken;
         this.clusterSecret = clusterSecret;
         this.timeout = Objects.requireNonNull(timeout, "timeout");
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        this.http = bases.stream().map(b -> new Http1Client(URI.create(b), timeout)).toList();
     }
 
     /**
@@ -161,8 +161,17 @@ public final class ResourceManagerClient {
      *     the message says why
      */
     public LeaseGrant requestLease(int cores, long memoryMiB, long durationMillis, String tenant) {
-        return send("POST", "/v1/leases", new LeaseRequest(cores, memoryMiB, durationMillis, tenant), leaseAuth(),
-                LeaseGrant.class);
+        return requestLease(new LeaseRequest(cores, memoryMiB, durationMillis, tenant));
+    }
+
+    /**
+     * Asks for a lease as {@code request} says. A request without a request id gets a fresh one, so
+     * that the retries of a failover (which resend it) are granted once.
+     */
+    public LeaseGrant requestLease(LeaseRequest request) {
+        LeaseRequest r = request.requestId() != null ? request
+                : request.withRequestId(requestIds + Long.toString(requestCounter.incrementAndGet(), 36));
+        return send("POST", "/v1/leases", r, leaseAuth(), LeaseGrant.class);
     }
 
     /**
@@ -300,6 +309,15 @@ public final class ResourceManagerClient {
         return send("GET", "/v1/billing/tenants/" + enc(tenant), null, adminAuth(), TenantBilling.class);
     }
 
+    /**
+     * Closes the kept-alive connections. The client stays usable, but a request after this opens a
+     * connection of its own and closes it when answered.
+     */
+    @Override
+    public void close() {
+        http.forEach(Http1Client::close);
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     private String nodeAuth(String node) {
@@ -347,14 +365,14 @@ public final class ResourceManagerClient {
     }
 
     private String exchange(String method, String path, Object body, String auth) {
-        String json;
+        byte[] json;
         try {
-            json = body == null ? null : JSON.writeValueAsString(body);
+            json = body == null ? null : JSON.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot encode request body: " + e.getOriginalMessage(), e);
         }
         if (bases.size() == 1) {
-            return exchangeOnce(bases.getFirst(), method, path, json, auth);
+            return exchangeOnce(0, method, path, json, auth);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         ResourceManagerException last = null;
@@ -363,7 +381,7 @@ public final class ResourceManagerClient {
             for (int i = 0; i < bases.size(); i++) {
                 int k = (at + i) % bases.size();
                 try {
-                    String answer = exchangeOnce(bases.get(k), method, path, json, auth);
+                    String answer = exchangeOnce(k, method, path, json, auth);
                     current = k;
                     return answer;
                 } catch (ResourceManagerException e) {
@@ -386,29 +404,42 @@ public final class ResourceManagerClient {
         }
     }
 
-    private String exchangeOnce(String target, String method, String path, String json, String auth) {
-        HttpRequest.BodyPublisher publisher = json == null ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(json);
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(target + path)).timeout(timeout)
-                .header("Content-Type", "application/json").header("Accept", "application/json")
-                .method(method, publisher);
-        if (auth != null) {
-            req.header("Authorization", auth);
-        }
-        HttpResponse<String> resp;
+    private String exchangeOnce(int k, String method, String path, byte[] json, String auth) {
+        String target = bases.get(k);
+        Http1Client.Response resp;
         try {
-            resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            resp = http.get(k).exchange(method, path, auth, json);
         } catch (IOException e) {
             throw new ResourceManagerException("resource manager at " + target + " is unreachable (" + method + " " + path + "): " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ResourceManagerException("interrupted while calling the resource manager at " + target, e);
         }
-        int status = resp.statusCode();
+        int status = resp.status();
         if (status >= 200 && status < 300) {
             return resp.body();
         }
         throw toException(method, path, status, resp.body());
+    }
+
+    /**
+     * The resource managers a base URI names: {@code http://a:1,b:2/x} gives {@code http://a:1/x}
+     * and {@code http://b:2/x}; a URI without commas gives itself.
+     *
+     * @throws IllegalArgumentException when an entry is empty or not an http(s) URL with a host
+     */
+    public static List<URI> endpoints(URI baseUri) {
+        List<URI> out = new java.util.ArrayList<>();
+        for (String s : split(Objects.requireNonNull(baseUri, "baseUri").toString())) {
+            URI u;
+            try {
+                u = new URI(s);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("malformed resource manager URI " + s + ": " + e.getMessage());
+            }
+            if (u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+                throw new IllegalArgumentException("resource manager URI must be http(s) with a host, got " + s);
+            }
+            out.add(u);
+        }
+        return List.copyOf(out);
     }
 
     /** {@code http://a:1,b:2/x} → {@code [http://a:1/x, http://b:2/x]}. */
@@ -421,7 +452,7 @@ public final class ResourceManagerClient {
         String hosts = pathAt < 0 ? uri.substring(scheme + 3) : uri.substring(scheme + 3, pathAt);
         String path = pathAt < 0 ? "" : uri.substring(pathAt);
         List<String> out = new java.util.ArrayList<>();
-        for (String h : hosts.split(",")) {
+        for (String h : hosts.split(",", -1)) {
             if (h.isBlank()) {
                 throw new IllegalArgumentException("empty host in resource manager URI " + uri);
             }

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * "clusterSecret": "...",
  * "resourceManager": {"url": "http://rm:8090", "heartbeatMillis": 2000}
  * }</pre>
- * ({@link ResourceManagerLinkConfig}). The node is registered at the manager's first advertised
+ * ({@link ResourceManagerLinkConfig}); {@code "url": "http://rm1:8090,rm2:8090"} names a leader and its
+ * standbys, and the link's requests fail over between them ({@link ResourceManagerClient}). The node is registered at the manager's first advertised
  * non-shm address ({@link ExecutorManager#advertisedAddresses()}).
  */
 public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
@@ -70,7 +71,7 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
         this.manager = manager;
         this.settings = settings;
         this.node = manager.config().node();
-        this.rm = new ResourceManagerClient(settings.url(), null, secret, Duration.ofSeconds(5));
+        this.rm = new ResourceManagerClient(settings.urls(), null, secret, Duration.ofSeconds(5));
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "rfaas-rm-link-" + node);
             t.setDaemon(true);
@@ -89,7 +90,7 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
         try {
             link.worker.submit(link::tick).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
-            LOG.warn("first contact with the resource manager at {} did not complete: {}", settings.url(), e.toString());
+            LOG.warn("first contact with the resource manager at {} did not complete: {}", settings.urls(), e.toString());
         }
         link.worker.scheduleWithFixedDelay(link::tick, settings.heartbeatMillis(), settings.heartbeatMillis(),
                 TimeUnit.MILLISECONDS);
@@ -129,7 +130,7 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
             }
             HeartbeatResponse hb = rm.heartbeat(node, manager.activity());
             if (!reachable) {
-                LOG.info("resource manager at {} is reachable again", settings.url());
+                LOG.info("resource manager at {} is reachable again", settings.urls());
                 reachable = true;
             }
             // the answer keeps listing ended leases for a while (lost replies are harmless): act once
@@ -178,7 +179,7 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
         rm.registerNode(new NodeRegistration(node, advertise, 0, transport, manager.config().cores(),
                 manager.config().memoryMiB()));
         registered = true;
-        LOG.info("node {} registered with the resource manager at {} as {} ({} cores, {} MiB)", node, settings.url(),
+        LOG.info("node {} registered with the resource manager at {} as {} ({} cores, {} MiB)", node, settings.urls(),
                 advertise, manager.config().cores(), manager.config().memoryMiB());
     }
 
@@ -209,5 +210,6 @@ public final class ResourceManagerLink implements LeaseListener, AutoCloseable {
             LOG.warn("closing the resource-manager link: {} billing report(s) not delivered: {}", bills.size(), e.toString());
         }
         worker.shutdownNow();
+        rm.close();
     }
 }
