@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -805,6 +806,36 @@ public abstract class TransportConformanceTest {
             assertEquals(3, c.slot());
             assertEquals(8, c.immediate());
             assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(3), 300, 9));
+        }
+    }
+
+    /**
+     * A message built in the peer's slot through {@link Connection#sharedPeerSlot} (providers that
+     * share memory) arrives intact, small and large, and a later one in the same slot replaces it.
+     */
+    @Test
+    void messageBuiltInASharedPeerSlotArrivesIntact() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(2, 1 << 20, 0);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            var shared = p.client.sharedPeerSlot(1);
+            Assumptions.assumeTrue(shared.isPresent(), transport.name() + " shares no memory with its peer");
+            MemorySegment view = shared.get();
+            assertEquals(spec.slotSize(), view.byteSize(), "size of the shared peer slot");
+            assertSame(view, p.client.sharedPeerSlot(1).orElseThrow(), "the same view on every call");
+            int immediate = 40;
+            for (int size : new int[] {12, 40, 41, 4096, 1 << 20}) {
+                Payloads.fill(view, size, size);
+                p.client.write(1, view, 0, size, ++immediate);
+                Completion c = receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                assertEquals(1, c.slot());
+                assertEquals(size, c.length());
+                assertEquals(immediate, c.immediate());
+                assertEquals(-1, Payloads.firstMismatch(p.server.receiveSlot(1), size, size), size + " bytes");
+                assertEquals(-1, Payloads.firstMismatch(p.server.receiveHead(1), Math.min(size, Connection.HEAD_BYTES),
+                        size), "head of " + size + " bytes");
+                p.server.release(1);
+            }
+            assertThrows(IllegalArgumentException.class, () -> p.client.sharedPeerSlot(2));
         }
     }
 
