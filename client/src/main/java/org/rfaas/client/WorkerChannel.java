@@ -61,18 +61,18 @@ final class WorkerChannel implements SlotChannel {
         this.noticeSlot = connection.localSpec().slots() - 1;
         this.slots = new InvocationSlot[slotCount];
         this.sendSources = new MemorySegment[slotCount];
-        long stride = (InvocationHeader.LENGTH + (long) inputCapacity + 7) & ~7L;
+        long message = InvocationHeader.LENGTH + (long) inputCapacity;
         // Where the transport shares memory with the executor (shm), each slot's header and input
         // are built in the executor's receive slot of the same index: the invocation then moves
         // no payload bytes, and the executor reads the input where the caller wrote it. That slot
         // is the caller's again once the reply for it arrived (the executor releases it first).
-        boolean inPlace = slotCount <= connection.peerSpec().slots()
-                && connection.peerSpec().slotSize() >= InvocationHeader.LENGTH + (long) inputCapacity
+        // Elsewhere each slot has a registered buffer of its own, and a message starts at its
+        // start (where tcp puts the frame header in front of it, so that both leave in one write).
+        boolean inPlace = slotCount <= connection.peerSpec().slots() && connection.peerSpec().slotSize() >= message
                 && connection.sharedPeerSlot(0).isPresent();
-        MemorySegment sendBuffer = inPlace ? null : connection.allocateBuffer(stride * slotCount);
         for (int i = 0; i < slotCount; i++) {
-            sendSources[i] = inPlace ? connection.sharedPeerSlot(i).orElseThrow() : sendBuffer;
-            slots[i] = new InvocationSlot(this, i, sendSources[i], inPlace ? 0 : i * stride, inputCapacity);
+            sendSources[i] = inPlace ? connection.sharedPeerSlot(i).orElseThrow() : connection.allocateBuffer(message);
+            slots[i] = new InvocationSlot(this, i, sendSources[i], 0, inputCapacity);
         }
     }
 

@@ -13,8 +13,9 @@ import java.util.concurrent.Callable;
 
 /** {@code rfaas bench invoke}: invocation round trips beside the raw transport, and cold starts. */
 @Command(name = "invoke", mixinStandardHelpOptions = true,
-        description = {"Hot and warm round trips of an echo function at 1 B, 1 KiB, 64 KiB and 1 MiB on every",
-                "provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw),",
+        description = {"Hot and warm round trips of an echo function at 1 B, 1 KiB, 64 KiB, 1, 5 and 16 MiB on",
+                "every provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw;",
+                "from 64 KiB on also the bandwidth of both and rFaaS as a fraction of raw),",
                 "and cold starts (allocation request -> first result) over a local executor manager."})
 public final class BenchInvokeCommand implements Callable<Integer> {
 

@@ -810,6 +810,45 @@ public abstract class TransportConformanceTest {
     }
 
     /**
+     * Large payloads (past any copy-behind-the-header threshold) from the start of a buffer, from
+     * an offset inside it, and from the start of and an offset inside a receive slot, arrive
+     * byte-exact, with neighbouring slots and buffers untouched.
+     */
+    @Test
+    void largeWritesFromBufferAndSlotStartsAndOffsets() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(4, 256 << 10, 0);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            MemorySegment first = p.client.allocateBuffer(200_000);
+            MemorySegment second = p.client.allocateBuffer(200_000);
+            Payloads.fill(first, 200_000, 1);
+            Payloads.fill(second, 200_000, 2);
+            int size = 150_000;
+            int[][] cases = {{0, 0}, {0, 4_000}, {1, 0}, {1, 777}};
+            for (int[] c : cases) {
+                MemorySegment source = c[0] == 0 ? first : second;
+                p.client.write(c[0], source, c[1], size, 100 + c[1]);
+                Completion got = receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                assertEquals(c[0], got.slot());
+                assertEquals(size, got.length());
+                assertEquals(-1, p.server.receiveSlot(c[0]).asSlice(0, size).mismatch(source.asSlice(c[1], size)),
+                        "buffer " + c[0] + " from " + c[1]);
+                // Back from the receive slot: from its start, then from an offset into another slot.
+                int at = c[1] == 0 ? 0 : 1_000;
+                p.server.write(2 + c[0], p.server.receiveSlot(c[0]), at, size - at, 200 + at);
+                got = receive(p.client, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                assertEquals(2 + c[0], got.slot());
+                assertEquals(size - at, got.length());
+                assertEquals(-1, p.client.receiveSlot(2 + c[0]).asSlice(0, size - at)
+                        .mismatch(source.asSlice(c[1] + at, size - at)), "echo from slot offset " + at);
+                p.server.release(c[0]);
+                p.client.release(2 + c[0]);
+            }
+            assertEquals(-1, Payloads.firstMismatch(first, 200_000, 1), "the first buffer is unchanged");
+            assertEquals(-1, Payloads.firstMismatch(second, 200_000, 2), "the second buffer is unchanged");
+        }
+    }
+
+    /**
      * A message built in the peer's slot through {@link Connection#sharedPeerSlot} (providers that
      * share memory) arrives intact, small and large, and a later one in the same slot replaces it.
      */
