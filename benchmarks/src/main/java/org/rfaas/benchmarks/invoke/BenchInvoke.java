@@ -47,8 +47,15 @@ public final class BenchInvoke {
      * @param quick shorter measurements and 10 cold starts (instead of 20)
      * @param providers transports to measure
      * @param json where to write the rows, or null
+     * @param sizes payloads to measure ({@link #SIZES} by default)
      */
-    public record Options(boolean quick, List<String> providers, Path json) {
+    public record Options(boolean quick, List<String> providers, Path json, List<Integer> sizes) {
+
+        /** The default sizes. */
+        public Options(boolean quick, List<String> providers, Path json) {
+            this(quick, providers, json, SIZES);
+        }
+
         LatencyHarness.Budget budget() {
             return quick
                     ? new LatencyHarness.Budget(9, 100, 30_000, 10, Duration.ofMillis(900).toNanos())
@@ -76,7 +83,7 @@ public final class BenchInvoke {
     public static List<InvokeRow> run(Options o, PrintStream out) throws Exception {
         List<InvokeRow> rows = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        int steps = o.providers().size() * (2 * SIZES.size() + 1);
+        int steps = o.providers().size() * (2 * o.sizes().size() + 1);
         try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
             for (String provider : o.providers()) {
                 for (String mode : List.of("hot", "warm")) {
@@ -116,7 +123,7 @@ public final class BenchInvoke {
                 LatencyHarness.warmUp(rt, SIZES.getFirst(), o.warmupNanos() / 4);
                 LatencyHarness.warmUp(rt, 1024, o.warmupNanos() / 4);
             }
-            for (int bytes : SIZES) {
+            for (int bytes : o.sizes()) {
                 progress.begin(provider + " " + mode + " " + TextTable.bytes(bytes));
                 List<List<LatencyStats>> rounds = LatencyHarness.measureRounds(pair, bytes, o.budget());
                 LatencyStats r = LatencyStats.medianOfRounds(rounds.get(0));
