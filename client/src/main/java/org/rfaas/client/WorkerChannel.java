@@ -17,8 +17,9 @@ import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
 
 /**
- * The client's side of one executor worker: its connection, its send buffer (one region of header
- * plus input per slot) and its {@link InvocationSlot}s.
+ * The client's side of one executor worker: its connection, its send memory (one region of header
+ * plus input per slot: a registered send buffer, or on shm the executor's receive slots) and its
+ * {@link InvocationSlot}s.
  *
  * <p>The connection allows one sending and one receiving thread at a time; both turns are taken
  * with a compare-and-set flag, never a lock, so a blocking caller, other callers and the
@@ -46,7 +47,8 @@ final class WorkerChannel implements SlotChannel {
     private final AtomicReference<RfaasException> failure = new AtomicReference<>();
     private final Completion completion = new Completion();
     private final ReplyHeader reply = new ReplyHeader();
-    private final MemorySegment sendBuffer;
+    /** Per slot, the memory its header and input are built in and sent from. */
+    private final MemorySegment[] sendSources;
 
     WorkerChannel(long leaseId, int workerIndex, Connection connection, int slotCount, int inputCapacity,
             int outputCapacity, FunctionTable functions, AsyncCalls async) {
@@ -57,11 +59,20 @@ final class WorkerChannel implements SlotChannel {
         this.workerIndex = workerIndex;
         this.connection = connection;
         this.noticeSlot = connection.localSpec().slots() - 1;
-        long stride = (InvocationHeader.LENGTH + (long) inputCapacity + 7) & ~7L;
-        this.sendBuffer = connection.allocateBuffer(stride * slotCount);
         this.slots = new InvocationSlot[slotCount];
+        this.sendSources = new MemorySegment[slotCount];
+        long message = InvocationHeader.LENGTH + (long) inputCapacity;
+        // Where the transport shares memory with the executor (shm), each slot's header and input
+        // are built in the executor's receive slot of the same index: the invocation then moves
+        // no payload bytes, and the executor reads the input where the caller wrote it. That slot
+        // is the caller's again once the reply for it arrived (the executor releases it first).
+        // Elsewhere each slot has a registered buffer of its own, and a message starts at its
+        // start (where tcp puts the frame header in front of it, so that both leave in one write).
+        boolean inPlace = slotCount <= connection.peerSpec().slots() && connection.peerSpec().slotSize() >= message
+                && connection.sharedPeerSlot(0).isPresent();
         for (int i = 0; i < slotCount; i++) {
-            slots[i] = new InvocationSlot(this, i, sendBuffer, i * stride, inputCapacity);
+            sendSources[i] = inPlace ? connection.sharedPeerSlot(i).orElseThrow() : connection.allocateBuffer(message);
+            slots[i] = new InvocationSlot(this, i, sendSources[i], 0, inputCapacity);
         }
     }
 
@@ -128,7 +139,7 @@ final class WorkerChannel implements SlotChannel {
         }
         PeerFailedException gone = null;
         try {
-            connection.write(peerSlot, sendBuffer, offset, length, immediate);
+            connection.write(peerSlot, sendSources[peerSlot], offset, length, immediate);
         } catch (PeerFailedException e) {
             gone = e;
         } finally {

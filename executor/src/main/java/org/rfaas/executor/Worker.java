@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * the function) are accumulated in {@link WorkerCounters}.
  *
  * <p>The serving path allocates nothing in the steady state: input and output views are cached
- * per slot and length, the reply header is written into one registered send buffer.
+ * per slot and length. The function reads its input where the client's message landed and writes
+ * its output where the reply is sent from: the client's result slot itself when the transport
+ * shares memory with the client (shm), else one registered send buffer.
  */
 final class Worker implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
@@ -60,7 +62,14 @@ final class Worker implements Runnable {
     private final int maxReplyPayload;
     private final MemorySegment[] inputViews;
     private final int[] inputViewLengths;
-    private MemorySegment outputView;
+    /**
+     * Per client result slot, where a reply is built: the client's slot itself when the transport
+     * shares memory with the client (shm: the function writes its output straight into the
+     * caller's result slot and the reply moves no payload bytes), else the registered send buffer.
+     */
+    private final MemorySegment[] replyMemory;
+    /** Per client result slot, the output view last handed to a function (cached per capacity). */
+    private final MemorySegment[] outputViews;
     /** Clock readings around the last function call (both the same when none was called). */
     private long functionStart;
     private long functionEnd;
@@ -90,6 +99,11 @@ final class Worker implements Runnable {
         int slots = connection.localSpec().slots();
         this.inputViews = new MemorySegment[slots];
         this.inputViewLengths = new int[slots];
+        this.replyMemory = new MemorySegment[clientResultSlots];
+        for (int s = 0; s < clientResultSlots; s++) {
+            replyMemory[s] = connection.sharedPeerSlot(s).orElse(sendBuffer);
+        }
+        this.outputViews = new MemorySegment[clientResultSlots];
     }
 
     WorkerCounters counters() {
@@ -216,7 +230,7 @@ final class Worker implements Runnable {
             return;
         }
         MemorySegment input = inputView(receive, slot, inputLength);
-        MemorySegment output = outputView(capacity);
+        MemorySegment output = outputView(resultSlot, capacity);
         long start = System.nanoTime();
         long produced;
         Throwable failure = null;
@@ -233,8 +247,9 @@ final class Worker implements Runnable {
         counters.add(AccountingCounters.INVOCATIONS, 1);
         connection.release(slot);
         if (failure == null && produced >= 0 && produced <= capacity) {
-            reply.wrap(sendBuffer, 0).write(MessageType.REPLY, id, Status.OK, (int) produced);
-            connection.write(resultSlot, sendBuffer, 0, ReplyHeader.LENGTH + (int) produced, id);
+            MemorySegment memory = replyMemory[resultSlot];
+            reply.wrap(memory, 0).write(MessageType.REPLY, id, Status.OK, (int) produced);
+            connection.write(resultSlot, memory, 0, ReplyHeader.LENGTH + (int) produced, id);
             return;
         }
         counters.add(AccountingCounters.FAILED_INVOCATIONS, 1);
@@ -271,11 +286,11 @@ final class Worker implements Runnable {
         return view;
     }
 
-    private MemorySegment outputView(int capacity) {
-        MemorySegment view = outputView;
+    private MemorySegment outputView(int resultSlot, int capacity) {
+        MemorySegment view = outputViews[resultSlot];
         if (view == null || view.byteSize() != capacity) {
-            view = sendBuffer.asSlice(ReplyHeader.LENGTH, capacity);
-            outputView = view;
+            view = replyMemory[resultSlot].asSlice(ReplyHeader.LENGTH, capacity);
+            outputViews[resultSlot] = view;
         }
         return view;
     }

@@ -6,8 +6,9 @@ import java.lang.foreign.MemorySegment;
  * A Java function served by an rFaaS executor.
  *
  * <p>The executor calls {@link #invoke} on a worker thread with the input as a read-only view of
- * the receive slot the client wrote into (zero copy) and the output as a view of the registered
- * send buffer, sized exactly to the caller's output capacity. Writing past {@code output} throws
+ * the receive slot the client wrote into (zero copy) and the output as a view of the memory the
+ * reply is sent from (the registered send buffer, or over shm the caller's result slot itself),
+ * sized exactly to the caller's output capacity. Writing past {@code output} throws
  * {@link IndexOutOfBoundsException}, which reaches the caller as an "output too large" status.
  * Neither segment may be kept after {@code invoke} returns: the next invocation reuses them.
  *

@@ -116,6 +116,43 @@ abstract class InvocationSystemTest {
         }
     }
 
+    /**
+     * Payloads of 64 KiB to 16 MiB, the last one the whole input and output capacity, come back
+     * byte-exact through the zero-copy slots (every slot of the worker, hot and warm) and through
+     * {@code invoke(byte[])}; one byte more is refused.
+     */
+    @Test
+    void largePayloadsUpToTheCapacityArriveIntact() {
+        int capacity = 16 << 20;
+        try (RemoteExecutor big = client.allocate(AllocationSpec.of(1, 256, HotTimeout.ofMicros(2_000),
+                FunctionPackage.jar(jar), capacity, capacity))) {
+            int echo = big.functionIndex("echo");
+            Random random = new Random(7);
+            int round = 0;
+            for (int size : new int[] {64 << 10, 1 << 20, 5 << 20, capacity}) {
+                byte[] in = new byte[size];
+                List<InvocationSlot> held = new ArrayList<>();
+                try {
+                    for (int s = 0; s < AllocationSpec.DEFAULT_SLOTS_PER_WORKER; s++) {
+                        InvocationSlot slot = big.acquireSlot(0);
+                        held.add(slot);
+                        random.nextBytes(in);
+                        MemorySegment.copy(in, 0, slot.input(), ValueLayout.JAVA_BYTE, 0, size);
+                        WaitMode mode = round++ % 2 == 0 ? WaitMode.HOT : WaitMode.WARM;
+                        assertEquals(size, slot.invoke(echo, size, capacity, mode), "echo length of " + size + " bytes");
+                        assertArrayEquals(in, slot.output().toArray(ValueLayout.JAVA_BYTE), "echo of " + size
+                                + " bytes in slot " + s + " (" + mode + ")");
+                    }
+                } finally {
+                    held.forEach(InvocationSlot::close);
+                }
+                random.nextBytes(in);
+                assertArrayEquals(in, big.invoke("echo", in), "invoke(byte[]) echo of " + size + " bytes");
+            }
+            assertThrows(InputTooLargeException.class, () -> big.invoke("echo", new byte[capacity + 1]));
+        }
+    }
+
     @Test
     void zeroCopySlotWritesInputInPlaceAndReadsOutputInPlace() {
         int fn = shared.functionIndex("sum-squares");

@@ -1,6 +1,7 @@
 package org.rfaas.transport;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 /**
  * A reliable connection with RDMA-like semantics.
@@ -65,8 +66,21 @@ public interface Connection extends AutoCloseable {
     MemorySegment allocateBuffer(long bytes);
 
     /**
-     * Writes {@code length} bytes from {@code source} (memory from {@link #allocateBuffer} or a
-     * {@link #receiveSlot} of this connection) at {@code offset} into the peer's receive slot
+     * The peer's receive slot {@code peerSlot} as memory this process writes directly, when the
+     * provider shares memory with the peer (shm); empty when it does not (tcp, fabric). A payload
+     * placed at the start of this view and sent with {@code write(peerSlot, view, 0, length, imm)}
+     * is published without being copied, so a caller that builds its message here saves the
+     * transport's copy. The peer may be reading the slot until the protocol above says otherwise
+     * (for example until it has answered the message that slot carried): write into it only then.
+     * Valid until the connection is closed; the same view on every call.
+     */
+    default Optional<MemorySegment> sharedPeerSlot(int peerSlot) {
+        return Optional.empty();
+    }
+
+    /**
+     * Writes {@code length} bytes from {@code source} (memory from {@link #allocateBuffer}, a
+     * {@link #receiveSlot} of this connection or a {@link #sharedPeerSlot}) at {@code offset} into the peer's receive slot
      * {@code peerSlot}, and delivers a completion carrying {@code immediate} to the peer. Returns
      * when {@code source} may be reused.
      *

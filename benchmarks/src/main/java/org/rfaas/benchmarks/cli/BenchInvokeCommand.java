@@ -10,11 +10,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.rfaas.benchmarks.invoke.RfaasEcho;
 
 /** {@code rfaas bench invoke}: invocation round trips beside the raw transport, and cold starts. */
 @Command(name = "invoke", mixinStandardHelpOptions = true,
-        description = {"Hot and warm round trips of an echo function at 1 B, 1 KiB, 64 KiB and 1 MiB on every",
-                "provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw),",
+        description = {"Hot and warm round trips of an echo function at 1 B, 1 KiB, 64 KiB, 1, 5 and 16 MiB on",
+                "every provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw;",
+                "from 64 KiB on also the bandwidth of both and rFaaS as a fraction of raw),",
                 "and cold starts (allocation request -> first result) over a local executor manager."})
 public final class BenchInvokeCommand implements Callable<Integer> {
 
@@ -27,6 +29,10 @@ public final class BenchInvokeCommand implements Callable<Integer> {
     @Option(names = "--providers", split = ",", paramLabel = "NAME",
             description = "Transports (default: shm, tcp; add fabric:tcp explicitly).")
     List<String> providers;
+
+    @Option(names = "--sizes", split = ",", paramLabel = "BYTES",
+            description = "Payload sizes in bytes (default: 1,1024,65536,1048576,5242880,16777216; at most 16 MiB).")
+    List<Integer> sizes;
 
     @Option(names = "--cluster", description = {"Across two hosts of a namespace cluster (needs root): the client on one,",
             "the raw echo server and the executor manager on the other; tcp unless --providers says otherwise."})
@@ -48,7 +54,13 @@ public final class BenchInvokeCommand implements Callable<Integer> {
             return ClusterBenchInvoke.run(args);
         }
         List<String> use = providers != null ? providers : SuiteSubjects.available(SuiteSubjects.DEFAULT_PROVIDERS);
-        BenchInvoke.run(new BenchInvoke.Options(quick, use, json), System.out);
+        List<Integer> payloads = sizes != null ? sizes : BenchInvoke.SIZES;
+        for (int s : payloads) {
+            if (s < 1 || s > RfaasEcho.CAPACITY) {
+                throw new IllegalArgumentException("--sizes: " + s + " is outside 1.." + RfaasEcho.CAPACITY);
+            }
+        }
+        BenchInvoke.run(new BenchInvoke.Options(quick, use, json, payloads), System.out);
         return 0;
     }
 }

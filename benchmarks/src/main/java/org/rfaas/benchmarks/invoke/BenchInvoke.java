@@ -29,7 +29,11 @@ public final class BenchInvoke {
     private static final Logger LOG = LoggerFactory.getLogger(BenchInvoke.class);
 
     /** Payloads of the invocation benchmark. */
-    public static final List<Integer> SIZES = List.of(1, 1024, 64 << 10, 1 << 20);
+    public static final List<Integer> SIZES = List.of(1, 1024, 64 << 10, 1 << 20, 5 << 20, 16 << 20);
+    /** Payloads from which the bandwidth table and its target apply. */
+    static final int BANDWIDTH_FROM = 64 << 10;
+    /** Target of issue 22: rFaaS moves large payloads at this fraction of the raw transport's bandwidth. */
+    static final double BANDWIDTH_TARGET = 0.90;
     /** Targets of issue 3. */
     static final long HOT_OVERHEAD_TARGET_NS = 350;
     static final long WARM_OVERHEAD_TARGET_NS = 5_000;
@@ -43,8 +47,15 @@ public final class BenchInvoke {
      * @param quick shorter measurements and 10 cold starts (instead of 20)
      * @param providers transports to measure
      * @param json where to write the rows, or null
+     * @param sizes payloads to measure ({@link #SIZES} by default)
      */
-    public record Options(boolean quick, List<String> providers, Path json) {
+    public record Options(boolean quick, List<String> providers, Path json, List<Integer> sizes) {
+
+        /** The default sizes. */
+        public Options(boolean quick, List<String> providers, Path json) {
+            this(quick, providers, json, SIZES);
+        }
+
         LatencyHarness.Budget budget() {
             return quick
                     ? new LatencyHarness.Budget(9, 100, 30_000, 10, Duration.ofMillis(900).toNanos())
@@ -72,7 +83,7 @@ public final class BenchInvoke {
     public static List<InvokeRow> run(Options o, PrintStream out) throws Exception {
         List<InvokeRow> rows = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        int steps = o.providers().size() * (2 * SIZES.size() + 1);
+        int steps = o.providers().size() * (2 * o.sizes().size() + 1);
         try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
             for (String provider : o.providers()) {
                 for (String mode : List.of("hot", "warm")) {
@@ -112,12 +123,12 @@ public final class BenchInvoke {
                 LatencyHarness.warmUp(rt, SIZES.getFirst(), o.warmupNanos() / 4);
                 LatencyHarness.warmUp(rt, 1024, o.warmupNanos() / 4);
             }
-            for (int bytes : SIZES) {
+            for (int bytes : o.sizes()) {
                 progress.begin(provider + " " + mode + " " + TextTable.bytes(bytes));
                 List<List<LatencyStats>> rounds = LatencyHarness.measureRounds(pair, bytes, o.budget());
                 LatencyStats r = LatencyStats.medianOfRounds(rounds.get(0));
                 LatencyStats ours = LatencyStats.medianOfRounds(rounds.get(1));
-                rows.add(new InvokeRow(provider, mode, bytes, ours.medianNs(), ours.p99Ns(), r.medianNs(),
+                rows.add(new InvokeRow(provider, mode, bytes, ours.medianNs(), ours.p99Ns(), r.medianNs(), r.p99Ns(),
                         LatencyStats.pairedMedianDifference(rounds.get(1), rounds.get(0)), ours.count()));
                 progress.step();
             }
@@ -135,10 +146,11 @@ public final class BenchInvoke {
             Map<String, LatencyStats> phases = ColdStart.measure(node, pkg, allocations);
             List<InvokeRow> rows = new ArrayList<>();
             LatencyStats total = phases.get("total");
-            rows.add(new InvokeRow(node.transport(), "cold", 0, total.medianNs(), total.p99Ns(), null, null, total.count()));
+            rows.add(new InvokeRow(node.transport(), "cold", 0, total.medianNs(), total.p99Ns(), null, null, null,
+                    total.count()));
             phases.forEach((phase, s) -> {
                 if (!phase.equals("total")) {
-                    rows.add(new InvokeRow(node.transport(), "cold:" + phase, 0, s.medianNs(), s.p99Ns(), null, null,
+                    rows.add(new InvokeRow(node.transport(), "cold:" + phase, 0, s.medianNs(), s.p99Ns(), null, null, null,
                             s.count()));
                 }
             });
@@ -161,6 +173,7 @@ public final class BenchInvoke {
         out.println(t.render());
         out.println("overhead = rFaaS - raw, the median over the alternating rounds of the difference of the two round"
                 + " medians");
+        printBandwidth(rows, out);
         for (InvokeRow r : rows) {
             String verdict = switch (r.mode()) {
                 case "hot" -> r.bytes() <= 1024 && !r.provider().startsWith("fabric")
@@ -174,6 +187,43 @@ public final class BenchInvoke {
                         r.mode().equals("cold") ? "" : TextTable.bytes(r.bytes()), verdict);
             }
         }
+    }
+
+    /**
+     * One-way bandwidth (payload / half the round trip) of rFaaS and of the raw transport from
+     * {@value #BANDWIDTH_FROM} B on, and rFaaS as a fraction of raw (median and p99), then one
+     * target line per row.
+     */
+    static void printBandwidth(List<InvokeRow> rows, PrintStream out) {
+        List<InvokeRow> large = rows.stream().filter(r -> r.bytes() >= BANDWIDTH_FROM && r.bandwidthFraction() != null)
+                .toList();
+        if (large.isEmpty()) {
+            return;
+        }
+        TextTable t = new TextTable(List.of("provider", "mode", "bytes", "rFaaS", "raw", "rFaaS/raw median",
+                "rFaaS/raw p99"), 2, 3, 4, 5, 6);
+        for (InvokeRow r : large) {
+            t.add(List.of(r.provider(), r.mode(), TextTable.bytes(r.bytes()), gbps(r.bytes(), r.medianNs()),
+                    gbps(r.bytes(), r.rawMedianNs()), percent(r.bandwidthFraction()),
+                    percent(r.p99Ns() <= 0 ? 0 : (double) r.rawP99Ns() / r.p99Ns())));
+        }
+        out.println();
+        out.println("bandwidth (one way, payload / half the median round trip), rFaaS beside the raw transport:");
+        out.println(t.render());
+        for (InvokeRow r : large) {
+            double f = r.bandwidthFraction();
+            out.printf(Locale.ROOT, "target %-10s %-4s %7s: bandwidth rFaaS/raw %s (want >= %s): %s%n", r.provider(),
+                    r.mode(), TextTable.bytes(r.bytes()), percent(f), percent(BANDWIDTH_TARGET),
+                    f >= BANDWIDTH_TARGET ? "MET" : "MISSED");
+        }
+    }
+
+    private static String gbps(long bytes, long roundTripNs) {
+        return roundTripNs <= 0 ? "-" : String.format(Locale.ROOT, "%.2f GB/s", bytes / (roundTripNs / 2.0));
+    }
+
+    private static String percent(double fraction) {
+        return String.format(Locale.ROOT, "%.0f%%", 100 * fraction);
     }
 
     /** Like {@link TextTable#ns} but keeps the sign: rFaaS may beat a noisy raw round. */

@@ -14,16 +14,27 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param medianNs median
  * @param p99Ns 99th percentile
  * @param rawMedianNs median of the raw transport ping-pong of the same size and mode; null for cold
+ * @param rawP99Ns its 99th percentile; null for cold
  * @param overheadNs rFaaS − raw: the median over the alternating rounds of the difference between
  *     the two round medians ({@link org.rfaas.demo.support.LatencyStats#pairedMedianDifference});
  *     close to {@code medianNs - rawMedianNs}, less moved by shifts that last a few rounds; null for cold
  * @param samples timed round trips (allocations for cold)
  */
-@JsonPropertyOrder({"provider", "mode", "bytes", "median_ns", "p99_ns", "raw_median_ns", "overhead_ns", "samples"})
+@JsonPropertyOrder({"provider", "mode", "bytes", "median_ns", "p99_ns", "raw_median_ns", "raw_p99_ns", "overhead_ns",
+        "samples"})
 public record InvokeRow(String provider, String mode, long bytes,
                         @JsonProperty("median_ns") long medianNs,
                         @JsonProperty("p99_ns") long p99Ns,
                         @JsonProperty("raw_median_ns") Long rawMedianNs,
+                        @JsonProperty("raw_p99_ns") Long rawP99Ns,
                         @JsonProperty("overhead_ns") Long overheadNs,
                         long samples) {
+
+    /**
+     * rFaaS bandwidth as a fraction of the raw transport's at the same size and mode: raw median
+     * over rFaaS median (the same bytes move both ways in both), or null for cold rows.
+     */
+    public Double bandwidthFraction() {
+        return rawMedianNs == null || medianNs <= 0 ? null : (double) rawMedianNs / medianNs;
+    }
 }

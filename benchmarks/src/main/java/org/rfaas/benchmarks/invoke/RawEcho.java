@@ -20,8 +20,11 @@ import java.util.List;
  * The raw transport ping-pong that rFaaS is compared with: the same transport, the same process
  * layout (client here, echo server in a child JVM), no invocation protocol and no function.
  *
- * <p>The server writes each input straight back from its receive slot (no copy), so this is the
- * floor an invocation over the same transport can reach. Mode {@code hot}: the server spins on
+ * <p>The server writes each input straight back from its receive slot, and where the transport
+ * shares memory with the peer (shm) the client builds its input in the server's receive slot
+ * ({@link Connection#sharedPeerSlot}), as the rFaaS client does: so this is the floor an
+ * invocation over the same transport can reach, one copy of the payload per round trip on shm
+ * (the echo's) and the kernel's on tcp. Mode {@code hot}: the server spins on
  * {@link Connection#poll} until {@link #HOT_TIMEOUT_NANOS} pass without input, then sleeps until
  * the next one (the rFaaS executor's hot timeout, so that a hot server does not steal the core of
  * the system measured next to it); {@code warm}: it always sleeps in {@link Connection#await}. The
@@ -40,8 +43,8 @@ public final class RawEcho {
 
     /** Receive slots on each side: enough for one outstanding round trip plus one being released. */
     static final int SLOTS = 2;
-    /** Largest payload (5 MiB) plus room for any header, a multiple of 8. */
-    static final int SLOT_SIZE = (5 << 20) + 4096;
+    /** Largest payload (16 MiB) plus room for any header, a multiple of 8. */
+    static final int SLOT_SIZE = (16 << 20) + 4096;
 
     private static ConnectionSpec spec() {
         return new ConnectionSpec(SLOTS, SLOT_SIZE, 0);
@@ -82,7 +85,7 @@ public final class RawEcho {
             this.server = server;
             this.transport = transport;
             this.connection = connection;
-            this.out = connection.allocateBuffer(SLOT_SIZE);
+            this.out = connection.sharedPeerSlot(0).orElseGet(() -> connection.allocateBuffer(SLOT_SIZE));
         }
 
         @Override

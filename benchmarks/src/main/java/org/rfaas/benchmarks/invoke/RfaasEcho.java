@@ -31,7 +31,7 @@ public final class RfaasEcho implements RoundTrip {
     /** Hot timeout of mode {@code hot}, as the raw echo server's. */
     public static final long HOT_TIMEOUT_MICROS = RawEcho.HOT_TIMEOUT_NANOS / 1000;
     /** Largest payload of the benchmarks. */
-    public static final int CAPACITY = 5 << 20;
+    public static final int CAPACITY = 16 << 20;
     /** Longest wait for the node to finish booting spares and training before measuring. */
     private static final java.time.Duration SETTLE_LIMIT = java.time.Duration.ofSeconds(60);
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RfaasEcho.class);

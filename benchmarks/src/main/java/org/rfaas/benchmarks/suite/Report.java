@@ -77,6 +77,19 @@ public final class Report {
                 && x.provider().equals(provider) && x.mode().equals("hot") && x.bytes() == bytes).findFirst();
     }
 
+    /**
+     * An rFaaS bandwidth row's bandwidth as a fraction of the raw transport's at the same
+     * provider, mode and size (empty for other rows, or when raw was not measured).
+     */
+    public Optional<Double> fractionOfRaw(Row r) {
+        if (!r.benchmark().equals("bandwidth") || !r.system().equals("rfaas")) {
+            return Optional.empty();
+        }
+        return rows("bandwidth").stream().filter(x -> x.system().equals("raw") && x.provider().equals(r.provider())
+                        && x.mode().equals(r.mode()) && x.bytes() == r.bytes() && x.throughput() > 0)
+                .findFirst().map(x -> r.throughput() / x.throughput());
+    }
+
     /** Providers that rFaaS rows were measured on, in measuring order. */
     public List<String> rfaasProviders() {
         return rows().stream().filter(r -> r.system().equals("rfaas")).map(Row::provider).distinct().toList();
@@ -174,7 +187,8 @@ public final class Report {
             for (Row r : rows(benchmark)) {
                 String extra;
                 if (bandwidth) {
-                    extra = String.format(Locale.ROOT, "%.2f GB/s", r.throughput() / 1e9);
+                    extra = String.format(Locale.ROOT, "%.2f GB/s", r.throughput() / 1e9)
+                            + fractionOfRaw(r).map(f -> String.format(Locale.ROOT, ", %.0f%% of raw", 100 * f)).orElse("");
                 } else if (scaling) {
                     extra = String.format(Locale.ROOT, "%.0f calls/s", r.throughput());
                 } else {

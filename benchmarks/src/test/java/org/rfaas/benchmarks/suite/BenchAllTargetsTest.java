@@ -63,6 +63,24 @@ final class BenchAllTargetsTest {
     }
 
     @Test
+    void bandwidthRowsAreComparedWithRawAtTheSameProviderModeAndSize() {
+        Report report = new Report();
+        // 5 MiB: rFaaS 440 us against raw 400 us (91%); 16 MiB: 2 ms against 1.6 ms (80%).
+        report.add(Row.latency("raw", "shm", "hot", 5 << 20, median(400_000)));
+        report.add(Row.latency("rfaas", "shm", "hot", 5 << 20, median(440_000)));
+        report.add(Row.latency("raw", "shm", "hot", 16 << 20, median(1_600_000)));
+        report.add(Row.latency("rfaas", "shm", "hot", 16 << 20, median(2_000_000)));
+        report.add(Row.latency("rfaas", "tcp", "hot", 5 << 20, median(1_000_000))); // no raw row: no comparison
+        report.add(Row.latency("rfaas", "shm", "hot", 1024, median(1_000))); // below the bandwidth sizes
+        BenchAll.deriveBandwidth(report);
+        String out = targets(report);
+        assertTrue(out.contains("target: rFaaS/raw bandwidth shm hot 5 MiB = 91% (want >= 90%): MET"), out);
+        assertTrue(out.contains("target: rFaaS/raw bandwidth shm hot 16 MiB = 80% (want >= 90%): MISSED"), out);
+        assertFalse(out.contains("bandwidth tcp"), out);
+        assertFalse(out.contains("1 KiB ="), out);
+    }
+
+    @Test
     void withoutTheCReferenceThereIsNoFloorLine() {
         String out = targets(report(11_000, 140_000));
         assertTrue(out.contains("MISSED"), out);

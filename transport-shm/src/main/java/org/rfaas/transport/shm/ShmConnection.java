@@ -10,6 +10,8 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.rfaas.transport.BackoffIdleStrategy;
 import org.rfaas.transport.Completion;
@@ -30,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * sees the peer's death as end-of-file.
  *
  * <h2>Data path</h2>
- * {@link #write} copies the payload into the peer's slot (or, up to
+ * {@link #write} copies the payload into the peer's slot (nothing to copy when the caller built
+ * it there through {@link #sharedPeerSlot}; or, up to
  * {@value ShmLayout#INLINE_MAX} B, into the ring entry itself, which {@link #poll} copies into the
  * local slot), fills the next entry of the peer's completion ring and publishes it by storing the entry's sequence number with release semantics;
  * {@link #poll} loads that sequence number with acquire semantics, so the payload is visible once
@@ -126,6 +129,8 @@ final class ShmConnection implements Connection {
     private final ConnectionSpec localSpec;
     private final ConnectionSpec peerSpec;
     private final MemorySegment[] receiveSlots;
+    /** The peer's receive slots, for callers that build a message in place ({@link #sharedPeerSlot}). */
+    private final MemorySegment[] peerSlotViews;
     /** Per entry of the inbound ring, a read-only view of its inline part (see {@link #receiveHead}). */
     private final MemorySegment[] entryHeads;
     /** Per receive slot, the ring entry of its last completion. */
@@ -251,6 +256,10 @@ final class ShmConnection implements Connection {
         for (int i = 0; i < inSlots; i++) {
             receiveSlots[i] = map.asSlice(in.slotOffset(i), inSlotSize);
         }
+        this.peerSlotViews = new MemorySegment[outSlots];
+        for (int i = 0; i < outSlots; i++) {
+            peerSlotViews[i] = map.asSlice(out.slotOffset(i), outSlotSize);
+        }
         this.entryHeads = new MemorySegment[inCapacity];
         for (int i = 0; i < inCapacity; i++) {
             entryHeads[i] = map.asSlice(inRing + ((long) i << ShmLayout.ENTRY_SHIFT) + ShmLayout.ENTRY_INLINE,
@@ -331,6 +340,15 @@ final class ShmConnection implements Connection {
         return entryHeads[lastEntry[slot]];
     }
 
+    /** The peer's receive slot in the mapping: a message built there is published without a copy. */
+    @Override
+    public Optional<MemorySegment> sharedPeerSlot(int peerSlot) {
+        if (peerSlot < 0 || peerSlot >= outSlots) {
+            throw new IllegalArgumentException("peer slot " + peerSlot + " outside 0.." + (outSlots - 1));
+        }
+        return Optional.of(peerSlotViews[peerSlot]);
+    }
+
     @Override
     public MemorySegment allocateBuffer(long bytes) {
         if (bytes < 0) {
@@ -399,7 +417,13 @@ final class ShmConnection implements Connection {
         // (receiveHead) without waiting for the slot's first line. Copied after the bulk copy,
         // which has brought the source's first line into this core's cache (an echo writes from
         // its receive slot, whose lines the peer wrote).
-        MemorySegment.copy(source, offset, map, outSlotsBase + (long) peerSlot * outSlotSize, length);
+        long slot = outSlotsBase + (long) peerSlot * outSlotSize;
+        if (source.address() + offset == base + slot && source.isNative()) {
+            // Built in place in the peer's slot (sharedPeerSlot): nothing to move but the head.
+            Objects.checkFromIndexSize(offset, length, source.byteSize());
+        } else {
+            MemorySegment.copy(source, offset, map, slot, length);
+        }
         MemorySegment.copy(source, offset, map, entry + ShmLayout.ENTRY_INLINE, ShmLayout.INLINE_MAX);
     }
 

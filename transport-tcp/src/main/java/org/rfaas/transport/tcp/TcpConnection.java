@@ -132,15 +132,17 @@ final class TcpConnection implements Connection {
         this.local = local;
         this.peer = peer;
         this.peerDescription = peerDescription;
-        MemorySegment receiveMemory = arena.allocate(local.slotBytes(), 4096);
+        // Each slot follows the writer's headroom (where a header goes to leave with the payload).
+        long stride = TcpFrameWriter.HEADROOM + (long) local.slotSize();
+        MemorySegment receiveMemory = arena.allocate(stride * local.slots(), 4096);
         counters = sharedCounters != null ? sharedCounters : arena.allocate(Math.max(8L, 8L * local.counters()), 64);
         int slots = local.slots();
         slotSegments = new MemorySegment[slots];
         for (int s = 0; s < slots; s++) {
-            slotSegments[s] = receiveMemory.asSlice((long) s * local.slotSize(), local.slotSize());
+            slotSegments[s] = receiveMemory.asSlice(s * stride + TcpFrameWriter.HEADROOM, local.slotSize());
         }
         reader = new TcpFrameReader(channel, local, peerDescription, slotSegments, arena);
-        writer = new TcpFrameWriter(channel, this::whileStalled, local, receiveMemory, slotSegments, arena);
+        writer = new TcpFrameWriter(channel, this::whileStalled, local, receiveMemory, arena);
         backlog = new CompletionBacklog(Math.max(64, 2 * slots));
         faa = new TcpFetchAndAdd(this, readSelector, peerDescription, context.fetchAndAddTimeout());
         liveness = TcpLiveness.start(this, context.liveness());
@@ -175,9 +177,7 @@ final class TcpConnection implements Connection {
             throw new IllegalArgumentException("tcp buffers hold 1 to " + Integer.MAX_VALUE + " bytes, asked for " + bytes);
         }
         checkUsable();
-        MemorySegment seg = arena.allocate(bytes, 64);
-        writer.register(seg);
-        return seg;
+        return writer.register(arena.allocate(TcpFrameWriter.HEADROOM + bytes, 64));
     }
 
     /** Allocation-free; takes the send guard (one CAS, uncontended unless an FAA answer is going out). */

@@ -16,7 +16,11 @@ import org.rfaas.transport.ConnectionSpec;
  * The sending half of a {@link TcpConnection}'s byte stream. Payloads up to
  * {@link #STAGED_PAYLOAD_MAX} are copied behind the header so that the frame leaves in one
  * {@code write(2)}; larger payloads are written straight from the caller's registered memory
- * through a view preallocated per receive slot and per {@code allocateBuffer} region. Nothing is
+ * through a view preallocated per receive slot and per {@code allocateBuffer} region. Every such
+ * region has {@link #HEADROOM} bytes in front of it that only this writer uses: a payload that
+ * starts at the start of its region gets its header written there and leaves with it in one
+ * {@code write(2)}, one TCP segment where two would wake the receiver twice (a gathering write
+ * would do the same, but the JDK allocates per call for buffers of memory segments). Nothing is
  * allocated per frame. Touched only by the holder of the connection's send guard.
  *
  * <p>When the socket is full, the writer keeps the connection receiving through
@@ -30,6 +34,11 @@ final class TcpFrameWriter {
      * allocates per call for memory-segment buffers. Larger payloads go straight from the source.
      */
     static final int STAGED_PAYLOAD_MAX = 8 << 10;
+    /**
+     * Bytes the connection reserves in front of each receive slot and registered buffer for a
+     * frame header ({@link Frame#LENGTH}), rounded so that the region itself stays 64-byte aligned.
+     */
+    static final int HEADROOM = 64;
     private static final VarHandle FRAMES_SENT;
 
     static {
@@ -46,8 +55,11 @@ final class TcpFrameWriter {
         void whileStalled();
     }
 
-    /** A buffer from {@code allocateBuffer} and the view used to write from it. */
-    private record Region(long base, long size, ByteBuffer view) {
+    /**
+     * A buffer from {@code allocateBuffer} ({@code size} bytes at {@code base}), the memory from
+     * its headroom on, and the view used to write from it (which starts at the header's place).
+     */
+    private record Region(long base, long size, MemorySegment memory, ByteBuffer view) {
     }
 
     private final SocketChannel channel;
@@ -55,6 +67,7 @@ final class TcpFrameWriter {
     private final ConnectionSpec local;
     private final MemorySegment receiveMemory;
     private final long receiveBase;
+    private final long slotStride;
     private final ByteBuffer[] sendSlotViews;
     private volatile Region[] regions = new Region[0];
     private final Frame frame = new Frame();
@@ -62,22 +75,30 @@ final class TcpFrameWriter {
     private final ByteBuffer header;
     private final ByteBuffer stagingView;
     private Selector writeSelector;
+    /** Set by {@link #sendView}: the memory and offset of the header place in front of the view, or null. */
+    private MemorySegment headroomMemory;
+    private long headroomOffset;
     /** Frames sent so far (WRITEs and heartbeats); {@link TcpLiveness} samples it. */
     private long framesSent;
     /** The heartbeat frame, written only by the liveness timer. */
     private final ByteBuffer heartbeat;
     private boolean heartbeatUnfinished;
 
-    TcpFrameWriter(SocketChannel channel, Stall stall, ConnectionSpec local, MemorySegment receiveMemory,
-            MemorySegment[] slotSegments, Arena arena) {
+    /**
+     * @param receiveMemory the receive slots, each {@link #HEADROOM} bytes after the end of the
+     *     previous one (the first after {@code HEADROOM} bytes)
+     */
+    TcpFrameWriter(SocketChannel channel, Stall stall, ConnectionSpec local, MemorySegment receiveMemory, Arena arena) {
         this.channel = channel;
         this.stall = stall;
         this.local = local;
         this.receiveMemory = receiveMemory;
         this.receiveBase = receiveMemory.address();
-        sendSlotViews = new ByteBuffer[slotSegments.length];
-        for (int s = 0; s < slotSegments.length; s++) {
-            sendSlotViews[s] = slotSegments[s].asByteBuffer();
+        this.slotStride = HEADROOM + (long) local.slotSize();
+        sendSlotViews = new ByteBuffer[local.slots()];
+        for (int s = 0; s < sendSlotViews.length; s++) {
+            sendSlotViews[s] = receiveMemory.asSlice(s * slotStride + HEADROOM - Frame.LENGTH,
+                    Frame.LENGTH + local.slotSize()).asByteBuffer();
         }
         staging = arena.allocate(Frame.LENGTH + STAGED_PAYLOAD_MAX, 64);
         frame.wrap(staging.asSlice(0, Frame.LENGTH));
@@ -88,12 +109,18 @@ final class TcpFrameWriter {
         heartbeat = hb.asByteBuffer();
     }
 
-    /** Makes {@code segment} (from {@code allocateBuffer}) a source that is written without a copy. */
-    synchronized void register(MemorySegment segment) {
+    /**
+     * Makes {@code memory} (from {@code allocateBuffer}: {@link #HEADROOM} bytes, then the buffer)
+     * a source that is written without a copy, and returns the buffer.
+     */
+    synchronized MemorySegment register(MemorySegment memory) {
+        MemorySegment buffer = memory.asSlice(HEADROOM);
         Region[] old = regions;
         Region[] grown = Arrays.copyOf(old, old.length + 1);
-        grown[old.length] = new Region(segment.address(), segment.byteSize(), segment.asByteBuffer());
+        grown[old.length] = new Region(buffer.address(), buffer.byteSize(), memory,
+                memory.asSlice(HEADROOM - Frame.LENGTH).asByteBuffer());
         regions = grown;
+        return buffer;
     }
 
     /** Sends one WRITE frame; arguments are checked by the caller. */
@@ -105,9 +132,17 @@ final class TcpFrameWriter {
             stagingView.limit(Frame.LENGTH + length).position(0);
             sendFully(stagingView);
         } else {
-            header.clear();
-            sendFully(header);
-            sendFully(sendView(source, offset, length));
+            ByteBuffer payload = sendView(source, offset, length);
+            if (headroomMemory != null) {
+                // The payload starts its region: header and payload leave in one write(2).
+                MemorySegment.copy(staging, 0, headroomMemory, headroomOffset, Frame.LENGTH);
+                payload.position(payload.position() - Frame.LENGTH);
+                headroomMemory = null;
+            } else {
+                header.clear();
+                sendFully(header);
+            }
+            sendFully(payload);
         }
     }
 
@@ -192,17 +227,23 @@ final class TcpFrameWriter {
     /**
      * Returns a view of registered memory covering {@code [offset, offset + length)} of
      * {@code source}. Registered memory (receive slots, registered buffers) has a preallocated
-     * view; anything else gets a fresh one (allocates, still correct).
+     * view; anything else gets a fresh one (allocates, still correct). When the payload starts
+     * its region, sets {@link #headroomMemory} and {@link #headroomOffset} to the header's place
+     * in front of it, which the view also covers.
      */
     private ByteBuffer sendView(MemorySegment source, long offset, int length) {
         long address = source.address() + offset;
-        long rel = address - receiveBase;
+        long rel = address - receiveBase - HEADROOM;
         if (source.isNative() && rel >= 0 && rel < receiveMemory.byteSize()) {
-            int slot = (int) (rel / local.slotSize());
-            int inSlot = (int) (rel - (long) slot * local.slotSize());
+            int slot = (int) (rel / slotStride);
+            long inSlot = rel - slot * slotStride;
             if (inSlot + length <= local.slotSize()) {
                 ByteBuffer v = sendSlotViews[slot];
-                v.limit(inSlot + length).position(inSlot);
+                v.limit(Frame.LENGTH + (int) inSlot + length).position(Frame.LENGTH + (int) inSlot);
+                if (inSlot == 0) {
+                    headroomMemory = receiveMemory;
+                    headroomOffset = rel + HEADROOM - Frame.LENGTH;
+                }
                 return v;
             }
         }
@@ -211,7 +252,11 @@ final class TcpFrameWriter {
                 long in = address - r.base;
                 if (in >= 0 && in + length <= r.size) {
                     ByteBuffer v = r.view;
-                    v.limit((int) in + length).position((int) in);
+                    v.limit(Frame.LENGTH + (int) in + length).position(Frame.LENGTH + (int) in);
+                    if (in == 0) {
+                        headroomMemory = r.memory;
+                        headroomOffset = HEADROOM - Frame.LENGTH;
+                    }
                     return v;
                 }
             }

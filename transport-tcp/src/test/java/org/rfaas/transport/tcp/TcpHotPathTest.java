@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -40,10 +42,16 @@ class TcpHotPathTest {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    @Test
-    void steadyStateWritePollAndAwaitAllocateNothing() throws Exception {
-        try (Transport t = Transports.open("tcp"); Listener l = t.listen("tcp://127.0.0.1:0", SPEC)) {
-            var clientFuture = CompletableFuture.supplyAsync(() -> t.connect(l.address(), SPEC, Duration.ofSeconds(10)));
+    /**
+     * 64 B frames leave staged behind their header; 64 KiB ones straight from the buffer and the
+     * receive slot, with the header in the headroom in front of them.
+     */
+    @ParameterizedTest(name = "{0} bytes")
+    @ValueSource(ints = {64, 64 << 10})
+    void steadyStateWritePollAndAwaitAllocateNothing(int bytes) throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(4, Math.max(4096, bytes), 1);
+        try (Transport t = Transports.open("tcp"); Listener l = t.listen("tcp://127.0.0.1:0", spec)) {
+            var clientFuture = CompletableFuture.supplyAsync(() -> t.connect(l.address(), spec, Duration.ofSeconds(10)));
             Connection server = l.accept(Duration.ofSeconds(10));
             assertNotNull(server);
             try (server; Connection client = clientFuture.get(10, TimeUnit.SECONDS)) {
@@ -71,14 +79,14 @@ class TcpHotPathTest {
                         echoFailure.set(e);
                     }
                 });
-                MemorySegment buf = client.allocateBuffer(64);
+                MemorySegment buf = client.allocateBuffer(bytes);
                 Completion c = new Completion();
                 long before = 0;
                 for (int i = 0; i < warmup + measured; i++) {
                     if (i == warmup) {
                         before = THREADS.getCurrentThreadAllocatedBytes();
                     }
-                    client.write(i & 3, buf, 0, 64, i);
+                    client.write(i & 3, buf, 0, bytes, i);
                     while (!(i % 2 == 0 ? client.poll(c) : client.await(c, 1_000_000_000L))) {
                         Thread.onSpinWait();
                     }
@@ -89,7 +97,8 @@ class TcpHotPathTest {
                 if (echoFailure.get() != null) {
                     throw new AssertionError("echo thread failed", echoFailure.get());
                 }
-                LOG.info("allocated over {} round trips: client {} B, echo {} B", measured, clientAllocated, echoAllocated.get());
+                LOG.info("allocated over {} round trips of {} B: client {} B, echo {} B", measured, bytes, clientAllocated,
+                        echoAllocated.get());
                 // A few hundred bytes of slack for one-off JIT/runtime bookkeeping; one object per
                 // message would be >= 16 B x 20,000.
                 assertTrue(clientAllocated < 4096, "client thread allocated " + clientAllocated + " B in " + measured + " round trips");

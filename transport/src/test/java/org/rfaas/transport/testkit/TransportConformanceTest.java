@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -805,6 +806,80 @@ public abstract class TransportConformanceTest {
             assertEquals(3, c.slot());
             assertEquals(8, c.immediate());
             assertEquals(-1, Payloads.firstMismatch(p.client.receiveSlot(3), 300, 9));
+        }
+    }
+
+    /**
+     * Large payloads (past any copy-behind-the-header threshold) from the start of a buffer, from
+     * an offset inside it, and from the start of and an offset inside a receive slot, arrive
+     * byte-exact, with neighbouring slots and buffers untouched. Each write runs on a thread of
+     * its own while the receiver polls: a provider with manual progress (libfabric) completes a
+     * large write only while the target makes progress.
+     */
+    @Test
+    void largeWritesFromBufferAndSlotStartsAndOffsets() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(4, 256 << 10, 0);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            MemorySegment first = p.client.allocateBuffer(200_000);
+            MemorySegment second = p.client.allocateBuffer(200_000);
+            Payloads.fill(first, 200_000, 1);
+            Payloads.fill(second, 200_000, 2);
+            int size = 150_000;
+            int[][] cases = {{0, 0}, {0, 4_000}, {1, 0}, {1, 777}};
+            for (int[] c : cases) {
+                MemorySegment source = c[0] == 0 ? first : second;
+                int from = c[1];
+                CompletableFuture<Void> sent = async(() -> p.client.write(c[0], source, from, size, 100 + from));
+                Completion got = receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                sent.get(MESSAGE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                assertEquals(c[0], got.slot());
+                assertEquals(size, got.length());
+                assertEquals(-1, p.server.receiveSlot(c[0]).asSlice(0, size).mismatch(source.asSlice(c[1], size)),
+                        "buffer " + c[0] + " from " + c[1]);
+                // Back from the receive slot: from its start, then from an offset into another slot.
+                int at = c[1] == 0 ? 0 : 1_000;
+                sent = async(() -> p.server.write(2 + c[0], p.server.receiveSlot(c[0]), at, size - at, 200 + at));
+                got = receive(p.client, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                sent.get(MESSAGE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                assertEquals(2 + c[0], got.slot());
+                assertEquals(size - at, got.length());
+                assertEquals(-1, p.client.receiveSlot(2 + c[0]).asSlice(0, size - at)
+                        .mismatch(source.asSlice(c[1] + at, size - at)), "echo from slot offset " + at);
+                p.server.release(c[0]);
+                p.client.release(2 + c[0]);
+            }
+            assertEquals(-1, Payloads.firstMismatch(first, 200_000, 1), "the first buffer is unchanged");
+            assertEquals(-1, Payloads.firstMismatch(second, 200_000, 2), "the second buffer is unchanged");
+        }
+    }
+
+    /**
+     * A message built in the peer's slot through {@link Connection#sharedPeerSlot} (providers that
+     * share memory) arrives intact, small and large, and a later one in the same slot replaces it.
+     */
+    @Test
+    void messageBuiltInASharedPeerSlotArrivesIntact() throws Exception {
+        ConnectionSpec spec = new ConnectionSpec(2, 1 << 20, 0);
+        try (Listener listener = transport.listen(listenAddress(), spec); Pair p = pair(listener, spec)) {
+            var shared = p.client.sharedPeerSlot(1);
+            Assumptions.assumeTrue(shared.isPresent(), transport.name() + " shares no memory with its peer");
+            MemorySegment view = shared.get();
+            assertEquals(spec.slotSize(), view.byteSize(), "size of the shared peer slot");
+            assertSame(view, p.client.sharedPeerSlot(1).orElseThrow(), "the same view on every call");
+            int immediate = 40;
+            for (int size : new int[] {12, 40, 41, 4096, 1 << 20}) {
+                Payloads.fill(view, size, size);
+                p.client.write(1, view, 0, size, ++immediate);
+                Completion c = receive(p.server, ReceiveMode.WARM, MESSAGE_TIMEOUT, null);
+                assertEquals(1, c.slot());
+                assertEquals(size, c.length());
+                assertEquals(immediate, c.immediate());
+                assertEquals(-1, Payloads.firstMismatch(p.server.receiveSlot(1), size, size), size + " bytes");
+                assertEquals(-1, Payloads.firstMismatch(p.server.receiveHead(1), Math.min(size, Connection.HEAD_BYTES),
+                        size), "head of " + size + " bytes");
+                p.server.release(1);
+            }
+            assertThrows(IllegalArgumentException.class, () -> p.client.sharedPeerSlot(2));
         }
     }
 
