@@ -1,0 +1,56 @@
+package org.rfaas.protocol.lease;
+
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.Base64;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.rfaas.fuzz.FuzzStats;
+
+/**
+ * The lease token a client hands an executor manager: the raw string (as any peer can send it),
+ * and claims signed with the cluster secret (as only the resource manager can), so that the
+ * claims' parser behind the signature check is reached too. Either is accepted or refused with
+ * {@link InvalidLeaseTokenException}.
+ */
+class LeaseTokenFuzzTest {
+    private static final byte[] SECRET = "fuzzing-cluster-secret-0123456789".getBytes(StandardCharsets.UTF_8);
+    private static final FuzzStats STATS = FuzzStats.of("LeaseTokenFuzzTest");
+    private final LeaseToken tokens = new LeaseToken(SECRET);
+    private final Mac mac = hmac();
+
+    @FuzzTest
+    @DictionaryEntries({"v1|", "|", "."})
+    void verify(byte[] data) {
+        if (data.length < 1) {
+            return;
+        }
+        boolean signed = (data[0] & 1) == 1;
+        String text = new String(data, 1, data.length - 1, StandardCharsets.UTF_8);
+        String token = signed ? sign(text.getBytes(StandardCharsets.UTF_8)) : text;
+        boolean accepted = true;
+        try {
+            tokens.verify(token, 0);
+        } catch (InvalidLeaseTokenException refused) {
+            accepted = false;
+        }
+        STATS.count(signed ? "LeaseToken claims (signed)" : "LeaseToken (raw string)", accepted);
+    }
+
+    private String sign(byte[] body) {
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        return b64.encodeToString(body) + "." + b64.encodeToString(mac.doFinal(body));
+    }
+
+    private static Mac hmac() {
+        try {
+            Mac m = Mac.getInstance("HmacSHA256");
+            m.init(new SecretKeySpec(SECRET, "HmacSHA256"));
+            return m;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
