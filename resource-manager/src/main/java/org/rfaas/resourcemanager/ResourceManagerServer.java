@@ -30,7 +30,6 @@ import org.rfaas.resourcemanager.events.EventBus;
 import org.rfaas.resourcemanager.events.EventStream;
 import org.rfaas.resourcemanager.web.Observability;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,18 +84,8 @@ final class ResourceManagerServer implements AutoCloseable {
         this.app = Javalin.create(c -> {
             c.showJavalinBanner = false;
             c.requestLogger.http(observability::httpRequest);
-            if (config.tls() != null) {
-                // HTTPS only: this connector is the server's one, so no plain HTTP port is opened
-                c.jetty.addConnector((server, http) -> {
-                    SslContextFactory.Server ssl = new SslContextFactory.Server();
-                    ssl.setKeyStorePath(config.tls().keystore());
-                    ssl.setKeyStorePassword(config.tls().keystorePassword());
-                    ServerConnector https = new ServerConnector(server, ssl);
-                    https.setHost(config.host());
-                    https.setPort(config.port());
-                    return https;
-                });
-            }
+            // HTTPS only when configured: the one connector is the server's only port
+            HttpLimits.apply(c, config);
         });
         routes();
         observability.routes(app, this::admin); // GET /metrics, /dashboard
@@ -104,12 +93,8 @@ final class ResourceManagerServer implements AutoCloseable {
 
     /** Starts listening; returns the bound port. */
     int start() {
-        if (config.tls() != null) {
-            app.start();
-            return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
-        }
-        app.start(config.host(), config.port());
-        return app.port();
+        app.start(); // on HttpLimits' connector, which has the configured host and port
+        return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
     }
 
     private void routes() {
