@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -15,6 +16,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.CounterScope;
@@ -54,8 +57,12 @@ final class TcpListener implements Listener {
      * many sockets and 32-byte buffers, and pushes out its own oldest, not the listener.
      */
     static final int MAX_PENDING = 256;
+    /** Most unfinished handshakes from one address: a flood from one host leaves the others room. */
+    static final int MAX_PENDING_PER_SOURCE = 32;
     /** Accepted sockets still sending their handshake, oldest first; guarded by itself (accept and close). */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** Entries of {@link #pending} per peer address; guarded by {@link #pending}. */
+    private final Map<InetAddress, Integer> pendingPerSource = new HashMap<>();
 
     TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpContext context, CounterScope scope) {
         this.local = local;
@@ -143,7 +150,7 @@ final class TcpListener implements Listener {
             }
             if (!p.header.hasRemaining()) {
                 it.remove();
-                p.key.cancel();
+                forget(p);
                 return p;
             }
             if (n < 0 || now - p.deadline >= 0) {
@@ -164,19 +171,40 @@ final class TcpListener implements Listener {
     private void takeInSockets() throws IOException {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
-            if (pending.size() >= MAX_PENDING) {
+            InetAddress source = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+            if (pendingPerSource.getOrDefault(source, 0) >= MAX_PENDING_PER_SOURCE) {
+                dropOldestFrom(source);
+            } else if (pending.size() >= MAX_PENDING) {
                 drop(pending.removeFirst(), "was the oldest of " + MAX_PENDING + " unfinished handshakes");
             }
             ch.configureBlocking(false);
             SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-            pending.addLast(new Pending(ch, key, ByteBuffer.allocate(Frame.LENGTH),
+            pending.addLast(new Pending(ch, key, source, ByteBuffer.allocate(Frame.LENGTH),
                     System.nanoTime() + context.handshakeTimeout().toNanos()));
+            pendingPerSource.merge(source, 1, Integer::sum);
         }
+    }
+
+    private void dropOldestFrom(InetAddress source) {
+        for (var it = pending.iterator(); it.hasNext();) {
+            Pending p = it.next();
+            if (p.source.equals(source)) {
+                it.remove();
+                drop(p, "was the oldest of " + MAX_PENDING_PER_SOURCE + " unfinished handshakes from its address");
+                return;
+            }
+        }
+    }
+
+    /** A pending peer leaves {@link #pending} (done or dropped). */
+    private void forget(Pending p) {
+        p.key.cancel();
+        pendingPerSource.computeIfPresent(p.source, (a, n) -> n <= 1 ? null : n - 1);
     }
 
     /** Closes a pending peer's socket; returns the peer's address for the message. */
     private String drop(Pending p, String why) {
-        p.key.cancel();
+        forget(p);
         String from = "unknown peer";
         try {
             from = TcpAddress.format((InetSocketAddress) p.channel.getRemoteAddress());
@@ -193,7 +221,7 @@ final class TcpListener implements Listener {
     }
 
     /** An accepted socket whose handshake header is still arriving. */
-    private record Pending(SocketChannel channel, SelectionKey key, ByteBuffer header, long deadline) {
+    private record Pending(SocketChannel channel, SelectionKey key, InetAddress source, ByteBuffer header, long deadline) {
     }
 
     @Override
@@ -229,6 +257,7 @@ final class TcpListener implements Listener {
                 }
             }
             pending.clear();
+            pendingPerSource.clear();
         }
         try {
             server.close();

@@ -133,4 +133,32 @@ class TcpHostileHandshakeTest {
         assertTrue(ms <= unloaded + 50, "a well-behaved handshake took " + ms + " ms behind a flood, " + unloaded
                 + " ms alone");
     }
+
+    @Test
+    void aFloodFromOneAddressDoesNotPushOutAnotherAddresssHandshake() throws Exception {
+        startAcceptLoop();
+        // a legitimate peer on 127.0.0.1, half-way through its handshake
+        Socket legit = open();
+        byte[] handshake = TcpRawInjector.handshake(new ConnectionSpec(1, 64, 0));
+        OutputStream out = legit.getOutputStream();
+        out.write(handshake, 0, handshake.length / 2);
+        out.flush();
+        Thread.sleep(100); // taken in by the listener before the flood
+        // more unfinished handshakes from 127.0.0.2 than the listener keeps in all
+        java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.2");
+        for (int i = 0; i < TcpListener.MAX_PENDING + 50; i++) {
+            Socket s = new Socket();
+            s.bind(new java.net.InetSocketAddress(other, 0));
+            s.connect(TcpAddress.parse(listener.address()), 10_000);
+            hostile.add(s);
+        }
+        Thread.sleep(200);
+        out.write(handshake, handshake.length / 2, handshake.length - handshake.length / 2);
+        out.flush();
+        legit.setSoTimeout(5_000);
+        byte[] reply = legit.getInputStream().readNBytes(Frame.LENGTH);
+        assertEquals(Frame.LENGTH, reply.length, "the listener answered the legitimate handshake");
+        assertEquals(Frame.HANDSHAKE, reply[Frame.TYPE_OFFSET], "with its own HANDSHAKE");
+        assertNotNull(accepted.poll(5, TimeUnit.SECONDS));
+    }
 }
