@@ -6,6 +6,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.rfaas.fuzz.FuzzStats;
+import java.util.Map;
+import java.util.List;
+import java.util.LinkedHashMap;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.Wire;
 
@@ -64,5 +67,41 @@ class ControlMessagesFuzzTest {
             case 12 -> reply.wrap(m, 0).validate(received, m.get(Wire.INT, 8));
             default -> MessageHeader.check(m, 0, received, MessageHeader.LENGTH);
         }
+    }
+
+    /** Valid messages, one per decoder (the selector byte first): where fuzzing starts. */
+    static Map<String, byte[]> seeds() {
+        MemorySegment b = Arena.ofAuto().allocate(SLOT, 8);
+        ExecutorShape shape = new ExecutorShape(2, 256, 100, 4, 4096, 4096);
+        Map<String, byte[]> seeds = new LinkedHashMap<>();
+        seeds.put("AllocationRequest", seed(0, b, new AllocationRequest(0, 7, shape, 60_000, PackageKind.JAR, 4096,
+                "token", "tcp://127.0.0.1:4000", List.of()).encode(b, 0)));
+        seeds.put("AllocationResponse", seed(1, b, new AllocationResponse(5, 1_000, AllocationRefusal.NONE, "")
+                .encode(b, 0)));
+        seeds.put("ExecutorHello", seed(2, b, new ExecutorHello(99, 1234).encode(b, 0)));
+        seeds.put("ExecutorAssignment", seed(3, b, new ExecutorAssignment(5, 7, shape, PackageKind.NATIVE, 100,
+                "tcp://127.0.0.1:4000", "/tmp/lease-5/package.so", List.of("echo", "sum")).encode(b, 0)));
+        seeds.put("ExecutorReady", seed(4, b, ExecutorReady.write(b, 0, 5)));
+        seeds.put("ExecutorShutdown", seed(5, b, ExecutorShutdown.write(b, 0, LeaseEndReason.EXPIRED)));
+        seeds.put("LeaseEnded", seed(6, b, new LeaseEnded(5, LeaseEndReason.RELEASED, LeaseAccounting.ZERO, "done")
+                .encode(b, 0)));
+        seeds.put("PackageAck", seed(7, b, PackageAck.write(b, 0, 100)));
+        int chunk = PackageChunk.writeHeader(b, 0, 100, 64);
+        seeds.put("PackageChunk", seed(8, b, chunk));
+        seeds.put("ReleaseRequest", seed(9, b, ReleaseRequest.write(b, 0, 5)));
+        seeds.put("WorkerHello", seed(10, b, new WorkerHello(5, 7, 1, 2, 4, List.of("echo")).encode(b, 0)));
+        new InvocationHeader().wrap(b, 0).write(InvocationHeader.invocationId(3, 2), 0, 2, 1024, 16);
+        seeds.put("InvocationHeader", seed(11, b, InvocationHeader.LENGTH + 16));
+        new ReplyHeader().wrap(b, 0).write(MessageType.REPLY, InvocationHeader.invocationId(3, 2), Status.OK, 16);
+        seeds.put("ReplyHeader", seed(12, b, ReplyHeader.LENGTH + 16));
+        return seeds;
+    }
+
+    private static byte[] seed(int decoder, MemorySegment message, int length) {
+        byte[] seed = new byte[1 + length];
+        seed[0] = (byte) decoder;
+        MemorySegment.copy(message, ValueLayout.JAVA_BYTE, 0, seed, 1, length);
+        message.fill((byte) 0);
+        return seed;
     }
 }

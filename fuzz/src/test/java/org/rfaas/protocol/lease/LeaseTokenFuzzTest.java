@@ -8,6 +8,7 @@ import java.util.Base64;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.rfaas.fuzz.FuzzStats;
+import java.util.Map;
 
 /**
  * The lease token a client hands an executor manager: the raw string (as any peer can send it),
@@ -52,5 +53,20 @@ class LeaseTokenFuzzTest {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A well-formed claims body to sign, and a real token as a raw string: where fuzzing starts. */
+    static Map<String, byte[]> seeds() {
+        LeaseClaims claims = new LeaseClaims(5, "tenant", "node-1", 2, 256, 4_102_444_800_000L);
+        byte[] body = ("v1|5|tenant|node-1|2|256|4102444800000").getBytes(StandardCharsets.UTF_8);
+        byte[] token = new LeaseToken(SECRET).sign(claims).getBytes(StandardCharsets.UTF_8);
+        return Map.of("signed-claims", prefixed(1, body), "raw-token", prefixed(0, token));
+    }
+
+    private static byte[] prefixed(int first, byte[] rest) {
+        byte[] seed = new byte[1 + rest.length];
+        seed[0] = (byte) first;
+        System.arraycopy(rest, 0, seed, 1, rest.length);
+        return seed;
     }
 }

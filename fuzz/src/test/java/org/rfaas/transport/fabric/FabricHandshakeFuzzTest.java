@@ -4,6 +4,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.rfaas.fuzz.FuzzStats;
+import org.rfaas.transport.ConnectionSpec;
+import java.util.Map;
+import java.util.LinkedHashMap;
 import org.rfaas.transport.ProtocolException;
 
 /**
@@ -65,5 +68,29 @@ class FabricHandshakeFuzzTest {
             accepted = false;
         }
         STATS.count("fabric OobFrame", accepted);
+    }
+
+    /** A HELLO, a WELCOME with a wake-up endpoint, and a fetch-and-add frame: where fuzzing starts. */
+    static Map<String, byte[]> seeds() {
+        ConnectionSpec spec = new ConnectionSpec(4, 4096, 2);
+        long stride = 4096 + Hello.SLOT_DATA_OFFSET;
+        Map<String, byte[]> seeds = new LinkedHashMap<>();
+        byte[] out = new byte[Hello.MAX_LENGTH];
+        int n = Hello.encode(out, Hello.TYPE_HELLO, spec, Hello.FLAG_RMA, stride, 0, 42, stride * 4, new byte[16],
+                "tcp;ofi_rxm");
+        seeds.put("hello", prefixed(0, Arrays.copyOf(out, n)));
+        n = Hello.encode(out, Hello.TYPE_WELCOME, spec, Hello.FLAG_DOORBELL | Hello.FLAG_WAKE_ENDPOINT, stride, 0, 42,
+                stride * 4, new byte[32], "shm");
+        seeds.put("welcome", prefixed(1, Arrays.copyOf(out, n)));
+        OobFrame frame = new OobFrame().set(OobFrame.TYPE_FAA_REQUEST, 1, 5);
+        seeds.put("oob-frame", prefixed(2, frame.bytes().clone()));
+        return seeds;
+    }
+
+    private static byte[] prefixed(int first, byte[] rest) {
+        byte[] seed = new byte[1 + rest.length];
+        seed[0] = (byte) first;
+        System.arraycopy(rest, 0, seed, 1, rest.length);
+        return seed;
     }
 }

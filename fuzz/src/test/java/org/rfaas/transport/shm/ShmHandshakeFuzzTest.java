@@ -4,6 +4,10 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.rfaas.fuzz.FuzzStats;
+import org.rfaas.transport.ConnectionSpec;
+import java.util.Map;
+import java.util.LinkedHashMap;
+import java.nio.ByteBuffer;
 import org.rfaas.transport.ProtocolException;
 
 /**
@@ -35,5 +39,23 @@ class ShmHandshakeFuzzTest {
             accepted = false;
         }
         STATS.count("ShmHandshake " + ShmHandshake.name(expected), accepted);
+    }
+
+    /** Each message of the handshake, as sent (the step byte first): where fuzzing starts. */
+    static Map<String, byte[]> seeds() {
+        ConnectionSpec spec = new ConnectionSpec(4, 4096, 2);
+        Map<String, byte[]> seeds = new LinkedHashMap<>();
+        seeds.put("hello", seed(0, ShmHandshake.hello(spec)));
+        seeds.put("welcome", seed(1, ShmHandshake.welcome(spec, 1 << 20, "/dev/shm/rfaas-x", ShmHandshake.FLAG_SHARED_COUNTERS)));
+        seeds.put("mapped", seed(2, ShmHandshake.mapped()));
+        seeds.put("counters", seed(3, ShmHandshake.counters(2, 4096, "/dev/shm/rfaas-c")));
+        return seeds;
+    }
+
+    private static byte[] seed(int step, ByteBuffer message) {
+        byte[] seed = new byte[1 + message.remaining()];
+        seed[0] = (byte) step;
+        message.get(seed, 1, message.remaining());
+        return seed;
     }
 }

@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.rfaas.fuzz.FuzzStats;
+import java.util.Map;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolException;
@@ -106,5 +107,16 @@ class TcpFramesFuzzTest {
         while (reading.read(sink.clear()) > 0) {
             // discard
         }
+    }
+
+    /** A HANDSHAKE, a WRITE with its payload, a fetch-and-add request and a CLOSE: where fuzzing starts. */
+    static Map<String, byte[]> seeds() {
+        MemorySegment b = Arena.ofAuto().allocate(4 * Frame.LENGTH + 16, 8);
+        Frame f = new Frame();
+        f.wrap(b, 0).put(Frame.HANDSHAKE, 0, 4, 4096, 2);
+        f.wrap(b, Frame.LENGTH).put(Frame.WRITE, 16, 1, 77, 0);
+        f.wrap(b, 2 * Frame.LENGTH + 16).put(Frame.FAA_REQUEST, 0, 1, 0, 5);
+        f.wrap(b, 3 * Frame.LENGTH + 16).put(Frame.CLOSE, 0, 0, 0, 0);
+        return Map.of("stream", b.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
     }
 }
