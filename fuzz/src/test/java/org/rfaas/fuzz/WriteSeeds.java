@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * Writes each fuzz test's seeds (valid messages from the real encoders) into its Jazzer inputs
  * directory under {@code src/test/resources}, where fuzzing starts from them and where they then
- * run as regression inputs. Run by hand after a wire format changes (see docs/fuzzing.md):
+ * run as regression inputs. Run by hand after a wire format changes (see docs/hostile-peers.md):
  * {@code java -cp <fuzz test class path> org.rfaas.fuzz.WriteSeeds fuzz/src/test/resources}.
  */
 public final class WriteSeeds {
