@@ -13,14 +13,12 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.PendingHandshakes;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
@@ -52,9 +50,8 @@ final class FabricListener implements Listener {
     private final String address;
     private volatile boolean closed;
     /** Accepted sockets still sending their HELLO, oldest first; guarded by itself (accept and close). */
-    private final ArrayDeque<PendingHello> pending = new ArrayDeque<>();
-    /** Entries of {@link #pending} per peer address; guarded by {@link #pending}. */
-    private final Map<InetAddress, Integer> pendingPerSource = new HashMap<>();
+    private final PendingHandshakes<PendingHello> pending = new PendingHandshakes<>(MAX_PENDING, MAX_PENDING_PER_SOURCE,
+            p -> p.source);
 
     FabricListener(FabricTransport transport, InetSocketAddress bind, ConnectionSpec local) {
         this.transport = transport;
@@ -127,25 +124,12 @@ final class FabricListener implements Listener {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
             InetAddress source = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
-            if (pendingPerSource.getOrDefault(source, 0) >= MAX_PENDING_PER_SOURCE) {
-                dropOldestFrom(source);
-            } else if (pending.size() >= MAX_PENDING) {
-                drop(pending.removeFirst(), "was the oldest of " + MAX_PENDING + " unfinished handshakes");
-            }
             ch.configureBlocking(false);
             SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-            pending.addLast(new PendingHello(ch, key, source, now + HANDSHAKE_TIMEOUT_MS * 1_000_000L));
-            pendingPerSource.merge(source, 1, Integer::sum);
-        }
-    }
-
-    private void dropOldestFrom(InetAddress source) {
-        for (var it = pending.iterator(); it.hasNext();) {
-            PendingHello p = it.next();
-            if (p.source.equals(source)) {
-                it.remove();
-                drop(p, "was the oldest of " + MAX_PENDING_PER_SOURCE + " unfinished handshakes from its address");
-                return;
+            PendingHello out = pending.add(new PendingHello(ch, key, source, now + HANDSHAKE_TIMEOUT_MS * 1_000_000L));
+            if (out != null) {
+                drop(out, "was the oldest of the unfinished handshakes (" + MAX_PENDING + " in all, "
+                        + MAX_PENDING_PER_SOURCE + " per address)");
             }
         }
     }
@@ -160,7 +144,7 @@ final class FabricListener implements Listener {
             try {
                 if (p.readsWholeHello()) {
                     it.remove();
-                    forget(p);
+                    p.key.cancel();
                     return p;
                 }
                 if (now - p.deadline >= 0) {
@@ -209,13 +193,8 @@ final class FabricListener implements Listener {
         }
     }
 
-    private void forget(PendingHello p) {
-        p.key.cancel();
-        pendingPerSource.computeIfPresent(p.source, (a, n) -> n <= 1 ? null : n - 1);
-    }
-
     private void drop(PendingHello p, String why) {
-        forget(p);
+        p.key.cancel();
         closeQuietly(p.channel);
         LOG.debug("dropped a fabric handshake from {} on {}: it {}", p.source, address, why);
     }
@@ -278,11 +257,9 @@ final class FabricListener implements Listener {
         transport.forget(this);
         selector.wakeup();
         synchronized (pending) {
-            for (PendingHello p : pending) {
+            for (PendingHello p : pending.clear()) {
                 closeQuietly(p.channel);
             }
-            pending.clear();
-            pendingPerSource.clear();
         }
         closeQuietly(selector);
         try {

@@ -13,11 +13,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.PendingHandshakes;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
@@ -54,9 +54,12 @@ final class ShmListener implements Listener {
      * sockets and small buffers (and, past HELLO, shared files), and pushes out its own oldest.
      */
     static final int MAX_PENDING = 256;
+    /** The one source of every peer: a local process (the socket is a file). */
+    private static final String LOCAL = "local";
     private static final Logger LOG = LoggerFactory.getLogger(ShmListener.class);
     /** Accepted peers still handshaking, oldest first; guarded by itself (accept and close). */
-    private final ArrayDeque<PendingPeer> pending = new ArrayDeque<>();
+    private final PendingHandshakes<PendingPeer> pending = new PendingHandshakes<>(MAX_PENDING, MAX_PENDING,
+            p -> LOCAL);
 
     ShmListener(ShmTransport transport, Path requested, ConnectionSpec local, CounterScope scope) {
         this.transport = transport;
@@ -167,14 +170,13 @@ final class ShmListener implements Listener {
     private void takeInPeers(long now) throws IOException {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
-            if (pending.size() >= MAX_PENDING) {
-                PendingPeer oldest = pending.removeFirst();
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+            PendingPeer oldest = pending.add(new PendingPeer(ch, key, now + ShmTransport.HANDSHAKE_TIMEOUT.toNanos()));
+            if (oldest != null) {
                 LOG.debug("dropped an shm handshake on {}: the oldest of {} unfinished", path, MAX_PENDING);
                 oldest.abandon();
             }
-            ch.configureBlocking(false);
-            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-            pending.addLast(new PendingPeer(ch, key, now + ShmTransport.HANDSHAKE_TIMEOUT.toNanos()));
         }
     }
 
@@ -340,8 +342,7 @@ final class ShmListener implements Listener {
         closed = true;
         selector.wakeup();
         synchronized (pending) {
-            pending.forEach(PendingPeer::abandon);
-            pending.clear();
+            pending.clear().forEach(PendingPeer::abandon);
         }
         ShmTransport.closeQuietly(server);
         selector.wakeup();

@@ -1,7 +1,5 @@
 package org.rfaas.transport.shm;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -13,17 +11,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
-import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.testkit.AcceptLoop;
 
 /**
  * Peers on the shm listener's socket that send nothing, send their HELLO a byte at a time, send
@@ -37,35 +32,17 @@ class ShmHostileHandshakeTest {
     private final ShmTransport transport = new ShmTransport();
     private Listener listener;
     private final List<SocketChannel> hostile = new ArrayList<>();
-    private final LinkedBlockingQueue<Connection> accepted = new LinkedBlockingQueue<>();
-    private final AtomicInteger rejected = new AtomicInteger();
-    private volatile boolean accepting = true;
-    private Thread acceptor;
+    private AcceptLoop loop;
 
     @BeforeEach
     void listen() {
         listener = transport.listen("shm:", SPEC);
-        // the accept loop as an executor manager runs it: rejected peers are logged and skipped
-        acceptor = Thread.ofPlatform().daemon().start(() -> {
-            while (accepting) {
-                try {
-                    Connection c = listener.accept(Duration.ofMillis(200));
-                    if (c != null) {
-                        accepted.add(c);
-                    }
-                } catch (ProtocolException e) {
-                    rejected.incrementAndGet();
-                } catch (RuntimeException e) {
-                    return; // closed
-                }
-            }
-        });
+        loop = new AcceptLoop(transport, listener);
     }
 
     @AfterEach
     void close() throws Exception {
-        accepting = false;
-        acceptor.join(5_000);
+        loop.close();
         for (SocketChannel s : hostile) {
             s.close();
         }
@@ -80,21 +57,9 @@ class ShmHostileHandshakeTest {
         return s;
     }
 
-    /** Connects a well-behaved peer and returns how long until the listener accepted it, in ms. */
-    private long acceptWellBehaved() throws Exception {
-        long t0 = System.nanoTime();
-        try (Connection client = transport.connect(listener.address(), SPEC, Duration.ofSeconds(10));
-             Connection server = accepted.poll(20, TimeUnit.SECONDS)) {
-            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            assertNotNull(server);
-            assertEquals(SPEC, client.peerSpec());
-            return ms;
-        }
-    }
-
     @Test
     void silentSlowAndGarblingPeersDoNotDelayAHandshake() throws Exception {
-        long unloaded = acceptWellBehaved();
+        long unloaded = loop.acceptWellBehaved(SPEC);
         for (int i = 0; i < 10; i++) {
             open(); // connect and say nothing
         }
@@ -116,24 +81,21 @@ class ShmHostileHandshakeTest {
         for (int i = 0; i < 5; i++) {
             open().write(ByteBuffer.wrap(garbage));
         }
-        long ms = acceptWellBehaved();
+        long ms = loop.acceptWellBehaved(SPEC);
         assertTrue(ms <= unloaded + 50, "a well-behaved shm handshake took " + ms + " ms behind silent, slow and "
                 + "garbling peers, " + unloaded + " ms alone");
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (rejected.get() < 5 && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
-        assertTrue(rejected.get() >= 5, "the garbling peers were rejected: " + rejected.get());
+        int rejected = loop.awaitRejected(5, Duration.ofSeconds(5));
+        assertTrue(rejected >= 5, "the garbling peers were rejected: " + rejected);
         dribble.interrupt();
     }
 
     @Test
     void aFloodOfConnectionsDoesNotDelayAHandshake() throws Exception {
-        long unloaded = acceptWellBehaved();
+        long unloaded = loop.acceptWellBehaved(SPEC);
         for (int i = 0; i < ShmListener.MAX_PENDING + 100; i++) { // more than the listener keeps: the oldest go
             open();
         }
-        long ms = acceptWellBehaved();
+        long ms = loop.acceptWellBehaved(SPEC);
         assertTrue(ms <= unloaded + 50, "a well-behaved shm handshake took " + ms + " ms behind a flood, " + unloaded
                 + " ms alone");
     }

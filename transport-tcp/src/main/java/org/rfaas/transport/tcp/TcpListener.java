@@ -15,13 +15,11 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.PendingHandshakes;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
@@ -60,9 +58,8 @@ final class TcpListener implements Listener {
     /** Most unfinished handshakes from one address: a flood from one host leaves the others room. */
     static final int MAX_PENDING_PER_SOURCE = 32;
     /** Accepted sockets still sending their handshake, oldest first; guarded by itself (accept and close). */
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    /** Entries of {@link #pending} per peer address; guarded by {@link #pending}. */
-    private final Map<InetAddress, Integer> pendingPerSource = new HashMap<>();
+    private final PendingHandshakes<Pending> pending = new PendingHandshakes<>(MAX_PENDING, MAX_PENDING_PER_SOURCE,
+            Pending::source);
 
     TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpContext context, CounterScope scope) {
         this.local = local;
@@ -150,7 +147,7 @@ final class TcpListener implements Listener {
             }
             if (!p.header.hasRemaining()) {
                 it.remove();
-                forget(p);
+                p.key.cancel();
                 return p;
             }
             if (n < 0 || now - p.deadline >= 0) {
@@ -172,39 +169,20 @@ final class TcpListener implements Listener {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
             InetAddress source = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
-            if (pendingPerSource.getOrDefault(source, 0) >= MAX_PENDING_PER_SOURCE) {
-                dropOldestFrom(source);
-            } else if (pending.size() >= MAX_PENDING) {
-                drop(pending.removeFirst(), "was the oldest of " + MAX_PENDING + " unfinished handshakes");
-            }
             ch.configureBlocking(false);
             SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-            pending.addLast(new Pending(ch, key, source, ByteBuffer.allocate(Frame.LENGTH),
+            Pending out = pending.add(new Pending(ch, key, source, ByteBuffer.allocate(Frame.LENGTH),
                     System.nanoTime() + context.handshakeTimeout().toNanos()));
-            pendingPerSource.merge(source, 1, Integer::sum);
-        }
-    }
-
-    private void dropOldestFrom(InetAddress source) {
-        for (var it = pending.iterator(); it.hasNext();) {
-            Pending p = it.next();
-            if (p.source.equals(source)) {
-                it.remove();
-                drop(p, "was the oldest of " + MAX_PENDING_PER_SOURCE + " unfinished handshakes from its address");
-                return;
+            if (out != null) {
+                drop(out, "was the oldest of the unfinished handshakes (" + MAX_PENDING + " in all, "
+                        + MAX_PENDING_PER_SOURCE + " per address)");
             }
         }
-    }
-
-    /** A pending peer leaves {@link #pending} (done or dropped). */
-    private void forget(Pending p) {
-        p.key.cancel();
-        pendingPerSource.computeIfPresent(p.source, (a, n) -> n <= 1 ? null : n - 1);
     }
 
     /** Closes a pending peer's socket; returns the peer's address for the message. */
     private String drop(Pending p, String why) {
-        forget(p);
+        p.key.cancel();
         String from = "unknown peer";
         try {
             from = TcpAddress.format((InetSocketAddress) p.channel.getRemoteAddress());
@@ -249,15 +227,13 @@ final class TcpListener implements Listener {
         closed = true;
         selector.wakeup();
         synchronized (pending) {
-            for (Pending p : pending) {
+            for (Pending p : pending.clear()) {
                 try {
                     p.channel.close();
                 } catch (IOException e) {
                     LOG.debug("closing an unfinished handshake: {}", e.toString());
                 }
             }
-            pending.clear();
-            pendingPerSource.clear();
         }
         try {
             server.close();
