@@ -124,7 +124,7 @@ class ManagerHostilePeersTest {
             idlePeer();
         }
         double loaded = medianOf(15);
-        System.out.printf("allocation call median: alone %.2f ms, beside %d idle peers %.2f ms%n", unloaded, IDLE, loaded);
+        System.out.println(String.format("allocation call median: alone %.2f ms, beside %d idle peers %.2f ms", unloaded, IDLE, loaded));
         assertTrue(loaded <= unloaded + 50, "allocation calls took " + loaded + " ms (median) beside " + IDLE
                 + " idle peers, " + unloaded + " ms alone");
         assertTrue(manager.unprovenConnections() <= ConnectionAdmission.MAX_UNPROVEN_PER_SOURCE,

@@ -32,8 +32,11 @@ final class HttpLimits {
      * client); a flood from one address is cut here and leaves the others their connections.
      */
     static final int MAX_CONNECTIONS_PER_SOURCE = 512;
-    /** Largest request body: lease batches are the largest bodies and stay far below. */
-    static final long MAX_REQUEST_BYTES = 1 << 20;
+    /**
+     * Largest request body. The largest legitimate one is a batch release of
+     * {@code LeaseBatchRequest.MAX_COUNT} (16,384) leases with their tokens, about 2.3 MB.
+     */
+    static final long MAX_REQUEST_BYTES = 4 << 20;
     /** Largest request line plus headers. */
     static final int MAX_HEADER_BYTES = 16 << 10;
 

@@ -115,7 +115,7 @@ class HttpHostilePeersTest {
             open().getOutputStream().write(garbage);
         }
         double loaded = medianCallMillis();
-        System.out.printf("health call median: alone %.2f ms, among hostile clients %.2f ms%n", unloaded, loaded);
+        System.out.println(String.format("health call median: alone %.2f ms, among hostile clients %.2f ms", unloaded, loaded));
         assertTrue(loaded <= unloaded + 50, "well-behaved calls took " + loaded + " ms (median) among hostile "
                 + "clients, " + unloaded + " ms alone");
         slowloris.interrupt();
@@ -143,7 +143,7 @@ class HttpHostilePeersTest {
         }
         assertEquals(20, closed, "connections past the per-address limit are closed");
         double loaded = medianCallMillis();
-        System.out.printf("health call median: alone %.2f ms, beside a flood of %d %.2f ms%n", unloaded, flood, loaded);
+        System.out.println(String.format("health call median: alone %.2f ms, beside a flood of %d %.2f ms", unloaded, flood, loaded));
         assertTrue(loaded <= unloaded + 50, "well-behaved calls took " + loaded + " ms (median) beside a flood of "
                 + flood + " connections from another address, " + unloaded + " ms alone");
     }
