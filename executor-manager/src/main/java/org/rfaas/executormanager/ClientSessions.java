@@ -59,8 +59,12 @@ final class ClientSessions {
         this.managerAddressFor = managerAddressFor;
     }
 
-    /** Serves a client whose first message (an allocation request) is in {@code completion}'s slot. */
-    void serve(Connection c, Completion completion) {
+    /**
+     * Serves a client whose first message (an allocation request) is in {@code completion}'s slot;
+     * runs {@code authorized} once its lease token is verified and capacity reserved (until then
+     * the connection counts as unproven, see {@link ConnectionAdmission}).
+     */
+    void serve(Connection c, Completion completion, Runnable authorized) {
         long requestNanos = System.nanoTime();
         MemorySegment buffer = c.allocateBuffer(c.peerSpec().slotSize());
         AllocationRequest request;
@@ -77,6 +81,7 @@ final class ClientSessions {
         try {
             claims = authority.authorize(request, config.node(), System.currentTimeMillis());
             leases.reserve(claims, request.shape());
+            authorized.run();
         } catch (LeaseRefusedException e) {
             LOG.info("refused allocation from {}: {} {}", c.peerDescription(), e.refusal(), e.getMessage());
             leases.notifyRefused(e.refusal());
@@ -197,7 +202,7 @@ final class ClientSessions {
 
     /** After a refusal: keep the connection until the client read the answer and closed it. */
     private static void drainUntilClosed(Connection c, Completion completion) {
-        long deadline = System.nanoTime() + HANDSHAKE_TIMEOUT_NANOS;
+        long deadline = System.nanoTime() + ConnectionAdmission.REFUSAL_DRAIN_NANOS;
         while (System.nanoTime() - deadline < 0) {
             if (c.await(completion, 100_000_000L)) {
                 c.release(completion.slot());

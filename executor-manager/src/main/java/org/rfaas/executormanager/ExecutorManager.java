@@ -54,6 +54,7 @@ public final class ExecutorManager implements AutoCloseable {
     private final LeaseTable leases;
     private final ExecutorLinks executors;
     private final ClientSessions clients;
+    private final ConnectionAdmission admission = new ConnectionAdmission();
     private final PackageCache packages;
     private final ManagerMetrics metrics;
     private String metricsUrl;
@@ -193,6 +194,11 @@ public final class ExecutorManager implements AutoCloseable {
         executors.pool().readyWait(wait);
     }
 
+    /** Connections that have not sent a valid request yet ({@link ConnectionAdmission}; tests). */
+    int unprovenConnections() {
+        return admission.unproven();
+    }
+
     /** Spare executors connected and waiting for a lease (tests). */
     int connectedSpareCount() {
         return executors.pool().connectedCount();
@@ -303,25 +309,36 @@ public final class ExecutorManager implements AutoCloseable {
                 return;
             }
             if (c != null) {
-                Thread.ofPlatform().daemon().name("rfaas-em-conn").start(() -> serveConnection(c));
+                ConnectionAdmission.Ticket ticket = admission.admit(ConnectionAdmission.sourceOf(c.peerDescription()));
+                if (ticket == null) {
+                    LOG.warn("closing a connection from {}: too many connections from it (or in all) that have not "
+                            + "sent a valid request yet", c.peerDescription());
+                    c.close();
+                    continue;
+                }
+                Thread.ofPlatform().daemon().name("rfaas-em-conn").start(() -> serveConnection(c, ticket));
             }
         }
     }
 
     /** First message decides: an allocation request (client) or an executor hello. */
-    private void serveConnection(Connection c) {
+    private void serveConnection(Connection c, ConnectionAdmission.Ticket ticket) {
         Completion completion = new Completion();
         try {
-            if (!ClientSessions.awaitFor(c, completion, ClientSessions.HANDSHAKE_TIMEOUT_NANOS)) {
-                LOG.warn("{} sent nothing within 10 s; closing", c.peerDescription());
+            if (!ClientSessions.awaitFor(c, completion, ConnectionAdmission.FIRST_MESSAGE_TIMEOUT_NANOS)) {
+                LOG.warn("{} sent nothing within {} ms; closing", c.peerDescription(),
+                        ConnectionAdmission.FIRST_MESSAGE_TIMEOUT_NANOS / 1_000_000);
                 c.close();
                 return;
             }
             MemorySegment slot = c.receiveSlot(completion.slot());
             MessageType type = MessageHeader.check(slot, 0, completion.length(), MessageHeader.LENGTH);
             switch (type) {
-                case ALLOCATION_REQUEST -> clients.serve(c, completion);
-                case EXECUTOR_HELLO -> executors.serve(c, completion);
+                case ALLOCATION_REQUEST -> clients.serve(c, completion, ticket::release);
+                case EXECUTOR_HELLO -> {
+                    ticket.release(); // checked against its spawn secret next; a bad one is closed at once
+                    executors.serve(c, completion);
+                }
                 default -> throw new ProtocolException(ProtocolError.BAD_TYPE,
                         "a connection must start with an allocation request or an executor hello, not " + type);
             }
@@ -332,6 +349,7 @@ public final class ExecutorManager implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("connection {} failed", c.peerDescription(), e);
         } finally {
+            ticket.release();
             c.close();
         }
     }

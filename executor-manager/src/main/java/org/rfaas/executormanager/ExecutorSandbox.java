@@ -56,7 +56,12 @@ final class ExecutorSandbox implements AutoCloseable {
     private static final String JOIN = "for f; do shift; [ \"$f\" = -- ] && break; echo $$ > \"$f\" || exit 125; done; "
             + "exec \"$@\"";
 
+    /** Opens the seccomp filter as descriptor 3 (bubblewrap's {@code --seccomp 3}), then does {@link #JOIN}. */
+    private static final String JOIN_WITH_FILTER = "exec 3<\"$1\" || exit 125; shift; " + JOIN;
+
     private final Path bwrap;
+    /** The seccomp program's file, or {@code null} where there is none for this architecture. */
+    private final Path seccomp;
     private final CgroupHost cgroups;
     private final Path root;
     private final CoreMap cores;
@@ -69,8 +74,9 @@ final class ExecutorSandbox implements AutoCloseable {
     private final ExecutorService spawner = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("rfaas-em-spawn").factory());
 
-    private ExecutorSandbox(Path bwrap, CgroupHost cgroups, Path root, CoreMap cores) {
+    private ExecutorSandbox(Path bwrap, Path seccomp, CgroupHost cgroups, Path root, CoreMap cores) {
         this.bwrap = bwrap;
+        this.seccomp = seccomp;
         this.cgroups = cgroups;
         this.root = root;
         this.cores = cores;
@@ -108,8 +114,19 @@ final class ExecutorSandbox implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot create " + root + ": " + e.getMessage(), e);
         }
-        LOG.info("executor sandbox on: bubblewrap, cgroup {}", host.v2() ? "v2" : "v1");
-        return new ExecutorSandbox(findBwrap(), host, root, CoreMap.ofThisProcess());
+        Path seccomp = null;
+        if (SeccompFilter.supported()) {
+            try {
+                seccomp = SeccompFilter.writeTo(root);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot write the seccomp filter into " + root + ": " + e.getMessage(), e);
+            }
+        } else {
+            LOG.warn("executor sandbox without a seccomp filter: none for architecture {}", System.getProperty("os.arch"));
+        }
+        LOG.info("executor sandbox on: bubblewrap, cgroup {}, seccomp {}", host.v2() ? "v2" : "v1",
+                seccomp != null ? "on" : "off");
+        return new ExecutorSandbox(findBwrap(), seccomp, host, root, CoreMap.ofThisProcess());
     }
 
     private static Path findBwrap() {
@@ -143,12 +160,19 @@ final class ExecutorSandbox implements AutoCloseable {
         }
         executor.sandboxDir = dir;
         executor.cgroup = cgroup;
-        List<String> c = new ArrayList<>(List.of("/bin/sh", "-c", JOIN, "rfaas-join"));
+        List<String> c = new ArrayList<>(List.of("/bin/sh", "-c", seccomp != null ? JOIN_WITH_FILTER : JOIN,
+                "rfaas-join"));
+        if (seccomp != null) {
+            c.add(seccomp.toString());
+        }
         cgroup.procsFiles().forEach(f -> c.add(f.toString()));
         c.add("--");
         c.addAll(List.of(bwrap.toString(), "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534", "--hostname", "rfaas-executor",
                 "--new-session", "--die-with-parent"));
+        if (seccomp != null) {
+            c.addAll(List.of("--seccomp", "3"));
+        }
         List<String> ro = new ArrayList<>(List.of("/usr"));
         for (String link : List.of("/bin", "/lib", "/lib64", "/sbin", "/lib32", "/libx32")) {
             Path p = Path.of(link);

@@ -30,7 +30,6 @@ import org.rfaas.resourcemanager.events.EventBus;
 import org.rfaas.resourcemanager.events.EventStream;
 import org.rfaas.resourcemanager.web.Observability;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,18 +87,8 @@ final class ResourceManagerServer implements AutoCloseable {
             // continuation instead of a kernel thread (measured: docs/journal/2026-12-rm-scale.md).
             c.useVirtualThreads = true;
             c.requestLogger.http(observability::httpRequest);
-            if (config.tls() != null) {
-                // HTTPS only: this connector is the server's one, so no plain HTTP port is opened
-                c.jetty.addConnector((server, http) -> {
-                    SslContextFactory.Server ssl = new SslContextFactory.Server();
-                    ssl.setKeyStorePath(config.tls().keystore());
-                    ssl.setKeyStorePassword(config.tls().keystorePassword());
-                    ServerConnector https = new ServerConnector(server, ssl);
-                    https.setHost(config.host());
-                    https.setPort(config.port());
-                    return https;
-                });
-            }
+            // HTTPS only when configured: the one connector is the server's only port
+            HttpLimits.apply(c, config);
         });
         routes();
         observability.routes(app, this::admin); // GET /metrics, /dashboard
@@ -107,12 +96,8 @@ final class ResourceManagerServer implements AutoCloseable {
 
     /** Starts listening; returns the bound port. */
     int start() {
-        if (config.tls() != null) {
-            app.start();
-            return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
-        }
-        app.start(config.host(), config.port());
-        return app.port();
+        app.start(); // on HttpLimits' connector, which has the configured host and port
+        return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
     }
 
     private void routes() {
@@ -386,7 +371,14 @@ final class ResourceManagerServer implements AutoCloseable {
     }
 
     private static <T> T body(Context ctx, Class<T> type) {
-        String text = ctx.body();
+        return parseBody(ctx.body(), type);
+    }
+
+    /**
+     * Decodes a request body strictly; anything that is not a valid {@code type} is an
+     * {@link ApiException} (400) naming the fault. Package-private for the decoders' fuzz test.
+     */
+    static <T> T parseBody(String text, Class<T> type) {
         if (text.isBlank()) {
             throw ApiException.badRequest("request body is empty; expected a JSON " + type.getSimpleName());
         }

@@ -148,11 +148,14 @@ final class FabricConnection implements Connection {
         }
     }
 
-    /** Listener side: reads and validates HELLO before opening anything, then answers WELCOME. */
-    static FabricConnection accept(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket s) {
+    /**
+     * Listener side: {@code hello} is the peer's whole HELLO, its header validated by the
+     * listener before the body was read; checks it, opens the endpoint and answers WELCOME.
+     */
+    static FabricConnection accept(FabricTransport transport, FabricDomain dom, ConnectionSpec local, Socket s,
+            byte[] hello) {
         FabricConnection c = new FabricConnection(transport, dom, local, s);
         try {
-            byte[] hello = Hello.read(s, Hello.TYPE_HELLO);
             c.e.open(c.sreadWait, c.warmWait == FabricCapabilities.WarmWait.ENDPOINT);
             c.connected(FabricHandshake.peer(c.e, hello));
             FabricHandshake.send(s, c.e, Hello.TYPE_WELCOME);

@@ -149,75 +149,153 @@ final class ShmHandshake {
      * @throws ProtocolException for any malformed field, a truncated message, or a timeout
      */
     static Message receive(SocketChannel ch, int expected, long deadline) throws IOException {
-        ByteBuffer fixed = ByteBuffer.allocate(FIXED).order(ByteOrder.LITTLE_ENDIAN);
+        Reader reader = new Reader(expected);
         try (Selector sel = Selector.open()) {
             ch.register(sel, SelectionKey.OP_READ);
-            readFully(ch, sel, fixed, deadline, "handshake header");
-            MemorySegment m = MemorySegment.ofBuffer(fixed.flip());
-            int type = WireHeader.checkPrefix(m, 0, ShmLayout.VERSION, "shm handshake", "");
-            if (type != expected && type != REJECT) {
-                throw new ProtocolException(ProtocolError.BAD_TYPE,
-                        "shm handshake message type " + type + " where " + name(expected) + " was expected");
-            }
-            int length = WireHeader.length(m, 0);
-            if (length < FIXED || length > FIXED + MAX_TEXT) {
-                throw new ProtocolException(ProtocolError.BAD_LENGTH,
-                        "shm handshake length " + length + " outside " + FIXED + ".." + (FIXED + MAX_TEXT));
-            }
-            int slots = m.get(Wire.INT, SLOTS);
-            int slotSize = m.get(Wire.INT, SLOT_SIZE);
-            int counters = m.get(Wire.INT, COUNTERS_FIELD);
-            int code = m.get(Wire.INT, CODE);
-            long mappingSize = m.get(Wire.LONG, MAPPING_SIZE);
-            ByteBuffer textBuf = ByteBuffer.allocate(length - FIXED);
-            readFully(ch, sel, textBuf, deadline, "handshake text");
-            String text = new String(textBuf.array(), StandardCharsets.UTF_8);
-            switch (type) {
-                case HELLO, WELCOME -> {
-                    ConnectionSpec spec = ConnectionSpec.fromWire(slots, slotSize, counters);
-                    if (type == HELLO) {
-                        requireZero(code, mappingSize, text, "HELLO");
-                    } else {
-                        if ((code & ~FLAG_SHARED_COUNTERS) != 0) {
-                            throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME carries unknown flags 0x"
-                                    + Integer.toHexString(code));
-                        }
-                        if (code == FLAG_SHARED_COUNTERS && spec.counters() == 0) {
-                            throw new ProtocolException(ProtocolError.BAD_FIELD,
-                                    "shm WELCOME announces shared counters but a spec without counters");
-                        }
-                        if (mappingSize <= 0 || text.isEmpty()) {
-                            throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME names no mapping (size "
-                                    + mappingSize + ", path '" + text + "')");
-                        }
-                    }
-                    return new Message(type, spec, code, mappingSize, text);
+            while (true) {
+                Message m = reader.poll(ch);
+                if (m != null) {
+                    return m;
                 }
-                case MAPPED -> {
-                    if (slots != 0 || slotSize != 0 || counters != 0) {
-                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm MAPPED carries a spec");
-                    }
-                    requireZero(code, mappingSize, text, "MAPPED");
-                    return new Message(type, null, 0, 0, "");
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ProtocolException(ProtocolError.TRUNCATED, "shm peer sent " + reader.received()
+                            + " bytes of its " + name(expected) + " before the handshake timeout");
                 }
-                case COUNTERS -> {
-                    if (slots != 0 || slotSize != 0 || code != 0) {
-                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS carries fields it must "
-                                + "leave zero (slots " + slots + ", slotSize " + slotSize + ", code " + code + ")");
+                sel.select(Math.max(1, left / 1_000_000));
+                sel.selectedKeys().clear();
+            }
+        }
+    }
+
+    /**
+     * One message arriving on a non-blocking channel, read as its bytes come: the listener keeps
+     * one per unfinished handshake, so that a silent or slow peer holds up no other.
+     */
+    static final class Reader {
+        private final int expected;
+        private final ByteBuffer fixed = ByteBuffer.allocate(FIXED).order(ByteOrder.LITTLE_ENDIAN);
+        /** The text, once the fixed part has been validated; its length comes from there. */
+        private ByteBuffer text;
+
+        Reader(int expected) {
+            this.expected = expected;
+        }
+
+        /** Bytes received so far. */
+        int received() {
+            return fixed.position() + (text == null ? 0 : text.position());
+        }
+
+        /**
+         * Reads what the channel holds; returns the validated message once whole, else null.
+         *
+         * @throws ProtocolException for a malformed message or a peer that closed mid-message
+         */
+        Message poll(SocketChannel ch) throws IOException {
+            if (text == null) {
+                if (read(ch, fixed) && !fixed.hasRemaining()) {
+                    text = ByteBuffer.allocate(textLength(MemorySegment.ofArray(fixed.array()), expected));
+                } else {
+                    return null;
+                }
+            }
+            if (text.hasRemaining() && !read(ch, text)) {
+                return null;
+            }
+            return text.hasRemaining() ? null : decode(MemorySegment.ofArray(fixed.array()), text.array());
+        }
+
+        /** Reads into {@code buf}; false when nothing came. */
+        private boolean read(SocketChannel ch, ByteBuffer buf) throws IOException {
+            int n = ch.read(buf);
+            if (n < 0) {
+                throw new ProtocolException(ProtocolError.TRUNCATED, "shm peer closed the socket after "
+                        + received() + " bytes of its " + name(expected));
+            }
+            return n > 0 || !buf.hasRemaining();
+        }
+    }
+
+    /**
+     * Validates the 32-byte fixed part of a message of the {@code expected} type (or REJECT) and
+     * returns the length of the text that follows.
+     *
+     * @throws ProtocolException for a bad magic, version, type or length
+     */
+    static int textLength(MemorySegment fixed, int expected) {
+        int type = WireHeader.checkPrefix(fixed, 0, ShmLayout.VERSION, "shm handshake", "");
+        if (type != expected && type != REJECT) {
+            throw new ProtocolException(ProtocolError.BAD_TYPE,
+                    "shm handshake message type " + type + " where " + name(expected) + " was expected");
+        }
+        int length = WireHeader.length(fixed, 0);
+        if (length < FIXED || length > FIXED + MAX_TEXT) {
+            throw new ProtocolException(ProtocolError.BAD_LENGTH,
+                    "shm handshake length " + length + " outside " + FIXED + ".." + (FIXED + MAX_TEXT));
+        }
+        return length - FIXED;
+    }
+
+    /**
+     * Validates a whole message: its fixed part (already checked by {@link #textLength}) and its
+     * text.
+     *
+     * @throws ProtocolException naming the first bad field
+     */
+    static Message decode(MemorySegment m, byte[] textBytes) {
+        int type = WireHeader.type(m, 0);
+        int slots = m.get(Wire.INT, SLOTS);
+        int slotSize = m.get(Wire.INT, SLOT_SIZE);
+        int counters = m.get(Wire.INT, COUNTERS_FIELD);
+        int code = m.get(Wire.INT, CODE);
+        long mappingSize = m.get(Wire.LONG, MAPPING_SIZE);
+        String text = new String(textBytes, StandardCharsets.UTF_8);
+        switch (type) {
+            case HELLO, WELCOME -> {
+                ConnectionSpec spec = ConnectionSpec.fromWire(slots, slotSize, counters);
+                if (type == HELLO) {
+                    requireZero(code, mappingSize, text, "HELLO");
+                } else {
+                    if ((code & ~FLAG_SHARED_COUNTERS) != 0) {
+                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME carries unknown flags 0x"
+                                + Integer.toHexString(code));
                     }
-                    if (counters < 1 || counters > ConnectionSpec.MAX_COUNTERS) {
-                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS announces " + counters
-                                + " counters, outside 1.." + ConnectionSpec.MAX_COUNTERS);
+                    if (code == FLAG_SHARED_COUNTERS && spec.counters() == 0) {
+                        throw new ProtocolException(ProtocolError.BAD_FIELD,
+                                "shm WELCOME announces shared counters but a spec without counters");
                     }
                     if (mappingSize <= 0 || text.isEmpty()) {
-                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS names no file (size "
+                        throw new ProtocolException(ProtocolError.BAD_FIELD, "shm WELCOME names no mapping (size "
                                 + mappingSize + ", path '" + text + "')");
                     }
-                    return new Message(type, null, 0, mappingSize, text, counters);
                 }
-                default -> {
-                    return new Message(REJECT, null, code, 0, text);
+                return new Message(type, spec, code, mappingSize, text);
+            }
+            case MAPPED -> {
+                if (slots != 0 || slotSize != 0 || counters != 0) {
+                    throw new ProtocolException(ProtocolError.BAD_FIELD, "shm MAPPED carries a spec");
                 }
+                requireZero(code, mappingSize, text, "MAPPED");
+                return new Message(type, null, 0, 0, "");
+            }
+            case COUNTERS -> {
+                if (slots != 0 || slotSize != 0 || code != 0) {
+                    throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS carries fields it must "
+                            + "leave zero (slots " + slots + ", slotSize " + slotSize + ", code " + code + ")");
+                }
+                if (counters < 1 || counters > ConnectionSpec.MAX_COUNTERS) {
+                    throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS announces " + counters
+                            + " counters, outside 1.." + ConnectionSpec.MAX_COUNTERS);
+                }
+                if (mappingSize <= 0 || text.isEmpty()) {
+                    throw new ProtocolException(ProtocolError.BAD_FIELD, "shm COUNTERS names no file (size "
+                            + mappingSize + ", path '" + text + "')");
+                }
+                return new Message(type, null, 0, mappingSize, text, counters);
+            }
+            default -> {
+                return new Message(REJECT, null, code, 0, text);
             }
         }
     }
@@ -226,26 +304,6 @@ final class ShmHandshake {
         if (code != 0 || mappingSize != 0 || !text.isEmpty()) {
             throw new ProtocolException(ProtocolError.BAD_FIELD, "shm " + what + " carries fields it must leave "
                     + "zero (code " + code + ", mappingSize " + mappingSize + ", " + text.length() + " text chars)");
-        }
-    }
-
-    private static void readFully(SocketChannel ch, Selector sel, ByteBuffer buf, long deadline, String what)
-            throws IOException {
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf);
-            if (n < 0) {
-                throw new ProtocolException(ProtocolError.TRUNCATED, "shm peer closed the socket after "
-                        + buf.position() + " of " + buf.capacity() + " bytes of the " + what);
-            }
-            if (n == 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new ProtocolException(ProtocolError.TRUNCATED, "shm peer sent " + buf.position()
-                            + " of " + buf.capacity() + " bytes of the " + what + " before the handshake timeout");
-                }
-                sel.select(Math.max(1, left / 1_000_000));
-                sel.selectedKeys().clear();
-            }
         }
     }
 

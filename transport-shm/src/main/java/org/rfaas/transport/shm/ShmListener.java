@@ -17,9 +17,12 @@ import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.PendingHandshakes;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An shm listening endpoint: a Unix-domain server socket. For each peer it creates the shared
@@ -46,6 +49,17 @@ final class ShmListener implements Listener {
     /** The counters in {@link #countersFile}, or {@code null}. */
     private final MemorySegment sharedCounters;
     private volatile boolean closed;
+    /**
+     * Most unfinished handshakes kept at once: a flood of silent peers costs at most this many
+     * sockets and small buffers (and, past HELLO, shared files), and pushes out its own oldest.
+     */
+    static final int MAX_PENDING = 256;
+    /** The one source of every peer: a local process (the socket is a file). */
+    private static final String LOCAL = "local";
+    private static final Logger LOG = LoggerFactory.getLogger(ShmListener.class);
+    /** Accepted peers still handshaking, oldest first; guarded by itself (accept and close). */
+    private final PendingHandshakes<PendingPeer> pending = new PendingHandshakes<>(MAX_PENDING, MAX_PENDING,
+            p -> LOCAL);
 
     ShmListener(ShmTransport transport, Path requested, ConnectionSpec local, CounterScope scope) {
         this.transport = transport;
@@ -109,25 +123,39 @@ final class ShmListener implements Listener {
         return "shm:" + path;
     }
 
+    /**
+     * Takes in every waiting peer and every handshake byte that has arrived, and returns the first
+     * peer whose handshake is complete. Handshakes proceed side by side: a peer that sends nothing,
+     * or a byte at a time, holds up no other; it is dropped at its own deadline, and beyond
+     * {@link #MAX_PENDING} unfinished handshakes the oldest is dropped. A peer that breaks the
+     * protocol is answered with a REJECT and reported as a {@link ProtocolException}; the others
+     * stay for the next call.
+     */
     @Override
     public Connection accept(Duration timeout) {
         long deadline = System.nanoTime() + ShmTransport.cappedNanos(timeout);
-        SocketChannel ch;
         try {
             while (true) {
                 if (closed) {
                     throw new TransportException("shm listener " + path + " is closed");
                 }
-                ch = server.accept();
-                if (ch != null) {
-                    break;
+                long now = System.nanoTime();
+                long wakeAt = deadline;
+                synchronized (pending) {
+                    takeInPeers(now);
+                    Connection done = progressHandshakes(now);
+                    if (done != null) {
+                        return done;
+                    }
+                    for (PendingPeer p : pending) {
+                        wakeAt = Math.min(wakeAt, p.deadline);
+                    }
                 }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
+                if (deadline - now <= 0) {
                     return null;
                 }
                 // Bounded waits so that close() from another thread is noticed.
-                selector.select(Math.max(1, Math.min(left / 1_000_000, 200)));
+                selector.select(Math.max(1, Math.min((wakeAt - now + 999_999) / 1_000_000, 200)));
                 selector.selectedKeys().clear();
             }
         } catch (IOException | ClosedSelectorException e) {
@@ -136,58 +164,142 @@ final class ShmListener implements Listener {
             }
             throw new TransportException("shm listener " + path + " failed: " + e, e);
         }
-        return handshake(ch);
     }
 
-    private Connection handshake(SocketChannel ch) {
-        Arena arena = Arena.ofShared();
-        Path file = null;
-        boolean ok = false;
-        try {
+    /** Accepts every peer waiting in the backlog into {@link #pending}. Lock on pending held. */
+    private void takeInPeers(long now) throws IOException {
+        SocketChannel ch;
+        while ((ch = server.accept()) != null) {
             ch.configureBlocking(false);
-            long deadline = System.nanoTime() + ShmTransport.HANDSHAKE_TIMEOUT.toNanos();
-            ShmHandshake.Message hello = ShmHandshake.receive(ch, ShmHandshake.HELLO, deadline);
-            if (hello.type() == ShmHandshake.REJECT) {
-                throw new ProtocolException(ProtocolError.BAD_TYPE, "shm connector opened with a REJECT: " + hello.text());
+            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+            PendingPeer oldest = pending.add(new PendingPeer(ch, key, now + ShmTransport.HANDSHAKE_TIMEOUT.toNanos()));
+            if (oldest != null) {
+                LOG.debug("dropped an shm handshake on {}: the oldest of {} unfinished", path, MAX_PENDING);
+                oldest.abandon();
             }
-            ShmLayout layout = ShmLayout.of(local, hello.spec());
+        }
+    }
+
+    /**
+     * Reads what each pending peer has sent and moves its handshake on; returns the first peer
+     * whose handshake completed, or null. Lock on pending held.
+     */
+    private Connection progressHandshakes(long now) {
+        for (var it = pending.iterator(); it.hasNext();) {
+            PendingPeer p = it.next();
             try {
-                file = ShmFiles.create(layout.totalSize());
-            } catch (TransportException e) {
-                // Usually a spec too large for /dev/shm: the peer's request, not the listener, is at fault.
-                throw new ProtocolException(ProtocolError.OVERSIZED, "shm connector's " + hello.spec()
-                        + " cannot be served: " + e.getMessage());
+                if (now - p.deadline >= 0) {
+                    throw new ProtocolException(ProtocolError.TRUNCATED, "shm peer sent " + p.reader.received()
+                            + " bytes of its " + ShmHandshake.name(p.reader == p.helloReader ? ShmHandshake.HELLO
+                                    : ShmHandshake.MAPPED) + " within the handshake timeout");
+                }
+                ShmHandshake.Message m = p.reader.poll(p.channel);
+                if (m == null) {
+                    continue;
+                }
+                if (p.reader == p.helloReader) {
+                    welcome(p, m);
+                    continue;
+                }
+                if (m.type() == ShmHandshake.REJECT) {
+                    throw new ProtocolException(ProtocolError.ofCode(m.code()),
+                            "shm connector rejected the mapping: " + m.text());
+                }
+                it.remove();
+                p.key.cancel();
+                return p.connect();
+            } catch (ProtocolException e) {
+                it.remove();
+                ShmTransport.reject(p.channel, e);
+                p.abandon();
+                throw e;
+            } catch (IOException e) {
+                it.remove();
+                p.abandon();
+                throw new ProtocolException(ProtocolError.TRUNCATED, "shm handshake on " + path + " broke off: " + e);
             }
-            MemorySegment map = ShmFiles.map(file, layout.totalSize(), arena);
-            layout.writeHeader(map);
-            if (countersFile == null) {
-                ShmHandshake.send(ch, ShmHandshake.welcome(local, layout.totalSize(), file.toString()), deadline);
-            } else {
-                ShmHandshake.send(ch, ShmHandshake.welcome(local, layout.totalSize(), file.toString(),
-                        ShmHandshake.FLAG_SHARED_COUNTERS), deadline);
-                ShmHandshake.send(ch, ShmHandshake.counters(local.counters(),
-                        ShmLayout.countersFileSize(local.counters()), countersFile.toString()), deadline);
+        }
+        return null;
+    }
+
+    /** The peer's HELLO arrived: create and map the shared file, announce it, await MAPPED. */
+    private void welcome(PendingPeer p, ShmHandshake.Message hello) throws IOException {
+        if (hello.type() == ShmHandshake.REJECT) {
+            throw new ProtocolException(ProtocolError.BAD_TYPE, "shm connector opened with a REJECT: " + hello.text());
+        }
+        ShmLayout layout = ShmLayout.of(local, hello.spec());
+        try {
+            p.file = ShmFiles.create(layout.totalSize());
+        } catch (TransportException e) {
+            // Usually a spec too large for /dev/shm: the peer's request, not the listener, is at fault.
+            throw new ProtocolException(ProtocolError.OVERSIZED, "shm connector's " + hello.spec()
+                    + " cannot be served: " + e.getMessage());
+        }
+        p.arena = Arena.ofShared();
+        p.map = ShmFiles.map(p.file, layout.totalSize(), p.arena);
+        p.layout = layout;
+        layout.writeHeader(p.map);
+        // A few hundred bytes into an empty socket buffer: these writes do not wait.
+        if (countersFile == null) {
+            ShmHandshake.send(p.channel, ShmHandshake.welcome(local, layout.totalSize(), p.file.toString()), p.deadline);
+        } else {
+            ShmHandshake.send(p.channel, ShmHandshake.welcome(local, layout.totalSize(), p.file.toString(),
+                    ShmHandshake.FLAG_SHARED_COUNTERS), p.deadline);
+            ShmHandshake.send(p.channel, ShmHandshake.counters(local.counters(),
+                    ShmLayout.countersFileSize(local.counters()), countersFile.toString()), p.deadline);
+        }
+        p.reader = new ShmHandshake.Reader(ShmHandshake.MAPPED);
+    }
+
+    /**
+     * An accepted peer whose handshake is unfinished: reading its HELLO, or (with the shared file
+     * created, mapped and announced) its MAPPED.
+     */
+    private final class PendingPeer {
+        final SocketChannel channel;
+        final SelectionKey key;
+        final long deadline;
+        final ShmHandshake.Reader helloReader = new ShmHandshake.Reader(ShmHandshake.HELLO);
+        ShmHandshake.Reader reader = helloReader;
+        Path file;
+        Arena arena;
+        MemorySegment map;
+        ShmLayout layout;
+
+        PendingPeer(SocketChannel channel, SelectionKey key, long deadline) {
+            this.channel = channel;
+            this.key = key;
+            this.deadline = deadline;
+        }
+
+        /** MAPPED arrived: the file's name goes, the mapping becomes the connection's. */
+        Connection connect() {
+            ShmFiles.unlink(file);
+            file = null;
+            boolean ok = false;
+            try {
+                Connection c = transport.register(new ShmConnection(transport, 0, layout, arena, map, channel,
+                        "connector on " + path, sharedCounters));
+                ok = true;
+                return c;
+            } finally {
+                if (!ok) {
+                    abandon();
+                }
             }
-            ShmHandshake.Message mapped = ShmHandshake.receive(ch, ShmHandshake.MAPPED, deadline);
-            if (mapped.type() == ShmHandshake.REJECT) {
-                throw new ProtocolException(ProtocolError.ofCode(mapped.code()),
-                        "shm connector rejected the mapping: " + mapped.text());
-            }
-            ShmConnection c = transport.register(new ShmConnection(transport, 0, layout, arena, map, ch,
-                    "connector on " + path, sharedCounters));
-            ok = true;
-            return c;
-        } catch (ProtocolException e) {
-            throw ShmTransport.reject(ch, e);
-        } catch (IOException e) {
-            throw new ProtocolException(ProtocolError.TRUNCATED, "shm handshake on " + path + " broke off: " + e);
-        } finally {
+        }
+
+        /** Drops the peer: its socket, and the shared file and mapping if made already. */
+        void abandon() {
+            key.cancel();
+            ShmTransport.closeQuietly(channel);
             if (file != null) {
                 ShmFiles.unlink(file);
+                file = null;
             }
-            if (!ok) {
-                ShmTransport.closeQuietly(ch);
+            if (arena != null) {
                 arena.close();
+                arena = null;
             }
         }
     }
@@ -228,6 +340,10 @@ final class ShmListener implements Listener {
             return;
         }
         closed = true;
+        selector.wakeup();
+        synchronized (pending) {
+            pending.clear().forEach(PendingPeer::abandon);
+        }
         ShmTransport.closeQuietly(server);
         selector.wakeup();
         ShmTransport.closeQuietly(selector);

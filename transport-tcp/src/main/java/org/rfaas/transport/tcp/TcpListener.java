@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -14,11 +15,11 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.CounterScope;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.PendingHandshakes;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
@@ -54,8 +55,11 @@ final class TcpListener implements Listener {
      * many sockets and 32-byte buffers, and pushes out its own oldest, not the listener.
      */
     static final int MAX_PENDING = 256;
+    /** Most unfinished handshakes from one address: a flood from one host leaves the others room. */
+    static final int MAX_PENDING_PER_SOURCE = 32;
     /** Accepted sockets still sending their handshake, oldest first; guarded by itself (accept and close). */
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final PendingHandshakes<Pending> pending = new PendingHandshakes<>(MAX_PENDING, MAX_PENDING_PER_SOURCE,
+            Pending::source);
 
     TcpListener(InetSocketAddress bind, ConnectionSpec local, TcpContext context, CounterScope scope) {
         this.local = local;
@@ -164,13 +168,15 @@ final class TcpListener implements Listener {
     private void takeInSockets() throws IOException {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
-            if (pending.size() >= MAX_PENDING) {
-                drop(pending.removeFirst(), "was the oldest of " + MAX_PENDING + " unfinished handshakes");
-            }
+            InetAddress source = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
             ch.configureBlocking(false);
             SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-            pending.addLast(new Pending(ch, key, ByteBuffer.allocate(Frame.LENGTH),
+            Pending out = pending.add(new Pending(ch, key, source, ByteBuffer.allocate(Frame.LENGTH),
                     System.nanoTime() + context.handshakeTimeout().toNanos()));
+            if (out != null) {
+                drop(out, "was the oldest of the unfinished handshakes (" + MAX_PENDING + " in all, "
+                        + MAX_PENDING_PER_SOURCE + " per address)");
+            }
         }
     }
 
@@ -193,7 +199,7 @@ final class TcpListener implements Listener {
     }
 
     /** An accepted socket whose handshake header is still arriving. */
-    private record Pending(SocketChannel channel, SelectionKey key, ByteBuffer header, long deadline) {
+    private record Pending(SocketChannel channel, SelectionKey key, InetAddress source, ByteBuffer header, long deadline) {
     }
 
     @Override
@@ -221,14 +227,13 @@ final class TcpListener implements Listener {
         closed = true;
         selector.wakeup();
         synchronized (pending) {
-            for (Pending p : pending) {
+            for (Pending p : pending.clear()) {
                 try {
                     p.channel.close();
                 } catch (IOException e) {
                     LOG.debug("closing an unfinished handshake: {}", e.toString());
                 }
             }
-            pending.clear();
         }
         try {
             server.close();

@@ -1,0 +1,112 @@
+package org.rfaas.transport.fabric;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.Transport;
+import org.rfaas.transport.Transports;
+import org.rfaas.transport.testkit.AcceptLoop;
+
+/**
+ * Peers on a fabric:tcp listener's out-of-band socket that send nothing, send their HELLO a byte
+ * at a time, send garbage, or open hundreds of connections hold up no other peer's handshake: a
+ * well-behaved connect is accepted within 50 ms of its unloaded time, not after the others' 5 s
+ * HELLO timeout (what the listener did while it read one HELLO at a time).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class FabricHostileHandshakeTest {
+    private static final ConnectionSpec SPEC = new ConnectionSpec(2, 256, 0);
+    private Transport transport;
+    private Listener listener;
+    private final List<Socket> hostile = new ArrayList<>();
+    private AcceptLoop loop;
+
+    @BeforeEach
+    void listen() {
+        transport = Transports.open("fabric:tcp");
+        listener = transport.listen("fabric:tcp://127.0.0.1:0", SPEC);
+        loop = new AcceptLoop(transport, listener);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        loop.close();
+        for (Socket s : hostile) {
+            s.close();
+        }
+        listener.close();
+        transport.close();
+    }
+
+    private Socket open() throws IOException {
+        URI uri = URI.create(listener.address().substring("fabric:".length()));
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 5_000);
+        hostile.add(s);
+        return s;
+    }
+
+    @Test
+    void silentSlowAndGarblingPeersDoNotDelayAHandshake() throws Exception {
+        loop.acceptWellBehaved(SPEC); // the first opens the provider's domain
+        long unloaded = loop.acceptWellBehaved(SPEC);
+        for (int i = 0; i < 10; i++) {
+            open(); // connect and say nothing
+        }
+        OutputStream slow = open().getOutputStream();
+        Thread dribble = Thread.ofPlatform().daemon().start(() -> {
+            byte[] hello = new byte[Hello.MAX_LENGTH];
+            int n = Hello.encode(hello, Hello.TYPE_HELLO, new ConnectionSpec(1, 64, 0), 0, 128, 0, 0, 128,
+                    new byte[16], "tcp;ofi_rxm");
+            try {
+                for (int i = 0; i < n; i++) {
+                    slow.write(hello[i]);
+                    slow.flush();
+                    Thread.sleep(150);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the listener dropped it: expected once its deadline passed
+            }
+        });
+        byte[] garbage = new byte[4096];
+        new Random(18).nextBytes(garbage);
+        for (int i = 0; i < 5; i++) {
+            open().getOutputStream().write(garbage);
+        }
+        long ms = loop.acceptWellBehaved(SPEC);
+        System.out.println(String.format("fabric:tcp handshake: alone %d ms, beside hostile peers %d ms", unloaded, ms));
+        assertTrue(ms <= unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind silent, slow and "
+                + "garbling peers, " + unloaded + " ms alone");
+        int rejected = loop.awaitRejected(5, Duration.ofSeconds(5));
+        assertTrue(rejected >= 5, "the garbling peers were rejected: " + rejected);
+        dribble.interrupt();
+    }
+
+    @Test
+    void aFloodOfConnectionsDoesNotDelayAHandshake() throws Exception {
+        loop.acceptWellBehaved(SPEC);
+        long unloaded = loop.acceptWellBehaved(SPEC);
+        for (int i = 0; i < FabricListener.MAX_PENDING + 100; i++) { // more than kept: the oldest are dropped
+            open();
+        }
+        long ms = loop.acceptWellBehaved(SPEC);
+        System.out.println(String.format("fabric:tcp handshake: alone %d ms, beside hostile peers %d ms", unloaded, ms));
+        assertTrue(ms <= unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind a flood, "
+                + unloaded + " ms alone");
+    }
+}
