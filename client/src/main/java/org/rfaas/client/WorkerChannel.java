@@ -274,15 +274,8 @@ final class WorkerChannel implements SlotChannel {
             if (got) {
                 completed = dispatch(completion);
             }
-        } catch (PeerFailedException e) {
-            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
-                    + " is gone: " + e.getMessage(), e));
-        } catch (ProtocolException e) {
-            fail(new InvocationProtocolException("executor worker " + workerIndex + " sent a malformed message: "
-                    + e.getMessage()));
-            connection.close();
         } catch (TransportException e) {
-            fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
+            failOn(e);
         } finally {
             receiveTurn.setRelease(0);
         }
@@ -290,6 +283,52 @@ final class WorkerChannel implements SlotChannel {
             completeAsync(completed);
         }
         return true;
+    }
+
+    /**
+     * Like {@link #progress(long) progress(0)}, but takes in up to {@code max} arrived completions
+     * under one receive turn: a pipeline's poll pays one compare-and-set for a batch of replies.
+     * Stops early at an asynchronous call's reply, which is completed outside the turn.
+     *
+     * @return completions dispatched
+     */
+    int progressBatch(int max) {
+        if (!receiveTurn.compareAndSet(0, 1)) {
+            return 0;
+        }
+        InvocationSlot completed = null;
+        int n = 0;
+        try {
+            while (n < max && failure.get() == null && connection.poll(completion)) {
+                n++;
+                completed = dispatch(completion);
+                if (completed != null) {
+                    break;
+                }
+            }
+        } catch (TransportException e) {
+            failOn(e);
+        } finally {
+            receiveTurn.setRelease(0);
+        }
+        if (completed != null) {
+            completeAsync(completed);
+        }
+        return n;
+    }
+
+    /** The transport failed under the receive turn: the worker fails with the matching typed error. */
+    private void failOn(TransportException e) {
+        if (e instanceof PeerFailedException) {
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
+                    + " is gone: " + e.getMessage(), e));
+        } else if (e instanceof ProtocolException) {
+            fail(new InvocationProtocolException("executor worker " + workerIndex + " sent a malformed message: "
+                    + e.getMessage()));
+            connection.close();
+        } else {
+            fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
+        }
     }
 
     /** Routes one completion to its slot. Returns the slot when it was an asynchronous call. */
