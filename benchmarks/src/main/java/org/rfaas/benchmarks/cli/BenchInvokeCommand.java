@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 @Command(name = "invoke", mixinStandardHelpOptions = true,
         description = {"Hot and warm round trips of an echo function at 1 B, 1 KiB, 64 KiB and 1 MiB on every",
                 "provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw),",
-                "and cold starts (allocation request -> first result) over a local executor manager."})
+                "cold starts (allocation request -> first result) over a local executor manager, and pipelined",
+                "throughput (1, 8, 64 calls in flight at 8 B and 1 KiB) beside the raw pipelined ping-pong."})
 public final class BenchInvokeCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "Shorter measurements and 10 cold starts (about a minute).")

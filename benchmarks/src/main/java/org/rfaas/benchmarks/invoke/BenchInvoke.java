@@ -23,7 +23,8 @@ import java.util.Map;
 /**
  * {@code rfaas bench invoke}: for each provider, hot and warm rFaaS round trips of the echo function
  * beside the raw transport ping-pong of the same size and mode (measured in alternating rounds, see
- * {@link LatencyHarness}), and cold starts over a running executor manager.
+ * {@link LatencyHarness}), cold starts over a running executor manager, and pipelined throughput
+ * beside the raw pipelined ping-pong ({@link PipelineBench}).
  */
 public final class BenchInvoke {
     private static final Logger LOG = LoggerFactory.getLogger(BenchInvoke.class);
@@ -71,8 +72,9 @@ public final class BenchInvoke {
     /** Runs the benchmark, prints the table to {@code out}; returns the rows. */
     public static List<InvokeRow> run(Options o, PrintStream out) throws Exception {
         List<InvokeRow> rows = new ArrayList<>();
+        List<PipelineRow> pipelined = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        int steps = o.providers().size() * (2 * SIZES.size() + 1);
+        int steps = o.providers().size() * (2 * SIZES.size() + 1 + PipelineBench.steps());
         try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
             for (String provider : o.providers()) {
                 for (String mode : List.of("hot", "warm")) {
@@ -86,13 +88,22 @@ public final class BenchInvoke {
                     failures.add(provider + " cold: " + e);
                 }
                 progress.step();
+                try {
+                    pipelined.addAll(PipelineBench.measure(nodes, provider, o.quick(), progress));
+                } catch (Exception e) {
+                    LOG.error("{} pipelined failed", provider, e);
+                    failures.add(provider + " pipelined: " + e);
+                }
             }
         }
         print(rows, out);
+        PipelineBench.print(pipelined, out);
         failures.forEach(f -> out.println("FAILED: " + f));
         if (o.json() != null) {
-            JsonRows.write(o.json(), rows);
-            out.println("wrote " + rows.size() + " rows to " + o.json());
+            List<Object> all = new ArrayList<>(rows);
+            all.addAll(pipelined);
+            JsonRows.write(o.json(), all);
+            out.println("wrote " + all.size() + " rows to " + o.json());
         }
         if (!failures.isEmpty()) {
             throw new IllegalStateException(failures.size() + " measurements failed; see above");

@@ -87,10 +87,11 @@ public final class RfaasPipelinedEcho implements PipelinedLoop, Pipeline.Handler
         this.latencies = latencies;
         done = 0;
         wrong = null;
-        long start = System.nanoTime();
-        now = start;
+        long start;
         long sent = 0;
         try (Pipeline p = executor.pipeline(depth)) {
+            start = System.nanoTime();
+            now = start;
             while (done < calls) {
                 while (sent < calls && p.inFlight() < depth) {
                     sentAt[(int) (sent & (RawPipelinedEcho.MAX_DEPTH - 1))] = now;
