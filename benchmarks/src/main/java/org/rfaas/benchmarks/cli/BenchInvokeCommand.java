@@ -29,6 +29,10 @@ public final class BenchInvokeCommand implements Callable<Integer> {
             description = "Transports (default: shm, tcp; add fabric:tcp explicitly).")
     List<String> providers;
 
+    @Option(names = "--only", split = ",", paramLabel = "PART",
+            description = "Run only these parts: latency (hot and warm round trips), cold, pipelined (default: all).")
+    List<String> only;
+
     @Option(names = "--cluster", description = {"Across two hosts of a namespace cluster (needs root): the client on one,",
             "the raw echo server and the executor manager on the other; tcp unless --providers says otherwise."})
     boolean cluster;
@@ -49,7 +53,8 @@ public final class BenchInvokeCommand implements Callable<Integer> {
             return ClusterBenchInvoke.run(args);
         }
         List<String> use = providers != null ? providers : SuiteSubjects.available(SuiteSubjects.DEFAULT_PROVIDERS);
-        BenchInvoke.run(new BenchInvoke.Options(quick, use, json), System.out);
+        BenchInvoke.run(new BenchInvoke.Options(quick, use, json, only == null ? java.util.Set.of()
+                : new java.util.HashSet<>(only)), System.out);
         return 0;
     }
 }

@@ -44,8 +44,23 @@ public final class BenchInvoke {
      * @param quick shorter measurements and 10 cold starts (instead of 20)
      * @param providers transports to measure
      * @param json where to write the rows, or null
+     * @param parts which parts to run: {@code latency} (hot and warm round trips), {@code cold},
+     *     {@code pipelined}; empty for all
      */
-    public record Options(boolean quick, List<String> providers, Path json) {
+    public record Options(boolean quick, List<String> providers, Path json, java.util.Set<String> parts) {
+        public Options {
+            parts = java.util.Set.copyOf(parts);
+            for (String p : parts) {
+                if (!List.of("latency", "cold", "pipelined").contains(p)) {
+                    throw new IllegalArgumentException("unknown part " + p + "; use latency, cold or pipelined");
+                }
+            }
+        }
+
+        boolean runs(String part) {
+            return parts.isEmpty() || parts.contains(part);
+        }
+
         LatencyHarness.Budget budget() {
             return quick
                     ? new LatencyHarness.Budget(9, 100, 30_000, 10, Duration.ofMillis(900).toNanos())
@@ -74,30 +89,38 @@ public final class BenchInvoke {
         List<InvokeRow> rows = new ArrayList<>();
         List<PipelineRow> pipelined = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        int steps = o.providers().size() * (2 * SIZES.size() + 1 + PipelineBench.steps());
+        int steps = o.providers().size() * ((o.runs("latency") ? 2 * SIZES.size() : 0) + (o.runs("cold") ? 1 : 0)
+                + (o.runs("pipelined") ? PipelineBench.steps() : 0));
         try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
             for (String provider : o.providers()) {
-                for (String mode : List.of("hot", "warm")) {
-                    measurePair(nodes, provider, mode, o, rows, failures, progress);
+                if (o.runs("latency")) {
+                    for (String mode : List.of("hot", "warm")) {
+                        measurePair(nodes, provider, mode, o, rows, failures, progress);
+                    }
                 }
-                progress.begin(provider + " cold starts");
-                try {
-                    rows.addAll(cold(nodes.node(provider), o.coldStarts()));
-                } catch (Exception e) {
-                    LOG.error("{} cold starts failed", provider, e);
-                    failures.add(provider + " cold: " + e);
+                if (o.runs("cold")) {
+                    progress.begin(provider + " cold starts");
+                    try {
+                        rows.addAll(cold(nodes.node(provider), o.coldStarts()));
+                    } catch (Exception e) {
+                        LOG.error("{} cold starts failed", provider, e);
+                        failures.add(provider + " cold: " + e);
+                    }
+                    progress.step();
                 }
-                progress.step();
-                try {
-                    pipelined.addAll(PipelineBench.measure(nodes, provider, o.quick(), progress));
-                } catch (Exception e) {
-                    LOG.error("{} pipelined failed", provider, e);
-                    failures.add(provider + " pipelined: " + e);
+                if (o.runs("pipelined")) {
+                    try {
+                        List<PipelineRow> measured = PipelineBench.measure(nodes, provider, o.quick(), progress);
+                        pipelined.addAll(measured);
+                        PipelineBench.print(measured, out); // as it comes: the run is long
+                    } catch (Exception e) {
+                        LOG.error("{} pipelined failed", provider, e);
+                        failures.add(provider + " pipelined: " + e);
+                    }
                 }
             }
         }
         print(rows, out);
-        PipelineBench.print(pipelined, out);
         failures.forEach(f -> out.println("FAILED: " + f));
         if (o.json() != null) {
             List<Object> all = new ArrayList<>(rows);

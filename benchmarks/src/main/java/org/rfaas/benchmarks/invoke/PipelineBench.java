@@ -75,7 +75,7 @@ public final class PipelineBench {
                 PipelinedLoop p = pair.get(m);
                 warm(p, depth, 5_000_000L); // wakes a server that slept while the other system ran
                 // size the round from a short probe so that it lasts about roundNanos
-                long probe = 2_000L * depth;
+                long probe = 256L * depth;
                 long probeNanos = Math.max(1, p.run(depth, probe, null));
                 long calls = Math.max(1_000, (long) (probe * (double) roundNanos / probeNanos));
                 h.reset();
@@ -93,7 +93,7 @@ public final class PipelineBench {
     private static void warm(PipelinedLoop p, int depth, long nanos) throws Exception {
         long end = System.nanoTime() + nanos;
         while (System.nanoTime() < end) {
-            p.run(depth, 1_000L * depth, null);
+            p.run(depth, 128L * depth, null);
         }
     }
 
