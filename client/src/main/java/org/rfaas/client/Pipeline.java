@@ -206,6 +206,8 @@ public final class Pipeline implements AutoCloseable {
 
     /** One worker's slots as a ring: offered at {@code tail}, handed to the handler from {@code head}. */
     private static final class WorkerRing {
+        /** How long a new pipeline waits for slots that other callers hold. */
+        static final long ACQUIRE_TIMEOUT_NANOS = 10_000_000_000L;
         final WorkerChannel channel;
         final InvocationSlot[] slots;
         final long[] callIds;
@@ -217,11 +219,16 @@ public final class Pipeline implements AutoCloseable {
             this.channel = channel;
             this.slots = new InvocationSlot[depth];
             this.callIds = new long[depth];
+            long deadline = System.nanoTime() + ACQUIRE_TIMEOUT_NANOS;
             try {
                 for (int i = 0; i < depth; i++) {
                     InvocationSlot s;
                     while ((s = channel.tryAcquire()) == null) {
                         channel.throwIfFailed();
+                        if (System.nanoTime() - deadline > 0) {
+                            throw new InvocationTimeoutException("only " + i + " of the " + depth + " slots of worker "
+                                    + channel.workerIndex() + " came free within 10 s (another pipeline holds them?)");
+                        }
                         if (!channel.progress(0)) {
                             Thread.onSpinWait();
                         }

@@ -366,6 +366,7 @@ public final class RemoteExecutor implements AutoCloseable {
      * (plus what blocking calls need meanwhile).
      *
      * @throws IllegalArgumentException when {@code depth} exceeds the slots per worker
+     * @throws InvocationTimeoutException when other callers hold a worker's slots for 10 s
      */
     public Pipeline pipeline(int depth) {
         int slots = channels[0].slots().length;
