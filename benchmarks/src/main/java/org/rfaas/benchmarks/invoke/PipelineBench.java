@@ -108,16 +108,18 @@ public final class PipelineBench {
             return;
         }
         TextTable t = new TextTable(List.of("provider", "bytes", "in flight", "calls/s", "median", "p99", "raw calls/s",
-                "raw median", "raw p99", "of raw"), 1, 2, 3, 4, 5, 6, 7, 8, 9);
+                "raw median", "raw p99", "of raw", "steady", "raw steady"), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
         for (PipelineRow r : rows) {
             t.add(List.of(r.provider(), TextTable.bytes(r.bytes()), Integer.toString(r.depth()), rate(r.callsPerSecond()),
                     TextTable.ns(r.medianNs()), TextTable.ns(r.p99Ns()), rate(r.rawCallsPerSecond()),
                     TextTable.ns(r.rawMedianNs()), TextTable.ns(r.rawP99Ns()),
-                    String.format(Locale.ROOT, "%.0f%%", 100 * r.ratio())));
+                    String.format(Locale.ROOT, "%.0f%%", 100 * r.ratio()), rate(r.steadyCallsPerSecond()),
+                    rate(r.rawSteadyCallsPerSecond())));
         }
         out.println(t.render());
         out.println("pipelined: echo calls with N in flight on one leased core, completed by the caller's thread;"
-                + " raw = the transport's pipelined ping-pong of the same depth, alternating rounds");
+                + " raw = the transport's pipelined ping-pong of the same depth, alternating rounds;"
+                + " steady = in flight / median (the rate between stalls of a loaded machine)");
         for (PipelineRow r : rows) {
             if (r.depth() != DEPTHS.getLast() || r.bytes() != SIZES.getFirst()) {
                 continue;

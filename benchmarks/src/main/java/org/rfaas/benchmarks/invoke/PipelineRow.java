@@ -19,6 +19,10 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param rawMedianNs the raw median
  * @param rawP99Ns the raw 99th percentile
  * @param samples rFaaS calls timed
+ *
+ * <p>{@link #steadyCallsPerSecond()} ({@code depth} ÷ median) is the rate while nothing stalls:
+ * on a loaded machine a process preempted for milliseconds drags the measured calls/s far below
+ * it, while the median stays put.
  */
 @JsonPropertyOrder({"provider", "mode", "bytes", "depth", "calls_per_s", "median_ns", "p99_ns", "raw_calls_per_s",
         "raw_median_ns", "raw_p99_ns", "samples"})
@@ -30,6 +34,18 @@ public record PipelineRow(String provider, String mode, long bytes, int depth,
                           @JsonProperty("raw_median_ns") long rawMedianNs,
                           @JsonProperty("raw_p99_ns") long rawP99Ns,
                           long samples) {
+
+    /** Calls per second implied by the median: {@code depth} calls complete every median. */
+    @JsonProperty("steady_calls_per_s")
+    public double steadyCallsPerSecond() {
+        return medianNs == 0 ? 0 : depth * 1e9 / medianNs;
+    }
+
+    /** The raw transport's {@link #steadyCallsPerSecond()}. */
+    @JsonProperty("raw_steady_calls_per_s")
+    public double rawSteadyCallsPerSecond() {
+        return rawMedianNs == 0 ? 0 : depth * 1e9 / rawMedianNs;
+    }
 
     /** rFaaS calls/s over the raw transport's. */
     public double ratio() {

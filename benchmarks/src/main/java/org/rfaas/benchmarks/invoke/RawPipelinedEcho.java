@@ -3,26 +3,21 @@ package org.rfaas.benchmarks.invoke;
 import org.HdrHistogram.Histogram;
 import org.rfaas.demo.support.ChildJvm;
 import org.rfaas.demo.support.LatencyStats;
-import org.rfaas.demo.support.LocalAddress;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
-import org.rfaas.transport.Listener;
 import org.rfaas.transport.Transport;
-import org.rfaas.transport.Transports;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.time.Duration;
-import java.util.List;
 
 /**
  * The raw transport's pipelined ping-pong that rFaaS pipelines are compared with: up to
- * {@value #MAX_DEPTH} messages in flight, each echoed by a child JVM from its receive slot
- * straight back into the same slot on this side (no protocol, no function, no copy), completions
- * taken in by the client's own thread. The server is hot for {@link RawEcho#HOT_TIMEOUT_NANOS}
- * after each message, as the rFaaS executor it is measured beside.
+ * {@value #MAX_DEPTH} messages in flight, each echoed by a child JVM ({@link RawEcho.Server}) from
+ * its receive slot straight back into the same slot on this side (no protocol, no function, no
+ * copy), completions taken in by the client's own thread. The server is hot for
+ * {@link RawEcho#HOT_TIMEOUT_NANOS} after each message, as the rFaaS executor it is measured beside.
  */
 public final class RawPipelinedEcho implements PipelinedLoop {
     /** The deepest pipeline measured, as rFaaS's most slots per worker. */
@@ -50,22 +45,10 @@ public final class RawPipelinedEcho implements PipelinedLoop {
         return new ConnectionSpec(MAX_DEPTH, SLOT_SIZE, 0);
     }
 
-    /** Starts a pipelined echo server child on {@code transport} and connects to it. */
+    /** Starts a pipelined echo server child ({@link RawEcho.Server}, hot) on {@code transport} and connects to it. */
     public static RawPipelinedEcho start(String transport) throws IOException {
-        ChildJvm server = ChildJvm.start(Server.class.getName(), List.of("-Xmx256m"), List.of(transport),
-                Duration.ofSeconds(60));
-        Transport t = null;
-        try {
-            t = Transports.open(transport);
-            Connection c = t.connect(server.ready(), spec(), Duration.ofSeconds(20));
-            return new RawPipelinedEcho(server, t, c);
-        } catch (RuntimeException e) {
-            if (t != null) {
-                t.close();
-            }
-            server.close();
-            throw e;
-        }
+        RawEcho.Connected c = RawEcho.connect(transport, "hot", spec());
+        return new RawPipelinedEcho(c.server(), c.transport(), c.connection());
     }
 
     @Override
@@ -140,53 +123,6 @@ public final class RawPipelinedEcho implements PipelinedLoop {
             transport.close();
         } finally {
             server.close();
-        }
-    }
-
-    /**
-     * The server process: {@code Server TRANSPORT}. Prints {@code READY <address>}, echoes each
-     * message into the same slot on the client's side until the connection closes, and exits when
-     * stdin closes.
-     */
-    public static final class Server {
-        private Server() {
-        }
-
-        public static void main(String[] args) throws Exception {
-            Transport t = Transports.open(args[0]);
-            Listener listener = t.listen(LocalAddress.of(args[0]), spec());
-            Thread serve = Thread.ofPlatform().name("raw-pipelined-echo").daemon().start(() -> serve(listener));
-            ChildJvm.announceAndAwaitParent(listener.address());
-            serve.interrupt();
-            t.close();
-            System.exit(0);
-        }
-
-        /** Echo loop, hot while messages come (as the rFaaS worker's duty cycle); allocation-free. */
-        private static void serve(Listener listener) {
-            Connection c = null;
-            while (c == null) {
-                c = listener.accept(Duration.ofSeconds(1));
-            }
-            Completion done = new Completion();
-            long lastInput = System.nanoTime();
-            try {
-                while (c.isOpen()) {
-                    boolean spin = System.nanoTime() - lastInput < RawEcho.HOT_TIMEOUT_NANOS;
-                    boolean got = spin ? c.poll(done) : c.await(done, 1_000_000_000L);
-                    if (!got) {
-                        if (spin) {
-                            Thread.onSpinWait();
-                        }
-                        continue;
-                    }
-                    lastInput = System.nanoTime();
-                    c.write(done.slot(), c.receiveSlot(done.slot()), 0, done.length(), done.immediate());
-                    c.release(done.slot());
-                }
-            } catch (RuntimeException e) {
-                System.err.println("raw pipelined echo server stops: " + e);
-            }
         }
     }
 }
