@@ -33,7 +33,6 @@ import org.rfaas.client.ScatterGather;
 import org.rfaas.client.WaitMode;
 import org.rfaas.examples.ExamplePackages;
 import org.rfaas.executormanager.ExecutorManager;
-import org.rfaas.executormanager.ExecutorManagerConfig;
 import org.rfaas.executormanager.LeaseRecord;
 import org.rfaas.transport.IdleStrategy;
 
@@ -46,7 +45,7 @@ import org.rfaas.transport.IdleStrategy;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 abstract class PipelineSystemTest {
     static final int DEPTH = 64;
-    Path dir;
+    InProcessNode node;
     ExecutorManager manager;
     RfaasClient client;
     Path jar;
@@ -56,22 +55,15 @@ abstract class PipelineSystemTest {
 
     @BeforeEach
     void start() throws Exception {
-        dir = SystemTestSupport.tempDir("pipeline");
-        manager = new ExecutorManager(ExecutorManagerConfig.of("node0", List.of(listenAddress()), 4, 4096,
-                dir.resolve("work")).withGracePeriodMillis(3000), null);
-        String address = manager.start().getFirst();
-        client = RfaasClient.builder().leaseSource(SystemTestSupport.database("node0", address, 4, 4096)).build();
-        jar = ExamplePackages.writeJar(dir.resolve("examples.jar"));
+        node = InProcessNode.start("pipeline", listenAddress(), 4, 4096, c -> c.withGracePeriodMillis(3000).withSpareExecutors(0));
+        manager = node.manager;
+        client = node.client;
+        jar = ExamplePackages.writeJar(node.dir.resolve("examples.jar"));
     }
 
     @AfterEach
     void stop() {
-        try {
-            client.close();
-        } finally {
-            manager.close();
-            SystemTestSupport.deleteTree(dir);
-        }
+        node.close();
     }
 
     private RemoteExecutor allocate(int cores) {
