@@ -26,6 +26,26 @@ final class DrivenFuture<T> extends CompletableFuture<T> {
         this.step = step;
     }
 
+    /**
+     * One future for all {@code parts}, driven by {@code step}: their outputs in order, or the
+     * first failure (unwrapped).
+     */
+    static DrivenFuture<java.util.List<byte[]>> allOf(java.util.List<CompletableFuture<byte[]>> parts,
+            IntSupplier step) {
+        DrivenFuture<java.util.List<byte[]>> all = new DrivenFuture<>(step);
+        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
+            if (error != null) {
+                all.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
+                        && c.getCause() != null ? c.getCause() : error);
+                return;
+            }
+            java.util.List<byte[]> out = new java.util.ArrayList<>(parts.size());
+            parts.forEach(p -> out.add(p.join()));
+            all.complete(out);
+        });
+        return all;
+    }
+
     @Override
     public <U> CompletableFuture<U> newIncompleteFuture() {
         return new DrivenFuture<>(step);

@@ -58,7 +58,7 @@ public final class ExecutorGroup implements AutoCloseable {
                 parts.add(e.invokeAsync(function, inputs.get(i), w));
             }
         }
-        return RemoteExecutor.gatherParts(parts, this::driveAsync);
+        return DrivenFuture.allOf(parts, this::driveAsync);
     }
 
     /**

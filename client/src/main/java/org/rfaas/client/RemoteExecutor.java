@@ -64,6 +64,8 @@ public final class RemoteExecutor implements AutoCloseable {
     private final AsyncCalls async = new AsyncCalls();
     private final AtomicInteger nextWorker = new AtomicInteger();
     private final Thread poller;
+    /** {@link #driveAsync}, the progress step of this executor's futures (one object for all). */
+    private final java.util.function.IntSupplier asyncStep = this::driveAsync;
     /** Whether the poller thread completes asynchronous calls hot (else their waiters do). */
     private final boolean backgroundPoller;
     private volatile boolean closed;
@@ -306,7 +308,7 @@ public final class RemoteExecutor implements AutoCloseable {
     /** Sends an asynchronous call on an acquired slot; whoever drives progress completes the future. */
     private CompletableFuture<byte[]> sendAsync(InvocationSlot s, int fn, byte[] input) {
         MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
-        CompletableFuture<byte[]> future = new DrivenFuture<>(this::driveAsync);
+        CompletableFuture<byte[]> future = new DrivenFuture<>(asyncStep);
         async.started();
         try {
             s.send(fn, input.length, outputCapacity, future);
@@ -339,24 +341,7 @@ public final class RemoteExecutor implements AutoCloseable {
         for (int i = 0; i < inputs.size(); i++) {
             parts.add(invokeAsync(function, inputs.get(i), i));
         }
-        return gatherParts(parts, this::driveAsync);
-    }
-
-    /** One future for all {@code parts}, driven by {@code step}: the outputs in order, or the first failure. */
-    static CompletableFuture<List<byte[]>> gatherParts(List<CompletableFuture<byte[]>> parts,
-            java.util.function.IntSupplier step) {
-        DrivenFuture<List<byte[]>> all = new DrivenFuture<>(step);
-        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
-            if (error != null) {
-                all.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
-                        && c.getCause() != null ? c.getCause() : error);
-                return;
-            }
-            List<byte[]> out = new ArrayList<>(parts.size());
-            parts.forEach(p -> out.add(p.join()));
-            all.complete(out);
-        });
-        return all;
+        return DrivenFuture.allOf(parts, asyncStep);
     }
 
     /**
