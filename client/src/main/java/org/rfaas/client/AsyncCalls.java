@@ -4,8 +4,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counts an executor's asynchronous calls: the background poller spins while some are
- * outstanding and uses the completed count to tell progress from idling.
+ * Counts an executor's asynchronous calls: the background thread looks at them only while some
+ * are outstanding, and uses the completed count to tell progress (their waiters take replies in)
+ * from idling (nobody does: it takes them in itself).
  */
 final class AsyncCalls {
     private final AtomicInteger outstanding = new AtomicInteger();

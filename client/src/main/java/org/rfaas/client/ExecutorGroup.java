@@ -7,7 +7,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Several leases used as one computation, typically on several hosts: obtained from
  * {@link RfaasClient#allocateGroup}. The group's cores are numbered across its executors in
- * order (executor 0's workers first), and {@link #scatter} sends one input to each.
+ * order (executor 0's workers first), and {@link #scatter} (or the allocation-free
+ * {@link #scatterGather}) sends one input to each.
  * Closing the group releases every lease.
  */
 public final class ExecutorGroup implements AutoCloseable {
@@ -57,11 +58,37 @@ public final class ExecutorGroup implements AutoCloseable {
                 parts.add(e.invokeAsync(function, inputs.get(i), w));
             }
         }
-        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<byte[]> out = new ArrayList<>(parts.size());
-            parts.forEach(p -> out.add(p.join()));
-            return out;
-        });
+        return DrivenFuture.allOf(parts, this::driveAsync);
+    }
+
+    /**
+     * An allocation-free scatter / gather of {@code function} over the group's cores, in core
+     * order (see {@link ScatterGather}); reuse it for every scatter of that function.
+     *
+     * @throws UnknownFunctionException when an executor's package has no such function
+     */
+    public ScatterGather scatterGather(String function) {
+        WorkerChannel[] channels = new WorkerChannel[cores];
+        int[] indices = new int[cores];
+        int i = 0;
+        for (RemoteExecutor e : executors) {
+            int fn = e.functionIndex(function);
+            for (WorkerChannel ch : e.channels()) {
+                channels[i] = ch;
+                indices[i++] = fn;
+            }
+        }
+        return new ScatterGather(channels, indices, executors.stream().mapToInt(RemoteExecutor::outputCapacity).min()
+                .orElseThrow());
+    }
+
+    /** Takes in the arrived replies of every executor's asynchronous calls. */
+    private int driveAsync() {
+        int n = 0;
+        for (RemoteExecutor e : executors) {
+            n += e.driveAsync();
+        }
+        return n;
     }
 
     /** Releases every lease of the group. */

@@ -31,8 +31,12 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #invoke(String, byte[])} and its overloads block; by default they spin on the
  *       reply ({@link WaitMode#HOT}), or sleep with {@link WaitMode#WARM}.
- *   <li>{@link #invokeAsync} returns a future completed by a background poller.
- *   <li>{@link #scatter} sends one input to each worker and completes when all replied.
+ *   <li>{@link #invokeAsync} returns a future that the thread waiting on it ({@code join},
+ *       {@code get}) completes by taking the replies in itself; a background poller does it
+ *       instead when the client was built with {@link RfaasClient.Builder#backgroundPoller}.
+ *   <li>{@link #scatter} sends one input to each worker and completes when all replied;
+ *       {@link #scatterGather} does the same allocation-free into a caller's buffer.
+ *   <li>{@link #pipeline} keeps many calls in flight per worker, completed by the caller's duty cycle.
  *   <li>{@link #acquireSlot()} gives zero-copy access to the registered buffers.
  * </ul>
  *
@@ -60,12 +64,16 @@ public final class RemoteExecutor implements AutoCloseable {
     private final AsyncCalls async = new AsyncCalls();
     private final AtomicInteger nextWorker = new AtomicInteger();
     private final Thread poller;
+    /** {@link #driveAsync}, the progress step of this executor's futures (one object for all). */
+    private final java.util.function.IntSupplier asyncStep = this::driveAsync;
+    /** Whether the poller thread completes asynchronous calls hot (else their waiters do). */
+    private final boolean backgroundPoller;
     private volatile boolean closed;
     private volatile LeaseEnded ended;
 
     RemoteExecutor(long leaseId, String node, long expiresAtEpochMillis, int inputCapacity, int outputCapacity,
             List<String> functions, List<Connection> workerConnections, int slotsPerWorker, Connection control,
-            long allocationNanos, Runnable onClose) {
+            long allocationNanos, Runnable onClose, boolean backgroundPoller) {
         this.leaseId = leaseId;
         this.node = node;
         this.expiresAtEpochMillis = expiresAtEpochMillis;
@@ -81,6 +89,7 @@ public final class RemoteExecutor implements AutoCloseable {
             channels[i] = new WorkerChannel(leaseId, i, workerConnections.get(i), slotsPerWorker, inputCapacity,
                     outputCapacity, this.functions, async);
         }
+        this.backgroundPoller = backgroundPoller;
         this.poller = Thread.ofPlatform().daemon().name("rfaas-client-poller-" + leaseId).unstarted(this::pollLoop);
         poller.start();
     }
@@ -296,10 +305,10 @@ public final class RemoteExecutor implements AutoCloseable {
         return sendAsync(s, fn, input);
     }
 
-    /** Sends an asynchronous call on an acquired slot; the poller completes the future. */
+    /** Sends an asynchronous call on an acquired slot; whoever drives progress completes the future. */
     private CompletableFuture<byte[]> sendAsync(InvocationSlot s, int fn, byte[] input) {
         MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
-        CompletableFuture<byte[]> future = new CompletableFuture<>();
+        CompletableFuture<byte[]> future = new DrivenFuture<>(asyncStep);
         async.started();
         try {
             s.send(fn, input.length, outputCapacity, future);
@@ -312,14 +321,17 @@ public final class RemoteExecutor implements AutoCloseable {
             future.completeExceptionally(e);
             return future;
         }
-        LockSupport.unpark(poller);
+        if (backgroundPoller) {
+            LockSupport.unpark(poller);
+        }
         return future;
     }
 
     /**
      * Scatter: input {@code i} goes to worker {@code i} (at most {@link #cores()} inputs); the
      * future completes with the outputs in the same order when all have replied, or fails with the
-     * first failure.
+     * first failure. Every part is sent before this returns; waiting on the future takes the
+     * replies in on the waiting thread.
      */
     public CompletableFuture<List<byte[]>> scatter(String function, List<byte[]> inputs) {
         if (inputs.size() > channels.length) {
@@ -329,11 +341,62 @@ public final class RemoteExecutor implements AutoCloseable {
         for (int i = 0; i < inputs.size(); i++) {
             parts.add(invokeAsync(function, inputs.get(i), i));
         }
-        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<byte[]> out = new ArrayList<>(parts.size());
-            parts.forEach(p -> out.add(p.join()));
-            return out;
-        });
+        return DrivenFuture.allOf(parts, asyncStep);
+    }
+
+    /**
+     * A pipeline of up to {@code depth} calls in flight on each worker, completed by the caller's
+     * own duty cycle (see {@link Pipeline}). It holds {@code depth} slots of every worker until
+     * closed, so allocate with {@link AllocationSpec#withSlotsPerWorker} at least {@code depth}
+     * (plus what blocking calls need meanwhile).
+     *
+     * @throws IllegalArgumentException when {@code depth} exceeds the slots per worker
+     * @throws InvocationTimeoutException when other callers hold a worker's slots for 10 s
+     */
+    public Pipeline pipeline(int depth) {
+        int slots = channels[0].slots().length;
+        if (depth < 1 || depth > slots) {
+            throw new IllegalArgumentException("pipeline depth " + depth + " is outside 1.." + slots
+                    + " (the slots per worker of this allocation)");
+        }
+        if (closed) {
+            throwClosedOrFailed();
+        }
+        return new Pipeline(channels, depth, outputCapacity);
+    }
+
+    /**
+     * An allocation-free scatter / gather of {@code function} over this executor's cores (see
+     * {@link ScatterGather}); reuse it for every scatter of that function.
+     *
+     * @throws UnknownFunctionException when the package has no such function
+     */
+    public ScatterGather scatterGather(String function) {
+        int fn = functionIndex(function);
+        int[] indices = new int[channels.length];
+        java.util.Arrays.fill(indices, fn);
+        return new ScatterGather(channels, indices, outputCapacity);
+    }
+
+    /** The worker channels, for an {@link ExecutorGroup}'s scatter. */
+    WorkerChannel[] channels() {
+        return channels;
+    }
+
+    /**
+     * One non-blocking progress step for asynchronous calls: takes in the arrived replies of every
+     * worker with calls in flight and completes their futures.
+     *
+     * @return replies taken in
+     */
+    int driveAsync() {
+        int n = 0;
+        for (WorkerChannel ch : channels) {
+            if (ch.failure() == null && ch.hasPending()) {
+                n += ch.progressBatch(Integer.MAX_VALUE);
+            }
+        }
+        return n;
     }
 
     /** The lease's final accounting, once it ended (after {@link #release()} or an unsolicited end). */
@@ -424,13 +487,17 @@ public final class RemoteExecutor implements AutoCloseable {
         IdleStrategy.BUSY_SPIN.idle();
     }
 
-    /** Completes asynchronous calls: spins while replies are coming, then waits in the transport. */
+    /**
+     * The executor's background thread. It reads the control connection (an unsolicited lease
+     * end) every 10 ms. Asynchronous calls are completed by their waiters; this thread only
+     * rescues futures nobody waits on, by taking replies in when a millisecond passed without
+     * anyone doing it. With {@link RfaasClient.Builder#backgroundPoller} it completes them itself
+     * instead: spinning while replies are coming, then waiting in the transport.
+     */
     private void pollLoop() {
         long lastControlCheck = System.nanoTime();
         long idleSince = System.nanoTime();
         long seen = async.completed();
-        // hot for 1 ms after the last completion: spin (yielding now and then to a caller that
-        // shares the core); then each round waits in the transport (see below)
         IdleStrategy idle = new SpinYieldIdleStrategy(256);
         while (!closed) {
             long now = System.nanoTime();
@@ -441,6 +508,14 @@ public final class RemoteExecutor implements AutoCloseable {
             if (async.outstanding() <= 0) {
                 LockSupport.parkNanos(this, 10_000_000L);
                 idleSince = System.nanoTime();
+                continue;
+            }
+            if (!backgroundPoller) {
+                long before = async.completed();
+                LockSupport.parkNanos(this, 1_000_000L);
+                if (async.completed() == before && async.outstanding() > 0) {
+                    driveAsync();
+                }
                 continue;
             }
             boolean warm = now - idleSince > 1_000_000L;

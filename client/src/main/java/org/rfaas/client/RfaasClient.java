@@ -57,6 +57,7 @@ public final class RfaasClient implements AutoCloseable {
     private final ListenAddresses listenAddresses;
     private final Duration connectTimeout;
     private final Duration allocationTimeout;
+    private final boolean backgroundPoller;
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
     private final LeaseEventListener.Registration revocations;
@@ -70,6 +71,7 @@ public final class RfaasClient implements AutoCloseable {
         this.listenAddresses = new ListenAddresses(b.listenAddresses, b.listenHost);
         this.connectTimeout = b.connectTimeout;
         this.allocationTimeout = b.allocationTimeout;
+        this.backgroundPoller = b.backgroundPoller;
         this.revocations = leaseSource.subscribe(new LeaseEventListener() {
             @Override
             public void leaseRevoked(long leaseId, String node, String reason) {
@@ -139,7 +141,7 @@ public final class RfaasClient implements AutoCloseable {
                         } catch (RfaasException e) {
                             LOG.warn("lease {}: {}", offer.leaseId(), e.getMessage());
                         }
-                    });
+                    }, backgroundPoller);
             self[0] = executor;
             open.add(executor);
             ok = true;
@@ -379,6 +381,7 @@ public final class RfaasClient implements AutoCloseable {
         private String listenHost;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration allocationTimeout = Duration.ofSeconds(30);
+        private boolean backgroundPoller;
 
         private Builder() {
         }
@@ -429,6 +432,19 @@ public final class RfaasClient implements AutoCloseable {
         /** Longest wait for the whole allocation, executor start-up included (default 30 s). */
         public Builder allocationTimeout(Duration timeout) {
             this.allocationTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Whether each executor's background thread completes asynchronous calls by spinning on
+         * their replies (as a callback-style application that never waits on its futures needs).
+         * Default {@code false}: a future is completed by the thread that waits on it
+         * ({@code join}, {@code get}), so no poller thread competes with the caller and the
+         * executor for cores; an unwaited future is still completed by the background thread
+         * within about a millisecond.
+         */
+        public Builder backgroundPoller(boolean enabled) {
+            this.backgroundPoller = enabled;
             return this;
         }
 

@@ -273,34 +273,65 @@ final class WorkerChannel implements SlotChannel {
      * @return {@code true} if the turn was taken (whether or not a completion arrived)
      */
     boolean progress(long waitNanos) {
+        return takeIn(1, waitNanos) >= 0;
+    }
+
+    /**
+     * Like {@link #progress(long) progress(0)}, but takes in up to {@code max} arrived completions
+     * under one receive turn: a pipeline's poll pays one compare-and-set for a batch of replies.
+     *
+     * @return completions dispatched
+     */
+    int progressBatch(int max) {
+        return Math.max(0, takeIn(max, 0));
+    }
+
+    /**
+     * Under the receive turn: waits up to {@code waitNanos} for a first completion (0: polls),
+     * then polls for more, up to {@code max}, dispatching each. Stops early at an asynchronous
+     * call's reply, which is completed outside the turn (its callbacks may invoke again).
+     *
+     * @return completions dispatched, or -1 when another thread holds the turn
+     */
+    private int takeIn(int max, long waitNanos) {
         if (!receiveTurn.compareAndSet(0, 1)) {
-            return false;
+            return -1;
         }
         InvocationSlot completed = null;
+        int n = 0;
         try {
-            if (failure.get() != null) {
-                return true;
-            }
-            boolean got = waitNanos == 0 ? connection.poll(completion) : connection.await(completion, waitNanos);
-            if (got) {
+            if (failure.get() == null
+                    && (waitNanos == 0 ? connection.poll(completion) : connection.await(completion, waitNanos))) {
+                n = 1;
                 completed = dispatch(completion);
+                while (completed == null && n < max && failure.get() == null && connection.poll(completion)) {
+                    n++;
+                    completed = dispatch(completion);
+                }
             }
-        } catch (PeerFailedException e) {
-            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
-                    + " is gone: " + e.getMessage(), e));
-        } catch (ProtocolException e) {
-            fail(new InvocationProtocolException("executor worker " + workerIndex + " sent a malformed message: "
-                    + e.getMessage()));
-            connection.close();
         } catch (TransportException e) {
-            fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
+            failOn(e);
         } finally {
             receiveTurn.setRelease(0);
         }
         if (completed != null) {
             completeAsync(completed);
         }
-        return true;
+        return n;
+    }
+
+    /** The transport failed under the receive turn: the worker fails with the matching typed error. */
+    private void failOn(TransportException e) {
+        if (e instanceof PeerFailedException) {
+            fail(new ExecutorLostException("executor worker " + workerIndex + " of lease " + leaseId
+                    + " is gone: " + e.getMessage(), e));
+        } else if (e instanceof ProtocolException) {
+            fail(new InvocationProtocolException("executor worker " + workerIndex + " sent a malformed message: "
+                    + e.getMessage()));
+            connection.close();
+        } else {
+            fail(new ExecutorLostException("executor worker " + workerIndex + ": " + e.getMessage(), e));
+        }
     }
 
     /** Routes one completion to its slot. Returns the slot when it was an asynchronous call. */

@@ -17,7 +17,8 @@ import org.rfaas.benchmarks.invoke.RfaasEcho;
         description = {"Hot and warm round trips of an echo function at 1 B, 1 KiB, 64 KiB, 1, 5 and 16 MiB on",
                 "every provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw;",
                 "from 64 KiB on also the bandwidth of both and rFaaS as a fraction of raw),",
-                "and cold starts (allocation request -> first result) over a local executor manager."})
+                "cold starts (allocation request -> first result) over a local executor manager, and pipelined",
+                "throughput (1, 8, 64 calls in flight at 8 B and 1 KiB) beside the raw pipelined ping-pong."})
 public final class BenchInvokeCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "Shorter measurements and 10 cold starts (about a minute).")
@@ -33,6 +34,10 @@ public final class BenchInvokeCommand implements Callable<Integer> {
     @Option(names = "--sizes", split = ",", paramLabel = "BYTES",
             description = "Payload sizes in bytes (default: 1,1024,65536,1048576,5242880,16777216; at most 16 MiB).")
     List<Integer> sizes;
+
+    @Option(names = "--only", split = ",", paramLabel = "PART",
+            description = "Run only these parts: latency (hot and warm round trips), cold, pipelined (default: all).")
+    List<String> only;
 
     @Option(names = "--cluster", description = {"Across two hosts of a namespace cluster (needs root): the client on one,",
             "the raw echo server and the executor manager on the other; tcp unless --providers says otherwise."})
@@ -60,7 +65,8 @@ public final class BenchInvokeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--sizes: " + s + " is outside 1.." + RfaasEcho.CAPACITY);
             }
         }
-        BenchInvoke.run(new BenchInvoke.Options(quick, use, json, payloads), System.out);
+        BenchInvoke.run(new BenchInvoke.Options(quick, use, json, only == null ? java.util.Set.of()
+                : new java.util.HashSet<>(only), payloads), System.out);
         return 0;
     }
 }

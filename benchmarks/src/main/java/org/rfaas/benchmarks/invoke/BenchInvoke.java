@@ -23,7 +23,8 @@ import java.util.Map;
 /**
  * {@code rfaas bench invoke}: for each provider, hot and warm rFaaS round trips of the echo function
  * beside the raw transport ping-pong of the same size and mode (measured in alternating rounds, see
- * {@link LatencyHarness}), and cold starts over a running executor manager.
+ * {@link LatencyHarness}), cold starts over a running executor manager, and pipelined throughput
+ * beside the raw pipelined ping-pong ({@link PipelineBench}).
  */
 public final class BenchInvoke {
     private static final Logger LOG = LoggerFactory.getLogger(BenchInvoke.class);
@@ -47,13 +48,29 @@ public final class BenchInvoke {
      * @param quick shorter measurements and 10 cold starts (instead of 20)
      * @param providers transports to measure
      * @param json where to write the rows, or null
+     * @param parts which parts to run: {@code latency} (hot and warm round trips), {@code cold},
+     *     {@code pipelined}; empty for all
      * @param sizes payloads to measure ({@link #SIZES} by default)
      */
-    public record Options(boolean quick, List<String> providers, Path json, List<Integer> sizes) {
+    public record Options(boolean quick, List<String> providers, Path json, java.util.Set<String> parts,
+            List<Integer> sizes) {
+        public Options {
+            parts = java.util.Set.copyOf(parts);
+            sizes = List.copyOf(sizes);
+            for (String p : parts) {
+                if (!List.of("latency", "cold", "pipelined").contains(p)) {
+                    throw new IllegalArgumentException("unknown part " + p + "; use latency, cold or pipelined");
+                }
+            }
+        }
 
-        /** The default sizes. */
+        /** Every part at the default sizes. */
         public Options(boolean quick, List<String> providers, Path json) {
-            this(quick, providers, json, SIZES);
+            this(quick, providers, json, java.util.Set.of(), SIZES);
+        }
+
+        boolean runs(String part) {
+            return parts.isEmpty() || parts.contains(part);
         }
 
         LatencyHarness.Budget budget() {
@@ -82,28 +99,46 @@ public final class BenchInvoke {
     /** Runs the benchmark, prints the table to {@code out}; returns the rows. */
     public static List<InvokeRow> run(Options o, PrintStream out) throws Exception {
         List<InvokeRow> rows = new ArrayList<>();
+        List<PipelineRow> pipelined = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        int steps = o.providers().size() * (2 * o.sizes().size() + 1);
+        int steps = o.providers().size() * ((o.runs("latency") ? 2 * o.sizes().size() : 0) + (o.runs("cold") ? 1 : 0)
+                + (o.runs("pipelined") ? PipelineBench.steps() : 0));
         try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
             for (String provider : o.providers()) {
-                for (String mode : List.of("hot", "warm")) {
-                    measurePair(nodes, provider, mode, o, rows, failures, progress);
+                if (o.runs("latency")) {
+                    for (String mode : List.of("hot", "warm")) {
+                        measurePair(nodes, provider, mode, o, rows, failures, progress);
+                    }
                 }
-                progress.begin(provider + " cold starts");
-                try {
-                    rows.addAll(cold(nodes.node(provider), o.coldStarts()));
-                } catch (Exception e) {
-                    LOG.error("{} cold starts failed", provider, e);
-                    failures.add(provider + " cold: " + e);
+                if (o.runs("cold")) {
+                    progress.begin(provider + " cold starts");
+                    try {
+                        rows.addAll(cold(nodes.node(provider), o.coldStarts()));
+                    } catch (Exception e) {
+                        LOG.error("{} cold starts failed", provider, e);
+                        failures.add(provider + " cold: " + e);
+                    }
+                    progress.step();
                 }
-                progress.step();
+                if (o.runs("pipelined")) {
+                    try {
+                        List<PipelineRow> measured = PipelineBench.measure(nodes, provider, o.quick(), progress);
+                        pipelined.addAll(measured);
+                        PipelineBench.print(measured, out); // as it comes: the run is long
+                    } catch (Exception e) {
+                        LOG.error("{} pipelined failed", provider, e);
+                        failures.add(provider + " pipelined: " + e);
+                    }
+                }
             }
         }
         print(rows, out);
         failures.forEach(f -> out.println("FAILED: " + f));
         if (o.json() != null) {
-            JsonRows.write(o.json(), rows);
-            out.println("wrote " + rows.size() + " rows to " + o.json());
+            List<Object> all = new ArrayList<>(rows);
+            all.addAll(pipelined);
+            JsonRows.write(o.json(), all);
+            out.println("wrote " + all.size() + " rows to " + o.json());
         }
         if (!failures.isEmpty()) {
             throw new IllegalStateException(failures.size() + " measurements failed; see above");

@@ -56,13 +56,22 @@ public final class RawEcho {
         if (!mode.equals("hot") && !mode.equals("warm")) {
             throw new IllegalArgumentException("mode must be hot or warm, got " + mode);
         }
-        ChildJvm server = ChildJvm.start(Server.class.getName(), List.of("-Xmx256m"), List.of(transport, mode),
-                Duration.ofSeconds(60));
+        Connected c = connect(transport, mode, spec());
+        return new Client(c.server(), c.transport(), c.connection());
+    }
+
+    /** A server child and this side's connection to it. */
+    record Connected(ChildJvm server, Transport transport, Connection connection) {
+    }
+
+    /** Starts a {@link Server} child with {@code spec} on both sides and connects to it. */
+    static Connected connect(String transport, String mode, ConnectionSpec spec) throws IOException {
+        ChildJvm server = ChildJvm.start(Server.class.getName(), List.of("-Xmx256m"), List.of(transport, mode,
+                Integer.toString(spec.slots()), Integer.toString(spec.slotSize())), Duration.ofSeconds(60));
         Transport t = null;
         try {
             t = Transports.open(transport);
-            Connection c = t.connect(server.ready(), spec(), Duration.ofSeconds(20));
-            return new Client(server, t, c);
+            return new Connected(server, t, t.connect(server.ready(), spec, Duration.ofSeconds(20)));
         } catch (RuntimeException e) {
             if (t != null) {
                 t.close();
@@ -135,8 +144,10 @@ public final class RawEcho {
     }
 
     /**
-     * The echo server process: {@code Server TRANSPORT hot|warm}. Prints {@code READY <address>},
-     * serves one connection until it closes, and exits when stdin closes.
+     * The echo server process: {@code Server TRANSPORT hot|warm SLOTS SLOT_SIZE}. Prints
+     * {@code READY <address>}, echoes each message into the same slot on the client's side (so a
+     * pipelined client may have one message in flight per slot) until the connection closes, and
+     * exits when stdin closes.
      */
     public static final class Server {
         private Server() {
@@ -146,7 +157,8 @@ public final class RawEcho {
             String transport = args[0];
             boolean hot = args[1].equals("hot");
             Transport t = Transports.open(transport);
-            Listener listener = t.listen(LocalAddress.of(transport), spec());
+            Listener listener = t.listen(LocalAddress.of(transport), new ConnectionSpec(Integer.parseInt(args[2]),
+                    Integer.parseInt(args[3]), 0));
             Thread serve = Thread.ofPlatform().name("raw-echo").daemon().start(() -> serve(listener, hot));
             ChildJvm.announceAndAwaitParent(listener.address());
             serve.interrupt();
@@ -173,7 +185,7 @@ public final class RawEcho {
                         continue;
                     }
                     lastInput = System.nanoTime();
-                    c.write(0, c.receiveSlot(done.slot()), 0, done.length(), done.immediate());
+                    c.write(done.slot(), c.receiveSlot(done.slot()), 0, done.length(), done.immediate());
                     c.release(done.slot());
                 }
             } catch (RuntimeException e) {

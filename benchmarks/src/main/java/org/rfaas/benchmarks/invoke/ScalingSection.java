@@ -10,9 +10,15 @@ import org.rfaas.benchmarks.suite.Row;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;
+import org.rfaas.client.InvocationSlot;
+import org.rfaas.client.ScatterGather;
+import org.rfaas.client.WaitMode;
 import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,8 +26,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Parallel invocations: one lease of {@code k} cores, {@code scatter} of one 1 KiB input per core,
- * repeated; latency of the whole scatter and invocations per second. Hot only where the executor's
+ * Parallel invocations: one lease of {@code k} cores, a scatter of one 1 KiB input per core,
+ * repeated; latency of the whole scatter and invocations per second, beside the same k calls made
+ * one blocking call after another. Hot only where the executor's
  * spinning workers plus the spinning client fit the machine's cores; warm everywhere else.
  */
 public final class ScalingSection implements BenchAll.Section {
@@ -69,7 +76,14 @@ public final class ScalingSection implements BenchAll.Section {
                     progress.begin("scaling " + provider + " " + cores + " cores " + mode);
                     HotTimeout hot = mode.equals("hot") ? HotTimeout.ofMicros(RfaasEcho.HOT_TIMEOUT_MICROS) : HotTimeout.ALWAYS_WARM;
                     try (RemoteExecutor executor = client.allocate(AllocationSpec.of(cores, 256, hot, pkg, BYTES, BYTES))) {
-                        report.add(measure(executor, provider, mode, cores, budget));
+                        List<Row> rows = measure(executor, provider, mode, cores, budget);
+                        rows.forEach(report::add);
+                        if (cores == 1) {
+                            report.note("scatter 1 core / blocking call " + provider + " " + mode, String.format(
+                                    java.util.Locale.ROOT, "%.2f (future), %.2f (gather); target <= 1.2",
+                                    rows.get(0).medianNs() / (double) rows.get(2).medianNs(),
+                                    rows.get(1).medianNs() / (double) rows.get(2).medianNs()));
+                        }
                     } catch (RuntimeException e) {
                         // One point failing (a lease refused, a worker lost) must not hide the others.
                         report.note("scaling " + provider + " " + cores + " cores " + mode + " failed", e.toString());
@@ -84,35 +98,92 @@ public final class ScalingSection implements BenchAll.Section {
         }
     }
 
-    private static Row measure(RemoteExecutor executor, String provider, String mode, int cores, long budget) {
+    /** Alternating rounds of the three ways of running one call per core, so that noise hits all alike. */
+    private static final int ROUNDS = 5;
+
+    /**
+     * The scatter of one input per core three ways, in alternating rounds on the same executor:
+     * {@code rfaas} the future-returning {@link RemoteExecutor#scatter}, {@code rfaas-gather} the
+     * allocation-free {@link ScatterGather#gather} into a caller's buffer, and {@code rfaas-blocking}
+     * one blocking call per core in turn (what a scatter must beat).
+     */
+    private static List<Row> measure(RemoteExecutor executor, String provider, String mode, int cores, long budget) {
         List<byte[]> inputs = new ArrayList<>();
         for (int i = 0; i < cores; i++) {
             byte[] in = new byte[BYTES];
             in[0] = (byte) i;
             inputs.add(in);
         }
-        long warmEnd = System.nanoTime() + budget / 4;
-        while (System.nanoTime() < warmEnd) {
-            check(executor.scatter("echo", inputs).join(), inputs);
-        }
-        Histogram h = LatencyStats.newHistogram();
-        long start = System.nanoTime();
-        long end = start + budget;
-        long scatters = 0;
-        long now = start;
-        while (now < end || scatters < 20) {
-            long t0 = System.nanoTime();
-            List<byte[]> out = executor.scatter("echo", inputs).join();
-            now = System.nanoTime();
-            h.recordValue(Math.max(1, Math.min(LatencyStats.HISTOGRAM_MAX_NS, now - t0)));
-            if (out.size() != cores) {
-                throw new IllegalStateException("scatter over " + cores + " cores returned " + out.size() + " parts");
+        WaitMode wait = mode.equals("hot") ? WaitMode.HOT : WaitMode.WARM;
+        int echo = executor.functionIndex("echo");
+        ScatterGather sg = executor.scatterGather("echo");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = arena.allocate((long) BYTES * cores);
+            MemorySegment out = arena.allocate((long) BYTES * cores);
+            for (int i = 0; i < cores; i++) {
+                MemorySegment.copy(inputs.get(i), 0, in, ValueLayout.JAVA_BYTE, (long) i * BYTES, BYTES);
             }
-            scatters++;
+            int[] lengths = new int[cores];
+            List<String> systems = List.of("rfaas", "rfaas-gather", "rfaas-blocking");
+            List<Runnable> ops = List.of(
+                    () -> check(executor.scatter("echo", inputs).join(), inputs),
+                    () -> {
+                        sg.gather(in, BYTES, BYTES, cores, out, BYTES, lengths, wait);
+                        if (out.get(ValueLayout.JAVA_BYTE, (long) (cores - 1) * BYTES) != (byte) (cores - 1)) {
+                            throw new IllegalStateException("gather over " + cores + " cores misplaced a part");
+                        }
+                    },
+                    () -> {
+                        for (int i = 0; i < cores; i++) {
+                            try (InvocationSlot slot = executor.acquireSlot(i)) {
+                                MemorySegment.copy(in, (long) i * BYTES, slot.input(), 0, BYTES);
+                                if (slot.invoke(echo, BYTES, BYTES, wait) != BYTES) {
+                                    throw new IllegalStateException("blocking echo returned a wrong length");
+                                }
+                            }
+                        }
+                    });
+            long warmEnd = System.nanoTime() + budget / 4;
+            while (System.nanoTime() < warmEnd) {
+                ops.forEach(Runnable::run);
+            }
+            List<List<LatencyStats>> rounds = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            long[] calls = new long[ops.size()];
+            long[] nanos = new long[ops.size()];
+            Histogram h = LatencyStats.newHistogram();
+            long roundBudget = budget / (ROUNDS * ops.size());
+            for (int r = 0; r < ROUNDS; r++) {
+                for (int k = 0; k < ops.size(); k++) {
+                    int m = (r & 1) == 0 ? k : ops.size() - 1 - k;
+                    Runnable op = ops.get(m);
+                    long warmRound = System.nanoTime() + 2_000_000L; // wakes workers the previous system let sleep
+                    while (System.nanoTime() < warmRound) {
+                        op.run();
+                    }
+                    h.reset();
+                    long start = System.nanoTime();
+                    long now = start;
+                    long n = 0;
+                    while (now - start < roundBudget || n < 20) {
+                        long t0 = System.nanoTime();
+                        op.run();
+                        now = System.nanoTime();
+                        h.recordValue(Math.max(1, Math.min(LatencyStats.HISTOGRAM_MAX_NS, now - t0)));
+                        n++;
+                    }
+                    rounds.get(m).add(LatencyStats.of(h));
+                    calls[m] += n * cores;
+                    nanos[m] += now - start;
+                }
+            }
+            List<Row> rows = new ArrayList<>();
+            for (int m = 0; m < ops.size(); m++) {
+                LatencyStats s = LatencyStats.medianOfRounds(rounds.get(m));
+                rows.add(new Row("scaling", systems.get(m), provider, mode, BYTES, cores, s.count(), s.medianNs(),
+                        s.p99Ns(), calls[m] / (nanos[m] / 1e9)));
+            }
+            return rows;
         }
-        LatencyStats s = LatencyStats.of(h);
-        double perSecond = scatters * (double) cores / ((now - start) / 1e9);
-        return new Row("scaling", "rfaas", provider, mode, BYTES, cores, s.count(), s.medianNs(), s.p99Ns(), perSecond);
     }
 
     private static void check(List<byte[]> out, List<byte[]> in) {

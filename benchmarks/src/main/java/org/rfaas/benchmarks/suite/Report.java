@@ -180,7 +180,7 @@ public final class Report {
         for (String benchmark : rows().stream().map(Row::benchmark).distinct().toList()) {
             out.println();
             out.println("== " + benchmark);
-            boolean scaling = benchmark.equals("scaling");
+            boolean scaling = benchmark.equals("scaling") || benchmark.equals("pipelined");
             boolean bandwidth = benchmark.equals("bandwidth");
             out.printf(Locale.ROOT, "%-13s %-14s %-10s %8s %5s %11s %11s  %s%n", "system", "provider", "mode", "bytes",
                     "cores", "median", "p99", bandwidth ? "bandwidth" : scaling ? "throughput" : "compared");

@@ -8,16 +8,17 @@ import org.rfaas.demo.support.LatencyStats;
 /**
  * One measurement: a row of {@code summary.json} and of the benchmark's CSV.
  *
- * @param benchmark which benchmark produced it: {@code latency}, {@code bandwidth}, {@code scaling}, {@code cold}
+ * @param benchmark which benchmark produced it: {@code latency}, {@code bandwidth}, {@code scaling},
+ *     {@code pipelined}, {@code cold}
  * @param system {@code rfaas}, {@code raw}, {@code grpc}, {@code hazelcast} or {@code http-gateway}
  * @param provider the transport ({@code shm}, {@code tcp}, {@code fabric:tcp}); for peers the stack they run on
  * @param mode {@code hot}, {@code warm}, {@code cold} (or a cold-start phase); {@code default} for peers
  * @param bytes payload size in bytes (input and echoed output)
- * @param cores parallel invocations (scaling); 1 elsewhere
+ * @param cores parallel invocations (scaling: cores scattered over; pipelined: calls in flight); 1 elsewhere
  * @param samples number of timed operations behind the percentiles
  * @param medianNs median of the per-operation time
  * @param p99Ns 99th percentile of the per-operation time
- * @param throughput operations per second (scaling) or bytes per second (bandwidth); 0 when not measured
+ * @param throughput operations per second (scaling, pipelined) or bytes per second (bandwidth); 0 when not measured
  */
 @JsonPropertyOrder({"benchmark", "system", "provider", "mode", "bytes", "cores", "samples", "median_ns", "p99_ns", "throughput"})
 @JsonInclude(JsonInclude.Include.ALWAYS)

@@ -4,6 +4,7 @@ import org.rfaas.benchmarks.invoke.ColdSection;
 import org.rfaas.benchmarks.invoke.NodePool;
 import org.rfaas.benchmarks.invoke.RawEcho;
 import org.rfaas.benchmarks.invoke.RfaasEcho;
+import org.rfaas.benchmarks.invoke.PipelineSection;
 import org.rfaas.benchmarks.invoke.ScalingSection;
 import org.rfaas.benchmarks.sebs.SebsSection;
 import org.rfaas.transport.Transport;
@@ -45,8 +46,8 @@ public record SuiteSubjects(List<String> providers, List<List<Subject>> latency,
                         new Subject("rfaas", p, mode, () -> RfaasEcho.start(nodes.node(p), mode))));
             }
         }
-        return new SuiteSubjects(use, latency, List.of(new ScalingSection(use, nodes), new ColdSection(use, nodes),
-                new SebsSection(use, nodes)), nodes);
+        return new SuiteSubjects(use, latency, List.of(new ScalingSection(use, nodes),
+                new PipelineSection(use, nodes), new ColdSection(use, nodes), new SebsSection(use, nodes)), nodes);
     }
 
     /** Stops the executor managers. */
