@@ -14,6 +14,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
@@ -29,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * Listens on a plain TCP socket for the out-of-band handshake; each accepted socket becomes one
  * fabric connection with its own endpoint. HELLOs are read side by side as their bytes arrive,
  * so a silent, slow or garbling peer holds up no other; only a complete, well-formed HELLO gets an
- * endpoint opened for it. A malformed handshake closes only that socket.
+ * endpoint opened for it, and the rest of its handshake (WELCOME, warm-up) runs on a thread of its
+ * own, so a peer that stops after its HELLO holds up no other either. A malformed handshake closes
+ * only that socket.
  */
 final class FabricListener implements Listener {
     private static final Logger LOG = LoggerFactory.getLogger(FabricListener.class);
@@ -42,6 +46,11 @@ final class FabricListener implements Listener {
     static final int MAX_PENDING = 256;
     /** Most unfinished HELLOs from one address: a flood from one host leaves the others room. */
     static final int MAX_PENDING_PER_SOURCE = 32;
+    /**
+     * Most handshakes past their HELLO finishing at once (each holds an endpoint while it sends its
+     * WELCOME and waits for the peer's warm-up message); further whole HELLOs wait their turn.
+     */
+    static final int MAX_COMPLETING = 32;
 
     private final FabricTransport transport;
     private final ConnectionSpec local;
@@ -52,6 +61,13 @@ final class FabricListener implements Listener {
     /** Accepted sockets still sending their HELLO, oldest first; guarded by itself (accept and close). */
     private final PendingHandshakes<PendingHello> pending = new PendingHandshakes<>(MAX_PENDING, MAX_PENDING_PER_SOURCE,
             p -> p.source);
+    /**
+     * Handshakes finished past their HELLO, on threads of their own: a {@link Connection}, or the
+     * {@link RuntimeException} that peer's handshake ended in. A peer with a valid HELLO that never
+     * warms up holds only its own thread, not the accept loop.
+     */
+    private final LinkedBlockingQueue<Object> completed = new LinkedBlockingQueue<>();
+    private final AtomicInteger completing = new AtomicInteger();
 
     FabricListener(FabricTransport transport, InetSocketAddress bind, ConnectionSpec local) {
         this.transport = transport;
@@ -91,18 +107,23 @@ final class FabricListener implements Listener {
                 if (closed) {
                     throw new TransportException("listener " + address + " is closed");
                 }
+                Object finished = completed.poll();
+                if (finished != null) {
+                    return connectionOrThrow(finished);
+                }
                 long now = System.nanoTime();
                 long wakeAt = deadline;
                 PendingHello done;
                 synchronized (pending) {
                     takeInSockets(now);
-                    done = progressHellos(now);
+                    done = completing.get() < MAX_COMPLETING ? progressHellos(now) : null;
                     for (PendingHello p : pending) {
                         wakeAt = Math.min(wakeAt, p.deadline);
                     }
                 }
                 if (done != null) {
-                    return handshake(done);
+                    finishInBackground(done);
+                    continue;
                 }
                 if (deadline - now <= 0) {
                     return null;
@@ -165,9 +186,41 @@ final class FabricListener implements Listener {
         return null;
     }
 
+    /** Finishes {@code p}'s handshake on a thread of its own; its outcome goes to {@link #completed}. */
+    private void finishInBackground(PendingHello p) throws IOException {
+        selector.selectNow(); // deregisters the cancelled key, so that the channel may block
+        completing.incrementAndGet();
+        Thread.ofPlatform().daemon().name("rfaas-fabric-handshake").start(() -> {
+            Object outcome;
+            try {
+                outcome = handshake(p);
+            } catch (IOException e) {
+                outcome = new ProtocolException(ProtocolError.TRUNCATED, "connection from " + p.source
+                        + " failed during the handshake: " + e.getMessage());
+            } catch (RuntimeException e) {
+                outcome = e;
+            }
+            synchronized (completed) {
+                if (closed && outcome instanceof Connection c) {
+                    c.close(); // nobody will accept it
+                } else {
+                    completed.add(outcome);
+                }
+                completing.decrementAndGet();
+            }
+            selector.wakeup();
+        });
+    }
+
+    private static Connection connectionOrThrow(Object outcome) {
+        if (outcome instanceof Connection c) {
+            return c;
+        }
+        throw (RuntimeException) outcome;
+    }
+
     /** The peer's HELLO is whole: open an endpoint for it and finish the handshake on a blocking socket. */
     private Connection handshake(PendingHello p) throws IOException {
-        selector.selectNow(); // deregisters the cancelled key, so that the channel may block
         p.channel.configureBlocking(true);
         Socket s = p.channel.socket();
         byte[] hello = Arrays.copyOf(p.buffer.array(), p.buffer.position());
@@ -260,6 +313,14 @@ final class FabricListener implements Listener {
             for (PendingHello p : pending.clear()) {
                 closeQuietly(p.channel);
             }
+        }
+        synchronized (completed) {
+            for (Object o : completed) {
+                if (o instanceof Connection c) {
+                    c.close();
+                }
+            }
+            completed.clear();
         }
         closeQuietly(selector);
         try {

@@ -2,6 +2,8 @@ package org.rfaas.transport.fabric;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.transport.BackoffIdleStrategy;
+import org.rfaas.transport.IdleStrategy;
 import org.rfaas.transport.PeerFailedException;
 
 /**
@@ -37,6 +39,9 @@ final class FabricWarmUp {
         // The wake-up endpoints exchange one nudge too, so that ofi_rxm has connected them.
         boolean nudged = !peer.useWakeEndpoint();
         boolean nudgeReceived = !peer.useWakeEndpoint();
+        // A live peer answers within the spins; one that never does (or a hostile one that sent its
+        // HELLO and stopped) must not keep a core busy until the timeout.
+        IdleStrategy idle = new BackoffIdleStrategy(20_000, 100, 10_000, 1_000_000);
         while (!sent || !received || !nudged || !nudgeReceived) {
             // The out-of-band channel may have seen the peer go (it died or gave up on its side).
             c.checkFailure(false);
@@ -77,7 +82,7 @@ final class FabricWarmUp {
             } else if (n == -Fi.FI_EAVAIL) {
                 throw c.cqError(e.rxCq, "warm-up receive");
             } else {
-                Thread.onSpinWait();
+                idle.idle();
             }
         }
     }

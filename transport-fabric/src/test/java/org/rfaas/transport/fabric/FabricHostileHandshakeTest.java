@@ -98,6 +98,35 @@ class FabricHostileHandshakeTest {
     }
 
     @Test
+    void peersThatStopAfterAWholeHelloDoNotDelayAHandshake() throws Exception {
+        loop.acceptWellBehaved(SPEC);
+        long unloaded = loop.acceptWellBehaved(SPEC);
+        // Well-formed HELLOs (an endpoint is opened for each) naming as their endpoint a TCP port
+        // that accepts and never speaks: the provider connects there and no warm-up message ever
+        // comes, so each handshake waits out its warm-up timeout.
+        java.net.ServerSocket mute = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        byte[] sockaddr = new byte[16]; // sockaddr_in: family (host order), port (network order), 127.0.0.1
+        sockaddr[0] = 2;
+        sockaddr[2] = (byte) (mute.getLocalPort() >> 8);
+        sockaddr[3] = (byte) mute.getLocalPort();
+        sockaddr[4] = 127;
+        sockaddr[7] = 1;
+        for (int i = 0; i < 3; i++) {
+            byte[] hello = new byte[Hello.MAX_LENGTH];
+            int n = Hello.encode(hello, Hello.TYPE_HELLO, new ConnectionSpec(1, 64, 0), 0, 128, 0, 0, 128,
+                    sockaddr, "tcp;ofi_rxm");
+            open().getOutputStream().write(hello, 0, n);
+        }
+        Thread.sleep(100); // their HELLOs are in, their handshakes under way
+        long ms = loop.acceptWellBehaved(SPEC);
+        System.out.println(String.format("fabric:tcp handshake: alone %d ms, beside stalled handshakes %d ms",
+                unloaded, ms));
+        assertTrue(ms <= unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind peers that stopped "
+                + "after their HELLO, " + unloaded + " ms alone");
+        mute.close();
+    }
+
+    @Test
     void aFloodOfConnectionsDoesNotDelayAHandshake() throws Exception {
         loop.acceptWellBehaved(SPEC);
         long unloaded = loop.acceptWellBehaved(SPEC);
