@@ -50,6 +50,8 @@ public final class RfaasClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RfaasClient.class);
     /** Control-connection receive slots: acks and responses in slot 0, lease end in slot 1. */
     private static final ConnectionSpec CONTROL_SPEC = new ConnectionSpec(2, 8192, 0);
+    /** Worker connections without a hello kept beyond one per leased core (see acceptWorkers). */
+    static final int MAX_EXTRA_UNPROVEN_WORKERS = 16;
     private static final int MAX_CHUNK = 1 << 20;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -320,6 +322,13 @@ public final class RfaasClient implements AutoCloseable {
                     Connection w = listener.accept(Duration.ofMillis(pending.isEmpty() ? 50 : 1));
                     if (w != null) {
                         pending.add(w);
+                        if (pending.size() > spec.cores() + MAX_EXTRA_UNPROVEN_WORKERS) {
+                            // Each holds the lease's receive slots: a flood of connections that
+                            // never say hello costs a bounded amount of memory, its oldest dropped.
+                            pending.removeFirst().close();
+                            LOG.warn("lease {}: more than {} worker connections without a hello; dropped the oldest",
+                                    leaseId, spec.cores() + MAX_EXTRA_UNPROVEN_WORKERS);
+                        }
                     }
                 } catch (ProtocolException e) {
                     // The executor retries a worker whose handshake failed; keep listening.
