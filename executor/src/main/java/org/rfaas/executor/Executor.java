@@ -114,8 +114,10 @@ public final class Executor {
             joinQuietly(warmUp);
             String clientTransportName = Transports.transportOf(assignment.clientAddress());
             clientTransport = sameTransport(managerAddress, assignment.clientAddress()) ? managerTransport
-                    : preloaded.containsKey(clientTransportName) ? preloaded.remove(clientTransportName)
-                    : Transports.open(clientTransportName);
+                    : preloaded.remove(clientTransportName);
+            if (clientTransport == null) {
+                clientTransport = Transports.open(clientTransportName);
+            }
             // The worker connections are made while the package loads: connecting waits on the
             // client (handshake round trips), loading uses the CPU, so together they take about
             // the time of the longer one. The client keeps a connection pending until its hello,

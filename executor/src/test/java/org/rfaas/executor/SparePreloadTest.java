@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
-import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
@@ -50,16 +49,8 @@ class SparePreloadTest {
                      new ConnectionSpec(3, Executor.clientSlotSize(64), 0))) {
             Executor executor = new Executor(managerSide.address(), 5, true, List.of("tcp", "fabric:tcp"));
             Thread thread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
-            Connection manager = managerSide.accept(Duration.ofSeconds(30));
-            assertNotNull(manager, "the executor did not connect to its manager");
+            Connection manager = SpareManagerSide.acceptAfterWarmUp(managerSide, executor, 5);
             Completion c = new Completion();
-            assertTrue(manager.await(c, TimeUnit.SECONDS.toNanos(30)));
-            assertEquals(5, ExecutorHello.decode(manager.receiveSlot(c.slot()), 0, c.length()).secret());
-            manager.release(c.slot());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!executor.warmedUp() && System.nanoTime() - deadline < 0) {
-                Thread.sleep(5);
-            }
             // tcp is the manager's own transport: nothing to preload for it.
             assertEquals(Set.of("fabric:tcp"), executor.preloadedTransports(), "preloaded before the lease");
 

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.function.FaasFunction;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
-import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShutdown;
@@ -70,16 +69,8 @@ class WorkerConnectDuringLoadTest {
              Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0))) {
             Executor executor = new Executor(managerSide.address(), 5, true);
             executorThread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
-            Connection manager = managerSide.accept(Duration.ofSeconds(30));
-            assertNotNull(manager, "the executor did not connect to its manager");
+            Connection manager = SpareManagerSide.acceptAfterWarmUp(managerSide, executor, 5);
             Completion c = new Completion();
-            assertTrue(manager.await(c, TimeUnit.SECONDS.toNanos(30)));
-            assertEquals(5, ExecutorHello.decode(manager.receiveSlot(c.slot()), 0, c.length()).secret());
-            manager.release(c.slot());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!executor.warmedUp() && System.nanoTime() - deadline < 0) {
-                Thread.sleep(5);
-            }
             assertTrue(executor.warmedUp(), "the spare did not warm up package loading before its assignment");
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
             int n = new ExecutorAssignment(LEASE, 3, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, 10, clientSide.address(),
