@@ -276,7 +276,17 @@ final class ExecutorLinks {
                 }
             }
         } catch (PeerFailedException e) {
-            LOG.debug("executor pid {}: connection closed", hello.pid());
+            ManagedLease serving;
+            synchronized (executor) {
+                serving = executor.lease;
+            }
+            // While its lease runs, the link ends only because the executor died or fell silent: say why.
+            if (serving != null && serving.isRunning()) {
+                LOG.warn("executor pid {}: connection lost while serving lease {}: {}", hello.pid(), serving.id(),
+                        e.getMessage());
+            } else {
+                LOG.debug("executor pid {}: connection closed: {}", hello.pid(), e.getMessage());
+            }
         } finally {
             ManagedLease lease;
             synchronized (executor) {

@@ -321,7 +321,9 @@ final class LeaseTable {
         try {
             int length = ExecutorShutdown.write(lease.executorBuffer, 0, lease.endReason);
             lease.executor.write(0, lease.executorBuffer, 0, length, 0);
-        } catch (TransportException e) {
+        } catch (TransportException | IllegalStateException e) {
+            // IllegalStateException: the connection closed (its buffer with it) since the executor was
+            // attached; the executor is gone or going, which is what telling it would achieve.
             LOG.debug("lease {}: cannot tell the executor to stop: {}", lease.id(), e.getMessage());
         }
     }

@@ -55,6 +55,11 @@ final class ManagedLease {
         this.spawnEpochMillis = System.currentTimeMillis();
     }
 
+    /** Whether the lease is serving calls (its executor attached, not told to stop). */
+    synchronized boolean isRunning() {
+        return state == State.RUNNING;
+    }
+
     /** Reads the executor's counters; call while the accounting connection is open. */
     synchronized long[] readCounters() {
         long[] v = new long[AccountingCounters.COUNT];
