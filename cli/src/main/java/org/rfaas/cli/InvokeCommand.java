@@ -64,6 +64,10 @@ public final class InvokeCommand implements Callable<Integer> {
     @Option(names = "--repeat", defaultValue = "1", description = "invocations to time (default ${DEFAULT-VALUE})")
     int repeat;
 
+    @Option(names = "--latencies", paramLabel = "FILE",
+            description = "with --repeat: also write each call's latency in ns, one per line in call order (where in the run the slow calls are)")
+    Path latenciesFile;
+
     @Option(names = "--mode", defaultValue = "hot", description = "hot (spinning) or warm (sleeping) on both sides")
     WaitMode mode;
 
@@ -112,10 +116,18 @@ public final class InvokeCommand implements Callable<Integer> {
                 executor.functionIndex(function);
                 byte[] out = null;
                 Histogram latencies = new Histogram(3_600_000_000_000L, 3);
+                long[] each = latenciesFile != null ? new long[repeat] : null;
                 for (int i = 0; i < repeat; i++) {
                     long start = System.nanoTime();
                     out = executor.invoke(function, in, mode);
-                    latencies.recordValue(System.nanoTime() - start);
+                    long took = System.nanoTime() - start;
+                    latencies.recordValue(took);
+                    if (each != null) {
+                        each[i] = took;
+                    }
+                }
+                if (each != null) {
+                    writeLatencies(each);
                 }
                 if (repeat == 1 || output != null) {
                     writeOutput(out);
@@ -160,5 +172,13 @@ public final class InvokeCommand implements Callable<Integer> {
                 s.write(out);
             }
         }
+    }
+
+    private void writeLatencies(long[] each) throws IOException {
+        StringBuilder text = new StringBuilder(each.length * 8);
+        for (long ns : each) {
+            text.append(ns).append('\n');
+        }
+        Files.writeString(latenciesFile, text);
     }
 }

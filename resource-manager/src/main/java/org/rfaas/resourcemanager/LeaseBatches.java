@@ -16,7 +16,8 @@ import org.rfaas.rmclient.NodeInfo;
  * lock (so the batch is atomic towards other grants), recorded in one log entry (one commit), then
  * signed outside the lock. A node that reached the batch's per-node limit is hidden from the index
  * for the rest of the batch. An all-or-nothing batch that does not fit whole is undone in memory
- * before anything is written.
+ * before anything is written. A batch with a request id records it with each lease ({@code id#i}),
+ * and the same id again is answered with the leases it got (see {@link LiveState#earlierBatch}).
  */
 final class LeaseBatches {
     private LeaseBatches() {
@@ -26,8 +27,15 @@ final class LeaseBatches {
         long start = System.nanoTime();
         PlacementPolicy policy = req.placement() == null ? configured : PlacementPolicy.named(req.placement());
         List<LiveState.Lease> placed = new ArrayList<>(req.count());
+        long[] replayAfter = {-1};
         state.change(now, c -> {
             LiveState live = state.live;
+            List<LiveState.Lease> earlier = live.earlierBatch(req);
+            if (earlier != null) {
+                placed.addAll(earlier);
+                replayAfter[0] = state.log().appended(); // its grants may still be on their way to the disk
+                return null;
+            }
             // the whole batch within the tenant's quota (best-effort too: a quota is not a capacity)
             live.tenants.checkQuota(req.tenant(), req.count(), req.cores(), req.memoryMiB());
             Map<LiveState.Node, Integer> perNode = req.maxPerNode() > 0 ? new HashMap<>() : null;
@@ -46,7 +54,8 @@ final class LeaseBatches {
                     if (n == null) {
                         break;
                     }
-                    placed.add(state.grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration, null));
+                    placed.add(state.grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration,
+                            req.leaseRequestId(placed.size())));
                     if (perNode != null && perNode.merge(n, 1, Integer::sum) >= req.maxPerNode()) {
                         live.hide(n);
                         hidden.add(n);
@@ -79,6 +88,12 @@ final class LeaseBatches {
         List<LeaseGrant> grants = new ArrayList<>(placed.size());
         for (LiveState.Lease l : placed) {
             grants.add(state.grant(l, l.node));
+        }
+        if (replayAfter[0] >= 0) {
+            if (replayAfter[0] > 0) { // 0: nothing appended since the start, all of it loaded from the disk
+                state.log().await(replayAfter[0]); // answered as the first time: only once durable
+            }
+            return new LeaseBatchGrant(req.count(), grants);
         }
         long latency = System.nanoTime() - start;
         for (LeaseGrant g : grants) {

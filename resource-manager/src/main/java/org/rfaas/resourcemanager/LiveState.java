@@ -1,14 +1,17 @@
 package org.rfaas.resourcemanager;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.rfaas.rmclient.EndedLease;
+import org.rfaas.rmclient.LeaseBatchRequest;
 import org.rfaas.rmclient.LeaseInfo;
 import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.NodeInfo;
@@ -193,6 +196,34 @@ final class LiveState {
                     + earlier.cores + " cores and " + earlier.memoryMiB + " MiB");
         }
         return earlier;
+    }
+
+    /**
+     * The active leases an earlier batch with {@code req}'s request id got, in batch order (those
+     * released since are missing), or null when it got none; a different batch under the same id
+     * (other lease size, or more leases than this one asks for) is refused (409).
+     */
+    List<Lease> earlierBatch(LeaseBatchRequest req) {
+        if (req.requestId() == null) {
+            return null;
+        }
+        List<Lease> earlier = new ArrayList<>();
+        for (int i = 0; i < req.count(); i++) {
+            Lease l = byRequest.get(requestKey(req.tenant(), req.leaseRequestId(i)));
+            if (l == null) {
+                continue;
+            }
+            if (l.cores != req.cores() || l.memoryMiB != req.memoryMiB()) {
+                throw ApiException.conflict("batch request id " + req.requestId() + " already got leases of " + l.cores
+                        + " cores and " + l.memoryMiB + " MiB");
+            }
+            earlier.add(l);
+        }
+        if (byRequest.containsKey(requestKey(req.tenant(), req.leaseRequestId(req.count())))) {
+            throw ApiException.conflict("batch request id " + req.requestId() + " already got more than " + req.count()
+                    + " leases");
+        }
+        return earlier.isEmpty() ? null : earlier;
     }
 
     /** Request ids are the tenant's own: two tenants may use the same. */

@@ -14,12 +14,21 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param mode {@code all-or-nothing} (the default: every lease or none) or {@code best-effort}
  *     (as many as fit, at least one)
  * @param placement optional policy, as in {@link LeaseRequest#placement()}
+ * @param requestId optional: the caller's id of this batch (as {@link LeaseRequest#requestId()}, at most
+ *     {@link #MAX_REQUEST_ID} characters). While leases it got are active, the same id from the same
+ *     tenant is answered with those leases again instead of new ones, so a batch retried after a lost
+ *     answer is not granted twice. {@link ResourceManagerClient#requestLeases} sets one.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LeaseBatchRequest(int count, int cores, long memoryMiB, long durationMillis, String tenant, int maxPerNode,
-        String mode, String placement) {
+        String mode, String placement, String requestId) {
     /** Largest batch: bounds the work of one request and the size of its answer. */
     public static final int MAX_COUNT = 16_384;
+    /**
+     * Longest batch request id: each lease of the batch records it with its index ({@code id#i}),
+     * which must fit the 128 characters a lease's request id has.
+     */
+    public static final int MAX_REQUEST_ID = 128 - ("#" + (MAX_COUNT - 1)).length();
     public static final String ALL_OR_NOTHING = "all-or-nothing";
     public static final String BEST_EFFORT = "best-effort";
 
@@ -36,6 +45,28 @@ public record LeaseBatchRequest(int count, int cores, long memoryMiB, long durat
             throw new IllegalArgumentException("mode must be all-or-nothing or best-effort, got '" + mode + "'");
         }
         Checks.placement(placement);
+        if (requestId != null) {
+            Checks.name("requestId", requestId);
+            if (requestId.length() > MAX_REQUEST_ID) {
+                throw new IllegalArgumentException("a batch's requestId has at most " + MAX_REQUEST_ID + " characters");
+            }
+        }
+    }
+
+    /** A batch without a request id. */
+    public LeaseBatchRequest(int count, int cores, long memoryMiB, long durationMillis, String tenant, int maxPerNode,
+            String mode, String placement) {
+        this(count, cores, memoryMiB, durationMillis, tenant, maxPerNode, mode, placement, null);
+    }
+
+    /** The same batch carrying {@code id} as its request id. */
+    public LeaseBatchRequest withRequestId(String id) {
+        return new LeaseBatchRequest(count, cores, memoryMiB, durationMillis, tenant, maxPerNode, mode, placement, id);
+    }
+
+    /** The request id recorded with the batch's lease number {@code index} (never a single request's id). */
+    public String leaseRequestId(int index) {
+        return requestId == null ? null : requestId + '#' + index;
     }
 
     /** Whether the batch is refused unless every lease fits. */

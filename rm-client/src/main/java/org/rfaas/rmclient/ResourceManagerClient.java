@@ -169,19 +169,25 @@ public final class ResourceManagerClient implements AutoCloseable {
      * that the retries of a failover (which resend it) are granted once.
      */
     public LeaseGrant requestLease(LeaseRequest request) {
-        LeaseRequest r = request.requestId() != null ? request
-                : request.withRequestId(requestIds + Long.toString(requestCounter.incrementAndGet(), 36));
+        LeaseRequest r = request.requestId() != null ? request : request.withRequestId(nextRequestId());
         return send("POST", "/v1/leases", r, leaseAuth(), LeaseGrant.class);
     }
 
+    /** A request id no other request of this client carries (random prefix, counter). */
+    private String nextRequestId() {
+        return requestIds + Long.toString(requestCounter.incrementAndGet(), 36);
+    }
+
     /**
-     * Asks for a batch of leases in one round trip ({@code POST /v1/leases/batch}).
+     * Asks for a batch of leases in one round trip ({@code POST /v1/leases/batch}). A batch without a
+     * request id gets a fresh one, so that the retries of a failover are granted once.
      *
      * @throws LeaseRefusedException when an all-or-nothing batch does not fit whole, or a
      *     best-effort batch not even once; the message says why
      */
     public LeaseBatchGrant requestLeases(LeaseBatchRequest batch) {
-        return send("POST", "/v1/leases/batch", batch, leaseAuth(), LeaseBatchGrant.class);
+        LeaseBatchRequest b = batch.requestId() != null ? batch : batch.withRequestId(nextRequestId());
+        return send("POST", "/v1/leases/batch", b, leaseAuth(), LeaseBatchGrant.class);
     }
 
     /**
