@@ -70,6 +70,7 @@ final class CgroupHost {
                 }
             }
             CgroupHost host = new CgroupHost(v2, mounts, base);
+            host.removeStaleGroups();
             host.makeManagerGroup();
             return host;
         } catch (IOException | RuntimeException e) {
@@ -133,6 +134,60 @@ final class CgroupHost {
     void writeIfPresent(Path file, String value) throws IOException {
         if (Files.exists(file)) {
             ExecutorCgroup.write(file, value);
+        }
+    }
+
+    /**
+     * Removes the groups that managers which died without closing (SIGKILL, a crash) left under
+     * {@code rfaas/}: those named {@code <node>.<pid>} whose pid no longer runs, with their empty
+     * executor groups. A group that still has a task (an executor that outlived its manager) stays.
+     */
+    void removeStaleGroups() {
+        for (Path mount : new LinkedHashSet<>(mounts.values())) {
+            Path root = mount.resolve("rfaas");
+            if (!Files.isDirectory(root)) {
+                continue;
+            }
+            try (var groups = Files.list(root)) {
+                for (Path group : groups.filter(Files::isDirectory).toList()) {
+                    if (ownerGone(group.getFileName().toString())) {
+                        removeEmptyTree(group);
+                    }
+                }
+            } catch (IOException e) {
+                // Only housekeeping: a group left now is tried again at the next start.
+            }
+        }
+    }
+
+    /** Whether a manager group's name ends in the pid of a process that is gone. */
+    static boolean ownerGone(String groupName) {
+        int dot = groupName.lastIndexOf('.');
+        if (dot < 0 || dot == groupName.length() - 1) {
+            return false;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(groupName.substring(dot + 1));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty();
+    }
+
+    /** rmdir bottom-up; a group with a task refuses (EBUSY), and so then does its parent. */
+    private static void removeEmptyTree(Path group) {
+        try (var children = Files.list(group)) {
+            for (Path child : children.filter(Files::isDirectory).toList()) {
+                removeEmptyTree(child);
+            }
+        } catch (IOException e) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(group);
+        } catch (IOException e) {
+            // still in use
         }
     }
 
