@@ -23,6 +23,7 @@ public final class WriteSeeds {
         write(resources, "org.rfaas.transport.shm.ShmHandshakeFuzzTest", "decode");
         write(resources, "org.rfaas.transport.fabric.FabricHandshakeFuzzTest", "decode");
         write(resources, "org.rfaas.resourcemanager.HttpBodiesFuzzTest", "parse");
+        write(resources, "org.rfaas.rmclient.rpc.LeaseRpcFuzzTest", "decode");
     }
 
     @SuppressWarnings("unchecked")

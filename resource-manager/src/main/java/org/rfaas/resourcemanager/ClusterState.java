@@ -152,9 +152,20 @@ final class ClusterState implements AutoCloseable {
 
     /** Runs {@code work} on the memory under the lock, appends its change, then waits until it is durable. */
     <T> T change(long now, java.util.function.Function<Change, T> work) {
+        return awaitDurable(changeDeferred(now, work));
+    }
+
+    /**
+     * A change made in memory and appended to the log, not yet known to be durable: its answer
+     * ({@code result}, or the refusal {@code refused}) may go out once change {@code seq} is
+     * committed (0: nothing to wait for).
+     */
+    record Deferred<T>(long seq, T result, RuntimeException refused) {
+    }
+
+    /** {@link #change} without the wait: for callers that answer from the commit ({@link DurableLog#whenDurable}). */
+    <T> Deferred<T> changeDeferred(long now, java.util.function.Function<Change, T> work) {
         Change c = new Change(this);
-        T result;
-        long seq;
         RuntimeException refused = null;
         lock.lock();
         try {
@@ -166,18 +177,21 @@ final class ClusterState implements AutoCloseable {
                 // before a bug threw: the memory has changed, the log must follow it.
                 refused = e;
             }
-            result = r;
-            seq = c.append(now);
+            return new Deferred<>(c.append(now), r, refused);
         } finally {
             lock.unlock();
         }
-        if (seq > 0) {
-            log.await(seq);
+    }
+
+    /** Waits for a deferred change to be durable; answers its result or throws its refusal. */
+    <T> T awaitDurable(Deferred<T> d) {
+        if (d.seq() > 0) {
+            log.await(d.seq());
         }
-        if (refused != null) {
-            throw refused;
+        if (d.refused() != null) {
+            throw d.refused();
         }
-        return result;
+        return d.result();
     }
 
     /** Appends to the log directly (placement of batches, {@link LeaseBatches}); lock held. */
@@ -219,19 +233,27 @@ final class ClusterState implements AutoCloseable {
 
     /** Places and records a lease, or refuses with the reason when no node has the capacity. */
     LeaseGrant requestLease(LeaseRequest req, long now) {
-        long duration = leaseDuration(req.durationMillis());
         long start = System.nanoTime();
+        return grantPlaced(awaitDurable(placeLease(req, now)), start);
+    }
+
+    /** A lease placed in memory by {@link #placeLease}; {@code again}: an earlier grant of the same request id. */
+    record Placed(LiveState.Lease lease, LiveState.Node node, boolean again, String requestId) {
+    }
+
+    /**
+     * The memory half of {@link #requestLease}: places the lease (or finds the earlier grant of its
+     * request id); {@link #grantPlaced} makes the answer once the change is durable.
+     */
+    Deferred<Placed> placeLease(LeaseRequest req, long now) {
+        long duration = leaseDuration(req.durationMillis());
         PlacementPolicy policy = req.placement() == null ? placement : PlacementPolicy.named(req.placement());
-        LiveState.Lease[] placed = new LiveState.Lease[1];
-        LiveState.Node[] where = new LiveState.Node[1];
-        long[] replayAfter = {-1};
-        change(now, c -> {
+        long[] replayAfter = {0};
+        Deferred<Placed> d = changeDeferred(now, c -> {
             LiveState.Lease earlier = live.earlierGrant(req);
             if (earlier != null) {
-                placed[0] = earlier;
-                where[0] = earlier.node;
                 replayAfter[0] = log.appended(); // its grant may still be on its way to the disk
-                return null;
+                return new Placed(earlier, earlier.node, true, req.requestId());
             }
             live.tenants.checkQuota(req.tenant(), 1, req.cores(), req.memoryMiB());
             LiveState.Node n = live.index.choose(policy, req.cores(), req.memoryMiB());
@@ -244,20 +266,22 @@ final class ClusterState implements AutoCloseable {
                 observer.leaseRefused(RefusalReason.of(req, all));
                 throw ApiException.noCapacity(RefusalReason.message(req, all));
             }
-            placed[0] = grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration, req.requestId());
-            where[0] = n;
-            return null;
+            LiveState.Lease l = grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration,
+                    req.requestId());
+            return new Placed(l, n, false, req.requestId());
         });
-        LiveState.Lease l = placed[0];
-        if (replayAfter[0] >= 0) {
-            if (replayAfter[0] > 0) {
-                log.await(replayAfter[0]); // answered as the first time: only once durable
-            }
-            LOG.debug("lease {} answered again for request id {}", l.id, req.requestId());
-            return grant(l, where[0]);
+        // an earlier grant is answered as the first time: only once everything before it is durable
+        return replayAfter[0] > d.seq() ? new Deferred<>(replayAfter[0], d.result(), d.refused()) : d;
+    }
+
+    /** The answer to a placed lease, once durable: its signed grant. */
+    LeaseGrant grantPlaced(Placed p, long startNanos) {
+        LeaseGrant granted = grant(p.lease(), p.node());
+        if (p.again()) {
+            LOG.debug("lease {} answered again for request id {}", p.lease().id, p.requestId());
+        } else {
+            observer.leaseGranted(granted, System.nanoTime() - startNanos);
         }
-        LeaseGrant granted = grant(l, where[0]);
-        observer.leaseGranted(granted, System.nanoTime() - start);
         return granted;
     }
 
@@ -314,22 +338,35 @@ final class ClusterState implements AutoCloseable {
 
     /** Ends a lease at its holder's request; releasing an ended lease changes nothing. */
     LeaseInfo releaseLease(long id, String reason, long now) {
-        LiveState.Lease[] ended = new LiveState.Lease[1];
-        change(now, c -> {
+        LiveState.Lease l = awaitDurable(endLease(id, reason, now));
+        return l == null ? storedLease(id) : released(l, reason, now);
+    }
+
+    /**
+     * The memory half of {@link #releaseLease}: ends the lease if it is active; answers it, or null
+     * when it had already ended (or never existed: then {@link #storedLease} says which).
+     */
+    Deferred<LiveState.Lease> endLease(long id, String reason, long now) {
+        return changeDeferred(now, c -> {
             LiveState.Lease l = live.leases.get(id);
             if (l != null) {
                 c.endLease(l, RELEASED, reason, now);
-                ended[0] = l;
             }
-            return null;
+            return l;
         });
-        LiveState.Lease l = ended[0];
-        if (l == null) {
-            return storedLease(id);
-        }
+    }
+
+    /** The answer to a released lease, once durable. */
+    LeaseInfo released(LiveState.Lease l, String reason, long now) {
         observer.leasesEnded(RELEASED, l.node.name, 1, reason);
-        LOG.debug("lease {} released: {}", id, reason);
-        return new LeaseInfo(id, l.tenant, l.node.name, l.cores, l.memoryMiB, RELEASED, l.createdAt, l.expiresAt, now, reason);
+        LOG.debug("lease {} released: {}", l.id, reason);
+        return new LeaseInfo(l.id, l.tenant, l.node.name, l.cores, l.memoryMiB, RELEASED, l.createdAt, l.expiresAt, now,
+                reason);
+    }
+
+    /** An ended or unknown lease's record from the database (404 when unknown); reads: not on the commit thread. */
+    LeaseInfo endedLease(long id) {
+        return storedLease(id);
     }
 
     /** Ends many leases in one change (one commit); ended or unknown ones are answered as stored (404 if unknown). */

@@ -126,7 +126,38 @@ final class DurableLog implements AutoCloseable {
         }
     }
 
-    /** Wakes the waiters whose change is now durable (or failed). */
+    /** What to do once a change is durable ({@link #whenDurable}); identity, not value, equality. */
+    private static final class Action {
+        final long seq;
+        final java.util.function.Consumer<Boolean> run;
+
+        Action(long seq, java.util.function.Consumer<Boolean> run) {
+            this.seq = seq;
+            this.run = run;
+        }
+    }
+
+    private final ConcurrentLinkedQueue<Action> actions = new ConcurrentLinkedQueue<>();
+
+    /**
+     * Runs {@code action} once change {@code seq} is committed (with true) or failed (false): at
+     * once on this thread when it already is, otherwise on the commit thread right after the commit,
+     * in the order the actions were given. For answering without a thread waiting per change; the
+     * action must not block (it runs on the commit thread) and must not wait for the log.
+     */
+    void whenDurable(long seq, java.util.function.Consumer<Boolean> action) {
+        if (durable < seq) {
+            Action a = new Action(seq, action);
+            actions.add(a);
+            // the commit thread may have raised durable after the check and run its actions before the add
+            if (durable < seq || !actions.remove(a)) {
+                return;
+            }
+        }
+        action.accept(seq <= 0 || seq > failedUpTo); // 0: a change that wrote nothing
+    }
+
+    /** Wakes the waiters whose change is now durable (or failed), and runs their actions. */
     private void wakeDurable() {
         long upTo = durable;
         for (var it = waiters.iterator(); it.hasNext(); ) {
@@ -134,6 +165,16 @@ final class DurableLog implements AutoCloseable {
             if (w.seq <= upTo) {
                 it.remove();
                 LockSupport.unpark(w.thread);
+            }
+        }
+        for (var it = actions.iterator(); it.hasNext(); ) {
+            Action a = it.next();
+            if (a.seq <= upTo && actions.remove(a)) {
+                try {
+                    a.run.accept(a.seq > failedUpTo);
+                } catch (RuntimeException e) {
+                    LOG.error("an action after commit {} failed", a.seq, e);
+                }
             }
         }
     }

@@ -33,6 +33,8 @@ public final class ResourceManager implements AutoCloseable {
     private final AtomicReference<ClusterState> slot;
     private final Leadership leadership;
     private final ResourceManagerServer server;
+    /** The binary lease endpoint, or null when not configured. */
+    private final LeaseRpcServer leaseServer;
     private final Observability observability;
     private final ScheduledExecutorService sweeper;
     private final int port;
@@ -40,8 +42,10 @@ public final class ResourceManager implements AutoCloseable {
     private final EventBus events;
 
     private ResourceManager(ResourceManagerConfig config, AtomicReference<ClusterState> slot, Leadership leadership,
-            ResourceManagerServer server, int port, Observability observability, EventBus events) {
+            ResourceManagerServer server, LeaseRpcServer leaseServer, int port, Observability observability,
+            EventBus events) {
         this.config = config;
+        this.leaseServer = leaseServer;
         this.slot = slot;
         this.leadership = leadership;
         this.observability = observability;
@@ -70,12 +74,16 @@ public final class ResourceManager implements AutoCloseable {
         AtomicReference<ClusterState> slot = new AtomicReference<>();
         Observability observability = new Observability(view(slot), config.metricsOpen());
         Leadership leadership = null;
+        LeaseRpcServer leaseServer = null;
         try {
             if (config.leaderLeaseMillis() == 0) {
                 slot.set(serve(config, events, observability, null));
             }
             ResourceManagerServer server = new ResourceManagerServer(slot::get, config, observability, events);
             int port = server.start();
+            if (config.leasePort() != null) {
+                leaseServer = new LeaseRpcServer(slot::get, config.adminToken(), config.host(), config.leasePort());
+            }
             if (config.leaderLeaseMillis() > 0) {
                 leadership = new Leadership(config, fence -> {
                     try {
@@ -90,8 +98,14 @@ public final class ResourceManager implements AutoCloseable {
                     config.host(), port, redact(config.databaseUrl()), config.placementPolicy(), config.heartbeatTimeoutMillis());
             LOG.info("dashboard: http://{}:{}/dashboard#token=<admin token>; Prometheus metrics: GET /metrics{}", config.host(),
                     port, config.metricsOpen() ? " (open)" : " (admin token)");
-            return new ResourceManager(config, slot, leadership, server, port, observability, events);
-        } catch (RuntimeException | SQLException e) {
+            if (leaseServer != null) {
+                LOG.info("lease endpoint: rfaas-lease://{}:{}", config.host(), leaseServer.port());
+            }
+            return new ResourceManager(config, slot, leadership, server, leaseServer, port, observability, events);
+        } catch (RuntimeException | SQLException | java.io.IOException e) {
+            if (leaseServer != null) {
+                leaseServer.close();
+            }
             observability.close();
             if (leadership != null) {
                 leadership.close();
@@ -191,6 +205,14 @@ public final class ResourceManager implements AutoCloseable {
         return java.net.URI.create((config.tls() != null ? "https://" : "http://") + h + ":" + port);
     }
 
+    /**
+     * The binary lease endpoint, {@code rfaas-lease://host:port} ({@link org.rfaas.rmclient.rpc.LeaseRpcClient#of}),
+     * or null when {@code leasePort} is not configured.
+     */
+    public String leaseEndpoint() {
+        return leaseServer == null ? null : "rfaas-lease://" + config.host() + ":" + leaseServer.port();
+    }
+
     private ClusterState serving() {
         ClusterState s = slot.get();
         if (s == null) {
@@ -218,7 +240,7 @@ public final class ResourceManager implements AutoCloseable {
 
     /**
      * Starts a resource manager, prints {@code rfaas resource-manager listening on <uri>} to
-     * {@code out}, and serves until the JVM is asked to exit (SIGTERM, Ctrl-C), then closes cleanly.
+     * {@code out} (after {@code rfaas resource-manager lease endpoint <uri>} when it has one), and serves until the JVM is asked to exit (SIGTERM, Ctrl-C), then closes cleanly.
      */
     public static void runUntilShutdown(ResourceManagerConfig config, java.io.PrintStream out)
             throws SQLException, java.io.IOException, InterruptedException {
@@ -233,6 +255,9 @@ public final class ResourceManager implements AutoCloseable {
                 closed.countDown();
             }
         }, "rm-shutdown"));
+        if (rm.leaseEndpoint() != null) {
+            out.println("rfaas resource-manager lease endpoint " + rm.leaseEndpoint());
+        }
         out.println("rfaas resource-manager listening on " + rm.uri());
         out.flush();
         closed.await();
@@ -252,6 +277,9 @@ public final class ResourceManager implements AutoCloseable {
         sweeper.shutdownNow();
         observability.close();
         try {
+            if (leaseServer != null) {
+                leaseServer.close();
+            }
             server.close();
             if (leadership != null) {
                 leadership.close();

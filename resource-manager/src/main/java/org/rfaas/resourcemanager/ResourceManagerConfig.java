@@ -23,7 +23,8 @@ import java.nio.file.Path;
  *   "heartbeatTimeoutMillis": 10000, "placement": "first-fit",
  *   "defaultLeaseMillis": 600000, "maxLeaseMillis": 86400000,
  *   "metricsOpen": false,                              // true: /metrics without the admin token
- *   "tls": {"keystore": "/etc/rfaas/rm.p12", "keystorePassword": "..."}   // HTTPS only
+ *   "tls": {"keystore": "/etc/rfaas/rm.p12", "keystorePassword": "..."},  // HTTPS only
+ *   "leasePort": 8091                                  // binary lease endpoint; absent: none
  * }
  * }</pre>
  *
@@ -48,12 +49,15 @@ import java.nio.file.Path;
  *     PostgreSQL database, of which the holder of this long a leadership lease serves and the others
  *     wait as standbys (answering 503) to take over once it has expired
  * @param tls serve HTTPS (only) with this key store, or null for plain HTTP
+ * @param leasePort port of the binary lease endpoint ({@code rfaas-lease://host:port}, see
+ *     {@link org.rfaas.rmclient.rpc.LeaseRpc}) on {@code host}, 0 for a free one; null for none.
+ *     Plain TCP: not offered beside {@code tls}, since API keys would cross the network in clear
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
         String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
         String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
-        long endedLeaseRetentionMillis, boolean metricsOpen, long leaderLeaseMillis, Tls tls) {
+        long endedLeaseRetentionMillis, boolean metricsOpen, long leaderLeaseMillis, Tls tls, Integer leasePort) {
 
     /**
      * The HTTPS key store: a PKCS#12 (or JKS) file holding the server's key and certificate chain.
@@ -68,6 +72,23 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
             }
             keystorePassword = keystorePassword == null ? "" : keystorePassword;
         }
+    }
+
+    /** Without the binary lease endpoint (the constructor before {@code leasePort}). */
+    public ResourceManagerConfig(String host, int port, String adminToken, String clusterSecret, String dataDir,
+            String databaseUrl, String databaseUser, String databasePassword, long heartbeatTimeoutMillis,
+            String placement, long defaultLeaseMillis, long maxLeaseMillis, long sweepIntervalMillis,
+            long endedLeaseRetentionMillis, boolean metricsOpen, long leaderLeaseMillis, Tls tls) {
+        this(host, port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser, databasePassword,
+                heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis, sweepIntervalMillis,
+                endedLeaseRetentionMillis, metricsOpen, leaderLeaseMillis, tls, null);
+    }
+
+    /** This config with the binary lease endpoint on {@code port} (0: a free one). */
+    public ResourceManagerConfig withLeasePort(int port) {
+        return new ResourceManagerConfig(host, this.port, adminToken, clusterSecret, dataDir, databaseUrl, databaseUser,
+                databasePassword, heartbeatTimeoutMillis, placement, defaultLeaseMillis, maxLeaseMillis,
+                sweepIntervalMillis, endedLeaseRetentionMillis, metricsOpen, leaderLeaseMillis, tls, port);
     }
 
     /** Plain HTTP, with or without leadership (the constructor before {@code tls}). */
@@ -152,6 +173,13 @@ public record ResourceManagerConfig(String host, int port, String adminToken, St
         if (leaderLeaseMillis > 0 && databaseUrl.startsWith("jdbc:h2:")) {
             throw new IllegalArgumentException("leaderLeaseMillis needs a database shared by the resource managers"
                     + " (PostgreSQL), not the embedded H2");
+        }
+        if (leasePort != null && (leasePort < 0 || leasePort > 65535)) {
+            throw new IllegalArgumentException("leasePort must be in 0..65535, got " + leasePort);
+        }
+        if (leasePort != null && tls != null) {
+            throw new IllegalArgumentException("leasePort (plain TCP) cannot be offered beside tls: API keys would cross"
+                    + " the network in clear");
         }
         if (defaultLeaseMillis > maxLeaseMillis) {
             throw new IllegalArgumentException("defaultLeaseMillis (" + defaultLeaseMillis + ") exceeds maxLeaseMillis (" + maxLeaseMillis + ")");

@@ -84,6 +84,21 @@ final class ClusterIntegrationTest {
     }
 
     @Test
+    void aClientLeasingOverTheLeaseEndpointInvokesAndItsLeaseEndsAndIsBilled() throws Exception {
+        try (RfaasClient frank = cluster.leaseEndpointClient("it-rank-fast")) {
+            RemoteExecutor a = frank.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096));
+            assertArrayEquals("fast".getBytes(), a.invoke("echo", "fast".getBytes()));
+            long id = a.leaseId();
+            assertTrue(cluster.rm.admin().listLeases("ACTIVE").stream().anyMatch(l -> l.leaseId() == id && l.tenant()
+                    .equals("it-rank-fast")), "granted over the endpoint, visible over HTTP");
+            a.close();
+            waitFor(() -> cluster.billed(id), "lease " + id + " is billed");
+            waitFor(() -> cluster.rm.admin().listLeases("ACTIVE").stream().noneMatch(l -> l.leaseId() == id),
+                    "the lease ended");
+        }
+    }
+
+    @Test
     void drainStopsTheExecutorAndTheClientGetsATypedError() throws Exception {
         try (RfaasClient bob = cluster.client("it-bob")) {
             RemoteExecutor e = bob.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096));

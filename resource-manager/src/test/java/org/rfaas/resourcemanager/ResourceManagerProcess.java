@@ -23,6 +23,9 @@ final class ResourceManagerProcess implements AutoCloseable {
     private final URI uri;
     final Path log;
 
+    /** The binary lease endpoint ({@code rfaas-lease://...}); every test resource manager has one. */
+    String leaseEndpoint;
+
     private ResourceManagerProcess(Process process, URI uri, Path log) {
         this.process = process;
         this.uri = uri;
@@ -72,7 +75,7 @@ final class ResourceManagerProcess implements AutoCloseable {
         Files.writeString(config, """
                 {"host": "127.0.0.1", "port": 0, "adminToken": "%s", "clusterSecret": "%s", "dataDir": "%s",
                  "heartbeatTimeoutMillis": %d, "placement": "%s", "defaultLeaseMillis": 60000, "maxLeaseMillis": 600000,
-                 "sweepIntervalMillis": 50%s}
+                 "sweepIntervalMillis": 50, "leasePort": 0%s}
                 """.formatted(ADMIN, SECRET, dir.resolve("data").toString().replace("\\", "\\\\"), heartbeatTimeoutMillis, placement,
                 url == null ? "" : ", \"databaseUrl\": \"" + url + "\", \"databaseUser\": \"" + PostgresServer.USER + "\""));
         return start(config, dir.resolve("rm-" + System.nanoTime() + ".log"));
@@ -84,10 +87,15 @@ final class ResourceManagerProcess implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 ResourceManager.class.getName(), config.toString()))
                 .redirectError(log.toFile()).start();
+        String[] endpoint = new String[1];
         CompletableFuture<URI> ready = CompletableFuture.supplyAsync(() -> {
             try {
                 BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                 for (String line; (line = r.readLine()) != null; ) {
+                    int lease = line.indexOf("lease endpoint ");
+                    if (lease >= 0) {
+                        endpoint[0] = line.substring(lease + "lease endpoint ".length()).trim();
+                    }
                     int at = line.indexOf("listening on ");
                     if (at >= 0) {
                         return URI.create(line.substring(at + "listening on ".length()).trim());
@@ -103,7 +111,9 @@ final class ResourceManagerProcess implements AutoCloseable {
             if (uri == null) {
                 throw new IOException("resource manager exited before listening; log:\n" + Files.readString(log));
             }
-            return new ResourceManagerProcess(p, uri, log);
+            ResourceManagerProcess rm = new ResourceManagerProcess(p, uri, log);
+            rm.leaseEndpoint = endpoint[0];
+            return rm;
         } catch (Exception e) {
             p.destroyForcibly();
             throw new IOException("resource manager did not start: " + e + "\n" + (Files.exists(log) ? Files.readString(log) : ""), e);

@@ -76,6 +76,11 @@ final class TestCluster implements AutoCloseable {
         return p;
     }
 
+    /** A client of a new tenant that leases over the resource manager's binary lease endpoint. */
+    RfaasClient leaseEndpointClient(String tenant) {
+        return RfaasClient.builder().leaseSource(TestTenants.leases(rm.uri(), rm.leaseEndpoint, rm.admin(), tenant)).build();
+    }
+
     RfaasClient client(String tenant) {
         return RfaasClient.builder().leaseSource(TestTenants.leases(rm.uri(), rm.admin(), tenant)).build();
     }

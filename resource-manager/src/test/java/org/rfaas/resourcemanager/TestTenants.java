@@ -15,6 +15,11 @@ public final class TestTenants {
         return admin.createTenant(new TenantRequest(name, 0, 0)).apiKey();
     }
 
+    /** A lease source of a new tenant {@code name} that leases over the binary lease endpoint {@code endpoint}. */
+    public static ResourceManagerLeaseSource leases(URI uri, String endpoint, ResourceManagerClient admin, String name) {
+        return new ResourceManagerLeaseSource(uri, name, key(admin, name), endpoint);
+    }
+
     /** A lease source of a new tenant {@code name} at the resource manager {@code uri}. */
     public static ResourceManagerLeaseSource leases(URI uri, ResourceManagerClient admin, String name) {
         return new ResourceManagerLeaseSource(uri, name, key(admin, name));

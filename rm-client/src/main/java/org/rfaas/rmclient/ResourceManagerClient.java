@@ -481,10 +481,6 @@ public final class ResourceManagerClient implements AutoCloseable {
         } catch (JsonProcessingException e) {
             message = "HTTP " + status + " from " + method + " " + path + ": " + body;
         }
-        return switch (code) {
-            case ApiError.NO_CAPACITY, ApiError.QUOTA_EXCEEDED -> new LeaseRefusedException(status, message);
-            case ApiError.LEASE_ENDED -> new LeaseRevokedException(status, message);
-            default -> new ResourceManagerException(status, code, message);
-        };
+        return ResourceManagerException.of(status, code, message);
     }
 }

@@ -23,6 +23,18 @@ public class ResourceManagerException extends RuntimeException {
         this.code = ApiError.UNREACHABLE;
     }
 
+    /**
+     * The exception an error answer stands for: {@link LeaseRefusedException} for a lease that
+     * does not fit (capacity or quota), {@link LeaseRevokedException} for an ended lease.
+     */
+    public static ResourceManagerException of(int status, String code, String message) {
+        return switch (code) {
+            case ApiError.NO_CAPACITY, ApiError.QUOTA_EXCEEDED -> new LeaseRefusedException(status, message);
+            case ApiError.LEASE_ENDED -> new LeaseRevokedException(status, message);
+            default -> new ResourceManagerException(status, code, message);
+        };
+    }
+
     /** HTTP status of the answer, or 0 when the resource manager did not answer. */
     public int status() {
         return status;

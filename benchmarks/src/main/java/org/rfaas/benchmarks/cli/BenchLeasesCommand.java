@@ -41,8 +41,9 @@ public final class BenchLeasesCommand implements Callable<Integer> {
     @Option(names = "--nodes", defaultValue = "10000", description = "Simulated nodes (64 cores each) registered first (default ${DEFAULT-VALUE}).")
     int nodes;
 
-    @Option(names = "--paths", split = ",", defaultValue = "http,in-process",
-            description = "http (loopback, rm-client) and/or in-process (no HTTP) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--paths", split = ",", defaultValue = "http,rpc,in-process",
+            description = "http (loopback, rm-client), rpc (the binary lease endpoint, single leases) and/or in-process"
+                    + " (no network) (default ${DEFAULT-VALUE}).")
     List<String> paths;
 
     @Option(names = "--database-url", paramLabel = "JDBC", description = "Database of the resource manager (default: a durable H2 file in a temporary directory).")
@@ -51,8 +52,8 @@ public final class BenchLeasesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (String p : paths) {
-            if (!p.equals("http") && !p.equals("in-process")) {
-                throw new IllegalArgumentException("--paths takes http and in-process, got " + p);
+            if (!p.equals("http") && !p.equals("rpc") && !p.equals("in-process")) {
+                throw new IllegalArgumentException("--paths takes http, rpc and in-process, got " + p);
             }
         }
         List<LeaseBenchmark.Row> rows = new LeaseBenchmark(new LeaseBenchmark.Settings((long) (warmupSeconds * 1000),

@@ -19,6 +19,7 @@ import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.NodeRegistration;
 import org.rfaas.rmclient.ResourceManagerClient;
 import org.rfaas.rmclient.TenantRequest;
+import org.rfaas.rmclient.rpc.LeaseRpcClient;
 import org.rfaas.resourcemanager.ResourceManager;
 import org.rfaas.resourcemanager.ResourceManagerConfig;
 
@@ -27,10 +28,11 @@ import org.rfaas.resourcemanager.ResourceManagerConfig;
  * its default durable H2 file database in a temporary directory, or the database given), with
  * {@code nodes} simulated nodes registered through the HTTP API (no processes behind them).
  *
- * <p>Two paths: {@code http} (each client thread has its own {@link ResourceManagerClient} over
- * loopback) and {@code in-process} (the same state, placement and group commit through
- * {@link ResourceManager#requestLease}, no HTTP), so the state's cost and the transport's can be told
- * apart. Two kinds: {@code single} (one lease, then its release) and {@code batch} ({@code batch}
+ * <p>Three paths: {@code http} (each client thread has its own {@link ResourceManagerClient} over
+ * loopback), {@code rpc} (each its own {@link LeaseRpcClient} on the binary lease endpoint; single
+ * leases only) and {@code in-process} (the same state, placement and group commit through
+ * {@link ResourceManager#requestLease}, no network), so the state's cost and the transport's can be
+ * told apart. Two kinds: {@code single} (one lease, then its release) and {@code batch} ({@code batch}
  * leases of one core, at most one per node, all-or-nothing, spread, then one batch release).
  */
 public final class LeaseBenchmark {
@@ -60,14 +62,14 @@ public final class LeaseBenchmark {
         List<Row> rows = new ArrayList<>();
         // nodes do not heartbeat during the run: a long timeout keeps them up
         ResourceManagerConfig config = new ResourceManagerConfig("127.0.0.1", 0, ADMIN, SECRET, dir.toString(),
-                settings.databaseUrl(), null, null, 3_600_000, "first-fit", 0, 0, 0, 0);
+                settings.databaseUrl(), null, null, 3_600_000, "first-fit", 0, 0, 0, 0).withLeasePort(0);
         try (ResourceManager rm = ResourceManager.start(config)) {
             register(rm);
             for (String path : settings.paths()) {
                 for (int clients : settings.clients()) {
                     rows.add(level(rm, path, "single", clients, 1));
                 }
-                if (settings.batch() > 0) {
+                if (settings.batch() > 0 && !"rpc".equals(path)) { // the lease endpoint grants one lease a request
                     for (int clients : settings.batchClients()) {
                         rows.add(level(rm, path, "batch", clients, settings.batch()));
                     }
@@ -120,6 +122,20 @@ public final class LeaseBenchmark {
     }
 
     private Client client(ResourceManager rm, String path, String kind, int batch, String tenant) {
+        if ("rpc".equals(path)) {
+            LeaseRpcClient c = LeaseRpcClient.of(rm.leaseEndpoint(), tenantKey(rm, tenant), tenant);
+            return new Client() {
+                @Override
+                public Object grant() {
+                    return c.requestLease(new LeaseRequest(1, 256, 60_000, tenant));
+                }
+
+                @Override
+                public void release(Object g) {
+                    c.releaseLease((LeaseGrant) g);
+                }
+            };
+        }
         boolean http = "http".equals(path);
         // over HTTP each client is a tenant with its own API key, as real clients lease
         ResourceManagerClient c = http ? ResourceManagerClient.forTenant(rm.uri(), tenantKey(rm, tenant)) : null;

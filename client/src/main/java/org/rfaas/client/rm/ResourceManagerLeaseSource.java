@@ -15,8 +15,10 @@ import org.rfaas.rmclient.ClusterEventStream;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseInfo;
 import org.rfaas.rmclient.LeaseRefusedException;
+import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.ResourceManagerClient;
 import org.rfaas.rmclient.ResourceManagerException;
+import org.rfaas.rmclient.rpc.LeaseRpcClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,8 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
     private final Map<Long, LeaseGrant> grants = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<LeaseEventListener> listeners = new CopyOnWriteArrayList<>();
     private final URI uri;
+    /** Grants and releases over the binary lease endpoint, or null for HTTP. */
+    private final LeaseRpcClient fast;
     private ClusterEventStream stream;
 
     /**
@@ -46,16 +50,28 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
      * @param apiKey the tenant's API key ({@code rfaas tenants add} prints it)
      */
     public ResourceManagerLeaseSource(URI resourceManager, String tenant, String apiKey) {
+        this(resourceManager, tenant, apiKey, null);
+    }
+
+    /**
+     * As {@link #ResourceManagerLeaseSource(URI, String, String)}, with grants and releases over the
+     * resource manager's binary lease endpoint ({@code rfaas-lease://host:port}, one round trip on a
+     * kept-open connection; the resource manager prints it when {@code leasePort} is configured);
+     * renewals, checks and events stay on HTTP.
+     */
+    public ResourceManagerLeaseSource(URI resourceManager, String tenant, String apiKey, String leaseEndpoint) {
         this.uri = resourceManager;
         this.rm = ResourceManagerClient.forTenant(resourceManager, apiKey);
         this.tenant = tenant;
+        this.fast = leaseEndpoint == null ? null : LeaseRpcClient.of(leaseEndpoint, apiKey, tenant);
     }
 
     @Override
     public LeaseOffer acquire(int cores, long memoryMiB, Duration duration) {
         LeaseGrant g;
         try {
-            g = rm.requestLease(cores, memoryMiB, duration.toMillis(), tenant);
+            g = fast != null ? fast.requestLease(new LeaseRequest(cores, memoryMiB, duration.toMillis(), tenant))
+                    : rm.requestLease(cores, memoryMiB, duration.toMillis(), tenant);
         } catch (LeaseRefusedException e) {
             throw new AllocationRefusedException("resource manager refused the lease: " + e.getMessage(), e);
         } catch (ResourceManagerException e) {
@@ -72,7 +88,11 @@ public final class ResourceManagerLeaseSource implements LeaseSource {
         LeaseGrant g = grants.remove(lease.leaseId());
         if (g != null) {
             try {
-                rm.releaseLease(g);
+                if (fast != null) {
+                    fast.releaseLease(g);
+                } else {
+                    rm.releaseLease(g);
+                }
             } catch (ResourceManagerException e) {
                 // not fatal: the executor manager's billing report ends the lease at the resource manager too
                 LOG.warn("releasing lease {} at the resource manager failed ({}); it ends when the executor manager"
