@@ -29,6 +29,8 @@ import org.rfaas.executormanager.rm.ResourceManagerLink;
 import org.rfaas.rmclient.ClusterEvent;
 import org.rfaas.rmclient.ClusterEventStream;
 import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.rpc.LeaseRpcClient;
 import org.rfaas.rmclient.LeaseInfo;
 import org.rfaas.rmclient.NodeInfo;
 import org.rfaas.rmclient.NodeRegistration;
@@ -99,26 +101,41 @@ final class ResourceManagerFailoverTest {
         ConcurrentLinkedQueue<long[]> heartbeats = new ConcurrentLinkedQueue<>(); // {sentNanos, ackNanos}
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> threads = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
+        // clients 0-3 over HTTP, 4-5 over the binary lease endpoints of both resource managers
+        String endpoints = "rfaas-lease://" + a.leaseEndpoint.substring("rfaas-lease://".length()) + ","
+                + b.leaseEndpoint.substring("rfaas-lease://".length());
+        ConcurrentLinkedQueue<long[]> grantedFast = new ConcurrentLinkedQueue<>(); // {leaseId, sentNanos, ackNanos}
+        for (int c = 0; c < 6; c++) {
             int me = c;
+            boolean fast = c >= 4;
             threads.add(Thread.ofPlatform().start(() -> {
                 // leases as the operator (the admin token in place of a tenant's key), for tenant fo-<n>
                 ResourceManagerClient client = new ResourceManagerClient(both, null, null, ResourceManagerProcess.ADMIN,
                         Duration.ofSeconds(30));
+                LeaseRpcClient rpc = fast ? LeaseRpcClient.of(endpoints, ResourceManagerProcess.ADMIN, "fo-" + me) : null;
                 List<LeaseGrant> held = new ArrayList<>();
                 int n = 0;
                 while (!stop.get()) {
                     try {
                         if (held.size() < 6) {
                             long sent = System.nanoTime();
-                            LeaseGrant g = client.requestLease(1, 64, 300_000, "fo-" + me);
-                            granted.add(new long[] {g.leaseId(), sent, System.nanoTime()});
+                            LeaseGrant g = fast ? rpc.requestLease(new LeaseRequest(1, 64, 300_000, "fo-" + me))
+                                    : client.requestLease(1, 64, 300_000, "fo-" + me);
+                            long[] record = {g.leaseId(), sent, System.nanoTime()};
+                            granted.add(record);
+                            if (fast) {
+                                grantedFast.add(record);
+                            }
                             grants.add(g);
                             held.add(g);
                         }
                         if (n++ % 2 == 1 || held.size() >= 6) {
                             LeaseGrant r = held.removeFirst();
-                            client.releaseLease(r);
+                            if (fast) {
+                                rpc.releaseLease(r);
+                            } else {
+                                client.releaseLease(r);
+                            }
                             released.add(r.leaseId());
                         }
                     } catch (ResourceManagerException e) {
@@ -194,6 +211,9 @@ final class ResourceManagerFailoverTest {
                 .orElse(Long.MAX_VALUE) - killedAt) / 1e6;
         assertEquals("leader", role(b.uri()));
         assertTrue(grantGapMs < 2000, "grants resumed " + grantGapMs + " ms after the kill");
+        double fastGapMs = (grantedFast.stream().filter(g -> g[1] > killedAt).mapToLong(g -> g[2]).min()
+                .orElse(Long.MAX_VALUE) - killedAt) / 1e6;
+        assertTrue(fastGapMs < 2000, "grants over the lease endpoint resumed " + fastGapMs + " ms after the kill");
         assertTrue(heartbeatGapMs < 2000, "heartbeats resumed " + heartbeatGapMs + " ms after the kill");
 
         Map<Long, LeaseInfo> stored = new HashMap<>();
@@ -221,7 +241,8 @@ final class ResourceManagerFailoverTest {
         double streamGapMs = checkEventStream(streamed, granted, killedAt);
         Files.writeString(dir.resolve("failover.txt"), "grants resumed after " + grantGapMs + " ms, heartbeats after "
                 + heartbeatGapMs + " ms\n");
-        System.out.println("failover: grants resumed after " + grantGapMs + " ms, heartbeats after " + heartbeatGapMs
+        System.out.println("failover: grants resumed after " + grantGapMs + " ms (over the lease endpoint after "
+                + fastGapMs + " ms), heartbeats after " + heartbeatGapMs
                 + " ms, executor manager's heartbeats after " + linkGapMs + " ms, event stream after " + streamGapMs + " ms, "
                 + grants.size() + " grants acknowledged");
     }
@@ -267,7 +288,7 @@ final class ResourceManagerFailoverTest {
         Files.writeString(config, """
                 {"host": "127.0.0.1", "port": 0, "adminToken": "%s", "clusterSecret": "%s", "dataDir": "%s",
                  "databaseUrl": "%s", "databaseUser": "%s", "heartbeatTimeoutMillis": 600000, "sweepIntervalMillis": 50,
-                 "leaderLeaseMillis": 1000}
+                 "leaderLeaseMillis": 1000, "leasePort": 0}
                 """.formatted(ResourceManagerProcess.ADMIN, ResourceManagerProcess.SECRET, d.resolve("data"), url, PostgresServer.USER));
         return ResourceManagerProcess.start(config, d.resolve("rm.log"));
     }

@@ -5,6 +5,8 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.rfaas.rmclient.ApiError;
 import org.rfaas.rmclient.LeaseGrant;
@@ -22,7 +24,11 @@ import org.rfaas.rmclient.ResourceManagerException;
  * a new connection after a lost answer is answered with the lease it already got.
  */
 public final class LeaseRpcClient implements AutoCloseable {
-    private final InetSocketAddress address;
+    /** How long a call tries the other resource managers (one unreachable or a standby) before it fails. */
+    static final long FAILOVER_MILLIS = 10_000;
+    private final List<InetSocketAddress> addresses;
+    /** The resource manager that served last (the connection's, when one is open). */
+    private int current;
     private final String credential;
     private final String tenant;
     private final int timeoutMillis;
@@ -33,31 +39,47 @@ public final class LeaseRpcClient implements AutoCloseable {
     private SocketChannel channel;
 
     /**
-     * A client for {@code tenant} at {@code host:port}, authenticated by the tenant's API key (or
-     * the admin token, which leases for the tenant named); connects at the first call.
+     * A client for {@code tenant} of the resource managers at {@code addresses} (one, or several
+     * on one database: a call goes on at the next while one is unreachable or a standby),
+     * authenticated by the tenant's API key (or the admin token, which leases for the tenant
+     * named); connects at the first call.
      *
      * @param timeoutMillis how long a connection attempt may take
      */
-    public LeaseRpcClient(String host, int port, String credential, String tenant, int timeoutMillis) {
-        this.address = new InetSocketAddress(host, port);
+    public LeaseRpcClient(List<InetSocketAddress> addresses, String credential, String tenant, int timeoutMillis) {
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("no lease endpoint");
+        }
+        this.addresses = List.copyOf(addresses);
         this.credential = credential;
         this.tenant = tenant;
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** {@code rfaas-lease://host:port} → host and port; the form the resource manager prints. */
+    /**
+     * {@code rfaas-lease://host:port} (the form the resource manager prints), or
+     * {@code rfaas-lease://rm1:8091,rm2:8091} for several resource managers.
+     */
     public static LeaseRpcClient of(String uri, String credential, String tenant) {
         String prefix = "rfaas-lease://";
-        if (!uri.startsWith(prefix)) {
+        if (uri == null || !uri.startsWith(prefix)) {
             throw new IllegalArgumentException("lease endpoint must be rfaas-lease://host:port, got " + uri);
         }
-        String rest = uri.substring(prefix.length());
-        int colon = rest.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("lease endpoint must be rfaas-lease://host:port, got " + uri);
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (String hostPort : uri.substring(prefix.length()).split(",", -1)) {
+            int colon = hostPort.lastIndexOf(':');
+            int port;
+            try {
+                port = colon <= 0 ? -1 : Integer.parseInt(hostPort.substring(colon + 1).trim());
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("lease endpoint must be rfaas-lease://host:port[,host:port...], got " + uri);
+            }
+            out.add(InetSocketAddress.createUnresolved(hostPort.substring(0, colon).trim(), port));
         }
-        return new LeaseRpcClient(rest.substring(0, colon), Integer.parseInt(rest.substring(colon + 1)), credential, tenant,
-                5_000);
+        return new LeaseRpcClient(out, credential, tenant, 5_000);
     }
 
     /**
@@ -95,10 +117,50 @@ public final class LeaseRpcClient implements AutoCloseable {
     }
 
     /**
-     * Sends a request and reads its answer; a connection that fails before the answer (closed by
-     * an idle timeout, a restarted resource manager) is replaced and the request sent once more.
+     * Sends a request to the resource manager that serves: with several, those unreachable or on
+     * standby are passed over (in turn, for up to {@link #FAILOVER_MILLIS}); a refusal from the one
+     * that serves is final.
      */
     private <T> T exchange(Step request, byte expected, Answer<T> answer) {
+        long deadline = System.nanoTime() + FAILOVER_MILLIS * 1_000_000L;
+        int at = current;
+        while (true) {
+            ResourceManagerException last = null;
+            for (int i = 0; i < addresses.size(); i++) {
+                int k = (at + i) % addresses.size();
+                if (k != current) {
+                    closeChannel();
+                    current = k;
+                }
+                try {
+                    return exchangeOnce(request, expected, answer);
+                } catch (ResourceManagerException e) {
+                    if (addresses.size() == 1 || (e.status() != 0 && e.status() != 503)) {
+                        throw e;
+                    }
+                    closeChannel();
+                    last = e;
+                }
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw last;
+            }
+            try {
+                Thread.sleep(50); // a standby takes over within its leadership lease
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw last;
+            }
+        }
+    }
+
+    /**
+     * Sends a request to the current resource manager and reads its answer; a connection that
+     * fails before the answer (closed by an idle timeout, a restarted resource manager) is replaced
+     * and the request sent once more.
+     */
+    private <T> T exchangeOnce(Step request, byte expected, Answer<T> answer) {
+        InetSocketAddress address = addresses.get(current);
         IOException failure = null;
         for (int attempt = 0; attempt < 2; attempt++) {
             boolean fresh = channel == null;
@@ -137,10 +199,11 @@ public final class LeaseRpcClient implements AutoCloseable {
         if (channel != null) {
             return;
         }
+        InetSocketAddress unresolved = addresses.get(current);
         SocketChannel c = SocketChannel.open();
         try {
             c.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            c.socket().connect(address, timeoutMillis);
+            c.socket().connect(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()), timeoutMillis);
             new LeaseRpc.Hello(LeaseRpc.VERSION, credential, tenant).write(out).send(c);
             byte type = in.next(c);
             if (type == LeaseRpc.ERROR) {
