@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.rmclient.LeaseGrant;
+import org.rfaas.rmclient.LeaseRequest;
+import org.rfaas.rmclient.rpc.LeaseRpcClient;
 import org.rfaas.rmclient.LeaseInfo;
 import org.rfaas.rmclient.LeaseRefusedException;
 import org.rfaas.rmclient.NodeInfo;
@@ -25,7 +27,8 @@ import org.rfaas.rmclient.ResourceManagerClient;
 import org.rfaas.rmclient.ResourceManagerException;
 
 /**
- * SIGKILL of a resource manager process under grant load (group commit on): after a restart every
+ * SIGKILL of a resource manager process under grant load (group commit on; clients over HTTP and
+ * over the binary lease endpoint): after a restart every
  * grant and release it acknowledged is there, no lease id is doubled, and each node's free capacity
  * is its size minus its active leases, never below zero (nothing overbooked).
  */
@@ -50,7 +53,9 @@ final class ResourceManagerCrashTest {
             List<Thread> clients = new ArrayList<>();
             for (int c = 0; c < CLIENTS; c++) {
                 int me = c;
-                clients.add(Thread.ofPlatform().start(() -> load(rm.client(), me, granted, released, stop)));
+                // half the clients over HTTP, half over the binary lease endpoint (answered by the commit thread)
+                Lessee lessee = c % 2 == 0 ? http(rm.client()) : endpoint(rm.leaseEndpoint, "crash-" + me);
+                clients.add(Thread.ofPlatform().start(() -> load(lessee, me, granted, released, stop)));
             }
             // let the load run until a good number of grants were acknowledged, then crash mid-flight
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -100,26 +105,62 @@ final class ResourceManagerCrashTest {
         }
     }
 
+    /** How a load client takes and returns leases. */
+    private interface Lessee {
+        LeaseGrant grant(int cores, String tenant);
+
+        void release(LeaseGrant g);
+    }
+
+    private static Lessee http(ResourceManagerClient client) {
+        return new Lessee() {
+            @Override
+            public LeaseGrant grant(int cores, String tenant) {
+                return client.requestLease(cores, 64, 300_000, tenant);
+            }
+
+            @Override
+            public void release(LeaseGrant g) {
+                client.releaseLease(g);
+            }
+        };
+    }
+
+    private static Lessee endpoint(String endpoint, String tenant) {
+        LeaseRpcClient rpc = LeaseRpcClient.of(endpoint, ResourceManagerProcess.ADMIN, tenant);
+        return new Lessee() {
+            @Override
+            public LeaseGrant grant(int cores, String t) {
+                return rpc.requestLease(new LeaseRequest(cores, 64, 300_000, t));
+            }
+
+            @Override
+            public void release(LeaseGrant g) {
+                rpc.releaseLease(g);
+            }
+        };
+    }
+
     /** Grants leases and releases every other one until stopped; records only what was acknowledged. */
-    private static void load(ResourceManagerClient client, int me, ConcurrentLinkedQueue<LeaseGrant> granted,
+    private static void load(Lessee client, int me, ConcurrentLinkedQueue<LeaseGrant> granted,
             ConcurrentLinkedQueue<Long> released, AtomicBoolean stop) {
         List<LeaseGrant> held = new ArrayList<>();
         int n = 0;
         while (!stop.get()) {
             try {
-                LeaseGrant g = client.requestLease(1 + (n % 2), 64, 300_000, "crash-" + me);
+                LeaseGrant g = client.grant(1 + (n % 2), "crash-" + me);
                 granted.add(g);
                 held.add(g);
                 if (n++ % 2 == 0 || held.size() > 4) {
                     LeaseGrant r = held.removeFirst();
-                    client.releaseLease(r);
+                    client.release(r);
                     released.add(r.leaseId());
                 }
             } catch (LeaseRefusedException full) {
                 if (!held.isEmpty()) {
                     LeaseGrant r = held.removeFirst();
                     try {
-                        client.releaseLease(r);
+                        client.release(r);
                         released.add(r.leaseId());
                     } catch (ResourceManagerException gone) {
                         return;
