@@ -377,37 +377,19 @@ public final class ResourceManagerClient implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot encode request body: " + e.getOriginalMessage(), e);
         }
-        if (bases.size() == 1) {
-            return exchangeOnce(0, method, path, json, auth);
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        ResourceManagerException last = null;
-        int at = current;
-        while (true) {
-            for (int i = 0; i < bases.size(); i++) {
-                int k = (at + i) % bases.size();
-                try {
-                    String answer = exchangeOnce(k, method, path, json, auth);
-                    current = k;
-                    return answer;
-                } catch (ResourceManagerException e) {
-                    if (e.status() != 0 && e.status() != 503) {
-                        current = k;
-                        throw e; // a real answer: the resource manager that serves refused
-                    }
-                    last = e;
-                }
-            }
-            if (System.nanoTime() >= deadline) {
-                throw last;
-            }
+        return Failover.call(bases.size(), current, timeout.toNanos(), k -> {
+            String answer;
             try {
-                Thread.sleep(50); // a standby takes over within its leadership lease
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw last;
+                answer = exchangeOnce(k, method, path, json, auth);
+            } catch (ResourceManagerException e) {
+                if (e.status() != 0 && e.status() != 503) {
+                    current = k;
+                }
+                throw e;
             }
-        }
+            current = k;
+            return answer;
+        });
     }
 
     private String exchangeOnce(int k, String method, String path, byte[] json, String auth) {

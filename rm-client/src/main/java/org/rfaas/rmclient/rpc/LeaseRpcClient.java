@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.rfaas.rmclient.ApiError;
+import org.rfaas.rmclient.Failover;
 import org.rfaas.rmclient.LeaseGrant;
 import org.rfaas.rmclient.LeaseRequest;
 import org.rfaas.rmclient.ResourceManagerException;
@@ -116,42 +117,22 @@ public final class LeaseRpcClient implements AutoCloseable {
         T read() throws IOException;
     }
 
-    /**
-     * Sends a request to the resource manager that serves: with several, those unreachable or on
-     * standby are passed over (in turn, for up to {@link #FAILOVER_MILLIS}); a refusal from the one
-     * that serves is final.
-     */
+    /** Sends a request to the resource manager that serves ({@link Failover}: a refusal from it is final). */
     private <T> T exchange(Step request, byte expected, Answer<T> answer) {
-        long deadline = System.nanoTime() + FAILOVER_MILLIS * 1_000_000L;
-        int at = current;
-        while (true) {
-            ResourceManagerException last = null;
-            for (int i = 0; i < addresses.size(); i++) {
-                int k = (at + i) % addresses.size();
-                if (k != current) {
-                    closeChannel();
-                    current = k;
-                }
-                try {
-                    return exchangeOnce(request, expected, answer);
-                } catch (ResourceManagerException e) {
-                    if (addresses.size() == 1 || (e.status() != 0 && e.status() != 503)) {
-                        throw e;
-                    }
-                    closeChannel();
-                    last = e;
-                }
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                throw last;
+        return Failover.call(addresses.size(), current, FAILOVER_MILLIS * 1_000_000L, k -> {
+            if (k != current) {
+                closeChannel();
+                current = k;
             }
             try {
-                Thread.sleep(50); // a standby takes over within its leadership lease
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw last;
+                return exchangeOnce(request, expected, answer);
+            } catch (ResourceManagerException e) {
+                if (e.status() == 0 || e.status() == 503) {
+                    closeChannel(); // a standby's connection: try it afresh next round
+                }
+                throw e;
             }
-        }
+        });
     }
 
     /**
