@@ -121,8 +121,12 @@ class FabricHostileHandshakeTest {
         long ms = loop.acceptWellBehaved(SPEC);
         System.out.println(String.format("fabric:tcp handshake: alone %d ms, beside stalled handshakes %d ms",
                 unloaded, ms));
-        assertTrue(ms <= unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind peers that stopped "
-                + "after their HELLO, " + unloaded + " ms alone");
+        // What this guards against is the accept loop held by a stalled handshake's warm-up (seconds
+        // each; 4.5 s for three on the old listener). The three stalled handshakes still open an
+        // endpoint each, real CPU work beside the measured one on two cores: on a busy machine that
+        // alone took the measured handshake from 108 to 173 ms, hence the margin of one more handshake.
+        assertTrue(ms <= 2 * unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind peers that "
+                + "stopped after their HELLO, " + unloaded + " ms alone");
         mute.close();
     }
 
