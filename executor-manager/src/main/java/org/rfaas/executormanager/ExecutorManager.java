@@ -194,6 +194,11 @@ public final class ExecutorManager implements AutoCloseable {
         executors.pool().readyWait(wait);
     }
 
+    /** Tests: how long spare boots wait after a lease's executor reported ready (default {@link SparePool#FIRST_CALL_GRACE_MILLIS}). */
+    void firstCallGrace(Duration grace) {
+        executors.pool().firstCallGrace(grace);
+    }
+
     /** Connections that have not sent a valid request yet ({@link ConnectionAdmission}; tests). */
     int unprovenConnections() {
         return admission.unproven();

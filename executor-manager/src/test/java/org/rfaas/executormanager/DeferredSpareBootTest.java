@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -92,6 +93,42 @@ class DeferredSpareBootTest {
             WorkerHello hello = WorkerHello.decode(worker.receiveSlot(c.slot()), 0, c.length());
             assertEquals(List.of("twice"), hello.functions());
             awaitTrue(() -> manager.spareExecutorPids().size() == 2, "the replacement spare started");
+            worker.close();
+        }
+    }
+
+    @Test
+    void replacementSpareWaitsForTheFirstCallAfterTheLeaseIsReady() throws Exception {
+        manager = new ExecutorManager(ExecutorManagerConfig.of("n", List.of("tcp://127.0.0.1:0"), 4, 4096, dir)
+                .withSpareExecutors(2).withSpareMemoryMiB(128), null);
+        manager.readyWait(Duration.ofSeconds(60));
+        // Long enough to see from here; the real grace is tens of ms, while the client's first call runs.
+        manager.firstCallGrace(Duration.ofSeconds(3));
+        CountDownLatch ready = new CountDownLatch(1);
+        manager.addLeaseListener(new LeaseListener() {
+            @Override
+            public void executorReady(LeaseRecord lease, long coldStartNanos, boolean spare) {
+                ready.countDown();
+            }
+        });
+        String address = manager.start().getFirst();
+        awaitTrue(() -> manager.connectedSpareCount() == 2, "2 spares connected");
+        byte[] jar = packageJar(dir.resolve("f.jar"));
+        tcp = Transports.open("tcp");
+        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0",
+                new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+             Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
+            allocate(control, jar, clientSide.address());
+            Connection worker = clientSide.accept(Duration.ofSeconds(60));
+            assertNotNull(worker, "the executor's worker did not connect");
+            assertTrue(ready.await(60, TimeUnit.SECONDS), "the executor did not report ready");
+            long readyAt = System.nanoTime();
+            Thread.sleep(1_000);
+            if (System.nanoTime() - readyAt < TimeUnit.MILLISECONDS.toNanos(2_500)) {
+                assertEquals(1, manager.spareExecutorPids().size(),
+                        "a replacement spare booted within the first call's grace: " + manager.spareExecutorPids());
+            }
+            awaitTrue(() -> manager.spareExecutorPids().size() == 2, "the replacement spare started after the grace");
             worker.close();
         }
     }
