@@ -50,6 +50,8 @@ public final class RfaasClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RfaasClient.class);
     /** Worker connections without a hello kept beyond one per leased core (see acceptWorkers). */
     static final int MAX_EXTRA_UNPROVEN_WORKERS = 16;
+    /** Longest wait in one connection for a worker's hello before the allocation's other checks. */
+    private static final long HELLO_WAIT_NANOS = 1_000_000;
     private static final int MAX_CHUNK = 1 << 20;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -360,9 +362,15 @@ public final class RfaasClient implements AutoCloseable {
                     throw new AllocationRefusedException("executor of lease " + leaseId + " failed to start ("
                             + e.reason() + "): " + e.message());
                 }
+                // Once as many connections as workers are missing wait for their hellos, the next
+                // message is most likely a hello: wait for it in the transport (woken by the write,
+                // where the listener's accept would sleep up to a millisecond before looking), and
+                // only look for further connections (a peer that never says hello, say) in passing.
+                Connection awaited = !pending.isEmpty() && pending.size() >= spec.cores() - connected
+                        ? pending.getFirst() : null;
                 try {
-                    // Short waits while hellos are pending, so that they are read promptly.
-                    Connection w = listener.accept(Duration.ofMillis(pending.isEmpty() ? 50 : 1));
+                    Connection w = listener.accept(awaited != null ? Duration.ZERO
+                            : Duration.ofMillis(pending.isEmpty() ? 50 : 1));
                     if (w != null) {
                         pending.add(w);
                         if (pending.size() > spec.cores() + MAX_EXTRA_UNPROVEN_WORKERS) {
@@ -381,7 +389,7 @@ public final class RfaasClient implements AutoCloseable {
                     Connection w = it.next();
                     WorkerHello hello;
                     try {
-                        if (!w.poll(c)) {
+                        if (!(w == awaited ? w.await(c, HELLO_WAIT_NANOS) : w.poll(c))) {
                             continue;
                         }
                         hello = WorkerHello.decode(w.receiveSlot(c.slot()), 0, c.length());
