@@ -56,8 +56,11 @@ public final class RemoteExecutor implements AutoCloseable {
     private final int outputCapacity;
     private final FunctionTable functions;
     private final WorkerChannel[] channels;
+    private final ControlLink link;
     private final Connection control;
     private final MemorySegment controlBuffer;
+    /** Takes the control connection back for the next allocation once the lease was released. */
+    private final java.util.function.Consumer<ControlLink> keepControl;
     private final Completion controlCompletion = new Completion();
     private final long allocationNanos;
     private final Runnable onClose;
@@ -72,16 +75,19 @@ public final class RemoteExecutor implements AutoCloseable {
     private volatile LeaseEnded ended;
 
     RemoteExecutor(long leaseId, String node, long expiresAtEpochMillis, int inputCapacity, int outputCapacity,
-            List<String> functions, List<Connection> workerConnections, int slotsPerWorker, Connection control,
-            long allocationNanos, Runnable onClose, boolean backgroundPoller) {
+            List<String> functions, List<Connection> workerConnections, int slotsPerWorker, ControlLink control,
+            long allocationNanos, Runnable onClose, java.util.function.Consumer<ControlLink> keepControl,
+            boolean backgroundPoller) {
         this.leaseId = leaseId;
         this.node = node;
         this.expiresAtEpochMillis = expiresAtEpochMillis;
         this.inputCapacity = inputCapacity;
         this.outputCapacity = outputCapacity;
         this.functions = new FunctionTable(functions);
-        this.control = control;
-        this.controlBuffer = control.allocateBuffer(64);
+        this.link = control;
+        this.control = control.connection;
+        this.controlBuffer = control.releaseBuffer;
+        this.keepControl = keepControl;
         this.allocationNanos = allocationNanos;
         this.onClose = onClose;
         this.channels = new WorkerChannel[workerConnections.size()];
@@ -430,7 +436,12 @@ public final class RemoteExecutor implements AutoCloseable {
                     ch.fail(new ExecutorShutdownException("lease " + leaseId + " was released"));
                     ch.close();
                 }
-                control.close();
+                LeaseEnded e = ended;
+                if (e != null && e.reason() == LeaseEndReason.RELEASED && control.isOpen()) {
+                    keepControl.accept(link);
+                } else {
+                    control.close();
+                }
                 onClose.run();
             }
         }

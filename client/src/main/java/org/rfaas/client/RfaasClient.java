@@ -48,10 +48,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class RfaasClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RfaasClient.class);
-    /** Control-connection receive slots: acks and responses in slot 0, lease end in slot 1. */
-    private static final ConnectionSpec CONTROL_SPEC = new ConnectionSpec(2, 8192, 0);
     /** Worker connections without a hello kept beyond one per leased core (see acceptWorkers). */
     static final int MAX_EXTRA_UNPROVEN_WORKERS = 16;
+    /** Longest wait in one connection for a worker's hello before the allocation's other checks. */
+    private static final long HELLO_WAIT_NANOS = 1_000_000;
     private static final int MAX_CHUNK = 1 << 20;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -62,6 +62,8 @@ public final class RfaasClient implements AutoCloseable {
     private final boolean backgroundPoller;
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
+    /** A control connection per manager address whose lease ended, kept for the next allocation there. */
+    private final Map<String, ControlLink> idleControl = new ConcurrentHashMap<>();
     private final LeaseEventListener.Registration revocations;
     private volatile boolean closed;
 
@@ -124,14 +126,39 @@ public final class RfaasClient implements AutoCloseable {
         int slotSize = (int) ((ReplyHeader.LENGTH + (long) Math.max(spec.outputCapacity(), Limits.MAX_MESSAGE_BYTES)
                 + 7) & ~7L);
         List<Connection> workers = new ArrayList<>();
-        Connection control = null;
+        ControlLink control = null;
         boolean ok = false;
         try (Listener listener = transport.listen(listenAddresses.forManager(offer.managerAddress()),
                 new ConnectionSpec(clientSlots, slotSize, 0))) {
-            control = transport.connect(offer.managerAddress(), CONTROL_SPEC, connectTimeout);
+            control = idleControl.remove(offer.managerAddress());
+            boolean reused = control != null;
+            if (reused && !control.connection.isOpen()) {
+                control.close();
+                control = null;
+                reused = false;
+            }
+            if (control == null) {
+                control = ControlLink.connect(transport, offer.managerAddress(), connectTimeout);
+            }
             long nonce = RANDOM.nextLong();
-            AllocationResponse response = negotiate(control, offer, spec, nonce, listener.address());
-            List<String> functions = acceptWorkers(listener, control, response.leaseId(), nonce, spec, workers);
+            AllocationResponse response;
+            try {
+                response = negotiate(control, offer, spec, nonce, listener.address());
+            } catch (TransportException e) {
+                if (!reused) {
+                    throw e;
+                }
+                // The kept connection's manager went away (restarted, say) since its last lease:
+                // the request never reached a live manager, so it goes again on a new connection.
+                LOG.debug("lease {}: the kept control connection to {} failed ({}); reconnecting", offer.leaseId(),
+                        offer.managerAddress(), e.getMessage());
+                control.close();
+                control = null;
+                control = ControlLink.connect(transport, offer.managerAddress(), connectTimeout);
+                response = negotiate(control, offer, spec, nonce, listener.address());
+            }
+            List<String> functions = acceptWorkers(listener, control.connection, response.leaseId(), nonce, spec,
+                    workers);
             long elapsed = System.nanoTime() - start;
             RemoteExecutor[] self = new RemoteExecutor[1];
             RemoteExecutor executor = new RemoteExecutor(response.leaseId(), offer.node(),
@@ -143,7 +170,7 @@ public final class RfaasClient implements AutoCloseable {
                         } catch (RfaasException e) {
                             LOG.warn("lease {}: {}", offer.leaseId(), e.getMessage());
                         }
-                    }, backgroundPoller);
+                    }, this::keepControl, backgroundPoller);
             self[0] = executor;
             open.add(executor);
             ok = true;
@@ -201,6 +228,17 @@ public final class RfaasClient implements AutoCloseable {
         return new ExecutorGroup(executors);
     }
 
+    /** Keeps {@code link} for the next allocation on its manager (one per manager; others close). */
+    private void keepControl(ControlLink link) {
+        if (closed || idleControl.putIfAbsent(link.managerAddress, link) != null) {
+            link.close();
+            return;
+        }
+        if (closed && idleControl.remove(link.managerAddress, link)) {
+            link.close(); // close() ran meanwhile and may have missed it
+        }
+    }
+
     /** Releases every executor still open and closes the transports. */
     @Override
     public void close() {
@@ -209,17 +247,24 @@ public final class RfaasClient implements AutoCloseable {
             e.close();
         }
         open.clear();
+        for (String manager : List.copyOf(idleControl.keySet())) {
+            ControlLink link = idleControl.remove(manager);
+            if (link != null) {
+                link.close();
+            }
+        }
         revocations.close();
         transports.values().forEach(Transport::close);
         transports.clear();
     }
 
     /** Sends the request and the package; returns the manager's acceptance. */
-    private AllocationResponse negotiate(Connection control, LeaseOffer offer, AllocationSpec spec, long nonce,
+    private AllocationResponse negotiate(ControlLink link, LeaseOffer offer, AllocationSpec spec, long nonce,
             String clientAddress) {
+        Connection control = link.connection;
         FunctionPackage pkg = spec.functionPackage();
         int chunkCapacity = Math.min(MAX_CHUNK, control.peerSpec().slotSize() - PackageChunk.LENGTH);
-        MemorySegment buffer = control.allocateBuffer(Math.max(control.peerSpec().slotSize(), 16384));
+        MemorySegment buffer = link.requestBuffer;
         AllocationRequest request = new AllocationRequest(offer.leaseId(), nonce, spec.shape(),
                 spec.leaseDuration().toMillis(), pkg.kind(), pkg.size(), pkg.digest(), offer.token(), clientAddress,
                 pkg.functionNames());
@@ -317,9 +362,15 @@ public final class RfaasClient implements AutoCloseable {
                     throw new AllocationRefusedException("executor of lease " + leaseId + " failed to start ("
                             + e.reason() + "): " + e.message());
                 }
+                // Once as many connections as workers are missing wait for their hellos, the next
+                // message is most likely a hello: wait for it in the transport (woken by the write,
+                // where the listener's accept would sleep up to a millisecond before looking), and
+                // only look for further connections (a peer that never says hello, say) in passing.
+                Connection awaited = !pending.isEmpty() && pending.size() >= spec.cores() - connected
+                        ? pending.getFirst() : null;
                 try {
-                    // Short waits while hellos are pending, so that they are read promptly.
-                    Connection w = listener.accept(Duration.ofMillis(pending.isEmpty() ? 50 : 1));
+                    Connection w = listener.accept(awaited != null ? Duration.ZERO
+                            : Duration.ofMillis(pending.isEmpty() ? 50 : 1));
                     if (w != null) {
                         pending.add(w);
                         if (pending.size() > spec.cores() + MAX_EXTRA_UNPROVEN_WORKERS) {
@@ -338,7 +389,7 @@ public final class RfaasClient implements AutoCloseable {
                     Connection w = it.next();
                     WorkerHello hello;
                     try {
-                        if (!w.poll(c)) {
+                        if (!(w == awaited ? w.await(c, HELLO_WAIT_NANOS) : w.poll(c))) {
                             continue;
                         }
                         hello = WorkerHello.decode(w.receiveSlot(c.slot()), 0, c.length());

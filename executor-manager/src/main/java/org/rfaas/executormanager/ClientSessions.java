@@ -12,6 +12,8 @@ import org.rfaas.protocol.AllocationRefusal;
 import org.rfaas.protocol.AllocationRequest;
 import org.rfaas.protocol.AllocationResponse;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.MessageHeader;
+import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.PackageAck;
 import org.rfaas.protocol.PackageChunk;
 import org.rfaas.protocol.PackageDigest;
@@ -65,8 +67,21 @@ final class ClientSessions {
      * the connection counts as unproven, see {@link ConnectionAdmission}).
      */
     void serve(Connection c, Completion completion, Runnable authorized) {
-        long requestNanos = System.nanoTime();
         MemorySegment buffer = c.allocateBuffer(c.peerSpec().slotSize());
+        ManagedLease lease = serveRequest(c, completion, buffer, authorized);
+        // A client keeps its control connection for its next allocation on this node once a lease
+        // it released has ended: the next request then skips the connection's handshake.
+        while (lease != null && serveLeaseControl(lease, completion)) {
+            lease = serveRequest(c, completion, buffer, () -> { });
+        }
+    }
+
+    /**
+     * Serves the allocation request in {@code completion}'s slot up to the client's answer;
+     * returns the lease started, or null when the request was refused or failed (answered).
+     */
+    private ManagedLease serveRequest(Connection c, Completion completion, MemorySegment buffer, Runnable authorized) {
+        long requestNanos = System.nanoTime();
         AllocationRequest request;
         try {
             request = AllocationRequest.decode(c.receiveSlot(completion.slot()), 0, completion.length());
@@ -87,7 +102,7 @@ final class ClientSessions {
             leases.notifyRefused(e.refusal());
             respond(c, buffer, new AllocationResponse(request.leaseId(), 0, e.refusal(), e.getMessage()));
             drainUntilClosed(c, completion);
-            return;
+            return null;
         }
         ManagedLease lease = null;
         Runnable afterAnswer;
@@ -102,7 +117,7 @@ final class ClientSessions {
             if (!packages.provide(request.packageDigest(), request.packageSize(), pkg)) {
                 PackageDigest received = receivePackage(c, completion, buffer, request, pkg);
                 if (received == null) {
-                    return;
+                    return null;
                 }
                 packages.countReceived(request.packageSize());
                 if (!request.packageDigest().isNone() && !received.equals(request.packageDigest())) {
@@ -114,7 +129,7 @@ final class ClientSessions {
                     respond(c, buffer, new AllocationResponse(claims.leaseId(), 0, AllocationRefusal.BAD_REQUEST,
                             "the package's SHA-256 is " + received.hex() + ", not the announced "
                                     + request.packageDigest().hex()));
-                    return;
+                    return null;
                 }
                 packages.admit(received, pkg);
             }
@@ -138,7 +153,7 @@ final class ClientSessions {
             } catch (TransportException gone) {
                 LOG.debug("lease {}: cannot tell the client: {}", claims.leaseId(), gone.getMessage());
             }
-            return;
+            return null;
         } finally {
             if (reserved) {
                 leases.cancelReservation(claims);
@@ -152,11 +167,11 @@ final class ClientSessions {
                     e.getMessage());
             afterAnswer.run();
             leases.endLease(lease, LeaseEndReason.CLIENT_LOST);
-            return;
+            return null;
         }
         afterAnswer.run();
         leases.scheduleExpiry(lease);
-        serveLeaseControl(lease, completion);
+        return lease;
     }
 
     /**
@@ -210,8 +225,12 @@ final class ClientSessions {
         }
     }
 
-    /** Serves the client's control connection for the lease's life: release, or client death. */
-    private void serveLeaseControl(ManagedLease lease, Completion completion) {
+    /**
+     * Serves the client's control connection for the lease's life: release, or client death.
+     * Returns true when the client, its lease ended, sent its next allocation request on the same
+     * connection (in {@code completion}'s slot); false when the connection is done.
+     */
+    private boolean serveLeaseControl(ManagedLease lease, Completion completion) {
         Connection c = lease.client;
         try {
             while (true) {
@@ -219,6 +238,15 @@ final class ClientSessions {
                     continue;
                 }
                 MemorySegment slot = c.receiveSlot(completion.slot());
+                if (MessageHeader.check(slot, 0, completion.length(), MessageHeader.LENGTH)
+                        == MessageType.ALLOCATION_REQUEST) {
+                    if (!lease.hasEnded()) {
+                        c.release(completion.slot());
+                        throw new ProtocolException(ProtocolError.BAD_TYPE, "an allocation request on the control "
+                                + "connection of lease " + lease.id() + ", which has not ended");
+                    }
+                    return true;
+                }
                 long leaseId = ReleaseRequest.decode(slot, 0, completion.length());
                 c.release(completion.slot());
                 if (leaseId != lease.id()) {
@@ -236,6 +264,7 @@ final class ClientSessions {
             LOG.warn("lease {}: the client's control connection failed: {}", lease.id(), e.getMessage());
             leases.endLease(lease, LeaseEndReason.CLIENT_LOST);
         }
+        return false;
     }
 
     /** Waits up to {@code timeoutNanos} for a message; false when none came. */

@@ -312,7 +312,7 @@ final class ExecutorLinks {
                         lease == null ? "none" : lease.id());
                 return;
             }
-            pool.leaseConnected(leaseId);
+            pool.leaseReady(leaseId);
             leases.notifyReady(lease, executor.spare);
         } catch (ProtocolException e) {
             LOG.warn("unexpected message from executor pid {} ignored: {}", hello.pid(), e.getMessage());

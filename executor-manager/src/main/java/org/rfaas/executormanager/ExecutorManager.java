@@ -61,6 +61,8 @@ public final class ExecutorManager implements AutoCloseable {
     private final List<Transport> transports = new ArrayList<>();
     private final List<Listener> listenersOpen = new ArrayList<>();
     private final List<String> addresses = new ArrayList<>();
+    /** Every accepted connection still served (clients keep theirs between leases): closed with the manager. */
+    private final java.util.Set<Connection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private List<String> advertised = List.of();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("rfaas-em-timer").factory());
@@ -194,6 +196,11 @@ public final class ExecutorManager implements AutoCloseable {
         executors.pool().readyWait(wait);
     }
 
+    /** Tests: how long spare boots wait after a lease's executor reported ready (default {@link SparePool#FIRST_CALL_GRACE_MILLIS}). */
+    void firstCallGrace(Duration grace) {
+        executors.pool().firstCallGrace(grace);
+    }
+
     /** Connections that have not sent a valid request yet ({@link ConnectionAdmission}; tests). */
     int unprovenConnections() {
         return admission.unproven();
@@ -287,6 +294,7 @@ public final class ExecutorManager implements AutoCloseable {
         }
         executors.pool().close();
         executors.awaitExits(Duration.ofSeconds(5));
+        connections.forEach(Connection::close);
         launcher.close();
         metrics.close();
         timer.shutdownNow();
@@ -315,6 +323,10 @@ public final class ExecutorManager implements AutoCloseable {
                             + "sent a valid request yet", c.peerDescription());
                     c.close();
                     continue;
+                }
+                connections.add(c);
+                if (closed) {
+                    c.close(); // close() may have passed the set already
                 }
                 Thread.ofPlatform().daemon().name("rfaas-em-conn").start(() -> serveConnection(c, ticket));
             }
@@ -351,6 +363,7 @@ public final class ExecutorManager implements AutoCloseable {
         } finally {
             ticket.release();
             c.close();
+            connections.remove(c);
         }
     }
 

@@ -79,6 +79,11 @@ final class ManagedLease {
         return claims.leaseId();
     }
 
+    /** Whether the lease ended (accounted, its client told). */
+    synchronized boolean hasEnded() {
+        return state == State.ENDED;
+    }
+
     LeaseRecord record() {
         Process p = process;
         return new LeaseRecord(claims, p == null ? -1 : p.pid(), spawnEpochMillis);

@@ -27,6 +27,12 @@ final class SparePool {
     private static final int MAX_BOOTING = Math.max(1, Runtime.getRuntime().availableProcessors());
     /** How long a starting lease holds back spare boots at most, should its executor never report ready. */
     static final long READY_WAIT_MILLIS = 5_000;
+    /**
+     * How long spare boots still wait after a lease's executor reported ready: its client's first
+     * call follows within a few ms, and a JVM booting beside it on a small node made that call (and
+     * the client's reading of the workers' hellos) several ms slower.
+     */
+    static final long FIRST_CALL_GRACE_MILLIS = 30;
 
     private final ExecutorManagerConfig config;
     private final ScheduledExecutorService timer;
@@ -44,6 +50,8 @@ final class SparePool {
     private final Set<Long> startingLeases = new HashSet<>();
     /** {@link #READY_WAIT_MILLIS}; longer in tests that hold a lease in its start on purpose. */
     private volatile long readyWaitMillis = READY_WAIT_MILLIS;
+    /** {@link #FIRST_CALL_GRACE_MILLIS}; longer in tests. */
+    private volatile long firstCallGraceMillis = FIRST_CALL_GRACE_MILLIS;
     private boolean closed;
 
     /**
@@ -61,6 +69,11 @@ final class SparePool {
         readyWaitMillis = wait.toMillis();
     }
 
+    /** Tests: how long spare boots wait after a lease's executor reported ready. */
+    void firstCallGrace(Duration grace) {
+        firstCallGraceMillis = grace.toMillis();
+    }
+
     /** Lease {@code leaseId} is starting: spare boots wait until it is connected, or for a while. */
     void leaseStarting(long leaseId) {
         synchronized (spares) {
@@ -74,8 +87,20 @@ final class SparePool {
     }
 
     /**
-     * The executor of lease {@code leaseId} reported its workers connected, or the lease ended, or
-     * the ready wait passed: spare boots held back for it may start.
+     * The executor of lease {@code leaseId} reported its workers connected: spare boots held back
+     * for it may start after {@link #FIRST_CALL_GRACE_MILLIS}, when its first call is served.
+     */
+    void leaseReady(long leaseId) {
+        try {
+            timer.schedule(() -> leaseConnected(leaseId), firstCallGraceMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // The manager is closing: no spare boots any more.
+        }
+    }
+
+    /**
+     * The lease {@code leaseId} is under way (its first call's grace passed), or ended, or the
+     * ready wait passed: spare boots held back for it may start.
      */
     void leaseConnected(long leaseId) {
         boolean was;

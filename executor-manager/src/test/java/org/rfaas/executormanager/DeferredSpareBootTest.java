@@ -4,32 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.executor.Executor;
-import org.rfaas.function.FaasFunction;
-import org.rfaas.protocol.AllocationRequest;
-import org.rfaas.protocol.ExecutorShape;
-import org.rfaas.protocol.AllocationResponse;
-import org.rfaas.protocol.MessageType;
-import org.rfaas.protocol.PackageAck;
-import org.rfaas.protocol.PackageChunk;
-import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -54,15 +38,7 @@ class DeferredSpareBootTest {
 
     @AfterEach
     void close() {
-        if (manager != null) {
-            manager.close();
-        }
-        if (tcp != null) {
-            tcp.close();
-        }
-        for (ProcessHandle p : ProcessHandle.current().descendants().toList()) {
-            p.onExit().join();
-        }
+        HandWrittenClient.closeAll(manager, tcp);
     }
 
     @Test
@@ -72,14 +48,12 @@ class DeferredSpareBootTest {
         // The lease below stays starting until the test accepts its worker; the fallback must not
         // release the held-back boot first, however slow this machine is.
         manager.readyWait(Duration.ofSeconds(60));
-        String address = manager.start().getFirst();
-        awaitTrue(() -> manager.connectedSpareCount() == 2, "2 spares connected");
-        byte[] jar = packageJar(dir.resolve("f.jar"));
-        tcp = Transports.open("tcp");
+        String address = startWithTwoConnectedSpares();
+        byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
         try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0",
                 new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
-            allocate(control, jar, clientSide.address());
+            HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), NONCE);
             // The lease took one spare; the other is ready, so its replacement waits for this lease,
             // whose worker the client has not accepted yet.
             Thread.sleep(1_000);
@@ -96,41 +70,46 @@ class DeferredSpareBootTest {
         }
     }
 
-    /** Sends the request and the one-chunk package; returns when the manager accepted. */
-    private static void allocate(Connection control, byte[] jar, String clientAddress) throws InterruptedException {
-        MemorySegment buffer = control.allocateBuffer(8192);
-        int n = new AllocationRequest(0, NONCE, new ExecutorShape(1, 128, 0, 2, 64, 64), 60_000, PackageKind.JAR, jar.length, "",
-                clientAddress, List.of()).encode(buffer, 0);
-        control.write(0, buffer, 0, n, 0);
-        Completion c = new Completion();
-        awaitTrue(() -> control.poll(c), "package ack");
-        assertEquals(0, PackageAck.decode(control.receiveSlot(c.slot()), 0, c.length()));
-        control.release(c.slot());
-        PackageChunk.writeHeader(buffer, 0, 0, jar.length);
-        MemorySegment.copy(jar, 0, buffer, ValueLayout.JAVA_BYTE, PackageChunk.LENGTH, jar.length);
-        control.write(1, buffer, 0, PackageChunk.LENGTH + jar.length, 0);
-        awaitTrue(() -> control.poll(c), "allocation response");
-        MemorySegment slot = control.receiveSlot(c.slot());
-        assertEquals(MessageType.ALLOCATION_RESPONSE, org.rfaas.protocol.MessageHeader.check(slot, 0, c.length(), 8));
-        AllocationResponse r = AllocationResponse.decode(slot, 0, c.length());
-        control.release(c.slot());
-        assertTrue(r.accepted(), r.message());
+    @Test
+    void replacementSpareWaitsForTheFirstCallAfterTheLeaseIsReady() throws Exception {
+        manager = new ExecutorManager(ExecutorManagerConfig.of("n", List.of("tcp://127.0.0.1:0"), 4, 4096, dir)
+                .withSpareExecutors(2).withSpareMemoryMiB(128), null);
+        manager.readyWait(Duration.ofSeconds(60));
+        // Long enough to see from here; the real grace is tens of ms, while the client's first call runs.
+        manager.firstCallGrace(Duration.ofSeconds(3));
+        CountDownLatch ready = new CountDownLatch(1);
+        manager.addLeaseListener(new LeaseListener() {
+            @Override
+            public void executorReady(LeaseRecord lease, long coldStartNanos, boolean spare) {
+                ready.countDown();
+            }
+        });
+        String address = startWithTwoConnectedSpares();
+        byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
+        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0",
+                new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+             Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
+            HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), NONCE);
+            Connection worker = clientSide.accept(Duration.ofSeconds(60));
+            assertNotNull(worker, "the executor's worker did not connect");
+            assertTrue(ready.await(60, TimeUnit.SECONDS), "the executor did not report ready");
+            long readyAt = System.nanoTime();
+            Thread.sleep(1_000);
+            if (System.nanoTime() - readyAt < TimeUnit.MILLISECONDS.toNanos(2_500)) {
+                assertEquals(1, manager.spareExecutorPids().size(),
+                        "a replacement spare booted within the first call's grace: " + manager.spareExecutorPids());
+            }
+            awaitTrue(() -> manager.spareExecutorPids().size() == 2, "the replacement spare started after the grace");
+            worker.close();
+        }
     }
 
-    /** A JAR with {@link Twice} as its only function. */
-    private static byte[] packageJar(Path file) throws IOException {
-        String classFile = Twice.class.getName().replace('.', '/') + ".class";
-        try (InputStream in = Twice.class.getClassLoader().getResourceAsStream(classFile);
-             OutputStream out = Files.newOutputStream(file);
-             JarOutputStream jar = new JarOutputStream(out)) {
-            jar.putNextEntry(new JarEntry(classFile));
-            in.transferTo(jar);
-            jar.closeEntry();
-            jar.putNextEntry(new JarEntry("META-INF/services/" + FaasFunction.class.getName()));
-            jar.write((Twice.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
-            jar.closeEntry();
-        }
-        return Files.readAllBytes(file);
+    /** Starts {@link #manager}, waits until both its spares are connected; returns its address. */
+    private String startWithTwoConnectedSpares() throws InterruptedException {
+        String address = manager.start().getFirst();
+        awaitTrue(() -> manager.connectedSpareCount() == 2, "2 spares connected");
+        tcp = Transports.open("tcp");
+        return address;
     }
 
     private interface Check {
@@ -150,20 +129,6 @@ class DeferredSpareBootTest {
             throw e;
         } catch (Exception e) {
             throw new AssertionError(what + " failed", e);
-        }
-    }
-
-    /** The function of the test package. */
-    public static final class Twice implements FaasFunction {
-        @Override
-        public String name() {
-            return "twice";
-        }
-
-        @Override
-        public int invoke(MemorySegment input, MemorySegment output) {
-            MemorySegment.copy(input, 0, output, 0, input.byteSize());
-            return (int) input.byteSize();
         }
     }
 }

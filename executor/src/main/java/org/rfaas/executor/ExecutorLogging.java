@@ -12,7 +12,7 @@ import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import java.util.TimeZone;
 import org.slf4j.LoggerFactory;
 
-/** The executor process's logging, set up in code at start (see {@link #configure()}); main thread only. */
+/** The executor process's logging, set up in code at start (see {@link #configure()}), by one thread. */
 final class ExecutorLogging {
     private ExecutorLogging() {
     }

@@ -36,7 +36,7 @@ public final class BenchInvokeCommand implements Callable<Integer> {
     List<Integer> sizes;
 
     @Option(names = "--only", split = ",", paramLabel = "PART",
-            description = "Run only these parts: latency (hot and warm round trips), cold, pipelined (default: all).")
+            description = "Run only these parts: latency (hot and warm round trips), cold (from a spare executor), cold-forked (no spare: each lease forks its JVM), pipelined (default: all).")
     List<String> only;
 
     @Option(names = "--cluster", description = {"Across two hosts of a namespace cluster (needs root): the client on one,",

@@ -58,11 +58,21 @@ public final class LocalNode implements AutoCloseable {
 
     /** Starts a manager listening on {@code transport} with its work files under {@code workDir}. */
     public static LocalNode start(String transport, Path workDir) throws IOException {
+        return start(transport, workDir, true);
+    }
+
+    /**
+     * As {@link #start(String, Path)}; without {@code spares} the manager keeps no spare executors,
+     * so that every lease forks its executor JVM (the cold start "from nothing" but the AOT cache).
+     */
+    public static LocalNode start(String transport, Path workDir, boolean spares) throws IOException {
         Map<Long, Long> spawned = new ConcurrentHashMap<>();
         NodeSettling settling = new NodeSettling();
-        Path managerDir = workDir.resolve("node-" + transport.replace(':', '-'));
-        ChildJvm child = ChildJvm.start(ManagerMain.class.getName(), List.of("-Xmx256m"),
-                List.of(transport, managerDir.toString()), Duration.ofSeconds(60), line -> {
+        Path managerDir = workDir.resolve("node-" + transport.replace(':', '-') + (spares ? "" : "-forked"));
+        List<String> args = spares ? List.of(transport, managerDir.toString())
+                : List.of(transport, managerDir.toString(), NO_SPARES);
+        ChildJvm child = ChildJvm.start(ManagerMain.class.getName(), List.of("-Xmx256m"), args,
+                Duration.ofSeconds(60), line -> {
                     String[] f = line.split(" ");
                     if (f.length == 3 && f[0].equals("SPAWNED")) {
                         spawned.put(Long.parseLong(f[1]), Long.parseLong(f[2]));
@@ -163,9 +173,13 @@ public final class LocalNode implements AutoCloseable {
         }
     }
 
+    /** {@link ManagerMain}'s third argument: no spare executors. */
+    private static final String NO_SPARES = "no-spares";
+
     /**
-     * The manager process: {@code ManagerMain TRANSPORT WORK_DIR}. Prints {@code READY <address>},
-     * then {@code SPAWNED <leaseId> <epochMicros>} per executor, and stops when stdin closes.
+     * The manager process: {@code ManagerMain TRANSPORT WORK_DIR [no-spares]}. Prints
+     * {@code READY <address>}, then {@code SPAWNED <leaseId> <epochMicros>} per executor, and stops
+     * when stdin closes.
      */
     public static final class ManagerMain {
         private ManagerMain() {
@@ -175,6 +189,9 @@ public final class LocalNode implements AutoCloseable {
             String transport = args[0];
             ExecutorManagerConfig config = ExecutorManagerConfig.of("local-" + transport,
                     List.of(LocalAddress.of(transport)), CORES, MEMORY_MIB, Path.of(args[1]));
+            if (args.length > 2 && args[2].equals(NO_SPARES)) {
+                config = config.withSpareExecutors(0);
+            }
             ExecutorManager manager = new ExecutorManager(config, null);
             manager.addLeaseListener(new LeaseListener() {
                 @Override

@@ -28,6 +28,21 @@ public final class NodePool implements AutoCloseable {
         return n;
     }
 
+    /** The node of {@code transport} without spare executors (every lease forks its JVM), started now if needed. */
+    public synchronized LocalNode forkingNode(String transport) {
+        String key = transport + " forked";
+        LocalNode n = nodes.get(key);
+        if (n == null) {
+            try {
+                n = LocalNode.start(transport, Files.createTempDirectory("rfaas-bench-node-"), false);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start an executor manager on " + transport + ": " + e.getMessage(), e);
+            }
+            nodes.put(key, n);
+        }
+        return n;
+    }
+
     /** Stops every node. */
     @Override
     public synchronized void close() {
