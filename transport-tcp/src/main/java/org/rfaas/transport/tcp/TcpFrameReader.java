@@ -84,6 +84,8 @@ final class TcpFrameReader {
     private int lastLength;
     private int step;
     private int confidence;
+    /** WRITEs that landed in place from a read ahead (for tests). */
+    private long landedInPlace;
     private int position;
     private int limit;
     private int state = RX_HEADER;
@@ -128,6 +130,11 @@ final class TcpFrameReader {
     /** The caller is done with slot {@code s}: it may be read into again. Any thread. */
     void release(int s) {
         HELD.setRelease(held, s, 0);
+    }
+
+    /** How many WRITEs a read ahead landed in their slot without a copy (receive-guard holder only). */
+    long landedInPlace() {
+        return landedInPlace;
     }
 
     /** The slot of the last DELIVERED WRITE. */
@@ -243,6 +250,8 @@ final class TcpFrameReader {
                 if (slot != predicted) {
                     // A wrong guess: the payload's bytes go to their slot, as from the stage.
                     MemorySegment.copy(landing, Frame.LENGTH, slotSegments[slot], 0, got);
+                } else {
+                    landedInPlace++;
                 }
                 spill(landing, Frame.LENGTH + got, n - Frame.LENGTH - got);
                 if (got == length) {

@@ -58,12 +58,15 @@ class TcpReadAheadTest {
     void framesLandIntactWhetherTheGuessIsRightOrWrong() throws Exception {
         try (Socket s = rawConnect(); Connection c = establish(s)) {
             OutputStream out = s.getOutputStream();
-            for (int i = 0; i < 4; i++) { // the same slot each time: read ahead from the third on
+            for (int i = 0; i < 4; i++) { // the same slot each time: read ahead once the pattern holds
                 roundTrip(out, c, 0, LARGE);
             }
+            long landed = landed(c);
+            assertTrue(landed > 0, "no frame into the same slot was read ahead in place");
             for (int i = 0; i < 8; i++) { // round robin: the step is learned
                 roundTrip(out, c, i % SPEC.slots(), LARGE);
             }
+            assertTrue(landed(c) > landed + 1, "round-robin frames were not read ahead in place");
             roundTrip(out, c, 2, LARGE); // expected slot 0: a wrong guess
             for (int i = 0; i < 3; i++) {
                 roundTrip(out, c, 2, LARGE);
@@ -128,6 +131,10 @@ class TcpReadAheadTest {
                     "a frame for slot 1 changed slot 0, which the caller had not released");
             c.release(0);
         }
+    }
+
+    private static long landed(Connection c) {
+        return ((TcpConnection) c).reader().landedInPlace();
     }
 
     private void roundTrip(OutputStream out, Connection c, int slot, int length) throws IOException {
