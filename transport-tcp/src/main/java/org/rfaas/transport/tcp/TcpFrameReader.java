@@ -171,40 +171,52 @@ final class TcpFrameReader {
      * @throws IOException when the socket fails
      */
     int next() throws IOException {
-        if (state == RX_HEADER) {
-            if (position == limit && confidence >= CONFIDENT) {
-                int predicted = predictedSlot();
-                if ((int) HELD.getAcquire(held, predicted) == 0) {
-                    int r = readAhead(predicted);
-                    if (r != SPILLED) {
-                        return r;
-                    }
+        if (state == RX_PAYLOAD) {
+            return readPayload();
+        }
+        if (position == limit && confidence >= CONFIDENT) {
+            int predicted = predictedSlot();
+            if ((int) HELD.getAcquire(held, predicted) == 0) {
+                int r = readAhead(predicted);
+                if (r != SPILLED) {
+                    return r;
                 }
             }
-            if (limit - position < Frame.LENGTH && !fillStage()) {
-                return NOTHING;
-            }
-            frame.wrap(stage, position);
-            byte type = frame.validate(local, peerDescription);
-            position += Frame.LENGTH;
-            if (type != Frame.WRITE) {
-                return CONTROL;
-            }
-            took(frame.index(), frame.length(), frame.immediate());
-            int staged = Math.min(limit - position, length);
-            if (staged > 0) {
-                MemorySegment.copy(stage, position, slotSegments[slot], 0, staged);
-                position += staged;
-            }
-            if (staged == length) {
-                return deliver();
-            }
-            // The stage is empty now: the rest goes straight into the slot.
-            ByteBuffer view = receiveViews[slot];
-            view.limit(length).position(staged);
-            payload = view;
-            state = RX_PAYLOAD;
         }
+        if (limit - position < Frame.LENGTH && !fillStage()) {
+            return NOTHING;
+        }
+        frame.wrap(stage, position);
+        byte type = frame.validate(local, peerDescription);
+        position += Frame.LENGTH;
+        if (type != Frame.WRITE) {
+            return CONTROL;
+        }
+        took(frame.index(), frame.length(), frame.immediate());
+        int staged = Math.min(limit - position, length);
+        if (staged > 0) {
+            MemorySegment.copy(stage, position, slotSegments[slot], 0, staged);
+            position += staged;
+        }
+        return payloadArrived(staged);
+    }
+
+    /**
+     * The first {@code got} payload bytes of the current WRITE are in its slot: delivers it, or
+     * reads the rest straight into the slot (the stage is empty then).
+     */
+    private int payloadArrived(int got) throws IOException {
+        if (got == length) {
+            return deliver();
+        }
+        ByteBuffer view = receiveViews[slot];
+        view.limit(length).position(got);
+        payload = view;
+        state = RX_PAYLOAD;
+        return readPayload();
+    }
+
+    private int readPayload() throws IOException {
         // Read on while the socket gives more: the sender of a large payload refills the socket
         // buffer while we copy, and one empty read(2) costs less than leaving the rest for a poll
         // that may come much later (a caller that polls between pieces of its own work).
@@ -254,14 +266,7 @@ final class TcpFrameReader {
                     landedInPlace++;
                 }
                 spill(landing, Frame.LENGTH + got, n - Frame.LENGTH - got);
-                if (got == length) {
-                    return deliver();
-                }
-                ByteBuffer rest = receiveViews[slot];
-                rest.limit(length).position(got);
-                payload = rest;
-                state = RX_PAYLOAD;
-                return next();
+                return payloadArrived(got);
             }
         }
         confidence = 0;

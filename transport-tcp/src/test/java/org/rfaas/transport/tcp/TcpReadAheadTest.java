@@ -12,14 +12,11 @@ import java.lang.foreign.ValueLayout;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
-import org.rfaas.transport.Listener;
 
 /**
  * The reader's read-ahead of large frames into a predicted, released slot (see
@@ -30,28 +27,17 @@ import org.rfaas.transport.Listener;
  * it is about.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class TcpReadAheadTest {
+class TcpReadAheadTest extends RawListenerFixture {
     private static final ConnectionSpec SPEC = new ConnectionSpec(4, 32 << 10, 0);
-    private static final ConnectionSpec RAW_SPEC = new ConnectionSpec(1, 64, 0);
-    private static final int MAGIC = 0x4652;
     /** Larger than the reader's stage: these frames are read ahead once the pattern is known. */
     private static final int LARGE = 30 << 10;
 
-    private TcpTransport transport;
-    private Listener listener;
     private final Completion completion = new Completion();
     private int sequence;
 
-    @BeforeEach
-    void listen() {
-        transport = new TcpTransport(new TcpContext(Duration.ofMillis(500), Duration.ofSeconds(5)));
-        listener = transport.listen("tcp://127.0.0.1:0", SPEC);
-    }
-
-    @AfterEach
-    void close() {
-        listener.close();
-        transport.close();
+    @Override
+    ConnectionSpec listenerSpec() {
+        return SPEC;
     }
 
     @Test
@@ -189,16 +175,9 @@ class TcpReadAheadTest {
         return b;
     }
 
-    private Socket rawConnect() throws IOException {
-        Socket s = new Socket();
-        s.setTcpNoDelay(true);
-        s.setSoTimeout(10_000);
-        s.setSendBufferSize(1 << 20);
-        s.connect(TcpAddress.parse(listener.address()), 10_000);
-        return s;
-    }
-
+    /** Handshakes from the raw socket and accepts; the raw side's send buffer holds every batch. */
     private Connection establish(Socket s) throws IOException {
+        s.setSendBufferSize(1 << 20);
         s.getOutputStream().write(TcpRawInjector.handshake(RAW_SPEC));
         Connection c = listener.accept(Duration.ofSeconds(10));
         assertNotNull(c);
