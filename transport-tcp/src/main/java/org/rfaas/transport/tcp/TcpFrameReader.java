@@ -75,7 +75,7 @@ final class TcpFrameReader {
     /** Per slot: 1 from delivery until {@link #release}; a held slot is never read into ahead. */
     private final int[] held;
     private final Frame frame = new Frame();
-    /** {@link #RX_STAGE} bytes to read into; grown (rarely, once) when a read ahead spills more. */
+    /** {@link #RX_STAGE} bytes to read into; grown once to a slot's size if a read ahead spills more. */
     private MemorySegment stage;
     private ByteBuffer stageView;
     // Slot prediction: the last WRITE's slot and length, the step between the last two slots, and
@@ -307,8 +307,9 @@ final class TcpFrameReader {
 
     /**
      * Puts {@code count} bytes read ahead (the frames after the one read, or all of them) into
-     * the empty stage, growing it if they do not fit: once per connection at most, for a pattern
-     * that changed while large frames were queued.
+     * the empty stage. If they do not fit, the stage grows to the most a read ahead can bring (a
+     * header and a slot's payload): once per connection at most, for a pattern that changed while
+     * large frames were queued.
      */
     private void spill(MemorySegment from, long offset, int count) {
         position = 0;
@@ -317,7 +318,7 @@ final class TcpFrameReader {
             return;
         }
         if (count > stage.byteSize()) {
-            stage = arena.allocate(Math.max(count, 2 * stage.byteSize()), 64);
+            stage = arena.allocate(Frame.LENGTH + (long) local.slotSize(), 64);
             stageView = stage.asByteBuffer();
         }
         MemorySegment.copy(from, offset, stage, 0, count);
