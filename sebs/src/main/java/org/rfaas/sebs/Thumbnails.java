@@ -15,12 +15,17 @@ import javax.imageio.ImageWriter;
 import javax.imageio.spi.IIORegistry;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.spi.ImageWriterSpi;
+import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * The thumbnailer's work, the same in an executor and in a local run: decode (ImageIO, with the
  * TwelveMonkeys JPEG plugin for the variants the JDK refuses), scale to fit the requested box
- * keeping the aspect ratio (bilinear), encode as JPEG or PNG.
+ * keeping the aspect ratio (bilinear), encode as JPEG or PNG. Both streams stay in memory: ImageIO's
+ * default for plain streams is a temporary file per image read and written, which cost more than
+ * the thumbnail itself on a loaded machine.
  */
 public final class Thumbnails {
     static {
@@ -55,10 +60,16 @@ public final class Thumbnails {
         return encode(thumb, request);
     }
 
-    /** Decodes a JPEG or PNG image with ImageIO and this package's plugins (also the classifier's decoder). */
+    /**
+     * Decodes a JPEG or PNG image with ImageIO and this package's plugins (also the classifier's
+     * decoder). The image is in memory already: read through a memory-cached stream, where
+     * {@code ImageIO.read(InputStream)} would by default copy it into a temporary file first.
+     */
     static BufferedImage decode(InputStream image) throws IOException {
-        BufferedImage source = ImageIO.read(image);
+        ImageInputStream in = new MemoryCacheImageInputStream(image);
+        BufferedImage source = ImageIO.read(in); // closes the stream, unless it returns null
         if (source == null) {
+            in.close();
             throw new IOException("not an image ImageIO can read (JPEG or PNG expected)");
         }
         return source;
@@ -71,7 +82,8 @@ public final class Thumbnails {
         }
         ImageWriter writer = writers.next();
         ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
-        try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+        // Memory-cached, like the input: the default would buffer the thumbnail in a temporary file.
+        try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
             writer.setOutput(ios);
             ImageWriteParam param = writer.getDefaultWriteParam();
             if (request.format() == ThumbnailRequest.Format.JPEG) {

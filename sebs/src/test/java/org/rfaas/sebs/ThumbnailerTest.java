@@ -2,6 +2,7 @@ package org.rfaas.sebs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,8 +13,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -55,6 +60,32 @@ class ThumbnailerTest {
         // The function is the library run on the slot: same bytes as a direct local call.
         ThumbnailRequest r = new ThumbnailRequest(160, 120, Format.JPEG, 75);
         assertArrayEquals(Thumbnails.make(new ByteArrayInputStream(jpeg), r), invoke(r.encode(jpeg)));
+    }
+
+    /**
+     * ImageIO buffers a plain stream in a temporary file by default, one per image read and one per
+     * image written: file-system work that cost more than the thumbnail on a loaded machine. The
+     * thumbnailer (and the classifier's decoder) keep both in memory whatever ImageIO's setting.
+     */
+    @Test
+    void noTemporaryFileIsWrittenForAnImage(@TempDir Path cache) throws Exception {
+        byte[] jpeg = sample("scene-1024x768.jpg");
+        byte[] png = sample("scene-640x480-alpha.png");
+        boolean useCache = ImageIO.getUseCache();
+        ImageIO.setUseCache(true);
+        ImageIO.setCacheDirectory(cache.toFile());
+        try (WatchService watch = cache.getFileSystem().newWatchService()) {
+            cache.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            Thumbnails.make(new ByteArrayInputStream(jpeg), new ThumbnailRequest(200, 200, Format.JPEG, 80));
+            Thumbnails.make(new ByteArrayInputStream(png), new ThumbnailRequest(64, 64, Format.PNG, 85));
+            Thumbnails.decode(new ByteArrayInputStream(png));
+            WatchKey created = watch.poll(200, TimeUnit.MILLISECONDS);
+            assertNull(created, () -> "ImageIO created files in its cache directory: " + created.pollEvents().stream()
+                    .map(e -> String.valueOf(e.context())).toList());
+        } finally {
+            ImageIO.setCacheDirectory(null);
+            ImageIO.setUseCache(useCache);
+        }
     }
 
     @Test

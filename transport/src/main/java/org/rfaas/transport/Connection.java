@@ -107,6 +107,9 @@ public interface Connection extends AutoCloseable {
     /**
      * Hands local slot {@code slot} back after its contents were consumed. Providers that receive
      * into pre-posted buffers re-post it here; for one-sided providers this is bookkeeping only.
+     * From then on the provider may write into the slot at any time (tcp reads a large frame
+     * ahead into the slot it expects next), so a caller neither reads nor writes from a released
+     * slot, and releases a slot only after the last {@link #write} from it.
      */
     void release(int slot);
 

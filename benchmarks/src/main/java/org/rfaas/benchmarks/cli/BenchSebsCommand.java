@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
                 "to --out."})
 public final class BenchSebsCommand implements Callable<Integer> {
 
-    @Option(names = "--quick", description = "Two image sizes, 3 cold starts and 15 calls per row (a few minutes).")
+    @Option(names = "--quick", description = "Two image sizes, 3 cold starts and 15 timed calls per row after 100 warm-up calls (a few minutes).")
     boolean quick;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).",

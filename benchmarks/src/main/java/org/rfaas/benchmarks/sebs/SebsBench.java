@@ -62,13 +62,17 @@ public final class SebsBench {
      * How long the run is.
      *
      * @param coldRounds cold starts per kind (uncached, cached)
-     * @param warmups untimed call pairs per image size and mode
+     * @param warmups untimed call pairs per image size and mode: each mode's lease is a fresh
+     *     executor JVM whose JIT has not seen the function, while the local runs share the
+     *     client's long-lived JVM. A fresh JVM still makes a 1024×768 thumbnail ~30 % slower in
+     *     calls 10–24 than after 100 (the journal, 2026-12-05 night), which a handful of warm-up
+     *     calls left in the rFaaS − local overhead
      * @param samples timed call pairs per image size and mode
      * @param widths image widths
      */
     record Shape(int coldRounds, int warmups, int samples, List<Integer> widths) {
         static Shape of(boolean quick) {
-            return quick ? new Shape(3, 8, 15, SebsImages.QUICK_WIDTHS) : new Shape(8, 15, 60, SebsImages.FULL_WIDTHS);
+            return quick ? new Shape(3, 100, 15, SebsImages.QUICK_WIDTHS) : new Shape(8, 150, 60, SebsImages.FULL_WIDTHS);
         }
     }
 

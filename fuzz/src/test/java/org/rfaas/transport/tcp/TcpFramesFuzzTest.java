@@ -30,13 +30,14 @@ class TcpFramesFuzzTest {
     private static final FuzzStats STATS = FuzzStats.of("TcpFramesFuzzTest");
     private final Arena arena = Arena.ofAuto();
     private final MemorySegment header = arena.allocate(Frame.LENGTH, 8);
-    private final MemorySegment[] slots = new MemorySegment[LOCAL.slots()];
+    /** Per slot: a frame header's place, then the slot (what the reader reads ahead into). */
+    private final MemorySegment[] landings = new MemorySegment[LOCAL.slots()];
     private final SocketChannel writer;
     private final SocketChannel reading;
 
     TcpFramesFuzzTest() {
-        for (int s = 0; s < slots.length; s++) {
-            slots[s] = arena.allocate(LOCAL.slotSize(), 64);
+        for (int s = 0; s < landings.length; s++) {
+            landings[s] = arena.allocate(Frame.LENGTH + LOCAL.slotSize(), 64);
         }
         try {
             Path dir = Files.createTempDirectory("rfaas-fuzz-");
@@ -83,7 +84,7 @@ class TcpFramesFuzzTest {
         }
         writer.write(ByteBuffer.wrap(data));
         try (Arena frameArena = Arena.ofConfined()) {
-            TcpFrameReader reader = new TcpFrameReader(reading, LOCAL, "fuzzer", slots, frameArena);
+            TcpFrameReader reader = new TcpFrameReader(reading, LOCAL, "fuzzer", landings, frameArena);
             boolean accepted = true;
             try {
                 int r;

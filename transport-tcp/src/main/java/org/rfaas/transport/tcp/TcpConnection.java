@@ -137,11 +137,16 @@ final class TcpConnection implements Connection {
         MemorySegment receiveMemory = arena.allocate(stride * local.slots(), 4096);
         counters = sharedCounters != null ? sharedCounters : arena.allocate(Math.max(8L, 8L * local.counters()), 64);
         int slots = local.slots();
+        MemorySegment[] landings = new MemorySegment[slots];
+        for (int s = 0; s < slots; s++) {
+            landings[s] = receiveMemory.asSlice(s * stride + TcpFrameWriter.HEADROOM - Frame.LENGTH,
+                    Frame.LENGTH + local.slotSize());
+        }
+        reader = new TcpFrameReader(channel, local, peerDescription, landings, arena);
         slotSegments = new MemorySegment[slots];
         for (int s = 0; s < slots; s++) {
-            slotSegments[s] = receiveMemory.asSlice(s * stride + TcpFrameWriter.HEADROOM, local.slotSize());
+            slotSegments[s] = reader.slotSegment(s);
         }
-        reader = new TcpFrameReader(channel, local, peerDescription, slotSegments, arena);
         writer = new TcpFrameWriter(channel, this::whileStalled, local, receiveMemory, arena);
         backlog = new CompletionBacklog(Math.max(64, 2 * slots));
         faa = new TcpFetchAndAdd(this, readSelector, peerDescription, context.fetchAndAddTimeout());
@@ -254,9 +259,11 @@ final class TcpConnection implements Connection {
         }
     }
 
+    /** Allocation-free and lock-free: from now on the reader may read a frame straight into the slot. */
     @Override
     public void release(int slot) {
         Objects.checkIndex(slot, slotSegments.length);
+        reader.release(slot);
     }
 
     @Override

@@ -17,8 +17,6 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,7 +25,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
-import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
@@ -37,32 +34,12 @@ import org.rfaas.transport.ProtocolException;
  * effect, and every field of every frame is validated with the documented error.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class TcpWireTest {
+class TcpWireTest extends RawListenerFixture {
     private static final ConnectionSpec SPEC = new ConnectionSpec(4, 4096, 2);
-    private static final int MAGIC = 0x4652;
-    private static final ConnectionSpec RAW_SPEC = new ConnectionSpec(1, 64, 0);
 
-    private TcpTransport transport;
-    private Listener listener;
-
-    @BeforeEach
-    void listen() {
-        transport = new TcpTransport(new TcpContext(Duration.ofMillis(500), Duration.ofSeconds(5)));
-        listener = transport.listen("tcp://127.0.0.1:0", SPEC);
-    }
-
-    @AfterEach
-    void close() {
-        listener.close();
-        transport.close();
-    }
-
-    private Socket rawConnect() throws IOException {
-        Socket s = new Socket();
-        s.setTcpNoDelay(true);
-        s.setSoTimeout(10_000);
-        s.connect(TcpAddress.parse(listener.address()), 10_000);
-        return s;
+    @Override
+    ConnectionSpec listenerSpec() {
+        return SPEC;
     }
 
     /** Raw handshake, accept, and check the listener's answer byte by byte. */
