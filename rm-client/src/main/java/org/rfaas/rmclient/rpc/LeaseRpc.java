@@ -113,8 +113,9 @@ public final class LeaseRpc {
         }
 
         public Writer write(Writer out) {
+            // at most 600 characters: even at 3 UTF-8 bytes each they fit a string field
             String m = message == null ? "" : message;
-            return out.begin(ERROR).u16(status).str(code).str(m.length() > 1000 ? m.substring(0, 1000) + "..." : m);
+            return out.begin(ERROR).u16(status).str(code).str(m.length() > 600 ? m.substring(0, 600) + "..." : m);
         }
     }
 
