@@ -364,11 +364,6 @@ final class ClusterState implements AutoCloseable {
                 reason);
     }
 
-    /** An ended or unknown lease's record from the database (404 when unknown); reads: not on the commit thread. */
-    LeaseInfo endedLease(long id) {
-        return storedLease(id);
-    }
-
     /** Ends many leases in one change (one commit); ended or unknown ones are answered as stored (404 if unknown). */
     List<LeaseInfo> releaseLeases(List<Long> ids, String reason, long now) {
         LeaseInfo[] out = new LeaseInfo[ids.size()];
@@ -622,7 +617,8 @@ final class ClusterState implements AutoCloseable {
         }
     }
 
-    private LeaseInfo storedLease(long id) {
+    /** A lease's record from the database (404 when unknown); a read: never on the commit thread. */
+    LeaseInfo storedLease(long id) {
         List<LeaseInfo> l = read(db -> Sql.list(db, LEASE_COLUMNS + " WHERE id = ?", ClusterRows::leaseRow, id));
         if (l.isEmpty()) {
             throw ApiException.notFound("unknown lease " + id);

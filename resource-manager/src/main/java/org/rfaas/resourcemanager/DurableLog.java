@@ -58,16 +58,12 @@ final class DurableLog implements AutoCloseable {
     private long appended;
     /**
      * Changes numbered up to this are committed (or failed). Read without the monitor: a waiter
-     * checks it, and parks in {@link #waiters} until the commit thread unparks it, so that a commit
+     * checks it and parks, and the action it left in {@link #actions} unparks it, so that a commit
      * wakes exactly its own callers and none of them contends for the monitor.
      */
     private volatile long durable;
     /** Changes numbered up to this were in a failed batch: their callers get an error. Written before {@link #durable}. */
     private volatile long failedUpTo;
-    private record Waiter(long seq, Thread thread) {
-    }
-
-    private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
     private long batches;
     private long changes;
     private boolean closed;
@@ -111,8 +107,8 @@ final class DurableLog implements AutoCloseable {
     void await(long seq) {
         if (durable < seq) {
             boolean interrupted = false;
-            // queued before the check below: the commit thread raises durable, then wakes the queue
-            waiters.add(new Waiter(seq, Thread.currentThread()));
+            Thread caller = Thread.currentThread();
+            whenDurable(seq, ok -> LockSupport.unpark(caller));
             while (durable < seq) {
                 LockSupport.park(this);
                 interrupted |= Thread.interrupted();
@@ -157,16 +153,9 @@ final class DurableLog implements AutoCloseable {
         action.accept(seq <= 0 || seq > failedUpTo); // 0: a change that wrote nothing
     }
 
-    /** Wakes the waiters whose change is now durable (or failed), and runs their actions. */
+    /** Runs the actions (waiters' wake-ups among them) whose change is now durable (or failed). */
     private void wakeDurable() {
         long upTo = durable;
-        for (var it = waiters.iterator(); it.hasNext(); ) {
-            Waiter w = it.next();
-            if (w.seq <= upTo) {
-                it.remove();
-                LockSupport.unpark(w.thread);
-            }
-        }
         for (var it = actions.iterator(); it.hasNext(); ) {
             Action a = it.next();
             if (a.seq <= upTo && actions.remove(a)) {

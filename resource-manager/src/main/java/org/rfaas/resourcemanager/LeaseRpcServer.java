@@ -365,7 +365,7 @@ final class LeaseRpcServer implements AutoCloseable {
                     // ended before: its record is a database read, which the commit thread must not wait for
                     Thread.ofVirtual().name("rm-lease-ended").start(() -> {
                         try {
-                            answerReleased(s.endedLease(id));
+                            answerReleased(s.storedLease(id));
                         } catch (RuntimeException e) {
                             answerRefusal(e);
                         }

@@ -5,6 +5,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
@@ -219,6 +220,9 @@ public final class LeaseRpc {
     /** Reads one frame at a time from a channel and takes its fields, checking each. */
     public static final class Reader {
         private final ByteBuffer buffer = ByteBuffer.allocateDirect(4 + MAX_FRAME);
+        /** Strict: a string that is not UTF-8 is a malformed frame, not replacement characters. */
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         private byte type;
 
         /**
@@ -339,8 +343,7 @@ public final class LeaseRpc {
             ByteBuffer bytes = buffer.slice(buffer.position(), n);
             buffer.position(buffer.position() + n);
             try {
-                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
+                return utf8.reset().decode(bytes).toString();
             } catch (CharacterCodingException e) {
                 throw new MalformedFrameException("string field is not UTF-8");
             }
