@@ -147,9 +147,10 @@ final class Worker implements Runnable {
      * The duty cycle. The clock costs 20-250 ns a read on virtual machines, so the spin loop reads
      * it only every {@link #CLOCK_CHECK_POLLS} empty polls (a few µs apart: the hot timeout and
      * the publication of hot-polling time are that coarse), and an invocation takes exactly two
-     * reads, around the function ({@link #functionStart}, {@link #functionEnd}). Hot-polling time
-     * is the hot time outside functions: from the end of one function (or going hot) to the start
-     * of the next (or going warm).
+     * reads: before the function ({@link #functionStart}) and after its reply is sent
+     * ({@link #functionEnd}), so neither delays the reply. Hot-polling time is the hot time
+     * outside invocations: from the end of one (or going hot) to the start of the next (or going
+     * warm).
      */
     private void serve() {
         boolean hot = hotTimeoutNanos != 0;
@@ -240,18 +241,17 @@ final class Worker implements Runnable {
             produced = -1;
             failure = t;
         }
-        long end = System.nanoTime();
-        functionStart = start;
-        functionEnd = end;
-        counters.add(AccountingCounters.COMPUTE_NANOS, end - start);
-        counters.add(AccountingCounters.INVOCATIONS, 1);
         connection.release(slot);
         if (failure == null && produced >= 0 && produced <= capacity) {
             MemorySegment memory = replyMemory[resultSlot];
             reply.wrap(memory, 0).write(MessageType.REPLY, id, Status.OK, (int) produced);
             connection.write(resultSlot, memory, 0, ReplyHeader.LENGTH + (int) produced, id);
+            // The clock read and the counters come after the reply, off the caller's round trip;
+            // compute time so runs from the function's start to its reply handed to the transport.
+            account(start);
             return;
         }
+        account(start);
         counters.add(AccountingCounters.FAILED_INVOCATIONS, 1);
         if (failure instanceof IndexOutOfBoundsException && writesPastOutput(failure, output)) {
             replyMessage(resultSlot, id, Status.OUTPUT_TOO_LARGE, "function '" + function.name()
@@ -268,6 +268,15 @@ final class Worker implements Runnable {
             replyMessage(resultSlot, id, Status.FUNCTION_FAILED, "function '" + function.name()
                     + "' returned a negative length " + produced);
         }
+    }
+
+    /** Bills one invocation that started at {@code start} and ends now. */
+    private void account(long start) {
+        long end = System.nanoTime();
+        functionStart = start;
+        functionEnd = end;
+        counters.add(AccountingCounters.COMPUTE_NANOS, end - start);
+        counters.add(AccountingCounters.INVOCATIONS, 1);
     }
 
     /** Bounds errors from the output segment name its address; other ones are plain failures. */
