@@ -146,21 +146,23 @@ final class Worker implements Runnable {
     /**
      * The duty cycle. The clock costs 20-250 ns a read on virtual machines, so the spin loop reads
      * it only every {@link #CLOCK_CHECK_POLLS} empty polls (a few µs apart: the hot timeout and
-     * the publication of hot-polling time are that coarse), and an invocation takes exactly two
-     * reads: before the function ({@link #functionStart}) and after its reply is sent
-     * ({@link #functionEnd}), so neither delays the reply. Hot-polling time is the hot time
-     * outside invocations: from the end of one (or going hot) to the start of the next (or going
-     * warm).
+     * the publication of hot-polling time are that coarse), and an invocation takes at most two
+     * reads: when it is found ({@link #functionStart}) and after its reply is sent
+     * ({@link #functionEnd}), so neither delays the reply; back-to-back invocations share one.
+     * Hot-polling time is the hot time outside invocations: from the end of one (or going hot) to
+     * the start of the next (or going warm).
      */
     private void serve() {
         boolean hot = hotTimeoutNanos != 0;
         long spinStart = System.nanoTime();
         long lastWork = spinStart;
-        int emptyPolls = 0;
+        int emptyPolls = 1;
         while (stopReason == null) {
             if (hot) {
                 if (connection.poll(completion)) {
-                    handle(completion);
+                    // Found by the first poll after the last invocation (back to back, as when
+                    // pipelined): that one's end is this one's start, one clock read instead of two.
+                    handle(completion, emptyPolls == 0 ? functionEnd : System.nanoTime());
                     counters.add(AccountingCounters.HOT_POLL_NANOS, functionStart - spinStart);
                     lastWork = spinStart = functionEnd;
                     emptyPolls = 0;
@@ -179,7 +181,7 @@ final class Worker implements Runnable {
                 }
                 IdleStrategy.BUSY_SPIN.idle();
             } else if (connection.await(completion, WARM_WAIT_NANOS)) {
-                handle(completion);
+                handle(completion, System.nanoTime());
                 if (hotTimeoutNanos != 0) {
                     hot = true;
                     lastWork = spinStart = functionEnd;
@@ -192,8 +194,11 @@ final class Worker implements Runnable {
         }
     }
 
-    /** Serves one invocation; sets {@link #functionStart} and {@link #functionEnd}. */
-    private void handle(Completion c) {
+    /**
+     * Serves one invocation that arrived at {@code start} ({@link System#nanoTime()}); sets
+     * {@link #functionStart} and {@link #functionEnd}.
+     */
+    private void handle(Completion c, long start) {
         int slot = c.slot();
         MemorySegment receive = connection.receiveSlot(slot);
         // The header from the head copy (shm: it came with the completion's cache line), the
@@ -232,7 +237,6 @@ final class Worker implements Runnable {
         }
         MemorySegment input = inputView(receive, slot, inputLength);
         MemorySegment output = outputView(resultSlot, capacity);
-        long start = System.nanoTime();
         long produced;
         Throwable failure = null;
         try {

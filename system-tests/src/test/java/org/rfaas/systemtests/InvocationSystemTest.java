@@ -284,6 +284,40 @@ abstract class InvocationSystemTest {
         assertTrue(a.allocationNanos() >= a.computeNanos(), a.toString());
     }
 
+    /**
+     * A hot worker reads the clock once for calls that arrive back to back (the last one's end is
+     * the next one's start) and twice otherwise: pipelined calls are all billed, and an idle gap
+     * between calls is hot polling, not compute.
+     */
+    @Test
+    void hotComputeTimeCountsBackToBackCallsAndNotTheGapsBetweenCalls() throws Exception {
+        RemoteExecutor e = client.allocate(AllocationSpec.of(1, 128, HotTimeout.ofMicros(5_000_000),
+                FunctionPackage.jar(jar), 64, 64).withSlotsPerWorker(4));
+        int sleep = e.functionIndex("sleep");
+        List<InvocationSlot> slots = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                slots.add(e.acquireSlot(0));
+            }
+            for (InvocationSlot s : slots) {
+                s.input().setString(0, "50", StandardCharsets.US_ASCII);
+                s.submit(sleep, 2, 64);
+            }
+            for (InvocationSlot s : slots) {
+                s.await(WaitMode.HOT);
+            }
+        } finally {
+            slots.forEach(InvocationSlot::close);
+        }
+        Thread.sleep(600);
+        e.invoke("sleep", "50".getBytes(StandardCharsets.US_ASCII), WaitMode.HOT);
+        LeaseAccounting a = e.release();
+        assertEquals(5, a.invocations());
+        assertTrue(a.computeNanos() >= 250_000_000L, "compute " + a.computeNanos() + " ns < 5 x 50 ms");
+        assertTrue(a.computeNanos() < 600_000_000L, "the idle 600 ms were billed as compute: " + a);
+        assertTrue(a.hotPollNanos() >= 500_000_000L, "the idle 600 ms were not hot polling: " + a);
+    }
+
     @Test
     void anExpiredLeaseFailsWithLeaseExpired() throws Exception {
         RemoteExecutor e = client.allocate(AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, FunctionPackage.jar(jar),
