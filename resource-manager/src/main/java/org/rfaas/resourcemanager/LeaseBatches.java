@@ -54,7 +54,7 @@ final class LeaseBatches {
                     if (n == null) {
                         break;
                     }
-                    placed.add(state.grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration,
+                    placed.add(state.lifecycle().grantLocked(c, n, req.tenant(), req.cores(), req.memoryMiB(), now, now + duration,
                             req.leaseRequestId(placed.size())));
                     if (perNode != null && perNode.merge(n, 1, Integer::sum) >= req.maxPerNode()) {
                         live.hide(n);

@@ -308,14 +308,14 @@ final class LeaseRpcServer implements AutoCloseable {
         private void grant() throws IOException {
             LeaseRpc.Grant req = LeaseRpc.Grant.read(in);
             long start = System.nanoTime();
-            ClusterState.Deferred<ClusterState.Placed> placed;
+            ClusterState.Deferred<LeaseLifecycle.Placed> placed;
             ClusterState s;
             try {
                 s = state();
                 if (!admin) {
                     s.authenticateTenant(credential);
                 }
-                placed = s.placeLease(new LeaseRequest(req.cores(), req.memoryMiB(), req.durationMillis(), tenant,
+                placed = s.lifecycle().placeLease(new LeaseRequest(req.cores(), req.memoryMiB(), req.durationMillis(), tenant,
                         req.placement(), req.requestId()), System.currentTimeMillis());
             } catch (IllegalArgumentException e) {
                 answerError(400, ApiError.BAD_REQUEST, e.getMessage());
@@ -330,7 +330,7 @@ final class LeaseRpcServer implements AutoCloseable {
                 } else if (placed.refused() != null) {
                     answerRefusal(placed.refused());
                 } else {
-                    var g = s.grantPlaced(placed.result(), start);
+                    var g = s.lifecycle().grantPlaced(placed.result(), start);
                     answer(() -> LeaseRpc.writeGranted(out, g));
                 }
             });
@@ -349,7 +349,7 @@ final class LeaseRpcServer implements AutoCloseable {
                 if (!admin) {
                     s.authorizeLeaseToken(id, token);
                 }
-                ended = s.endLease(id, reason, now);
+                ended = s.lifecycle().endLease(id, reason, now);
             } catch (ApiException e) {
                 answerError(e.status, e.code, e.getMessage());
                 return;
@@ -360,7 +360,7 @@ final class LeaseRpcServer implements AutoCloseable {
                 } else if (ended.refused() != null) {
                     answerRefusal(ended.refused());
                 } else if (ended.result() != null) {
-                    answerReleased(s.released(ended.result(), reason, now));
+                    answerReleased(s.lifecycle().released(ended.result(), reason, now));
                 } else {
                     // ended before: its record is a database read, which the commit thread must not wait for
                     Thread.ofVirtual().name("rm-lease-ended").start(() -> {

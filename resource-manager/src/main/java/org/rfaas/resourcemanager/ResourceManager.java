@@ -181,17 +181,17 @@ public final class ResourceManager implements AutoCloseable {
      * @throws RuntimeException with the API's message (e.g. no capacity) when it cannot be granted
      */
     public LeaseGrant requestLease(LeaseRequest request) {
-        return serving().requestLease(request, System.currentTimeMillis());
+        return serving().lifecycle().requestLease(request, System.currentTimeMillis());
     }
 
     /** A batch of leases in this process, as {@code POST /v1/leases/batch}. */
     public LeaseBatchGrant requestLeases(LeaseBatchRequest request) {
-        return serving().requestLeases(request, System.currentTimeMillis());
+        return serving().lifecycle().requestLeases(request, System.currentTimeMillis());
     }
 
     /** Releases leases in this process, as {@code POST /v1/leases/release} with the admin token. */
     public List<LeaseInfo> releaseLeases(List<Long> leaseIds) {
-        return serving().releaseLeases(leaseIds, "released in process", System.currentTimeMillis());
+        return serving().lifecycle().releaseLeases(leaseIds, "released in process", System.currentTimeMillis());
     }
 
     /** The port the HTTP API listens on. */

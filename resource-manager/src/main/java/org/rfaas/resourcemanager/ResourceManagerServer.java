@@ -104,9 +104,9 @@ final class ResourceManagerServer implements AutoCloseable {
         app.get("/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok", "role", states.get() == null ? "standby" : "leader")));
 
         // client (first: Javalin tries a method's routes in order, one regex match each)
-        app.post("/v1/leases", ctx -> json(ctx, 201, state().requestLease(
+        app.post("/v1/leases", ctx -> json(ctx, 201, state().lifecycle().requestLease(
                 tenantBody(ctx, LeaseRequest.class, LeaseRequest::tenant), now())));
-        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state().requestLeases(
+        app.post("/v1/leases/batch", ctx -> json(ctx, 201, state().lifecycle().requestLeases(
                 tenantBody(ctx, LeaseBatchRequest.class, LeaseBatchRequest::tenant), now())));
         app.post("/v1/leases/release", ctx -> {
             LeaseBatchRelease batch = body(ctx, LeaseBatchRelease.class);
@@ -120,7 +120,7 @@ final class ResourceManagerServer implements AutoCloseable {
                     state().authorizeLeaseToken(l.leaseId(), l.token());
                 }
             }
-            json(ctx, 200, state().releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
+            json(ctx, 200, state().lifecycle().releaseLeases(batch.leases().stream().map(LeaseBatchRelease.Lease::leaseId).toList(),
                     admin ? "released by an administrator" : "released by its client", now()));
         });
         app.get("/v1/leases/{id}", ctx -> {
@@ -132,12 +132,12 @@ final class ResourceManagerServer implements AutoCloseable {
             long id = leaseId(ctx);
             leaseHolderOrAdmin(ctx, id);
             LeaseRenewal r = body(ctx, LeaseRenewal.class);
-            json(ctx, 200, state().renewLease(id, r.durationMillis(), now()));
+            json(ctx, 200, state().lifecycle().renewLease(id, r.durationMillis(), now()));
         });
         app.delete("/v1/leases/{id}", ctx -> {
             long id = leaseId(ctx);
             boolean admin = leaseHolderOrAdmin(ctx, id);
-            json(ctx, 200, state().releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
+            json(ctx, 200, state().lifecycle().releaseLease(id, admin ? "released by an administrator" : "released by its client", now()));
         });
 
         // admin

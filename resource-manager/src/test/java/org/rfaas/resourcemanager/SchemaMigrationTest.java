@@ -42,7 +42,7 @@ final class SchemaMigrationTest {
         }
         try (ClusterState s = ClusterState.open(config(url), new EventBus())) {
             assertEquals(5, s.node("n1").freeCores(), "the old lease still holds its cores");
-            assertEquals(42, s.requestLease(new org.rfaas.rmclient.LeaseRequest(1, 1, 0, "bob"), System.currentTimeMillis()).leaseId());
+            assertEquals(42, s.lifecycle().requestLease(new org.rfaas.rmclient.LeaseRequest(1, 1, 0, "bob"), System.currentTimeMillis()).leaseId());
         }
         assertEquals(List.of("0", "1", "2", "3", "4", "5"), versions(url));
         try (Connection c = DriverManager.getConnection(url);
