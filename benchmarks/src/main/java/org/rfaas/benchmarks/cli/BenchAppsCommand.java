@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  * per-call overhead. Each configuration is checked bit for bit against the all-local result.
  */
 @Command(name = "apps", mixinStandardHelpOptions = true,
-        description = {"MPI applications (mpirun) all-local vs offloading 25/50/75% to leased executors on another CPU,",
+        description = {"MPI applications (mpirun) all-local vs offloading 25/50/75%% to leased executors on another CPU,",
             "with the ideal time of each split and, for Jacobi (hot), the raw tcp round trip of the same bytes."})
 public final class BenchAppsCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Smaller problems and 5 rounds instead of 10.")
