@@ -126,11 +126,6 @@ public final class RfaasClient implements AutoCloseable {
         LeaseOffer offer = leaseSource.acquire(spec.cores(), spec.memoryMiB(), spec.leaseDuration());
         String transportName = Transports.transportOf(offer.managerAddress());
         Transport transport = transports.computeIfAbsent(transportName, Transports::open);
-        if (warmUpCalls > 0 && warmed.add(transportName)) {
-            long before = System.nanoTime();
-            warmUp(transport, transportName, spec);
-            start += System.nanoTime() - before; // the cold start is the lease's, not the warm-up's
-        }
         int clientSlots = spec.slotsPerWorker() + 1;
         int slotSize = clientSlotSize(spec.outputCapacity());
         List<Connection> workers = new ArrayList<>();
@@ -164,6 +159,12 @@ public final class RfaasClient implements AutoCloseable {
                 control = null;
                 control = ControlLink.connect(transport, offer.managerAddress(), connectTimeout);
                 response = negotiate(control, offer, spec, nonce, listener.address());
+            }
+            if (warmUpCalls > 0 && warmed.add(transportName)) {
+                // While the executor takes its assignment and its workers connect (they wait for
+                // the accept below); after the allocation's own messages, whose use of the wire
+                // classes then is in the profile the JIT compiles the invocation path with.
+                warmUp(transport, transportName, spec);
             }
             List<String> functions = acceptWorkers(listener, control.connection, response.leaseId(), nonce, spec,
                     workers);

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +18,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.rfaas.protocol.AllocationRefusal;
+import org.rfaas.protocol.AllocationResponse;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
 
@@ -57,22 +66,53 @@ class HotPathWarmupTest {
     }
 
     @Test
-    void aClientBuiltWithWarmUpWarmsItsTransportOnceBeforeItsFirstAllocation() throws Exception {
-        int unused;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            unused = s.getLocalPort(); // closed again: nothing listens there
-        }
-        LeaseSource nowhere = (cores, memory, duration) -> LeaseOffer.unauthenticated("n", "tcp://127.0.0.1:" + unused);
+    void aClientBuiltWithWarmUpWarmsItsTransportOnceItsAllocationIsAccepted() throws Exception {
         Path jar = dir.resolve("f.jar");
         Files.write(jar, new byte[] {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
         AllocationSpec spec = AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, FunctionPackage.jar(jar), 1024, 4096);
-        try (RfaasClient warm = RfaasClient.builder().leaseSource(nowhere).warmUp(500).build();
-             RfaasClient cold = RfaasClient.builder().leaseSource(nowhere).build()) {
-            // No manager answers: the allocation fails, after the warm-up (which needs none).
-            assertThrows(AllocationRefusedException.class, () -> warm.allocate(spec));
-            assertEquals(Set.of("tcp"), warm.warmedTransports());
-            assertThrows(AllocationRefusedException.class, () -> cold.allocate(spec));
-            assertEquals(Set.of(), cold.warmedTransports());
+        try (Transport tcp = Transports.open("tcp");
+             Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 256 * 1024 + 64, 0))) {
+            LeaseSource here = (cores, memory, duration) -> LeaseOffer.unauthenticated("n", managerSide.address());
+            Thread manager = Thread.ofPlatform().daemon().start(() -> acceptEveryAllocation(managerSide));
+            try (RfaasClient warm = RfaasClient.builder().leaseSource(here).warmUp(500)
+                    .allocationTimeout(Duration.ofSeconds(1)).build();
+                 RfaasClient cold = RfaasClient.builder().leaseSource(here)
+                    .allocationTimeout(Duration.ofSeconds(1)).build()) {
+                // The manager accepts, but no executor ever connects: the allocation fails after the warm-up.
+                assertThrows(RfaasException.class, () -> warm.allocate(spec));
+                assertEquals(Set.of("tcp"), warm.warmedTransports());
+                assertThrows(RfaasException.class, () -> cold.allocate(spec));
+                assertEquals(Set.of(), cold.warmedTransports());
+            } finally {
+                manager.interrupt();
+            }
+        }
+    }
+
+    /** A manager that answers every allocation request "accepted" (the package as if cached) and starts nothing. */
+    private static void acceptEveryAllocation(Listener managerSide) {
+        List<Connection> open = new ArrayList<>();
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                Connection c = managerSide.accept(Duration.ofMillis(100));
+                if (c != null) {
+                    open.add(c);
+                }
+                for (Connection control : open) {
+                    Completion done = new Completion();
+                    if (control.isOpen() && control.poll(done)) {
+                        control.release(done.slot());
+                        MemorySegment buffer = control.allocateBuffer(1024);
+                        int length = new AllocationResponse(1, System.currentTimeMillis() + 60_000,
+                                AllocationRefusal.NONE, "").encode(buffer, 0);
+                        control.write(0, buffer, 0, length, 0);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // the test is over
+        } finally {
+            open.forEach(Connection::close);
         }
     }
 
