@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
             "Output goes to stdout (or --output); with --repeat N > 1 stdout gets latency percentiles instead."})
 public final class InvokeCommand implements Callable<Integer> {
     /** Enough loopback calls for the JIT to compile the invocation path (measured: the first ~4,000 carried the tail). */
-    static final int DEFAULT_WARM_UP_CALLS = 20_000;
+    static final int DEFAULT_WARM_UP_CALLS = 10_000;
 
     @Option(names = "--executors", description = "executors database (JSON list of nodes)")
     Path executors;
@@ -90,7 +90,7 @@ public final class InvokeCommand implements Callable<Integer> {
 
     @Option(names = "--warm-up", paramLabel = "CALLS",
             description = "calls to a loopback echo worker in this process before the lease, so that the first real"
-                    + " calls run compiled code (default: 20000 with --repeat > 1, else 0)")
+                    + " calls run compiled code (default: 10000 with --repeat > 1, else 0)")
     Integer warmUpCalls;
 
     @Option(names = "--listen", description = "host to listen on for the workers (default: the local address that"

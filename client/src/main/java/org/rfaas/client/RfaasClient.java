@@ -543,12 +543,13 @@ public final class RfaasClient implements AutoCloseable {
         }
 
         /**
-         * Before its first allocation on each transport, the client makes {@code calls} blocking
-         * calls to a loopback echo worker in its own process over that transport (no lease, no
-         * executor): the JIT then compiles the invocation path before the lease's first call
-         * instead of during its first few thousand (whose p99 was several times the median, with
-         * millisecond outliers). It costs the allocation that time once (tens to hundreds of ms
-         * for 20,000 calls; more over tcp than shm); 0 (the default) does not warm up.
+         * At its first allocation on each transport (once the manager accepted it, while the
+         * executor takes its assignment), the client makes {@code calls} blocking calls to a
+         * loopback echo worker in its own process over that transport (no lease, no executor): the
+         * JIT then compiles the invocation path before the lease's first call instead of during its
+         * first few thousand (whose p99 was several times the median, with millisecond outliers).
+         * It lengthens that allocation by about the warm-up's time, once (0.1-0.5 s for 10,000
+         * calls in a fresh JVM, more on busy cores); 0 (the default) does not warm up.
          */
         public Builder warmUp(int calls) {
             if (calls < 0) {
