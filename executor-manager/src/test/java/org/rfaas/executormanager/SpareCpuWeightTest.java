@@ -73,6 +73,34 @@ class SpareCpuWeightTest {
         }
     }
 
+    @Test
+    void aSpareTakenWhileBootingBootsAtTheNormalWeight() throws Exception {
+        manager = new ExecutorManager(ExecutorManagerConfig.of("n", List.of("tcp://127.0.0.1:0"), 2, 2048, dir)
+                .withSpareExecutors(1).withSpareMemoryMiB(128).withSandbox(true), null);
+        String address = manager.start().getFirst();
+        tcp = Transports.open("tcp");
+        byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
+        // The allocation goes out as soon as the spare's JVM exists, long before it has booted
+        // (bubblewrap and a JVM: hundreds of ms), so the lease takes it while it boots.
+        awaitTrue(() -> !manager.spareExecutorPids().isEmpty(), "the spare started");
+        long sparePid = manager.spareExecutorPids().getFirst();
+        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+             Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
+            boolean stillBooting = manager.connectedSpareCount() == 0;
+            HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), 8);
+            awaitTrue(() -> cpuGroup(sparePid) != null && cpuGroup(sparePid).toString().contains("/rfaas/"),
+                    "the spare joined its group");
+            Path group = cpuGroup(sparePid);
+            if (stillBooting && Files.exists(group.resolve("cpu.idle"))) {
+                assertEquals("0", read(group, "cpu.idle"), "a booting spare that a lease took still runs on idle cycles");
+            }
+            assertEquals("1024", read(group, "cpu.shares"), "the leased spare's cpu.shares");
+            Connection worker = clientSide.accept(Duration.ofSeconds(60));
+            assertNotNull(worker, "the executor's worker did not connect");
+            worker.close();
+        }
+    }
+
     /** The directory of {@code pid}'s group in the cpu controller (v1), or {@code null} when it is gone. */
     private static Path cpuGroup(long pid) throws IOException {
         Path file = Path.of("/proc", Long.toString(pid), "cgroup");
