@@ -35,6 +35,8 @@ import picocli.CommandLine.Option;
         description = {"Invokes a function on a leased executor: a command-line client for scripts and smoke tests.",
             "Output goes to stdout (or --output); with --repeat N > 1 stdout gets latency percentiles instead."})
 public final class InvokeCommand implements Callable<Integer> {
+    /** Enough loopback calls for the JIT to compile the invocation path (measured: the first ~4,000 carried the tail). */
+    static final int DEFAULT_WARM_UP_CALLS = 10_000;
 
     @Option(names = "--executors", description = "executors database (JSON list of nodes)")
     Path executors;
@@ -86,6 +88,11 @@ public final class InvokeCommand implements Callable<Integer> {
     @Option(names = "--hot-timeout-us", description = "executor hot timeout in us (default: 1000000 for hot, 0 for warm)")
     Long hotTimeoutMicros;
 
+    @Option(names = "--warm-up", paramLabel = "CALLS",
+            description = "calls to a loopback echo worker in this process before the lease, so that the first real"
+                    + " calls run compiled code (default: 10000 with --repeat > 1, else 0)")
+    Integer warmUpCalls;
+
     @Option(names = "--listen", description = "host to listen on for the workers (default: the local address that"
             + " routes to the executor manager)")
     String listen;
@@ -108,10 +115,15 @@ public final class InvokeCommand implements Callable<Integer> {
             err.println("rfaas invoke: give exactly one of --executors FILE and --resource-manager URL");
             return 2;
         }
+        if (warmUpCalls != null && warmUpCalls < 0) {
+            err.println("rfaas invoke: --warm-up must be 0 or more");
+            return 2;
+        }
+        int warmUp = warmUpCalls != null ? warmUpCalls : repeat > 1 ? DEFAULT_WARM_UP_CALLS : 0;
         long hot = hotTimeoutMicros != null ? hotTimeoutMicros : mode == WaitMode.HOT ? 1_000_000 : 0;
         try (RfaasClient client = (executors != null ? RfaasClient.builder().executorsDatabase(executors)
                 : RfaasClient.builder().leaseSource(new org.rfaas.client.rm.ResourceManagerLeaseSource(resourceManager,
-                        tenant, org.rfaas.client.rm.TenantKey.resolve(apiKeyFile)))).listenAddress(listen).build()) {
+                        tenant, org.rfaas.client.rm.TenantKey.resolve(apiKeyFile)))).listenAddress(listen).warmUp(warmUp).build()) {
             FunctionPackage functions = FunctionPackage.of(pkg, nativeFunctions == null ? List.of(function) : nativeFunctions);
             AllocationSpec spec = AllocationSpec.of(cores, memoryMiB, new HotTimeout(hot), functions,
                     Math.max(in.length, 8), outputCapacity);

@@ -61,6 +61,8 @@ public final class InvocationSlot implements AutoCloseable {
         this.header.wrap(sendBuffer, sendOffset);
         this.input = sendBuffer.asSlice(sendOffset + InvocationHeader.LENGTH, inputCapacity);
         this.resultSlot = channel.connection().receiveSlot(index);
+        // Never null: a first-call branch would be one a warmed-up JIT had never seen taken.
+        this.outputView = resultSlot.asSlice(ReplyHeader.LENGTH, 0);
     }
 
     /** The worker (0 .. cores-1) this slot sends to. */
@@ -173,7 +175,7 @@ public final class InvocationSlot implements AutoCloseable {
     /** The output of the last {@link #invoke}: a view of the result slot, valid until the next call or close. */
     public MemorySegment output() {
         MemorySegment view = outputView;
-        if (view == null || view.byteSize() != replyLength) {
+        if (view.byteSize() != replyLength) {
             view = resultSlot.asSlice(ReplyHeader.LENGTH, replyLength);
             outputView = view;
         }

@@ -24,6 +24,11 @@ final class ExecutorCgroup {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorCgroup.class);
     /** CFS period; the quota is the leased cores times this. */
     private static final long PERIOD_MICROS = 100_000;
+    /** cgroup v1 cpu.shares: the kernel's minimum, and the default of a new group. */
+    private static final long MIN_SHARES = 2;
+    private static final long DEFAULT_SHARES = 1024;
+    /** cgroup v2 cpu.weight default (1 is the minimum). */
+    private static final long DEFAULT_WEIGHT = 100;
 
     private final CgroupHost host;
     /** One directory per controller (v1), or the one unified directory (v2). */
@@ -94,6 +99,32 @@ final class ExecutorCgroup {
         } else {
             write(cpu.resolve("cpu.cfs_period_us"), Long.toString(PERIOD_MICROS));
             write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+        }
+    }
+
+    /**
+     * Lowest CPU weight for a spare while it boots and waits: it runs on idle cycles only, and
+     * never takes a time slice from a leased worker or its client spinning on the same cores (a
+     * spare's JVM boot and warm-up are 1-2 s of CPU, started just after a lease began). cpu.idle,
+     * where the kernel has it (5.15+), also lets any normal task preempt it at once.
+     */
+    void background() throws IOException {
+        // The kernel refuses a weight while the group is idle: weight first, then idle.
+        if (host.v2()) {
+            write(cpu.resolve("cpu.weight"), "1");
+        } else {
+            write(cpu.resolve("cpu.shares"), Long.toString(MIN_SHARES));
+        }
+        host.writeIfPresent(cpu.resolve("cpu.idle"), "1");
+    }
+
+    /** The normal CPU weight again: the spare took a lease, whose calls must not wait for CPU. */
+    void foreground() throws IOException {
+        host.writeIfPresent(cpu.resolve("cpu.idle"), "0");
+        if (host.v2()) {
+            write(cpu.resolve("cpu.weight"), Long.toString(DEFAULT_WEIGHT));
+        } else {
+            write(cpu.resolve("cpu.shares"), Long.toString(DEFAULT_SHARES));
         }
     }
 

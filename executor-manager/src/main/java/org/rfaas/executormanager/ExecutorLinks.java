@@ -92,6 +92,8 @@ final class ExecutorLinks {
                 }
                 if (spare.connection != null) {
                     assign(spare);
+                } else {
+                    normalWeightWhileBooting(spare);
                 }
             }
         } else {
@@ -116,6 +118,21 @@ final class ExecutorLinks {
                 LOG.warn("lease {}: cannot top up the spare executors", lease.id(), e);
             }
         };
+    }
+
+    /**
+     * A lease took {@code spare} while it still boots: the lease waits for that boot, which must
+     * not run on idle cycles only any more (spare lock held).
+     */
+    private static void normalWeightWhileBooting(LaunchedExecutor spare) {
+        if (spare.cgroup == null) {
+            return;
+        }
+        try {
+            spare.cgroup.foreground();
+        } catch (IOException e) {
+            LOG.warn("spare pid {}: cannot raise its CPU weight for its lease: {}", spare.process.pid(), e.toString());
+        }
     }
 
     /** Starts a spare's JVM in the work directory (on the timer thread). */

@@ -160,6 +160,13 @@ final class ExecutorSandbox implements AutoCloseable {
         }
         executor.sandboxDir = dir;
         executor.cgroup = cgroup;
+        if (executor.spare) {
+            try {
+                cgroup.background(); // before the JVM joins: its boot and wait use idle cycles only
+            } catch (IOException e) {
+                LOG.warn("spare {}: cannot lower its CPU weight (it boots at the normal one): {}", name, e.toString());
+            }
+        }
         List<String> c = new ArrayList<>(List.of("/bin/sh", "-c", seccomp != null ? JOIN_WITH_FILTER : JOIN,
                 "rfaas-join"));
         if (seccomp != null) {
@@ -269,6 +276,7 @@ final class ExecutorSandbox implements AutoCloseable {
         int[] cpus = cores.take(a.shape().cores());
         executor.cpus = cpus;
         executor.cgroup.leaseCores(cpus);
+        executor.cgroup.foreground(); // before the assignment goes out: the lease's first call must not wait
         return new ExecutorAssignment(a.leaseId(), a.clientNonce(), a.shape(), a.packageKind(),
                 a.flushIntervalMillis(), clientAddress, INSIDE_DIR + "/" + placed.getFileName(), a.functionNames());
     }
