@@ -73,6 +73,9 @@ final class Worker implements Runnable {
     /** Clock readings around the last function call (both the same when none was called). */
     private long functionStart;
     private long functionEnd;
+    /** Hot-polling time counted up to here; the end of the last call (or going hot). */
+    private long spinStart;
+    private long lastWork;
     private volatile LeaseEndReason stopReason;
 
     Worker(int index, ExecutorShape shape, Connection connection, FunctionTable functions, long leaseId, long nonce) {
@@ -154,44 +157,63 @@ final class Worker implements Runnable {
      */
     private void serve() {
         boolean hot = hotTimeoutNanos != 0;
-        long spinStart = System.nanoTime();
-        long lastWork = spinStart;
-        int emptyPolls = 1;
+        spinStart = lastWork = functionEnd = System.nanoTime();
         while (stopReason == null) {
             if (hot) {
+                long start;
                 if (connection.poll(completion)) {
                     // Found by the first poll after the last invocation (back to back, as when
                     // pipelined): that one's end is this one's start, one clock read instead of two.
-                    handle(completion, emptyPolls == 0 ? functionEnd : System.nanoTime());
-                    counters.add(AccountingCounters.HOT_POLL_NANOS, functionStart - spinStart);
-                    lastWork = spinStart = functionEnd;
-                    emptyPolls = 0;
+                    start = functionEnd;
+                } else if (spinUntilCall()) {
+                    start = System.nanoTime();
+                } else {
+                    hot = false; // the hot timeout passed (or a stop was asked)
                     continue;
                 }
-                if ((++emptyPolls & (CLOCK_CHECK_POLLS - 1)) == 0) {
-                    long now = System.nanoTime();
-                    if (hotTimeoutNanos > 0 && now - lastWork >= hotTimeoutNanos) {
-                        counters.add(AccountingCounters.HOT_POLL_NANOS, now - spinStart);
-                        hot = false;
-                        continue;
-                    } else if (now - spinStart >= HOT_PUBLISH_NANOS) {
-                        counters.add(AccountingCounters.HOT_POLL_NANOS, now - spinStart);
-                        spinStart = now;
-                    }
-                }
-                IdleStrategy.BUSY_SPIN.idle();
+                handle(completion, start);
+                counters.add(AccountingCounters.HOT_POLL_NANOS, functionStart - spinStart);
+                lastWork = spinStart = functionEnd;
             } else if (connection.await(completion, WARM_WAIT_NANOS)) {
                 handle(completion, System.nanoTime());
                 if (hotTimeoutNanos != 0) {
                     hot = true;
                     lastWork = spinStart = functionEnd;
-                    emptyPolls = 0;
                 }
             }
         }
         if (hot) {
             counters.add(AccountingCounters.HOT_POLL_NANOS, System.nanoTime() - spinStart);
         }
+    }
+
+    /**
+     * The hot worker's empty spin: polls until a call is in {@link #completion} ({@code true}), or
+     * until the hot timeout passed since the last call or a stop was asked ({@code false}, with
+     * the hot-polling time counted). Kept apart from {@link #handle}: the JIT compiles this loop
+     * while the worker waits for its first call, when a poll has never succeeded, and the first
+     * call then deoptimizes only this small method, not the whole duty cycle with the call path.
+     */
+    private boolean spinUntilCall() {
+        int emptyPolls = 0;
+        while (stopReason == null) {
+            if (connection.poll(completion)) {
+                return true;
+            }
+            if ((++emptyPolls & (CLOCK_CHECK_POLLS - 1)) == 0) {
+                long now = System.nanoTime();
+                if (hotTimeoutNanos > 0 && now - lastWork >= hotTimeoutNanos) {
+                    counters.add(AccountingCounters.HOT_POLL_NANOS, now - spinStart);
+                    spinStart = now;
+                    return false;
+                } else if (now - spinStart >= HOT_PUBLISH_NANOS) {
+                    counters.add(AccountingCounters.HOT_POLL_NANOS, now - spinStart);
+                    spinStart = now;
+                }
+            }
+            IdleStrategy.BUSY_SPIN.idle();
+        }
+        return false;
     }
 
     /**
