@@ -21,6 +21,7 @@ import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.Limits;
 import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.transport.Completion;
@@ -68,6 +69,10 @@ public final class Executor {
     private final List<String> preload;
     /** What the warm-up opened, by transport name; read after the warm-up thread was joined. */
     private final Map<String, Transport> preloaded = new ConcurrentHashMap<>();
+    private final PreloadedPackage.Source preloadSource;
+    /** What the warm-up preloaded from {@link #preloadSource}; taken (once) by the lease. */
+    private volatile PreloadedPackage preloadedPackage;
+    private volatile boolean reusedPreloadedPackage;
 
     /**
      * An executor that connects to its manager and waits for its {@link ExecutorAssignment}.
@@ -86,10 +91,21 @@ public final class Executor {
      * client transports) while it waits, so that its lease does not pay for their start.
      */
     public Executor(String managerAddress, long spawnSecret, boolean spare, List<String> preload) {
+        this(managerAddress, spawnSecret, spare, preload, null);
+    }
+
+    /**
+     * As {@link #Executor(String, long, boolean, List)}; a spare also loads {@code preloadPackage}
+     * (the node's most recent package, or {@code null}) while it waits, without initialising it,
+     * for a lease of the same package to reuse (see {@link PreloadedPackage}).
+     */
+    Executor(String managerAddress, long spawnSecret, boolean spare, List<String> preload,
+            PreloadedPackage.Source preloadPackage) {
         this.managerAddress = managerAddress;
         this.spawnSecret = spawnSecret;
         this.spare = spare;
         this.preload = List.copyOf(preload);
+        this.preloadSource = spare ? preloadPackage : null;
     }
 
     /** Runs until the lease ends; returns the process exit code. */
@@ -126,8 +142,11 @@ public final class Executor {
                     () -> externalStop != null).start();
             FunctionTable functions;
             try {
-                functions = FunctionTable.load(assignment.packageKind(), Path.of(assignment.packagePath()),
-                        assignment.functionNames());
+                functions = reusePreloadedPackage();
+                if (functions == null) {
+                    functions = FunctionTable.load(assignment.packageKind(), Path.of(assignment.packagePath()),
+                            assignment.functionNames());
+                }
             } catch (RuntimeException e) {
                 connections.whenComplete((list, failure) -> {
                     if (list != null) {
@@ -139,9 +158,10 @@ public final class Executor {
             startWorkers(WorkerConnector.await(connections), functions);
             reportReady(manager, control);
             // Logged once the workers run: a log line costs a cold start 0.3-0.7 ms before that.
-            LOG.info("{} assigned to lease {}: loaded {} function(s) {} from {}", spare ? "spare executor" : "executor",
-                    assignment.leaseId(), functions.size(), functions.names(),
-                    Path.of(assignment.packagePath()).getFileName());
+            LOG.info("{} assigned to lease {}: loaded {} function(s) {} from {}{}",
+                    spare ? "spare executor" : "executor", assignment.leaseId(), functions.size(), functions.names(),
+                    Path.of(assignment.packagePath()).getFileName(),
+                    reusedPreloadedPackage ? " (preloaded while the spare waited)" : "");
             LeaseEndReason reason = superviseUntilStop(manager);
             LOG.info("lease {}: stopping ({})", assignment.leaseId(), reason);
             stopWorkers(reason);
@@ -207,6 +227,48 @@ public final class Executor {
                 }
             }
         }
+        // Last: the lease joins this thread (up to WARM_UP_JOIN) before it looks for the preload.
+        preloadPackage();
+    }
+
+    /**
+     * The lease's functions from the preloaded package when the lease's package has the same
+     * bytes, else {@code null} (and the preloaded classes are dropped).
+     */
+    private FunctionTable reusePreloadedPackage() {
+        PreloadedPackage p = preloadedPackage;
+        preloadedPackage = null;
+        if (p == null) {
+            return null;
+        }
+        if (assignment.packageKind() == PackageKind.JAR) {
+            try {
+                FunctionTable table = p.tableFor(Path.of(assignment.packagePath()));
+                if (table != null) {
+                    reusedPreloadedPackage = true;
+                    return table;
+                }
+            } catch (IOException e) {
+                LOG.debug("lease {}: cannot compare the package with the preloaded one: {}", assignment.leaseId(),
+                        e.toString());
+            }
+        }
+        p.discard();
+        return null;
+    }
+
+    /** Loads {@link #preloadSource} (the warm-up's last step); a failure only costs the preload. */
+    private void preloadPackage() {
+        if (preloadSource == null) {
+            return;
+        }
+        try {
+            preloadedPackage = PreloadedPackage.load(preloadSource.file(), preloadSource.digest());
+        } catch (FunctionLoadException e) {
+            LOG.warn("spare: {}", e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("spare: cannot preload {}: {}", preloadSource.file(), e.toString());
+        }
     }
 
     /**
@@ -232,6 +294,11 @@ public final class Executor {
     /** Transports the spare's warm-up opened, by name (tests). */
     java.util.Set<String> preloadedTransports() {
         return java.util.Set.copyOf(preloaded.keySet());
+    }
+
+    /** Whether the lease's functions came from the package the spare preloaded (tests). */
+    boolean reusedPreloadedPackage() {
+        return reusedPreloadedPackage;
     }
 
     /** Whether the spare's package-loading warm-up ran (tests). */
