@@ -72,10 +72,19 @@ public final class FunctionTable {
      * classes are initialised here: user code runs from this point on).
      */
     static FunctionTable ofLoader(ClassLoader loader, Path jar) {
+        return of(ServiceLoader.load(FaasFunction.class, loader), jar);
+    }
+
+    /**
+     * The functions {@code providers} make, in their order, checked as a package's must be; a
+     * provider that cannot be made throws {@link ServiceConfigurationError}, as a
+     * {@link ServiceLoader} does.
+     */
+    static FunctionTable of(Iterable<FaasFunction> providers, Path jar) {
         List<FunctionInvoker> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         try {
-            for (FaasFunction f : ServiceLoader.load(FaasFunction.class, loader)) {
+            for (FaasFunction f : providers) {
                 String name = f.name();
                 if (!FunctionNames.isValid(name)) {
                     throw new FunctionLoadException(f.getClass().getName() + " has an invalid name '" + name + "'");

@@ -1,12 +1,18 @@
 package org.rfaas.executor;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.jar.JarEntry;
@@ -42,14 +48,27 @@ final class PreloadedPackage {
     /** Larger packages are not preloaded (the copy lives in the spare's bounded scratch space). */
     static final long MAX_BYTES = 8L << 20;
 
+    /** {@code ()FaasFunction}: a provider's constructor as the lease calls it. */
+    private static final MethodType PROVIDER = MethodType.methodType(FaasFunction.class);
+
     private final byte[] bytes;
     private final URLClassLoader loader;
     private final Path copy;
+    /**
+     * The providers' public no-argument constructors, in the service list's order; {@code null}
+     * when one cannot be looked up (the lease then goes through {@link ServiceLoader}, which
+     * reports why).
+     */
+    private final List<Provider> providers;
 
-    private PreloadedPackage(byte[] bytes, URLClassLoader loader, Path copy) {
+    private record Provider(String className, MethodHandle constructor) {
+    }
+
+    private PreloadedPackage(byte[] bytes, URLClassLoader loader, Path copy, List<Provider> providers) {
         this.bytes = bytes;
         this.loader = loader;
         this.copy = copy;
+        this.providers = providers;
     }
 
     /**
@@ -80,9 +99,11 @@ final class PreloadedPackage {
             copy.toFile().deleteOnExit();
             URL url = copy.toUri().toURL();
             loader = new URLClassLoader("rfaas-functions", new URL[] {url}, new FunctionTable.FunctionApiOnlyLoader());
-            loadWithoutInitialising(loader, copy);
+            List<Provider> providers = loadWithoutInitialising(loader, copy);
             ok = true;
-            return new PreloadedPackage(bytes, loader, copy);
+            PreloadedPackage p = new PreloadedPackage(bytes, loader, copy, providers);
+            p.rehearse();
+            return p;
         } catch (ServiceConfigurationError e) {
             throw new FunctionLoadException("cannot preload the functions of " + file + ": " + e.getMessage(), e);
         } finally {
@@ -98,9 +119,12 @@ final class PreloadedPackage {
     /**
      * Loads every class of the JAR (a class that cannot load is left for the lease to meet), then
      * the service providers: {@link ServiceLoader.Provider#type()} loads and links a provider's
-     * class and finds its public no-argument constructor without calling it.
+     * class and finds its public no-argument constructor without calling it; a method handle of
+     * that constructor is made now (it initialises the class only when invoked).
+     *
+     * @return the providers, or {@code null} when a constructor cannot be looked up
      */
-    private static void loadWithoutInitialising(ClassLoader loader, Path jar) throws IOException {
+    private static List<Provider> loadWithoutInitialising(ClassLoader loader, Path jar) throws IOException {
         try (JarFile j = new JarFile(jar.toFile())) {
             for (JarEntry e : (Iterable<JarEntry>) j.stream()::iterator) {
                 String name = e.getName();
@@ -114,7 +138,35 @@ final class PreloadedPackage {
                 }
             }
         }
-        ServiceLoader.load(FaasFunction.class, loader).stream().forEach(ServiceLoader.Provider::type);
+        List<Provider> providers = new ArrayList<>();
+        for (ServiceLoader.Provider<FaasFunction> p
+                : (Iterable<ServiceLoader.Provider<FaasFunction>>) ServiceLoader.load(FaasFunction.class, loader)
+                        .stream()::iterator) {
+            Class<? extends FaasFunction> type = p.type();
+            try {
+                providers.add(new Provider(type.getName(), MethodHandles.publicLookup()
+                        .findConstructor(type, MethodType.methodType(void.class)).asType(PROVIDER)));
+            } catch (NoSuchMethodException | IllegalAccessException e) {
+                return null;
+            }
+        }
+        return providers;
+    }
+
+    /**
+     * What the lease then does once, on the executor's own function and this package's bytes: a
+     * provider constructor's call through a method handle and the comparison of the bytes.
+     */
+    private void rehearse() throws IOException {
+        try {
+            FaasFunction f = (FaasFunction) MethodHandles.publicLookup()
+                    .findConstructor(TrainingEcho.class, MethodType.methodType(void.class)).asType(PROVIDER)
+                    .invokeExact();
+            f.name();
+        } catch (Throwable t) {
+            // Only a warm-up.
+        }
+        sameBytes(copy);
     }
 
     /**
@@ -125,10 +177,36 @@ final class PreloadedPackage {
      * @throws IOException when {@code assigned} cannot be read
      */
     FunctionTable tableFor(Path assigned) throws IOException {
-        if (Files.size(assigned) != bytes.length || !Arrays.equals(Files.readAllBytes(assigned), bytes)) {
+        if (!sameBytes(assigned)) {
             return null;
         }
-        return FunctionTable.ofLoader(loader, assigned);
+        return providers == null ? FunctionTable.ofLoader(loader, assigned)
+                : FunctionTable.of(() -> instances(providers.iterator()), assigned);
+    }
+
+    private boolean sameBytes(Path file) throws IOException {
+        return Files.size(file) == bytes.length && Arrays.equals(Files.readAllBytes(file), bytes);
+    }
+
+    /** Makes each provider when iterated, failing as a {@link ServiceLoader} would. */
+    private static Iterator<FaasFunction> instances(Iterator<Provider> providers) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return providers.hasNext();
+            }
+
+            @Override
+            public FaasFunction next() {
+                Provider p = providers.next();
+                try {
+                    return (FaasFunction) p.constructor().invokeExact();
+                } catch (Throwable t) {
+                    throw new ServiceConfigurationError(FaasFunction.class.getName() + ": Provider " + p.className()
+                            + " could not be instantiated", t);
+                }
+            }
+        };
     }
 
     /** The class loader holding the preloaded classes (tests). */

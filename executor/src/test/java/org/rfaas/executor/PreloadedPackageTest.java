@@ -64,6 +64,16 @@ class PreloadedPackageTest {
     }
 
     @Test
+    void aProviderThatCannotBeMadeFailsTheLeaseAsAFreshLoadWould() throws Exception {
+        Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Upper.class, TestFunctions.Broken.class);
+        PreloadedPackage p = PreloadedPackage.load(cached, digestOf(cached));
+        FunctionLoadException preloaded = assertThrows(FunctionLoadException.class, () -> p.tableFor(cached));
+        FunctionLoadException fresh = assertThrows(FunctionLoadException.class, () -> FunctionTable.loadJar(cached));
+        assertEquals(fresh.getMessage(), preloaded.getMessage());
+        assertTrue(preloaded.getMessage().contains("could not be instantiated"), preloaded.getMessage());
+    }
+
+    @Test
     void aCachedFileThatNoLongerHashesToItsDigestIsNotPreloaded() throws Exception {
         Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Loud.class);
         PackageDigest digest = digestOf(cached);

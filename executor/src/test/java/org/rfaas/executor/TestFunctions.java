@@ -67,4 +67,21 @@ final class TestFunctions {
             return 0;
         }
     }
+
+    /** A provider whose constructor throws (a broken package). */
+    public static final class Broken implements FaasFunction {
+        public Broken() {
+            throw new IllegalStateException("broken on purpose");
+        }
+
+        @Override
+        public String name() {
+            return "broken";
+        }
+
+        @Override
+        public int invoke(MemorySegment input, MemorySegment output) {
+            return 0;
+        }
+    }
 }
