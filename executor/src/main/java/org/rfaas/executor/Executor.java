@@ -11,7 +11,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.MessageHeader;
@@ -42,8 +46,10 @@ import org.slf4j.LoggerFactory;
  * remote fetch-and-add every flush interval and at exit, and stops when the manager says so, when
  * every client connection is gone, or on SIGTERM.
  *
- * <p>Threads: {@link #run()}'s caller supervises; one thread per worker; a short-lived thread
- * connects the workers while the package loads; a spare warms package loading up on another.
+ * <p>Threads: {@link #run()}'s caller supervises (and connects the workers); one thread per
+ * worker. A spare's helper thread warms up while it waits, then loads the lease's package and
+ * serves as worker 0; an executor forked for its lease connects its workers on a short-lived
+ * thread while it loads the package.
  */
 public final class Executor {
     private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
@@ -71,7 +77,15 @@ public final class Executor {
     private final Map<String, Transport> preloaded = new ConcurrentHashMap<>();
     private final PreloadedPackage.Source preloadSource;
     /** What the warm-up preloaded from {@link #preloadSource}; taken (once) by the lease. */
-    private volatile PreloadedPackage preloadedPackage;
+    private final AtomicReference<PreloadedPackage> preloadedPackage = new AtomicReference<>();
+    /** A spare's helper thread: its lease (null: none), the functions it loaded, its worker (null: none). */
+    private final CompletableFuture<ExecutorAssignment> helperLease = new CompletableFuture<>();
+    private final CompletableFuture<FunctionTable> helperLoaded = new CompletableFuture<>();
+    private final CompletableFuture<Worker> helperWorker = new CompletableFuture<>();
+    /** Whoever sets it loads the lease's package: the helper, or the lease when the helper is late. */
+    private final AtomicBoolean loadClaimed = new AtomicBoolean();
+    /** Counted down once a spare's warm-up is over (it opens the transports a lease may connect over). */
+    private final CountDownLatch transportsReady = new CountDownLatch(1);
     private volatile boolean reusedPreloadedPackage;
 
     /**
@@ -112,8 +126,7 @@ public final class Executor {
     public int run() {
         // A spare loads a package of its own while it boots, so that its lease's package loads
         // along code that already ran (class initialisation, constant pool resolution).
-        Thread warmUp = spare
-                ? Thread.ofPlatform().daemon().name("rfaas-warm-up").start(this::warmUpPackageLoading) : null;
+        Thread helper = spare ? Thread.ofPlatform().daemon().name("rfaas-spare-helper").start(this::helpAsSpare) : null;
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         Transport clientTransport = null;
         Connection manager = managerTransport.connect(managerAddress, new ConnectionSpec(2, 16 * 1024, 0),
@@ -127,7 +140,9 @@ public final class Executor {
                 return 0;
             }
             shape = assignment.shape();
-            joinQuietly(warmUp);
+            long assignedAt = System.nanoTime();
+            helperLease.complete(assignment); // the helper loads the package once warmed up
+            awaitQuietly(transportsReady);
             String clientTransportName = Transports.transportOf(assignment.clientAddress());
             clientTransport = sameTransport(managerAddress, assignment.clientAddress()) ? managerTransport
                     : preloaded.remove(clientTransportName);
@@ -138,24 +153,38 @@ public final class Executor {
             // client (handshake round trips), loading uses the CPU, so together they take about
             // the time of the longer one. The client keeps a connection pending until its hello,
             // which the worker sends once it has the function table.
-            CompletableFuture<List<Connection>> connections = new WorkerConnector(assignment, clientTransport,
-                    () -> externalStop != null).start();
+            WorkerConnector connector = new WorkerConnector(assignment, clientTransport, () -> externalStop != null);
+            List<Connection> connections;
             FunctionTable functions;
-            try {
-                functions = reusePreloadedPackage();
-                if (functions == null) {
-                    functions = FunctionTable.load(assignment.packageKind(), Path.of(assignment.packagePath()),
-                            assignment.functionNames());
+            Thread workerZero = null;
+            if (helper != null) {
+                // A spare's helper thread loads (no thread start here); this thread connects.
+                connections = connector.connectAll();
+                try {
+                    functions = helperFunctions(assignedAt);
+                } catch (RuntimeException | Error e) {
+                    connections.forEach(Connection::close);
+                    throw e;
                 }
-            } catch (RuntimeException e) {
-                connections.whenComplete((list, failure) -> {
-                    if (list != null) {
-                        list.forEach(Connection::close);
-                    }
-                });
-                throw e;
+                workerZero = functions != null ? helper : null;
+                if (functions == null) {
+                    functions = loadFunctions();
+                }
+            } else {
+                CompletableFuture<List<Connection>> connecting = connector.start();
+                try {
+                    functions = loadFunctions();
+                } catch (RuntimeException e) {
+                    connecting.whenComplete((list, failure) -> {
+                        if (list != null) {
+                            list.forEach(Connection::close);
+                        }
+                    });
+                    throw e;
+                }
+                connections = WorkerConnector.await(connecting);
             }
-            startWorkers(WorkerConnector.await(connections), functions);
+            startWorkers(connections, functions, workerZero);
             reportReady(manager, control);
             // Logged once the workers run: a log line costs a cold start 0.3-0.7 ms before that.
             LOG.info("{} assigned to lease {}: loaded {} function(s) {} from {}{}",
@@ -172,6 +201,8 @@ public final class Executor {
             System.err.println("rfaas-executor: " + e.getMessage());
             return 3;
         } finally {
+            helperLease.complete(null);
+            helperWorker.complete(null);
             manager.close();
             managerTransport.close();
             if (clientTransport != null && clientTransport != managerTransport) {
@@ -205,6 +236,7 @@ public final class Executor {
      */
     private void warmUpPackageLoading() {
         preloadTransports();
+        transportsReady.countDown(); // the lease may connect now; the rest only makes loading faster
         try {
             SpareRehearsal.run();
         } catch (RuntimeException e) {
@@ -232,12 +264,67 @@ public final class Executor {
     }
 
     /**
+     * A spare's helper thread: warms up while the spare waits, then loads its lease's package
+     * (unless the lease took that over, see {@link #helperFunctions}) and serves as worker 0, so
+     * that a lease on a spare starts no thread before its first worker says hello.
+     */
+    private void helpAsSpare() {
+        try {
+            warmUpPackageLoading();
+        } finally {
+            transportsReady.countDown();
+        }
+        ExecutorAssignment lease = helperLease.join();
+        if (lease == null || !loadClaimed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            helperLoaded.complete(loadFunctions());
+        } catch (Throwable t) {
+            helperLoaded.completeExceptionally(t);
+            return;
+        }
+        Worker w = helperWorker.join();
+        if (w != null) {
+            Thread.currentThread().setName("rfaas-worker-0");
+            w.run();
+        }
+    }
+
+    /**
+     * The functions the helper loaded, or {@code null} when it was still warming up
+     * {@link #WARM_UP_JOIN} after the assignment (the lease loads them itself then).
+     */
+    private FunctionTable helperFunctions(long assignedAt) {
+        long left = WARM_UP_JOIN.toNanos() - (System.nanoTime() - assignedAt);
+        try {
+            return helperLoaded.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            if (loadClaimed.compareAndSet(false, true)) {
+                return null;
+            }
+            return WorkerConnector.await(helperLoaded); // it is loading: wait for it
+        } catch (ExecutionException e) {
+            return WorkerConnector.await(helperLoaded); // rethrows the failure as it was
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the package loaded", e);
+        }
+    }
+
+    /** The lease's functions: from the spare's preloaded package if it is the same, else loaded now. */
+    private FunctionTable loadFunctions() {
+        FunctionTable functions = reusePreloadedPackage();
+        return functions != null ? functions : FunctionTable.load(assignment.packageKind(),
+                Path.of(assignment.packagePath()), assignment.functionNames());
+    }
+
+    /**
      * The lease's functions from the preloaded package when the lease's package has the same
      * bytes, else {@code null} (and the preloaded classes are dropped).
      */
     private FunctionTable reusePreloadedPackage() {
-        PreloadedPackage p = preloadedPackage;
-        preloadedPackage = null;
+        PreloadedPackage p = preloadedPackage.getAndSet(null);
         if (p == null) {
             return null;
         }
@@ -263,7 +350,7 @@ public final class Executor {
             return;
         }
         try {
-            preloadedPackage = PreloadedPackage.load(preloadSource.file(), preloadSource.digest());
+            preloadedPackage.set(PreloadedPackage.load(preloadSource.file(), preloadSource.digest()));
         } catch (FunctionLoadException e) {
             LOG.warn("spare: {}", e.getMessage());
         } catch (IOException | RuntimeException e) {
@@ -306,12 +393,13 @@ public final class Executor {
         return warmedUp;
     }
 
-    private static void joinQuietly(Thread t) {
-        if (t == null) {
+    /** Waits for a spare's warm-up, at most {@link #WARM_UP_JOIN}; at once for other executors. */
+    private void awaitQuietly(CountDownLatch warmUp) {
+        if (!spare) {
             return;
         }
         try {
-            t.join(WARM_UP_JOIN);
+            warmUp.await(WARM_UP_JOIN.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -358,11 +446,17 @@ public final class Executor {
         return Transports.transportOf(a).equals(Transports.transportOf(b));
     }
 
-    private void startWorkers(List<Connection> connections, FunctionTable functions) {
+    /** Starts a thread per worker; worker 0 runs on {@code workerZero} (a spare's helper) when given. */
+    private void startWorkers(List<Connection> connections, FunctionTable functions, Thread workerZero) {
         for (int i = 0; i < shape.cores(); i++) {
             Connection c = connections.get(i);
             Worker w = new Worker(i, shape, c, functions, assignment.leaseId(), assignment.clientNonce());
             workers.add(w);
+            if (i == 0 && workerZero != null) {
+                threads.add(workerZero);
+                helperWorker.complete(w);
+                continue;
+            }
             Thread t = new Thread(w, "rfaas-worker-" + i);
             threads.add(t);
             // Start at once: the worker's hello completes the client's allocation.

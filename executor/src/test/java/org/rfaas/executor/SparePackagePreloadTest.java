@@ -32,8 +32,8 @@ import org.rfaas.transport.Transports;
 
 /**
  * A spare told the node's most recent package preloads it, and its lease reuses it when the
- * lease's package has the same content, and loads its own otherwise (the test plays manager and
- * client over tcp).
+ * lease's package has the same content, and loads its own otherwise; either way its first worker
+ * runs on the thread that waited with the spare (the test plays manager and client over tcp).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SparePackagePreloadTest {
@@ -44,18 +44,37 @@ class SparePackagePreloadTest {
     void aLeaseOfTheSamePackageUsesThePreloadedClasses() throws Exception {
         Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Upper.class);
         Path leased = Files.copy(cached, dir.resolve("package-lease.jar"));
-        assertTrue(runLease(cached, leased, List.of("upper")), "the lease did not reuse the preloaded package");
+        assertTrue(runLease(cached, leased, List.of("upper")).reused(), "the lease did not reuse the preloaded package");
     }
 
     @Test
     void aLeaseOfAnotherPackageLoadsItsOwn() throws Exception {
         Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Upper.class);
         Path leased = FunctionTableTest.jarOf(dir.resolve("package-other.jar"), TestFunctions.Snoop.class);
-        assertFalse(runLease(cached, leased, List.of("snoop")), "another package reused the preloaded one");
+        Lease lease = runLease(cached, leased, List.of("snoop"));
+        assertFalse(lease.reused(), "another package reused the preloaded one");
+        assertTrue(lease.workerZeroOnHelper(), "worker 0 did not run on the spare's helper thread");
     }
 
-    /** A spare preloading {@code cached} serves a lease of {@code leased}; whether it reused the preload. */
-    private static boolean runLease(Path cached, Path leased, List<String> functions) throws Exception {
+    @Test
+    void aSparesFirstWorkerRunsOnTheThreadThatWaitedWithIt() throws Exception {
+        Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Upper.class);
+        // No thread is started between the assignment and the first worker's hello.
+        assertTrue(runLease(cached, cached, List.of("upper")).workerZeroOnHelper(),
+                "worker 0 did not run on the spare's helper thread");
+    }
+
+    /** What a lease on a spare did: reused the preloaded package; ran worker 0 on the spare's helper thread. */
+    private record Lease(boolean reused, boolean workerZeroOnHelper) {
+    }
+
+    private static long threadNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name))
+                .mapToLong(Thread::threadId).findFirst().orElse(-1);
+    }
+
+    /** A spare preloading {@code cached} serves a lease of {@code leased}. */
+    private static Lease runLease(Path cached, Path leased, List<String> functions) throws Exception {
         AtomicInteger exit = new AtomicInteger(-1);
         try (Transport tcp = Transports.open("tcp");
              Listener managerSide = tcp.listen("tcp://127.0.0.1:0",
@@ -67,6 +86,8 @@ class SparePackagePreloadTest {
             Executor executor = new Executor(managerSide.address(), 5, true, List.of(), source);
             Thread thread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
             Connection manager = SpareManagerSide.acceptAfterWarmUp(managerSide, executor, 5);
+            long helper = threadNamed("rfaas-spare-helper");
+            assertTrue(helper >= 0, "no helper thread");
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
             int n = new ExecutorAssignment(3, 9, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, 10,
                     clientSide.address(), leased.toAbsolutePath().toString(), List.of()).encode(control, 0);
@@ -78,6 +99,7 @@ class SparePackagePreloadTest {
             WorkerHello hello = WorkerHello.decode(worker.receiveSlot(c.slot()), 0, c.length());
             worker.release(c.slot());
             assertEquals(functions, hello.functions());
+            boolean workerZeroOnHelper = threadNamed("rfaas-worker-0") == helper;
 
             n = ExecutorShutdown.write(control, 0, LeaseEndReason.RELEASED);
             manager.write(0, control, 0, n, 0);
@@ -85,7 +107,7 @@ class SparePackagePreloadTest {
             assertEquals(0, exit.get(), "executor exit code");
             worker.close();
             manager.close();
-            return executor.reusedPreloadedPackage();
+            return new Lease(executor.reusedPreloadedPackage(), workerZeroOnHelper);
         }
     }
 }
