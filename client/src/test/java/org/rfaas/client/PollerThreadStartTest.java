@@ -105,8 +105,8 @@ class PollerThreadStartTest {
                 AllocationSpec.of(1, 256, HotTimeout.ofMicros(0), FunctionPackage.jar(jar), 64, 64)));
     }
 
-    /** Reads the request, acknowledges it, and reads the package's one chunk. */
-    private static AllocationRequest takeRequestAndPackage(Connection control) {
+    /** Plays the manager: reads the request, acknowledges it, and reads the package's one chunk. */
+    static AllocationRequest takeRequestAndPackage(Connection control) {
         Completion c = new Completion();
         assertTrue(control.await(c, TimeUnit.SECONDS.toNanos(30)));
         AllocationRequest request = AllocationRequest.decode(control.receiveSlot(c.slot()), 0, c.length());

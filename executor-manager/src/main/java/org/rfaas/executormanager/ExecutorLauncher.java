@@ -131,6 +131,7 @@ final class ExecutorLauncher implements AutoCloseable {
             }
             path = ExecutorSandbox.INSIDE_DIR + "/" + PRELOAD_FILE;
         }
+        executor.preloaded = recent.get();
         return List.of("--preload-package", recent.get().hex() + ":" + path);
     }
 

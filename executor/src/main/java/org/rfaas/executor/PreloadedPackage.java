@@ -215,8 +215,9 @@ final class PreloadedPackage {
         return loader;
     }
 
-    /** Drops the preloaded classes (a lease of another package). */
+    /** Drops the preloaded classes (a lease of another package) and clears the bytes kept. */
     void discard() {
+        Arrays.fill(bytes, (byte) 0);
         try {
             loader.close();
             Files.deleteIfExists(copy);

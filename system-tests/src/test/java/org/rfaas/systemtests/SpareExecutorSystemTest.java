@@ -48,14 +48,7 @@ class SpareExecutorSystemTest {
     void theNextLeaseOfTheSameSizeRunsInTheSpare() throws Exception {
         FunctionPackage pkg = FunctionPackage.jar(ExamplePackages.writeJar(dir.resolve("examples.jar")));
         AllocationSpec spec = AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, pkg, 64, 64);
-        try (RemoteExecutor first = client.allocate(spec)) {
-            assertArrayEquals(new byte[] {1}, first.invoke("echo", new byte[] {1}));
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (manager.spareExecutorPids().isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        long sparePid = manager.spareExecutorPids().getFirst();
+        long sparePid = leaseOnceThenAwaitSpare(spec);
         try (RemoteExecutor second = client.allocate(spec)) {
             assertArrayEquals(new byte[] {2, 3}, second.invoke("echo", new byte[] {2, 3}));
             assertEquals(sparePid, manager.activeLeases().iterator().next().executorPid());
@@ -67,17 +60,10 @@ class SpareExecutorSystemTest {
         Path jar = ExamplePackages.writeJar(dir.resolve("examples.jar"));
         FunctionPackage pkg = FunctionPackage.jar(jar);
         AllocationSpec spec = AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, pkg, 64, 64);
-        try (RemoteExecutor first = client.allocate(spec)) {
-            assertArrayEquals(new byte[] {1}, first.invoke("echo", new byte[] {1}));
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (manager.spareExecutorPids().isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        long sparePid = leaseOnceThenAwaitSpare(spec);
         // The replacement spare is told the node's most recent package, by its SHA-256.
         String digest = PackageDigest.of(Files.readAllBytes(jar)).hex();
-        List<String> args = List.of(ProcessHandle.of(manager.spareExecutorPids().getFirst()).orElseThrow().info()
-                .arguments().orElseThrow());
+        List<String> args = List.of(ProcessHandle.of(sparePid).orElseThrow().info().arguments().orElseThrow());
         int at = args.indexOf("--preload-package");
         assertTrue(at >= 0 && args.get(at + 1).startsWith(digest + ":"), "spare command line " + args);
         try (RemoteExecutor second = client.allocate(spec)) {
@@ -86,6 +72,18 @@ class SpareExecutorSystemTest {
             assertTrue(spareLogSays("(preloaded while the spare waited)"),
                     "the second lease did not reuse the preloaded package");
         }
+    }
+
+    /** Runs one lease of {@code spec} and returns the pid of the spare booted after it (within 30 s). */
+    private long leaseOnceThenAwaitSpare(AllocationSpec spec) throws InterruptedException {
+        try (RemoteExecutor first = client.allocate(spec)) {
+            assertArrayEquals(new byte[] {1}, first.invoke("echo", new byte[] {1}));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (manager.spareExecutorPids().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        return manager.spareExecutorPids().getFirst();
     }
 
     /** Whether a spare's log says {@code what} within 10 s (printing the logs when not). */
