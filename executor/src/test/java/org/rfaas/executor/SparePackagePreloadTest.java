@@ -1,14 +1,11 @@
 package org.rfaas.executor;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,14 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.protocol.AccountingCounters;
-import org.rfaas.protocol.ExecutorAssignment;
-import org.rfaas.protocol.ExecutorShape;
-import org.rfaas.protocol.ExecutorShutdown;
-import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.PackageDigest;
-import org.rfaas.protocol.PackageKind;
-import org.rfaas.protocol.WorkerHello;
-import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
@@ -89,22 +79,9 @@ class SparePackagePreloadTest {
             long helper = threadNamed("rfaas-spare-helper");
             assertTrue(helper >= 0, "no helper thread");
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
-            int n = new ExecutorAssignment(3, 9, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, 10,
-                    clientSide.address(), leased.toAbsolutePath().toString(), List.of()).encode(control, 0);
-            manager.write(0, control, 0, n, 0);
-            Connection worker = clientSide.accept(Duration.ofSeconds(30));
-            assertNotNull(worker, "the worker did not connect");
-            Completion c = new Completion();
-            assertTrue(worker.await(c, TimeUnit.SECONDS.toNanos(30)), "no hello");
-            WorkerHello hello = WorkerHello.decode(worker.receiveSlot(c.slot()), 0, c.length());
-            worker.release(c.slot());
-            assertEquals(functions, hello.functions());
+            Connection worker = SpareManagerSide.assignAndAwaitHello(manager, control, clientSide, leased, functions);
             boolean workerZeroOnHelper = threadNamed("rfaas-worker-0") == helper;
-
-            n = ExecutorShutdown.write(control, 0, LeaseEndReason.RELEASED);
-            manager.write(0, control, 0, n, 0);
-            thread.join(Duration.ofSeconds(30));
-            assertEquals(0, exit.get(), "executor exit code");
+            SpareManagerSide.release(manager, control, thread, exit);
             worker.close();
             manager.close();
             return new Lease(executor.reusedPreloadedPackage(), workerZeroOnHelper);
