@@ -77,7 +77,7 @@ public final class RemoteExecutor implements AutoCloseable {
     RemoteExecutor(long leaseId, String node, long expiresAtEpochMillis, int inputCapacity, int outputCapacity,
             List<String> functions, List<Connection> workerConnections, int slotsPerWorker, ControlLink control,
             long allocationNanos, Runnable onClose, java.util.function.Consumer<ControlLink> keepControl,
-            boolean backgroundPoller) {
+            boolean backgroundPoller, PollerThread pollerThread) {
         this.leaseId = leaseId;
         this.node = node;
         this.expiresAtEpochMillis = expiresAtEpochMillis;
@@ -96,8 +96,7 @@ public final class RemoteExecutor implements AutoCloseable {
                     outputCapacity, this.functions, async);
         }
         this.backgroundPoller = backgroundPoller;
-        this.poller = Thread.ofPlatform().daemon().name("rfaas-client-poller-" + leaseId).unstarted(this::pollLoop);
-        poller.start();
+        this.poller = pollerThread.attach(this::pollLoop, "rfaas-client-poller-" + leaseId);
     }
 
     /** The lease this executor serves. */

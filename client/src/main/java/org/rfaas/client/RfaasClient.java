@@ -130,6 +130,7 @@ public final class RfaasClient implements AutoCloseable {
         int slotSize = clientSlotSize(spec.outputCapacity());
         List<Connection> workers = new ArrayList<>();
         ControlLink control = null;
+        PollerThread poller = new PollerThread();
         boolean ok = false;
         try (Listener listener = transport.listen(listenAddresses.forManager(offer.managerAddress()),
                 new ConnectionSpec(clientSlots, slotSize, 0))) {
@@ -146,7 +147,7 @@ public final class RfaasClient implements AutoCloseable {
             long nonce = RANDOM.nextLong();
             AllocationResponse response;
             try {
-                response = negotiate(control, offer, spec, nonce, listener.address());
+                response = negotiate(control, offer, spec, nonce, listener.address(), poller);
             } catch (TransportException e) {
                 if (!reused) {
                     throw e;
@@ -158,7 +159,7 @@ public final class RfaasClient implements AutoCloseable {
                 control.close();
                 control = null;
                 control = ControlLink.connect(transport, offer.managerAddress(), connectTimeout);
-                response = negotiate(control, offer, spec, nonce, listener.address());
+                response = negotiate(control, offer, spec, nonce, listener.address(), poller);
             }
             if (warmUpCalls > 0 && warmed.add(transportName)) {
                 // While the executor takes its assignment and its workers connect (they wait for
@@ -179,7 +180,7 @@ public final class RfaasClient implements AutoCloseable {
                         } catch (RfaasException e) {
                             LOG.warn("lease {}: {}", offer.leaseId(), e.getMessage());
                         }
-                    }, this::keepControl, backgroundPoller);
+                    }, this::keepControl, backgroundPoller, poller);
             self[0] = executor;
             open.add(executor);
             ok = true;
@@ -191,6 +192,7 @@ public final class RfaasClient implements AutoCloseable {
                     + "): " + e.getMessage(), e);
         } finally {
             if (!ok) {
+                poller.cancel();
                 workers.forEach(Connection::close);
                 if (control != null) {
                     control.close();
@@ -291,9 +293,12 @@ public final class RfaasClient implements AutoCloseable {
         transports.clear();
     }
 
-    /** Sends the request and the package; returns the manager's acceptance. */
+    /**
+     * Sends the request and the package; returns the manager's acceptance. {@code poller} starts
+     * once the request is out, while the manager works on it.
+     */
     private AllocationResponse negotiate(ControlLink link, LeaseOffer offer, AllocationSpec spec, long nonce,
-            String clientAddress) {
+            String clientAddress, PollerThread poller) {
         Connection control = link.connection;
         FunctionPackage pkg = spec.functionPackage();
         int chunkCapacity = Math.min(MAX_CHUNK, control.peerSpec().slotSize() - PackageChunk.LENGTH);
@@ -303,6 +308,7 @@ public final class RfaasClient implements AutoCloseable {
                 pkg.functionNames());
         int length = request.encode(buffer, 0);
         control.write(0, buffer, 0, length, 0);
+        poller.start();
         Completion c = new Completion();
         byte[] bytes = pkg.bytes();
         int sent = 0;

@@ -17,8 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.protocol.AllocationRefusal;
 import org.rfaas.protocol.AllocationRequest;
 import org.rfaas.protocol.AllocationResponse;
-import org.rfaas.protocol.PackageAck;
-import org.rfaas.protocol.PackageChunk;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
@@ -63,14 +61,8 @@ class WorkerListenerFloodTest {
                     AllocationSpec.of(1, 256, HotTimeout.ofMicros(0), FunctionPackage.jar(jar), 64, 64)));
             Connection control = manager.accept(Duration.ofSeconds(30));
             Completion c = new Completion();
-            assertTrue(control.await(c, TimeUnit.SECONDS.toNanos(30)));
-            AllocationRequest request = AllocationRequest.decode(control.receiveSlot(c.slot()), 0, c.length());
-            control.release(c.slot());
+            AllocationRequest request = PollerThreadStartTest.takeRequestAndPackage(control);
             MemorySegment buffer = control.allocateBuffer(8192);
-            control.write(0, buffer, 0, PackageAck.write(buffer, 0, 0), 0);
-            assertTrue(control.await(c, TimeUnit.SECONDS.toNanos(30)));
-            PackageChunk.validate(control.receiveSlot(c.slot()), 0, c.length(), 0, request.packageSize());
-            control.release(c.slot());
             control.write(0, buffer, 0, new AllocationResponse(7, System.currentTimeMillis() + 60_000,
                     AllocationRefusal.NONE, "").encode(buffer, 0), 0);
 

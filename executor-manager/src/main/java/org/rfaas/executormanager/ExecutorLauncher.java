@@ -5,8 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.rfaas.executor.ExecutorMain;
+import org.rfaas.executormanager.packages.PackageCache;
+import org.rfaas.protocol.PackageDigest;
 import org.rfaas.transport.Transports;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Starts executor JVMs: their command line (heap, class path, AOT cache or class-data-sharing
  * archive, the JVM options tuned for a short-lived latency-critical process) and the training run
  * of their AOT cache. Every executor starts the same way, with no lease-specific arguments: the
- * manager's address, {@code --spare} for one started ahead of demand, and its spawn secret in the
+ * manager's address, {@code --spare} for one started ahead of demand (with what it may prepare:
+ * the node's other client transports, its most recent package), and its spawn secret in the
  * environment; its lease comes later in an assignment message.
  *
  * <p>Threads: called from connection threads and the manager's timer; {@link ExecutorAotCache}
@@ -23,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ExecutorLauncher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorLauncher.class);
+    /** The name of a spare's preloaded package in its sandbox directory. */
+    static final String PRELOAD_FILE = "preload-package";
 
     private final ExecutorManagerConfig config;
     private final ExecutorClassPath classPath;
@@ -30,6 +36,8 @@ final class ExecutorLauncher implements AutoCloseable {
     private final ExecutorAotCache aotCache;
     /** {@code null} when executors run unconfined. */
     private final ExecutorSandbox sandbox;
+    /** Where a spare's preloaded package comes from (its most recent one); set once by the manager. */
+    private volatile PackageCache recentPackages;
 
     ExecutorLauncher(ExecutorManagerConfig config, ExecutorClassPath classPath) {
         this.config = config;
@@ -78,6 +86,10 @@ final class ExecutorLauncher implements AutoCloseable {
             command = sandbox.prepare(executor, command, classPath.classPath(), archives,
                     ExecutorSandbox.shmSocket(managerAddress));
         }
+        if (executor.spare) {
+            // Last on the command line (after the sandbox's, which ends with the Java command).
+            command.addAll(preloadPackageArguments(executor));
+        }
         ProcessBuilder pb = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         if (sandbox != null) {
@@ -90,6 +102,37 @@ final class ExecutorLauncher implements AutoCloseable {
         }
         pb.environment().put(ExecutorMain.SPAWN_SECRET_ENV, Long.toString(executor.secret));
         return pb.start();
+    }
+
+    /** Spares preload the most recent package of {@code cache} from now on. */
+    void preloadPackagesFrom(PackageCache cache) {
+        this.recentPackages = cache;
+    }
+
+    /**
+     * {@code --preload-package SHA256:PATH} for a spare: the most recent package of the node's
+     * cache, linked into the spare's sandbox directory (its path as the spare sees it), or the
+     * cached file itself when executors run unconfined; nothing when there is none.
+     */
+    List<String> preloadPackageArguments(LaunchedExecutor executor) {
+        PackageCache cache = recentPackages;
+        Optional<PackageDigest> recent = cache == null ? Optional.empty() : cache.mostRecent();
+        if (recent.isEmpty()) {
+            return List.of();
+        }
+        Path file = cache.fileOf(recent.get());
+        String path = file.toAbsolutePath().toString();
+        if (sandbox != null) {
+            try {
+                Files.createLink(executor.sandboxDir.resolve(PRELOAD_FILE), file);
+            } catch (IOException | UnsupportedOperationException e) {
+                LOG.debug("spare: cannot link {} for its preload: {}", file, e.toString());
+                return List.of();
+            }
+            path = ExecutorSandbox.INSIDE_DIR + "/" + PRELOAD_FILE;
+        }
+        executor.preloaded = recent.get();
+        return List.of("--preload-package", recent.get().hex() + ":" + path);
     }
 
     /**

@@ -78,7 +78,7 @@ final class ExecutorLinks {
         ExecutorSandbox sandbox = launcher.sandbox();
         // A spare's sandbox was made before this client existed: its shm socket must be linkable.
         LaunchedExecutor spare = sandbox == null || sandbox.spareCanReach(request.clientAddress())
-                ? pool.take(request.shape().memoryMiB()) : null;
+                ? pool.take(request.shape().memoryMiB(), request.packageDigest()) : null;
         boolean spareWasReady = false;
         Process p;
         if (spare != null) {

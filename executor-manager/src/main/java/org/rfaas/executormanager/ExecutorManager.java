@@ -96,6 +96,7 @@ public final class ExecutorManager implements AutoCloseable {
             throw new UncheckedIOException("cannot open the package cache in " + config.workDir() + ": "
                     + e.getMessage(), e);
         }
+        launcher.preloadPackagesFrom(packages);
         this.clients = new ClientSessions(config, authority, leases, executors, packages, this::addressFor);
         this.metrics = new ManagerMetrics(new MetricsSource());
         leases.addListener(metrics);

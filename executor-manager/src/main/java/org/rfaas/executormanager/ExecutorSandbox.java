@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * its class path and class-data archives, read-only), a size-bounded tmpfs as its scratch
  * directory and working directory, /dev/shm for the shm transport, and a read-only directory of
  * its own ({@code /rfaas}) where the manager places its lease's package and the client's socket
- * once it is assigned. It cannot see the manager's config, work directory or secrets, other
+ * once it is assigned (and, for a spare, the node's most recent package to preload). It cannot see the manager's config, work directory or secrets, other
  * leases' packages, or any process but its own. Its {@link ExecutorCgroup} bounds its memory,
  * CPUs and tasks, and measures its CPU time for the bill.
  *

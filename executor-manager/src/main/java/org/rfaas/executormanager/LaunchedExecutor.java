@@ -30,6 +30,8 @@ final class LaunchedExecutor {
     java.nio.file.Path sandboxDir;
     ExecutorCgroup cgroup;
     int[] cpus;
+    /** The package a spare was told to preload, or {@code null} (set before its JVM starts). */
+    volatile org.rfaas.protocol.PackageDigest preloaded;
 
     private LaunchedExecutor(long memoryMiB, boolean spare) {
         this.memoryMiB = memoryMiB;

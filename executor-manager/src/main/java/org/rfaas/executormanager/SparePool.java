@@ -11,6 +11,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import org.rfaas.protocol.PackageDigest;
 
 /**
  * The spare executors: JVMs started ahead of demand, with the heap sizes leased lately, so that a
@@ -113,31 +114,51 @@ final class SparePool {
     }
 
     /**
-     * Takes a spare of this heap size: a connected one if there is one (the oldest), else the
-     * oldest still booting; {@code null} when there is none.
+     * Takes a spare of this heap size for a lease of {@code pkg}: a connected one if there is one
+     * (by {@link #preloadRank}, then the oldest), else the oldest still booting; {@code null} when
+     * there is none.
      */
-    LaunchedExecutor take(long memoryMiB) {
+    LaunchedExecutor take(long memoryMiB, PackageDigest pkg) {
         synchronized (spares) {
             LaunchedExecutor bootingOne = null;
+            LaunchedExecutor best = null;
+            int bestRank = Integer.MAX_VALUE;
             for (LaunchedExecutor s : spares) {
                 synchronized (s) {
                     if (s.memoryMiB != memoryMiB || s.process == null || !s.process.isAlive()) {
                         continue;
                     }
                     if (s.connection != null) {
-                        spares.remove(s);
-                        return s;
-                    }
-                    if (bootingOne == null) {
+                        int rank = preloadRank(s.preloaded, pkg);
+                        if (rank < bestRank) {
+                            best = s;
+                            bestRank = rank;
+                        }
+                    } else if (bootingOne == null) {
                         bootingOne = s;
                     }
                 }
             }
-            if (bootingOne != null) {
-                spares.remove(bootingOne);
+            LaunchedExecutor taken = best != null ? best : bootingOne;
+            if (taken != null) {
+                spares.remove(taken);
             }
-            return bootingOne;
+            return taken;
         }
+    }
+
+    /**
+     * How well a spare that preloaded {@code preloaded} (or nothing) suits a lease of {@code pkg},
+     * lower is better: one that preloaded this package (it reuses the classes), then one that
+     * preloaded nothing, then one that preloaded another package (its classes are dropped, but
+     * their bytes stay in that JVM's memory until collected, where the lease's native code could
+     * read them).
+     */
+    static int preloadRank(PackageDigest preloaded, PackageDigest pkg) {
+        if (preloaded == null) {
+            return 1;
+        }
+        return preloaded.equals(pkg) && !pkg.isNone() ? 0 : 2;
     }
 
     /**

@@ -11,7 +11,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.MessageHeader;
@@ -21,6 +25,7 @@ import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.Limits;
 import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.transport.Completion;
@@ -41,8 +46,10 @@ import org.slf4j.LoggerFactory;
  * remote fetch-and-add every flush interval and at exit, and stops when the manager says so, when
  * every client connection is gone, or on SIGTERM.
  *
- * <p>Threads: {@link #run()}'s caller supervises; one thread per worker; a short-lived thread
- * connects the workers while the package loads; a spare warms package loading up on another.
+ * <p>Threads: {@link #run()}'s caller supervises (and connects the workers); one thread per
+ * worker. A spare's helper thread warms up while it waits, then loads the lease's package and
+ * serves as worker 0; an executor forked for its lease connects its workers on a short-lived
+ * thread while it loads the package.
  */
 public final class Executor {
     private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
@@ -68,6 +75,18 @@ public final class Executor {
     private final List<String> preload;
     /** What the warm-up opened, by transport name; read after the warm-up thread was joined. */
     private final Map<String, Transport> preloaded = new ConcurrentHashMap<>();
+    private final PreloadedPackage.Source preloadSource;
+    /** What the warm-up preloaded from {@link #preloadSource}; taken (once) by the lease. */
+    private final AtomicReference<PreloadedPackage> preloadedPackage = new AtomicReference<>();
+    /** A spare's helper thread: its lease (null: none), the functions it loaded, its worker (null: none). */
+    private final CompletableFuture<ExecutorAssignment> helperLease = new CompletableFuture<>();
+    private final CompletableFuture<FunctionTable> helperLoaded = new CompletableFuture<>();
+    private final CompletableFuture<Worker> helperWorker = new CompletableFuture<>();
+    /** Whoever sets it loads the lease's package: the helper, or the lease when the helper is late. */
+    private final AtomicBoolean loadClaimed = new AtomicBoolean();
+    /** Counted down once a spare's warm-up is over (it opens the transports a lease may connect over). */
+    private final CountDownLatch transportsReady = new CountDownLatch(1);
+    private volatile boolean reusedPreloadedPackage;
 
     /**
      * An executor that connects to its manager and waits for its {@link ExecutorAssignment}.
@@ -86,18 +105,28 @@ public final class Executor {
      * client transports) while it waits, so that its lease does not pay for their start.
      */
     public Executor(String managerAddress, long spawnSecret, boolean spare, List<String> preload) {
+        this(managerAddress, spawnSecret, spare, preload, null);
+    }
+
+    /**
+     * As {@link #Executor(String, long, boolean, List)}; a spare also loads {@code preloadPackage}
+     * (the node's most recent package, or {@code null}) while it waits, without initialising it,
+     * for a lease of the same package to reuse (see {@link PreloadedPackage}).
+     */
+    Executor(String managerAddress, long spawnSecret, boolean spare, List<String> preload,
+            PreloadedPackage.Source preloadPackage) {
         this.managerAddress = managerAddress;
         this.spawnSecret = spawnSecret;
         this.spare = spare;
         this.preload = List.copyOf(preload);
+        this.preloadSource = spare ? preloadPackage : null;
     }
 
     /** Runs until the lease ends; returns the process exit code. */
     public int run() {
         // A spare loads a package of its own while it boots, so that its lease's package loads
         // along code that already ran (class initialisation, constant pool resolution).
-        Thread warmUp = spare
-                ? Thread.ofPlatform().daemon().name("rfaas-warm-up").start(this::warmUpPackageLoading) : null;
+        Thread helper = spare ? Thread.ofPlatform().daemon().name("rfaas-spare-helper").start(this::helpAsSpare) : null;
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         Transport clientTransport = null;
         Connection manager = managerTransport.connect(managerAddress, new ConnectionSpec(2, 16 * 1024, 0),
@@ -111,7 +140,9 @@ public final class Executor {
                 return 0;
             }
             shape = assignment.shape();
-            joinQuietly(warmUp);
+            long assignedAt = System.nanoTime();
+            helperLease.complete(assignment); // the helper loads the package once warmed up
+            awaitQuietly(transportsReady);
             String clientTransportName = Transports.transportOf(assignment.clientAddress());
             clientTransport = sameTransport(managerAddress, assignment.clientAddress()) ? managerTransport
                     : preloaded.remove(clientTransportName);
@@ -122,26 +153,44 @@ public final class Executor {
             // client (handshake round trips), loading uses the CPU, so together they take about
             // the time of the longer one. The client keeps a connection pending until its hello,
             // which the worker sends once it has the function table.
-            CompletableFuture<List<Connection>> connections = new WorkerConnector(assignment, clientTransport,
-                    () -> externalStop != null).start();
+            WorkerConnector connector = new WorkerConnector(assignment, clientTransport, () -> externalStop != null);
+            List<Connection> connections;
             FunctionTable functions;
-            try {
-                functions = FunctionTable.load(assignment.packageKind(), Path.of(assignment.packagePath()),
-                        assignment.functionNames());
-            } catch (RuntimeException e) {
-                connections.whenComplete((list, failure) -> {
-                    if (list != null) {
-                        list.forEach(Connection::close);
-                    }
-                });
-                throw e;
+            Thread workerZero = null;
+            if (helper != null) {
+                // A spare's helper thread loads (no thread start here); this thread connects.
+                connections = connector.connectAll();
+                try {
+                    functions = helperFunctions(assignedAt);
+                } catch (RuntimeException | Error e) {
+                    connections.forEach(Connection::close);
+                    throw e;
+                }
+                workerZero = functions != null ? helper : null;
+                if (functions == null) {
+                    functions = loadFunctions();
+                }
+            } else {
+                CompletableFuture<List<Connection>> connecting = connector.start();
+                try {
+                    functions = loadFunctions();
+                } catch (RuntimeException e) {
+                    connecting.whenComplete((list, failure) -> {
+                        if (list != null) {
+                            list.forEach(Connection::close);
+                        }
+                    });
+                    throw e;
+                }
+                connections = WorkerConnector.await(connecting);
             }
-            startWorkers(WorkerConnector.await(connections), functions);
+            startWorkers(connections, functions, workerZero);
             reportReady(manager, control);
             // Logged once the workers run: a log line costs a cold start 0.3-0.7 ms before that.
-            LOG.info("{} assigned to lease {}: loaded {} function(s) {} from {}", spare ? "spare executor" : "executor",
-                    assignment.leaseId(), functions.size(), functions.names(),
-                    Path.of(assignment.packagePath()).getFileName());
+            LOG.info("{} assigned to lease {}: loaded {} function(s) {} from {}{}",
+                    spare ? "spare executor" : "executor", assignment.leaseId(), functions.size(), functions.names(),
+                    Path.of(assignment.packagePath()).getFileName(),
+                    reusedPreloadedPackage ? " (preloaded while the spare waited)" : "");
             LeaseEndReason reason = superviseUntilStop(manager);
             LOG.info("lease {}: stopping ({})", assignment.leaseId(), reason);
             stopWorkers(reason);
@@ -152,6 +201,8 @@ public final class Executor {
             System.err.println("rfaas-executor: " + e.getMessage());
             return 3;
         } finally {
+            helperLease.complete(null);
+            helperWorker.complete(null);
             manager.close();
             managerTransport.close();
             if (clientTransport != null && clientTransport != managerTransport) {
@@ -185,6 +236,7 @@ public final class Executor {
      */
     private void warmUpPackageLoading() {
         preloadTransports();
+        transportsReady.countDown(); // the lease may connect now; the rest only makes loading faster
         try {
             SpareRehearsal.run();
         } catch (RuntimeException e) {
@@ -206,6 +258,103 @@ public final class Executor {
                     LOG.debug("cannot delete {}: {}", jar, e.toString());
                 }
             }
+        }
+        // Last: the lease joins this thread (up to WARM_UP_JOIN) before it looks for the preload.
+        preloadPackage();
+    }
+
+    /**
+     * A spare's helper thread: warms up while the spare waits, then loads its lease's package
+     * (unless the lease took that over, see {@link #helperFunctions}) and serves as worker 0, so
+     * that a lease on a spare starts no thread before its first worker says hello.
+     */
+    private void helpAsSpare() {
+        try {
+            warmUpPackageLoading();
+        } finally {
+            transportsReady.countDown();
+        }
+        ExecutorAssignment lease = helperLease.join();
+        if (lease == null || !loadClaimed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            helperLoaded.complete(loadFunctions());
+        } catch (Throwable t) {
+            helperLoaded.completeExceptionally(t);
+            return;
+        }
+        Worker w = helperWorker.join();
+        if (w != null) {
+            Thread.currentThread().setName("rfaas-worker-0");
+            w.run();
+        }
+    }
+
+    /**
+     * The functions the helper loaded, or {@code null} when it was still warming up
+     * {@link #WARM_UP_JOIN} after the assignment (the lease loads them itself then).
+     */
+    private FunctionTable helperFunctions(long assignedAt) {
+        long left = WARM_UP_JOIN.toNanos() - (System.nanoTime() - assignedAt);
+        try {
+            return helperLoaded.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            if (loadClaimed.compareAndSet(false, true)) {
+                return null;
+            }
+            return WorkerConnector.await(helperLoaded); // it is loading: wait for it
+        } catch (ExecutionException e) {
+            return WorkerConnector.await(helperLoaded); // rethrows the failure as it was
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the package loaded", e);
+        }
+    }
+
+    /** The lease's functions: from the spare's preloaded package if it is the same, else loaded now. */
+    private FunctionTable loadFunctions() {
+        FunctionTable functions = reusePreloadedPackage();
+        return functions != null ? functions : FunctionTable.load(assignment.packageKind(),
+                Path.of(assignment.packagePath()), assignment.functionNames());
+    }
+
+    /**
+     * The lease's functions from the preloaded package when the lease's package has the same
+     * bytes, else {@code null} (and the preloaded classes are dropped).
+     */
+    private FunctionTable reusePreloadedPackage() {
+        PreloadedPackage p = preloadedPackage.getAndSet(null);
+        if (p == null) {
+            return null;
+        }
+        if (assignment.packageKind() == PackageKind.JAR) {
+            try {
+                FunctionTable table = p.tableFor(Path.of(assignment.packagePath()));
+                if (table != null) {
+                    reusedPreloadedPackage = true;
+                    return table;
+                }
+            } catch (IOException e) {
+                LOG.debug("lease {}: cannot compare the package with the preloaded one: {}", assignment.leaseId(),
+                        e.toString());
+            }
+        }
+        p.discard();
+        return null;
+    }
+
+    /** Loads {@link #preloadSource} (the warm-up's last step); a failure only costs the preload. */
+    private void preloadPackage() {
+        if (preloadSource == null) {
+            return;
+        }
+        try {
+            preloadedPackage.set(PreloadedPackage.load(preloadSource.file(), preloadSource.digest()));
+        } catch (FunctionLoadException e) {
+            LOG.warn("spare: {}", e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("spare: cannot preload {}: {}", preloadSource.file(), e.toString());
         }
     }
 
@@ -234,17 +383,23 @@ public final class Executor {
         return java.util.Set.copyOf(preloaded.keySet());
     }
 
+    /** Whether the lease's functions came from the package the spare preloaded (tests). */
+    boolean reusedPreloadedPackage() {
+        return reusedPreloadedPackage;
+    }
+
     /** Whether the spare's package-loading warm-up ran (tests). */
     boolean warmedUp() {
         return warmedUp;
     }
 
-    private static void joinQuietly(Thread t) {
-        if (t == null) {
+    /** Waits for a spare's warm-up, at most {@link #WARM_UP_JOIN}; at once for other executors. */
+    private void awaitQuietly(CountDownLatch warmUp) {
+        if (!spare) {
             return;
         }
         try {
-            t.join(WARM_UP_JOIN);
+            warmUp.await(WARM_UP_JOIN.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -291,11 +446,17 @@ public final class Executor {
         return Transports.transportOf(a).equals(Transports.transportOf(b));
     }
 
-    private void startWorkers(List<Connection> connections, FunctionTable functions) {
+    /** Starts a thread per worker; worker 0 runs on {@code workerZero} (a spare's helper) when given. */
+    private void startWorkers(List<Connection> connections, FunctionTable functions, Thread workerZero) {
         for (int i = 0; i < shape.cores(); i++) {
             Connection c = connections.get(i);
             Worker w = new Worker(i, shape, c, functions, assignment.leaseId(), assignment.clientNonce());
             workers.add(w);
+            if (i == 0 && workerZero != null) {
+                threads.add(workerZero);
+                helperWorker.complete(w);
+                continue;
+            }
             Thread t = new Thread(w, "rfaas-worker-" + i);
             threads.add(t);
             // Start at once: the worker's hello completes the client's allocation.

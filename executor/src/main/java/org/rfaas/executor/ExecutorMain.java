@@ -56,21 +56,36 @@ public final class ExecutorMain {
     }
 
     /**
-     * Reads {@code --manager ADDRESS [--spare [--preload TRANSPORT,...]]} and the spawn secret.
+     * Reads {@code --manager ADDRESS [--spare [--preload TRANSPORT,...] [--preload-package
+     * SHA256:PATH]]} and the spawn secret.
      *
      * @throws IllegalArgumentException naming what is missing or bad
      */
     static Executor parse(String[] args, String secret) {
+        String usage = "usage: --manager ADDRESS [--spare [--preload TRANSPORT,...] [--preload-package SHA256:PATH]], got "
+                + String.join(" ", args);
+        if (args.length < 2 || !args[0].equals("--manager")) {
+            throw new IllegalArgumentException(usage);
+        }
         boolean spare = args.length >= 3 && args[2].equals("--spare");
-        boolean preload = spare && args.length == 5 && args[3].equals("--preload");
-        if (!(args.length == 2 || (spare && args.length == 3) || preload) || !args[0].equals("--manager")) {
-            throw new IllegalArgumentException("usage: --manager ADDRESS [--spare [--preload TRANSPORT,...]], got "
-                    + String.join(" ", args));
+        List<String> transports = List.of();
+        PreloadedPackage.Source preloadPackage = null;
+        int i = spare ? 3 : 2;
+        // Each option once, in this order.
+        if (spare && i + 1 < args.length && args[i].equals("--preload")) {
+            transports = List.of(args[i + 1].split(","));
+            i += 2;
+        }
+        if (spare && i + 1 < args.length && args[i].equals("--preload-package")) {
+            preloadPackage = PreloadedPackage.Source.parse(args[i + 1]);
+            i += 2;
+        }
+        if (i != args.length) {
+            throw new IllegalArgumentException(usage);
         }
         if (secret == null) {
             throw new IllegalArgumentException("missing " + SPAWN_SECRET_ENV);
         }
-        List<String> transports = preload ? List.of(args[4].split(",")) : List.of();
         for (String t : transports) {
             int colon = t.indexOf(':');
             if (!Transports.schemes().contains(colon < 0 ? t : t.substring(0, colon))) {
@@ -79,7 +94,7 @@ public final class ExecutorMain {
             }
         }
         try {
-            return new Executor(args[1], Long.parseLong(secret), spare, transports);
+            return new Executor(args[1], Long.parseLong(secret), spare, transports, preloadPackage);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(SPAWN_SECRET_ENV + " is not a number");
         }

@@ -64,11 +64,27 @@ public final class FunctionTable {
         } catch (MalformedURLException e) {
             throw new FunctionLoadException("function package path " + jar + " is not a valid URL", e);
         }
-        ClassLoader loader = new URLClassLoader("rfaas-functions", new URL[] {url}, new FunctionApiOnlyLoader());
+        return ofLoader(new URLClassLoader("rfaas-functions", new URL[] {url}, new FunctionApiOnlyLoader()), jar);
+    }
+
+    /**
+     * The functions {@code loader} lists as {@link FaasFunction} services, instantiated now (their
+     * classes are initialised here: user code runs from this point on).
+     */
+    static FunctionTable ofLoader(ClassLoader loader, Path jar) {
+        return of(ServiceLoader.load(FaasFunction.class, loader), jar);
+    }
+
+    /**
+     * The functions {@code providers} make, in their order, checked as a package's must be; a
+     * provider that cannot be made throws {@link ServiceConfigurationError}, as a
+     * {@link ServiceLoader} does.
+     */
+    static FunctionTable of(Iterable<FaasFunction> providers, Path jar) {
         List<FunctionInvoker> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         try {
-            for (FaasFunction f : ServiceLoader.load(FaasFunction.class, loader)) {
+            for (FaasFunction f : providers) {
                 String name = f.name();
                 if (!FunctionNames.isValid(name)) {
                     throw new FunctionLoadException(f.getClass().getName() + " has an invalid name '" + name + "'");
@@ -130,6 +146,11 @@ public final class FunctionTable {
         return index >= 0 && index < functions.length ? functions[index] : null;
     }
 
+    /** The class loader of the Java function at {@code index}, {@code null} for a native one (tests). */
+    ClassLoader loaderOf(int index) {
+        return functions[index] instanceof JavaInvoker j ? j.function().getClass().getClassLoader() : null;
+    }
+
     /** Names in index order. */
     public List<String> names() {
         List<String> names = new ArrayList<>(functions.length);
@@ -157,7 +178,7 @@ public final class FunctionTable {
      * The parent of a package's class loader: the JDK (platform loader) plus the function API, and
      * nothing else of the executor.
      */
-    private static final class FunctionApiOnlyLoader extends ClassLoader {
+    static final class FunctionApiOnlyLoader extends ClassLoader {
         private static final String API_PACKAGE = FaasFunction.class.getPackageName() + ".";
 
         FunctionApiOnlyLoader() {

@@ -16,9 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Connects an executor's workers to the client, one connection per leased core, in order, on a
- * thread of its own ({@code rfaas-worker-connect}), so that the executor loads the package
- * meanwhile: connecting waits on the client (handshake round trips), loading uses the CPU.
+ * Connects an executor's workers to the client, one connection per leased core, in order, while
+ * the package loads on another thread (a spare's helper, else {@code rfaas-worker-connect} does
+ * the connecting): connecting waits on the client (handshake round trips), loading uses the CPU.
  */
 final class WorkerConnector {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerConnector.class);
@@ -37,31 +37,43 @@ final class WorkerConnector {
         this.stopping = stopping;
     }
 
-    /** Starts connecting; the future holds every worker's connection, or the first failure. */
+    /** Starts connecting on a thread of its own; the future holds every worker's connection, or the first failure. */
     CompletableFuture<List<Connection>> start() {
         CompletableFuture<List<Connection>> result = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("rfaas-worker-connect").start(() -> {
-            int slotSize = align8(InvocationHeader.LENGTH + (long) assignment.shape().inputCapacity());
-            ConnectionSpec spec = new ConnectionSpec(assignment.shape().slotsPerWorker(), slotSize, 0);
-            long deadline = System.nanoTime() + BUDGET.toNanos();
-            List<Connection> out = new ArrayList<>();
             try {
-                for (int i = 0; i < assignment.shape().cores(); i++) {
-                    out.add(connect(spec, i, deadline));
-                }
-                result.complete(out);
+                result.complete(connectAll());
             } catch (Throwable t) {
-                out.forEach(Connection::close);
                 result.completeExceptionally(t);
             }
         });
         return result;
     }
 
-    /** The worker connections, or the connector's failure rethrown as it was. */
-    static List<Connection> await(CompletableFuture<List<Connection>> connections) {
+    /** Connects every worker, in order, on the calling thread; closes those made when one fails. */
+    List<Connection> connectAll() {
+        int slotSize = align8(InvocationHeader.LENGTH + (long) assignment.shape().inputCapacity());
+        ConnectionSpec spec = new ConnectionSpec(assignment.shape().slotsPerWorker(), slotSize, 0);
+        long deadline = System.nanoTime() + BUDGET.toNanos();
+        List<Connection> out = new ArrayList<>();
+        boolean ok = false;
         try {
-            return connections.join();
+            for (int i = 0; i < assignment.shape().cores(); i++) {
+                out.add(connect(spec, i, deadline));
+            }
+            ok = true;
+            return out;
+        } finally {
+            if (!ok) {
+                out.forEach(Connection::close);
+            }
+        }
+    }
+
+    /** What {@code future} holds, or its failure rethrown as it was. */
+    static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;

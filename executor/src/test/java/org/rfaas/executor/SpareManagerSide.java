@@ -4,9 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
+import org.rfaas.protocol.ExecutorShape;
+import org.rfaas.protocol.ExecutorShutdown;
+import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.PackageKind;
+import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.Listener;
@@ -33,5 +43,33 @@ final class SpareManagerSide {
             Thread.sleep(5);
         }
         return manager;
+    }
+
+    /**
+     * Assigns a one-core lease of {@code jar} to the spare behind {@code manager}, its client at
+     * {@code clientSide}; returns the worker's connection once its hello announced {@code functions}.
+     */
+    static Connection assignAndAwaitHello(Connection manager, MemorySegment control, Listener clientSide, Path jar,
+            List<String> functions) {
+        int n = new ExecutorAssignment(3, 9, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, 10,
+                clientSide.address(), jar.toAbsolutePath().toString(), List.of()).encode(control, 0);
+        manager.write(0, control, 0, n, 0);
+        Connection worker = clientSide.accept(Duration.ofSeconds(30));
+        assertNotNull(worker, "the worker did not connect");
+        Completion c = new Completion();
+        assertTrue(worker.await(c, TimeUnit.SECONDS.toNanos(30)), "no hello");
+        WorkerHello hello = WorkerHello.decode(worker.receiveSlot(c.slot()), 0, c.length());
+        worker.release(c.slot());
+        assertEquals(functions, hello.functions());
+        return worker;
+    }
+
+    /** Releases the spare's lease and checks that its {@code thread} ends with exit code 0. */
+    static void release(Connection manager, MemorySegment control, Thread thread, AtomicInteger exit)
+            throws InterruptedException {
+        int n = ExecutorShutdown.write(control, 0, LeaseEndReason.RELEASED);
+        manager.write(0, control, 0, n, 0);
+        thread.join(Duration.ofSeconds(30));
+        assertEquals(0, exit.get(), "executor exit code");
     }
 }

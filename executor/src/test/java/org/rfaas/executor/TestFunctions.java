@@ -48,4 +48,40 @@ final class TestFunctions {
             return bytes.length;
         }
     }
+
+    /** Counts its class's initialisations in a system property (shared by every class loader). */
+    public static final class Loud implements FaasFunction {
+        static final String INITIALISED = "rfaas.test.loud.initialised";
+
+        static {
+            System.setProperty(INITIALISED, Integer.toString(Integer.getInteger(INITIALISED, 0) + 1));
+        }
+
+        @Override
+        public String name() {
+            return "loud";
+        }
+
+        @Override
+        public int invoke(MemorySegment input, MemorySegment output) {
+            return 0;
+        }
+    }
+
+    /** A provider whose constructor throws (a broken package). */
+    public static final class Broken implements FaasFunction {
+        public Broken() {
+            throw new IllegalStateException("broken on purpose");
+        }
+
+        @Override
+        public String name() {
+            return "broken";
+        }
+
+        @Override
+        public int invoke(MemorySegment input, MemorySegment output) {
+            return 0;
+        }
+    }
 }

@@ -2,8 +2,12 @@ package org.rfaas.systemtests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,6 +19,7 @@ import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.examples.ExamplePackages;
 import org.rfaas.executormanager.ExecutorManager;
+import org.rfaas.protocol.PackageDigest;
 import java.nio.file.Path;
 
 /** A spare executor JVM, started after a lease of the same heap size, serves the next lease. */
@@ -43,6 +48,34 @@ class SpareExecutorSystemTest {
     void theNextLeaseOfTheSameSizeRunsInTheSpare() throws Exception {
         FunctionPackage pkg = FunctionPackage.jar(ExamplePackages.writeJar(dir.resolve("examples.jar")));
         AllocationSpec spec = AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, pkg, 64, 64);
+        long sparePid = leaseOnceThenAwaitSpare(spec);
+        try (RemoteExecutor second = client.allocate(spec)) {
+            assertArrayEquals(new byte[] {2, 3}, second.invoke("echo", new byte[] {2, 3}));
+            assertEquals(sparePid, manager.activeLeases().iterator().next().executorPid());
+        }
+    }
+
+    @Test
+    void aSpareBootedAfterALeasePreloadsItsPackageAndTheNextLeaseOfItReusesIt() throws Exception {
+        Path jar = ExamplePackages.writeJar(dir.resolve("examples.jar"));
+        FunctionPackage pkg = FunctionPackage.jar(jar);
+        AllocationSpec spec = AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, pkg, 64, 64);
+        long sparePid = leaseOnceThenAwaitSpare(spec);
+        // The replacement spare is told the node's most recent package, by its SHA-256.
+        String digest = PackageDigest.of(Files.readAllBytes(jar)).hex();
+        List<String> args = List.of(ProcessHandle.of(sparePid).orElseThrow().info().arguments().orElseThrow());
+        int at = args.indexOf("--preload-package");
+        assertTrue(at >= 0 && args.get(at + 1).startsWith(digest + ":"), "spare command line " + args);
+        try (RemoteExecutor second = client.allocate(spec)) {
+            assertArrayEquals(new byte[] {2, 3}, second.invoke("echo", new byte[] {2, 3}));
+            // The executor says so once its workers run (its log moves to the lease's directory at its end).
+            assertTrue(spareLogSays("(preloaded while the spare waited)"),
+                    "the second lease did not reuse the preloaded package");
+        }
+    }
+
+    /** Runs one lease of {@code spec} and returns the pid of the spare booted after it (within 30 s). */
+    private long leaseOnceThenAwaitSpare(AllocationSpec spec) throws InterruptedException {
         try (RemoteExecutor first = client.allocate(spec)) {
             assertArrayEquals(new byte[] {1}, first.invoke("echo", new byte[] {1}));
         }
@@ -50,10 +83,28 @@ class SpareExecutorSystemTest {
         while (manager.spareExecutorPids().isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        long sparePid = manager.spareExecutorPids().getFirst();
-        try (RemoteExecutor second = client.allocate(spec)) {
-            assertArrayEquals(new byte[] {2, 3}, second.invoke("echo", new byte[] {2, 3}));
-            assertEquals(sparePid, manager.activeLeases().iterator().next().executorPid());
+        return manager.spareExecutorPids().getFirst();
+    }
+
+    /** Whether a spare's log says {@code what} within 10 s (printing the logs when not). */
+    private boolean spareLogSays(String what) throws Exception {
+        boolean reused = false;
+        StringBuilder seen = new StringBuilder();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!reused && System.nanoTime() < deadline) {
+            seen.setLength(0);
+            try (Stream<Path> logs = Files.list(dir.resolve("work"))) {
+                for (Path log : logs.filter(f -> f.getFileName().toString().startsWith("spare-")).toList()) {
+                    String text = Files.readString(log);
+                    reused |= text.contains(what);
+                    seen.append(log.getFileName()).append(":\n").append(text);
+                }
+            }
+            Thread.sleep(reused ? 0 : 50);
         }
+        if (!reused) {
+            System.err.println("spare logs:\n" + seen);
+        }
+        return reused;
     }
 }

@@ -189,6 +189,14 @@ public final class PackageCache {
         return heldBytes;
     }
 
+    /**
+     * The most recently used package (provided to a lease or admitted), if any: what a spare
+     * preloads (not verified here: the spare hashes what it reads).
+     */
+    public synchronized java.util.Optional<PackageDigest> mostRecent() {
+        return entries.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(entries.lastEntry().getKey());
+    }
+
     /** Whether a package with this digest is held (not verified: that happens on use). */
     public synchronized boolean holds(PackageDigest digest) {
         return entries.containsKey(digest);
