@@ -115,21 +115,27 @@ final class SparePool {
 
     /**
      * Takes a spare of this heap size for a lease of {@code pkg}: a connected one if there is one
-     * (by {@link #preloadRank}, then the oldest), else the oldest still booting; {@code null} when
-     * there is none.
+     * (one that preloaded this package first, then the oldest), else the oldest still booting;
+     * {@code null} when there is none. A spare that preloaded another package is never taken: its
+     * classes stay in that JVM's memory until collected, where this lease's native code could read
+     * another tenant's code. When such a spare is all there is, it is retired, so that the spare
+     * booted in its place preloads the node's most recent package (this lease's).
      */
     LaunchedExecutor take(long memoryMiB, PackageDigest pkg) {
         synchronized (spares) {
             LaunchedExecutor bootingOne = null;
             LaunchedExecutor best = null;
+            LaunchedExecutor otherPackage = null;
             int bestRank = Integer.MAX_VALUE;
             for (LaunchedExecutor s : spares) {
                 synchronized (s) {
                     if (s.memoryMiB != memoryMiB || s.process == null || !s.process.isAlive()) {
                         continue;
                     }
-                    if (s.connection != null) {
-                        int rank = preloadRank(s.preloaded, pkg);
+                    int rank = preloadRank(s.preloaded, pkg);
+                    if (rank == OTHER_PACKAGE) {
+                        otherPackage = otherPackage == null ? s : otherPackage;
+                    } else if (s.connection != null) {
                         if (rank < bestRank) {
                             best = s;
                             bestRank = rank;
@@ -142,23 +148,27 @@ final class SparePool {
             LaunchedExecutor taken = best != null ? best : bootingOne;
             if (taken != null) {
                 spares.remove(taken);
+            } else if (otherPackage != null) {
+                spares.remove(otherPackage);
+                retire(otherPackage, false);
             }
             return taken;
         }
     }
 
+    /** {@link #preloadRank} of a spare that preloaded another package than the lease's: not to be taken. */
+    static final int OTHER_PACKAGE = 2;
+
     /**
      * How well a spare that preloaded {@code preloaded} (or nothing) suits a lease of {@code pkg},
-     * lower is better: one that preloaded this package (it reuses the classes), then one that
-     * preloaded nothing, then one that preloaded another package (its classes are dropped, but
-     * their bytes stay in that JVM's memory until collected, where the lease's native code could
-     * read them).
+     * lower is better: 0 for one that preloaded this package (it reuses the classes), 1 for one
+     * that preloaded nothing, {@link #OTHER_PACKAGE} for one that preloaded another package.
      */
     static int preloadRank(PackageDigest preloaded, PackageDigest pkg) {
         if (preloaded == null) {
             return 1;
         }
-        return preloaded.equals(pkg) && !pkg.isNone() ? 0 : 2;
+        return preloaded.equals(pkg) && !pkg.isNone() ? 0 : OTHER_PACKAGE;
     }
 
     /**

@@ -28,6 +28,7 @@ class SparePreloadArgumentsTest {
         assertTrue(SparePool.preloadRank(a, a) < SparePool.preloadRank(null, a), "same package first");
         assertTrue(SparePool.preloadRank(null, a) < SparePool.preloadRank(b, a),
                 "then a spare without another tenant's package in its memory");
+        assertEquals(SparePool.OTHER_PACKAGE, SparePool.preloadRank(b, a), "never one with another package");
         // A lease without a digest matches no preload.
         assertEquals(SparePool.preloadRank(b, a), SparePool.preloadRank(PackageDigest.NONE, PackageDigest.NONE));
     }

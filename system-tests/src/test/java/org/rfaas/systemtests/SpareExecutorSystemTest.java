@@ -2,6 +2,8 @@ package org.rfaas.systemtests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -72,6 +74,57 @@ class SpareExecutorSystemTest {
             assertTrue(spareLogSays("(preloaded while the spare waited)"),
                     "the second lease did not reuse the preloaded package");
         }
+    }
+
+    /**
+     * Tenant isolation outranks a cold start: a spare holding another package's classes is never
+     * handed to a lease; it is retired, and the spare booted in its place preloads the new package.
+     */
+    @Test
+    void aSpareThatPreloadedAnotherPackageIsNeverHandedToALease() throws Exception {
+        Path jarA = ExamplePackages.writeJar(dir.resolve("a.jar"));
+        Path jarB = withExtraEntry(jarA, dir.resolve("b.jar"));
+        AllocationSpec specA = AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, FunctionPackage.jar(jarA), 64, 64);
+        AllocationSpec specB = AllocationSpec.of(1, 128, HotTimeout.ALWAYS_WARM, FunctionPackage.jar(jarB), 64, 64);
+        long spareOfA = leaseOnceThenAwaitSpare(specA);
+        assertTrue(preloads(spareOfA).startsWith(PackageDigest.of(Files.readAllBytes(jarA)).hex() + ":"));
+        try (RemoteExecutor b = client.allocate(specB)) {
+            assertArrayEquals(new byte[] {4}, b.invoke("echo", new byte[] {4}));
+            assertNotEquals(spareOfA, manager.activeLeases().iterator().next().executorPid(),
+                    "a lease of package B ran in the spare that holds A's classes");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String digestB = PackageDigest.of(Files.readAllBytes(jarB)).hex() + ":";
+        while (System.nanoTime() < deadline && (ProcessHandle.of(spareOfA).map(ProcessHandle::isAlive).orElse(false)
+                || manager.spareExecutorPids().isEmpty() || !preloads(manager.spareExecutorPids().getFirst()).startsWith(digestB))) {
+            Thread.sleep(50);
+        }
+        assertFalse(ProcessHandle.of(spareOfA).map(ProcessHandle::isAlive).orElse(false), "A's spare was not retired");
+        assertTrue(preloads(manager.spareExecutorPids().getFirst()).startsWith(digestB), "the new spare preloads "
+                + preloads(manager.spareExecutorPids().getFirst()) + ", not package B");
+    }
+
+    /** The {@code --preload-package} argument of a spare's command line, or "" when it has none (or is gone). */
+    private static String preloads(long pid) {
+        List<String> args = ProcessHandle.of(pid).flatMap(h -> h.info().arguments()).map(List::of).orElse(List.of());
+        int at = args.indexOf("--preload-package");
+        return at >= 0 && at + 1 < args.size() ? args.get(at + 1) : "";
+    }
+
+    /** A copy of {@code jar} with one more entry: the same functions, another package. */
+    private static Path withExtraEntry(Path jar, Path copy) throws java.io.IOException {
+        try (var in = new java.util.jar.JarInputStream(Files.newInputStream(jar));
+             var out = new java.util.jar.JarOutputStream(Files.newOutputStream(copy))) {
+            for (var e = in.getNextJarEntry(); e != null; e = in.getNextJarEntry()) {
+                out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
+                in.transferTo(out);
+                out.closeEntry();
+            }
+            out.putNextEntry(new java.util.jar.JarEntry("tenant-b.txt"));
+            out.write("another tenant's package".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        return copy;
     }
 
     /** Runs one lease of {@code spec} and returns the pid of the spare booted after it (within 30 s). */
