@@ -249,8 +249,8 @@ public final class BenchInvoke {
 
     /**
      * One-way bandwidth (payload / half the round trip) of rFaaS and of the raw transport from
-     * {@value #BANDWIDTH_FROM} B on, and rFaaS as a fraction of raw (median and p99), then one
-     * target line per row.
+     * {@value #BANDWIDTH_FROM} B on, and rFaaS as a fraction of raw (median, from the paired
+     * overhead: {@link InvokeRow#bandwidthFraction}; and p99), then one target line per row.
      */
     static void printBandwidth(List<InvokeRow> rows, PrintStream out) {
         List<InvokeRow> large = rows.stream().filter(r -> r.bytes() >= BANDWIDTH_FROM && r.bandwidthFraction() != null)
@@ -266,7 +266,8 @@ public final class BenchInvoke {
                     percent(r.p99Ns() <= 0 ? 0 : (double) r.rawP99Ns() / r.p99Ns())));
         }
         out.println();
-        out.println("bandwidth (one way, payload / half the median round trip), rFaaS beside the raw transport:");
+        out.println("bandwidth (one way, payload / half the median round trip), rFaaS beside the raw transport;"
+                + " rFaaS/raw median = raw / (raw + the paired overhead above):");
         out.println(t.render());
         for (InvokeRow r : large) {
             double f = r.bandwidthFraction();

@@ -31,10 +31,16 @@ public record InvokeRow(String provider, String mode, long bytes,
                         long samples) {
 
     /**
-     * rFaaS bandwidth as a fraction of the raw transport's at the same size and mode: raw median
-     * over rFaaS median (the same bytes move both ways in both), or null for cold rows.
+     * rFaaS bandwidth as a fraction of the raw transport's at the same size and mode (the same
+     * bytes move both ways in both): raw median over raw median plus the paired overhead, or null
+     * for cold rows. Paired like the overhead, so that a load shift during a few rounds, which
+     * moves one side's median of rounds more than the other's, does not move the fraction.
      */
     public Double bandwidthFraction() {
-        return rawMedianNs == null || medianNs <= 0 ? null : (double) rawMedianNs / medianNs;
+        if (rawMedianNs == null || rawMedianNs <= 0) {
+            return null;
+        }
+        long ours = overheadNs == null ? medianNs : rawMedianNs + overheadNs;
+        return ours <= 0 ? null : (double) rawMedianNs / ours;
     }
 }

@@ -37,4 +37,16 @@ final class BandwidthTableTest {
         assertEquals(0.8, rows.get(2).bandwidthFraction(), 1e-9);
         assertNull(rows.get(3).bandwidthFraction());
     }
+
+    /**
+     * The fraction comes from the paired overhead (the median of per-round differences), not from
+     * the two medians of rounds, which a load shift during a few rounds moves apart.
+     */
+    @Test
+    void theFractionFollowsThePairedOverhead() {
+        // medians of rounds 40 us (rFaaS) vs 34 us (raw), but the paired rounds differ by 3.4 us
+        InvokeRow r = new InvokeRow("tcp", "hot", 64 << 10, 40_000, 120_000, 34_000L, 100_000L, 3_400L, 100);
+        assertEquals(34_000.0 / 37_400, r.bandwidthFraction(), 1e-9);
+        assertNull(new InvokeRow("tcp", "hot", 64 << 10, 40_000, 120_000, 0L, 0L, 3_400L, 100).bandwidthFraction());
+    }
 }
