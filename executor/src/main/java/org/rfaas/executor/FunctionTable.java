@@ -160,10 +160,19 @@ public final class FunctionTable {
         return names;
     }
 
-    private record JavaInvoker(String name, FaasFunction function) implements FunctionInvoker {
+    private record JavaInvoker(String name, FaasFunction function, boolean runsInPlace) implements FunctionInvoker {
+        JavaInvoker(String name, FaasFunction function) {
+            this(name, function, function.runsInPlace());
+        }
+
         @Override
         public long invoke(MemorySegment input, MemorySegment output) throws Throwable {
             return function.invoke(input, output);
+        }
+
+        @Override
+        public long invokeInPlace(MemorySegment data, int inputLength) throws Throwable {
+            return function.invokeInPlace(data, inputLength);
         }
     }
 

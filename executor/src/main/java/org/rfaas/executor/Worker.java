@@ -42,6 +42,8 @@ final class Worker implements Runnable {
     private static final byte[] NO_MESSAGE = new byte[0];
     /** Empty hot polls between clock reads (a power of two). */
     private static final int CLOCK_CHECK_POLLS = 256;
+    /** Where an in-place reply starts in its receive slot: its header ends where the input began. */
+    private static final int IN_PLACE_REPLY_OFFSET = InvocationHeader.LENGTH - ReplyHeader.LENGTH;
 
     private final int index;
     private final int workerCount;
@@ -61,6 +63,10 @@ final class Worker implements Runnable {
     private final int noticeSlot;
     private final int maxReplyPayload;
     private final MemorySegment[] inputViews;
+    /** Per receive slot, the writable view last handed to a function that runs in place. */
+    private final MemorySegment[] inPlaceViews;
+    /** Most output a function running in place can leave in a receive slot. */
+    private final int inPlaceRoom;
     private final int[] inputViewLengths;
     /**
      * Per client result slot, where a reply is built: the client's slot itself when the transport
@@ -101,6 +107,8 @@ final class Worker implements Runnable {
                 Math.min(maxReplyPayload, Limits.MAX_MESSAGE_BYTES)));
         int slots = connection.localSpec().slots();
         this.inputViews = new MemorySegment[slots];
+        this.inPlaceViews = new MemorySegment[slots];
+        this.inPlaceRoom = connection.localSpec().slotSize() - InvocationHeader.LENGTH;
         this.inputViewLengths = new int[slots];
         this.replyMemory = new MemorySegment[clientResultSlots];
         for (int s = 0; s < clientResultSlots; s++) {
@@ -257,6 +265,10 @@ final class Worker implements Runnable {
                     + inputCapacity + "-byte input capacity");
             return;
         }
+        if (function.runsInPlace() && replyMemory[resultSlot] == sendBuffer && capacity <= inPlaceRoom) {
+            handleInPlace(function, receive, slot, id, resultSlot, inputLength, capacity, start);
+            return;
+        }
         MemorySegment input = inputView(receive, slot, inputLength);
         MemorySegment output = outputView(resultSlot, capacity);
         long produced;
@@ -277,6 +289,40 @@ final class Worker implements Runnable {
             account(start);
             return;
         }
+        failed(function, id, resultSlot, capacity, output, produced, failure, start);
+    }
+
+    /**
+     * An invocation of a function that runs in place, over a transport that sends from memory of
+     * its own: the function overwrites its input in the receive slot, and the reply goes out of
+     * that slot (its header over the invocation header's last bytes, already read): no copy of the
+     * output into the send buffer. The slot is released only after the write returned.
+     */
+    private void handleInPlace(FunctionInvoker function, MemorySegment receive, int slot, int id, int resultSlot,
+            int inputLength, int capacity, long start) {
+        MemorySegment data = inPlaceView(receive, slot, capacity);
+        long produced;
+        Throwable failure = null;
+        try {
+            produced = function.invokeInPlace(data, inputLength);
+        } catch (Throwable t) {
+            produced = -1;
+            failure = t;
+        }
+        if (failure == null && produced >= 0 && produced <= capacity) {
+            reply.wrap(receive, IN_PLACE_REPLY_OFFSET).write(MessageType.REPLY, id, Status.OK, (int) produced);
+            connection.write(resultSlot, receive, IN_PLACE_REPLY_OFFSET, ReplyHeader.LENGTH + (int) produced, id);
+            connection.release(slot);
+            account(start);
+            return;
+        }
+        connection.release(slot);
+        failed(function, id, resultSlot, capacity, data, produced, failure, start);
+    }
+
+    /** Bills and answers an invocation whose function threw or returned a length out of range. */
+    private void failed(FunctionInvoker function, int id, int resultSlot, int capacity, MemorySegment output,
+            long produced, Throwable failure, long start) {
         account(start);
         counters.add(AccountingCounters.FAILED_INVOCATIONS, 1);
         if (failure instanceof IndexOutOfBoundsException && writesPastOutput(failure, output)) {
@@ -317,6 +363,16 @@ final class Worker implements Runnable {
             view = receive.asSlice(InvocationHeader.LENGTH, length).asReadOnly();
             inputViews[slot] = view;
             inputViewLengths[slot] = length;
+        }
+        return view;
+    }
+
+    /** A writable view of a receive slot from its input on, {@code capacity} bytes (cached per slot). */
+    private MemorySegment inPlaceView(MemorySegment receive, int slot, int capacity) {
+        MemorySegment view = inPlaceViews[slot];
+        if (view == null || view.byteSize() != capacity) {
+            view = receive.asSlice(InvocationHeader.LENGTH, capacity);
+            inPlaceViews[slot] = view;
         }
         return view;
     }

@@ -34,6 +34,14 @@ class FunctionTableTest {
             assertEquals("ABC", new String(out.asSlice(0, 3).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII));
             int n = (int) table.get(1).invoke(in, out);
             assertEquals("hidden", new String(out.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII));
+            // upper also runs in place (its output over its input); snoop does not say so
+            assertTrue(table.get(0).runsInPlace());
+            assertEquals(false, table.get(1).runsInPlace());
+            MemorySegment data = arena.allocate(16);
+            data.setString(0, "xyz", StandardCharsets.US_ASCII);
+            assertEquals(3, table.get(0).invokeInPlace(data, 3));
+            assertEquals("XYZ", new String(data.asSlice(0, 3).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII));
+            assertThrows(UnsupportedOperationException.class, () -> table.get(1).invokeInPlace(data, 3));
         }
         assertEquals(null, table.get(2));
     }

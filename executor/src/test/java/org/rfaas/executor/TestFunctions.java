@@ -25,6 +25,16 @@ final class TestFunctions {
             }
             return (int) input.byteSize();
         }
+
+        @Override
+        public boolean runsInPlace() {
+            return true;
+        }
+
+        @Override
+        public int invokeInPlace(MemorySegment data, int inputLength) {
+            return invoke(data.asSlice(0, inputLength), data);
+        }
     }
 
     /** Reports whether it can see the executor's classes (it must not). */

@@ -36,4 +36,30 @@ public interface FaasFunction {
      * @throws Exception any failure; the caller receives its message
      */
     int invoke(MemorySegment input, MemorySegment output) throws Exception;
+
+    /**
+     * Whether this function also runs in place ({@link #invokeInPlace}): its output may overwrite
+     * its input. Read once, when the executor loads the package.
+     */
+    default boolean runsInPlace() {
+        return false;
+    }
+
+    /**
+     * The in-place form of {@link #invoke}, for functions whose output can overwrite their input
+     * (an echo, a filter, a transform of a buffer). Over transports that send a reply from memory
+     * of their own (tcp, libfabric) the executor calls this instead of {@code invoke} when
+     * {@link #runsInPlace()} says so, and sends the output from the input's memory: no copy into a
+     * send buffer. Over shared memory, where {@code invoke} writes straight into the caller's
+     * result slot, it is not called. Both forms must give the same output.
+     *
+     * @param data the input's memory, writable: the input is its first {@code inputLength} bytes;
+     *     the output goes at its start; its size is the most output this call accepts
+     * @param inputLength bytes of input at the start of {@code data}
+     * @return the number of output bytes at the start of {@code data}, 0 to {@code data.byteSize()}
+     * @throws Exception any failure; the caller receives its message
+     */
+    default int invokeInPlace(MemorySegment data, int inputLength) throws Exception {
+        throw new UnsupportedOperationException("function '" + name() + "' does not run in place");
+    }
 }

@@ -82,7 +82,9 @@ public interface Connection extends AutoCloseable {
      * Writes {@code length} bytes from {@code source} (memory from {@link #allocateBuffer}, a
      * {@link #receiveSlot} of this connection or a {@link #sharedPeerSlot}) at {@code offset} into the peer's receive slot
      * {@code peerSlot}, and delivers a completion carrying {@code immediate} to the peer. Returns
-     * when {@code source} may be reused.
+     * when {@code source} may be reused. From a receive slot at an {@code offset} of 32 or less, a
+     * provider may overwrite the slot's first {@code offset} bytes (tcp puts its frame header in
+     * front of the payload there, to send both in one system call).
      *
      * @throws IllegalArgumentException when the slot or length is out of the peer's spec
      * @throws PeerFailedException when the peer is gone

@@ -39,6 +39,12 @@ final class TcpFrameWriter {
      * frame header ({@link Frame#LENGTH}), rounded so that the region itself stays 64-byte aligned.
      */
     static final int HEADROOM = 64;
+    /**
+     * A payload that starts less than this far into a receive slot leaves with its header in one
+     * write(2), the header taking the bytes in front of it (the slot's headroom, then its own
+     * first bytes): an executor's in-place reply starts 8 bytes in.
+     */
+    static final int HEADROOM_IN_SLOT = Frame.LENGTH + 1;
     private static final VarHandle FRAMES_SENT;
 
     static {
@@ -240,7 +246,9 @@ final class TcpFrameWriter {
             if (inSlot + length <= local.slotSize()) {
                 ByteBuffer v = sendSlotViews[slot];
                 v.limit(Frame.LENGTH + (int) inSlot + length).position(Frame.LENGTH + (int) inSlot);
-                if (inSlot == 0) {
+                if (inSlot < HEADROOM_IN_SLOT) {
+                    // The header goes right in front of the payload: in the slot's headroom, and
+                    // over the slot's first inSlot bytes (Connection.write allows it).
                     headroomMemory = receiveMemory;
                     headroomOffset = rel + HEADROOM - Frame.LENGTH;
                 }

@@ -119,6 +119,35 @@ class TcpReadAheadTest extends RawListenerFixture {
         }
     }
 
+    /**
+     * A payload written from inside a receive slot (an executor's in-place reply starts 8 bytes in)
+     * leaves with its header in one write, the header over the bytes in front of it: the peer gets
+     * the frame whole, and the payload is untouched.
+     */
+    @Test
+    void aPayloadFromInsideAReceiveSlotLeavesWholeBehindItsHeader() throws Exception {
+        ConnectionSpec peer = new ConnectionSpec(1, 64 << 10, 0);
+        try (Socket s = rawConnect(); Connection c = establish(s, peer)) {
+            for (int offset : new int[] {8, 32, 40}) {
+                byte[] in = pattern(LARGE);
+                sendQueued(s.getOutputStream(), write(0, in, 7));
+                expectHeld(c, 0, in, 7);
+                int length = LARGE - offset;
+                c.write(0, c.receiveSlot(0), offset, length, 9 + offset);
+                assertArrayEquals(TcpRawInjector.header(MAGIC, 1, Frame.WRITE, length, 0, 9 + offset, 0),
+                        s.getInputStream().readNBytes(Frame.LENGTH), "header of the frame sent from offset " + offset);
+                assertArrayEquals(java.util.Arrays.copyOfRange(in, offset, LARGE), s.getInputStream().readNBytes(length),
+                        "payload sent from offset " + offset);
+                if (offset > Frame.LENGTH) { // only the first 32 bytes may be taken: the slot in front stays as it was
+                    assertArrayEquals(java.util.Arrays.copyOfRange(in, 0, offset),
+                            c.receiveSlot(0).asSlice(0, offset).toArray(ValueLayout.JAVA_BYTE),
+                            "the bytes in front of a payload " + offset + " bytes into its slot");
+                }
+                c.release(0);
+            }
+        }
+    }
+
     private static long landed(Connection c) {
         return ((TcpConnection) c).reader().landedInPlace();
     }
@@ -177,8 +206,13 @@ class TcpReadAheadTest extends RawListenerFixture {
 
     /** Handshakes from the raw socket and accepts; the raw side's send buffer holds every batch. */
     private Connection establish(Socket s) throws IOException {
+        return establish(s, RAW_SPEC);
+    }
+
+    /** {@link #establish(Socket)} with the raw side announcing {@code rawSpec}. */
+    private Connection establish(Socket s, ConnectionSpec rawSpec) throws IOException {
         s.setSendBufferSize(1 << 20);
-        s.getOutputStream().write(TcpRawInjector.handshake(RAW_SPEC));
+        s.getOutputStream().write(TcpRawInjector.handshake(rawSpec));
         Connection c = listener.accept(Duration.ofSeconds(10));
         assertNotNull(c);
         s.getInputStream().readNBytes(Frame.LENGTH); // the listener's handshake answer
