@@ -34,8 +34,14 @@ import org.rfaas.testbed.SlurmCluster;
  * prolog and epilog are the project's deploy/slurm scripts.
  */
 final class ClusterFixture implements AutoCloseable {
-    /** Heartbeat timeout of the resource manager: a node silent this long is marked DOWN. */
-    static final long HEARTBEAT_TIMEOUT_MILLIS = 2000;
+    /**
+     * Heartbeat timeout of the resource manager: a node silent this long is marked DOWN (and its
+     * leases revoked). Above the data connections' own bound (1.5 s liveness timeout + 0.25 s
+     * heartbeat interval + timer slack), so that when a host's link is cut the client hears it
+     * from its data connection first, which is what the link-cut test checks; at 2 s the two raced
+     * (one CI run in a dozen: revoked at 1.86 s, before the liveness timeout fired).
+     */
+    static final long HEARTBEAT_TIMEOUT_MILLIS = 2500;
 
     final Path dir;
     final NamespaceCluster cluster;
