@@ -57,8 +57,8 @@ final class HotPathWarmup {
     static int run(Transport transport, String transportName, int slots, int inputCapacity, int outputCapacity,
             int calls) {
         int length = Math.min(MAX_WARMUP_INPUT, Math.min(inputCapacity, outputCapacity));
-        ConnectionSpec clientSide = new ConnectionSpec(slots + 1, RfaasClient.clientSlotSize(outputCapacity), 0);
-        ConnectionSpec workerSide = new ConnectionSpec(slots, (int) ((InvocationHeader.LENGTH + (long) inputCapacity + 7) & ~7L), 0);
+        ConnectionSpec clientSide = new ConnectionSpec(slots + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
+        ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
         try (Listener listener = transport.listen(loopback(transportName), clientSide)) {
             int done = 0;
             for (int round = 0; round < ROUNDS; round++) {

@@ -14,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.rfaas.protocol.AllocationRequest;
 import org.rfaas.protocol.AllocationResponse;
 import org.rfaas.protocol.LeaseEnded;
-import org.rfaas.protocol.Limits;
 import org.rfaas.protocol.MessageHeader;
 import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.PackageAck;
@@ -127,7 +126,7 @@ public final class RfaasClient implements AutoCloseable {
         String transportName = Transports.transportOf(offer.managerAddress());
         Transport transport = transports.computeIfAbsent(transportName, Transports::open);
         int clientSlots = spec.slotsPerWorker() + 1;
-        int slotSize = clientSlotSize(spec.outputCapacity());
+        int slotSize = ReplyHeader.resultSlotSize(spec.outputCapacity());
         List<Connection> workers = new ArrayList<>();
         ControlLink control = null;
         PollerThread poller = new PollerThread();
@@ -218,11 +217,6 @@ public final class RfaasClient implements AutoCloseable {
     /** Tests: the transports whose invocation path this client warmed. */
     Set<String> warmedTransports() {
         return Set.copyOf(warmed);
-    }
-
-    /** Size of one of the client's result slots for {@code outputCapacity}: replies and error messages fit. */
-    static int clientSlotSize(int outputCapacity) {
-        return (int) ((ReplyHeader.LENGTH + (long) Math.max(outputCapacity, Limits.MAX_MESSAGE_BYTES) + 7) & ~7L);
     }
 
     /**

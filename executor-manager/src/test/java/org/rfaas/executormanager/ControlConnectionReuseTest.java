@@ -50,7 +50,7 @@ class ControlConnectionReuseTest {
     void aSecondAllocationOnTheConnectionOfAnEndedLease() throws Exception {
         String address = start();
         byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
-        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
             MemorySegment buffer = control.allocateBuffer(8192);
             for (long nonce = 1; nonce <= 2; nonce++) {
@@ -76,7 +76,7 @@ class ControlConnectionReuseTest {
     void aRequestWhileTheLeaseRunsClosesTheConnection() throws Exception {
         String address = start();
         byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
-        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
             MemorySegment buffer = control.allocateBuffer(8192);
             HandWrittenClient.allocate(control, buffer, jar, clientSide.address(), 1);

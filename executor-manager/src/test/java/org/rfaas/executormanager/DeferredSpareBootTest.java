@@ -51,7 +51,7 @@ class DeferredSpareBootTest {
         String address = startWithTwoConnectedSpares();
         byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
         try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0",
-                new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+                new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
             HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), NONCE);
             // The lease took one spare; the other is ready, so its replacement waits for this lease,
@@ -87,7 +87,7 @@ class DeferredSpareBootTest {
         String address = startWithTwoConnectedSpares();
         byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
         try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0",
-                new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+                new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
             HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), NONCE);
             Connection worker = clientSide.accept(Duration.ofSeconds(60));

@@ -52,7 +52,7 @@ class SpareCpuWeightTest {
 
         tcp = Transports.open("tcp");
         byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
-        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
             HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), 7);
             // The worker connects only once the executor has its assignment: the weight is normal by then.
@@ -84,7 +84,7 @@ class SpareCpuWeightTest {
         // (bubblewrap and a JVM: hundreds of ms), so the lease takes it while it boots.
         awaitTrue(() -> !manager.spareExecutorPids().isEmpty(), "the spare started");
         long sparePid = manager.spareExecutorPids().getFirst();
-        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0));
+        try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
             boolean stillBooting = manager.connectedSpareCount() == 0;
             HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), 8);

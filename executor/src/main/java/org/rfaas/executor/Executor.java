@@ -26,8 +26,6 @@ import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.PackageKind;
-import org.rfaas.protocol.Limits;
-import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
@@ -549,8 +547,4 @@ public final class Executor {
         }
     }
 
-    /** Size of a client result slot for {@code outputCapacity}: replies and error messages fit. */
-    public static int clientSlotSize(int outputCapacity) {
-        return WorkerConnector.align8(ReplyHeader.LENGTH + (long) Math.max(outputCapacity, Limits.MAX_MESSAGE_BYTES));
-    }
 }

@@ -102,7 +102,7 @@ final class ExecutorTraining {
         Connection worker = null;
         Thread pump = null;
         try (Listener managerSide = transport.listen(any, new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
-             Listener clientSide = transport.listen(any, new ConnectionSpec(SLOTS + 1, Executor.clientSlotSize(CAPACITY), 0))) {
+             Listener clientSide = transport.listen(any, new ConnectionSpec(SLOTS + 1, org.rfaas.protocol.ReplyHeader.resultSlotSize(CAPACITY), 0))) {
             Executor executor = new Executor(managerSide.address(), secret, true);
             executorThread = Thread.ofPlatform().name("rfaas-training-executor").start(() -> exitCode.set(executor.run()));
             manager = accept(managerSide);

@@ -52,7 +52,7 @@ final class WorkerConnector {
 
     /** Connects every worker, in order, on the calling thread; closes those made when one fails. */
     List<Connection> connectAll() {
-        int slotSize = align8(InvocationHeader.LENGTH + (long) assignment.shape().inputCapacity());
+        int slotSize = InvocationHeader.slotSize(assignment.shape().inputCapacity());
         ConnectionSpec spec = new ConnectionSpec(assignment.shape().slotsPerWorker(), slotSize, 0);
         long deadline = System.nanoTime() + BUDGET.toNanos();
         List<Connection> out = new ArrayList<>();
@@ -113,13 +113,5 @@ final class WorkerConnector {
                 }
             }
         }
-    }
-
-    static int align8(long bytes) {
-        long aligned = (bytes + 7) & ~7L;
-        if (aligned > ConnectionSpec.MAX_SLOT_SIZE) {
-            throw new IllegalArgumentException(bytes + " bytes exceed the largest slot");
-        }
-        return (int) aligned;
     }
 }

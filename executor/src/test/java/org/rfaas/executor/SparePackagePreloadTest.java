@@ -70,7 +70,7 @@ class SparePackagePreloadTest {
              Listener managerSide = tcp.listen("tcp://127.0.0.1:0",
                      new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
              Listener clientSide = tcp.listen("tcp://127.0.0.1:0",
-                     new ConnectionSpec(3, Executor.clientSlotSize(64), 0))) {
+                     new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0))) {
             PreloadedPackage.Source source = new PreloadedPackage.Source(
                     PackageDigest.of(Files.readAllBytes(cached)), cached);
             Executor executor = new Executor(managerSide.address(), 5, true, List.of(), source);

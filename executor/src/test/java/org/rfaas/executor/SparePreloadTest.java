@@ -36,7 +36,7 @@ class SparePreloadTest {
              Listener managerSide = tcp.listen("tcp://127.0.0.1:0",
                      new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
              Listener clientSide = fabric.listen("fabric:tcp://127.0.0.1:0",
-                     new ConnectionSpec(3, Executor.clientSlotSize(64), 0))) {
+                     new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0))) {
             Executor executor = new Executor(managerSide.address(), 5, true, List.of("tcp", "fabric:tcp"));
             Thread thread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
             Connection manager = SpareManagerSide.acceptAfterWarmUp(managerSide, executor, 5);

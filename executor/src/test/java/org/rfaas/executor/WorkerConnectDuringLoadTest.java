@@ -66,7 +66,7 @@ class WorkerConnectDuringLoadTest {
         tcp = Transports.open("tcp");
         AtomicInteger exit = new AtomicInteger(-1);
         try (Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
-             Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, Executor.clientSlotSize(64), 0))) {
+             Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0))) {
             Executor executor = new Executor(managerSide.address(), 5, true);
             executorThread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
             Connection manager = SpareManagerSide.acceptAfterWarmUp(managerSide, executor, 5);

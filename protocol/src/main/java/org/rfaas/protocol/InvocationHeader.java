@@ -43,6 +43,11 @@ public final class InvocationHeader {
     public static final int RESERVED_OFFSET = 20;
     /** Bytes of the header; the input starts here. */
     public static final int LENGTH = 24;
+    /** Size of an executor worker's receive slot: an invocation of up to {@code inputCapacity} bytes of input. */
+    public static int slotSize(int inputCapacity) {
+        return MessageHeader.slotBytes(LENGTH + (long) inputCapacity);
+    }
+
     /** Largest number of result slots an id can name. */
     public static final int MAX_SLOTS = 256;
 

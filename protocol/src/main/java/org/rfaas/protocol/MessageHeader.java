@@ -22,6 +22,19 @@ import org.rfaas.transport.WireHeader;
  * </pre>
  */
 public final class MessageHeader {
+    /**
+     * A slot's size for messages of up to {@code bytes}: rounded up to 8.
+     *
+     * @throws IllegalArgumentException past the largest slot a transport offers
+     */
+    static int slotBytes(long bytes) {
+        long aligned = (bytes + 7) & ~7L;
+        if (aligned > org.rfaas.transport.ConnectionSpec.MAX_SLOT_SIZE) {
+            throw new IllegalArgumentException(bytes + " bytes exceed the largest slot");
+        }
+        return (int) aligned;
+    }
+
     private MessageHeader() {
     }
 

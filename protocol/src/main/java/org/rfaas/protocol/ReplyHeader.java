@@ -35,6 +35,11 @@ public final class ReplyHeader {
     /** Bytes of the header; the payload starts here. */
     public static final int LENGTH = 16;
 
+    /** Size of a client's result slot for {@code outputCapacity}: replies and error messages fit. */
+    public static int resultSlotSize(int outputCapacity) {
+        return MessageHeader.slotBytes(LENGTH + (long) Math.max(outputCapacity, Limits.MAX_MESSAGE_BYTES));
+    }
+
     private MemorySegment buffer;
     private long offset;
 
