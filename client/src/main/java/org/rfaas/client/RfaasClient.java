@@ -66,6 +66,8 @@ public final class RfaasClient implements AutoCloseable {
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
     /** A control connection per manager address whose lease ended, kept for the next allocation there. */
     private final Map<String, ControlLink> idleControl = new ConcurrentHashMap<>();
+    /** Listeners of finished allocations, one per address and spec: the next such allocation skips opening one. */
+    private final Map<ListenerKey, Listener> idleListeners = new ConcurrentHashMap<>();
     private final LeaseEventListener.Registration revocations;
     private volatile boolean closed;
 
@@ -131,8 +133,13 @@ public final class RfaasClient implements AutoCloseable {
         ControlLink control = null;
         PollerThread poller = new PollerThread();
         boolean ok = false;
-        try (Listener listener = transport.listen(listenAddresses.forManager(offer.managerAddress()),
-                new ConnectionSpec(clientSlots, slotSize, 0))) {
+        ListenerKey listenerKey = new ListenerKey(listenAddresses.forManager(offer.managerAddress()),
+                new ConnectionSpec(clientSlots, slotSize, 0));
+        Listener listener = idleListeners.remove(listenerKey);
+        try {
+            if (listener == null) {
+                listener = transport.listen(listenerKey.address(), listenerKey.spec());
+            }
             control = idleControl.remove(offer.managerAddress());
             boolean reused = control != null;
             if (reused && !control.connection.isOpen()) {
@@ -197,6 +204,26 @@ public final class RfaasClient implements AutoCloseable {
                     control.close();
                 }
             }
+            keepListener(listenerKey, listener, ok);
+        }
+    }
+
+    /**
+     * Keeps the listener of an allocation that succeeded for the next one with the same address
+     * and spec (opening one costs 0.5-1 ms of a cold start); closes any other. A kept listener may
+     * hold connections that arrive late for a finished allocation: the next one drops them at
+     * their hello, which names another lease.
+     */
+    private void keepListener(ListenerKey key, Listener listener, boolean succeeded) {
+        if (listener == null) {
+            return;
+        }
+        if (!succeeded || closed || idleListeners.putIfAbsent(key, listener) != null) {
+            listener.close();
+            return;
+        }
+        if (closed && idleListeners.remove(key, listener)) {
+            listener.close(); // close() ran meanwhile and may have missed it
         }
     }
 
@@ -280,6 +307,12 @@ public final class RfaasClient implements AutoCloseable {
             ControlLink link = idleControl.remove(manager);
             if (link != null) {
                 link.close();
+            }
+        }
+        for (ListenerKey key : List.copyOf(idleListeners.keySet())) {
+            Listener listener = idleListeners.remove(key);
+            if (listener != null) {
+                listener.close();
             }
         }
         revocations.close();
@@ -465,6 +498,10 @@ public final class RfaasClient implements AutoCloseable {
         }
         out.addAll(List.of(byIndex));
         return functions;
+    }
+
+    /** What a listener is reused for: the same listen address and connection spec. */
+    private record ListenerKey(String address, ConnectionSpec spec) {
     }
 
     /** Configures an {@link RfaasClient}. */

@@ -144,12 +144,29 @@ public final class ExecutorManager implements AutoCloseable {
             LOG.info("executor manager {} serves Prometheus metrics at {}", config.node(), metricsUrl);
         }
         launcher.trainIfMissing();
+        Thread.ofPlatform().daemon().name("rfaas-em-rehearsal").start(this::rehearse);
         if (config.spareMemoryMiB() > 0) {
             String spareManagerAddress = addresses.stream().filter(a -> a.startsWith("shm:")).findFirst()
                     .orElse(addresses.getFirst());
             timer.execute(() -> executors.pool().ensure(config.spareMemoryMiB(), spareManagerAddress, false));
         }
         return List.copyOf(addresses);
+    }
+
+    /**
+     * {@link ManagerRehearsal}, on idle CPU time only (it must not slow down the spares booting
+     * beside it); a failure only costs the first leases some time.
+     */
+    private void rehearse() {
+        boolean idle = IdleThread.demoteCurrentThread();
+        long t0 = System.nanoTime();
+        try {
+            ManagerRehearsal.run(config.workDir());
+            LOG.debug("rehearsed the allocation path in {} ms{}", (System.nanoTime() - t0) / 1_000_000,
+                    idle ? " (idle priority)" : "");
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("the rehearsal of the allocation path failed (the first leases start slower): {}", e.toString());
+        }
     }
 
     /** The addresses clients connect to (after {@link #start()}). */

@@ -116,7 +116,13 @@ public final class LocalNode implements AutoCloseable {
 
     /** A client that leases through {@code source}. */
     public RfaasClient client(LeaseSource source) {
-        return RfaasClient.builder().leaseSource(source).allocationTimeout(Duration.ofSeconds(60)).build();
+        return client(source, 0);
+    }
+
+    /** A client that leases through {@code source} and warms its invocation path with {@code warmUpCalls}. */
+    public RfaasClient client(LeaseSource source, int warmUpCalls) {
+        return RfaasClient.builder().leaseSource(source).allocationTimeout(Duration.ofSeconds(60)).warmUp(warmUpCalls)
+                .build();
     }
 
     /**

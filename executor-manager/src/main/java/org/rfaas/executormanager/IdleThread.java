@@ -1,0 +1,47 @@
+package org.rfaas.executormanager;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Moves the calling thread to Linux's {@code SCHED_IDLE} policy (through FFM,
+ * {@code sched_setscheduler(0, ...)}, which on Linux means this thread only): it then runs only
+ * on CPU time no other thread wants. For background work of the manager that must not take time
+ * from leases or spare boots.
+ */
+final class IdleThread {
+    /** {@code SCHED_IDLE} in {@code <sched.h>}. */
+    private static final int SCHED_IDLE = 5;
+    private static final MethodHandle SET_SCHEDULER = link();
+
+    private IdleThread() {
+    }
+
+    private static MethodHandle link() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup().find("sched_setscheduler").map(f -> linker.downcallHandle(f,
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.ADDRESS))).orElse(null);
+        } catch (RuntimeException | LinkageError e) {
+            return null; // no native access: the work runs at normal priority
+        }
+    }
+
+    /** Demotes the calling thread; returns false where that is not possible (it runs on as it was). */
+    static boolean demoteCurrentThread() {
+        if (SET_SCHEDULER == null) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment param = arena.allocate(ValueLayout.JAVA_INT); // struct sched_param { int priority = 0; }
+            return (int) SET_SCHEDULER.invokeExact(0, SCHED_IDLE, param) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+}
