@@ -20,6 +20,7 @@ import org.rfaas.rmclient.NodeActivity;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.ProtocolError;
@@ -158,7 +159,7 @@ public final class ExecutorManager implements AutoCloseable {
      * beside it); a failure only costs the first leases some time.
      */
     private void rehearse() {
-        boolean idle = IdleThread.demoteCurrentThread();
+        boolean idle = ThreadPolicy.idle();
         long t0 = System.nanoTime();
         try {
             ManagerRehearsal.run(config.workDir());

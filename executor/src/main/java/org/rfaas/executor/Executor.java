@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
@@ -30,6 +31,7 @@ import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.PeerFailedException;
+import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
 import org.rfaas.transport.Transports;
@@ -85,6 +87,7 @@ public final class Executor {
     /** Counted down once a spare's warm-up is over (it opens the transports a lease may connect over). */
     private final CountDownLatch transportsReady = new CountDownLatch(1);
     private volatile boolean reusedPreloadedPackage;
+    private final AtomicInteger rehearsedCalls = new AtomicInteger();
 
     /**
      * An executor that connects to its manager and waits for its {@link ExecutorAssignment}.
@@ -242,10 +245,11 @@ public final class Executor {
             LOG.debug("lease path rehearsal failed: {}", e.toString());
         }
         Path jar = null;
+        FunctionTable training = null;
         try {
             jar = Files.createTempFile("rfaas-warm-up-", ".jar");
             ExecutorTraining.writePackage(jar);
-            FunctionTable.loadJar(jar);
+            training = FunctionTable.loadJar(jar);
             warmedUp = true;
         } catch (IOException | RuntimeException e) {
             LOG.debug("package loading warm-up failed: {}", e.toString());
@@ -258,8 +262,48 @@ public final class Executor {
                 }
             }
         }
-        // Last: the lease joins this thread (up to WARM_UP_JOIN) before it looks for the preload.
+        // The lease joins this thread (up to WARM_UP_JOIN) before it looks for the preload.
         preloadPackage();
+        if (training != null) {
+            rehearseServing(training);
+        }
+    }
+
+    /**
+     * Starts {@link SpareServingRehearsal} over every transport a lease may connect over (the
+     * manager's, opened anew for it, and the preloaded ones) on a thread of its own at idle CPU
+     * priority, and does not wait for it: it gives way to a lease between two calls.
+     */
+    private void rehearseServing(FunctionTable training) {
+        String own = Transports.transportOf(managerAddress);
+        List<String> names = new ArrayList<>(List.of(own));
+        preload.stream().filter(n -> !n.equals(own)).forEach(names::add);
+        Thread.ofPlatform().daemon().name("rfaas-spare-rehearsal").start(() -> {
+            ThreadPolicy.idle();
+            for (String name : names) {
+                if (helperLease.isDone()) {
+                    return;
+                }
+                Transport transport = preloaded.get(name);
+                boolean opened = transport == null;
+                long t0 = System.nanoTime();
+                try {
+                    if (opened) {
+                        transport = Transports.open(name);
+                    }
+                    int calls = SpareServingRehearsal.run(transport, name, training, helperLease::isDone);
+                    rehearsedCalls.addAndGet(calls);
+                    LOG.debug("spare: rehearsed {} calls over {} in {} ms", calls, name,
+                            (System.nanoTime() - t0) / 1_000_000);
+                } catch (RuntimeException e) {
+                    LOG.debug("spare: the serving rehearsal over {} failed: {}", name, e.toString());
+                } finally {
+                    if (opened && transport != null) {
+                        transport.close();
+                    }
+                }
+            }
+        });
     }
 
     /**
@@ -385,6 +429,11 @@ public final class Executor {
     /** Whether the lease's functions came from the package the spare preloaded (tests). */
     boolean reusedPreloadedPackage() {
         return reusedPreloadedPackage;
+    }
+
+    /** Calls the spare's serving rehearsal made so far, over every transport (tests). */
+    int rehearsedCalls() {
+        return rehearsedCalls.get();
     }
 
     /** Whether the spare's package-loading warm-up ran (tests). */

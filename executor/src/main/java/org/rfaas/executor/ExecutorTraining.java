@@ -43,8 +43,8 @@ import org.rfaas.transport.Transports;
  * loop, shutdown and accounting flush) are loaded, linked and profiled, and the JVM writes them
  * into the cache when it exits.
  *
- * <p>The function package is a JAR written into {@code DIR} holding {@link TrainingEcho}. Every
- * wait is bounded; any failure throws, and the caller exits non-zero so that no cache is kept.
+ * <p>The function package is a JAR written into {@code DIR} holding {@link TrainingEcho} and two
+ * siblings. Every wait is bounded; any failure throws, and the caller exits non-zero so that no cache is kept.
  */
 final class ExecutorTraining {
     /** The transports trained, in order; a lease's executor uses one of them. */
@@ -57,8 +57,13 @@ final class ExecutorTraining {
     /** Calls that find the worker asleep (warm), after its hot timeout. */
     private static final int WARM_CALLS = 5;
     private static final long HOT_TIMEOUT_MICROS = 2_000;
-    /** Named, not referenced: the class must be loaded by the package's class loader only. */
-    private static final String FUNCTION_CLASS = "org.rfaas.executor.TrainingEcho";
+    /**
+     * Named, not referenced: the classes must be loaded by the package's class loader only. Three
+     * functions, one of them in place, so that the worker's function call and reply paths are
+     * compiled for any function (see {@link TrainingNoop}, {@link TrainingEchoInPlace}).
+     */
+    private static final List<String> FUNCTION_CLASSES = List.of("org.rfaas.executor.TrainingEcho",
+            "org.rfaas.executor.TrainingEchoInPlace", "org.rfaas.executor.TrainingNoop");
 
     private ExecutorTraining() {
     }
@@ -73,20 +78,22 @@ final class ExecutorTraining {
         }
     }
 
-    /** A function package with {@link TrainingEcho}, as a client would ship it. */
+    /** The training function package ({@link TrainingEcho} and its two siblings), as a client would ship it. */
     static Path writePackage(Path jar) throws IOException {
-        String classFile = FUNCTION_CLASS.replace('.', '/') + ".class";
-        try (InputStream in = ExecutorTraining.class.getClassLoader().getResourceAsStream(classFile);
-             OutputStream file = Files.newOutputStream(jar);
-             JarOutputStream out = new JarOutputStream(file)) {
-            if (in == null) {
-                throw new IOException("cannot read " + classFile + " from the executor's class path");
+        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file)) {
+            for (String name : FUNCTION_CLASSES) {
+                String classFile = name.replace('.', '/') + ".class";
+                try (InputStream in = ExecutorTraining.class.getClassLoader().getResourceAsStream(classFile)) {
+                    if (in == null) {
+                        throw new IOException("cannot read " + classFile + " from the executor's class path");
+                    }
+                    out.putNextEntry(new JarEntry(classFile));
+                    in.transferTo(out);
+                    out.closeEntry();
+                }
             }
-            out.putNextEntry(new JarEntry(classFile));
-            in.transferTo(out);
-            out.closeEntry();
             out.putNextEntry(new JarEntry("META-INF/services/" + FaasFunction.class.getName()));
-            out.write((FUNCTION_CLASS + "\n").getBytes(StandardCharsets.UTF_8));
+            out.write((String.join("\n", FUNCTION_CLASSES) + "\n").getBytes(StandardCharsets.UTF_8));
             out.closeEntry();
         }
         return jar;

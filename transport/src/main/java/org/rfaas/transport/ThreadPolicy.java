@@ -1,4 +1,4 @@
-package org.rfaas.executormanager;
+package org.rfaas.transport;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -8,17 +8,18 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Moves the calling thread to Linux's {@code SCHED_IDLE} policy (through FFM,
- * {@code sched_setscheduler(0, ...)}, which on Linux means this thread only): it then runs only
- * on CPU time no other thread wants. For background work of the manager that must not take time
- * from leases or spare boots.
+ * The calling thread's Linux scheduling policy (through FFM, {@code sched_setscheduler(0, ...)},
+ * which on Linux means this thread only): {@code SCHED_IDLE} runs a thread only on CPU time no
+ * other thread wants. For background work (a manager's or a spare's rehearsals) that must not take
+ * time from leases or spare boots, on threads of its own: an unprivileged thread cannot return
+ * from {@code SCHED_IDLE} (that needs {@code CAP_SYS_NICE}).
  */
-final class IdleThread {
+public final class ThreadPolicy {
     /** {@code SCHED_IDLE} in {@code <sched.h>}. */
     private static final int SCHED_IDLE = 5;
     private static final MethodHandle SET_SCHEDULER = link();
 
-    private IdleThread() {
+    private ThreadPolicy() {
     }
 
     private static MethodHandle link() {
@@ -32,8 +33,8 @@ final class IdleThread {
         }
     }
 
-    /** Demotes the calling thread; returns false where that is not possible (it runs on as it was). */
-    static boolean demoteCurrentThread() {
+    /** Moves the calling thread to {@code SCHED_IDLE}, for good; false where that is not possible (it runs on as it was). */
+    public static boolean idle() {
         if (SET_SCHEDULER == null) {
             return false;
         }

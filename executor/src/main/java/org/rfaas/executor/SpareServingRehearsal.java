@@ -1,0 +1,183 @@
+package org.rfaas.executor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.rfaas.protocol.ExecutorShape;
+import org.rfaas.protocol.InvocationHeader;
+import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.ReplyHeader;
+import org.rfaas.protocol.Status;
+import org.rfaas.protocol.WorkerHello;
+import org.rfaas.transport.Completion;
+import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.Listener;
+import org.rfaas.transport.ThreadPolicy;
+import org.rfaas.transport.Transport;
+
+/**
+ * A spare's rehearsal of a lease's data path while it waits (on idle CPU time, see the manager's
+ * spare CPU weight): over a client transport a lease may use, a worker connects to a loopback
+ * listener in this JVM as a lease's worker connects to its client, says hello and serves calls of
+ * the training package's functions through the real {@link Worker}, hot, until the JIT has
+ * compiled the serving path. Without it a lease's first calls ran while the JVM compiled ~250 methods on the
+ * lease's only core (tens of calls over 1 ms in the first 2,000 of a lease), and a lease's worker
+ * connection ran its handshake for the first time in the JVM.
+ *
+ * <p>The rehearsal gives way to a lease: it stops within a call once {@code leaseArrived} says
+ * so, and within {@link #BUDGET} in any case; every wait is bounded. Its worker thread runs at
+ * idle CPU priority ({@link ThreadPolicy}); the caller's thread should too.
+ */
+final class SpareServingRehearsal {
+    /**
+     * The training package's functions, called in turn: two classes of function and both reply
+     * paths (in place and not), so that the serving loop is compiled for any function (with one
+     * function, a lease's own would deoptimize it at its first call and recompile it on the lease's
+     * core, stalling its calls for 4 ms time slices).
+     */
+    static final List<String> FUNCTIONS = List.of("echo", "echo-in-place", "noop");
+    private static final int NOOP = 2;
+    /** Calls per transport: past the JIT's thresholds for the serving loop and what it calls. */
+    static final int CALLS = 10_000;
+    /** At most this long per transport (a busy machine gives a spare's idle weight little time). */
+    static final Duration BUDGET = Duration.ofSeconds(2);
+    private static final int SLOTS = 2;
+    private static final int CAPACITY = 1024;
+    private static final long HOT_TIMEOUT_MICROS = 1_000;
+    /** A client that spun this long without a reply sleeps in the transport instead (bounded waits). */
+    private static final long SPIN_NANOS = 50_000;
+
+    private SpareServingRehearsal() {
+    }
+
+    /**
+     * Rehearses over {@code transport} ({@code transportName}, e.g. {@code fabric:tcp}) with the
+     * {@code echo} of {@code functions}; returns the calls whose echo came back intact.
+     *
+     * @throws IllegalStateException when a reply is wrong or a step does not happen in time
+     */
+    static int run(Transport transport, String transportName, FunctionTable functions, BooleanSupplier leaseArrived) {
+        int[] calls = new int[FUNCTIONS.size()];
+        for (int i = 0; i < calls.length; i++) {
+            calls[i] = functions.names().indexOf(FUNCTIONS.get(i));
+            if (calls[i] < 0) {
+                throw new IllegalArgumentException("the rehearsal needs the functions " + FUNCTIONS + ", not "
+                        + functions.names());
+            }
+        }
+        long deadline = System.nanoTime() + BUDGET.toNanos();
+        ExecutorShape shape = new ExecutorShape(1, 256, HOT_TIMEOUT_MICROS, SLOTS, CAPACITY, CAPACITY);
+        ConnectionSpec clientSide = new ConnectionSpec(SLOTS + 1, ReplyHeader.resultSlotSize(CAPACITY), 0);
+        ConnectionSpec workerSide = new ConnectionSpec(SLOTS, InvocationHeader.slotSize(CAPACITY), 0);
+        AtomicReference<Worker> worker = new AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Connection client = null;
+        Thread thread = null;
+        try (Listener listener = transport.listen(loopback(transportName), clientSide)) {
+            String address = listener.address();
+            thread = Thread.ofPlatform().daemon().name("rfaas-spare-rehearsal-worker").start(() -> {
+                ThreadPolicy.idle();
+                try {
+                    Connection c = transport.connect(address, workerSide, BUDGET);
+                    Worker w = new Worker(0, shape, c, functions, 1, 2);
+                    worker.set(w);
+                    w.run();
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            client = listener.accept(BUDGET);
+            if (client == null) {
+                throw new IllegalStateException("the rehearsal's worker did not connect" + why(failure));
+            }
+            Completion c = new Completion();
+            awaitMessage(client, c, deadline, failure);
+            WorkerHello hello = WorkerHello.decode(client.receiveSlot(c.slot()), 0, c.length());
+            client.release(c.slot());
+            if (!hello.functions().equals(functions.names())) {
+                throw new IllegalStateException("the rehearsal's worker announced " + hello.functions());
+            }
+            return call(client, calls, deadline, leaseArrived, failure);
+        } finally {
+            Worker w = worker.get();
+            if (w != null) {
+                w.stop(LeaseEndReason.RELEASED);
+            }
+            if (client != null) {
+                client.close();
+            }
+            if (thread != null) {
+                try {
+                    thread.join(BUDGET.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * Calls of 1-64 bytes, the functions in turn, until {@link #CALLS}, the deadline or a lease;
+     * checks every reply (the echoes return their input, the no-op nothing).
+     */
+    private static int call(Connection client, int[] functions, long deadline, BooleanSupplier leaseArrived,
+            AtomicReference<Throwable> failure) {
+        MemorySegment send = client.allocateBuffer(InvocationHeader.LENGTH + CAPACITY);
+        InvocationHeader header = new InvocationHeader().wrap(send, 0);
+        ReplyHeader reply = new ReplyHeader();
+        Completion c = new Completion();
+        int done = 0;
+        for (int call = 1; call <= CALLS && !leaseArrived.getAsBoolean() && System.nanoTime() - deadline < 0; call++) {
+            int inputLength = 1 + call % 64;
+            int resultSlot = call % SLOTS;
+            int id = InvocationHeader.invocationId(call, resultSlot);
+            int which = call % functions.length;
+            int outputLength = which == NOOP ? 0 : inputLength;
+            header.write(id, functions[which], resultSlot, CAPACITY, inputLength);
+            send.asSlice(InvocationHeader.LENGTH, inputLength).fill((byte) call);
+            client.write(0, send, 0, InvocationHeader.LENGTH + inputLength, id);
+            awaitMessage(client, c, deadline, failure);
+            MemorySegment slot = client.receiveSlot(c.slot());
+            MessageType type = reply.wrap(slot, 0).validate(c.length(), c.immediate());
+            if (type != MessageType.REPLY || reply.invocationId() != id || reply.status() != Status.OK
+                    || reply.payloadLength() != outputLength || outputLength > 0
+                    && slot.get(ValueLayout.JAVA_BYTE, ReplyHeader.LENGTH + outputLength - 1) != (byte) call) {
+                throw new IllegalStateException("rehearsal call " + call + " got a wrong reply: " + type + " "
+                        + reply.status() + " of " + reply.payloadLength() + " bytes");
+            }
+            client.release(c.slot());
+            done++;
+        }
+        return done;
+    }
+
+    /** Spins briefly for the next message, then sleeps for it in the transport, up to {@code deadline}. */
+    private static void awaitMessage(Connection client, Completion c, long deadline, AtomicReference<Throwable> failure) {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (!client.poll(c)) {
+            long now = System.nanoTime();
+            if (now - deadline > 0) {
+                throw new IllegalStateException("the rehearsal's worker did not answer in time" + why(failure));
+            }
+            if (now - spinUntil > 0 && client.await(c, 1_000_000L)) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private static String why(AtomicReference<Throwable> failure) {
+        Throwable t = failure.get();
+        return t == null ? "" : " (" + t + ")";
+    }
+
+    /** Where to listen on the loopback for {@code transportName}: a fresh socket for shm, 127.0.0.1 else. */
+    static String loopback(String transportName) {
+        return transportName.equals("shm") ? "shm:" : transportName + "://127.0.0.1:0";
+    }
+}
