@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -30,8 +31,17 @@ final class ShmFiles {
     private ShmFiles() {
     }
 
+    /** Where shared files are created: decided once per process. */
+    private static final Path DIRECTORY = chooseDirectory();
+    /** Its file system, looked up once (the lookup reads the mount table), asked for free space per file. */
+    private static volatile FileStore store;
+
     /** Where shared files are created. */
     static Path directory() {
+        return DIRECTORY;
+    }
+
+    private static Path chooseDirectory() {
         Path shm = Path.of("/dev/shm");
         if (Files.isDirectory(shm) && Files.isWritable(shm)) {
             return shm;
@@ -39,11 +49,20 @@ final class ShmFiles {
         return Path.of(System.getProperty("java.io.tmpdir"));
     }
 
+    private static FileStore store() throws IOException {
+        FileStore s = store;
+        if (s == null) {
+            s = Files.getFileStore(DIRECTORY);
+            store = s;
+        }
+        return s;
+    }
+
     /** Creates a fresh file of {@code size} zero bytes; the caller maps it and deletes it. */
     static Path create(long size) {
         Path dir = directory();
         try {
-            long free = Files.getFileStore(dir).getUsableSpace();
+            long free = store().getUsableSpace();
             if (free < size) {
                 throw new TransportException("an shm connection needs " + size + " bytes in " + dir + " but only "
                         + free + " are free; use fewer or smaller slots, or enlarge " + dir);

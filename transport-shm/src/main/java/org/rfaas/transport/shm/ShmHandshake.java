@@ -128,6 +128,12 @@ final class ShmHandshake {
 
     /** Sends a whole message on a non-blocking channel before {@code deadline} ({@link System#nanoTime}). */
     static void send(SocketChannel ch, ByteBuffer msg, long deadline) throws IOException {
+        // A few hundred bytes into a socket buffer: nearly always written at once, without the
+        // selector's file descriptors (opened and closed per message otherwise).
+        ch.write(msg);
+        if (!msg.hasRemaining()) {
+            return;
+        }
         try (Selector sel = Selector.open()) {
             ch.register(sel, SelectionKey.OP_WRITE);
             while (msg.hasRemaining()) {
@@ -150,6 +156,10 @@ final class ShmHandshake {
      */
     static Message receive(SocketChannel ch, int expected, long deadline) throws IOException {
         Reader reader = new Reader(expected);
+        Message first = reader.poll(ch); // already there (the peer answered first): no selector
+        if (first != null) {
+            return first;
+        }
         try (Selector sel = Selector.open()) {
             ch.register(sel, SelectionKey.OP_READ);
             while (true) {
