@@ -24,11 +24,11 @@ import java.util.Optional;
  * counted ({@link #warmUp}); it warms the client's invocation path
  * ({@link RfaasClient.Builder#warmUp}), as a latency-sensitive client would.
  *
- * <p>On one host, the client's thread is then pinned to the last CPU: a lease takes the node's
- * least-used CPU, the lowest first (CPU 0 here, the node being settled), and the client of a
- * lease runs on another host. Unpinned, the client's thread shares that CPU with the worker's
- * spin now and then, and the first call waits for a time slice (measured: first call 1.3 ms
- * median unpinned, 0.2 ms pinned).
+ * <p>On one host, the client's thread is then pinned to the last CPU: a sandboxed lease takes the
+ * node's least-used CPU, the lowest first (CPU 0 here, the node being settled), and the client of
+ * a lease runs on another host. Unpinned, the client's thread shares a CPU with the worker's spin
+ * now and then, and the first call waits for a time slice (measured in a trace: the first call
+ * 1.3 ms median unpinned, 0.2 ms pinned).
  *
  * <ul>
  *   <li>{@code lease}: obtaining the lease from the lease source;</li>
