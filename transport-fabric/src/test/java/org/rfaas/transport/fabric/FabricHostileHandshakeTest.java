@@ -139,7 +139,10 @@ class FabricHostileHandshakeTest {
         }
         long ms = loop.acceptWellBehaved(SPEC);
         System.out.println(String.format("fabric:tcp handshake: alone %d ms, beside hostile peers %d ms", unloaded, ms));
-        assertTrue(ms <= unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind a flood, "
+        // What this guards against is the accept loop held by the flood (seconds). Accepting and
+        // dropping ~350 connections is CPU work on the same two cores as the measured handshake
+        // (a run beside a build: 131 ms against 77 ms alone), hence the margin of one more handshake.
+        assertTrue(ms <= 2 * unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind a flood, "
                 + unloaded + " ms alone");
     }
 }
