@@ -14,6 +14,7 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.Transport;
+import org.rfaas.transport.Transports;
 
 /**
  * Warms this process's invocation path before its first real call, without a lease: a loopback
@@ -59,7 +60,7 @@ final class HotPathWarmup {
         int length = Math.min(MAX_WARMUP_INPUT, Math.min(inputCapacity, outputCapacity));
         ConnectionSpec clientSide = new ConnectionSpec(slots + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
         ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
-        try (Listener listener = transport.listen(loopback(transportName), clientSide)) {
+        try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
             int done = 0;
             for (int round = 0; round < ROUNDS; round++) {
                 done += round(transport, listener, workerSide, slots, inputCapacity, outputCapacity, length,
@@ -115,11 +116,6 @@ final class HotPathWarmup {
             }
             return calls;
         }
-    }
-
-    /** Where to listen on the loopback for {@code transportName}: a fresh socket for shm, 127.0.0.1 else. */
-    static String loopback(String transportName) {
-        return transportName.equals("shm") ? "shm:" : transportName + "://127.0.0.1:0";
     }
 
     private static void join(Thread thread) {

@@ -65,9 +65,13 @@ public final class RfaasClient implements AutoCloseable {
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
     /** A control connection per manager address whose lease ended, kept for the next allocation there. */
-    private final Map<String, ControlLink> idleControl = new ConcurrentHashMap<>();
-    /** Listeners of finished allocations, one per address and spec: the next such allocation skips opening one. */
-    private final Map<ListenerKey, Listener> idleListeners = new ConcurrentHashMap<>();
+    private final IdlePool<String, ControlLink> idleControl = new IdlePool<>(() -> this.closed, ControlLink::close);
+    /**
+     * Listeners of allocations that succeeded, one per address and spec: the next such allocation
+     * skips opening one (0.5-1 ms of a cold start). A kept listener may hold connections that arrive
+     * late for a finished allocation: the next one drops them at their hello, which names another lease.
+     */
+    private final IdlePool<ListenerKey, Listener> idleListeners = new IdlePool<>(() -> this.closed, Listener::close);
     private final LeaseEventListener.Registration revocations;
     private volatile boolean closed;
 
@@ -135,12 +139,12 @@ public final class RfaasClient implements AutoCloseable {
         boolean ok = false;
         ListenerKey listenerKey = new ListenerKey(listenAddresses.forManager(offer.managerAddress()),
                 new ConnectionSpec(clientSlots, slotSize, 0));
-        Listener listener = idleListeners.remove(listenerKey);
+        Listener listener = idleListeners.take(listenerKey);
         try {
             if (listener == null) {
                 listener = transport.listen(listenerKey.address(), listenerKey.spec());
             }
-            control = idleControl.remove(offer.managerAddress());
+            control = idleControl.take(offer.managerAddress());
             boolean reused = control != null;
             if (reused && !control.connection.isOpen()) {
                 control.close();
@@ -186,7 +190,7 @@ public final class RfaasClient implements AutoCloseable {
                         } catch (RfaasException e) {
                             LOG.warn("lease {}: {}", offer.leaseId(), e.getMessage());
                         }
-                    }, this::keepControl, backgroundPoller, poller);
+                    }, link -> idleControl.keep(link.managerAddress, link), backgroundPoller, poller);
             self[0] = executor;
             open.add(executor);
             ok = true;
@@ -204,26 +208,11 @@ public final class RfaasClient implements AutoCloseable {
                     control.close();
                 }
             }
-            keepListener(listenerKey, listener, ok);
-        }
-    }
-
-    /**
-     * Keeps the listener of an allocation that succeeded for the next one with the same address
-     * and spec (opening one costs 0.5-1 ms of a cold start); closes any other. A kept listener may
-     * hold connections that arrive late for a finished allocation: the next one drops them at
-     * their hello, which names another lease.
-     */
-    private void keepListener(ListenerKey key, Listener listener, boolean succeeded) {
-        if (listener == null) {
-            return;
-        }
-        if (!succeeded || closed || idleListeners.putIfAbsent(key, listener) != null) {
-            listener.close();
-            return;
-        }
-        if (closed && idleListeners.remove(key, listener)) {
-            listener.close(); // close() ran meanwhile and may have missed it
+            if (listener != null && ok) {
+                idleListeners.keep(listenerKey, listener);
+            } else if (listener != null) {
+                listener.close();
+            }
         }
     }
 
@@ -284,17 +273,6 @@ public final class RfaasClient implements AutoCloseable {
         return new ExecutorGroup(executors);
     }
 
-    /** Keeps {@code link} for the next allocation on its manager (one per manager; others close). */
-    private void keepControl(ControlLink link) {
-        if (closed || idleControl.putIfAbsent(link.managerAddress, link) != null) {
-            link.close();
-            return;
-        }
-        if (closed && idleControl.remove(link.managerAddress, link)) {
-            link.close(); // close() ran meanwhile and may have missed it
-        }
-    }
-
     /** Releases every executor still open and closes the transports. */
     @Override
     public void close() {
@@ -303,18 +281,8 @@ public final class RfaasClient implements AutoCloseable {
             e.close();
         }
         open.clear();
-        for (String manager : List.copyOf(idleControl.keySet())) {
-            ControlLink link = idleControl.remove(manager);
-            if (link != null) {
-                link.close();
-            }
-        }
-        for (ListenerKey key : List.copyOf(idleListeners.keySet())) {
-            Listener listener = idleListeners.remove(key);
-            if (listener != null) {
-                listener.close();
-            }
-        }
+        idleControl.closeAll();
+        idleListeners.closeAll();
         revocations.close();
         transports.values().forEach(Transport::close);
         transports.clear();

@@ -119,7 +119,7 @@ class HotPathWarmupTest {
     @ParameterizedTest
     @ValueSource(strings = {"shm", "tcp", "fabric:tcp"})
     void listensOnTheLoopback(String transportName) {
-        String address = HotPathWarmup.loopback(transportName);
+        String address = Transports.loopbackAddress(transportName);
         assertEquals(transportName, Transports.transportOf(address));
         assertTrue(address.equals("shm:") || address.contains("127.0.0.1"), address);
     }

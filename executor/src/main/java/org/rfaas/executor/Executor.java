@@ -31,7 +31,6 @@ import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.PeerFailedException;
-import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
 import org.rfaas.transport.Transports;
@@ -88,6 +87,8 @@ public final class Executor {
     private final CountDownLatch transportsReady = new CountDownLatch(1);
     private volatile boolean reusedPreloadedPackage;
     private final AtomicInteger rehearsedCalls = new AtomicInteger();
+    /** The lease's assignment line, until it is written at the first flush ({@link #announceOnce}). */
+    private Runnable announce;
 
     /**
      * An executor that connects to its manager and waits for its {@link ExecutorAssignment}.
@@ -190,10 +191,12 @@ public final class Executor {
             FunctionTable loaded = functions;
             // Logged at the first accounting flush (or the stop, if sooner), not now: the first log
             // line of a lease costs 0.3-0.7 ms of CPU, on the lease's core, beside its first call.
-            LeaseEndReason reason = superviseUntilStop(manager, () -> LOG.info(
-                    "{} assigned to lease {}: loaded {} function(s) {} from {}{}", spare ? "spare executor" : "executor",
-                    assignment.leaseId(), loaded.size(), loaded.names(), Path.of(assignment.packagePath()).getFileName(),
-                    reusedPreloadedPackage ? " (preloaded while the spare waited)" : ""));
+            announce = () -> LOG.info("{} assigned to lease {}: loaded {} function(s) {} from {}{}",
+                    spare ? "spare executor" : "executor", assignment.leaseId(), loaded.size(), loaded.names(),
+                    Path.of(assignment.packagePath()).getFileName(),
+                    reusedPreloadedPackage ? " (preloaded while the spare waited)" : "");
+            LeaseEndReason reason = superviseUntilStop(manager);
+            announceOnce();
             LOG.info("lease {}: stopping ({})", assignment.leaseId(), reason);
             stopWorkers(reason);
             flush(manager);
@@ -269,41 +272,12 @@ public final class Executor {
         }
     }
 
-    /**
-     * Starts {@link SpareServingRehearsal} over every transport a lease may connect over (the
-     * manager's, opened anew for it, and the preloaded ones) on a thread of its own at idle CPU
-     * priority, and does not wait for it: it gives way to a lease between two calls.
-     */
+    /** {@link SpareServingRehearsal} over the manager's transport and the preloaded ones, in the background. */
     private void rehearseServing(FunctionTable training) {
         String own = Transports.transportOf(managerAddress);
         List<String> names = new ArrayList<>(List.of(own));
         preload.stream().filter(n -> !n.equals(own)).forEach(names::add);
-        Thread.ofPlatform().daemon().name("rfaas-spare-rehearsal").start(() -> {
-            ThreadPolicy.idle();
-            for (String name : names) {
-                if (helperLease.isDone()) {
-                    return;
-                }
-                Transport transport = preloaded.get(name);
-                boolean opened = transport == null;
-                long t0 = System.nanoTime();
-                try {
-                    if (opened) {
-                        transport = Transports.open(name);
-                    }
-                    int calls = SpareServingRehearsal.run(transport, name, training, helperLease::isDone);
-                    rehearsedCalls.addAndGet(calls);
-                    LOG.debug("spare: rehearsed {} calls over {} in {} ms", calls, name,
-                            (System.nanoTime() - t0) / 1_000_000);
-                } catch (RuntimeException e) {
-                    LOG.debug("spare: the serving rehearsal over {} failed: {}", name, e.toString());
-                } finally {
-                    if (opened && transport != null) {
-                        transport.close();
-                    }
-                }
-            }
-        });
+        SpareServingRehearsal.start(names, preloaded::get, training, helperLease::isDone, rehearsedCalls::addAndGet);
     }
 
     /**
@@ -512,45 +486,43 @@ public final class Executor {
         }
     }
 
-    /** Serves the manager's connection until the lease ends; runs {@code announce} once, at the first flush or the end. */
-    private LeaseEndReason superviseUntilStop(Connection manager, Runnable announce) {
-        Runnable once = announce;
-        try {
-            Completion c = new Completion();
-            long flushNanos = Math.max(1, assignment.flushIntervalMillis()) * 1_000_000L;
-            long nextFlush = System.nanoTime() + flushNanos;
-            while (true) {
-                if (externalStop != null) {
-                    return reasonSentBefore(manager, externalStop);
-                }
-                boolean got;
-                try {
-                    got = manager.await(c, Math.min(flushNanos, 50_000_000L));
-                } catch (PeerFailedException e) {
-                    LOG.warn("lease {}: executor manager connection lost: {}", assignment.leaseId(), e.getMessage());
-                    return LeaseEndReason.MANAGER_SHUTDOWN;
-                }
-                if (got) {
-                    LeaseEndReason reason = ExecutorShutdown.decode(manager.receiveSlot(c.slot()), 0, c.length());
-                    manager.release(c.slot());
-                    return reason;
-                }
-                if (workers.stream().allMatch(Worker::finishedConnection)) {
-                    return LeaseEndReason.CLIENT_LOST;
-                }
-                if (System.nanoTime() - nextFlush >= 0) {
-                    if (once != null) {
-                        once.run();
-                        once = null;
-                    }
-                    flush(manager);
-                    nextFlush = System.nanoTime() + flushNanos;
-                }
+    private LeaseEndReason superviseUntilStop(Connection manager) {
+        Completion c = new Completion();
+        long flushNanos = Math.max(1, assignment.flushIntervalMillis()) * 1_000_000L;
+        long nextFlush = System.nanoTime() + flushNanos;
+        while (true) {
+            if (externalStop != null) {
+                return reasonSentBefore(manager, externalStop);
             }
-        } finally {
-            if (once != null) {
-                once.run();
+            boolean got;
+            try {
+                got = manager.await(c, Math.min(flushNanos, 50_000_000L));
+            } catch (PeerFailedException e) {
+                LOG.warn("lease {}: executor manager connection lost: {}", assignment.leaseId(), e.getMessage());
+                return LeaseEndReason.MANAGER_SHUTDOWN;
             }
+            if (got) {
+                LeaseEndReason reason = ExecutorShutdown.decode(manager.receiveSlot(c.slot()), 0, c.length());
+                manager.release(c.slot());
+                return reason;
+            }
+            if (workers.stream().allMatch(Worker::finishedConnection)) {
+                return LeaseEndReason.CLIENT_LOST;
+            }
+            if (System.nanoTime() - nextFlush >= 0) {
+                announceOnce();
+                flush(manager);
+                nextFlush = System.nanoTime() + flushNanos;
+            }
+        }
+    }
+
+    /** Writes the lease's assignment line, once (supervising thread only). */
+    private void announceOnce() {
+        Runnable a = announce;
+        announce = null;
+        if (a != null) {
+            a.run();
         }
     }
 

@@ -100,7 +100,7 @@ final class ExecutorTraining {
     }
 
     private static void trainOver(String transportName, Path jar, long leaseId) {
-        String any = transportName.equals("tcp") ? "tcp://127.0.0.1:0" : transportName + ":";
+        String any = Transports.loopbackAddress(transportName);
         long secret = 42;
         Transport transport = Transports.open(transportName);
         Thread executorThread = null;

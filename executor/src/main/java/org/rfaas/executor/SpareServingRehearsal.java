@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.IntConsumer;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
@@ -19,6 +21,9 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
+import org.rfaas.transport.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A spare's rehearsal of a lease's data path while it waits (on idle CPU time, see the manager's
@@ -34,6 +39,7 @@ import org.rfaas.transport.Transport;
  * idle CPU priority ({@link ThreadPolicy}); the caller's thread should too.
  */
 final class SpareServingRehearsal {
+    private static final Logger LOG = LoggerFactory.getLogger(SpareServingRehearsal.class);
     /**
      * The training package's functions, called in turn: two classes of function and both reply
      * paths (in place and not), so that the serving loop is compiled for any function (with one
@@ -53,6 +59,42 @@ final class SpareServingRehearsal {
     private static final long SPIN_NANOS = 50_000;
 
     private SpareServingRehearsal() {
+    }
+
+    /**
+     * Starts the rehearsal over each of {@code transportNames} in turn on a thread of its own at
+     * idle CPU priority, and returns: a transport {@code preloaded} has is used, any other is
+     * opened for the rehearsal and closed after it; {@code rehearsed} is told each transport's calls.
+     * A failure only ends that transport's rehearsal.
+     */
+    static Thread start(List<String> transportNames, Function<String, Transport> preloaded, FunctionTable functions,
+            BooleanSupplier leaseArrived, IntConsumer rehearsed) {
+        return Thread.ofPlatform().daemon().name("rfaas-spare-rehearsal").start(() -> {
+            ThreadPolicy.idle();
+            for (String name : transportNames) {
+                if (leaseArrived.getAsBoolean()) {
+                    return;
+                }
+                Transport transport = preloaded.apply(name);
+                boolean opened = transport == null;
+                long t0 = System.nanoTime();
+                try {
+                    if (opened) {
+                        transport = Transports.open(name);
+                    }
+                    int calls = run(transport, name, functions, leaseArrived);
+                    rehearsed.accept(calls);
+                    LOG.debug("spare: rehearsed {} calls over {} in {} ms", calls, name,
+                            (System.nanoTime() - t0) / 1_000_000);
+                } catch (RuntimeException e) {
+                    LOG.debug("spare: the serving rehearsal over {} failed: {}", name, e.toString());
+                } finally {
+                    if (opened && transport != null) {
+                        transport.close();
+                    }
+                }
+            }
+        });
     }
 
     /**
@@ -78,7 +120,7 @@ final class SpareServingRehearsal {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Connection client = null;
         Thread thread = null;
-        try (Listener listener = transport.listen(loopback(transportName), clientSide)) {
+        try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
             String address = listener.address();
             thread = Thread.ofPlatform().daemon().name("rfaas-spare-rehearsal-worker").start(() -> {
                 ThreadPolicy.idle();
@@ -174,10 +216,5 @@ final class SpareServingRehearsal {
     private static String why(AtomicReference<Throwable> failure) {
         Throwable t = failure.get();
         return t == null ? "" : " (" + t + ")";
-    }
-
-    /** Where to listen on the loopback for {@code transportName}: a fresh socket for shm, 127.0.0.1 else. */
-    static String loopback(String transportName) {
-        return transportName.equals("shm") ? "shm:" : transportName + "://127.0.0.1:0";
     }
 }

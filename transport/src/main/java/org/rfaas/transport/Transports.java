@@ -51,4 +51,13 @@ public final class Transports {
         }
         return address.substring(0, colon);
     }
+
+    /**
+     * Where to listen on this host only for {@code transportName} (a process's own loopback
+     * connections: warm-ups, rehearsals): a fresh socket for shm, an ephemeral port on 127.0.0.1
+     * for the others.
+     */
+    public static String loopbackAddress(String transportName) {
+        return transportName.equals("shm") ? "shm:" : transportName + "://127.0.0.1:0";
+    }
 }
