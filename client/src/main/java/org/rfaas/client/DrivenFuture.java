@@ -14,7 +14,7 @@ import org.rfaas.transport.IdleStrategy;
  * futures) on the caller's thread instead of sleeping until a background poller is scheduled.
  * Dependent stages ({@code thenApply}, ...) are driven the same way when joined.
  */
-final class DrivenFuture<T> extends CompletableFuture<T> {
+sealed class DrivenFuture<T> extends CompletableFuture<T> permits DrivenFuture.Gathered, DrivenFuture.Part {
     /** Spin this long (in spin-wait hints) before backing off to yields and short parks. */
     private static final long SPINS = 20_000;
     private static final long MAX_PARK_NANOS = 100_000;
@@ -27,23 +27,77 @@ final class DrivenFuture<T> extends CompletableFuture<T> {
     }
 
     /**
-     * One future for all {@code parts}, driven by {@code step}: their outputs in order, or the
-     * first failure (unwrapped).
+     * The future of a scatter: the parts' outputs in order once every part completed, or the
+     * first part's failure (in completion order) once every part completed, so that no slot is
+     * still in flight when it fails. Each part tells it directly as it completes: no combinator
+     * tree, one object per part.
      */
-    static DrivenFuture<java.util.List<byte[]>> allOf(java.util.List<CompletableFuture<byte[]>> parts,
-            IntSupplier step) {
-        DrivenFuture<java.util.List<byte[]>> all = new DrivenFuture<>(step);
-        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
+    static final class Gathered extends DrivenFuture<java.util.List<byte[]>> {
+        private final byte[][] outputs;
+        private final java.util.concurrent.atomic.AtomicInteger remaining;
+        private final java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
+        /** @param parts at least one */
+        private final IntSupplier step;
+
+        Gathered(int parts, IntSupplier step) {
+            super(step);
+            this.step = step;
+            this.outputs = new byte[parts][];
+            this.remaining = new java.util.concurrent.atomic.AtomicInteger(parts);
+        }
+
+        /** The future of part {@code index}, to be completed by its call. */
+        CompletableFuture<byte[]> part(int index) {
+            return new Part(this, index, step);
+        }
+
+        private void partDone(int index, byte[] output, Throwable error) {
             if (error != null) {
-                all.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
-                        && c.getCause() != null ? c.getCause() : error);
-                return;
+                failure.compareAndSet(null, error);
+            } else {
+                outputs[index] = output;
             }
-            java.util.List<byte[]> out = new java.util.ArrayList<>(parts.size());
-            parts.forEach(p -> out.add(p.join()));
-            all.complete(out);
-        });
-        return all;
+            if (remaining.decrementAndGet() == 0) {
+                Throwable f = failure.get();
+                if (f != null) {
+                    completeExceptionally(f);
+                } else {
+                    complete(java.util.Arrays.asList(outputs));
+                }
+            }
+        }
+    }
+
+    /** One part of a {@link Gathered}: completing it (once) counts it in the whole. */
+    private static final class Part extends DrivenFuture<byte[]> {
+        private final Gathered whole;
+        private final int index;
+
+        Part(Gathered whole, int index, IntSupplier step) {
+            super(step);
+            this.whole = whole;
+            this.index = index;
+        }
+
+        @Override
+        public boolean complete(byte[] value) {
+            boolean first = super.complete(value);
+            if (first) {
+                whole.partDone(index, value, null);
+            }
+            return first;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable error) {
+            boolean first = super.completeExceptionally(error);
+            if (first) {
+                whole.partDone(index, null, error);
+            }
+            return first;
+        }
     }
 
     @Override
@@ -78,6 +132,7 @@ final class DrivenFuture<T> extends CompletableFuture<T> {
     /** Runs progress steps until done; false when {@code deadline} passed first. */
     private boolean drive(long deadline, boolean interruptible) throws InterruptedException {
         IdleStrategy idle = null;
+        long spins = 0;
         while (!isDone()) {
             int work = step.getAsInt();
             if (isDone()) {
@@ -89,10 +144,22 @@ final class DrivenFuture<T> extends CompletableFuture<T> {
             if (interruptible && Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            if (idle == null) {
-                idle = new BackoffIdleStrategy(SPINS, 100, 1_000, MAX_PARK_NANOS);
+            if (work > 0) {
+                spins = 0;
+                if (idle != null) {
+                    idle.reset();
+                }
             }
-            idle.idle(work);
+            if (spins < SPINS) {
+                // the common case, a reply within microseconds: spin without allocating a strategy
+                spins++;
+                Thread.onSpinWait();
+                continue;
+            }
+            if (idle == null) {
+                idle = new BackoffIdleStrategy(0, 100, 1_000, MAX_PARK_NANOS);
+            }
+            idle.idle();
         }
         return true;
     }

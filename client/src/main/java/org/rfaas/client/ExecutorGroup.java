@@ -1,6 +1,5 @@
 package org.rfaas.client;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -51,14 +50,14 @@ public final class ExecutorGroup implements AutoCloseable {
         if (inputs.size() > cores) {
             throw new IllegalArgumentException(inputs.size() + " inputs for " + cores + " cores");
         }
-        List<CompletableFuture<byte[]>> parts = new ArrayList<>(inputs.size());
+        DrivenFuture.Gathered all = new DrivenFuture.Gathered(inputs.size(), this::driveAsync);
         int i = 0;
         for (RemoteExecutor e : executors) {
             for (int w = 0; w < e.cores() && i < inputs.size(); w++, i++) {
-                parts.add(e.invokeAsync(function, inputs.get(i), w));
+                e.invokeAsync(function, inputs.get(i), w, all.part(i));
             }
         }
-        return DrivenFuture.allOf(parts, this::driveAsync);
+        return all;
     }
 
     /**

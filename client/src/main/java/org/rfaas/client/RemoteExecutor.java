@@ -3,7 +3,6 @@ package org.rfaas.client;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -253,7 +252,7 @@ public final class RemoteExecutor implements AutoCloseable {
         } catch (RfaasException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<byte[]> future = sendAsync(s, fn, input);
+        CompletableFuture<byte[]> future = sendAsync(s, fn, input, new DrivenFuture<>(asyncStep));
         long left = Math.max(0, deadline - System.nanoTime());
         CompletableFuture.delayedExecutor(left, java.util.concurrent.TimeUnit.NANOSECONDS).execute(() -> {
             if (!future.isDone() && s.channel.abandon(s, future)) {
@@ -294,26 +293,30 @@ public final class RemoteExecutor implements AutoCloseable {
      * slots are in flight.
      */
     public CompletableFuture<byte[]> invokeAsync(String function, byte[] input, int worker) {
+        return invokeAsync(function, input, worker, new DrivenFuture<>(asyncStep));
+    }
+
+    /**
+     * {@link #invokeAsync(String, byte[], int)} completing {@code future}, which the caller made
+     * (a part of a scatter, which tells its whole when it completes).
+     */
+    CompletableFuture<byte[]> invokeAsync(String function, byte[] input, int worker, CompletableFuture<byte[]> future) {
         int fn;
+        InvocationSlot s;
         try {
             fn = functionIndex(function);
             checkInput(input.length);
-        } catch (RfaasException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        InvocationSlot s;
-        try {
             s = worker < 0 ? acquireSlot() : acquireSlot(worker);
         } catch (RfaasException e) {
-            return CompletableFuture.failedFuture(e);
+            future.completeExceptionally(e);
+            return future;
         }
-        return sendAsync(s, fn, input);
+        return sendAsync(s, fn, input, future);
     }
 
-    /** Sends an asynchronous call on an acquired slot; whoever drives progress completes the future. */
-    private CompletableFuture<byte[]> sendAsync(InvocationSlot s, int fn, byte[] input) {
+    /** Sends an asynchronous call on an acquired slot; whoever drives progress completes {@code future}. */
+    private CompletableFuture<byte[]> sendAsync(InvocationSlot s, int fn, byte[] input, CompletableFuture<byte[]> future) {
         MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
-        CompletableFuture<byte[]> future = new DrivenFuture<>(asyncStep);
         async.started();
         try {
             s.send(fn, input.length, outputCapacity, future);
@@ -342,11 +345,11 @@ public final class RemoteExecutor implements AutoCloseable {
         if (inputs.size() > channels.length) {
             throw new IllegalArgumentException(inputs.size() + " inputs for " + channels.length + " cores");
         }
-        List<CompletableFuture<byte[]>> parts = new ArrayList<>(inputs.size());
+        DrivenFuture.Gathered all = new DrivenFuture.Gathered(inputs.size(), asyncStep);
         for (int i = 0; i < inputs.size(); i++) {
-            parts.add(invokeAsync(function, inputs.get(i), i));
+            invokeAsync(function, inputs.get(i), i, all.part(i));
         }
-        return DrivenFuture.allOf(parts, asyncStep);
+        return all;
     }
 
     /**

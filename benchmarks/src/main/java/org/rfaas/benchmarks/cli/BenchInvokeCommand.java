@@ -18,7 +18,8 @@ import org.rfaas.benchmarks.invoke.RfaasEcho;
                 "every provider, beside the raw transport ping-pong of the same size and mode (overhead = ours - raw;",
                 "from 64 KiB on also the bandwidth of both and rFaaS as a fraction of raw),",
                 "cold starts (allocation request -> first result) over a local executor manager, and pipelined",
-                "throughput (1, 8, 64 calls in flight at 8 B and 1 KiB) beside the raw pipelined ping-pong."})
+                "throughput (1, 8, 64 calls in flight at 8 B and 1 KiB) beside the raw pipelined ping-pong,",
+                "and scatter over 1, 2, 8 cores beside the same calls made one blocking call after another."})
 public final class BenchInvokeCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "Shorter measurements and 10 cold starts (about a minute).")
@@ -36,7 +37,7 @@ public final class BenchInvokeCommand implements Callable<Integer> {
     List<Integer> sizes;
 
     @Option(names = "--only", split = ",", paramLabel = "PART",
-            description = "Run only these parts: latency (hot and warm round trips), cold (from a spare executor), cold-forked (no spare: each lease forks its JVM), pipelined (default: all).")
+            description = "Run only these parts: latency (hot and warm round trips), cold (from a spare executor), cold-forked (no spare: each lease forks its JVM), pipelined, scaling (scatter over 1, 2, 8 cores beside k blocking calls) (default: all).")
     List<String> only;
 
     @Option(names = "--cluster", description = {"Across two hosts of a namespace cluster (needs root): the client on one,",

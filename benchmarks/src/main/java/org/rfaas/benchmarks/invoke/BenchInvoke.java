@@ -6,6 +6,7 @@ import org.rfaas.demo.support.LatencyStats;
 import org.rfaas.benchmarks.common.Progress;
 import org.rfaas.demo.support.TextTable;
 import org.rfaas.benchmarks.suite.LatencyHarness;
+import org.rfaas.benchmarks.suite.Report;
 import org.rfaas.benchmarks.suite.RoundTrip;
 import org.rfaas.client.FunctionPackage;
 import org.slf4j.Logger;
@@ -54,7 +55,7 @@ public final class BenchInvoke {
      * @param json where to write the rows, or null
      * @param parts which parts to run: {@code latency} (hot and warm round trips), {@code cold}
      *     (from a spare executor), {@code cold-forked} (no spare: each lease forks its executor JVM),
-     *     {@code pipelined}; empty for all
+     *     {@code pipelined}, {@code scaling} (scatter over 1, 2, 8 cores beside k blocking calls); empty for all
      * @param sizes payloads to measure ({@link #SIZES} by default)
      */
     public record Options(boolean quick, List<String> providers, Path json, java.util.Set<String> parts,
@@ -63,9 +64,9 @@ public final class BenchInvoke {
             parts = java.util.Set.copyOf(parts);
             sizes = List.copyOf(sizes);
             for (String p : parts) {
-                if (!List.of("latency", "cold", "cold-forked", "pipelined").contains(p)) {
+                if (!List.of("latency", "cold", "cold-forked", "pipelined", "scaling").contains(p)) {
                     throw new IllegalArgumentException("unknown part " + p
-                            + "; use latency, cold, cold-forked or pipelined");
+                            + "; use latency, cold, cold-forked, pipelined or scaling");
                 }
             }
         }
@@ -113,7 +114,9 @@ public final class BenchInvoke {
         List<PipelineRow> pipelined = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         int steps = o.providers().size() * ((o.runs("latency") ? 2 * o.sizes().size() : 0) + (o.runs("cold") ? 1 : 0) + (o.runs("cold-forked") ? 1 : 0)
-                + (o.runs("pipelined") ? PipelineBench.steps() : 0));
+                + (o.runs("pipelined") ? PipelineBench.steps() : 0))
+                + (o.runs("scaling") ? o.providers().size() * ScalingSection.points(o.quick()).size() : 0);
+        Report scaling = new Report();
         try (Progress progress = Progress.start("bench invoke", steps); NodePool nodes = new NodePool()) {
             for (String provider : o.providers()) {
                 if (o.runs("latency")) {
@@ -152,12 +155,27 @@ public final class BenchInvoke {
                     }
                 }
             }
+            if (o.runs("scaling")) {
+                try {
+                    new ScalingSection(o.providers(), nodes).run(scaling, progress, o.quick());
+                } catch (Exception e) {
+                    LOG.error("scaling failed", e);
+                    failures.add("scaling: " + e);
+                }
+            }
         }
-        print(rows, out);
+        if (!scaling.rows().isEmpty()) {
+            scaling.printTable(out);
+            scaling.context().forEach((k, v) -> out.println(k + ": " + v));
+        }
+        if (!rows.isEmpty()) {
+            print(rows, out);
+        }
         failures.forEach(f -> out.println("FAILED: " + f));
         if (o.json() != null) {
             List<Object> all = new ArrayList<>(rows);
             all.addAll(pipelined);
+            all.addAll(scaling.rows());
             JsonRows.write(o.json(), all);
             out.println("wrote " + all.size() + " rows to " + o.json());
         }

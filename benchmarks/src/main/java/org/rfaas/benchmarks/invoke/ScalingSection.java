@@ -80,9 +80,10 @@ public final class ScalingSection implements BenchAll.Section {
                         rows.forEach(report::add);
                         if (cores == 1) {
                             report.note("scatter 1 core / blocking call " + provider + " " + mode, String.format(
-                                    java.util.Locale.ROOT, "%.2f (future), %.2f (gather); target <= 1.2",
-                                    rows.get(0).medianNs() / (double) rows.get(2).medianNs(),
-                                    rows.get(1).medianNs() / (double) rows.get(2).medianNs()));
+                                    java.util.Locale.ROOT, "%.2f (future), %.2f (gather), %.2f (reduce); target <= 1.2",
+                                    rows.get(0).medianNs() / (double) rows.get(3).medianNs(),
+                                    rows.get(1).medianNs() / (double) rows.get(3).medianNs(),
+                                    rows.get(2).medianNs() / (double) rows.get(3).medianNs()));
                         }
                     } catch (RuntimeException e) {
                         // One point failing (a lease refused, a worker lost) must not hide the others.
@@ -98,20 +99,22 @@ public final class ScalingSection implements BenchAll.Section {
         }
     }
 
-    /** Alternating rounds of the three ways of running one call per core, so that noise hits all alike. */
+    /** Alternating rounds of the ways of running one call per core, so that noise hits all alike. */
     private static final int ROUNDS = 5;
 
     /**
-     * The scatter of one input per core three ways, in alternating rounds on the same executor:
+     * The scatter of one input per core four ways, in alternating rounds on the same executor:
      * {@code rfaas} the future-returning {@link RemoteExecutor#scatter}, {@code rfaas-gather} the
-     * allocation-free {@link ScatterGather#gather} into a caller's buffer, and {@code rfaas-blocking}
-     * one blocking call per core in turn (what a scatter must beat).
+     * allocation-free {@link ScatterGather#gather} into a caller's buffer, {@code rfaas-reduce}
+     * {@link ScatterGather#reduce} folding a byte of each output where it arrived, and
+     * {@code rfaas-blocking} one blocking call per core in turn, each output copied into the same
+     * caller's buffer as the gather's (what a scatter must beat: the same work, call after call).
      */
     private static List<Row> measure(RemoteExecutor executor, String provider, String mode, int cores, long budget) {
         List<byte[]> inputs = new ArrayList<>();
         for (int i = 0; i < cores; i++) {
             byte[] in = new byte[BYTES];
-            in[0] = (byte) i;
+            in[0] = (byte) (i + 1); // a part's mark: an output in the wrong place, or none, shows
             inputs.add(in);
         }
         WaitMode wait = mode.equals("hot") ? WaitMode.HOT : WaitMode.WARM;
@@ -124,30 +127,42 @@ public final class ScalingSection implements BenchAll.Section {
                 MemorySegment.copy(inputs.get(i), 0, in, ValueLayout.JAVA_BYTE, (long) i * BYTES, BYTES);
             }
             int[] lengths = new int[cores];
-            List<String> systems = List.of("rfaas", "rfaas-gather", "rfaas-blocking");
+            long[] folded = new long[1];
+            ScatterGather.PartHandler fold = (part, output) -> folded[0] += output.get(ValueLayout.JAVA_BYTE, 0);
+            long expectedFold = (long) cores * (cores + 1) / 2;
+            List<String> systems = List.of("rfaas", "rfaas-gather", "rfaas-reduce", "rfaas-blocking");
             List<Runnable> ops = List.of(
                     () -> check(executor.scatter("echo", inputs).join(), inputs),
                     () -> {
+                        clearMarks(out, cores);
                         sg.gather(in, BYTES, BYTES, cores, out, BYTES, lengths, wait);
-                        if (out.get(ValueLayout.JAVA_BYTE, (long) (cores - 1) * BYTES) != (byte) (cores - 1)) {
-                            throw new IllegalStateException("gather over " + cores + " cores misplaced a part");
+                        checkMarks(out, lengths, cores, "gather");
+                    },
+                    () -> {
+                        folded[0] = 0;
+                        sg.reduce(in, BYTES, BYTES, cores, fold, wait);
+                        if (folded[0] != expectedFold) {
+                            throw new IllegalStateException("reduce over " + cores + " cores folded " + folded[0]);
                         }
                     },
                     () -> {
+                        clearMarks(out, cores);
                         for (int i = 0; i < cores; i++) {
                             try (InvocationSlot slot = executor.acquireSlot(i)) {
                                 MemorySegment.copy(in, (long) i * BYTES, slot.input(), 0, BYTES);
-                                if (slot.invoke(echo, BYTES, BYTES, wait) != BYTES) {
-                                    throw new IllegalStateException("blocking echo returned a wrong length");
-                                }
+                                int n = slot.invoke(echo, BYTES, BYTES, wait);
+                                MemorySegment.copy(slot.output(), 0, out, (long) i * BYTES, n);
+                                lengths[i] = n;
                             }
                         }
+                        checkMarks(out, lengths, cores, "blocking calls");
                     });
             long warmEnd = System.nanoTime() + budget / 4;
             while (System.nanoTime() < warmEnd) {
                 ops.forEach(Runnable::run);
             }
-            List<List<LatencyStats>> rounds = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            List<List<LatencyStats>> rounds = ops.stream().map(op -> (List<LatencyStats>) new ArrayList<LatencyStats>())
+                    .toList();
             long[] calls = new long[ops.size()];
             long[] nanos = new long[ops.size()];
             Histogram h = LatencyStats.newHistogram();
@@ -183,6 +198,20 @@ public final class ScalingSection implements BenchAll.Section {
                         s.p99Ns(), calls[m] / (nanos[m] / 1e9)));
             }
             return rows;
+        }
+    }
+
+    private static void clearMarks(MemorySegment out, int cores) {
+        for (int i = 0; i < cores; i++) {
+            out.set(ValueLayout.JAVA_BYTE, (long) i * BYTES, (byte) 0);
+        }
+    }
+
+    private static void checkMarks(MemorySegment out, int[] lengths, int cores, String what) {
+        for (int i = 0; i < cores; i++) {
+            if (out.get(ValueLayout.JAVA_BYTE, (long) i * BYTES) != (byte) (i + 1) || lengths[i] != BYTES) {
+                throw new IllegalStateException(what + " over " + cores + " cores misplaced part " + i);
+            }
         }
     }
 
