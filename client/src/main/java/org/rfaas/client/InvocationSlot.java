@@ -42,6 +42,9 @@ public final class InvocationSlot implements AutoCloseable {
     private final MemorySegment input;
     private final InvocationHeader header = new InvocationHeader();
     private final MemorySegment resultSlot;
+    /** Private memory for a message short enough to travel inside the completion, or null. */
+    private final MemorySegment staging;
+    private final InvocationHeader stagingHeader = new InvocationHeader();
     private int generation;
     int invocationId;
     /** Written by the dispatcher before {@link #state} becomes DONE (a release store). */
@@ -51,14 +54,24 @@ public final class InvocationSlot implements AutoCloseable {
     boolean receivePending;
     /** Set for asynchronous calls: completed by whoever dispatches the reply. */
     CompletableFuture<byte[]> future;
-    String functionName;
+    /** The function of the call last sent, for naming it in a failure. */
+    private int sentFunction;
     private MemorySegment outputView;
 
-    InvocationSlot(SlotChannel channel, int index, MemorySegment sendBuffer, long sendOffset, int inputCapacity) {
+    /**
+     * @param staging where {@link #sendCopy} builds a message of at most its size instead of
+     *     {@code sendBuffer} (which is then the peer's memory), or null
+     */
+    InvocationSlot(SlotChannel channel, int index, MemorySegment sendBuffer, long sendOffset, int inputCapacity,
+            MemorySegment staging) {
         this.channel = channel;
         this.index = index;
         this.sendOffset = sendOffset;
+        this.staging = staging;
         this.header.wrap(sendBuffer, sendOffset);
+        if (staging != null) {
+            this.stagingHeader.wrap(staging, 0);
+        }
         this.input = sendBuffer.asSlice(sendOffset + InvocationHeader.LENGTH, inputCapacity);
         this.resultSlot = channel.connection().receiveSlot(index);
         // Never null: a first-call branch would be one a warmed-up JIT had never seen taken.
@@ -198,6 +211,43 @@ public final class InvocationSlot implements AutoCloseable {
     }
 
     void send(int functionIndex, int inputLength, int outputCapacity, CompletableFuture<byte[]> asyncFuture) {
+        begin(functionIndex, inputLength, outputCapacity, asyncFuture);
+        header.write(invocationId, functionIndex, index, outputCapacity, inputLength);
+        state.setRelease(PENDING);
+        channel.send(index, sendOffset, InvocationHeader.LENGTH + inputLength, invocationId);
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code source} from {@code offset} as the input and sends the
+     * call: a message that fits the staging buffer is built there (the peer's slot, where
+     * {@link #input()} lives on shm, stays untouched), any other one in {@link #input()}.
+     */
+    void sendCopy(int functionIndex, MemorySegment source, long offset, int length, int outputCapacity,
+            CompletableFuture<byte[]> asyncFuture) {
+        MemorySegment stage = staging;
+        if (stage == null || length > stage.byteSize() - InvocationHeader.LENGTH) {
+            if (length >= 0 && length <= input.byteSize()) {
+                MemorySegment.copy(source, offset, input, 0, length);
+            }
+            send(functionIndex, length, outputCapacity, asyncFuture);
+            return;
+        }
+        begin(functionIndex, length, outputCapacity, asyncFuture);
+        stagingHeader.write(invocationId, functionIndex, index, outputCapacity, length);
+        MemorySegment.copy(source, offset, stage, InvocationHeader.LENGTH, length);
+        state.setRelease(PENDING);
+        channel.send(index, stage, 0, InvocationHeader.LENGTH + length, invocationId);
+    }
+
+    /** {@link #invoke(int, int, int, WaitMode)} of an input copied from {@code source} (see {@link #sendCopy}). */
+    int invokeCopy(int functionIndex, MemorySegment source, long offset, int length, int outputCapacity, WaitMode mode) {
+        sendCopy(functionIndex, source, offset, length, outputCapacity, null);
+        channel.awaitReply(this, mode);
+        return finishBlocking();
+    }
+
+    /** The checks of a send and the new invocation id; the slot is still ACQUIRED. */
+    private void begin(int functionIndex, int inputLength, int outputCapacity, CompletableFuture<byte[]> asyncFuture) {
         if (state.get() != ACQUIRED) {
             throw new IllegalStateException("slot is not acquired (or a call is still in flight)");
         }
@@ -217,11 +267,8 @@ public final class InvocationSlot implements AutoCloseable {
         }
         generation = (generation + 1) & 0xffffff;
         invocationId = InvocationHeader.invocationId(generation, index);
-        header.write(invocationId, functionIndex, index, outputCapacity, inputLength);
-        functionName = null;
+        sentFunction = functionIndex;
         future = asyncFuture;
-        state.setRelease(PENDING);
-        channel.send(index, sendOffset, InvocationHeader.LENGTH + inputLength, invocationId);
     }
 
     /** After the reply arrived on the caller's thread: status to exception, slot back to ACQUIRED. */
@@ -241,7 +288,7 @@ public final class InvocationSlot implements AutoCloseable {
     }
 
     private String functionName() {
-        return channel.functions().nameOrNull(header.functionIndex());
+        return channel.functions().nameOrNull(sentFunction);
     }
 
     private String text() {

@@ -188,9 +188,8 @@ public final class Pipeline implements AutoCloseable {
             throw new InputTooLargeException("input of " + length + " bytes exceeds the input capacity of "
                     + s.input().byteSize() + " bytes given at allocation");
         }
-        MemorySegment.copy(input, 0, s.input(), 0, length);
         try {
-            s.send(functionIndex, (int) length, outputCapacity, null);
+            s.sendCopy(functionIndex, input, 0, (int) length, outputCapacity, null);
         } catch (RuntimeException e) {
             // not sent (the worker failed, a bad argument): the slot stays this pipeline's, free
             if (s.state.get() == InvocationSlot.PENDING) {

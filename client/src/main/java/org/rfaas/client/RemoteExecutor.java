@@ -211,8 +211,7 @@ public final class RemoteExecutor implements AutoCloseable {
         int fn = functionIndex(function);
         checkInput(input.length);
         try (InvocationSlot s = acquireSlot()) {
-            MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
-            s.invoke(fn, input.length, outputCapacity, mode);
+            s.invokeCopy(fn, MemorySegment.ofArray(input), 0, input.length, outputCapacity, mode);
             return s.output().toArray(ValueLayout.JAVA_BYTE);
         }
     }
@@ -276,8 +275,7 @@ public final class RemoteExecutor implements AutoCloseable {
         checkInput(input.byteSize());
         int capacity = (int) Math.min(output.byteSize(), outputCapacity);
         try (InvocationSlot s = acquireSlot()) {
-            MemorySegment.copy(input, 0, s.input(), 0, input.byteSize());
-            int n = s.invoke(fn, (int) input.byteSize(), capacity, mode);
+            int n = s.invokeCopy(fn, input, 0, (int) input.byteSize(), capacity, mode);
             MemorySegment.copy(s.output(), 0, output, 0, n);
             return n;
         }
@@ -316,10 +314,9 @@ public final class RemoteExecutor implements AutoCloseable {
 
     /** Sends an asynchronous call on an acquired slot; whoever drives progress completes {@code future}. */
     private CompletableFuture<byte[]> sendAsync(InvocationSlot s, int fn, byte[] input, CompletableFuture<byte[]> future) {
-        MemorySegment.copy(input, 0, s.input(), ValueLayout.JAVA_BYTE, 0, input.length);
         async.started();
         try {
-            s.send(fn, input.length, outputCapacity, future);
+            s.sendCopy(fn, MemorySegment.ofArray(input), 0, input.length, outputCapacity, future);
         } catch (RfaasException e) {
             if (s.state.compareAndSet(InvocationSlot.PENDING, InvocationSlot.ACQUIRED)
                     || s.state.get() == InvocationSlot.ACQUIRED) {

@@ -97,8 +97,7 @@ public final class ScatterGather {
             for (int i = 0; i < parts; i++) {
                 InvocationSlot s = acquire(channels[i]);
                 slots[i] = s;
-                MemorySegment.copy(inputs, i * inputStride, s.input(), 0, inputLength);
-                s.submit(functionIndices[i], inputLength, capacity);
+                s.sendCopy(functionIndices[i], inputs, i * inputStride, inputLength, capacity, null);
             }
             int remaining = parts;
             while (remaining > 0) {

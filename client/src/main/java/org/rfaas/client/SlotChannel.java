@@ -1,5 +1,7 @@
 package org.rfaas.client;
 
+import java.lang.foreign.MemorySegment;
+
 import java.util.concurrent.CompletableFuture;
 import org.rfaas.transport.Connection;
 
@@ -28,6 +30,9 @@ interface SlotChannel {
 
     /** Sends {@code length} bytes of the send buffer from {@code offset} to the worker's slot {@code peerSlot}. */
     void send(int peerSlot, long offset, int length, int immediate);
+
+    /** Sends {@code length} bytes of {@code source} (memory of the connection's) to the worker's slot {@code peerSlot}. */
+    void send(int peerSlot, MemorySegment source, long offset, int length, int immediate);
 
     /** Waits until {@code slot} has its reply, dispatching whatever arrives meanwhile. */
     void awaitReply(InvocationSlot slot, WaitMode mode);

@@ -70,9 +70,14 @@ final class WorkerChannel implements SlotChannel {
         // start (where tcp puts the frame header in front of it, so that both leave in one write).
         boolean inPlace = slotCount <= connection.peerSpec().slots() && connection.peerSpec().slotSize() >= message
                 && connection.sharedPeerSlot(0).isPresent();
+        // A message short enough to travel inside the completion is better built in memory of
+        // this process's own (see Connection.inlineLimit): each in-place slot gets such a staging
+        // buffer too, used by the calls that know their input length before writing it.
+        int staging = inPlace ? connection.inlineLimit() : 0;
         for (int i = 0; i < slotCount; i++) {
             sendSources[i] = inPlace ? connection.sharedPeerSlot(i).orElseThrow() : connection.allocateBuffer(message);
-            slots[i] = new InvocationSlot(this, i, sendSources[i], 0, inputCapacity);
+            slots[i] = new InvocationSlot(this, i, sendSources[i], 0, inputCapacity,
+                    staging > InvocationHeader.LENGTH ? connection.allocateBuffer(staging) : null);
         }
     }
 
@@ -134,12 +139,17 @@ final class WorkerChannel implements SlotChannel {
 
     @Override
     public void send(int peerSlot, long offset, int length, int immediate) {
+        send(peerSlot, sendSources[peerSlot], offset, length, immediate);
+    }
+
+    @Override
+    public void send(int peerSlot, MemorySegment source, long offset, int length, int immediate) {
         while (!sendTurn.compareAndSet(0, 1)) {
             Thread.onSpinWait();
         }
         PeerFailedException gone = null;
         try {
-            connection.write(peerSlot, sendSources[peerSlot], offset, length, immediate);
+            connection.write(peerSlot, source, offset, length, immediate);
         } catch (PeerFailedException e) {
             gone = e;
         } finally {

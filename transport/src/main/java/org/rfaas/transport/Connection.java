@@ -79,6 +79,17 @@ public interface Connection extends AutoCloseable {
     }
 
     /**
+     * Payloads of at most this many bytes travel inside the completion itself (shm: in the ring
+     * entry), whatever memory they are written from. Such a message is best built in memory of
+     * this process's own ({@link #allocateBuffer}) rather than in a {@link #sharedPeerSlot}: the
+     * shared slot's cache line would cross to this core and back for every message. 0 when the
+     * provider has no such path.
+     */
+    default int inlineLimit() {
+        return 0;
+    }
+
+    /**
      * Writes {@code length} bytes from {@code source} (memory from {@link #allocateBuffer}, a
      * {@link #receiveSlot} of this connection or a {@link #sharedPeerSlot}) at {@code offset} into the peer's receive slot
      * {@code peerSlot}, and delivers a completion carrying {@code immediate} to the peer. Returns

@@ -340,6 +340,11 @@ final class ShmConnection implements Connection {
         return entryHeads[lastEntry[slot]];
     }
 
+    @Override
+    public int inlineLimit() {
+        return ShmLayout.INLINE_MAX;
+    }
+
     /** The peer's receive slot in the mapping: a message built there is published without a copy. */
     @Override
     public Optional<MemorySegment> sharedPeerSlot(int peerSlot) {
@@ -379,15 +384,18 @@ final class ShmConnection implements Connection {
             long ack = (long) CONSUMED_MARK.getOpaque(this);
             long entry = outRing + ((position & outMask) << ShmLayout.ENTRY_SHIFT);
             long at = base + entry;
+            long slot = outSlotsBase + (long) peerSlot * outSlotSize;
+            boolean inPlace = source.address() + offset == base + slot && source.isNative();
             if (length >= 8 && length <= 16) {
                 // The first and the last word, overlapping unless the length is 16: every byte of
                 // the payload, nothing outside it.
                 RAW.set(Wire.LONG, at + ShmLayout.ENTRY_INLINE, source.get(Wire.LONG, offset));
                 RAW.set(Wire.LONG, at + (ShmLayout.ENTRY_INLINE - 8) + length, source.get(Wire.LONG, offset - 8 + length));
             } else {
-                copyOther(source, offset, peerSlot, entry, length);
+                copyOther(source, offset, slot, inPlace, entry, length);
             }
-            RAW.set(Wire.LONG, at /* + ENTRY_HEAD, which is 0 */, peerSlot /* >= 0 */ | ((long) length << 32));
+            RAW.set(Wire.LONG, at /* + ENTRY_HEAD, which is 0 */, peerSlot /* >= 0 */ | ((long) length << 32)
+                    | (inPlace ? ShmLayout.HEAD_IN_SLOT : 0));
             RAW.set(Wire.LONG, at + ShmLayout.ENTRY_ACK, ack);
             LONG.setRelease(RAW, at + ShmLayout.ENTRY_TAIL, (immediate & 0xFFFF_FFFFL) | ((position + 1) << 32));
             WRITE_POSITION.setOpaque(this, position + 1);
@@ -407,8 +415,11 @@ final class ShmConnection implements Connection {
      * The payloads {@link #write} does not copy itself: shorter than a word or longer than two
      * (inline up to {@value ShmLayout#INLINE_MAX} B), or longer than that (into the slot, and the
      * head into the entry as well).
+     *
+     * @param slot the peer's slot, an offset in the mapping
+     * @param inPlace whether the payload was built there (sharedPeerSlot)
      */
-    private void copyOther(MemorySegment source, long offset, int peerSlot, long entry, int length) {
+    private void copyOther(MemorySegment source, long offset, long slot, boolean inPlace, long entry, int length) {
         if (length <= ShmLayout.INLINE_MAX) {
             MemorySegment.copy(source, offset, map, entry + ShmLayout.ENTRY_INLINE, length);
             return;
@@ -417,8 +428,7 @@ final class ShmConnection implements Connection {
         // (receiveHead) without waiting for the slot's first line. Copied after the bulk copy,
         // which has brought the source's first line into this core's cache (an echo writes from
         // its receive slot, whose lines the peer wrote).
-        long slot = outSlotsBase + (long) peerSlot * outSlotSize;
-        if (source.address() + offset == base + slot && source.isNative()) {
+        if (inPlace) {
             // Built in place in the peer's slot (sharedPeerSlot): nothing to move but the head.
             Objects.checkFromIndexSize(offset, length, source.byteSize());
         } else {
@@ -502,7 +512,7 @@ final class ShmConnection implements Connection {
         long head = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_HEAD);
         long ack = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_ACK);
         int slot = (int) head;
-        int length = (int) (head >>> 32);
+        int length = (int) (head >>> 32) & Integer.MAX_VALUE;
         // The state last: after close (or a protocol failure) the entry may have been read from
         // the quarantine's zero pages, which can look valid.
         if ((slot | length) < 0 || slot >= inSlots || length > inSlotSize || ack < peerAcked
@@ -510,7 +520,9 @@ final class ShmConnection implements Connection {
             throw badEntry(slot, length, ack);
         }
         long to = inSlotsBase + (long) slot * inSlotSize;
-        if (length >= 8 && length <= 16) {
+        if (head < 0) {
+            // HEAD_IN_SLOT: the writer built the payload in the slot; the entry holds only a copy
+        } else if (length >= 8 && length <= 16) {
             // As in write: the first and the last word.
             long first = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_INLINE);
             long last = RAW.get(Wire.LONG, at + ShmLayout.ENTRY_INLINE - 8 + length);

@@ -70,8 +70,9 @@ final class ShmLayout {
      * refuse each other rather than hand out a stale head. 3: rings of {@link #ringCapacity}
      * entries (at least 4, was 64). 4: entries carry the writer's consumer position ({@link
      * #ENTRY_ACK}), the inline payload is 40 B (was 48), rings of at least {@value #MIN_RING}.
+     * 5: {@link #HEAD_IN_SLOT}.
      */
-    static final byte VERSION = 4;
+    static final byte VERSION = 5;
     /** Fewest ring entries: a one-slot inbox, two completions. */
     static final int MIN_RING = 2;
     /** Bytes of the file header. */
@@ -84,8 +85,15 @@ final class ShmLayout {
     static final int ENTRY_LENGTH = 4;
     static final int ENTRY_IMMEDIATE = 8;
     static final int ENTRY_SEQ = 12;
-    /** The i64 holding slot (low half) and length (high half). */
+    /** The i64 holding slot (low half) and length (high half, its top bit {@link #HEAD_IN_SLOT}). */
     static final int ENTRY_HEAD = ENTRY_SLOT;
+    /**
+     * Set in the head word when the writer built the payload in the receiver's slot itself
+     * ({@code sharedPeerSlot}): the receiver copies nothing from the entry into the slot. A short
+     * payload's bytes would otherwise cross between the two cores' caches three times (written in
+     * the slot, copied into the entry, copied back into the slot by the receiver) instead of twice.
+     */
+    static final long HEAD_IN_SLOT = 1L << 63;
     /** The i64 holding immediate (low half) and seq (high half), published last. */
     static final int ENTRY_TAIL = ENTRY_IMMEDIATE;
     /** The i64 acknowledgement: the writer's consumer position of the opposite ring. */

@@ -101,6 +101,46 @@ final class ShmRawDataPathTest {
     }
 
     /**
+     * A short payload travels in the ring entry. The receiver copies it from there into its slot,
+     * unless the writer built it in that slot itself (sharedPeerSlot): then the slot is left as the
+     * writer left it, and the entry's copy is only the head. Shown by changing the slot between
+     * the write and the poll (which a real writer never does): the receiver's slot keeps the
+     * change, its head has what was written.
+     */
+    @Test
+    void aShortPayloadBuiltInTheReceiversSlotIsNotCopiedIntoItAgain() throws Exception {
+        Connection[] p = pair();
+        Connection a = p[0];
+        Connection b = p[1];
+        MemorySegment shared = a.sharedPeerSlot(0).orElseThrow();
+        MemorySegment slot = b.receiveSlot(0);
+        Completion c = new Completion();
+        for (int length : new int[] {4, 12, 24, Connection.HEAD_BYTES}) {
+            shared.asSlice(0, length).fill((byte) 'A');
+            a.write(0, shared, 0, length, length);
+            shared.asSlice(0, length).fill((byte) 'B');
+            assertTrue(b.await(c, 20 * SECOND), "message of " + length + " B did not arrive");
+            assertEquals(length, c.length());
+            assertEquals(length, c.immediate());
+            for (int i = 0; i < length; i++) {
+                assertEquals((byte) 'B', slot.get(ValueLayout.JAVA_BYTE, i), "slot byte " + i + " of " + length);
+                assertEquals((byte) 'A', b.receiveHead(0).get(ValueLayout.JAVA_BYTE, i), "head byte " + i + " of " + length);
+            }
+        }
+        // From memory of the writer's own, the same lengths are copied into the slot.
+        MemorySegment own = a.allocateBuffer(64);
+        for (int length : new int[] {4, 12, 24, Connection.HEAD_BYTES}) {
+            own.asSlice(0, length).fill((byte) 'C');
+            slot.fill((byte) 0);
+            a.write(0, own, 0, length, length);
+            assertTrue(b.await(c, 20 * SECOND), "message of " + length + " B did not arrive");
+            for (int i = 0; i < length; i++) {
+                assertEquals((byte) 'C', slot.get(ValueLayout.JAVA_BYTE, i), "slot byte " + i + " of " + length);
+            }
+        }
+    }
+
+    /**
      * Closing either end while one thread writes and another polls (hot, bounded by yields) ends
      * both with a {@link TransportException}: never an {@link IllegalStateException} of a closed
      * arena, a protocol error read from the zero pages, or a crash of the JVM.
