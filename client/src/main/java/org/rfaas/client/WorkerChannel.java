@@ -49,6 +49,8 @@ final class WorkerChannel implements SlotChannel {
     private final ReplyHeader reply = new ReplyHeader();
     /** Per slot, the memory its header and input are built in and sent from. */
     private final MemorySegment[] sendSources;
+    /** {@link Connection#releaseRequired()}. */
+    private final boolean releaseRequired;
 
     WorkerChannel(long leaseId, int workerIndex, Connection connection, int slotCount, int inputCapacity,
             int outputCapacity, FunctionTable functions, AsyncCalls async) {
@@ -59,6 +61,7 @@ final class WorkerChannel implements SlotChannel {
         this.workerIndex = workerIndex;
         this.connection = connection;
         this.noticeSlot = connection.localSpec().slots() - 1;
+        this.releaseRequired = connection.releaseRequired();
         this.slots = new InvocationSlot[slotCount];
         this.sendSources = new MemorySegment[slotCount];
         long message = InvocationHeader.LENGTH + (long) inputCapacity;
@@ -410,9 +413,15 @@ final class WorkerChannel implements SlotChannel {
         }
     }
 
-    /** Gives a receive slot back to the transport (under the receive turn). */
+    /**
+     * Gives a receive slot back to the transport (under the receive turn), unless giving it back
+     * does nothing there: every call pays for this, and a compare-and-set drains the store buffer.
+     */
     @Override
     public void releaseReceive(int slot) {
+        if (!releaseRequired) {
+            return;
+        }
         while (!receiveTurn.compareAndSet(0, 1)) {
             Thread.onSpinWait();
         }

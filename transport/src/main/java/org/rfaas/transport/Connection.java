@@ -127,6 +127,15 @@ public interface Connection extends AutoCloseable {
     void release(int slot);
 
     /**
+     * Whether {@link #release} has any effect: {@code false} for one-sided providers (shm, fabric
+     * over RMA), where the peer alone decides when it reuses a slot, so that a caller who makes its
+     * releases take a turn or a lock may skip both. The same answer for the connection's lifetime.
+     */
+    default boolean releaseRequired() {
+        return true;
+    }
+
+    /**
      * Atomically adds {@code delta} to the peer's counter {@code index} and returns its previous
      * value.
      */

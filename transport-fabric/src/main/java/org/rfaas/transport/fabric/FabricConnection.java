@@ -458,6 +458,11 @@ final class FabricConnection implements Connection {
     }
 
     @Override
+    public boolean releaseRequired() {
+        return caps.mode() == DataMode.MSG;
+    }
+
+    @Override
     public long fetchAndAdd(int index, long delta) {
         if (index < 0 || index >= peer.spec().counters()) {
             throw new IllegalArgumentException("counter " + index + " outside the peer's " + peer.spec().counters());

@@ -640,6 +640,11 @@ final class ShmConnection implements Connection {
     }
 
     @Override
+    public boolean releaseRequired() {
+        return false;
+    }
+
+    @Override
     public long fetchAndAdd(int index, long delta) {
         checkOpen();
         if (index < 0 || index >= peerSpec.counters()) {
