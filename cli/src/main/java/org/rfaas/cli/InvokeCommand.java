@@ -123,7 +123,8 @@ public final class InvokeCommand implements Callable<Integer> {
         long hot = hotTimeoutMicros != null ? hotTimeoutMicros : mode == WaitMode.HOT ? 1_000_000 : 0;
         try (RfaasClient client = (executors != null ? RfaasClient.builder().executorsDatabase(executors)
                 : RfaasClient.builder().leaseSource(new org.rfaas.client.rm.ResourceManagerLeaseSource(resourceManager,
-                        tenant, org.rfaas.client.rm.TenantKey.resolve(apiKeyFile)))).listenAddress(listen).warmUp(warmUp).build()) {
+                        tenant, org.rfaas.client.rm.TenantKey.resolve(apiKeyFile)))).listenAddress(listen).warmUp(warmUp)
+                .lowPriorityCompiler(true).build()) {
             FunctionPackage functions = FunctionPackage.of(pkg, nativeFunctions == null ? List.of(function) : nativeFunctions);
             AllocationSpec spec = AllocationSpec.of(cores, memoryMiB, new HotTimeout(hot), functions,
                     Math.max(in.length, 8), outputCapacity);

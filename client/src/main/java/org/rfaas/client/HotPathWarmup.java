@@ -2,6 +2,7 @@ package org.rfaas.client;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
 import org.rfaas.protocol.InvocationHeader;
@@ -43,6 +44,10 @@ final class HotPathWarmup {
     private static final int ROUNDS = 2;
     /** Larger inputs add copying time, not compilation: the path is the same. */
     private static final int MAX_WARMUP_INPUT = 64 * 1024;
+    /** The size of the short calls. */
+    private static final int SHORT_INPUT = 8;
+    /** The loopback executor's one function (its echo answers any). */
+    private static final String FUNCTION = "warm-up";
 
     private HotPathWarmup() {
     }
@@ -82,9 +87,16 @@ final class HotPathWarmup {
                 throw new ExecutorLostException("the warm-up's loopback worker did not connect within "
                         + STEP_TIMEOUT.toSeconds() + " s" + echo.why());
             }
-            WorkerChannel channel = new WorkerChannel(0, 0, connection, slots, inputCapacity, outputCapacity,
-                    new FunctionTable(List.of("warm-up")), new AsyncCalls());
-            return callEcho(channel, length, calls);
+            // A loopback executor (no lease, no control link) around the connection: the calls go
+            // through the same public methods as a lease's, which are then compiled too.
+            RemoteExecutor executor = new RemoteExecutor(0, "warm-up", Long.MAX_VALUE, inputCapacity, outputCapacity,
+                    List.of(FUNCTION), List.of(connection), slots, null, 0, () -> { }, link -> { }, false,
+                    new PollerThread());
+            try {
+                return callEcho(executor, length, calls);
+            } finally {
+                executor.close();
+            }
         } finally {
             echo.stop = true;
             if (connection != null) {
@@ -94,24 +106,54 @@ final class HotPathWarmup {
         }
     }
 
-    /** Blocking calls as {@link RemoteExecutor#invoke(String, MemorySegment, MemorySegment, WaitMode)} makes them. */
-    private static int callEcho(WorkerChannel channel, int length, int calls) {
+    /**
+     * Blocking calls through the executor's three blocking forms in turn (caller's segments, byte
+     * arrays, a zero-copy slot), every fourth one short (at most 8 bytes: a message that travels
+     * inside the completion), each echo checked.
+     */
+    private static int callEcho(RemoteExecutor executor, int length, int calls) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment input = arena.allocate(Math.max(1, length)).asSlice(0, length);
             MemorySegment output = arena.allocate(Math.max(1, length));
+            byte[] bytes = new byte[length];
+            byte[] shortBytes = new byte[Math.min(SHORT_INPUT, length)];
+            int fn = executor.functionIndex(FUNCTION);
             for (int i = 0; i < calls; i++) {
-                input.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) i);
-                InvocationSlot s = channel.tryAcquire();
-                try {
-                    MemorySegment.copy(input, 0, s.input(), 0, length);
-                    int n = s.invoke(0, length, (int) Math.min(output.byteSize(), channel.outputCapacity()), WaitMode.HOT);
-                    MemorySegment.copy(s.output(), 0, output, 0, n);
-                    if (n != length || (length > 0 && output.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != (byte) i)) {
-                        throw new InvocationProtocolException("warm-up call " + i + " came back altered (" + n + " of "
-                                + length + " bytes)");
+                boolean small = (i & 3) == 3;
+                int n = small ? Math.min(SHORT_INPUT, length) : length;
+                byte mark = (byte) i;
+                int got;
+                byte first;
+                switch ((i >> 2) % 3) {
+                    case 0 -> {
+                        if (n > 0) {
+                            input.set(ValueLayout.JAVA_BYTE, 0, mark);
+                        }
+                        got = executor.invoke(FUNCTION, input.asSlice(0, n), output, WaitMode.HOT);
+                        first = output.get(ValueLayout.JAVA_BYTE, 0);
                     }
-                } finally {
-                    s.close();
+                    case 1 -> {
+                        byte[] in = small ? shortBytes : bytes;
+                        if (n > 0) {
+                            in[0] = mark;
+                        }
+                        byte[] out = executor.invoke(FUNCTION, in, WaitMode.HOT);
+                        got = out.length;
+                        first = n > 0 ? out[0] : 0;
+                    }
+                    default -> {
+                        try (InvocationSlot s = executor.acquireSlot()) {
+                            if (n > 0) {
+                                s.input().set(ValueLayout.JAVA_BYTE, 0, mark);
+                            }
+                            got = s.invoke(fn, n, executor.outputCapacity(), WaitMode.HOT);
+                            first = s.output().get(ValueLayout.JAVA_BYTE, 0);
+                        }
+                    }
+                }
+                if (got != n || (n > 0 && first != mark)) {
+                    throw new InvocationProtocolException("warm-up call " + i + " came back altered (" + got + " of "
+                            + n + " bytes)");
                 }
             }
             return calls;

@@ -84,8 +84,9 @@ public final class RemoteExecutor implements AutoCloseable {
         this.outputCapacity = outputCapacity;
         this.functions = new FunctionTable(functions);
         this.link = control;
-        this.control = control.connection;
-        this.controlBuffer = control.releaseBuffer;
+        // null: a loopback executor with no lease behind it (HotPathWarmup); it ends when closed
+        this.control = control == null ? null : control.connection;
+        this.controlBuffer = control == null ? null : control.releaseBuffer;
         this.keepControl = keepControl;
         this.allocationNanos = allocationNanos;
         this.onClose = onClose;
@@ -427,7 +428,9 @@ public final class RemoteExecutor implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             try {
-                if (ended == null) {
+                if (control == null) {
+                    ended = new LeaseEnded(leaseId, LeaseEndReason.RELEASED, LeaseAccounting.ZERO, "");
+                } else if (ended == null) {
                     requestRelease();
                 }
             } finally {
@@ -436,7 +439,9 @@ public final class RemoteExecutor implements AutoCloseable {
                     ch.close();
                 }
                 LeaseEnded e = ended;
-                if (e != null && e.reason() == LeaseEndReason.RELEASED && control.isOpen()) {
+                if (control == null) {
+                    // no control link (a loopback executor)
+                } else if (e != null && e.reason() == LeaseEndReason.RELEASED && control.isOpen()) {
                     keepControl.accept(link);
                 } else {
                     control.close();
@@ -548,7 +553,7 @@ public final class RemoteExecutor implements AutoCloseable {
     /** Picks up an unsolicited lease end (expiry, revocation, executor death) from the manager. */
     private void pollControl() {
         try {
-            if (ended == null && control.poll(controlCompletion)) {
+            if (ended == null && control != null && control.poll(controlCompletion)) {
                 onControlMessage(controlCompletion);
             }
         } catch (TransportException e) {

@@ -25,6 +25,7 @@ import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
 import org.rfaas.transport.Transports;
@@ -62,6 +63,8 @@ public final class RfaasClient implements AutoCloseable {
     private final int warmUpCalls;
     /** Transports whose invocation path {@link HotPathWarmup} warmed in this client. */
     private final Set<String> warmed = ConcurrentHashMap.newKeySet();
+    /** {@link Builder#lowPriorityCompiler}: still to be done at the next allocation. */
+    private final java.util.concurrent.atomic.AtomicBoolean lowerCompiler;
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
     /** A control connection per manager address whose lease ended, kept for the next allocation there. */
@@ -85,6 +88,7 @@ public final class RfaasClient implements AutoCloseable {
         this.allocationTimeout = b.allocationTimeout;
         this.backgroundPoller = b.backgroundPoller;
         this.warmUpCalls = b.warmUpCalls;
+        this.lowerCompiler = new java.util.concurrent.atomic.AtomicBoolean(b.lowPriorityCompiler);
         this.revocations = leaseSource.subscribe(new LeaseEventListener() {
             @Override
             public void leaseRevoked(long leaseId, String node, String reason) {
@@ -176,6 +180,11 @@ public final class RfaasClient implements AutoCloseable {
                 // the accept below); after the allocation's own messages, whose use of the wire
                 // classes then is in the profile the JIT compiles the invocation path with.
                 warmUp(transport, transportName, spec);
+            }
+            if (lowerCompiler.compareAndSet(true, false)) {
+                // After the warm-up, whose compiles should finish before the lease's first call.
+                LOG.debug("{} JIT compiler threads at nice {}", ThreadPolicy.lowerCompilerThreads(),
+                        ThreadPolicy.LOWEST_NICE);
             }
             List<String> functions = acceptWorkers(listener, control.connection, response.leaseId(), nonce, spec,
                     workers);
@@ -481,6 +490,7 @@ public final class RfaasClient implements AutoCloseable {
         private Duration allocationTimeout = Duration.ofSeconds(30);
         private boolean backgroundPoller;
         private int warmUpCalls;
+        private boolean lowPriorityCompiler;
 
         private Builder() {
         }
@@ -561,6 +571,20 @@ public final class RfaasClient implements AutoCloseable {
                 throw new IllegalArgumentException("warm-up calls must be 0 or more, not " + calls);
             }
             this.warmUpCalls = calls;
+            return this;
+        }
+
+        /**
+         * At its first allocation (after the {@link #warmUp warm-up}, if any) the client sets this
+         * JVM's JIT compiler threads to the lowest CPU priority, nice 19, for the rest of the
+         * process's life ({@link ThreadPolicy#lowerCompilerThreads}). A hot caller and a hot
+         * worker each spin on a core; on a node with no core to spare, a compile at normal
+         * priority preempted one of them for whole scheduler slices, milliseconds each: the
+         * slowest calls of a run. The price: code the JIT compiles later takes longer to arrive
+         * while the cores are busy. It changes the whole JVM, hence opt-in; default {@code false}.
+         */
+        public Builder lowPriorityCompiler(boolean enabled) {
+            this.lowPriorityCompiler = enabled;
             return this;
         }
 

@@ -164,23 +164,29 @@ final class SpareServingRehearsal {
     }
 
     /**
-     * Calls of 1-64 bytes, the functions in turn, until {@link #CALLS}, the deadline or a lease;
-     * checks every reply (the echoes return their input, the no-op nothing).
+     * Calls of 1-64 bytes from memory of the client's own, and every fourth one of
+     * {@value #CAPACITY} bytes built in the worker's slot where the transport shares it (as a
+     * lease's client sends them: short inputs staged, long ones in place), the functions in turn,
+     * until {@link #CALLS}, the deadline or a lease; checks every reply (the echoes return their
+     * input, the no-op nothing).
      */
     private static int call(Connection client, int[] functions, long deadline, BooleanSupplier leaseArrived,
             AtomicReference<Throwable> failure) {
-        MemorySegment send = client.allocateBuffer(InvocationHeader.LENGTH + CAPACITY);
-        InvocationHeader header = new InvocationHeader().wrap(send, 0);
+        MemorySegment own = client.allocateBuffer(InvocationHeader.LENGTH + CAPACITY);
+        MemorySegment shared = client.sharedPeerSlot(0).orElse(own);
+        InvocationHeader header = new InvocationHeader();
         ReplyHeader reply = new ReplyHeader();
         Completion c = new Completion();
         int done = 0;
         for (int call = 1; call <= CALLS && !leaseArrived.getAsBoolean() && System.nanoTime() - deadline < 0; call++) {
-            int inputLength = 1 + call % 64;
+            boolean large = call % 4 == 0;
+            int inputLength = large ? CAPACITY : 1 + call % 64;
+            MemorySegment send = large ? shared : own;
             int resultSlot = call % SLOTS;
             int id = InvocationHeader.invocationId(call, resultSlot);
             int which = call % functions.length;
             int outputLength = which == NOOP ? 0 : inputLength;
-            header.write(id, functions[which], resultSlot, CAPACITY, inputLength);
+            header.wrap(send, 0).write(id, functions[which], resultSlot, CAPACITY, inputLength);
             send.asSlice(InvocationHeader.LENGTH, inputLength).fill((byte) call);
             client.write(0, send, 0, InvocationHeader.LENGTH + inputLength, id);
             awaitMessage(client, c, deadline, failure);

@@ -8,28 +8,82 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The calling thread's Linux scheduling policy (through FFM, {@code sched_setscheduler(0, ...)},
- * which on Linux means this thread only): {@code SCHED_IDLE} runs a thread only on CPU time no
- * other thread wants. For background work (a manager's or a spare's rehearsals) that must not take
- * time from leases or spare boots, on threads of its own: an unprivileged thread cannot return
- * from {@code SCHED_IDLE} (that needs {@code CAP_SYS_NICE}).
+ * Linux scheduling of this JVM's threads, through FFM.
+ *
+ * <ul>
+ *   <li>{@link #idle()}: the calling thread to {@code SCHED_IDLE} ({@code sched_setscheduler(0,
+ *       ...)}, which on Linux means this thread only), which runs a thread only on CPU time no
+ *       other thread wants. For background work (a manager's or a spare's rehearsals) that must
+ *       not take time from leases or spare boots, on threads of its own: an unprivileged thread
+ *       cannot return from {@code SCHED_IDLE} (that needs {@code CAP_SYS_NICE}).
+ *   <li>{@link #lowerCompilerThreads()}: the JIT's compiler threads to nice 19.
+ * </ul>
  */
 public final class ThreadPolicy {
     /** {@code SCHED_IDLE} in {@code <sched.h>}. */
     private static final int SCHED_IDLE = 5;
-    private static final MethodHandle SET_SCHEDULER = link();
+    /** {@code PRIO_PROCESS} in {@code <sys/resource.h>}: with a thread id, that thread's nice value. */
+    private static final int PRIO_PROCESS = 0;
+    /** The weakest nice value. */
+    public static final int LOWEST_NICE = 19;
+    private static final MethodHandle SET_SCHEDULER = link("sched_setscheduler",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle SET_PRIORITY = link("setpriority",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
     private ThreadPolicy() {
     }
 
-    private static MethodHandle link() {
+    private static MethodHandle link(String name, FunctionDescriptor descriptor) {
         try {
             Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup().find("sched_setscheduler").map(f -> linker.downcallHandle(f,
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                            ValueLayout.ADDRESS))).orElse(null);
+            return linker.defaultLookup().find(name).map(f -> linker.downcallHandle(f, descriptor)).orElse(null);
         } catch (RuntimeException | LinkageError e) {
             return null; // no native access: the work runs at normal priority
+        }
+    }
+
+    /**
+     * Sets the JIT's compiler threads of this JVM ({@code C1 CompilerThre...}, {@code C2
+     * CompilerThre...}, found by name in {@code /proc/self/task}) to nice {@value #LOWEST_NICE}, for
+     * good (an unprivileged thread cannot raise it back). Where a process spins on every core (a
+     * hot worker, a hot caller), a compile at normal weight preempts a spinner for whole
+     * scheduler slices, milliseconds each, which are the slowest calls of a run; at nice 19 a
+     * compile takes only what the spinners leave. Compiler threads the JVM starts later are
+     * started by a compiler thread and inherit its nice value.
+     *
+     * @return compiler threads set (0 where there is no {@code /proc} or no native access)
+     */
+    public static int lowerCompilerThreads() {
+        if (SET_PRIORITY == null) {
+            return 0;
+        }
+        int set = 0;
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks =
+                java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path task : tasks) {
+                String comm;
+                try {
+                    comm = java.nio.file.Files.readString(task.resolve("comm"));
+                } catch (java.io.IOException e) {
+                    continue; // the thread ended meanwhile
+                }
+                if ((comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre"))
+                        && setNice(Integer.parseInt(task.getFileName().toString()), LOWEST_NICE)) {
+                    set++;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return set;
+        }
+        return set;
+    }
+
+    private static boolean setNice(int tid, int nice) {
+        try {
+            return (int) SET_PRIORITY.invokeExact(PRIO_PROCESS, tid, nice) == 0;
+        } catch (Throwable t) {
+            return false;
         }
     }
 

@@ -28,6 +28,31 @@ class ThreadPolicyTest {
         assertEquals("0", policy(), "the caller's thread changed");
     }
 
+    /** Field 19 of /proc/self/task/TID/stat is the nice value: 19 on every compiler thread, the caller's unchanged. */
+    @Test
+    void theCompilerThreadsAndOnlyThemGoToNice19() throws Exception {
+        String before = field(Path.of("/proc/thread-self/stat"), 19);
+        int set = ThreadPolicy.lowerCompilerThreads();
+        int compilers = 0;
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                String comm = Files.readString(task.resolve("comm"));
+                if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+                    compilers++;
+                    assertEquals("19", field(task.resolve("stat"), 19), comm);
+                }
+            }
+        }
+        assertTrue(compilers > 0, "no compiler thread found in /proc/self/task");
+        assertTrue(set > 0 && set <= compilers, set + " set of " + compilers);
+        assertEquals(before, field(Path.of("/proc/thread-self/stat"), 19), "the caller's own nice value changed");
+    }
+
+    private static String field(Path stat, int n) throws Exception {
+        String s = Files.readString(stat);
+        return s.substring(s.lastIndexOf(')') + 2).trim().split(" ")[n - 3];
+    }
+
     private static String policy() throws Exception {
         String stat = Files.readString(Path.of("/proc/thread-self/stat"));
         // The command name (field 2) may hold spaces: count from its closing parenthesis (field 3 on).
