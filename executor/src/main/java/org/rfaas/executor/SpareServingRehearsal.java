@@ -146,12 +146,12 @@ final class SpareServingRehearsal {
             }
             return call(client, calls, deadline, leaseArrived, failure);
         } finally {
+            // The worker says goodbye and closes its end first, the client's end after: closing
+            // the client's end while the worker's notice was in flight, then the worker's,
+            // crashed libfabric 1.17 (ofi_rxm) in fi_close, as after a peer's death.
             Worker w = worker.get();
             if (w != null) {
                 w.stop(LeaseEndReason.RELEASED);
-            }
-            if (client != null) {
-                client.close();
             }
             if (thread != null) {
                 try {
@@ -159,6 +159,9 @@ final class SpareServingRehearsal {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+            }
+            if (client != null) {
+                client.close();
             }
         }
     }
