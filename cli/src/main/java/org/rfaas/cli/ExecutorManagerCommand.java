@@ -30,8 +30,6 @@ public final class ExecutorManagerCommand implements Callable<Integer> {
             System.err.println("rfaas executor-manager: " + e.getMessage());
             return 2;
         }
-        // The node's leases spin on its cores: the manager's own compiles take only what they leave.
-        org.rfaas.transport.ThreadPolicy.lowerCompilerThreads();
         ExecutorManager manager = new ExecutorManager(cfg, null);
         List<String> addresses;
         try {

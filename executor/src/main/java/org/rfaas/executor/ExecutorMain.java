@@ -35,9 +35,6 @@ public final class ExecutorMain {
         // tens of ms of an executor JVM's start, interpreted; it runs beside the connection to the
         // manager. SLF4J keeps what is logged meanwhile and replays it once it is set up.
         Thread.ofPlatform().daemon().name("rfaas-logging-setup").start(ExecutorLogging::configure);
-        // A lease's worker spins on its core, its client usually on another: a compile of this JVM
-        // at normal priority preempted one of them for whole scheduler slices (milliseconds).
-        org.rfaas.transport.ThreadPolicy.lowerCompilerThreads();
         Executor executor;
         try {
             executor = parse(args, System.getenv(SPAWN_SECRET_ENV));
