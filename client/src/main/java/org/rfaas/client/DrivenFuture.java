@@ -19,7 +19,8 @@ sealed class DrivenFuture<T> extends CompletableFuture<T> permits DrivenFuture.G
     private static final long SPINS = 20_000;
     private static final long MAX_PARK_NANOS = 100_000;
 
-    private final IntSupplier step;
+    /** The progress step; a scatter's parts are driven by the same one. */
+    final IntSupplier step;
 
     /** @param step one non-blocking progress step; returns how many calls it completed */
     DrivenFuture(IntSupplier step) {
@@ -39,18 +40,15 @@ sealed class DrivenFuture<T> extends CompletableFuture<T> permits DrivenFuture.G
                 new java.util.concurrent.atomic.AtomicReference<>();
 
         /** @param parts at least one */
-        private final IntSupplier step;
-
         Gathered(int parts, IntSupplier step) {
             super(step);
-            this.step = step;
             this.outputs = new byte[parts][];
             this.remaining = new java.util.concurrent.atomic.AtomicInteger(parts);
         }
 
         /** The future of part {@code index}, to be completed by its call. */
         CompletableFuture<byte[]> part(int index) {
-            return new Part(this, index, step);
+            return new Part(this, index);
         }
 
         private void partDone(int index, byte[] output, Throwable error) {
@@ -75,8 +73,8 @@ sealed class DrivenFuture<T> extends CompletableFuture<T> permits DrivenFuture.G
         private final Gathered whole;
         private final int index;
 
-        Part(Gathered whole, int index, IntSupplier step) {
-            super(step);
+        Part(Gathered whole, int index) {
+            super(whole.step);
             this.whole = whole;
             this.index = index;
         }
