@@ -68,6 +68,8 @@ public final class ExecutorManager implements AutoCloseable {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("rfaas-em-timer").factory());
     private volatile boolean closed;
+    /** The allocation path's rehearsal ({@link #rehearse}), joined on close: its scratch file is in the work directory. */
+    private volatile Thread rehearsal;
 
     /**
      * Creates a manager; {@link #start()} opens its listeners.
@@ -145,7 +147,7 @@ public final class ExecutorManager implements AutoCloseable {
             LOG.info("executor manager {} serves Prometheus metrics at {}", config.node(), metricsUrl);
         }
         launcher.trainIfMissing();
-        Thread.ofPlatform().daemon().name("rfaas-em-rehearsal").start(this::rehearse);
+        rehearsal = Thread.ofPlatform().daemon().name("rfaas-em-rehearsal").start(this::rehearse);
         if (config.spareMemoryMiB() > 0) {
             String spareManagerAddress = addresses.stream().filter(a -> a.startsWith("shm:")).findFirst()
                     .orElse(addresses.getFirst());
@@ -318,6 +320,14 @@ public final class ExecutorManager implements AutoCloseable {
         metrics.close();
         timer.shutdownNow();
         transports.forEach(Transport::close);
+        Thread r = rehearsal;
+        if (r != null) {
+            try {
+                r.join(5_000); // at idle priority on a busy node it may still be writing its scratch file
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         LOG.info("executor manager {} stopped", config.node());
     }
 
