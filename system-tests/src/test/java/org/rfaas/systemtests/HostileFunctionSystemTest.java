@@ -174,12 +174,21 @@ class HostileFunctionSystemTest {
         long tasks = Long.parseLong(Files.readString(pids.resolve("pids.current")).strip());
         assertTrue(tasks <= 512, "tasks in the executor's cgroup: " + tasks);
         assertEquals("READ:", call(bystander, "read", "/proc/self/cmdline").substring(0, 5));
+        // The bomb's processes by identity (pid and start time): another process on the machine
+        // may run "sleep 300" too, and a pid may be reused once the bomb's is gone.
+        List<ProcessHandle> bomb = Files.readAllLines(pids.resolve("cgroup.procs")).stream()
+                .filter(line -> !line.isBlank()).map(line -> ProcessHandle.of(Long.parseLong(line.strip())))
+                .flatMap(java.util.Optional::stream).toList();
+        assertTrue(bomb.size() > 100, "the bomb's processes: " + bomb.size());
         hostile.close();
         waitFor(() -> !Files.exists(pids), "the executor's cgroup removed, its processes killed");
         // The manager removes the group of each v1 controller in turn, killing until all are
         // empty: the pids group can be gone while a SIGKILLed task is still exiting in another.
-        waitFor(() -> ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").endsWith("sleep 300")),
-                "no process of the bomb left");
+        try {
+            waitFor(() -> survivors(bomb).isEmpty(), "no process of the bomb left");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; left: " + survivors(bomb).stream().map(p -> describe(p)).toList(), e);
+        }
         assertEquals("READ:", call(bystander, "read", "/proc/self/cmdline").substring(0, 5));
         bystander.release();
     }
@@ -238,6 +247,27 @@ class HostileFunctionSystemTest {
             }
         }
         throw new IOException("no " + controller + " cgroup for pid " + pid);
+    }
+
+    /** Those of {@code processes} still running: a zombie has no command line any more. */
+    private static List<ProcessHandle> survivors(List<ProcessHandle> processes) {
+        return processes.stream().filter(p -> p.isAlive() && p.info().commandLine().isPresent()).toList();
+    }
+
+    /** State, parent, namespaced pids and cgroups of a process, for a failure message. */
+    private static String describe(ProcessHandle p) {
+        StringBuilder out = new StringBuilder("pid " + p.pid());
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
+                if (line.startsWith("State:") || line.startsWith("PPid:") || line.startsWith("NSpid:")) {
+                    out.append(", ").append(line.replace('\t', ' '));
+                }
+            }
+            out.append(", cgroups ").append(String.join(" ", Files.readAllLines(Path.of("/proc/" + p.pid() + "/cgroup"))));
+        } catch (IOException e) {
+            out.append(" (gone: ").append(e.getMessage()).append(')');
+        }
+        return out.toString();
     }
 
     private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
