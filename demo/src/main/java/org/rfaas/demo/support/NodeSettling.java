@@ -50,7 +50,8 @@ public final class NodeSettling {
                 if (child.info().arguments().map(a -> Arrays.asList(a).contains("--train")).orElse(false)) {
                     what = "the executors' AOT cache is being trained (pid " + child.pid() + ")";
                 } else if (spares.contains(child.pid())) {
-                    long nanos = child.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+                    // The spare's JVM runs under its sandbox's launcher: count the whole tree.
+                    long nanos = cpuNanos(child) + child.descendants().mapToLong(NodeSettling::cpuNanos).sum();
                     cpu.put(child.pid(), nanos);
                     Long before = lastCpu.get(child.pid());
                     if (what == null && (before == null || nanos - before > PERIOD_MILLIS * 100_000L)) {
@@ -71,6 +72,10 @@ public final class NodeSettling {
                 return;
             }
         }
+    }
+
+    private static long cpuNanos(ProcessHandle p) {
+        return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     /** Parent side: takes a line of the child; {@code true} when it was a state line. */
