@@ -10,7 +10,9 @@ import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import java.util.TimeZone;
+import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
+import org.slf4j.helpers.SubstituteLoggerFactory;
 
 /** The executor process's logging, set up in code at start (see {@link #configure()}), by one thread. */
 final class ExecutorLogging {
@@ -26,8 +28,19 @@ final class ExecutorLogging {
      * 65-190 ms of a fresh JVM without the AOT cache here, the hand-written layout 1-2 ms.
      */
     static void configure() {
-        if (System.getProperty("logback.configurationFile") != null
-                || !(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+        if (System.getProperty("logback.configurationFile") != null) {
+            return;
+        }
+        ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+        // Another thread's first logger started SLF4J's initialisation: its stand-in factory is
+        // answered until that is done (milliseconds).
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (factory instanceof SubstituteLoggerFactory && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+            Thread.yield();
+            factory = LoggerFactory.getILoggerFactory();
+        }
+        if (!(factory instanceof LoggerContext context)) {
             return;
         }
         context.reset();
