@@ -10,6 +10,7 @@ import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import java.util.TimeZone;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 import org.slf4j.helpers.SubstituteLoggerFactory;
@@ -36,8 +37,7 @@ final class ExecutorLogging {
         // answered until that is done (milliseconds).
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (factory instanceof SubstituteLoggerFactory && System.nanoTime() - deadline < 0) {
-            Thread.onSpinWait();
-            Thread.yield();
+            LockSupport.parkNanos(200_000); // the other thread needs the CPU more
             factory = LoggerFactory.getILoggerFactory();
         }
         if (!(factory instanceof LoggerContext context)) {
