@@ -439,12 +439,12 @@ public final class RemoteExecutor implements AutoCloseable {
                     ch.close();
                 }
                 LeaseEnded e = ended;
-                if (control == null) {
-                    // no control link (a loopback executor)
-                } else if (e != null && e.reason() == LeaseEndReason.RELEASED && control.isOpen()) {
-                    keepControl.accept(link);
-                } else {
-                    control.close();
+                if (control != null) { // null: a loopback executor, no control link to keep or close
+                    if (e != null && e.reason() == LeaseEndReason.RELEASED && control.isOpen()) {
+                        keepControl.accept(link);
+                    } else {
+                        control.close();
+                    }
                 }
                 onClose.run();
             }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.rfaas.protocol.AllocationRequest;
 import org.rfaas.protocol.AllocationResponse;
 import org.rfaas.protocol.LeaseEnded;
@@ -64,7 +65,7 @@ public final class RfaasClient implements AutoCloseable {
     /** Transports whose invocation path {@link HotPathWarmup} warmed in this client. */
     private final Set<String> warmed = ConcurrentHashMap.newKeySet();
     /** {@link Builder#lowPriorityCompiler}: still to be done at the next allocation. */
-    private final java.util.concurrent.atomic.AtomicBoolean lowerCompiler;
+    private final AtomicBoolean lowerCompiler;
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Set<RemoteExecutor> open = ConcurrentHashMap.newKeySet();
     /** A control connection per manager address whose lease ended, kept for the next allocation there. */
@@ -88,7 +89,7 @@ public final class RfaasClient implements AutoCloseable {
         this.allocationTimeout = b.allocationTimeout;
         this.backgroundPoller = b.backgroundPoller;
         this.warmUpCalls = b.warmUpCalls;
-        this.lowerCompiler = new java.util.concurrent.atomic.AtomicBoolean(b.lowPriorityCompiler);
+        this.lowerCompiler = new AtomicBoolean(b.lowPriorityCompiler);
         this.revocations = leaseSource.subscribe(new LeaseEventListener() {
             @Override
             public void leaseRevoked(long leaseId, String node, String reason) {

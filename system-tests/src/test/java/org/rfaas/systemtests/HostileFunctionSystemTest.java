@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -178,7 +179,7 @@ class HostileFunctionSystemTest {
         // may run "sleep 300" too, and a pid may be reused once the bomb's is gone.
         List<ProcessHandle> bomb = Files.readAllLines(pids.resolve("cgroup.procs")).stream()
                 .filter(line -> !line.isBlank()).map(line -> ProcessHandle.of(Long.parseLong(line.strip())))
-                .flatMap(java.util.Optional::stream).toList();
+                .flatMap(Optional::stream).toList();
         assertTrue(bomb.size() > 100, "the bomb's processes: " + bomb.size());
         hostile.close();
         waitFor(() -> !Files.exists(pids), "the executor's cgroup removed, its processes killed");
@@ -187,7 +188,7 @@ class HostileFunctionSystemTest {
         try {
             waitFor(() -> survivors(bomb).isEmpty(), "no process of the bomb left");
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; left: " + survivors(bomb).stream().map(p -> describe(p)).toList(), e);
+            throw new AssertionError(e.getMessage() + "; left: " + survivors(bomb).stream().map(HostileFunctionSystemTest::describe).toList(), e);
         }
         assertEquals("READ:", call(bystander, "read", "/proc/self/cmdline").substring(0, 5));
         bystander.release();

@@ -1,11 +1,15 @@
 package org.rfaas.transport;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Linux scheduling of this JVM's threads, through FFM.
@@ -59,13 +63,13 @@ public final class ThreadPolicy {
             return 0;
         }
         int set = 0;
-        try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks =
-                java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
-            for (java.nio.file.Path task : tasks) {
+        try (DirectoryStream<Path> tasks =
+                Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
                 String comm;
                 try {
-                    comm = java.nio.file.Files.readString(task.resolve("comm"));
-                } catch (java.io.IOException e) {
+                    comm = Files.readString(task.resolve("comm"));
+                } catch (IOException e) {
                     continue; // the thread ended meanwhile
                 }
                 if ((comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre"))
@@ -73,7 +77,7 @@ public final class ThreadPolicy {
                     set++;
                 }
             }
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return set;
         }
         return set;
