@@ -346,14 +346,20 @@ final class Fi {
 
     /**
      * libfabric parameters this process gets unless its environment sets them. The {@code ofi_rxm}
-     * utility provider (over {@code tcp} and {@code verbs}) posts {@code FI_OFI_RXM_MSG_RX_SIZE}
-     * bounce buffers of 16 KiB per endpoint, and with its shared receive context (the 1.17 default
-     * over tcp) that is 4096 of them: 64 MiB allocated and zeroed by every {@code fi_enable}, which
-     * took 60-100 ms of each connection set-up here. rFaaS opens one endpoint per connection, and
-     * a connection never has more messages in flight than its slots (at most a few hundred), so
-     * rxm's own non-SRX default of 128 is plenty: 2 MiB and ~10 ms per endpoint.
+     * utility provider (over {@code tcp} and {@code verbs}) allocates and zeroes bounce buffers of
+     * {@code FI_OFI_RXM_BUFFER_SIZE} (16 KiB) at every {@code fi_enable}: {@code FI_OFI_RXM_MSG_RX_SIZE}
+     * posted receives (4096 with its shared receive context, the 1.17 default over tcp) and
+     * {@code FI_OFI_RXM_MSG_TX_SIZE} (128) sends per endpoint. Each rFaaS connection has two
+     * endpoints (data and wake-up), and its set-up took 60-100 ms with 4096 receives, then still
+     * 220-300 ms a connection on a paravirtualised 2-vCPU VM (its page faults are slow) with 128:
+     * nearly all of it page faults in {@code memset}. A connection never has more messages in flight
+     * than its slots, the hot path writes with RMA, and eager sends here are hellos, nudges and
+     * inputs up to 4 KiB: 64 receives and sends of 4 KiB take a connection's set-up to 30-50 ms.
      */
-    static final List<Map.Entry<String, String>> PARAMETER_DEFAULTS = List.of(Map.entry("FI_OFI_RXM_MSG_RX_SIZE", "128"));
+    static final List<Map.Entry<String, String>> PARAMETER_DEFAULTS = List.of(
+            Map.entry("FI_OFI_RXM_MSG_RX_SIZE", "64"),
+            Map.entry("FI_OFI_RXM_MSG_TX_SIZE", "64"),
+            Map.entry("FI_OFI_RXM_BUFFER_SIZE", "4096"));
 
     private static final MethodHandle SETENV = LINKER.downcallHandle(
             LINKER.defaultLookup().findOrThrow("setenv"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));

@@ -29,7 +29,7 @@ import org.rfaas.transport.Transports;
 /**
  * The libfabric parameters the provider sets for its process ({@link Fi#PARAMETER_DEFAULTS}): set
  * before libfabric reads them, never over a value the user exported, and with the effect they are
- * there for — an {@code ofi_rxm} endpoint no longer allocates 64 MiB of receive bounce buffers.
+ * there for — an {@code ofi_rxm} endpoint no longer allocates tens of MiB of bounce buffers.
  */
 class FabricParameterDefaultsTest {
     private static final String RX_SIZE = "FI_OFI_RXM_MSG_RX_SIZE";
@@ -48,7 +48,11 @@ class FabricParameterDefaultsTest {
     void theDefaultsAreInTheEnvironmentOnceLibfabricIsLoaded() throws Throwable {
         assertNull(FabricInfo.libraryProblem(), "libfabric1 is installed on CI and dev machines");
         String exported = System.getenv(RX_SIZE);
-        assertEquals(exported != null ? exported : "128", getenv(RX_SIZE));
+        assertEquals(exported != null ? exported : "64", getenv(RX_SIZE));
+        for (var p : Fi.PARAMETER_DEFAULTS) {
+            String own = System.getenv(p.getKey());
+            assertEquals(own != null ? own : p.getValue(), getenv(p.getKey()), p.getKey());
+        }
     }
 
     @Test
@@ -91,27 +95,26 @@ class FabricParameterDefaultsTest {
 
     /**
      * With rxm's shared-receive default (4096 buffers of 16 KiB each) a connection pair grew the
-     * resident set by 123-144 MiB here; with 128 buffers its two data endpoints take 24-34 MiB (the
-     * rest is the tcp provider's and rxm's other pools, and the connections' own slots), measured
-     * with fi_cq_sread warm waits, which need no other endpoint.
+     * resident set by 123-144 MiB here; with 128 buffers its two data endpoints took 24-34 MiB, and
+     * with 64 receives and 64 sends of 4 KiB 13 MiB (the rest is the tcp provider's and rxm's
+     * other pools, and the connections' own slots), measured with fi_cq_sread warm waits, which
+     * need no other endpoint.
      */
     @Test
     void anRxmEndpointDoesNotAllocateTensOfMegabytes() throws Exception {
         long grown = pairGrowth("cq");
-        assertTrue(grown < (80L << 20), "one fabric:tcp connection pair (two endpoints) grew the resident set by "
+        assertTrue(grown < (40L << 20), "one fabric:tcp connection pair (two endpoints) grew the resident set by "
                 + (grown >> 20) + " MiB");
     }
 
     /**
-     * The default warm wait over tcp adds a wake-up endpoint on each side. rxm allocates its buffer pools in
-     * chunks of 16 KiB buffers whatever the endpoint's queue sizes, so each costs about 17 MiB
-     * (a pair measured 84-97 MiB); with the shared-receive default above it would be about twice
-     * the first bound.
+     * The default warm wait over tcp adds a wake-up endpoint on each side: a pair took 84-97 MiB
+     * with rxm's 16 KiB buffers and 24-25 MiB with the 4 KiB ones of {@link Fi#PARAMETER_DEFAULTS}.
      */
     @Test
     void theWakeUpEndpointsStayWithinTheirPools() throws Exception {
         long grown = pairGrowth("auto");
-        assertTrue(grown < (130L << 20), "one fabric:tcp connection pair (four endpoints) grew the resident set by "
+        assertTrue(grown < (60L << 20), "one fabric:tcp connection pair (four endpoints) grew the resident set by "
                 + (grown >> 20) + " MiB");
     }
 
