@@ -25,11 +25,11 @@ import org.rfaas.transport.Transports;
  * the transport's connection class, the wire flyweights), so that the JIT has compiled them (with
  * the same, monomorphic type profiles) before the first real call rather than during its first few
  * thousand. Measured: a fresh client's first calls otherwise ran at 2-10x the median with
- * millisecond outliers while its compiler threads took the cores. Then it rehearses the listener's
- * side of a worker's connection handshake ({@link HandshakeRehearsal}), which each allocation
- * runs once per worker, and ends with a garbage collection ({@link System#gc}).
+ * millisecond outliers while its compiler threads took the cores. Before the calls it rehearses the
+ * listener's side of a worker's connection handshake ({@link HandshakeRehearsal}), which each
+ * allocation runs once per worker, and it ends with a garbage collection ({@link System#gc}).
  *
- * <p>Threads: runs on the caller's thread plus one echo thread and then one connecting thread,
+ * <p>Threads: runs on the caller's thread plus one connecting thread and then one echo thread,
  * each joined before it returns; the loopback connections and listeners are closed too. The
  * transport itself stays open (the lease uses it).
  */
@@ -71,6 +71,11 @@ final class HotPathWarmup {
         int length = Math.min(MAX_WARMUP_INPUT, Math.min(inputCapacity, outputCapacity));
         ConnectionSpec clientSide = new ConnectionSpec(slots + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
         ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
+        // The listener's side of a worker's handshake, which each allocation runs once per worker.
+        // First: the JIT compiles it during the calls below, rather than beside the lease's first
+        // calls (its compile queue took until then when the handshakes came last).
+        HandshakeRehearsal.run(transport, Transports.loopbackAddress(transportName), clientSide, workerSide,
+                HandshakeRehearsal.worthRehearsing(transportName), HANDSHAKE_BUDGET, () -> false, false);
         int done = 0;
         try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
             for (int round = 0; round < ROUNDS; round++) {
@@ -78,9 +83,6 @@ final class HotPathWarmup {
                         calls / ROUNDS + (round < calls % ROUNDS ? 1 : 0));
             }
         }
-        // The listener's side of a worker's handshake, which each allocation runs once per worker.
-        HandshakeRehearsal.run(transport, Transports.loopbackAddress(transportName), clientSide, workerSide,
-                HandshakeRehearsal.worthRehearsing(transportName), HANDSHAKE_BUDGET, () -> false, false);
         // The warm-up's garbage is collected now rather than by a collection during the lease's
         // calls: a JVM's first collection touches fresh heap pages (a 56 ms pause in a client here).
         System.gc();
