@@ -12,7 +12,6 @@ import org.rfaas.protocol.Status;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
-import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.Transport;
@@ -25,13 +24,10 @@ import org.rfaas.transport.Transports;
  * the transport's connection class, the wire flyweights), so that the JIT has compiled them (with
  * the same, monomorphic type profiles) before the first real call rather than during its first few
  * thousand. Measured: a fresh client's first calls otherwise ran at 2-10x the median with
- * millisecond outliers while its compiler threads took the cores. Before the calls it rehearses the
- * listener's side of a worker's connection handshake ({@link HandshakeRehearsal}), which each
- * allocation runs once per worker, and it ends with a garbage collection ({@link System#gc}).
+ * millisecond outliers while its compiler threads took the cores.
  *
- * <p>Threads: runs on the caller's thread plus one connecting thread and then one echo thread,
- * each joined before it returns; the loopback connections and listeners are closed too. The
- * transport itself stays open (the lease uses it).
+ * <p>Threads: runs on the caller's thread plus one echo thread, joined before it returns; the
+ * loopback connection and listener are closed too. The transport itself stays open (the lease uses it).
  */
 final class HotPathWarmup {
     /** Name of the echo thread (gone when {@link #run} returns). */
@@ -50,8 +46,6 @@ final class HotPathWarmup {
     private static final int MAX_WARMUP_INPUT = 64 * 1024;
     /** The size of the short calls. */
     private static final int SHORT_INPUT = 8;
-    /** At most this long for the handshake rehearsal (1,000 shm handshakes took 0.6-1.6 s here). */
-    private static final Duration HANDSHAKE_BUDGET = Duration.ofSeconds(1);
     /** The loopback executor's one function (its echo answers any). */
     private static final String FUNCTION = "warm-up";
 
@@ -71,22 +65,14 @@ final class HotPathWarmup {
         int length = Math.min(MAX_WARMUP_INPUT, Math.min(inputCapacity, outputCapacity));
         ConnectionSpec clientSide = new ConnectionSpec(slots + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
         ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
-        // The listener's side of a worker's handshake, which each allocation runs once per worker.
-        // First: the JIT compiles it during the calls below, rather than beside the lease's first
-        // calls (its compile queue took until then when the handshakes came last).
-        HandshakeRehearsal.run(transport, Transports.loopbackAddress(transportName), clientSide, workerSide,
-                HandshakeRehearsal.worthRehearsing(transportName), HANDSHAKE_BUDGET, () -> false, false);
-        int done = 0;
         try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
+            int done = 0;
             for (int round = 0; round < ROUNDS; round++) {
                 done += round(transport, listener, workerSide, slots, inputCapacity, outputCapacity, length,
                         calls / ROUNDS + (round < calls % ROUNDS ? 1 : 0));
             }
+            return done;
         }
-        // The warm-up's garbage is collected now rather than by a collection during the lease's
-        // calls: a JVM's first collection touches fresh heap pages (a 56 ms pause in a client here).
-        System.gc();
-        return done;
     }
 
     /** One loopback connection, its echo thread and {@code calls} calls; all of it closed and joined. */

@@ -564,11 +564,8 @@ public final class RfaasClient implements AutoCloseable {
          * loopback echo worker in its own process over that transport (no lease, no executor): the
          * JIT then compiles the invocation path before the lease's first call instead of during its
          * first few thousand (whose p99 was several times the median, with millisecond outliers).
-         * It also rehearses the listener's side of the workers' connection handshakes (up to 1 s;
-         * not over libfabric) and ends with a garbage collection ({@link System#gc}), so that its
-         * garbage is not collected during the lease. It lengthens that allocation by about the
-         * warm-up's time, once (0.5-1.5 s in a fresh JVM, more on busy cores); 0 (the default)
-         * does not warm up.
+         * It lengthens that allocation by about the warm-up's time, once (0.1-0.5 s for 10,000
+         * calls in a fresh JVM, more on busy cores); 0 (the default) does not warm up.
          */
         public Builder warmUp(int calls) {
             if (calls < 0) {

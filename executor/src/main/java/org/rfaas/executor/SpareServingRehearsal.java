@@ -18,7 +18,6 @@ import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
-import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
@@ -33,8 +32,7 @@ import org.slf4j.LoggerFactory;
  * the training package's functions through the real {@link Worker}, hot, until the JIT has
  * compiled the serving path. Without it a lease's first calls ran while the JVM compiled ~250 methods on the
  * lease's only core (tens of calls over 1 ms in the first 2,000 of a lease), and a lease's worker
- * connection ran its handshake for the first time in the JVM (now rehearsed too, after the calls:
- * {@link HandshakeRehearsal}).
+ * connection ran its handshake for the first time in the JVM.
  *
  * <p>The rehearsal gives way to a lease: it stops within a call once {@code leaseArrived} says
  * so, and within {@link #BUDGET} in any case; every wait is bounded. Its worker thread runs at
@@ -86,10 +84,8 @@ final class SpareServingRehearsal {
                     }
                     int calls = run(transport, name, functions, leaseArrived);
                     rehearsed.accept(calls);
-                    long t1 = System.nanoTime();
-                    int handshakes = handshakes(transport, name, leaseArrived);
-                    LOG.debug("spare: rehearsed {} calls over {} in {} ms, {} handshakes in {} ms", calls, name,
-                            (t1 - t0) / 1_000_000, handshakes, (System.nanoTime() - t1) / 1_000_000);
+                    LOG.debug("spare: rehearsed {} calls over {} in {} ms", calls, name,
+                            (System.nanoTime() - t0) / 1_000_000);
                 } catch (RuntimeException e) {
                     LOG.debug("spare: the serving rehearsal over {} failed: {}", name, e.toString());
                 } finally {
@@ -97,12 +93,6 @@ final class SpareServingRehearsal {
                         transport.close();
                     }
                 }
-            }
-            if (!leaseArrived.getAsBoolean()) {
-                // The rehearsals' garbage (some 20 KB a handshake) is collected now, while the
-                // spare waits, not by a young collection during its lease: the first collection
-                // of a JVM touches fresh heap pages and paused it 25-55 ms here.
-                System.gc();
             }
         });
     }
@@ -215,19 +205,6 @@ final class SpareServingRehearsal {
             done++;
         }
         return done;
-    }
-
-    /**
-     * {@link HandshakeRehearsal} over {@code transport} with a lease's connection specs, the
-     * spare's side being the connector's: {@link HandshakeRehearsal#worthRehearsing} handshakes within
-     * {@link #BUDGET}, until a lease arrives; returns how many completed.
-     */
-    static int handshakes(Transport transport, String transportName, BooleanSupplier leaseArrived) {
-        return HandshakeRehearsal.run(transport, Transports.loopbackAddress(transportName),
-                new ConnectionSpec(SLOTS + 1, ReplyHeader.resultSlotSize(CAPACITY), 0),
-                new ConnectionSpec(SLOTS, InvocationHeader.slotSize(CAPACITY), 0),
-                HandshakeRehearsal.worthRehearsing(transportName),
-                BUDGET, leaseArrived, true);
     }
 
     /** Spins briefly for the next message, then sleeps for it in the transport, up to {@code deadline}. */

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,15 +16,13 @@ import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
-import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
 
 /**
  * A spare rehearses serving over the transports a lease may use before its lease, with correct
- * echoes, gives way to the lease between two calls, and then serves the lease; it rehearses the
- * worker connection's handshake too, leaving no thread or shared file behind.
+ * echoes, gives way to the lease between two calls, and then serves the lease.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SpareServingRehearsalTest {
@@ -44,36 +40,6 @@ class SpareServingRehearsalTest {
             assertEquals(100, calls);
             assertTrue(SpareServingRehearsal.run(transport, name, training, () -> false) > 0, "a second round");
         }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"shm", "tcp", "fabric:tcp"})
-    void theHandshakeRehearsalConnectsAgainAndAgainLeavesNothingBehindAndStopsOnceALeaseArrives(String name)
-            throws Exception {
-        String ownFiles = "rfaas-shm-" + ProcessHandle.current().pid() + "-";
-        try (Transport transport = Transports.open(name)) {
-            int done = HandshakeRehearsal.run(transport, Transports.loopbackAddress(name), new ConnectionSpec(3, 1088, 0),
-                    new ConnectionSpec(2, 1088, 0), 60, Duration.ofSeconds(60), () -> false, true);
-            assertEquals(60, done);
-            AtomicInteger asked = new AtomicInteger();
-            int stopped = SpareServingRehearsal.handshakes(transport, name, () -> asked.incrementAndGet() > 5);
-            assertTrue(stopped <= 5, stopped + " handshakes after the lease arrived");
-            // The connector thread ends with the rehearsal, and every shared file is gone.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (rehearsalThreads() > 0 && System.nanoTime() - deadline < 0) {
-                Thread.sleep(10);
-            }
-            assertEquals(0, rehearsalThreads(), "connector threads left running");
-            try (var files = Files.list(Path.of("/dev/shm"))) {
-                assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith(ownFiles))
-                        .toList());
-            }
-        }
-    }
-
-    private static long rehearsalThreads() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.isAlive() && t.getName().equals("rfaas-handshake-rehearsal")).count();
     }
 
     @ParameterizedTest
