@@ -63,8 +63,7 @@ public final class ThreadPolicy {
             return 0;
         }
         int set = 0;
-        try (DirectoryStream<Path> tasks =
-                Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path task : tasks) {
                 String comm;
                 try {

@@ -52,7 +52,7 @@ public final class ColdStart {
 
     /**
      * Longest wait for the node to settle before one allocation; it is measured anyway after that.
-     * A spare's boot and rehearsals take 3-5 s on an idle 2-vCPU node, and more under load (a
+     * A spare's boot and serving rehearsal take ~3 s on an idle 2-vCPU node, and more under load (a
      * 10 s limit was passed once in 12 starts of a loaded `bench all`).
      */
     private static final Duration SETTLE_LIMIT = Duration.ofSeconds(20);
