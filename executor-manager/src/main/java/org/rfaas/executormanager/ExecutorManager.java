@@ -227,6 +227,12 @@ public final class ExecutorManager implements AutoCloseable {
         return admission.unproven();
     }
 
+    /** Whether the allocation path's rehearsal still runs (tests). */
+    boolean rehearsing() {
+        Thread r = rehearsal;
+        return r != null && r.isAlive();
+    }
+
     /** Spare executors connected and waiting for a lease (tests). */
     int connectedSpareCount() {
         return executors.pool().connectedCount();

@@ -90,11 +90,18 @@ public final class ThreadPolicy {
         }
     }
 
-    /** Moves the calling thread to {@code SCHED_IDLE}, for good; false where that is not possible (it runs on as it was). */
+    /**
+     * Moves the calling thread to {@code SCHED_IDLE}, for good; false where that is not possible (it
+     * runs on as it was). Every thread it starts from then on inherits the policy, so the threads
+     * the whole process shares and starts on first use ({@link LivenessTimer}'s) are started first:
+     * a heartbeat thread at idle priority starves on a loaded machine until peers declare this
+     * process lost.
+     */
     public static boolean idle() {
         if (SET_SCHEDULER == null) {
             return false;
         }
+        LivenessTimer.start();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment param = arena.allocate(ValueLayout.JAVA_INT); // struct sched_param { int priority = 0; }
             return (int) SET_SCHEDULER.invokeExact(0, SCHED_IDLE, param) == 0;
