@@ -13,6 +13,13 @@ import java.util.Map;
  * /sys/fs/cgroup) or v1 (the memory, cpu, cpuacct, cpuset and pids controllers each mounted on
  * its own hierarchy, or some together). Each manager gets a group of its own, {@code rfaas/<node>.<pid>},
  * and every executor one below it.
+ *
+ * <p>CPU weight: a group competes with its siblings as one task of its weight, however many
+ * threads it holds. At the default weight the node's every leased core together would weigh as
+ * much as one busy thread outside rFaaS (a daemon, a stray job), and an executor's heartbeat thread
+ * could wait past its peers' liveness timeout. So {@code rfaas/} weighs one task per CPU of the
+ * host, a manager's group one per core it lends, and a lease's group one per leased core
+ * ({@link ExecutorCgroup#foreground}); the CFS quota still holds each lease to its cores.
  */
 final class CgroupHost {
     static final List<String> CONTROLLERS = List.of("memory", "cpu", "cpuacct", "cpuset", "pids");
@@ -32,7 +39,7 @@ final class CgroupHost {
      * Finds the controllers and makes the manager's group in each; {@code null} with the reason
      * in {@code why[0]} when the host lacks one or they are not writable.
      */
-    static CgroupHost probe(String node, String[] why) {
+    static CgroupHost probe(String node, int cores, String[] why) {
         String base = "rfaas/" + node.replaceAll("[^A-Za-z0-9_.-]", "_") + "." + ProcessHandle.current().pid();
         Map<String, Path> mounts = new HashMap<>();
         Path unified = Path.of("/sys/fs/cgroup");
@@ -71,7 +78,7 @@ final class CgroupHost {
             }
             CgroupHost host = new CgroupHost(v2, mounts, base);
             host.removeStaleGroups();
-            host.makeManagerGroup();
+            host.makeManagerGroup(cores);
             return host;
         } catch (IOException | RuntimeException e) {
             why[0] = "cgroups are not writable (" + e.getMessage() + ")";
@@ -97,7 +104,7 @@ final class CgroupHost {
         inheritCpuset(dir);
     }
 
-    private void makeManagerGroup() throws IOException {
+    private void makeManagerGroup(int cores) throws IOException {
         for (Path mount : new LinkedHashSet<>(mounts.values())) {
             Path dir = mount;
             for (String part : base.split("/")) {
@@ -114,6 +121,19 @@ final class CgroupHost {
             if (v2) {
                 ExecutorCgroup.write(dir.resolve("cgroup.subtree_control"), "+memory +cpu +cpuset +pids");
             }
+        }
+        Path managerGroup = mounts.get("cpu").resolve(base);
+        setWeight(managerGroup.getParent(), Runtime.getRuntime().availableProcessors());
+        setWeight(managerGroup, cores);
+    }
+
+    /** The CPU weight of {@code tasks} busy tasks at the normal priority (capped at the kernel's maximum). */
+    void setWeight(Path cpuGroup, int tasks) throws IOException {
+        int n = Math.max(1, tasks);
+        if (v2) {
+            ExecutorCgroup.write(cpuGroup.resolve("cpu.weight"), Long.toString(Math.min(10_000L, 100L * n)));
+        } else {
+            ExecutorCgroup.write(cpuGroup.resolve("cpu.shares"), Long.toString(Math.min(262_144L, 1024L * n)));
         }
     }
 

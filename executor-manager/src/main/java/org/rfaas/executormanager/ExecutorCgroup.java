@@ -24,11 +24,8 @@ final class ExecutorCgroup {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorCgroup.class);
     /** CFS period; the quota is the leased cores times this. */
     private static final long PERIOD_MICROS = 100_000;
-    /** cgroup v1 cpu.shares: the kernel's minimum, and the default of a new group. */
+    /** cgroup v1 cpu.shares: the kernel's minimum. */
     private static final long MIN_SHARES = 2;
-    private static final long DEFAULT_SHARES = 1024;
-    /** cgroup v2 cpu.weight default (1 is the minimum). */
-    private static final long DEFAULT_WEIGHT = 100;
 
     private final CgroupHost host;
     /** One directory per controller (v1), or the one unified directory (v2). */
@@ -38,6 +35,8 @@ final class ExecutorCgroup {
     private final Path cpuset;
     private final Path pids;
     private volatile boolean destroyed;
+    /** Cores of the lease ({@link #leaseCores}), which {@link #foreground} weighs the group for. */
+    private volatile int leasedCores = 1;
 
     private ExecutorCgroup(CgroupHost host, String name) {
         this.host = host;
@@ -93,6 +92,7 @@ final class ExecutorCgroup {
             list.append(list.isEmpty() ? "" : ",").append(c);
         }
         write(cpuset.resolve("cpuset.cpus"), list.toString());
+        leasedCores = cpus.length;
         long quota = PERIOD_MICROS * cpus.length;
         if (host.v2()) {
             write(cpu.resolve("cpu.max"), quota + " " + PERIOD_MICROS);
@@ -118,14 +118,13 @@ final class ExecutorCgroup {
         host.writeIfPresent(cpu.resolve("cpu.idle"), "1");
     }
 
-    /** The normal CPU weight again: the spare took a lease, whose calls must not wait for CPU. */
+    /**
+     * The normal CPU weight again, one task's per leased core (one before {@link #leaseCores}): the
+     * spare took a lease, whose calls must not wait for CPU.
+     */
     void foreground() throws IOException {
         host.writeIfPresent(cpu.resolve("cpu.idle"), "0");
-        if (host.v2()) {
-            write(cpu.resolve("cpu.weight"), Long.toString(DEFAULT_WEIGHT));
-        } else {
-            write(cpu.resolve("cpu.shares"), Long.toString(DEFAULT_SHARES));
-        }
+        host.setWeight(cpu, leasedCores);
     }
 
     /** CPU time used by every task ever in the group, in nanoseconds (threads and children too). */

@@ -97,7 +97,7 @@ final class ExecutorSandbox implements AutoCloseable {
         CgroupHost host = null;
         if (why == null) {
             String[] reason = new String[1];
-            host = CgroupHost.probe(config.node(), reason);
+            host = CgroupHost.probe(config.node(), config.cores(), reason);
             why = reason[0];
         }
         if (why != null) {

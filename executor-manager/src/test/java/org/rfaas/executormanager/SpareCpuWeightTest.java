@@ -25,7 +25,8 @@ import org.rfaas.transport.Transports;
 /**
  * A sandboxed spare boots and waits at the lowest CPU weight of its cgroup (so that its JVM's boot
  * never takes a time slice from a leased worker spinning beside it), and gets the normal weight
- * before its lease's assignment goes out. Read from the kernel's files of the process's own cgroup.
+ * before its lease's assignment goes out, one busy task's weight per core under groups that weigh
+ * as many tasks as the node lends cores. Read from the kernel's files of the process's own cgroup.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class SpareCpuWeightTest {
@@ -63,6 +64,11 @@ class SpareCpuWeightTest {
                 assertEquals("0", read(group, "cpu.idle"), "a leased executor's cpu.idle");
             }
             assertEquals("1024", read(group, "cpu.shares"), "a leased executor's cpu.shares");
+            // Leased cores are not diluted by other work on the host: the node's group weighs one
+            // busy task per core it lends (2), rFaaS's one per CPU of the host.
+            assertEquals("2048", read(group.getParent(), "cpu.shares"), "the manager's group's cpu.shares");
+            assertEquals(Long.toString(1024L * Runtime.getRuntime().availableProcessors()),
+                    read(group.getParent().getParent(), "cpu.shares"), "rfaas/'s cpu.shares");
             // Its replacement starts low again.
             awaitTrue(() -> !manager.spareExecutorPids().isEmpty(), "the replacement spare started");
             long replacement = manager.spareExecutorPids().getFirst();

@@ -20,7 +20,7 @@ final class StaleCgroupTest {
     @Test
     void groupsOfDeadManagersAreRemovedAtTheNextStart() throws Exception {
         String[] why = new String[1];
-        CgroupHost first = CgroupHost.probe("stale-probe", why);
+        CgroupHost first = CgroupHost.probe("stale-probe", 1, why);
         assumeTrue(first != null, "no writable cgroups here: " + why[0]);
         first.close();
 
@@ -56,7 +56,7 @@ final class StaleCgroupTest {
             }
             Files.writeString(busyPids.resolve("cgroup.procs"), Long.toString(busyTask.pid()));
 
-            CgroupHost second = CgroupHost.probe("stale-probe", why);
+            CgroupHost second = CgroupHost.probe("stale-probe", 1, why);
             assertNotNull(second, why[0]);
             second.close();
             for (Path g : staleGroups) {
