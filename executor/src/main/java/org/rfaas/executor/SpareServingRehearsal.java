@@ -19,6 +19,7 @@ import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.Liveness;
 import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
@@ -54,7 +55,30 @@ final class SpareServingRehearsal {
     static final Duration BUDGET = Duration.ofSeconds(2);
     private static final int SLOTS = 2;
     private static final int CAPACITY = 1024;
-    private static final long HOT_TIMEOUT_MICROS = 1_000;
+    /**
+     * Output capacity of the shape: every fifth call asks for this much, more than a slot holds in
+     * place, as a lease with a large output capacity does (else the worker's in-place test was
+     * compiled for one outcome and the lease's first call trapped out of it).
+     */
+    private static final int OUTPUT_CAPACITY = 2 * CAPACITY;
+    /** Longer than {@link #PAUSE_MILLIS}: a pause leaves the worker spinning past its publishing interval. */
+    private static final long HOT_TIMEOUT_MICROS = 20_000;
+    /**
+     * The client pauses this long every {@link #PAUSE_EVERY} calls: a lease's worker spins for
+     * milliseconds between bursts and publishes its hot-polling time every 10 ms, a branch the
+     * back-to-back calls never took (its first run deoptimised the spin loop in the lease).
+     */
+    private static final long PAUSE_MILLIS = 12;
+    private static final int PAUSE_EVERY = 2_500;
+    /**
+     * Once, at call {@link #SILENCE_AT} (early: the budget may end the rehearsal long before
+     * {@link #CALLS}, and the reader is profiled by then), the client stays silent for two
+     * heartbeat intervals and more, so that both ends send and receive a HEARTBEAT (tcp, fabric)
+     * and the worker goes warm: a lease's first idle moment otherwise sent the first heartbeat the
+     * JVM's compiled reader saw, which deoptimized it.
+     */
+    private static final long SILENCE_MILLIS = 2 * Liveness.DEFAULT_HEARTBEAT_INTERVAL.toMillis() + 100;
+    private static final int SILENCE_AT = 1_000;
     /** A client that spun this long without a reply sleeps in the transport instead (bounded waits). */
     private static final long SPIN_NANOS = 50_000;
 
@@ -113,8 +137,8 @@ final class SpareServingRehearsal {
             }
         }
         long deadline = System.nanoTime() + BUDGET.toNanos();
-        ExecutorShape shape = new ExecutorShape(1, 256, HOT_TIMEOUT_MICROS, SLOTS, CAPACITY, CAPACITY);
-        ConnectionSpec clientSide = new ConnectionSpec(SLOTS + 1, ReplyHeader.resultSlotSize(CAPACITY), 0);
+        ExecutorShape shape = new ExecutorShape(1, 256, HOT_TIMEOUT_MICROS, SLOTS, CAPACITY, OUTPUT_CAPACITY);
+        ConnectionSpec clientSide = new ConnectionSpec(SLOTS + 1, ReplyHeader.resultSlotSize(OUTPUT_CAPACITY), 0);
         ConnectionSpec workerSide = new ConnectionSpec(SLOTS, InvocationHeader.slotSize(CAPACITY), 0);
         AtomicReference<Worker> worker = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -170,8 +194,10 @@ final class SpareServingRehearsal {
      * Calls of 1-64 bytes from memory of the client's own, and every fourth one of
      * {@value #CAPACITY} bytes built in the worker's slot where the transport shares it (as a
      * lease's client sends them: short inputs staged, long ones in place), the functions in turn,
-     * until {@link #CALLS}, the deadline or a lease; checks every reply (the echoes return their
-     * input, the no-op nothing).
+     * every fifth asking for {@value #OUTPUT_CAPACITY} bytes of output, with a pause every
+     * {@value #PAUSE_EVERY} and a silence at {@value #SILENCE_AT}, until {@link #CALLS},
+     * the deadline or a lease; checks every reply (the echoes return their input, the no-op
+     * nothing).
      */
     private static int call(Connection client, int[] functions, long deadline, BooleanSupplier leaseArrived,
             AtomicReference<Throwable> failure) {
@@ -183,13 +209,19 @@ final class SpareServingRehearsal {
         int done = 0;
         for (int call = 1; call <= CALLS && !leaseArrived.getAsBoolean() && System.nanoTime() - deadline < 0; call++) {
             boolean large = call % 4 == 0;
-            int inputLength = large ? CAPACITY : 1 + call % 64;
+            // short lengths repeat for 16 calls: a lease's calls often have one length, and the
+            // worker's cached input view was otherwise compiled for a new length every call
+            int inputLength = large ? CAPACITY : 1 + (call >> 4) % 64;
             MemorySegment send = large ? shared : own;
             int resultSlot = call % SLOTS;
             int id = InvocationHeader.invocationId(call, resultSlot);
             int which = call % functions.length;
             int outputLength = which == NOOP ? 0 : inputLength;
-            header.wrap(send, 0).write(id, functions[which], resultSlot, CAPACITY, inputLength);
+            int capacity = call % 5 == 0 ? OUTPUT_CAPACITY : CAPACITY;
+            if (call == SILENCE_AT || call % PAUSE_EVERY == 0) {
+                pause(call == SILENCE_AT ? SILENCE_MILLIS : PAUSE_MILLIS, leaseArrived);
+            }
+            header.wrap(send, 0).write(id, functions[which], resultSlot, capacity, inputLength);
             send.asSlice(InvocationHeader.LENGTH, inputLength).fill((byte) call);
             client.write(0, send, 0, InvocationHeader.LENGTH + inputLength, id);
             awaitMessage(client, c, deadline, failure);
@@ -205,6 +237,19 @@ final class SpareServingRehearsal {
             done++;
         }
         return done;
+    }
+
+    /** Sleeps {@code millis}, in 10 ms steps that end early once a lease arrived. */
+    private static void pause(long millis, BooleanSupplier leaseArrived) {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        try {
+            for (long left = millis; left > 0 && !leaseArrived.getAsBoolean();
+                    left = (end - System.nanoTime()) / 1_000_000L) {
+                Thread.sleep(Math.min(10, left));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Spins briefly for the next message, then sleeps for it in the transport, up to {@code deadline}. */
