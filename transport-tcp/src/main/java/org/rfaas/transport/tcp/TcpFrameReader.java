@@ -79,8 +79,10 @@ final class TcpFrameReader {
     private MemorySegment stage;
     private ByteBuffer stageView;
     // Slot prediction: the last WRITE's slot and length, the step between the last two slots, and
-    // how many frames in a row followed that step.
-    private int lastSlot = -1;
+    // how many frames in a row followed that step. Slot 0 stands in for the WRITE before the first
+    // (a wrong guess costs one frame's confidence): a "no WRITE yet" branch would be taken once per
+    // connection, so the JIT compiled it out and a lease's new connection deoptimized the reader.
+    private int lastSlot;
     private int lastLength;
     private int step;
     private int confidence;
@@ -280,17 +282,15 @@ final class TcpFrameReader {
         length = writeLength;
         immediate = writeImmediate;
         int slots = slotSegments.length;
-        if (lastSlot >= 0) {
-            int d = writeSlot - lastSlot;
-            int seen = d < 0 ? d + slots : d;
-            if (seen == step) {
-                if (confidence < CONFIDENT) {
-                    confidence++;
-                }
-            } else {
-                step = seen;
-                confidence = 0;
+        int d = writeSlot - lastSlot;
+        int seen = d < 0 ? d + slots : d;
+        if (seen == step) {
+            if (confidence < CONFIDENT) {
+                confidence++;
             }
+        } else {
+            step = seen;
+            confidence = 0;
         }
         lastSlot = writeSlot;
         lastLength = writeLength;
