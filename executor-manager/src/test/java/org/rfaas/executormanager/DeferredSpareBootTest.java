@@ -62,10 +62,10 @@ class DeferredSpareBootTest {
             Connection worker = clientSide.accept(Duration.ofSeconds(60));
             assertNotNull(worker, "the executor's worker did not connect");
             Completion c = new Completion();
-            awaitTrue(() -> worker.poll(c), "worker hello");
+            Await.until(() -> worker.poll(c), "worker hello");
             WorkerHello hello = WorkerHello.decode(worker.receiveSlot(c.slot()), 0, c.length());
             assertEquals(List.of("twice"), hello.functions());
-            awaitTrue(() -> manager.spareExecutorPids().size() == 2, "the replacement spare started");
+            Await.until(() -> manager.spareExecutorPids().size() == 2, "the replacement spare started");
             worker.close();
         }
     }
@@ -99,36 +99,16 @@ class DeferredSpareBootTest {
                 assertEquals(1, manager.spareExecutorPids().size(),
                         "a replacement spare booted within the first call's grace: " + manager.spareExecutorPids());
             }
-            awaitTrue(() -> manager.spareExecutorPids().size() == 2, "the replacement spare started after the grace");
+            Await.until(() -> manager.spareExecutorPids().size() == 2, "the replacement spare started after the grace");
             worker.close();
         }
     }
 
     /** Starts {@link #manager}, waits until both its spares are connected; returns its address. */
-    private String startWithTwoConnectedSpares() throws InterruptedException {
+    private String startWithTwoConnectedSpares() throws Exception {
         String address = manager.start().getFirst();
-        awaitTrue(() -> manager.connectedSpareCount() == 2, "2 spares connected");
+        Await.until(() -> manager.connectedSpareCount() == 2, "2 spares connected");
         tcp = Transports.open("tcp");
         return address;
-    }
-
-    private interface Check {
-        boolean ok() throws Exception;
-    }
-
-    private static void awaitTrue(Check check, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        try {
-            while (!check.ok()) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError("timed out waiting for: " + what);
-                }
-                Thread.sleep(10);
-            }
-        } catch (InterruptedException | AssertionError e) {
-            throw e;
-        } catch (Exception e) {
-            throw new AssertionError(what + " failed", e);
-        }
     }
 }

@@ -1,7 +1,6 @@
 package org.rfaas.executormanager;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -43,15 +42,15 @@ class IdlePriorityStaysInRehearsalsTest {
                 List.of("shm:" + dir.resolve("m.sock"), "tcp://127.0.0.1:0", "fabric:tcp://127.0.0.1:0"), 2, 2048, dir)
                 .withSpareExecutors(1).withSpareMemoryMiB(256), null);
         manager.start();
-        awaitTrue(() -> manager.connectedSpareCount() == 1, "the spare connected");
+        Await.until(() -> manager.connectedSpareCount() == 1, "the spare connected");
         long spare = manager.spareExecutorPids().getFirst();
         // The spare rehearses serving over each transport (connections, and with them heartbeats)
         // on idle-priority threads that end when it is done: wait for them to come and go.
-        awaitTrue(() -> !threads(spare, "rfaas-spare-reh").isEmpty(), "the spare's serving rehearsal started");
-        awaitTrue(() -> threads(spare, "rfaas-spare-reh").isEmpty(), "the spare's serving rehearsal ended");
+        Await.until(() -> !threads(spare, "rfaas-spare-reh").isEmpty(), "the spare's serving rehearsal started");
+        Await.until(() -> threads(spare, "rfaas-spare-reh").isEmpty(), "the spare's serving rehearsal ended");
         assertEquals(List.of(), idleThreads(spare, List.of()), "threads of the spare at SCHED_IDLE after its rehearsal");
 
-        awaitTrue(() -> !manager.rehearsing(), "the manager's rehearsal ended");
+        Await.until(() -> !manager.rehearsing(), "the manager's rehearsal ended");
         // (other tests of this JVM may have left in-process spares still rehearsing)
         assertEquals(List.of(), idleThreads(ProcessHandle.current().pid(), List.of("rfaas-em-rehea", "rfaas-spare-reh")),
                 "threads of the manager's JVM at SCHED_IDLE besides rehearsals");
@@ -110,18 +109,6 @@ class IdlePriorityStaysInRehearsalsTest {
             return Files.readString(task.resolve("comm")).strip();
         } catch (IOException e) {
             return null;
-        }
-    }
-
-    private interface Check {
-        boolean ok() throws Exception;
-    }
-
-    private static void awaitTrue(Check check, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!check.ok()) {
-            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting for: " + what);
-            Thread.sleep(2);
         }
     }
 }

@@ -2,7 +2,6 @@ package org.rfaas.executormanager;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -46,7 +45,7 @@ class SpareCpuWeightTest {
                 .withSpareExecutors(1).withSpareMemoryMiB(128).withSandbox(true), null);
         String address = manager.start().getFirst();
         // Idle cores give the spare all the CPU it wants at any weight: it boots as before.
-        awaitTrue(() -> manager.connectedSpareCount() == 1, "the spare connected");
+        Await.until(() -> manager.connectedSpareCount() == 1, "the spare connected");
         long sparePid = manager.spareExecutorPids().getFirst();
         Path group = cpuGroup(sparePid);
         assertLowest(group, "a waiting spare");
@@ -70,9 +69,9 @@ class SpareCpuWeightTest {
             assertEquals(Long.toString(1024L * Runtime.getRuntime().availableProcessors()),
                     read(group.getParent().getParent(), "cpu.shares"), "rfaas/'s cpu.shares");
             // Its replacement starts low again.
-            awaitTrue(() -> !manager.spareExecutorPids().isEmpty(), "the replacement spare started");
+            Await.until(() -> !manager.spareExecutorPids().isEmpty(), "the replacement spare started");
             long replacement = manager.spareExecutorPids().getFirst();
-            awaitTrue(() -> cpuGroup(replacement) != null && cpuGroup(replacement).toString().contains("/rfaas/"),
+            Await.until(() -> cpuGroup(replacement) != null && cpuGroup(replacement).toString().contains("/rfaas/"),
                     "the replacement joined its group");
             assertLowest(cpuGroup(replacement), "the replacement spare");
             worker.close();
@@ -88,13 +87,13 @@ class SpareCpuWeightTest {
         byte[] jar = HandWrittenClient.packageJar(dir.resolve("f.jar"));
         // The allocation goes out as soon as the spare's JVM exists, long before it has booted
         // (bubblewrap and a JVM: hundreds of ms), so the lease takes it while it boots.
-        awaitTrue(() -> !manager.spareExecutorPids().isEmpty(), "the spare started");
+        Await.until(() -> !manager.spareExecutorPids().isEmpty(), "the spare started");
         long sparePid = manager.spareExecutorPids().getFirst();
         try (Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0));
              Connection control = tcp.connect(address, new ConnectionSpec(2, 8192, 0), Duration.ofSeconds(10))) {
             boolean stillBooting = manager.connectedSpareCount() == 0;
             HandWrittenClient.allocate(control, control.allocateBuffer(8192), jar, clientSide.address(), 8);
-            awaitTrue(() -> cpuGroup(sparePid) != null && cpuGroup(sparePid).toString().contains("/rfaas/"),
+            Await.until(() -> cpuGroup(sparePid) != null && cpuGroup(sparePid).toString().contains("/rfaas/"),
                     "the spare joined its group");
             Path group = cpuGroup(sparePid);
             if (stillBooting && Files.exists(group.resolve("cpu.idle"))) {
@@ -134,17 +133,5 @@ class SpareCpuWeightTest {
 
     private static String read(Path group, String file) throws IOException {
         return Files.readString(group.resolve(file)).strip();
-    }
-
-    private interface Check {
-        boolean ok() throws Exception;
-    }
-
-    private static void awaitTrue(Check check, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!check.ok()) {
-            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting for: " + what);
-            Thread.sleep(10);
-        }
     }
 }
