@@ -156,9 +156,9 @@ final class Frame {
                     "frame from " + from + " has non-zero flags or reserved bytes");
         }
         int length = length();
-        // WRITE apart, with an if: the JIT profiles an if's outcomes in every tier but a switch's
-        // cases only while interpreted, so a HEARTBEAT that first came after the switch was
-        // compiled (a lease's first idle moment) hit a pruned case and deoptimized the reader.
+        // WRITE apart, with an if: C2 pruned the HEARTBEAT case of a switch here although the
+        // spare's profiled (tier 3) code had met heartbeats, and a lease's first idle moment then
+        // deoptimized the reader; the if's other outcome, once counted, stays compiled.
         if (type == WRITE) {
             if (length < 0) {
                 throw new ProtocolException(ProtocolError.BAD_LENGTH,
