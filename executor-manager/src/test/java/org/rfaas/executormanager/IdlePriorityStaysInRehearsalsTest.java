@@ -31,9 +31,7 @@ class IdlePriorityStaysInRehearsalsTest {
 
     @AfterEach
     void close() {
-        if (manager != null) {
-            manager.close();
-        }
+        HandWrittenClient.closeAll(manager, null); // and waits for the spares to exit
     }
 
     @Test
