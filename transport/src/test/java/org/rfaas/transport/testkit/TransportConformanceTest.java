@@ -570,7 +570,8 @@ public abstract class TransportConformanceTest {
     /** Sends {@code SIGSTOP} / {@code SIGCONT} / ... to a child. */
     private static void signal(PeerProcess p, String signal) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.process().pid())).inheritIO().start();
-        assertEquals(0, kill.waitFor(), "kill -" + signal + " failed");
+        assertEquals(0, kill.waitFor(), "kill -" + signal + " failed (the peer is "
+                + (p.process().isAlive() ? "alive" : "gone, exit code " + p.process().exitValue()) + ")" + p.describe());
     }
 
     private void assertDetectedInTime(AtomicLong killedAt, PeerFailedException e) {
