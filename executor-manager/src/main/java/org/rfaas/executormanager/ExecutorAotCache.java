@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -66,6 +67,12 @@ final class ExecutorAotCache implements AutoCloseable {
     /** Whether executors can start from the cache now. */
     boolean ready() {
         return unavailable == null && Files.isRegularFile(file);
+    }
+
+    /** The pid of this manager's training JVM while it runs. */
+    synchronized OptionalLong trainingPid() {
+        Process p = training;
+        return p != null && p.isAlive() ? OptionalLong.of(p.pid()) : OptionalLong.empty();
     }
 
     /** Why no cache can be made here, or {@code null}. */

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.rfaas.protocol.AccountingCounters;
@@ -246,6 +247,11 @@ public final class ExecutorManager implements AutoCloseable {
     /** Whether executors now start from the AOT cache (see {@link ExecutorAotCache}). */
     public boolean executorAotCacheReady() {
         return launcher.aotCache().ready();
+    }
+
+    /** The pid of the JVM training the executors' AOT cache while it runs (a measurement waits for it). */
+    public OptionalLong executorAotCacheTrainingPid() {
+        return launcher.aotCache().trainingPid();
     }
 
     /** The executors' AOT cache. */

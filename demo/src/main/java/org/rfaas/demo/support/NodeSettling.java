@@ -3,11 +3,9 @@ package org.rfaas.demo.support;
 import org.rfaas.executormanager.ExecutorManager;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
+import java.util.OptionalLong;
 
 /**
  * Whether an executor manager in a child JVM ({@link ChildJvm}) has finished its background work:
@@ -23,8 +21,16 @@ import java.util.Set;
 public final class NodeSettling {
     private static final String PREFIX = "STATE ";
     private static final long PERIOD_MILLIS = 200;
-    /** How long the node must have been settled before a measurement starts. */
-    private static final long SETTLED_FOR_NANOS = 300_000_000L;
+    /**
+     * How long the node must have been settled before a measurement starts: longer than the one
+     * silence of a spare's serving rehearsal (~0.6 s, see the executor's SpareServingRehearsal),
+     * during which the spare uses almost no CPU but has not finished preparing. With 300 ms, cold
+     * starts began during that silence and paid for stopping the rehearsal (~5 ms of the spare's
+     * CPU on the lease's core) and for a less compiled spare.
+     */
+    private static final long SETTLED_FOR_NANOS = 1_000_000_000L;
+    /** A spare whose tree used more than 10% of a core in a period is still busy (clock ticks, 100 a second). */
+    private static final long BUSY_TICKS = PERIOD_MILLIS / 100;
 
     private volatile boolean settled;
     private volatile long sinceNanos = System.nanoTime();
@@ -44,19 +50,18 @@ public final class NodeSettling {
         String last = null;
         while (true) {
             String what = null;
-            Set<Long> spares = new HashSet<>(manager.spareExecutorPids());
+            OptionalLong training = manager.executorAotCacheTrainingPid();
+            if (training.isPresent()) {
+                what = "the executors' AOT cache is being trained (pid " + training.getAsLong() + ")";
+            }
             Map<Long, Long> cpu = new HashMap<>();
-            for (ProcessHandle child : ProcessHandle.current().children().toList()) {
-                if (child.info().arguments().map(a -> Arrays.asList(a).contains("--train")).orElse(false)) {
-                    what = "the executors' AOT cache is being trained (pid " + child.pid() + ")";
-                } else if (spares.contains(child.pid())) {
-                    // The spare's JVM runs under its sandbox's launcher: count the whole tree.
-                    long nanos = cpuNanos(child) + child.descendants().mapToLong(NodeSettling::cpuNanos).sum();
-                    cpu.put(child.pid(), nanos);
-                    Long before = lastCpu.get(child.pid());
-                    if (what == null && (before == null || nanos - before > PERIOD_MILLIS * 100_000L)) {
-                        what = "spare executor pid " + child.pid() + " is booting";
-                    }
+            for (long spare : manager.spareExecutorPids()) {
+                // The spare's JVM runs under its sandbox's launcher: count the whole tree.
+                long ticks = ProcTree.treeCpuTicks(spare);
+                cpu.put(spare, ticks);
+                Long before = lastCpu.get(spare);
+                if (what == null && (before == null || ticks - before > BUSY_TICKS)) {
+                    what = "spare executor pid " + spare + " is booting";
                 }
             }
             lastCpu = cpu;
@@ -72,10 +77,6 @@ public final class NodeSettling {
                 return;
             }
         }
-    }
-
-    private static long cpuNanos(ProcessHandle p) {
-        return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     /** Parent side: takes a line of the child; {@code true} when it was a state line. */
