@@ -40,6 +40,20 @@ public record ConnectionSpec(int slots, int slotSize, int counters) {
         }
     }
 
+    // equals and hashCode are written out: a record's generated ones bootstrap through
+    // invokedynamic the first time they run, which spun classes for a few milliseconds in the
+    // middle of a client's first allocation that reused its worker listener (keyed by the spec).
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ConnectionSpec s && s.slots == slots && s.slotSize == slotSize && s.counters == counters;
+    }
+
+    @Override
+    public int hashCode() {
+        return (slots * 31 + slotSize) * 31 + counters;
+    }
+
     /** Total bytes of the receive slots. */
     public long slotBytes() {
         return (long) slots * slotSize;

@@ -1,6 +1,7 @@
 package org.rfaas.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The pieces every transport shares: Liveness, LivenessTimer, IdleStrategy, WireHeader. */
+/** The pieces every transport shares: Liveness, LivenessTimer, IdleStrategy, WireHeader, ConnectionSpec. */
 class SharedPiecesTest {
 
     @Test
@@ -97,5 +98,19 @@ class SharedPiecesTest {
                     () -> WireHeader.checkPrefix(m, 4, Wire.VERSION, "test message", ""));
             assertEquals(ProtocolError.BAD_MAGIC, magic.error());
         }
+    }
+
+    /** ConnectionSpec's written-out equals and hashCode: equal exactly when all three fields are. */
+    @Test
+    void connectionSpecsAreEqualExactlyWhenEveryFieldIs() {
+        ConnectionSpec spec = new ConnectionSpec(4, 1024, 2);
+        assertEquals(spec, new ConnectionSpec(4, 1024, 2));
+        assertEquals(spec.hashCode(), new ConnectionSpec(4, 1024, 2).hashCode());
+        assertNotEquals(spec, new ConnectionSpec(5, 1024, 2));
+        assertNotEquals(spec, new ConnectionSpec(4, 1032, 2));
+        assertNotEquals(spec, new ConnectionSpec(4, 1024, 3));
+        assertNotEquals(spec, null);
+        assertNotEquals(spec, "ConnectionSpec[slots=4, slotSize=1024, counters=2]");
+        assertEquals("ConnectionSpec[slots=4, slotSize=1024, counters=2]", spec.toString());
     }
 }
