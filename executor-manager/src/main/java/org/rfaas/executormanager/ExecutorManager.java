@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -242,6 +243,14 @@ public final class ExecutorManager implements AutoCloseable {
     /** Process ids of the spare executors started ahead of demand (connected or still booting), oldest first. */
     public List<Long> spareExecutorPids() {
         return executors.pool().pids();
+    }
+
+    /**
+     * Each spare executor's CPU time so far, in nanoseconds by pid (-1 where unreadable), metered as
+     * its lease would be (its sandbox cgroup, else its JVM): a measurement waits until spares are quiet.
+     */
+    public Map<Long, Long> spareExecutorCpuNanos() {
+        return executors.pool().cpuNanos();
     }
 
     /** Whether executors now start from the AOT cache (see {@link ExecutorAotCache}). */

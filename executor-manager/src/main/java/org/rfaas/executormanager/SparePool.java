@@ -3,6 +3,7 @@ package org.rfaas.executormanager;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -281,6 +282,28 @@ final class SparePool {
             spares.remove(spare);
         }
         booted(spare);
+    }
+
+    /**
+     * Each spare's CPU time so far, in nanoseconds by pid (-1 where unreadable): its sandbox
+     * cgroup's (every thread and child, the sandbox launcher's too), else its JVM's, as a lease
+     * on it is metered. Read outside the pool's lock.
+     */
+    Map<Long, Long> cpuNanos() {
+        Map<Long, CpuMeter> meters = new HashMap<>();
+        synchronized (spares) {
+            for (LaunchedExecutor sp : spares) {
+                synchronized (sp) {
+                    if (sp.process != null) {
+                        long pid = sp.process.pid();
+                        meters.put(pid, sp.cgroup != null ? CpuMeter.of(sp.cgroup) : CpuMeter.ofProcess(pid));
+                    }
+                }
+            }
+        }
+        Map<Long, Long> out = new HashMap<>();
+        meters.forEach((pid, meter) -> out.put(pid, meter.cpuNanos()));
+        return out;
     }
 
     /** Process ids of the spares (connected or still booting), oldest first. */

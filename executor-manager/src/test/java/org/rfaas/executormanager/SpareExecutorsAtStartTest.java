@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,6 +53,10 @@ class SpareExecutorsAtStartTest {
             }
             assertTrue(args.contains("-Xmx128m") && args.contains("--spare"), args.toString());
         }
+        // Each booting spare's CPU time (its sandbox cgroup's, else its JVM's) is read, and grows.
+        Await.until(() -> manager.spareExecutorCpuNanos().keySet().equals(Set.copyOf(pids))
+                && manager.spareExecutorCpuNanos().values().stream().allMatch(ns -> ns > 10_000_000L),
+                "every spare's CPU time read and past 10 ms");
         manager.close();
         for (long pid : pids) {
             ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());

@@ -3,7 +3,6 @@ package org.rfaas.demo.support;
 import org.rfaas.executormanager.ExecutorManager;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -29,8 +28,8 @@ public final class NodeSettling {
      * CPU on the lease's core) and for a less compiled spare.
      */
     private static final long SETTLED_FOR_NANOS = 1_000_000_000L;
-    /** A spare whose tree used more than 10% of a core in a period is still busy (clock ticks, 100 a second). */
-    private static final long BUSY_TICKS = PERIOD_MILLIS / 100;
+    /** A spare that used more than 10% of a core in a period is still busy. */
+    private static final long BUSY_NANOS = PERIOD_MILLIS * 100_000L;
 
     private volatile boolean settled;
     private volatile long sinceNanos = System.nanoTime();
@@ -46,7 +45,7 @@ public final class NodeSettling {
     }
 
     private static void report(ExecutorManager manager) {
-        Map<Long, Long> lastCpu = new HashMap<>();
+        Map<Long, Long> lastCpu = Map.of();
         String last = null;
         while (true) {
             String what = null;
@@ -54,14 +53,11 @@ public final class NodeSettling {
             if (training.isPresent()) {
                 what = "the executors' AOT cache is being trained (pid " + training.getAsLong() + ")";
             }
-            Map<Long, Long> cpu = new HashMap<>();
-            for (long spare : manager.spareExecutorPids()) {
-                // The spare's JVM runs under its sandbox's launcher: count the whole tree.
-                long ticks = ProcTree.treeCpuTicks(spare);
-                cpu.put(spare, ticks);
-                Long before = lastCpu.get(spare);
-                if (what == null && (before == null || ticks - before > BUSY_TICKS)) {
-                    what = "spare executor pid " + spare + " is booting";
+            Map<Long, Long> cpu = manager.spareExecutorCpuNanos();
+            for (Map.Entry<Long, Long> spare : cpu.entrySet()) {
+                Long before = lastCpu.get(spare.getKey());
+                if (what == null && (before == null || spare.getValue() - before > BUSY_NANOS)) {
+                    what = "spare executor pid " + spare.getKey() + " is booting";
                 }
             }
             lastCpu = cpu;
