@@ -478,23 +478,6 @@ public final class RfaasClient implements AutoCloseable {
         return functions;
     }
 
-    /**
-     * What a listener is reused for: the same listen address and connection spec. Its equals and
-     * hashCode are written out (see {@link ConnectionSpec#equals}): the record's generated ones
-     * bootstrapped at the first allocation that found a kept listener, 3-4 ms of class generation.
-     */
-    private record ListenerKey(String address, ConnectionSpec spec) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof ListenerKey k && k.address.equals(address) && k.spec.equals(spec);
-        }
-
-        @Override
-        public int hashCode() {
-            return address.hashCode() * 31 + spec.hashCode();
-        }
-    }
-
     /** Configures an {@link RfaasClient}. */
     public static final class Builder {
         private LeaseSource leaseSource;
