@@ -195,11 +195,7 @@ public final class RfaasClient implements AutoCloseable {
                     response.expiresAtEpochMillis(), spec.inputCapacity(), spec.outputCapacity(), functions, workers,
                     spec.slotsPerWorker(), control, elapsed, () -> {
                         open.remove(self[0]);
-                        try {
-                            leaseSource.release(offer);
-                        } catch (RfaasException e) {
-                            LOG.warn("lease {}: {}", offer.leaseId(), e.getMessage());
-                        }
+                        giveBack(offer);
                     }, link -> idleControl.keep(link.managerAddress, link), backgroundPoller, poller);
             self[0] = executor;
             open.add(executor);
@@ -217,12 +213,26 @@ public final class RfaasClient implements AutoCloseable {
                 if (control != null) {
                     control.close();
                 }
+                giveBack(offer);
             }
             if (listener != null && ok) {
                 idleListeners.keep(listenerKey, listener);
             } else if (listener != null) {
                 listener.close();
             }
+        }
+    }
+
+    /**
+     * Gives a lease back to its source: once released, and also when its allocation failed (not at
+     * its expiry): the node's manager refused it and holds nothing, or ends it as its executor
+     * stops, and makes a request for that capacity meanwhile wait for the stop.
+     */
+    private void giveBack(LeaseOffer offer) {
+        try {
+            leaseSource.release(offer);
+        } catch (RuntimeException e) {
+            LOG.warn("lease {}: giving it back: {}", offer.leaseId(), e.getMessage());
         }
     }
 

@@ -83,6 +83,9 @@ final class ExecutorLinks {
         Process p;
         if (spare != null) {
             synchronized (spare) {
+                if (spare.connection != null && !spare.connection.isOpen()) {
+                    spare.connection = null; // dropped while starved (see serve): it connects again
+                }
                 spareWasReady = spare.connection != null;
                 spare.lease = lease;
                 spare.assignment = assignment;
@@ -307,7 +310,14 @@ final class ExecutorLinks {
         } finally {
             ManagedLease lease;
             synchronized (executor) {
-                lease = executor.lease;
+                boolean current = executor.connection == c; // else replaced by its reconnection
+                lease = current ? executor.lease : null;
+                if (current && lease == null) {
+                    // A spare waits on idle cycles only: on busy cores it can miss the liveness
+                    // timeout and be dropped here, and then connects again (ManagerLink). A lease
+                    // that takes it meanwhile goes out on the new connection.
+                    executor.connection = null;
+                }
             }
             if (lease != null) {
                 leases.executorDisconnected(lease, c);

@@ -319,7 +319,7 @@ public final class ExecutorManager implements AutoCloseable {
             listenersOpen.forEach(Listener::close);
         }
         leases.all().forEach(l -> leases.endLease(l, LeaseEndReason.MANAGER_SHUTDOWN));
-        long deadline = System.currentTimeMillis() + 3 * config.gracePeriodMillis() + 1000;
+        long deadline = System.currentTimeMillis() + config.stopBoundMillis();
         while (!leases.all().isEmpty() && System.currentTimeMillis() < deadline) {
             try {
                 Thread.sleep(20);

@@ -236,6 +236,14 @@ public record ExecutorManagerConfig(String node, List<String> listen, int cores,
                 advertise, sandbox, metrics, packageCacheMiB);
     }
 
+    /**
+     * The longest a lease takes to stop once told: a grace period before SIGTERM, another before
+     * SIGKILL, and up to 3 s more for its accounting connection's last counters after the exit.
+     */
+    public long stopBoundMillis() {
+        return 2 * gracePeriodMillis + 3000;
+    }
+
     /** This config with another grace period. */
     public ExecutorManagerConfig withGracePeriodMillis(long millis) {
         return new ExecutorManagerConfig(node, listen, cores, memoryMiB, workDir, defaultLeaseSeconds, millis,

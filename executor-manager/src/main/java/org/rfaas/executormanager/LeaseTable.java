@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: called from connection threads, process-exit callbacks and the manager's timer
  * (expiry, stop escalation); the table is concurrent, the capacity guarded by this object, each
- * lease's fields by the lease's own lock.
+ * lease's fields by the lease's own lock (taken with this object's held, never the other way round).
  */
 final class LeaseTable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseTable.class);
@@ -109,26 +109,51 @@ final class LeaseTable {
     /** No capacity is reserved any more (the manager closes). */
     synchronized void shutDown() {
         shuttingDown = true;
+        notifyAll(); // requests waiting for stopping leases are refused now
     }
 
-    /** Reserves the shape's cores and memory for lease {@code claims}, or refuses. */
+    /**
+     * Reserves the shape's cores and memory for lease {@code claims}, or refuses. When the capacity
+     * may free up soon ({@link #mayFreeUp}), waits for it, at most a lease's stop (and a heartbeat):
+     * the resource manager frees a lease's capacity as the lease is released or revoked there,
+     * before its executor here has stopped, and may grant it again at once.
+     */
     synchronized void reserve(LeaseClaims claims, ExecutorShape shape) {
-        if (shuttingDown) {
-            throw new LeaseRefusedException(AllocationRefusal.SHUTTING_DOWN, "executor manager " + config.node()
-                    + " is shutting down");
-        }
-        if (leases.containsKey(claims.leaseId())) {
-            throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
-                    + " already has an executor here");
-        }
-        if (spent.containsKey(claims.leaseId())) {
-            throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
-                    + " had its executor here and ended: a lease token serves one allocation");
-        }
-        if (usedCores + shape.cores() > config.cores() || usedMemoryMiB + shape.memoryMiB() > config.memoryMiB()) {
-            throw new LeaseRefusedException(AllocationRefusal.INSUFFICIENT_CAPACITY, "node " + config.node() + " has "
-                    + (config.cores() - usedCores) + " free cores and " + (config.memoryMiB() - usedMemoryMiB)
-                    + " MiB free; asked for " + shape.cores() + " cores and " + shape.memoryMiB() + " MiB");
+        long deadline = 0;
+        while (true) {
+            if (shuttingDown) {
+                throw new LeaseRefusedException(AllocationRefusal.SHUTTING_DOWN, "executor manager " + config.node()
+                        + " is shutting down");
+            }
+            if (leases.containsKey(claims.leaseId())) {
+                throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
+                        + " already has an executor here");
+            }
+            if (spent.containsKey(claims.leaseId())) {
+                throw new LeaseRefusedException(AllocationRefusal.INVALID_LEASE, "lease " + claims.leaseId()
+                        + " had its executor here and ended: a lease token serves one allocation");
+            }
+            if (usedCores + shape.cores() <= config.cores() && usedMemoryMiB + shape.memoryMiB() <= config.memoryMiB()) {
+                break;
+            }
+            long now = System.nanoTime();
+            if (deadline == 0) {
+                deadline = now + TimeUnit.MILLISECONDS.toNanos(capacityWaitMillis());
+            }
+            long left = deadline - now;
+            if (left <= 0 || !mayFreeUp(shape)) {
+                throw new LeaseRefusedException(AllocationRefusal.INSUFFICIENT_CAPACITY, "node " + config.node()
+                        + " has " + (config.cores() - usedCores) + " free cores and "
+                        + (config.memoryMiB() - usedMemoryMiB) + " MiB free; asked for " + shape.cores()
+                        + " cores and " + shape.memoryMiB() + " MiB");
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(this, left); // unreserve notifies
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LeaseRefusedException(AllocationRefusal.SHUTTING_DOWN, "executor manager " + config.node()
+                        + " was interrupted while waiting for stopping leases");
+            }
         }
         usedCores += shape.cores();
         usedMemoryMiB += shape.memoryMiB();
@@ -136,10 +161,43 @@ final class LeaseTable {
         spent.put(claims.leaseId(), claims.expiresAtEpochMillis());
     }
 
+    /**
+     * Whether waiting may make room for {@code shape} (lock held): leases that are stopping hold
+     * the capacity, or a resource manager granted it. Its grant says the capacity is free there; a
+     * lease released or revoked at the resource manager starts to stop here only at its client's
+     * release or at the link's next heartbeat.
+     */
+    private boolean mayFreeUp(ExecutorShape shape) {
+        if (shape.cores() > config.cores() || shape.memoryMiB() > config.memoryMiB()) {
+            return false;
+        }
+        return config.resourceManager() != null || fitsOnceStopped(shape);
+    }
+
+    /** How long a request waits for capacity to free up: a lease's stop, and the heartbeat that may start it. */
+    private long capacityWaitMillis() {
+        ResourceManagerLinkConfig rm = config.resourceManager();
+        return config.stopBoundMillis() + (rm == null ? 0 : rm.heartbeatMillis());
+    }
+
+    /** Whether {@code shape} fits once the leases that are stopping gave their capacity back (lock held). */
+    private boolean fitsOnceStopped(ExecutorShape shape) {
+        int cores = usedCores;
+        long memory = usedMemoryMiB;
+        for (ManagedLease l : leases.values()) {
+            if (l.isStopping()) {
+                cores -= l.claims.cores();
+                memory -= l.claims.memoryMiB();
+            }
+        }
+        return cores + shape.cores() <= config.cores() && memory + shape.memoryMiB() <= config.memoryMiB();
+    }
+
     /** Gives back the capacity of a lease that ended (its token stays spent). */
     synchronized void unreserve(LeaseClaims claims) {
         usedCores -= claims.cores();
         usedMemoryMiB -= claims.memoryMiB();
+        notifyAll();
     }
 
     /** Gives back a reservation whose allocation failed before it was accepted: the token may be used again. */

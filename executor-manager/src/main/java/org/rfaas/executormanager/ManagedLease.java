@@ -79,6 +79,11 @@ final class ManagedLease {
         return claims.leaseId();
     }
 
+    /** Whether the lease was told to stop, or ended and is giving its capacity back. */
+    synchronized boolean isStopping() {
+        return state == State.STOPPING || state == State.ENDED;
+    }
+
     /** Whether the lease ended (accounted, its client told). */
     synchronized boolean hasEnded() {
         return state == State.ENDED;

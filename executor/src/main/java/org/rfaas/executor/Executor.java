@@ -19,9 +19,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
-import org.rfaas.protocol.MessageHeader;
-import org.rfaas.protocol.MessageType;
-import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
@@ -29,7 +26,6 @@ import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
-import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
@@ -131,16 +127,14 @@ public final class Executor {
         Thread helper = spare ? Thread.ofPlatform().daemon().name("rfaas-spare-helper").start(this::helpAsSpare) : null;
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         Transport clientTransport = null;
-        Connection manager = managerTransport.connect(managerAddress, new ConnectionSpec(2, 16 * 1024, 0),
-                WorkerConnector.CONNECT_TIMEOUT);
-        MemorySegment control = manager.allocateBuffer(64);
-        int length = new ExecutorHello(spawnSecret, ProcessHandle.current().pid()).encode(control, 0);
-        manager.write(0, control, 0, length, 0);
+        ManagerLink link = ManagerLink.open(managerTransport, managerAddress, spawnSecret);
         try {
-            assignment = awaitAssignment(manager);
+            assignment = link.awaitAssignment(() -> externalStop != null);
             if (assignment == null) {
                 return 0;
             }
+            Connection manager = link.connection();
+            MemorySegment control = link.control();
             shape = assignment.shape();
             long assignedAt = System.nanoTime();
             helperLease.complete(assignment); // the helper loads the package once warmed up
@@ -208,7 +202,7 @@ public final class Executor {
         } finally {
             helperLease.complete(null);
             helperWorker.complete(null);
-            manager.close();
+            link.close();
             managerTransport.close();
             if (clientTransport != null && clientTransport != managerTransport) {
                 clientTransport.close();
@@ -425,33 +419,6 @@ public final class Executor {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** Every executor waits here; {@code null} when told to stop (or the manager went away) first. */
-    private ExecutorAssignment awaitAssignment(Connection manager) {
-        Completion c = new Completion();
-        while (externalStop == null) {
-            try {
-                if (!manager.await(c, 50_000_000L)) {
-                    continue;
-                }
-            } catch (PeerFailedException e) {
-                LOG.info("executor: manager went away before assigning a lease");
-                return null;
-            }
-            MemorySegment slot = manager.receiveSlot(c.slot());
-            MessageType type = MessageHeader.check(slot, 0, c.length(), MessageHeader.LENGTH);
-            try {
-                if (type == MessageType.EXECUTOR_SHUTDOWN) {
-                    return null;
-                }
-                ExecutorAssignment a = ExecutorAssignment.decode(slot, 0, c.length());
-                return a;
-            } finally {
-                manager.release(c.slot());
-            }
-        }
-        return null;
     }
 
     /** Asks a running executor to stop (used by the SIGTERM hook); waits up to {@code timeout}. */

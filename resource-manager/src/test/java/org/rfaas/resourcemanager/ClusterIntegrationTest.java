@@ -187,6 +187,29 @@ final class ClusterIntegrationTest {
     }
 
     @Test
+    void aLeaseGrantedWhileTheNodesRevokedExecutorStillStopsWaitsForIt() throws Exception {
+        try (RfaasClient ivan = cluster.client("it-ivan"); RfaasClient judy = cluster.client("it-judy")) {
+            RemoteExecutor busy = ivan.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, cluster.jar, 4096, 4096));
+            String node = busy.node();
+            // spins through the stop's grace periods: the executor ends only at the SIGKILL, ~2 s on
+            var call = busy.invokeAsync("sleep", "20000".getBytes(), Duration.ofSeconds(60));
+            Thread.sleep(300);
+            cluster.rm.admin().drainNode(node); // revoked: the resource manager has the core free at once
+            cluster.rm.admin().resumeNode(node);
+            long t0 = System.nanoTime();
+            try (RemoteExecutor next = judy.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_WARM, cluster.jar,
+                    4096, 4096))) {
+                assertEquals(node, next.node(), "granted the revoked lease's core");
+                assertArrayEquals("next".getBytes(), next.invoke("echo", "next".getBytes()));
+            }
+            System.out.println("the allocation on the revoked lease's core took " + (System.nanoTime() - t0) / 1_000_000
+                    + " ms (its executor stopping)");
+            assertTrue(call.isDone(), "the revoked lease's call failed");
+            busy.close();
+        }
+    }
+
+    @Test
     void aCallWithADeadlineFailsWhenItPassesAndTheExecutorKeepsServing() throws Exception {
         try (RfaasClient frank = cluster.client("it-frank")) {
             RemoteExecutor e = frank.allocate(AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, cluster.jar, 4096, 4096));
@@ -245,19 +268,27 @@ final class ClusterIntegrationTest {
     }
 
     @Test
-    void aForgedTokenIsRefusedByTheExecutorManager() throws Exception {
+    void aForgedTokenIsRefusedByTheExecutorManagerAndTheLeaseIsGivenBack() throws Exception {
         var grant = cluster.rm.client().requestLease(1, 64, 60_000, "it-mallory");
         String forged = grant.token().substring(0, grant.token().length() - 2) + (grant.token().endsWith("A") ? "BB" : "AA");
+        List<Long> givenBack = new java.util.concurrent.CopyOnWriteArrayList<>();
         LeaseSource forger = new LeaseSource() {
             @Override
             public LeaseOffer acquire(int cores, long memoryMiB, Duration duration) {
                 return new LeaseOffer(grant.node(), grant.nodeAddress(), grant.leaseId(), forged, grant.expiresAtEpochMillis());
+            }
+
+            @Override
+            public void release(LeaseOffer lease) {
+                givenBack.add(lease.leaseId());
             }
         };
         try (RfaasClient mallory = RfaasClient.builder().leaseSource(forger).build()) {
             AllocationRefusedException e = assertThrows(AllocationRefusedException.class,
                     () -> mallory.allocate(AllocationSpec.of(1, 64, HotTimeout.ALWAYS_WARM, cluster.jar, 4096, 4096)));
             assertTrue(e.getMessage().contains("signature"), e.getMessage());
+            // a refused lease goes back to its source at once, not at its expiry a minute later
+            assertEquals(List.of(grant.leaseId()), givenBack);
         } finally {
             cluster.rm.client().releaseLease(grant);
         }
