@@ -1,63 +1,54 @@
 package org.rfaas.demo.support;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * How much CPU other processes (not this one and its descendants) used over an interval: a latency
- * measured while they compete for the cores reports that competition, so the demo says so. Reads
- * {@code /proc/stat} (Linux); elsewhere the figure is unknown.
+ * measured while they compete for the cores reports that competition, so the demo says so. Each
+ * process's own CPU time is read (what {@link ProcessHandle.Info#totalCpuDuration} gives, on Linux
+ * from {@code /proc}), so a process is charged only for what it used in the interval.
  *
- * @param busyTicks the machine's non-idle CPU time so far, in clock ticks (all cores), or -1
- * @param ownNanos CPU time of this process and its descendants so far
+ * @param cpuNanos CPU time so far of every process alive at the snapshot whose time was readable
+ * @param ours this process and its descendants at the snapshot
  * @param atNanos when it was taken ({@link System#nanoTime})
  */
-public record MachineLoad(long busyTicks, long ownNanos, long atNanos) {
-    /** Clock ticks per second of {@code /proc/stat} (USER_HZ, 100 on Linux). */
-    private static final long TICKS_PER_SECOND = 100;
-    private static final Path PROC_STAT = Path.of("/proc/stat");
+public record MachineLoad(Map<ProcessHandle, Long> cpuNanos, Set<ProcessHandle> ours, long atNanos) {
+    public MachineLoad {
+        cpuNanos = Map.copyOf(cpuNanos);
+        ours = Set.copyOf(ours);
+    }
 
-    /** The counters now. */
+    /** The counters now (reads every process's CPU time: call it outside what is being measured). */
     public static MachineLoad now() {
-        long own = Stream.concat(Stream.of(ProcessHandle.current()), ProcessHandle.current().descendants())
-                .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
-        return new MachineLoad(readBusyTicks(), own, System.nanoTime());
+        Set<ProcessHandle> ours = new HashSet<>();
+        Stream.concat(Stream.of(ProcessHandle.current()), ProcessHandle.current().descendants()).forEach(ours::add);
+        Map<ProcessHandle, Long> cpu = new HashMap<>();
+        ProcessHandle.allProcesses().forEach(p -> p.info().totalCpuDuration().ifPresent(d -> cpu.put(p, d.toNanos())));
+        return new MachineLoad(cpu, ours, System.nanoTime());
     }
 
     /**
      * Cores' worth of CPU that other processes used between {@code before} and this snapshot, or
-     * NaN when unknown. Descendants that ended in between are not subtracted, so this is an upper bound.
+     * NaN when unknown (no interval, or no process's time readable). A process that started in
+     * between counts with all its time; one that ended in between is not seen (a lower bound: the
+     * demo only says "others competed" when they surely did).
      */
     public double otherCoresSince(MachineLoad before) {
-        if (busyTicks < 0 || before.busyTicks < 0 || atNanos <= before.atNanos) {
+        if (atNanos <= before.atNanos || cpuNanos.isEmpty()) {
             return Double.NaN;
         }
-        double busyNanos = (busyTicks - before.busyTicks) * (1e9 / TICKS_PER_SECOND);
-        double others = busyNanos - (ownNanos - before.ownNanos);
-        return Math.max(0, others) / (atNanos - before.atNanos);
-    }
-
-    /** Sum of the non-idle fields of the first line of /proc/stat, or -1. */
-    private static long readBusyTicks() {
-        try (Stream<String> lines = Files.lines(PROC_STAT)) {
-            String cpu = lines.findFirst().orElse("");
-            String[] f = cpu.trim().split("\\s+");
-            if (f.length < 5 || !f[0].equals("cpu")) {
-                return -1;
+        long others = 0;
+        for (Map.Entry<ProcessHandle, Long> e : cpuNanos.entrySet()) {
+            ProcessHandle p = e.getKey();
+            if (!ours.contains(p) && !before.ours.contains(p)) {
+                // A handle includes the process's start time: a reused pid is another process.
+                others += Math.max(0, e.getValue() - before.cpuNanos.getOrDefault(p, 0L));
             }
-            long busy = 0;
-            // user nice system idle iowait irq softirq steal [guest guest_nice: already in user/nice]
-            for (int i = 1; i < Math.min(f.length, 9); i++) {
-                if (i != 4 && i != 5) {
-                    busy += Long.parseLong(f[i]);
-                }
-            }
-            return busy;
-        } catch (IOException | RuntimeException e) {
-            return -1;
         }
+        return (double) others / (atNanos - before.atNanos);
     }
 }
