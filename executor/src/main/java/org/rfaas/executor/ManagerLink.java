@@ -1,6 +1,7 @@
 package org.rfaas.executor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.function.BooleanSupplier;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.MessageHeader;
@@ -83,7 +84,7 @@ final class ManagerLink implements AutoCloseable {
      * Waits for the assignment; null when the manager told this executor to shut down, went away,
      * or {@code stop} asked for it first.
      */
-    ExecutorAssignment awaitAssignment(java.util.function.BooleanSupplier stop) {
+    ExecutorAssignment awaitAssignment(BooleanSupplier stop) {
         Completion c = new Completion();
         while (!stop.getAsBoolean()) {
             try {
