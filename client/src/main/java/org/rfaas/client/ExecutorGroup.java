@@ -1,7 +1,11 @@
 package org.rfaas.client;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
 
 /**
  * Several leases used as one computation, typically on several hosts: obtained from
@@ -24,6 +28,38 @@ public final class ExecutorGroup implements AutoCloseable {
             n += e.cores();
         }
         this.cores = n;
+    }
+
+    /** {@link RfaasClient#allocateGroup}: the leases allocated in parallel with {@code allocate}. */
+    static ExecutorGroup allocate(Function<AllocationSpec, RemoteExecutor> allocate, AllocationSpec spec,
+            int totalCores, int maxCoresPerLease) {
+        if (totalCores < 1 || maxCoresPerLease < 1) {
+            throw new IllegalArgumentException("totalCores and maxCoresPerLease must be positive, got " + totalCores
+                    + " and " + maxCoresPerLease);
+        }
+        List<CompletableFuture<RemoteExecutor>> parts = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int left = totalCores; left > 0; left -= maxCoresPerLease) {
+                AllocationSpec part = spec.withCores(Math.min(left, maxCoresPerLease));
+                parts.add(CompletableFuture.supplyAsync(() -> allocate.apply(part), pool));
+            }
+        }
+        List<RemoteExecutor> executors = new ArrayList<>();
+        RuntimeException failure = null;
+        for (var p : parts) {
+            try {
+                executors.add(p.join());
+            } catch (CompletionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException r ? r : e;
+                }
+            }
+        }
+        if (failure != null) {
+            executors.forEach(RemoteExecutor::close);
+            throw failure;
+        }
+        return new ExecutorGroup(executors);
     }
 
     /** The group's executors (one per lease), in core order. */

@@ -264,33 +264,7 @@ public final class RfaasClient implements AutoCloseable {
      * @throws AllocationRefusedException when a lease cannot be placed or started
      */
     public ExecutorGroup allocateGroup(AllocationSpec spec, int totalCores, int maxCoresPerLease) {
-        if (totalCores < 1 || maxCoresPerLease < 1) {
-            throw new IllegalArgumentException("totalCores and maxCoresPerLease must be positive, got " + totalCores
-                    + " and " + maxCoresPerLease);
-        }
-        List<java.util.concurrent.CompletableFuture<RemoteExecutor>> parts = new ArrayList<>();
-        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int left = totalCores; left > 0; left -= maxCoresPerLease) {
-                AllocationSpec part = spec.withCores(Math.min(left, maxCoresPerLease));
-                parts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> allocate(part), pool));
-            }
-        }
-        List<RemoteExecutor> executors = new ArrayList<>();
-        RuntimeException failure = null;
-        for (var p : parts) {
-            try {
-                executors.add(p.join());
-            } catch (java.util.concurrent.CompletionException e) {
-                if (failure == null) {
-                    failure = e.getCause() instanceof RuntimeException r ? r : e;
-                }
-            }
-        }
-        if (failure != null) {
-            executors.forEach(RemoteExecutor::close);
-            throw failure;
-        }
-        return new ExecutorGroup(executors);
+        return ExecutorGroup.allocate(this::allocate, spec, totalCores, maxCoresPerLease);
     }
 
     /** Releases every executor still open and closes the transports. */
