@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.rfaas.executor.ExecutorMain;
 import org.rfaas.executormanager.packages.PackageCache;
 import org.rfaas.protocol.PackageDigest;
@@ -136,14 +137,21 @@ final class ExecutorLauncher implements AutoCloseable {
     }
 
     /**
-     * The node's client transports other than the one a spare reaches its manager on, comma
-     * separated: a spare opens them while it waits (libfabric's start alone is 0.4-0.6 s), so a
-     * lease on another transport does not pay for it.
+     * The node's client transports other than the one a spare reaches its manager on, as the first
+     * listen address of each, comma separated: a spare opens them while it waits (libfabric's start
+     * alone is 0.4-0.6 s), so a lease on another transport does not pay for it, and prepares the
+     * connection to its client from that address's host (see {@code Transport.keepPrepared}).
      */
     static String preloadTransports(List<String> listen, String managerAddress) {
         String own = Transports.transportOf(managerAddress);
-        return listen.stream().map(Transports::transportOf).filter(t -> !t.equals(own)).distinct()
-                .collect(Collectors.joining(","));
+        Map<String, String> first = new LinkedHashMap<>();
+        for (String address : listen) {
+            String t = Transports.transportOf(address);
+            if (!t.equals(own)) {
+                first.putIfAbsent(t, address);
+            }
+        }
+        return String.join(",", first.values());
     }
 
     /**

@@ -13,11 +13,13 @@ import org.rfaas.protocol.PackageDigest;
  */
 class SparePreloadArgumentsTest {
     @Test
-    void namesEveryOtherListenTransportOnce() {
+    void namesEveryOtherListenTransportOnceByItsFirstAddress() {
         List<String> listen = List.of("shm:/tmp/n0.sock", "tcp://0.0.0.0:7000", "fabric:tcp://0.0.0.0:7001",
                 "tcp://127.0.0.1:7002");
-        assertEquals("tcp,fabric:tcp", ExecutorLauncher.preloadTransports(listen, "shm:/tmp/n0.sock"));
-        assertEquals("shm,fabric:tcp", ExecutorLauncher.preloadTransports(listen, "tcp://127.0.0.1:7002"));
+        assertEquals("tcp://0.0.0.0:7000,fabric:tcp://0.0.0.0:7001",
+                ExecutorLauncher.preloadTransports(listen, "shm:/tmp/n0.sock"));
+        assertEquals("shm:/tmp/n0.sock,fabric:tcp://0.0.0.0:7001",
+                ExecutorLauncher.preloadTransports(listen, "tcp://127.0.0.1:7002"));
         assertEquals("", ExecutorLauncher.preloadTransports(List.of("tcp://127.0.0.1:7000"), "tcp://127.0.0.1:7000"));
     }
 

@@ -10,11 +10,13 @@ import org.rfaas.transport.Transports;
 /**
  * Entry point of an executor process, started by the executor manager (never by hand):
  * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --manager ADDRESS [--spare
- * [--preload TRANSPORT,...]]}, the spawn secret in the environment ({@value #SPAWN_SECRET_ENV},
+ * [--preload ADDRESS,...]]}, the spawn secret in the environment ({@value #SPAWN_SECRET_ENV},
  * where {@code ps} does not show it). Nothing lease-specific is on the command line: every
  * executor, spare ({@code --spare}, started ahead of demand) or not, learns its lease from the
- * manager's {@code ExecutorAssignment}; {@code --preload} names the node's client transports, which
- * a spare opens while it waits (libfabric's start takes about half a second).
+ * manager's {@code ExecutorAssignment}; {@code --preload} names the node's client transports, by a
+ * listen address of each (or a bare transport name), which a spare opens while it waits
+ * (libfabric's start takes about half a second), preparing its lease's connection from that
+ * address's host.
  * {@code --train DIR} is the training run of the executors' AOT cache. Exit code 0 after an
  * orderly stop, 2 for bad arguments, 3 for a package that cannot be loaded.
  */
@@ -56,13 +58,13 @@ public final class ExecutorMain {
     }
 
     /**
-     * Reads {@code --manager ADDRESS [--spare [--preload TRANSPORT,...] [--preload-package
+     * Reads {@code --manager ADDRESS [--spare [--preload ADDRESS,...] [--preload-package
      * SHA256:PATH]]} and the spawn secret.
      *
      * @throws IllegalArgumentException naming what is missing or bad
      */
     static Executor parse(String[] args, String secret) {
-        String usage = "usage: --manager ADDRESS [--spare [--preload TRANSPORT,...] [--preload-package SHA256:PATH]], got "
+        String usage = "usage: --manager ADDRESS [--spare [--preload ADDRESS,...] [--preload-package SHA256:PATH]], got "
                 + String.join(" ", args);
         if (args.length < 2 || !args[0].equals("--manager")) {
             throw new IllegalArgumentException(usage);

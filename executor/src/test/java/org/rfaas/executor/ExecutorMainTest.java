@@ -1,6 +1,8 @@
 package org.rfaas.executor;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
@@ -14,6 +16,9 @@ class ExecutorMainTest {
         // A spare may be told the node's client transports to open while it waits.
         assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload",
                 "fabric:tcp,shm"}, "5"));
+        // ... by listen address, as the manager names them (the host is where it prepares connections from).
+        assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload",
+                "fabric:tcp://198.18.0.2:7001,shm:/tmp/n0.sock"}, "5"));
         // ... and the node's most recent package, by digest and path.
         String pkg = "ab".repeat(32) + ":/rfaas/preload-package";
         assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload",
@@ -35,5 +40,19 @@ class ExecutorMainTest {
                 () -> ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1"}, null));
         assertThrows(IllegalArgumentException.class,
                 () -> ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1"}, "x"));
+    }
+
+    @Test
+    void aPreloadEntryNamesItsTransportAndANumericHostToPrepareFrom() {
+        assertEquals("fabric:tcp", Executor.transportName("fabric:tcp://198.18.0.2:7001"));
+        assertEquals("fabric:tcp", Executor.transportName("fabric:tcp"));
+        assertEquals("shm", Executor.transportName("shm:/tmp/n0.sock"));
+        assertEquals("tcp", Executor.transportName("tcp://[::1]:7000"));
+        assertEquals("198.18.0.2", Executor.numericHost("fabric:tcp://198.18.0.2:7001"));
+        assertEquals("::1", Executor.numericHost("tcp://[::1]:7000"));
+        assertNull(Executor.numericHost("fabric:tcp://0.0.0.0:7001"), "a wildcard says nothing about the route");
+        assertNull(Executor.numericHost("tcp://node7:7000"), "names are not resolved");
+        assertNull(Executor.numericHost("shm:/tmp/n0.sock"));
+        assertNull(Executor.numericHost("fabric:tcp"));
     }
 }

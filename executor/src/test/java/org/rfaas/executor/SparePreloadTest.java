@@ -37,7 +37,9 @@ class SparePreloadTest {
                      new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
              Listener clientSide = fabric.listen("fabric:tcp://127.0.0.1:0",
                      new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0))) {
-            Executor executor = new Executor(managerSide.address(), 5, true, List.of("tcp", "fabric:tcp"));
+            // As the manager names them: a listen address of each of the node's client transports.
+            Executor executor = new Executor(managerSide.address(), 5, true,
+                    List.of(managerSide.address(), clientSide.address()));
             Thread thread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
             Connection manager = SpareManagerSide.acceptAfterWarmUp(managerSide, executor, 5);
             // tcp is the manager's own transport: nothing to preload for it.

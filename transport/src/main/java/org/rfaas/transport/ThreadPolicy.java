@@ -21,6 +21,7 @@ import java.nio.file.Path;
  *       not take time from leases or spare boots, on threads of its own: an unprivileged thread
  *       cannot return from {@code SCHED_IDLE} (that needs {@code CAP_SYS_NICE}).
  *   <li>{@link #lowerCompilerThreads()}: the JIT's compiler threads to nice 19.
+ *   <li>{@link #lowerThisThread()}: the calling thread to nice 19.
  * </ul>
  */
 public final class ThreadPolicy {
@@ -80,6 +81,18 @@ public final class ThreadPolicy {
             return set;
         }
         return set;
+    }
+
+    /**
+     * Sets the calling thread (only: nice values are per thread on Linux) to nice
+     * {@value #LOWEST_NICE}, for background work that may run while a process spins on every core
+     * but must not wait for idle time alone ({@link #idle()}): at nice 19 it still gets a small
+     * share, so a lock it holds inside a native library is not held indefinitely.
+     *
+     * @return whether it was set
+     */
+    public static boolean lowerThisThread() {
+        return SET_PRIORITY != null && setNice(0, LOWEST_NICE);
     }
 
     private static boolean setNice(int tid, int nice) {

@@ -50,6 +50,18 @@ public interface Transport extends AutoCloseable {
      */
     Connection connect(String address, ConnectionSpec local, Duration timeout);
 
+    /**
+     * Keeps what {@code count} future connections with a spec like {@code local}, made from the
+     * numeric local address {@code localHost}, would open while they connect opened ahead of time,
+     * in the background, and again after each connection takes one, until called again with
+     * another count (0 stops the refills; what is ready stays for the next connections); a
+     * listener keeps one for its next connection by itself. For transports whose connections open costly native
+     * objects (libfabric endpoints: tens of milliseconds each); a hint that the others, and this
+     * default, ignore.
+     */
+    default void keepPrepared(String localHost, ConnectionSpec local, int count) {
+    }
+
     /** Releases provider-wide resources (fabric domain, watchdog threads). Idempotent. */
     @Override
     void close();

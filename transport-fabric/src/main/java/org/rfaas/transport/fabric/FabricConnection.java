@@ -169,6 +169,11 @@ final class FabricConnection implements Connection {
         }
     }
 
+    /** Whether this connection's endpoint was opened ahead of it by the domain's {@link EndpointPool} (tests). */
+    boolean preparedEndpoint() {
+        return e.adopted;
+    }
+
     /** The handshake told us the peer: set up the writer to it and how warm waits sleep. */
     private void connected(PeerEndpoint p) {
         peer = p;

@@ -27,6 +27,8 @@ final class FabricDomain implements AutoCloseable {
     final MemorySegment domain;
     final FabricCapabilities caps;
     final boolean socketAddresses;
+    /** Endpoints opened ahead of the connections that will use them. */
+    final EndpointPool pool = new EndpointPool(this);
 
     private FabricDomain(MemorySegment info, MemorySegment fabric, MemorySegment domain, FabricCapabilities caps,
             boolean socketAddresses) {
@@ -244,6 +246,7 @@ final class FabricDomain implements AutoCloseable {
 
     @Override
     public void close() {
+        pool.close();
         Fi.close(domain);
         Fi.close(fabric);
         Fi.freeinfo(info);

@@ -65,6 +65,8 @@ final class FabricEndpoint {
     final long scratchOffset;
     long regionDesc;
     long regionKey;
+    /** Whether {@link #open} took its native objects from the domain's {@link EndpointPool}. */
+    boolean adopted;
 
     // function pointers, resolved once
     MemorySegment fnTxRead;
@@ -133,31 +135,26 @@ final class FabricEndpoint {
     }
 
     /**
-     * Opens the AV, the CQs (the receive CQ with {@code FI_WAIT_FD} when {@code sreadWait}), the
-     * endpoint and the region's registration; resolves the function pointers; posts the receives
-     * (one per slot in MSG mode, and the warm-up's); opens the wake-up endpoint when asked.
+     * Adopts a prepared endpoint of the right kind from the domain's pool, else opens one (the AV,
+     * the CQs, the endpoint; see {@link PreparedEndpoint}); registers the region; resolves the
+     * function pointers; posts the receives (one per slot in MSG mode, and the warm-up's).
      */
     void open(boolean sreadWait, boolean wakeEndpoint) {
+        long rxCqSize = PreparedEndpoint.rxCqSize(local.slots());
+        PreparedEndpoint p = dom.pool.take(sreadWait, wakeEndpoint, rxCqSize);
+        adopted = p != null;
+        if (p == null) {
+            p = PreparedEndpoint.open(dom, sreadWait, wakeEndpoint, rxCqSize);
+        }
+        // From here on free() closes them.
+        av = p.av;
+        txCq = p.txCq;
+        rxCq = p.rxCq;
+        ep = p.ep;
+        wakeTxCq = p.wakeTxCq;
+        wakeRxCq = p.wakeRxCq;
+        wakeEp = p.wakeEp;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ADDRESS);
-            long domOps = Fi.off(Fi.FID_DOMAIN, "ops");
-            MemorySegment avAttr = a.allocate(Fi.FI_AV_ATTR);
-            int avType = Fi.ptr(dom.info, Fi.INFO_DOMAIN_ATTR, Fi.FI_DOMAIN_ATTR.byteSize()).get(JAVA_INT, Fi.DOM_AV_TYPE);
-            avAttr.set(JAVA_INT, Fi.off(Fi.FI_AV_ATTR, "type"), avType == Fi.FI_AV_UNSPEC ? Fi.FI_AV_TABLE : avType);
-            avAttr.set(JAVA_LONG, Fi.off(Fi.FI_AV_ATTR, "count"), 4);
-            Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, domOps, Fi.FI_OPS_DOMAIN, "av_open"),
-                    dom.domain, avAttr, out, MemorySegment.NULL), "fi_av_open");
-            av = out.get(ADDRESS, 0).reinterpret(Fi.FID_AV.byteSize());
-
-            txCq = FabricDomain.openCq(dom.domain, 64, Fi.FI_WAIT_NONE, a);
-            rxCq = FabricDomain.openCq(dom.domain, Math.max(128, 2L * local.slots()),
-                    sreadWait ? Fi.FI_WAIT_FD : Fi.FI_WAIT_NONE, a);
-            if (txCq == null || rxCq == null) {
-                throw new TransportException("fi_cq_open failed for provider " + caps.provider());
-            }
-            ep = newEndpoint("", a);
-            bindAndEnable(ep, txCq, rxCq, "");
-
             MemorySegment mr = register(region, a);
             regionMr = mr;
             regionDesc = mr.get(ADDRESS, Fi.MR_DESC).address();
@@ -191,36 +188,16 @@ final class FabricEndpoint {
                     regionDesc, Fi.FI_ADDR_UNSPEC, WARMUP_TAG, 0L, warmUpContext());
             Fi.check(r, "fi_trecv(warm-up)");
             if (wakeEndpoint) {
-                openWakeEndpoint(a);
+                fnWakeTxRead = Fi.fn(wakeTxCq, cqOps, Fi.FI_OPS_CQ, "read");
+                fnWakeRxRead = Fi.fn(wakeRxCq, cqOps, Fi.FI_OPS_CQ, "read");
+                fnWakeRxSread = Fi.fn(wakeRxCq, cqOps, Fi.FI_OPS_CQ, "sread");
+                fnWakeTrecv = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "recv");
+                fnWakeTinjectdata = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "injectdata");
+                postNudgeReceive();
             }
         } catch (Throwable t) {
             throw Fi.rethrow(t);
         }
-    }
-
-    /**
-     * The wake-up endpoint: same domain and AV, its own CQs (the receive CQ with FI_WAIT_FD), one
-     * empty tagged receive posted for nudges. Memory regions belong to the domain, so the region's
-     * descriptor serves its buffers (FI_MR_ENDPOINT providers never get here).
-     */
-    private void openWakeEndpoint(Arena a) throws Throwable {
-        wakeTxCq = FabricDomain.openCq(dom.domain, 16, Fi.FI_WAIT_NONE, a);
-        wakeRxCq = FabricDomain.openCq(dom.domain, 16, Fi.FI_WAIT_FD, a);
-        if (wakeTxCq == null || wakeRxCq == null) {
-            throw new TransportException("fi_cq_open failed for the wake-up endpoint of provider " + caps.provider());
-        }
-        // ofi_rxm sizes its buffer pools by its own parameters, not by this endpoint's queue
-        // sizes (smaller tx/rx attributes were tried: no change): ~6 MiB with Fi.PARAMETER_DEFAULTS.
-        wakeEp = newEndpoint("wake-up ", a);
-        bindAndEnable(wakeEp, wakeTxCq, wakeRxCq, "wake-up ");
-        long cqOps = Fi.off(Fi.FID_CQ, "ops");
-        fnWakeTxRead = Fi.fn(wakeTxCq, cqOps, Fi.FI_OPS_CQ, "read");
-        fnWakeRxRead = Fi.fn(wakeRxCq, cqOps, Fi.FI_OPS_CQ, "read");
-        fnWakeRxSread = Fi.fn(wakeRxCq, cqOps, Fi.FI_OPS_CQ, "sread");
-        long taggedOps = Fi.off(Fi.FID_EP, "tagged");
-        fnWakeTrecv = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "recv");
-        fnWakeTinjectdata = Fi.fn(wakeEp, taggedOps, Fi.FI_OPS_TAGGED, "injectdata");
-        postNudgeReceive();
     }
 
     /** Whether this side has a wake-up endpoint. */
@@ -255,28 +232,6 @@ final class FabricEndpoint {
         Fi.check(r, "fi_trecv(nudge)");
     }
 
-    /** {@code fi_endpoint} on the domain's info; the caller stores it at once, so that a failure later closes it. */
-    private MemorySegment newEndpoint(String which, Arena a) throws Throwable {
-        MemorySegment out = a.allocate(ADDRESS);
-        Fi.check((int) Fi.CALL_OPEN4.invokeExact(Fi.fn(dom.domain, Fi.off(Fi.FID_DOMAIN, "ops"), Fi.FI_OPS_DOMAIN,
-                "endpoint"), dom.domain, dom.info, out, MemorySegment.NULL), which.isEmpty() ? "fi_endpoint" : "fi_endpoint(" + which.trim() + ")");
-        return out.get(ADDRESS, 0).reinterpret(Fi.FID_EP.byteSize());
-    }
-
-    /** Binds the AV and the two CQs to {@code endpoint} and enables it. */
-    private void bindAndEnable(MemorySegment endpoint, MemorySegment tx, MemorySegment rx, String which)
-            throws Throwable {
-        bind(endpoint, av, 0, "fi_ep_bind(" + which + "av)");
-        bind(endpoint, tx, Fi.FI_TRANSMIT, "fi_ep_bind(" + which + "tx cq)");
-        bind(endpoint, rx, Fi.FI_RECV, "fi_ep_bind(" + which + "rx cq)");
-        Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(endpoint, "control"), endpoint, Fi.FI_ENABLE,
-                MemorySegment.NULL), "fi_enable(" + which + "endpoint)");
-    }
-
-    private static void bind(MemorySegment obj, MemorySegment target, long flags, String what) throws Throwable {
-        Fi.check((int) Fi.CALL_BIND.invokeExact(Fi.fidFn(obj, "bind"), obj, target, flags), what);
-    }
-
     /** fi_mr_reg (+ fi_mr_bind/fi_mr_enable for FI_MR_ENDPOINT providers such as cxi). */
     private MemorySegment register(MemorySegment memory, Arena a) throws Throwable {
         MemorySegment out = a.allocate(ADDRESS);
@@ -287,7 +242,7 @@ final class FabricEndpoint {
         Fi.check(ret, "fi_mr_reg(" + memory.byteSize() + " bytes); on RDMA hardware check `ulimit -l`");
         MemorySegment mr = out.get(ADDRESS, 0).reinterpret(Fi.FID_MR.byteSize());
         if ((caps.mrMode() & Fi.FI_MR_ENDPOINT) != 0) {
-            bind(mr, ep, 0, "fi_mr_bind");
+            PreparedEndpoint.bind(mr, ep, 0, "fi_mr_bind");
             Fi.check((int) Fi.CALL_CONTROL.invokeExact(Fi.fidFn(mr, "control"), mr, Fi.FI_ENABLE, MemorySegment.NULL),
                     "fi_mr_enable");
         }

@@ -57,6 +57,7 @@ final class FabricListener implements Listener {
     private final ServerSocketChannel server;
     private final Selector selector;
     private final String address;
+    private final InetAddress bindAddress;
     private volatile boolean closed;
     /** Accepted sockets still sending their HELLO, oldest first; guarded by itself (accept and close). */
     private final PendingHandshakes<PendingHello> pending = new PendingHandshakes<>(MAX_PENDING, MAX_PENDING_PER_SOURCE,
@@ -86,6 +87,9 @@ final class FabricListener implements Listener {
         }
         this.server = s;
         this.address = transport.format(new InetSocketAddress(bind.getAddress(), s.socket().getLocalPort()));
+        this.bindAddress = bind.getAddress();
+        // One endpoint ready for the next connector: a handshake need not wait for fi_enable.
+        transport.prepared(bindAddress, local, 1, true);
     }
 
     @Override
@@ -308,6 +312,7 @@ final class FabricListener implements Listener {
         }
         closed = true;
         transport.forget(this);
+        transport.prepared(bindAddress, local, -1, true);
         selector.wakeup();
         synchronized (pending) {
             for (PendingHello p : pending.clear()) {

@@ -83,6 +83,48 @@ final class FabricTransport implements Transport {
         return domains.computeIfAbsent(node, n -> FabricDomain.open(variant, n, context));
     }
 
+    /**
+     * Counts one more ({@code delta} +1) or one fewer (-1) kept endpoint of the kind connections
+     * with {@code local} use, in the pool of the domain of {@code localAddress}; nothing for a
+     * wildcard address of a socket-address provider (its domain is known only per connection).
+     */
+    void prepared(InetAddress localAddress, ConnectionSpec local, int delta, boolean listener) {
+        if (defaultDomain.socketAddresses && localAddress.isAnyLocalAddress()) {
+            return;
+        }
+        FabricDomain d;
+        try {
+            d = domainFor(localAddress);
+        } catch (TransportException e) {
+            return; // closed, or no domain there: the connections will say so
+        }
+        FabricCapabilities.WarmWait w = d.caps.warmWaitMode();
+        boolean sread = w == FabricCapabilities.WarmWait.CQ;
+        boolean wake = w == FabricCapabilities.WarmWait.ENDPOINT;
+        long cq = PreparedEndpoint.rxCqSize(local.slots());
+        if (listener) {
+            d.pool.listener(sread, wake, cq, delta);
+        } else {
+            d.pool.keep(sread, wake, cq, delta);
+        }
+    }
+
+    /**
+     * Keeps {@code count} endpoints for connections like {@code local} made from {@code localHost}
+     * (a numeric address) opened ahead of time: {@code fi_enable} of an {@code ofi_rxm} endpoint
+     * takes tens of milliseconds, which a spare's lease would otherwise wait for.
+     */
+    @Override
+    public void keepPrepared(String localHost, ConnectionSpec local, int count) {
+        InetAddress a;
+        try {
+            a = InetAddress.ofLiteral(localHost);
+        } catch (IllegalArgumentException e) {
+            return; // a host name: not resolved here, the hint is dropped
+        }
+        prepared(a, local, count, false);
+    }
+
     /** Parses {@code fabric:<variant>://host:port} (or {@code host:port}). */
     InetSocketAddress parse(String address) {
         String rest = address;
