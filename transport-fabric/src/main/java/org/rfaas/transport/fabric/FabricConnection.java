@@ -199,9 +199,9 @@ final class FabricConnection implements Connection {
     }
 
     private void start() {
-        LOG.debug("fabric connection to {} up: mode {} (peer {}), fetch-and-add {}, warm wait {}", peerDescription,
-                caps.mode(), peer.rma() ? "RMA" : "MSG", peer.nativeAtomics() ? "FI_ATOMIC" : "emulated",
-                warmWaitKind());
+        LOG.debug("fabric connection to {} up: mode {} (peer {}), fetch-and-add {}, warm wait {}, endpoint {}",
+                peerDescription, caps.mode(), peer.rma() ? "RMA" : "MSG", peer.nativeAtomics() ? "FI_ATOMIC" : "emulated",
+                warmWaitKind(), e.adopted ? "prepared ahead" : "opened for it");
     }
 
     // ---- the out-of-band channel: liveness, emulated atomics, warm/hot and wake frames ------------
