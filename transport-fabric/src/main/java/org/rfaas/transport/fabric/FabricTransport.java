@@ -17,6 +17,8 @@ import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code fabric:<provider>} transport: libfabric FI_EP_RDM endpoints, with a plain TCP socket
@@ -29,6 +31,7 @@ import org.rfaas.transport.TransportException;
  * opened per such interface and shared by its connections.
  */
 final class FabricTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(FabricTransport.class);
     private final String variant;
     private final FabricDomain defaultDomain;
     private final Map<String, FabricDomain> domains = new HashMap<>();
@@ -92,20 +95,20 @@ final class FabricTransport implements Transport {
         if (defaultDomain.socketAddresses && localAddress.isAnyLocalAddress()) {
             return;
         }
-        FabricDomain d;
         try {
-            d = domainFor(localAddress);
-        } catch (TransportException e) {
-            return; // closed, or no domain there: the connections will say so
-        }
-        FabricCapabilities.WarmWait w = d.caps.warmWaitMode();
-        boolean sread = w == FabricCapabilities.WarmWait.CQ;
-        boolean wake = w == FabricCapabilities.WarmWait.ENDPOINT;
-        long cq = PreparedEndpoint.rxCqSize(local.slots());
-        if (listener) {
-            d.pool.listener(sread, wake, cq, delta);
-        } else {
-            d.pool.keep(sread, wake, cq, delta);
+            FabricDomain d = domainFor(localAddress);
+            FabricCapabilities.WarmWait w = d.caps.warmWaitMode();
+            boolean sread = w == FabricCapabilities.WarmWait.CQ;
+            boolean wake = w == FabricCapabilities.WarmWait.ENDPOINT;
+            long cq = PreparedEndpoint.rxCqSize(local.slots());
+            if (listener) {
+                d.pool.listener(sread, wake, cq, delta);
+            } else {
+                d.pool.keep(sread, wake, cq, delta);
+            }
+        } catch (RuntimeException e) {
+            // Closed, or no domain there: only an optimisation is lost; connections say what is wrong.
+            LOG.debug("no endpoints prepared ahead for {} at {}: {}", name(), localAddress, e.toString());
         }
     }
 
