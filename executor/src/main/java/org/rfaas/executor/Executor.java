@@ -166,7 +166,9 @@ public final class Executor {
             if (clientTransport == null) {
                 clientTransport = Transports.open(clientTransportName);
             }
-            keepPrepared(clientTransport, 0); // the lease's connections take what is ready; no refill
+            if (spare) {
+                keepPrepared(clientTransport, 0); // the lease's connections take what is ready; no refill
+            }
             // The worker connections are made while the package loads: connecting waits on the
             // client (handshake round trips), loading uses the CPU, so together they take about
             // the time of the longer one. The client keeps a connection pending until its hello,
