@@ -112,9 +112,8 @@ final class AdvertisedAddress {
 
     /** Whether {@code address} ({@code tcp://H:P}, {@code fabric:tcp://H:P}) is bound to the wildcard host. */
     static boolean isWildcard(String address) {
-        String host = host(address);
-        return host != null && (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")
-                || host.equals("0:0:0:0:0:0:0:0") || host.equals("[0:0:0:0:0:0:0:0]"));
+        String host = Transports.hostOf(address);
+        return host != null && (host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0"));
     }
 
     /** {@code address} with another host. */
@@ -126,12 +125,6 @@ final class AdvertisedAddress {
         }
         String h = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
         return address.substring(0, start + 3) + h + address.substring(end);
-    }
-
-    private static String host(String address) {
-        int start = address.indexOf("://");
-        int end = address.lastIndexOf(':');
-        return start < 0 || end <= start + 3 ? null : address.substring(start + 3, end);
     }
 
     /** The host of the resource manager's URL, resolved; {@code null} when there is none or it does not resolve. */

@@ -26,7 +26,6 @@ import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
-import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
@@ -50,11 +49,6 @@ import org.slf4j.LoggerFactory;
 public final class Executor {
     private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
     private static final long STOP_JOIN_MILLIS = 2_000;
-    /**
-     * The connection a spare keeps prepared: only its slot count matters (a fabric endpoint's CQ
-     * size, the same for every worker connection, which has at most 64 slots).
-     */
-    private static final ConnectionSpec PREPARED_SPEC = new ConnectionSpec(1, 4096, 0);
     /** Longest wait for the warm-up when the assignment comes first (it is done in a few ms when idle). */
     private static final Duration WARM_UP_JOIN = Duration.ofSeconds(2);
     /** Where {@link ExecutorReady} is written in the control buffer, after the hello's bytes. */
@@ -72,10 +66,8 @@ public final class Executor {
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile LeaseEndReason externalStop;
     private volatile boolean warmedUp;
-    /** Client transports a spare opens while it waits (see {@link #preloadTransports}), by name. */
-    private final List<String> preload;
-    /** The node's numeric host on each preloaded transport, where the manager named one. */
-    private final Map<String, String> preloadHosts = new ConcurrentHashMap<>();
+    /** Client transports a spare opens while it waits (see {@link #preloadTransports}), and where from. */
+    private final PreloadHints preload;
     /** What the warm-up opened, by transport name; read after the warm-up thread was joined. */
     private final Map<String, Transport> preloaded = new ConcurrentHashMap<>();
     private final PreloadedPackage.Source preloadSource;
@@ -124,17 +116,7 @@ public final class Executor {
         this.managerAddress = managerAddress;
         this.spawnSecret = spawnSecret;
         this.spare = spare;
-        this.preload = preload.stream().map(Executor::transportName).toList();
-        for (String entry : preload) {
-            String host = numericHost(entry);
-            if (host != null) {
-                preloadHosts.put(transportName(entry), host);
-            }
-        }
-        String own = numericHost(managerAddress);
-        if (own != null) {
-            preloadHosts.putIfAbsent(Transports.transportOf(managerAddress), own);
-        }
+        this.preload = new PreloadHints(preload, managerAddress);
         this.preloadSource = spare ? preloadPackage : null;
     }
 
@@ -145,7 +127,7 @@ public final class Executor {
         Thread helper = spare ? Thread.ofPlatform().daemon().name("rfaas-spare-helper").start(this::helpAsSpare) : null;
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         if (spare) {
-            keepPrepared(managerTransport, 1);
+            preload.keepPrepared(managerTransport, 1);
         }
         Transport clientTransport = null;
         ManagerLink link = ManagerLink.open(managerTransport, managerAddress, spawnSecret);
@@ -167,7 +149,7 @@ public final class Executor {
                 clientTransport = Transports.open(clientTransportName);
             }
             if (spare) {
-                keepPrepared(clientTransport, 0); // the lease's connections take what is ready; no refill
+                preload.keepPrepared(clientTransport, 0); // the lease's connections take what is ready; no refill
             }
             // The worker connections are made while the package loads: connecting waits on the
             // client (handshake round trips), loading uses the CPU, so together they take about
@@ -294,7 +276,7 @@ public final class Executor {
     private void rehearseServing(FunctionTable training) {
         String own = Transports.transportOf(managerAddress);
         List<String> names = new ArrayList<>(List.of(own));
-        preload.stream().filter(n -> !n.equals(own)).forEach(names::add);
+        preload.names.stream().filter(n -> !n.equals(own)).forEach(names::add);
         SpareServingRehearsal.start(names, preloaded::get, training, helperLease::isDone, rehearsedCalls::addAndGet);
     }
 
@@ -401,53 +383,17 @@ public final class Executor {
      */
     private void preloadTransports() {
         String own = Transports.transportOf(managerAddress);
-        for (String name : preload) {
+        for (String name : preload.names) {
             if (name.equals(own) || preloaded.containsKey(name)) {
                 continue;
             }
             try {
                 Transport t = Transports.open(name);
                 preloaded.put(name, t);
-                keepPrepared(t, 1);
+                preload.keepPrepared(t, 1);
             } catch (RuntimeException e) {
                 LOG.debug("cannot preload transport {}: {}", name, e.toString());
             }
-        }
-    }
-
-    /**
-     * Asks {@code t} to keep {@code count} connections to the lease's client prepared (libfabric
-     * endpoints, whose {@code fi_enable} took 15-35 ms each here), made from the node's host on
-     * that transport; 0 once the lease connects, so that no endpoint is opened beside its calls.
-     */
-    private void keepPrepared(Transport t, int count) {
-        String host = preloadHosts.get(t.name());
-        if (host != null) {
-            t.keepPrepared(host, PREPARED_SPEC, count);
-        }
-    }
-
-    /** A preload entry's transport: a listen address ({@code fabric:tcp://10.0.0.1:7001}) or a bare name. */
-    static String transportName(String entry) {
-        return entry.contains("://") || entry.startsWith("shm:/") ? Transports.transportOf(entry) : entry;
-    }
-
-    /** The numeric host of an address {@code scheme://host:port}, or {@code null} (a name, a wildcard, a path). */
-    static String numericHost(String address) {
-        int sep = address.indexOf("://");
-        int colon = address.lastIndexOf(':');
-        if (sep < 0 || colon <= sep + 3) {
-            return null;
-        }
-        String host = address.substring(sep + 3, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        try {
-            java.net.InetAddress a = java.net.InetAddress.ofLiteral(host);
-            return a.isAnyLocalAddress() ? null : host;
-        } catch (IllegalArgumentException e) {
-            return null;
         }
     }
 

@@ -44,15 +44,15 @@ class ExecutorMainTest {
 
     @Test
     void aPreloadEntryNamesItsTransportAndANumericHostToPrepareFrom() {
-        assertEquals("fabric:tcp", Executor.transportName("fabric:tcp://198.18.0.2:7001"));
-        assertEquals("fabric:tcp", Executor.transportName("fabric:tcp"));
-        assertEquals("shm", Executor.transportName("shm:/tmp/n0.sock"));
-        assertEquals("tcp", Executor.transportName("tcp://[::1]:7000"));
-        assertEquals("198.18.0.2", Executor.numericHost("fabric:tcp://198.18.0.2:7001"));
-        assertEquals("::1", Executor.numericHost("tcp://[::1]:7000"));
-        assertNull(Executor.numericHost("fabric:tcp://0.0.0.0:7001"), "a wildcard says nothing about the route");
-        assertNull(Executor.numericHost("tcp://node7:7000"), "names are not resolved");
-        assertNull(Executor.numericHost("shm:/tmp/n0.sock"));
-        assertNull(Executor.numericHost("fabric:tcp"));
+        assertEquals("fabric:tcp", PreloadHints.transportName("fabric:tcp://198.18.0.2:7001"));
+        assertEquals("fabric:tcp", PreloadHints.transportName("fabric:tcp"));
+        assertEquals("shm", PreloadHints.transportName("shm:/tmp/n0.sock"));
+        assertEquals("tcp", PreloadHints.transportName("tcp://[::1]:7000"));
+        assertEquals("198.18.0.2", PreloadHints.numericHost("fabric:tcp://198.18.0.2:7001"));
+        assertEquals("::1", PreloadHints.numericHost("tcp://[::1]:7000"));
+        assertNull(PreloadHints.numericHost("fabric:tcp://0.0.0.0:7001"), "a wildcard says nothing about the route");
+        assertNull(PreloadHints.numericHost("tcp://node7:7000"), "names are not resolved");
+        assertNull(PreloadHints.numericHost("shm:/tmp/n0.sock"));
+        assertNull(PreloadHints.numericHost("fabric:tcp"));
     }
 }

@@ -53,6 +53,20 @@ public final class Transports {
     }
 
     /**
+     * The host part of an address {@code scheme://host:port} ({@code fabric:tcp://[::1]:7001} gives
+     * {@code ::1}), or {@code null} for an address without one (an shm path, a bare name).
+     */
+    public static String hostOf(String address) {
+        int start = address.indexOf("://");
+        int end = address.lastIndexOf(':');
+        if (start < 0 || end <= start + 3) {
+            return null;
+        }
+        String host = address.substring(start + 3, end);
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /**
      * Where to listen on this host only for {@code transportName} (a process's own loopback
      * connections: warm-ups, rehearsals): a fresh socket for shm, an ephemeral port on 127.0.0.1
      * for the others.
