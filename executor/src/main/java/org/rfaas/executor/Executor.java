@@ -366,8 +366,12 @@ public final class Executor {
         if (preloadSource == null) {
             return;
         }
+        long start = System.nanoTime();
         try {
             preloadedPackage.set(PreloadedPackage.load(preloadSource.file(), preloadSource.digest()));
+            // Once per spare, while it waits: says whether a lease that comes later can reuse it.
+            LOG.info("spare: preloaded package {} in {} ms", preloadSource.digest().hex(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         } catch (FunctionLoadException e) {
             LOG.warn("spare: {}", e.getMessage());
         } catch (IOException | RuntimeException e) {

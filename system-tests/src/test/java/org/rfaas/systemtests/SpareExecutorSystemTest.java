@@ -68,10 +68,12 @@ class SpareExecutorSystemTest {
         List<String> args = List.of(ProcessHandle.of(sparePid).orElseThrow().info().arguments().orElseThrow());
         int at = args.indexOf("--preload-package");
         assertTrue(at >= 0 && args.get(at + 1).startsWith(digest + ":"), "spare command line " + args);
+        // The spare loads it after its own warm-up; a lease that came sooner would load it itself.
+        assertTrue(spareLogSays("spare: preloaded package " + digest, 45), "the spare did not preload the package");
         try (RemoteExecutor second = client.allocate(spec)) {
             assertArrayEquals(new byte[] {2, 3}, second.invoke("echo", new byte[] {2, 3}));
             // The executor says so once its workers run (its log moves to the lease's directory at its end).
-            assertTrue(spareLogSays("(preloaded while the spare waited)"),
+            assertTrue(spareLogSays("(preloaded while the spare waited)", 10),
                     "the second lease did not reuse the preloaded package");
         }
     }
@@ -139,11 +141,11 @@ class SpareExecutorSystemTest {
         return manager.spareExecutorPids().getFirst();
     }
 
-    /** Whether a spare's log says {@code what} within 10 s (printing the logs when not). */
-    private boolean spareLogSays(String what) throws Exception {
+    /** Whether a spare's log says {@code what} within {@code seconds} (printing the logs when not). */
+    private boolean spareLogSays(String what, int seconds) throws Exception {
         boolean reused = false;
         StringBuilder seen = new StringBuilder();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!reused && System.nanoTime() < deadline) {
             seen.setLength(0);
             try (Stream<Path> logs = Files.list(dir.resolve("work"))) {
