@@ -11,10 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.HdrHistogram.Histogram;
 import org.rfaas.client.AllocationRefusedException;
 import org.rfaas.client.AllocationSpec;
 import org.rfaas.client.ExecutorLostException;
+import org.rfaas.client.ExecutorsDatabase;
 import org.rfaas.client.FunctionFailedException;
 import org.rfaas.client.FunctionPackage;
 import org.rfaas.client.HotTimeout;
@@ -23,6 +26,7 @@ import org.rfaas.client.RfaasClient;
 import org.rfaas.client.RfaasException;
 import org.rfaas.client.UnknownFunctionException;
 import org.rfaas.client.WaitMode;
+import org.rfaas.transport.Transports;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -104,13 +108,6 @@ public final class InvokeCommand implements Callable<Integer> {
             err.println("rfaas invoke: --repeat must be at least 1");
             return 2;
         }
-        byte[] in;
-        try (InputStream s = input == null ? System.in : Files.newInputStream(input)) {
-            in = s.readAllBytes();
-        } catch (IOException e) {
-            err.println("rfaas invoke: cannot read input: " + e.getMessage());
-            return 1;
-        }
         if ((executors == null) == (resourceManager == null)) {
             err.println("rfaas invoke: give exactly one of --executors FILE and --resource-manager URL");
             return 2;
@@ -119,9 +116,24 @@ public final class InvokeCommand implements Callable<Integer> {
             err.println("rfaas invoke: --warm-up must be 0 or more");
             return 2;
         }
+        // The database, and the transports it names, load on another thread beside the input, the
+        // logging set-up and the client's start: this JVM's first open of fabric:tcp takes ~0.5 s
+        // (libfabric's library constructors, class loading), and only the allocation needs it.
+        CompletableFuture<ExecutorsDatabase> database = executors == null ? null : CompletableFuture.supplyAsync(() -> {
+            ExecutorsDatabase db = ExecutorsDatabase.load(executors);
+            Transports.preload(db.transports());
+            return db;
+        }, r -> Thread.ofPlatform().daemon().name("rfaas-database-load").start(r));
+        byte[] in;
+        try (InputStream s = input == null ? System.in : Files.newInputStream(input)) {
+            in = s.readAllBytes();
+        } catch (IOException e) {
+            err.println("rfaas invoke: cannot read input: " + e.getMessage());
+            return 1;
+        }
         int warmUp = warmUpCalls != null ? warmUpCalls : repeat > 1 ? DEFAULT_WARM_UP_CALLS : 0;
         long hot = hotTimeoutMicros != null ? hotTimeoutMicros : mode == WaitMode.HOT ? 1_000_000 : 0;
-        try (RfaasClient client = (executors != null ? RfaasClient.builder().executorsDatabase(executors)
+        try (RfaasClient client = (database != null ? RfaasClient.builder().leaseSource(loaded(database))
                 : RfaasClient.builder().leaseSource(new org.rfaas.client.rm.ResourceManagerLeaseSource(resourceManager,
                         tenant, org.rfaas.client.rm.TenantKey.resolve(apiKeyFile)))).listenAddress(listen).warmUp(warmUp)
                 .lowPriorityCompiler(true).build()) {
@@ -182,6 +194,18 @@ public final class InvokeCommand implements Callable<Integer> {
         } catch (IOException e) {
             err.println("rfaas invoke: cannot write output: " + e.getMessage());
             return 1;
+        }
+    }
+
+    /** The database once loaded; its loading's failure as thrown (not wrapped). */
+    private static ExecutorsDatabase loaded(CompletableFuture<ExecutorsDatabase> database) {
+        try {
+            return database.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
         }
     }
 

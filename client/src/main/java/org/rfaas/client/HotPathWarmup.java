@@ -28,8 +28,11 @@ import org.rfaas.transport.Transports;
  *
  * <p>Threads: runs on the caller's thread plus one echo thread, joined before it returns; the
  * loopback connection and listener are closed too. The transport itself stays open (the lease uses it).
+ *
+ * <p>Public for {@link #rehearse}, a training run's entry; clients warm up through
+ * {@link RfaasClient.Builder#warmUp}.
  */
-final class HotPathWarmup {
+public final class HotPathWarmup {
     /** Name of the echo thread (gone when {@link #run} returns). */
     static final String ECHO_THREAD = "rfaas-client-warmup-echo";
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
@@ -50,6 +53,22 @@ final class HotPathWarmup {
     private static final String FUNCTION = "warm-up";
 
     private HotPathWarmup() {
+    }
+
+    /**
+     * Opens {@code transportName}, makes {@code calls} loopback calls over it as a lease of one
+     * core with 1 KiB inputs and outputs would, and closes it. For the training run of an AOT
+     * cache (the {@code rfaas} CLI's): the JVM then archives the invocation path's classes, linked,
+     * with the profiles of these calls, for the processes that start from the cache.
+     *
+     * @return calls whose echo came back intact (all of them, or it throws)
+     * @throws org.rfaas.transport.TransportException when the transport cannot be opened here or
+     *     the loopback connection fails
+     */
+    public static int rehearse(String transportName, int calls) {
+        try (Transport transport = Transports.open(transportName)) {
+            return run(transport, transportName, 2, 1024, 1024, calls);
+        }
     }
 
     /**

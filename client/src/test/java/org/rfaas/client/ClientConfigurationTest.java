@@ -2,6 +2,7 @@ package org.rfaas.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,35 @@ class ClientConfigurationTest {
         Files.writeString(db, "[ {\"name\": \"x\"} ]");
         var e = assertThrows(RuntimeException.class, () -> ExecutorsDatabase.load(db));
         assertEquals(true, e.getMessage().contains("bad.json"), e.getMessage());
+    }
+
+    @Test
+    void aDatabaseIsExactlyAListOfNodesWithTheFourFields() throws Exception {
+        String node = "\"name\": \"n\", \"address\": \"tcp://127.0.0.1:7000\", \"cores\": 1, \"memoryMiB\": 64";
+        for (String[] bad : new String[][] {
+            {"{" + node + "}", "expected a list of executor nodes"},
+            {"[ {" + node + ", \"gpus\": 1} ]", "unknown field 'gpus'"},
+            {"[ {\"name\": \"n\", \"address\": \"tcp://127.0.0.1:7000\", \"cores\": \"1\", \"memoryMiB\": 64} ]",
+                "a whole number for cores"},
+            {"[ {\"name\": \"n\", \"address\": 7, \"cores\": 1, \"memoryMiB\": 64} ]", "a string for address"},
+            {"[ {\"name\": \"n\", \"cores\": 1, \"memoryMiB\": 64} ]", "without an address"},
+            {"[ {" + node + "} ] [", "text after the list"},
+            {"[ {" + node + "}, 3 ]", "expected an executor node object"},
+            {"[ {" + node + "}", "end"},
+            {"[]", "lists no executor"}}) {
+            Path db = dir.resolve("bad.json");
+            Files.writeString(db, bad[0]);
+            var e = assertThrows(java.io.UncheckedIOException.class, () -> ExecutorsDatabase.load(db), bad[0]);
+            assertTrue(e.getMessage().contains("bad.json") && e.getMessage().contains(bad[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void aDatabaseNamesTheTransportsOfItsNodesOnceEach() throws Exception {
+        ExecutorsDatabase db = new ExecutorsDatabase(List.of(new ExecutorNode("a", "fabric:tcp://127.0.0.1:1", 1, 1),
+                new ExecutorNode("b", "tcp://127.0.0.1:2", 1, 1), new ExecutorNode("c", "fabric:tcp://127.0.0.1:3", 1, 1),
+                new ExecutorNode("d", "no-transport-named", 1, 1), new ExecutorNode("e", "shm:/tmp/e.sock", 1, 1)));
+        assertEquals(List.of("fabric:tcp", "tcp", "shm"), db.transports());
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The shipped CLI's class path, as the {@code rfaas} launcher builds it ({@code cli/target/rfaas-cli.jar}
@@ -68,15 +69,45 @@ class CliClassPathSystemTest {
         assertTrue(Pattern.compile("(?m)^\\s+invoke\\s").matcher(bench.output).find(), bench.output);
     }
 
+    /**
+     * The launcher's training run ({@code rfaas train-cli} with {@code -XX:AOTCacheOutput}) makes a
+     * cache from which a CLI JVM maps the commands, logging, the executors database's parser, the
+     * client's invocation path and the transports (strict AOT mode: the JVM fails when it cannot
+     * use the cache; it loads the cache's classes at start, whatever the command).
+     */
+    @Test
+    void theTrainingRunMakesAnAotCacheThatHoldsTheClientAndItsTransports(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("rfaas-cli.aot");
+        Result training = cli(List.of("-XX:AOTCacheOutput=" + cache), "train-cli");
+        assertEquals(0, training.exit, training.output);
+        assertTrue(training.output.contains("rfaas train-cli: rehearsed 3 of 3 transports"), training.output);
+        assertTrue(Files.size(cache) > 0, "no cache written: " + training.output);
+
+        Result used = cli(List.of("-XX:AOTCache=" + cache, "-XX:AOTMode=on", "-Xlog:class+load=info"), "--version");
+        assertEquals(0, used.exit, used.output);
+        for (String cls : List.of("org.rfaas.cli.InvokeCommand", "ch.qos.logback.classic.LoggerContext",
+                "com.fasterxml.jackson.core.JsonFactory", "org.rfaas.client.HotPathWarmup",
+                "org.rfaas.transport.tcp.TcpConnection", "org.rfaas.transport.shm.ShmConnection",
+                "org.rfaas.transport.fabric.Fi")) {
+            assertTrue(used.output.contains(" " + cls + " source: shared objects file"), cls + " not mapped from the cache");
+        }
+    }
+
     private record Result(int exit, String output) {
     }
 
     /** {@code rfaas ARGS} on the launcher's class path; stdout and stderr together. */
     private static Result cli(String... args) throws IOException, InterruptedException {
+        return cli(List.of(), args);
+    }
+
+    /** As {@link #cli(String...)}, with JVM options {@code jvm} added. */
+    private static Result cli(List<String> jvm, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", SystemTestSupport.CHILD_LOGGING, "-cp",
-                CLI_TARGET.resolve("rfaas-cli.jar") + File.pathSeparator + CLI_TARGET.resolve("lib").resolve("*"),
-                "org.rfaas.cli.Main"));
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m", SystemTestSupport.CHILD_LOGGING));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", CLI_TARGET.resolve("rfaas-cli.jar") + File.pathSeparator
+                + CLI_TARGET.resolve("lib").resolve("*"), "org.rfaas.cli.Main"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

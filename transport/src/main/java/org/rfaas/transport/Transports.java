@@ -1,6 +1,7 @@
 package org.rfaas.transport;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.ServiceLoader;
 
@@ -28,6 +29,29 @@ public final class Transports {
             }
         }
         throw new TransportException("unknown transport '" + name + "'; available: " + schemes());
+    }
+
+    /**
+     * Opens and closes each of {@code names} once on a daemon thread, so that what a process pays
+     * only at its first open — a native library's load and constructors, provider start-up, class
+     * loading and linking; 0.5 s for {@code fabric:tcp} in a fresh JVM here, against 5 ms for a
+     * second open — runs beside the caller's other start-up work instead of before its first
+     * connection. A failure is only logged (at DEBUG): the caller's own {@link #open} reports it.
+     *
+     * @return the thread, already started
+     */
+    public static Thread preload(Collection<String> names) {
+        List<String> copy = List.copyOf(names);
+        return Thread.ofPlatform().daemon().name("rfaas-transport-preload").start(() -> {
+            for (String name : copy) {
+                try {
+                    open(name).close();
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(Transports.class).debug("preloading {} failed: {}", name,
+                            e.toString());
+                }
+            }
+        });
     }
 
     /** The schemes of all providers on the class path. */

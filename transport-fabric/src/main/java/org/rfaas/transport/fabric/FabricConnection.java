@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ENDPOINT} (the default where CQs accept {@code FI_WAIT_FD}): each side opens a
  *       second, wake-up endpoint whose receive CQ has the wait object and carries nothing but
  *       8-byte tagged "nudges" holding {@code written}; the sleeper is in {@code fi_cq_sread} on it.
- *       ofi_rxm allocates ~6 MiB of buffers for it (4 KiB ones, {@link Fi#PARAMETER_DEFAULTS}).
+ *       ofi_rxm allocates ~6 MiB of buffers for it (4 KiB ones, {@link LibfabricLoad#PARAMETER_DEFAULTS}).
  *   <li>{@code SOCKET} (the default elsewhere, e.g. shm): a {@link OobFrame#TYPE_WAKE} frame; the
  *       peer's liveness thread reads it and unparks the sleeper.
  *   <li>{@code CQ} ({@code -Drfaas.fabric.warmWait=cq}): no protocol; {@code fi_cq_sread} on the

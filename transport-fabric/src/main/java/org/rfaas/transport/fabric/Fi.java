@@ -15,7 +15,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.rfaas.transport.TransportException;
 
 /**
@@ -32,6 +32,12 @@ import org.rfaas.transport.TransportException;
  * would, so no offset is written by hand.
  */
 final class Fi {
+    /**
+     * Started first, before the layouts and handles below are made: they do not need the library,
+     * and its load mostly sleeps (see {@link LibfabricLoad}).
+     */
+    private static final CompletableFuture<LibfabricLoad.Result> LOAD = LibfabricLoad.start();
+
     private Fi() {
     }
 
@@ -338,63 +344,10 @@ final class Fi {
     private static final MethodHandle VERSION;
     private static final MethodHandle STRDUP;
 
-    private static final MethodHandle SIGACTION = LINKER.downcallHandle(
-            LINKER.defaultLookup().findOrThrow("sigaction"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    /** Generous upper bound of {@code sizeof(struct sigaction)} (152 on x86-64 and aarch64 glibc). */
-    private static final long SIGACTION_BYTES = 256;
-    private static final int SIGNALS = 32;
-
-    /**
-     * libfabric parameters this process gets unless its environment sets them. The {@code ofi_rxm}
-     * utility provider (over {@code tcp} and {@code verbs}) allocates and zeroes bounce buffers of
-     * {@code FI_OFI_RXM_BUFFER_SIZE} (16 KiB) at every {@code fi_enable}: {@code FI_OFI_RXM_MSG_RX_SIZE}
-     * posted receives (4096 with its shared receive context, the 1.17 default over tcp) and
-     * {@code FI_OFI_RXM_MSG_TX_SIZE} (128) sends per endpoint. Each rFaaS connection has two
-     * endpoints (data and wake-up), and its set-up took 60-100 ms with 4096 receives, then still
-     * 220-300 ms a connection on a paravirtualised 2-vCPU VM (its page faults are slow) with 128:
-     * nearly all of it page faults in {@code memset}. A connection never has more messages in flight
-     * than its slots, the hot path writes with RMA, and eager sends here are hellos, nudges and
-     * inputs up to 4 KiB: 64 receives and sends of 4 KiB take a connection's set-up to 30-50 ms.
-     */
-    static final List<Map.Entry<String, String>> PARAMETER_DEFAULTS = List.of(
-            Map.entry("FI_OFI_RXM_MSG_RX_SIZE", "64"),
-            Map.entry("FI_OFI_RXM_MSG_TX_SIZE", "64"),
-            Map.entry("FI_OFI_RXM_BUFFER_SIZE", "4096"));
-
-    private static final MethodHandle SETENV = LINKER.downcallHandle(
-            LINKER.defaultLookup().findOrThrow("setenv"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-
-    /**
-     * Sets {@link #PARAMETER_DEFAULTS} in this process's environment where it has no value yet, before
-     * libfabric reads its parameters (at the first {@code fi_getinfo}). Done once, while the class
-     * initialises, as MPI libraries set their libfabric defaults.
-     */
-    private static void applyParameterDefaults() {
-        try (Arena a = Arena.ofConfined()) {
-            for (Map.Entry<String, String> p : PARAMETER_DEFAULTS) {
-                int ret = (int) SETENV.invokeExact(a.allocateFrom(p.getKey()), a.allocateFrom(p.getValue()), 0);
-                if (ret != 0) {
-                    throw new IllegalStateException("setenv(" + p.getKey() + ") failed");
-                }
-            }
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
     static {
-        applyParameterDefaults();
-        SymbolLookup lib = null;
-        String why = null;
-        MemorySegment signals = saveSignalHandlers();
-        try {
-            lib = SymbolLookup.libraryLookup("libfabric.so.1", Arena.global());
-        } catch (IllegalArgumentException e) {
-            why = "libfabric.so.1 not found (" + e.getMessage() + "); install it with `apt-get install libfabric1`"
-                    + " (Debian/Ubuntu) or point LD_LIBRARY_PATH at your site's libfabric";
-        }
-        restoreSignalHandlers(signals);
-        UNAVAILABLE = why;
+        LibfabricLoad.Result loaded = LOAD.join();
+        SymbolLookup lib = loaded.library();
+        UNAVAILABLE = loaded.unavailable();
         if (lib != null) {
             GETINFO = LINKER.downcallHandle(lib.findOrThrow("fi_getinfo"),
                     FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
@@ -420,47 +373,14 @@ final class Fi {
 
     static int getinfo(int version, MemorySegment node, MemorySegment service, long flags, MemorySegment hints,
             MemorySegment infoOut) {
-        MemorySegment signals = saveSignalHandlers();
+        // Providers are loaded and initialised at the first call: the same guard as the library's load.
+        MemorySegment signals = LibfabricLoad.Signals.save();
         try {
             return (int) GETINFO.invokeExact(version, node, service, flags, hints, infoOut);
         } catch (Throwable t) {
             throw rethrow(t);
         } finally {
-            restoreSignalHandlers(signals);
-        }
-    }
-
-    /*
-     * Debian's libfabric links libpsm_infinipath, whose constructor installs its own handlers for
-     * SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGINT and SIGTERM (they write a "*.btr" backtrace file and
-     * exit). The JVM relies on SIGSEGV internally (implicit null checks, safepoint polls), so with
-     * those handlers in place the first such trap kills the JVM. We save every handler before
-     * libfabric (or a provider it loads during fi_getinfo) can replace it and put the JVM's back.
-     */
-    private static MemorySegment saveSignalHandlers() {
-        MemorySegment saved = Arena.ofAuto().allocate(SIGACTION_BYTES * SIGNALS, 16);
-        for (int sig = 1; sig < SIGNALS; sig++) {
-            try {
-                int ignored = (int) SIGACTION.invokeExact(sig, MemorySegment.NULL,
-                        saved.asSlice(sig * SIGACTION_BYTES, SIGACTION_BYTES));
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-        }
-        return saved;
-    }
-
-    private static void restoreSignalHandlers(MemorySegment saved) {
-        for (int sig = 1; sig < SIGNALS; sig++) {
-            if (sig == 9 || sig == 19) {
-                continue; // SIGKILL and SIGSTOP cannot be caught
-            }
-            try {
-                int ignored = (int) SIGACTION.invokeExact(sig, saved.asSlice(sig * SIGACTION_BYTES, SIGACTION_BYTES),
-                        MemorySegment.NULL);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
+            LibfabricLoad.Signals.restore(signals);
         }
     }
 

@@ -89,7 +89,7 @@ final class PreparedEndpoint {
                     + dom.caps.provider());
         }
         // ofi_rxm sizes its buffer pools by its own parameters, not by this endpoint's queue
-        // sizes (smaller tx/rx attributes were tried: no change): ~6 MiB with Fi.PARAMETER_DEFAULTS.
+        // sizes (smaller tx/rx attributes were tried: no change): ~6 MiB with LibfabricLoad.PARAMETER_DEFAULTS.
         wakeEp = newEndpoint(dom, "wake-up ", a);
         bindAndEnable(wakeEp, wakeTxCq, wakeRxCq, "wake-up ");
     }

@@ -27,7 +27,7 @@ import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
 
 /**
- * The libfabric parameters the provider sets for its process ({@link Fi#PARAMETER_DEFAULTS}): set
+ * The libfabric parameters the provider sets for its process ({@link LibfabricLoad#PARAMETER_DEFAULTS}): set
  * before libfabric reads them, never over a value the user exported, and with the effect they are
  * there for — an {@code ofi_rxm} endpoint no longer allocates tens of MiB of bounce buffers.
  */
@@ -49,7 +49,7 @@ class FabricParameterDefaultsTest {
         assertNull(FabricInfo.libraryProblem(), "libfabric1 is installed on CI and dev machines");
         String exported = System.getenv(RX_SIZE);
         assertEquals(exported != null ? exported : "64", getenv(RX_SIZE));
-        for (var p : Fi.PARAMETER_DEFAULTS) {
+        for (var p : LibfabricLoad.PARAMETER_DEFAULTS) {
             String own = System.getenv(p.getKey());
             assertEquals(own != null ? own : p.getValue(), getenv(p.getKey()), p.getKey());
         }
@@ -109,7 +109,7 @@ class FabricParameterDefaultsTest {
 
     /**
      * The default warm wait over tcp adds a wake-up endpoint on each side: a pair took 84-97 MiB
-     * with rxm's 16 KiB buffers and 24-25 MiB with the 4 KiB ones of {@link Fi#PARAMETER_DEFAULTS}.
+     * with rxm's 16 KiB buffers and 24-25 MiB with the 4 KiB ones of {@link LibfabricLoad#PARAMETER_DEFAULTS}.
      */
     @Test
     void theWakeUpEndpointsStayWithinTheirPools() throws Exception {
