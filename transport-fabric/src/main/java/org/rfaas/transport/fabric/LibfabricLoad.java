@@ -15,9 +15,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Loads {@code libfabric.so.1} on a thread of its own, so that {@link Fi} makes its downcall handles
- * meanwhile. Both take ~0.2 s in a fresh JVM here: the load mostly sleeps (the constructor of
- * Debian's {@code libinfinipath}, a dependency, calibrates its cycle counter with hundreds of
- * 125 µs sleeps, and nothing skips it), the handles are CPU work that does not need the library.
+ * meanwhile. Both take ~0.2 s in a fresh JVM here: the load mostly sleeps (the constructors of
+ * Debian's {@code libinfinipath} and {@code libpsm2}, dependencies, each calibrate a clock for
+ * ~0.1 s in short sleeps, and nothing skips them), the handles are CPU work that does not need the
+ * library.
  *
  * <p>Self-contained on purpose: the loading thread runs while {@link Fi} is still initialising and
  * must not touch it (it would wait for that initialisation, which waits for the load).
