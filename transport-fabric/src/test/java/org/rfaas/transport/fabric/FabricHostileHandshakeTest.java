@@ -134,8 +134,12 @@ class FabricHostileHandshakeTest {
         // each; 4.5 s for three on the old listener). The three stalled handshakes still open an
         // endpoint each, real CPU work beside the measured one on two cores: on a busy machine that
         // alone took the measured handshake from 108 to 173 ms, hence the margin of one more handshake.
-        assertTrue(ms <= 2 * unprepared + 50, "a well-behaved fabric handshake took " + ms + " ms behind peers that "
-                + "stopped after their HELLO, " + unloaded + " ms alone (" + unprepared + " ms unprepared)");
+        // The floor: the unloaded handshakes can all be quick (26 ms in one CI run, whose measured one
+        // then took 148 ms), while one stalled warm-up holding the loop would cost seconds.
+        long bound = Math.max(2 * unprepared + 50, 500);
+        assertTrue(ms <= bound, "a well-behaved fabric handshake took " + ms + " ms behind peers that "
+                + "stopped after their HELLO, " + unloaded + " ms alone (" + unprepared + " ms unprepared, bound "
+                + bound + " ms)");
         mute.close();
     }
 
