@@ -3,12 +3,11 @@ package org.rfaas.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.rfaas.client.ExecutorsDatabase;
 import org.rfaas.client.HotPathWarmup;
+import org.rfaas.demo.support.FunctionPackages;
 import org.rfaas.transport.Transports;
 import picocli.CommandLine.Command;
 
@@ -59,9 +58,7 @@ final class CliTrainingCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return 1;
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            FunctionPackages.deleteTree(dir);
         }
     }
 }

@@ -33,15 +33,8 @@ final class LibfabricLoad {
 
     /** Starts loading; the future completes with the library or the install hint. */
     static CompletableFuture<Result> start() {
-        CompletableFuture<Result> out = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("rfaas-libfabric-load").start(() -> {
-            try {
-                out.complete(load());
-            } catch (Throwable t) {
-                out.completeExceptionally(t);
-            }
-        });
-        return out;
+        return CompletableFuture.supplyAsync(LibfabricLoad::load,
+                r -> Thread.ofPlatform().daemon().name("rfaas-libfabric-load").start(r));
     }
 
     /**
