@@ -3,7 +3,6 @@ package org.rfaas.client;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +23,7 @@ import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.KernelRandom;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.ThreadPolicy;
@@ -54,7 +54,6 @@ public final class RfaasClient implements AutoCloseable {
     /** Longest wait in one connection for a worker's hello before the allocation's other checks. */
     private static final long HELLO_WAIT_NANOS = 1_000_000;
     private static final int MAX_CHUNK = 1 << 20;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final LeaseSource leaseSource;
     private final ListenAddresses listenAddresses;
@@ -159,7 +158,7 @@ public final class RfaasClient implements AutoCloseable {
             if (control == null) {
                 control = ControlLink.connect(transport, offer.managerAddress(), connectTimeout);
             }
-            long nonce = RANDOM.nextLong();
+            long nonce = KernelRandom.nextLong();
             AllocationResponse response;
             try {
                 response = negotiate(control, offer, spec, nonce, listener.address(), poller);

@@ -194,6 +194,9 @@ final class ExecutorLauncher implements AutoCloseable {
         options.add("-XX:-UsePerfData");
         // Logging is configured in code by ExecutorMain (the XML configuration cost 150-200 ms).
         options.add("-Xss1m");
+        // The JDK's own default, as a system property: the first socket address reads it, and
+        // without the property that loads the whole security configuration (~12 ms of each start).
+        options.add("-Djdk.includeInExceptions=hostInfoExclSocket");
         options.addAll(config.executorJvmArgs());
         return options;
     }

@@ -2,33 +2,82 @@ package org.rfaas.executor;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.classic.spi.LogbackServiceProvider;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import ch.qos.logback.core.spi.ContextAwareBase;
+import ch.qos.logback.core.status.Status;
 import java.util.TimeZone;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 import org.slf4j.helpers.SubstituteLoggerFactory;
 
-/** The executor process's logging, set up in code at start (see {@link #configure()}), by one thread. */
-final class ExecutorLogging {
-    private ExecutorLogging() {
+/**
+ * The executor process's logging, set up in code: logback's first configurator (registered in
+ * {@code META-INF/services}), so that logback itself neither searches the class path for
+ * configuration files nor starts its default console pattern (see {@link #configure(LoggerContext)}).
+ */
+public final class ExecutorLogging extends ContextAwareBase implements Configurator {
+    /**
+     * Set by {@link #configure()} before any logger exists: only a JVM so marked (an executor) is
+     * configured here; the CLI and the manager, whose class path holds this class too, keep their
+     * {@code logback.xml}.
+     */
+    static final String EXECUTOR_PROPERTY = "rfaas.executor.logging";
+    /** SLF4J's property naming its provider class (SLF4J 2.0.9 and later). */
+    private static final String SLF4J_PROVIDER_PROPERTY = "slf4j.provider";
+    /** The level from which SLF4J reports on itself. */
+    private static final String SLF4J_VERBOSITY_PROPERTY = "slf4j.internal.verbosity";
+    /** The logger context's object saying that {@link #apply} configured it. */
+    private static final String APPLIED = ExecutorLogging.class.getName();
+
+    /** Called by logback through {@link java.util.ServiceLoader}. */
+    public ExecutorLogging() {
     }
 
     /**
      * The logging of {@code rfaas-executor-logback.xml} (stderr, {@code org.rfaas} at
-     * {@code -Drfaas.log.level}, default INFO, the rest at WARN), set up in code: parsing the XML
-     * configuration took 150-200 ms of every executor's cold start. An explicit
-     * {@code -Dlogback.configurationFile} (e.g. in {@code executorJvmArgs}) still wins. The lines
-     * are formatted by {@link Layout}, not a pattern layout: compiling the pattern took
-     * 65-190 ms of a fresh JVM without the AOT cache here, the hand-written layout 1-2 ms.
+     * {@code -Drfaas.log.level}, default INFO, the rest at WARN), in an executor JVM; elsewhere,
+     * or with an explicit {@code -Dlogback.configurationFile} (e.g. in {@code executorJvmArgs}),
+     * logback's next configurator. In code because parsing the XML configuration took 150-200 ms
+     * of every executor's cold start, and as logback's configurator because its own search and
+     * default configuration before ours (resource lookups in every JAR, a pattern layout, the time
+     * zone database) took the lease's one core for tens of ms more.
+     */
+    @Override
+    public ExecutionStatus configure(LoggerContext context) {
+        if (!Boolean.getBoolean(EXECUTOR_PROPERTY) || System.getProperty("logback.configurationFile") != null) {
+            return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+        }
+        apply(context);
+        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /**
+     * Marks this JVM as an executor and starts logging on a thread of its own (see
+     * {@link #configure()}): SLF4J's start runs beside the executor's connection to its manager,
+     * and SLF4J keeps what is logged meanwhile and replays it once it is set up.
+     */
+    static void startInBackground() {
+        mark(); // before any other thread can start SLF4J
+        Thread.ofPlatform().daemon().name("rfaas-logging-setup").start(ExecutorLogging::configure);
+    }
+
+    /**
+     * Marks this JVM as an executor and starts SLF4J, which configures logback through
+     * {@link #configure(LoggerContext)}. Should another thread have started SLF4J before the mark,
+     * logback chose its configuration without it: this waits for that start to end and replaces
+     * the configuration.
      */
     static void configure() {
+        mark();
         if (System.getProperty("logback.configurationFile") != null) {
             return;
         }
@@ -40,10 +89,43 @@ final class ExecutorLogging {
             LockSupport.parkNanos(200_000); // the other thread needs the CPU more
             factory = LoggerFactory.getILoggerFactory();
         }
-        if (!(factory instanceof LoggerContext context)) {
-            return;
+        if (factory instanceof LoggerContext context && context.getObject(APPLIED) == null) {
+            context.reset();
+            apply(context);
         }
-        context.reset();
+    }
+
+    /**
+     * Marks this JVM as an executor and names SLF4J's provider, so that SLF4J does not look for
+     * providers in every JAR of the class path (~20 ms of an executor's start).
+     */
+    private static void mark() {
+        System.setProperty(EXECUTOR_PROPERTY, "true");
+        if (System.getProperty(SLF4J_PROVIDER_PROPERTY) == null) {
+            System.setProperty(SLF4J_PROVIDER_PROPERTY, LogbackServiceProvider.class.getName());
+            // SLF4J says at INFO that it took the provider from the property: not worth a line
+            // at every executor's start.
+            if (System.getProperty(SLF4J_VERBOSITY_PROPERTY) == null) {
+                System.setProperty(SLF4J_VERBOSITY_PROPERTY, "WARN");
+            }
+        }
+    }
+
+    private static void printError(Status status) {
+        if (status.getEffectiveLevel() >= Status.ERROR) {
+            System.err.println("logback error: " + status.getMessage());
+            if (status.getThrowable() != null) {
+                status.getThrowable().printStackTrace();
+            }
+        }
+    }
+
+    private static void apply(LoggerContext context) {
+        // Logback's own errors go to stderr as they happen. A context with a status listener also
+        // skips logback's end-of-start status check, whose printer builds a date formatter (the
+        // time-zone database, ~20 ms of a fresh JVM) even when there is nothing to print; logback's
+        // console listeners print through that same printer, and every status at that.
+        context.getStatusManager().add(ExecutorLogging::printError);
         Layout layout = new Layout();
         layout.setContext(context);
         layout.start();
@@ -61,6 +143,7 @@ final class ExecutorLogging {
         root.setLevel(Level.WARN);
         root.addAppender(stderr);
         context.getLogger("org.rfaas").setLevel(Level.toLevel(System.getProperty("rfaas.log.level", "INFO"), Level.INFO));
+        context.putObject(APPLIED, Boolean.TRUE);
     }
 
     /**

@@ -33,10 +33,7 @@ public final class ExecutorMain {
             train(Path.of(args[1]));
             return;
         }
-        // Setting logging up (SLF4J's provider lookup, logback's own configuration, then ours) takes
-        // tens of ms of an executor JVM's start, interpreted; it runs beside the connection to the
-        // manager. SLF4J keeps what is logged meanwhile and replays it once it is set up.
-        Thread.ofPlatform().daemon().name("rfaas-logging-setup").start(ExecutorLogging::configure);
+        ExecutorLogging.startInBackground();
         Executor executor;
         try {
             executor = parse(args, System.getenv(SPAWN_SECRET_ENV));

@@ -36,7 +36,9 @@ public record Liveness(Duration heartbeatInterval, Duration timeout) {
         if (heartbeatInterval.toMillis() < 1) {
             throw new IllegalArgumentException("heartbeat interval must be at least 1 ms, got " + heartbeatInterval);
         }
-        if (timeout.compareTo(heartbeatInterval.multipliedBy(3)) < 0) {
+        // Three additions, not multipliedBy(3): that goes through BigDecimal, whose first use costs
+        // ~30 ms of a fresh JVM (every executor and CLI process opens a transport).
+        if (timeout.compareTo(heartbeatInterval.plus(heartbeatInterval).plus(heartbeatInterval)) < 0) {
             throw new IllegalArgumentException("liveness timeout " + timeout.toMillis()
                     + " ms must be at least three heartbeat intervals (" + heartbeatInterval.toMillis() + " ms)");
         }

@@ -32,15 +32,17 @@ final class Futex {
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
 
-    /** Blocking: must let the JVM reach safepoints while the thread sleeps in the kernel. */
-    private static final MethodHandle WAIT;
-    /** Never blocks, so it may skip the thread-state transition and stay cheap for writers. */
-    private static final MethodHandle WAKE;
+    /**
+     * {@code syscall} for both operations. One handle, not a critical one besides for the wake-up
+     * (which never blocks): each linked handle costs ~30 ms of a fresh JVM's start, interpreted,
+     * and the thread-state transition a critical one skips is tens of ns beside the syscall's µs.
+     * A waiter sleeps in the kernel, so the handle must let the JVM reach safepoints meanwhile.
+     */
+    private static final MethodHandle SYSCALL;
     private static final String UNAVAILABLE;
 
     static {
-        MethodHandle wait = null;
-        MethodHandle wake = null;
+        MethodHandle syscall = null;
         String why = null;
         if (!"amd64".equals(System.getProperty("os.arch")) && !"x86_64".equals(System.getProperty("os.arch"))
                 || !System.getProperty("os.name", "").startsWith("Linux")) {
@@ -48,27 +50,22 @@ final class Futex {
                     + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
         } else {
             try {
-                wait = link(false);
-                wake = link(true);
+                syscall = link();
             } catch (RuntimeException | LinkageError e) {
                 why = "cannot link syscall(2) through FFM (" + e + "); run the JVM with "
                         + "--enable-native-access=ALL-UNNAMED";
             }
         }
-        WAIT = wait;
-        WAKE = wake;
+        SYSCALL = syscall;
         UNAVAILABLE = why;
     }
 
-    /** {@code syscall}, either as a normal downcall or, for calls that never block, a critical one. */
     @SuppressWarnings("restricted") // the reason this module needs --enable-native-access
-    private static MethodHandle link(boolean critical) {
+    private static MethodHandle link() {
         Linker linker = Linker.nativeLinker();
         MemorySegment syscall = linker.defaultLookup().find("syscall")
                 .orElseThrow(() -> new IllegalStateException("libc has no 'syscall' symbol"));
-        return critical
-                ? linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1), Linker.Option.critical(false))
-                : linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1));
+        return linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1));
     }
 
     /** Throws a {@link TransportException} saying why futexes cannot be used here, if they cannot. */
@@ -92,7 +89,7 @@ final class Futex {
      */
     static long await(long address, int expected, long timespecAddress) {
         try {
-            return (long) WAIT.invokeExact(SYS_FUTEX, address, FUTEX_WAIT, (long) expected, timespecAddress, 0L, 0L);
+            return (long) SYSCALL.invokeExact(SYS_FUTEX, address, FUTEX_WAIT, (long) expected, timespecAddress, 0L, 0L);
         } catch (Throwable t) {
             throw new TransportException("futex(FUTEX_WAIT) failed", t);
         }
@@ -101,7 +98,7 @@ final class Futex {
     /** Wakes one waiter sleeping on the word at {@code address}; returns how many were woken. */
     static long wake(long address) {
         try {
-            return (long) WAKE.invokeExact(SYS_FUTEX, address, FUTEX_WAKE, 1L, 0L, 0L, 0L);
+            return (long) SYSCALL.invokeExact(SYS_FUTEX, address, FUTEX_WAKE, 1L, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw new TransportException("futex(FUTEX_WAKE) failed", t);
         }

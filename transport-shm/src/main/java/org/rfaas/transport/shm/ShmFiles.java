@@ -11,9 +11,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import org.rfaas.transport.KernelRandom;
 import org.rfaas.transport.ProtocolError;
 import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.TransportException;
@@ -26,7 +26,6 @@ import org.rfaas.transport.TransportException;
 final class ShmFiles {
     /** Every shared file's name starts with this; a connector maps nothing else. */
     static final String PREFIX = "rfaas-shm-";
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private ShmFiles() {
     }
@@ -68,7 +67,7 @@ final class ShmFiles {
                         + free + " are free; use fewer or smaller slots, or enlarge " + dir);
             }
             byte[] r = new byte[8];
-            RANDOM.nextBytes(r);
+            KernelRandom.nextBytes(r);
             Path file = dir.resolve(PREFIX + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(r));
             try (FileChannel ch = FileChannel.open(file, EnumSet.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
