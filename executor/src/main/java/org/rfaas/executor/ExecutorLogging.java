@@ -26,7 +26,7 @@ import org.slf4j.helpers.SubstituteLoggerFactory;
  */
 public final class ExecutorLogging extends ContextAwareBase implements Configurator {
     /**
-     * Set by {@link #configure()} before any logger exists: only a JVM so marked (an executor) is
+     * Set by {@link #setUp()} before any logger exists: only a JVM so marked (an executor) is
      * configured here; the CLI and the manager, whose class path holds this class too, keep their
      * {@code logback.xml}.
      */
@@ -62,12 +62,12 @@ public final class ExecutorLogging extends ContextAwareBase implements Configura
 
     /**
      * Marks this JVM as an executor and starts logging on a thread of its own (see
-     * {@link #configure()}): SLF4J's start runs beside the executor's connection to its manager,
+     * {@link #setUp()}): SLF4J's start runs beside the executor's connection to its manager,
      * and SLF4J keeps what is logged meanwhile and replays it once it is set up.
      */
     static void startInBackground() {
         mark(); // before any other thread can start SLF4J
-        Thread.ofPlatform().daemon().name("rfaas-logging-setup").start(ExecutorLogging::configure);
+        Thread.ofPlatform().daemon().name("rfaas-logging-setup").start(ExecutorLogging::setUp);
     }
 
     /**
@@ -76,7 +76,7 @@ public final class ExecutorLogging extends ContextAwareBase implements Configura
      * logback chose its configuration without it: this waits for that start to end and replaces
      * the configuration.
      */
-    static void configure() {
+    static void setUp() {
         mark();
         if (System.getProperty("logback.configurationFile") != null) {
             return;

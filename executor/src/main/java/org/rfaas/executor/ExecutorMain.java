@@ -29,7 +29,7 @@ public final class ExecutorMain {
 
     public static void main(String[] args) {
         if (args.length == 2 && args[0].equals("--train")) {
-            ExecutorLogging.configure();
+            ExecutorLogging.setUp();
             train(Path.of(args[1]));
             return;
         }

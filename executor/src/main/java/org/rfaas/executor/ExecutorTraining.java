@@ -34,6 +34,7 @@ import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
+import org.slf4j.helpers.SubstituteLogger;
 
 /**
  * The training run of the executors' AOT cache ({@code ExecutorMain --train DIR}, started by the
@@ -73,11 +74,7 @@ final class ExecutorTraining {
         // What an executor's start loads outside this run's path, archived so that no executor
         // reads it from a JAR or the runtime image (15 ms for one class from a JAR): the logger
         // SLF4J answers while another thread starts it, and the environment, read for the secret.
-        try {
-            Class.forName("org.slf4j.helpers.SubstituteLogger");
-        } catch (ClassNotFoundException e) {
-            throw new IOException("SLF4J is not on the executor's class path", e);
-        }
+        SubstituteLogger.class.getName();
         System.getenv(ExecutorMain.SPAWN_SECRET_ENV);
         Files.createDirectories(dir);
         Path jar = writePackage(dir.resolve("training-functions.jar"));

@@ -69,7 +69,7 @@ class ExecutorLoggingSetupTest {
     /** The child JVM: the executor's set-up, then one line. */
     public static final class OneLine {
         public static void main(String[] args) {
-            ExecutorLogging.configure();
+            ExecutorLogging.setUp();
             LoggerFactory.getLogger("org.rfaas.one").info("hello");
         }
     }
@@ -86,7 +86,7 @@ class ExecutorLoggingSetupTest {
                 Thread.onSpinWait();
             }
             boolean raced = seen == 1; // ONGOING_INITIALIZATION
-            ExecutorLogging.configure();
+            ExecutorLogging.setUp();
             first.join();
             LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
             boolean configured = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("ERR") != null
