@@ -159,16 +159,16 @@ public final class ExecutorManager implements AutoCloseable {
     }
 
     /**
-     * {@link ManagerRehearsal}, on idle CPU time only (it must not slow down the spares booting
-     * beside it); a failure only costs the first leases some time.
+     * {@link ManagerRehearsal}, at this process's normal weight (a fraction of a second of CPU,
+     * once): never at idle priority, which froze the whole manager at every safepoint while the
+     * rehearsal waited for CPU on a loaded machine (see {@link ThreadPolicy}). A failure only costs
+     * the first leases some time.
      */
     private void rehearse() {
-        boolean idle = ThreadPolicy.idle();
         long t0 = System.nanoTime();
         try {
             ManagerRehearsal.run(config.workDir());
-            LOG.debug("rehearsed the allocation path in {} ms{}", (System.nanoTime() - t0) / 1_000_000,
-                    idle ? " (idle priority)" : "");
+            LOG.debug("rehearsed the allocation path in {} ms", (System.nanoTime() - t0) / 1_000_000);
         } catch (IOException | RuntimeException e) {
             LOG.warn("the rehearsal of the allocation path failed (the first leases start slower): {}", e.toString());
         }
@@ -344,7 +344,7 @@ public final class ExecutorManager implements AutoCloseable {
         Thread r = rehearsal;
         if (r != null) {
             try {
-                r.join(5_000); // at idle priority on a busy node it may still be writing its scratch file
+                r.join(5_000); // on a busy node it may still be writing its scratch file
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

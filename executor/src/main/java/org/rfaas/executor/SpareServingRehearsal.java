@@ -27,17 +27,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A spare's rehearsal of a lease's data path while it waits (on idle CPU time, see the manager's
- * spare CPU weight): over a client transport a lease may use, a worker connects to a loopback
- * listener in this JVM as a lease's worker connects to its client, says hello and serves calls of
- * the training package's functions through the real {@link Worker}, hot, until the JIT has
- * compiled the serving path. Without it a lease's first calls ran while the JVM compiled ~250 methods on the
- * lease's only core (tens of calls over 1 ms in the first 2,000 of a lease), and a lease's worker
- * connection ran its handshake for the first time in the JVM.
+ * A spare's rehearsal of a lease's data path while it waits (on idle CPU time where the manager
+ * puts the whole spare's cgroup at {@code cpu.idle}): over a client transport a lease may use, a
+ * worker connects to a loopback listener in this JVM as a lease's worker connects to its client,
+ * says hello and serves calls of the training package's functions through the real {@link Worker},
+ * hot, until the JIT has compiled the serving path. Without it a lease's first calls ran while the
+ * JVM compiled ~250 methods on the lease's only core (tens of calls over 1 ms in the first 2,000 of
+ * a lease), and a lease's worker connection ran its handshake for the first time in the JVM.
  *
  * <p>The rehearsal gives way to a lease: it stops within a call once {@code leaseArrived} says
- * so, and within {@link #BUDGET} in any case; every wait is bounded. Its worker thread runs at
- * idle CPU priority ({@link ThreadPolicy}); the caller's thread should too.
+ * so, and within {@link #BUDGET} in any case; every wait is bounded. Its threads run at the
+ * process's own weight, never at {@code SCHED_IDLE} on their own: a leased spare's JVM would then
+ * wait at every safepoint for a rehearsal thread that its lease's spinning worker starves (see
+ * {@link ThreadPolicy}).
  */
 final class SpareServingRehearsal {
     private static final Logger LOG = LoggerFactory.getLogger(SpareServingRehearsal.class);
@@ -86,15 +88,14 @@ final class SpareServingRehearsal {
     }
 
     /**
-     * Starts the rehearsal over each of {@code transportNames} in turn on a thread of its own at
-     * idle CPU priority, and returns: a transport {@code preloaded} has is used, any other is
+     * Starts the rehearsal over each of {@code transportNames} in turn on a thread of its own, and
+     * returns: a transport {@code preloaded} has is used, any other is
      * opened for the rehearsal and closed after it; {@code rehearsed} is told each transport's calls.
      * A failure only ends that transport's rehearsal.
      */
     static Thread start(List<String> transportNames, Function<String, Transport> preloaded, FunctionTable functions,
             BooleanSupplier leaseArrived, IntConsumer rehearsed) {
         return Thread.ofPlatform().daemon().name("rfaas-spare-rehearsal").start(() -> {
-            ThreadPolicy.idle();
             for (String name : transportNames) {
                 if (leaseArrived.getAsBoolean()) {
                     return;
@@ -147,7 +148,6 @@ final class SpareServingRehearsal {
         try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
             String address = listener.address();
             thread = Thread.ofPlatform().daemon().name("rfaas-spare-rehearsal-worker").start(() -> {
-                ThreadPolicy.idle();
                 try {
                     Connection c = transport.connect(address, workerSide, BUDGET);
                     Worker w = new Worker(0, shape, c, functions, 1, 2);

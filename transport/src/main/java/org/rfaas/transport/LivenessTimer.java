@@ -27,17 +27,6 @@ public final class LivenessTimer {
     }
 
     /**
-     * Starts the timer's thread now, from the calling thread, if it has not started yet (it
-     * otherwise starts with the first connection). A new thread inherits its creator's scheduling
-     * policy: {@link ThreadPolicy#idle()} calls this before it moves a thread to idle priority, so
-     * that a rehearsal's first connection never leaves every connection's heartbeats to an
-     * idle-priority thread.
-     */
-    public static void start() {
-        TIMER.prestartCoreThread();
-    }
-
-    /**
      * Runs {@code task} every {@code period} (first after one period) until the returned future is
      * cancelled. An exception thrown by the task is logged and does not stop later runs.
      */

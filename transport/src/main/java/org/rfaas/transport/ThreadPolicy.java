@@ -1,10 +1,8 @@
 package org.rfaas.transport;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.DirectoryStream;
@@ -15,24 +13,22 @@ import java.nio.file.Path;
  * Linux scheduling of this JVM's threads, through FFM.
  *
  * <ul>
- *   <li>{@link #idle()}: the calling thread to {@code SCHED_IDLE} ({@code sched_setscheduler(0,
- *       ...)}, which on Linux means this thread only), which runs a thread only on CPU time no
- *       other thread wants. For background work (a manager's or a spare's rehearsals) that must
- *       not take time from leases or spare boots, on threads of its own: an unprivileged thread
- *       cannot return from {@code SCHED_IDLE} (that needs {@code CAP_SYS_NICE}).
  *   <li>{@link #lowerCompilerThreads()}: the JIT's compiler threads to nice 19.
  *   <li>{@link #lowerThisThread()}: the calling thread to nice 19.
  * </ul>
+ *
+ * <p>Deliberately no {@code SCHED_IDLE} for a thread that runs Java code: every safepoint and
+ * handshake of the JVM waits until each thread running Java code reaches a poll, and a runnable
+ * idle-priority thread on a loaded machine may not run for seconds. A manager whose rehearsal ran
+ * at {@code SCHED_IDLE} beside spinning ranks froze whole (its heartbeat thread blocked, not
+ * runnable) for 0.6-2 s at a time, and its clients declared it lost. Idle CPU weight for a whole
+ * process comes from its cgroup instead (a spare's {@code cpu.idle}), where all its threads wait alike.
  */
 public final class ThreadPolicy {
-    /** {@code SCHED_IDLE} in {@code <sched.h>}. */
-    private static final int SCHED_IDLE = 5;
     /** {@code PRIO_PROCESS} in {@code <sys/resource.h>}: with a thread id, that thread's nice value. */
     private static final int PRIO_PROCESS = 0;
     /** The weakest nice value. */
     public static final int LOWEST_NICE = 19;
-    private static final MethodHandle SET_SCHEDULER = link("sched_setscheduler",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     private static final MethodHandle SET_PRIORITY = link("setpriority",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
@@ -86,8 +82,9 @@ public final class ThreadPolicy {
     /**
      * Sets the calling thread (only: nice values are per thread on Linux) to nice
      * {@value #LOWEST_NICE}, for background work that may run while a process spins on every core
-     * but must not wait for idle time alone ({@link #idle()}): at nice 19 it still gets a small
-     * share, so a lock it holds inside a native library is not held indefinitely.
+     * but must not wait for idle time alone: at nice 19 it still gets a share (weight 15 against a
+     * nice-0 thread's 1024), so a lock it holds inside a native library, or a safepoint waiting for
+     * it, is not held indefinitely.
      *
      * @return whether it was set
      */
@@ -98,26 +95,6 @@ public final class ThreadPolicy {
     private static boolean setNice(int tid, int nice) {
         try {
             return (int) SET_PRIORITY.invokeExact(PRIO_PROCESS, tid, nice) == 0;
-        } catch (Throwable t) {
-            return false;
-        }
-    }
-
-    /**
-     * Moves the calling thread to {@code SCHED_IDLE}, for good; false where that is not possible (it
-     * runs on as it was). Every thread it starts from then on inherits the policy, so the threads
-     * the whole process shares and starts on first use ({@link LivenessTimer}'s) are started first:
-     * a heartbeat thread at idle priority starves on a loaded machine until peers declare this
-     * process lost.
-     */
-    public static boolean idle() {
-        if (SET_SCHEDULER == null) {
-            return false;
-        }
-        LivenessTimer.start();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment param = arena.allocate(ValueLayout.JAVA_INT); // struct sched_param { int priority = 0; }
-            return (int) SET_SCHEDULER.invokeExact(0, SCHED_IDLE, param) == 0;
         } catch (Throwable t) {
             return false;
         }

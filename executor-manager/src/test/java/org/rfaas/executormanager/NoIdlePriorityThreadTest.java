@@ -1,6 +1,7 @@
 package org.rfaas.executormanager;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -8,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -15,14 +18,16 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The rehearsals of a manager and of its spares run at {@code SCHED_IDLE}, which every thread they
- * start inherits and which an unprivileged thread cannot leave. A thread the whole process shares
- * (the one that sends every connection's heartbeats) must never be started by one of them: on a
- * loaded machine an idle-priority heartbeat thread starves past the peer's liveness timeout and
- * the client declares a live executor lost. Read from the kernel's {@code /proc/<pid>/task/<tid>/stat}.
+ * No thread of a manager or of its spare ever runs at {@code SCHED_IDLE}, not even their
+ * rehearsals': every safepoint of a JVM waits for each thread running Java code to reach a poll,
+ * and on a loaded machine a runnable idle-priority thread waits seconds for the CPU. A manager
+ * whose rehearsal ran at {@code SCHED_IDLE} beside two spinning MPI ranks froze whole for 0.6-2 s
+ * at a time (its heartbeat thread blocked in the safepoint, the rehearsal runnable), so its clients
+ * declared it lost; a leased spare would do the same beside its lease's spinning worker. Sampled
+ * from the kernel's {@code /proc/<pid>/task/<tid>/stat} while the rehearsals run and after.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
-class IdlePriorityStaysInRehearsalsTest {
+class NoIdlePriorityThreadTest {
     /** {@code SCHED_IDLE} in {@code <sched.h>}: the policy field of {@code /proc/<pid>/task/<tid>/stat}. */
     private static final int SCHED_IDLE = 5;
     @TempDir
@@ -35,23 +40,39 @@ class IdlePriorityStaysInRehearsalsTest {
     }
 
     @Test
-    void onlyTheRehearsalThreadsOfASpareAndOfItsManagerRunAtIdlePriority() throws Exception {
+    void noThreadOfAManagerOrOfItsSpareRunsAtIdlePriorityWhileTheyRehearseOrAfter() throws Exception {
+        long self = ProcessHandle.current().pid();
         manager = new ExecutorManager(ExecutorManagerConfig.of("n",
                 List.of("shm:" + dir.resolve("m.sock"), "tcp://127.0.0.1:0", "fabric:tcp://127.0.0.1:0"), 2, 2048, dir)
                 .withSpareExecutors(1).withSpareMemoryMiB(256), null);
         manager.start();
+        Set<String> idle = new TreeSet<>();
+        boolean sawManagerRehearsal = false;
+        // The manager rehearses the allocation path at start; sampled until it is done.
+        while (manager.rehearsing()) {
+            sawManagerRehearsal |= !threads(self, "rfaas-em-rehea").isEmpty();
+            idle.addAll(idleThreads(self));
+            Thread.sleep(2);
+        }
         Await.until(() -> manager.connectedSpareCount() == 1, "the spare connected");
         long spare = manager.spareExecutorPids().getFirst();
-        // The spare rehearses serving over each transport (connections, and with them heartbeats)
-        // on idle-priority threads that end when it is done: wait for them to come and go.
-        Await.until(() -> !threads(spare, "rfaas-spare-reh").isEmpty(), "the spare's serving rehearsal started");
-        Await.until(() -> threads(spare, "rfaas-spare-reh").isEmpty(), "the spare's serving rehearsal ended");
-        assertEquals(List.of(), idleThreads(spare, List.of()), "threads of the spare at SCHED_IDLE after its rehearsal");
-
-        Await.until(() -> !manager.rehearsing(), "the manager's rehearsal ended");
-        // (other tests of this JVM may have left in-process spares still rehearsing)
-        assertEquals(List.of(), idleThreads(ProcessHandle.current().pid(), List.of("rfaas-em-rehea", "rfaas-spare-reh")),
-                "threads of the manager's JVM at SCHED_IDLE besides rehearsals");
+        // The spare rehearses serving over each transport on threads that end when it is done.
+        boolean sawSpareRehearsal = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            boolean rehearsing = !threads(spare, "rfaas-spare-reh").isEmpty();
+            sawSpareRehearsal |= rehearsing;
+            idle.addAll(idleThreads(spare));
+            idle.addAll(idleThreads(self));
+            if (sawSpareRehearsal && !rehearsing) {
+                break;
+            }
+            Thread.sleep(2);
+        }
+        assertTrue(sawSpareRehearsal, "the spare's serving rehearsal was never seen");
+        idle.addAll(idleThreads(spare));
+        idle.addAll(idleThreads(self));
+        assertEquals(Set.of(), idle, "threads at SCHED_IDLE (manager rehearsal seen: " + sawManagerRehearsal + ")");
     }
 
     /** Threads of {@code pid} whose name starts with {@code prefix}. */
@@ -66,8 +87,8 @@ class IdlePriorityStaysInRehearsalsTest {
         return found;
     }
 
-    /** "name (tid)" of the threads of {@code pid} at SCHED_IDLE, but for names starting with one of {@code except}. */
-    private static List<String> idleThreads(long pid, List<String> except) {
+    /** "name" of the threads of {@code pid} (and its descendants) at SCHED_IDLE. */
+    private static List<String> idleThreads(long pid) {
         List<String> idle = new ArrayList<>();
         for (Path task : tasks(pid)) {
             String comm = comm(task);
@@ -80,8 +101,8 @@ class IdlePriorityStaysInRehearsalsTest {
             // after "pid (comm) " come fields 3 (state) onwards; field 41 is the policy
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
             int policy = Integer.parseInt(fields[41 - 3]);
-            if (policy == SCHED_IDLE && comm != null && except.stream().noneMatch(comm::startsWith)) {
-                idle.add(comm + " (" + task.getFileName() + ")");
+            if (policy == SCHED_IDLE && comm != null) {
+                idle.add(comm);
             }
         }
         return idle;
