@@ -64,7 +64,10 @@ class FabricHostileHandshakeTest {
     @Test
     void silentSlowAndGarblingPeersDoNotDelayAHandshake() throws Exception {
         loop.acceptWellBehaved(SPEC); // the first opens the provider's domain
-        long unloaded = loop.acceptWellBehaved(SPEC);
+        long unloaded = 0; // the slowest of three, as below: one alone ranges from ~12 to ~100 ms here
+        for (int i = 0; i < 3; i++) {
+            unloaded = Math.max(unloaded, loop.acceptWellBehaved(SPEC));
+        }
         for (int i = 0; i < 10; i++) {
             open(); // connect and say nothing
         }
@@ -90,8 +93,12 @@ class FabricHostileHandshakeTest {
         }
         long ms = loop.acceptWellBehaved(SPEC);
         System.out.println(String.format("fabric:tcp handshake: alone %d ms, beside hostile peers %d ms", unloaded, ms));
-        assertTrue(ms <= unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind silent, slow and "
-                + "garbling peers, " + unloaded + " ms alone");
+        // What this guards against is the accept loop held by a hostile peer: up to the listener's
+        // 5 s handshake deadline for each silent or dribbling one. The margin of one more handshake
+        // and the floor as below: a CI run measured 108 ms here against 48 ms for one handshake alone.
+        long bound = Math.max(2 * unloaded + 50, 500);
+        assertTrue(ms <= bound, "a well-behaved fabric handshake took " + ms + " ms behind silent, slow and "
+                + "garbling peers, " + unloaded + " ms alone (bound " + bound + " ms)");
         int rejected = loop.awaitRejected(5, Duration.ofSeconds(5));
         assertTrue(rejected >= 5, "the garbling peers were rejected: " + rejected);
         dribble.interrupt();
