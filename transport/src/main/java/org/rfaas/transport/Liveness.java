@@ -8,7 +8,8 @@ import java.time.Duration;
  * nothing arrived for {@code timeout} is declared lost, so that every pending and later call on the
  * connection fails with {@link PeerFailedException}. This covers what end of stream cannot: a host
  * whose link went down or that froze (no FIN ever arrives). A peer is lost at most
- * {@code timeout + heartbeatInterval} after its last sign of life.
+ * {@code timeout + heartbeatInterval} after its last sign of life, plus any time this process
+ * itself could not run its liveness timer (such a pause is not held against the peer).
  *
  * <p>Each transport reads its own pair of properties ({@code <prefix>heartbeatIntervalMillis},
  * {@code <prefix>livenessTimeoutMillis}, e.g. {@code rfaas.tcp.}) through

@@ -20,11 +20,20 @@ import org.rfaas.transport.LivenessTimer;
  * peer; (3) if still no byte arrived for the liveness timeout, the peer is lost: the connection
  * fails with PeerFailedException, which wakes a blocked await, write or fetch-and-add. A full
  * backlog counts as a sign of life: the peer sent more than the owner has taken.
+ *
+ * <p>Time this side could not look is not the peer's silence: a run that comes later than its
+ * interval (the timer's thread waited for a CPU, or the whole host was paused, as a VM's vCPUs or a
+ * stopped process are) moves the start of the quiet time on by its lateness, so that a peer paused
+ * together with this side gets its whole timeout once both run again (Cassandra's failure
+ * detector likewise convicts no peer after a local pause). A peer that stays silent is still lost
+ * at most one timeout and one interval after this side runs again.
  */
 final class TcpLiveness implements Runnable {
     private final TcpConnection connection;
     private final long timeoutNanos;
     private final long timeoutMillis;
+    private final long intervalNanos;
+    private long lastRun = System.nanoTime();
     private long seenReceived = -1;
     private long seenSent = -1;
     private long quietSince = System.nanoTime();
@@ -34,6 +43,7 @@ final class TcpLiveness implements Runnable {
         this.connection = connection;
         this.timeoutNanos = liveness.timeout().toNanos();
         this.timeoutMillis = liveness.timeout().toMillis();
+        this.intervalNanos = liveness.heartbeatInterval().toNanos();
     }
 
     /** Starts watching {@code connection}; the first run is one heartbeat interval from now. */
@@ -53,6 +63,12 @@ final class TcpLiveness implements Runnable {
 
     @Override
     public void run() {
+        long started = System.nanoTime();
+        long late = started - lastRun - intervalNanos;
+        lastRun = started;
+        if (late > 0) {
+            quietSince += late; // this side's own pause (see the class comment)
+        }
         TcpFrameWriter writer = connection.writer();
         if (!connection.isOpen()) {
             if (writer.heartbeatUnfinished()) {

@@ -9,8 +9,8 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 
 /**
- * A tcp listener on loopback (liveness: 500 ms heartbeats, 5 s timeout) for tests that talk to it
- * from a plain socket, byte by byte.
+ * A tcp listener on loopback (handshake timeout 500 ms, fetch-and-add timeout 5 s, default liveness)
+ * for tests that talk to it from a plain socket, byte by byte.
  */
 abstract class RawListenerFixture {
     static final int MAGIC = 0x4652;
