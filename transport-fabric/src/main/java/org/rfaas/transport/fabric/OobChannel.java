@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 import org.rfaas.transport.Liveness;
@@ -23,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * a {@link java.net.SocketTimeoutException} in the reading thread. The heartbeat only tries the
  * write lock: a thread that holds it is writing and is the sign of life; the timer thread never
  * waits for another writer. The data path never touches this socket except to ring a warm peer.
+ *
+ * <p>A pause of this process is not the peer's silence (as in tcp's liveness): a read that times
+ * out while the heartbeat timer is behind its schedule, or after it ran late during the read (the
+ * timer's thread waited for a CPU, or the whole host was paused), waits another timeout instead of
+ * failing, so that a peer paused together with this side is heard from once both run again.
  */
 final class OobChannel {
     private static final Logger LOG = LoggerFactory.getLogger(OobChannel.class);
@@ -35,6 +41,11 @@ final class OobChannel {
     /** Written by the timer under {@link #writeLock}; never changes. */
     private final OobFrame heartbeat = new OobFrame().set(OobFrame.TYPE_HEARTBEAT, 0, 0);
     private volatile Future<?> heartbeats;
+    private volatile long intervalNanos;
+    /** When the heartbeat task last ran (timer thread writes, reader reads). */
+    private volatile long lastBeatRun;
+    /** The heartbeat task's runs more than an interval late, their lateness summed: this process's pauses. */
+    private volatile long pausedNanos;
 
     OobChannel(Socket socket, String peerDescription) {
         this.socket = socket;
@@ -47,6 +58,8 @@ final class OobChannel {
      */
     void startLiveness(Liveness liveness) throws SocketException {
         socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, liveness.timeout().toMillis()));
+        intervalNanos = liveness.heartbeatInterval().toNanos();
+        lastBeatRun = System.nanoTime();
         heartbeats = LivenessTimer.every(liveness.heartbeatInterval(), this::sendHeartbeat);
     }
 
@@ -69,6 +82,12 @@ final class OobChannel {
     }
 
     private void sendHeartbeat() {
+        long now = System.nanoTime();
+        long late = now - lastBeatRun - intervalNanos;
+        if (late > intervalNanos) {
+            pausedNanos += late; // a pause, not jitter; only this thread writes it
+        }
+        lastBeatRun = now;
         if (!writeLock.tryLock()) {
             return;
         }
@@ -87,17 +106,39 @@ final class OobChannel {
      * Reads one whole frame into {@code into}.
      *
      * @throws EOFException at end of stream
-     * @throws java.net.SocketTimeoutException when nothing arrived for the liveness timeout
+     * @throws java.net.SocketTimeoutException when nothing arrived for the liveness timeout of time
+     *     this process was on schedule
      */
     void read(OobFrame into, InputStream in) throws IOException {
         int got = 0;
+        long paused = pausedNanos;
         while (got < OobFrame.LENGTH) {
-            int n = in.read(into.bytes(), got, OobFrame.LENGTH - got);
+            int n;
+            try {
+                n = in.read(into.bytes(), got, OobFrame.LENGTH - got);
+            } catch (SocketTimeoutException e) {
+                if (!pausedSince(paused)) {
+                    throw e;
+                }
+                paused = pausedNanos;
+                continue; // this side's own pause: the peer gets another timeout
+            }
             if (n < 0) {
                 throw new EOFException();
             }
             got += n;
         }
+    }
+
+    /**
+     * Whether this process paused since {@code paused} was read from {@link #pausedNanos}: a run
+     * of the heartbeat task came more than an interval late meanwhile (less is scheduling jitter,
+     * which must not hold off a silent peer's loss), or the task is that far behind now. Before
+     * liveness starts (no interval) never.
+     */
+    private boolean pausedSince(long paused) {
+        long interval = intervalNanos;
+        return interval > 0 && (pausedNanos != paused || System.nanoTime() - lastBeatRun > 2 * interval);
     }
 
     /** The stream {@link #read} reads from. */

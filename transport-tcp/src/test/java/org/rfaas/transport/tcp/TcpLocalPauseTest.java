@@ -8,11 +8,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,7 +18,7 @@ import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.Liveness;
-import org.rfaas.transport.LivenessTimer;
+import org.rfaas.transport.testkit.LivenessTimerPause;
 
 /**
  * A pause of this process (here: the process's liveness timer thread held for 2 s, as a host's
@@ -35,7 +32,7 @@ import org.rfaas.transport.LivenessTimer;
 class TcpLocalPauseTest {
     private static final Duration INTERVAL = Duration.ofMillis(100);
     private static final Duration TIMEOUT = Duration.ofMillis(1_000);
-    private static final long PAUSE_MILLIS = 2_000;
+    private static final Duration PAUSE = Duration.ofSeconds(2);
     private static final ConnectionSpec SPEC = new ConnectionSpec(1, 64, 0);
 
     private TcpTransport transport;
@@ -85,7 +82,7 @@ class TcpLocalPauseTest {
         Thread.sleep(500);
         assertTrue(connection.isOpen(), "the beating peer was lost before the pause");
         fallSilent();
-        long pauseEnded = pauseLivenessTimer();
+        long pauseEnded = LivenessTimerPause.hold(PAUSE);
         Thread.sleep(Math.max(0, 200 - (System.nanoTime() - pauseEnded) / 1_000_000));
         beating.set(true);
         Thread.sleep(1_500);
@@ -96,7 +93,7 @@ class TcpLocalPauseTest {
     void aPeerSilentAfterThePauseIsStillLost() throws Exception {
         Thread.sleep(500);
         fallSilent();
-        long pauseEnded = pauseLivenessTimer();
+        long pauseEnded = LivenessTimerPause.hold(PAUSE);
         long deadline = pauseEnded + TIMEOUT.plus(INTERVAL).plusMillis(400).toNanos();
         while (connection.isOpen() && System.nanoTime() < deadline) {
             Thread.sleep(10);
@@ -109,30 +106,5 @@ class TcpLocalPauseTest {
     private void fallSilent() throws InterruptedException {
         beating.set(false);
         Thread.sleep(2 * INTERVAL.toMillis() + 60);
-    }
-
-    /** Holds the process's liveness timer thread for {@link #PAUSE_MILLIS}; returns when it let go. */
-    private static long pauseLivenessTimer() throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(1);
-        AtomicReference<Future<?>> self = new AtomicReference<>();
-        long[] ended = new long[1];
-        self.set(LivenessTimer.every(Duration.ofMillis(1), () -> {
-            if (done.getCount() == 0) {
-                return;
-            }
-            try {
-                Thread.sleep(PAUSE_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            ended[0] = System.nanoTime();
-            Future<?> f = self.get();
-            if (f != null) {
-                f.cancel(false);
-            }
-            done.countDown();
-        }));
-        assertTrue(done.await(PAUSE_MILLIS + 10_000, TimeUnit.MILLISECONDS), "the pause never ran");
-        return ended[0];
     }
 }
