@@ -14,6 +14,9 @@ import org.rfaas.transport.TransportException;
  * its accounting connection. All mutation happens under the instance lock (control plane only).
  */
 final class ManagedLease {
+    private static final int[] READ_ORDER = {AccountingCounters.INVOCATIONS, AccountingCounters.FAILED_INVOCATIONS,
+            AccountingCounters.COMPUTE_NANOS, AccountingCounters.HOT_POLL_NANOS};
+
     enum State { STARTING, RUNNING, STOPPING, ENDED }
 
     final LeaseClaims claims;
@@ -60,11 +63,14 @@ final class ManagedLease {
         return state == State.RUNNING;
     }
 
-    /** Reads the executor's counters; call while the accounting connection is open. */
+    /**
+     * Reads the executor's counters; call while the accounting connection is open. The invocation
+     * count is read first: the executor sends it after the failures and compute time it implies.
+     */
     synchronized long[] readCounters() {
         long[] v = new long[AccountingCounters.COUNT];
         if (executor != null && executor.isOpen()) {
-            for (int i = 0; i < v.length; i++) {
+            for (int i : READ_ORDER) {
                 try {
                     v[i] = Math.max(0, executor.localCounter(i));
                 } catch (TransportException | IllegalStateException e) {

@@ -17,7 +17,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShape;
@@ -60,8 +59,9 @@ public final class Executor {
     /** What this executor serves, from the manager; set once, before any worker starts. */
     private ExecutorAssignment assignment;
     private ExecutorShape shape;
-    private final long[] flushed = new long[AccountingCounters.COUNT];
+    private final AccountingFlusher flusher = new AccountingFlusher();
     private final List<Worker> workers = new ArrayList<>();
+    private final List<WorkerCounters> workerCounters = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile LeaseEndReason externalStop;
@@ -453,6 +453,7 @@ public final class Executor {
             Connection c = connections.get(i);
             Worker w = new Worker(i, shape, c, functions, assignment.leaseId(), assignment.clientNonce());
             workers.add(w);
+            workerCounters.add(w.counters());
             if (i == 0 && workerZero != null) {
                 threads.add(workerZero);
                 helperWorker.complete(w);
@@ -542,21 +543,10 @@ public final class Executor {
 
     /** Sends what the workers accumulated since the last flush. */
     private void flush(Connection manager) {
-        for (int counter = 0; counter < AccountingCounters.COUNT; counter++) {
-            long total = 0;
-            for (Worker w : workers) {
-                total += w.counters().get(counter);
-            }
-            long delta = total - flushed[counter];
-            if (delta != 0) {
-                try {
-                    manager.fetchAndAdd(counter, delta);
-                    flushed[counter] = total;
-                } catch (TransportException e) {
-                    LOG.warn("lease {}: cannot flush accounting: {}", assignment.leaseId(), e.getMessage());
-                    return;
-                }
-            }
+        try {
+            flusher.flush(workerCounters, manager::fetchAndAdd);
+        } catch (TransportException e) {
+            LOG.warn("lease {}: cannot flush accounting: {}", assignment.leaseId(), e.getMessage());
         }
     }
 

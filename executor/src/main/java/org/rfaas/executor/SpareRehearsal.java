@@ -3,7 +3,6 @@ package org.rfaas.executor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.InvocationHeader;
@@ -45,7 +44,7 @@ final class SpareRehearsal {
             invocation.write(id, 0, 0, 64, 8);
             invocation.validate(InvocationHeader.LENGTH + 8, id, 1, 64);
             buffer.asSlice(InvocationHeader.LENGTH, 8).asReadOnly();
-            new WorkerCounters().add(AccountingCounters.INVOCATIONS, 1);
+            new WorkerCounters().invocation(1, false);
             new ReplyHeader().wrap(buffer, 0).write(MessageType.REPLY, id, Status.OK, 8);
         }
     }

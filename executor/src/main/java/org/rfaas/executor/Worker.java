@@ -286,7 +286,7 @@ final class Worker implements Runnable {
             connection.write(resultSlot, memory, 0, ReplyHeader.LENGTH + (int) produced, id);
             // The clock read and the counters come after the reply, off the caller's round trip;
             // compute time so runs from the function's start to its reply handed to the transport.
-            account(start);
+            account(start, false);
             return;
         }
         failed(function, id, resultSlot, capacity, output, produced, failure, start);
@@ -313,7 +313,7 @@ final class Worker implements Runnable {
             reply.wrap(receive, IN_PLACE_REPLY_OFFSET).write(MessageType.REPLY, id, Status.OK, (int) produced);
             connection.write(resultSlot, receive, IN_PLACE_REPLY_OFFSET, ReplyHeader.LENGTH + (int) produced, id);
             connection.release(slot);
-            account(start);
+            account(start, false);
             return;
         }
         connection.release(slot);
@@ -323,8 +323,7 @@ final class Worker implements Runnable {
     /** Bills and answers an invocation whose function threw or returned a length out of range. */
     private void failed(FunctionInvoker function, int id, int resultSlot, int capacity, MemorySegment output,
             long produced, Throwable failure, long start) {
-        account(start);
-        counters.add(AccountingCounters.FAILED_INVOCATIONS, 1);
+        account(start, true);
         if (failure instanceof IndexOutOfBoundsException && writesPastOutput(failure, output)) {
             replyMessage(resultSlot, id, Status.OUTPUT_TOO_LARGE, "function '" + function.name()
                     + "' wrote past the " + capacity + "-byte output capacity");
@@ -343,12 +342,11 @@ final class Worker implements Runnable {
     }
 
     /** Bills one invocation that started at {@code start} and ends now. */
-    private void account(long start) {
+    private void account(long start, boolean failed) {
         long end = System.nanoTime();
         functionStart = start;
         functionEnd = end;
-        counters.add(AccountingCounters.COMPUTE_NANOS, end - start);
-        counters.add(AccountingCounters.INVOCATIONS, 1);
+        counters.invocation(end - start, failed);
     }
 
     /** Bounds errors from the output segment name its address; other ones are plain failures. */
