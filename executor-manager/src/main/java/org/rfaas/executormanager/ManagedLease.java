@@ -14,9 +14,6 @@ import org.rfaas.transport.TransportException;
  * its accounting connection. All mutation happens under the instance lock (control plane only).
  */
 final class ManagedLease {
-    private static final int[] READ_ORDER = {AccountingCounters.INVOCATIONS, AccountingCounters.FAILED_INVOCATIONS,
-            AccountingCounters.COMPUTE_NANOS, AccountingCounters.HOT_POLL_NANOS};
-
     enum State { STARTING, RUNNING, STOPPING, ENDED }
 
     final LeaseClaims claims;
@@ -70,7 +67,8 @@ final class ManagedLease {
     synchronized long[] readCounters() {
         long[] v = new long[AccountingCounters.COUNT];
         if (executor != null && executor.isOpen()) {
-            for (int i : READ_ORDER) {
+            for (int p = 0; p < v.length; p++) {
+                int i = AccountingCounters.readOrder(p);
                 try {
                     v[i] = Math.max(0, executor.localCounter(i));
                 } catch (TransportException | IllegalStateException e) {

@@ -1,5 +1,6 @@
 package org.rfaas.executor;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.transport.TransportException;
@@ -8,7 +9,7 @@ import org.rfaas.transport.TransportException;
  * Sends the workers' accounting as deltas to the manager's counters, so that the manager never
  * shows an invocation without its failure or compute time: the invocation count is read first and
  * sent last (a scrape between two fetch-and-adds once saw 25 invocations and none of their 3
- * failures). The flusher thread is the only caller.
+ * failures). One thread adds the workers and flushes: the executor's supervising thread.
  */
 final class AccountingFlusher {
     /** Where the deltas go: the manager connection's remote fetch-and-add. */
@@ -17,15 +18,18 @@ final class AccountingFlusher {
         void add(int counter, long delta) throws TransportException;
     }
 
-    /** The count is read before what it implies (see {@link WorkerCounters}). */
-    private static final int[] READ_ORDER = {AccountingCounters.INVOCATIONS, AccountingCounters.FAILED_INVOCATIONS,
-            AccountingCounters.COMPUTE_NANOS, AccountingCounters.HOT_POLL_NANOS};
-    /** ... and sent after it. */
+    /** The count is sent after what it implies (and read before it: {@link AccountingCounters#readOrder}). */
     private static final int[] SEND_ORDER = {AccountingCounters.FAILED_INVOCATIONS, AccountingCounters.COMPUTE_NANOS,
             AccountingCounters.HOT_POLL_NANOS, AccountingCounters.INVOCATIONS};
 
+    private final List<WorkerCounters> workers = new ArrayList<>();
     private final long[] totals = new long[AccountingCounters.COUNT];
     private final long[] flushed = new long[AccountingCounters.COUNT];
+
+    /** Counts {@code counters}' totals from the next flush on. */
+    void add(WorkerCounters counters) {
+        workers.add(counters);
+    }
 
     /**
      * Sends what the workers accumulated since the last flush that went through. A failed send
@@ -33,8 +37,9 @@ final class AccountingFlusher {
      *
      * @throws TransportException from the sink; what was sent before it stays flushed
      */
-    void flush(List<WorkerCounters> workers, Sink sink) throws TransportException {
-        for (int counter : READ_ORDER) {
+    void flush(Sink sink) throws TransportException {
+        for (int p = 0; p < AccountingCounters.COUNT; p++) {
+            int counter = AccountingCounters.readOrder(p);
             long total = 0;
             for (WorkerCounters w : workers) {
                 total += w.get(counter);

@@ -61,7 +61,6 @@ public final class Executor {
     private ExecutorShape shape;
     private final AccountingFlusher flusher = new AccountingFlusher();
     private final List<Worker> workers = new ArrayList<>();
-    private final List<WorkerCounters> workerCounters = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile LeaseEndReason externalStop;
@@ -453,7 +452,7 @@ public final class Executor {
             Connection c = connections.get(i);
             Worker w = new Worker(i, shape, c, functions, assignment.leaseId(), assignment.clientNonce());
             workers.add(w);
-            workerCounters.add(w.counters());
+            flusher.add(w.counters());
             if (i == 0 && workerZero != null) {
                 threads.add(workerZero);
                 helperWorker.complete(w);
@@ -544,7 +543,7 @@ public final class Executor {
     /** Sends what the workers accumulated since the last flush. */
     private void flush(Connection manager) {
         try {
-            flusher.flush(workerCounters, manager::fetchAndAdd);
+            flusher.flush(manager::fetchAndAdd);
         } catch (TransportException e) {
             LOG.warn("lease {}: cannot flush accounting: {}", assignment.leaseId(), e.getMessage());
         }

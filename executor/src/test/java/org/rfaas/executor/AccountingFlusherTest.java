@@ -31,8 +31,10 @@ final class AccountingFlusherTest {
         b.add(AccountingCounters.HOT_POLL_NANOS, 7);
         List<long[]> sent = new ArrayList<>();
         AccountingFlusher flusher = new AccountingFlusher();
+        flusher.add(a);
+        flusher.add(b);
 
-        flusher.flush(List.of(a, b), (counter, delta) -> sent.add(new long[] {counter, delta}));
+        flusher.flush((counter, delta) -> sent.add(new long[] {counter, delta}));
         assertEquals(List.of(
                 List.of((long) AccountingCounters.FAILED_INVOCATIONS, 2L),
                 List.of((long) AccountingCounters.COMPUTE_NANOS, 35L),
@@ -40,11 +42,11 @@ final class AccountingFlusherTest {
                 List.of((long) AccountingCounters.INVOCATIONS, 3L)), asLists(sent));
 
         sent.clear();
-        flusher.flush(List.of(a, b), (counter, delta) -> sent.add(new long[] {counter, delta}));
+        flusher.flush((counter, delta) -> sent.add(new long[] {counter, delta}));
         assertTrue(sent.isEmpty(), "nothing new, nothing sent");
 
         b.invocation(1, false);
-        flusher.flush(List.of(a, b), (counter, delta) -> sent.add(new long[] {counter, delta}));
+        flusher.flush((counter, delta) -> sent.add(new long[] {counter, delta}));
         assertEquals(List.of(
                 List.of((long) AccountingCounters.COMPUTE_NANOS, 1L),
                 List.of((long) AccountingCounters.INVOCATIONS, 1L)), asLists(sent));
@@ -55,6 +57,7 @@ final class AccountingFlusherTest {
         WorkerCounters w = new WorkerCounters();
         w.invocation(3, true);
         AccountingFlusher flusher = new AccountingFlusher();
+        flusher.add(w);
         long[] manager = new long[AccountingCounters.COUNT];
         boolean[] broken = {true};
         AccountingFlusher.Sink sink = (counter, delta) -> {
@@ -63,10 +66,10 @@ final class AccountingFlusherTest {
             }
             manager[counter] += delta;
         };
-        assertThrows(TransportException.class, () -> flusher.flush(List.of(w), sink));
+        assertThrows(TransportException.class, () -> flusher.flush(sink));
         assertEquals(0, manager[AccountingCounters.INVOCATIONS], "the count waits for its compute time");
         broken[0] = false;
-        flusher.flush(List.of(w), sink);
+        flusher.flush(sink);
         assertEquals(3, manager[AccountingCounters.COMPUTE_NANOS]);
         assertEquals(1, manager[AccountingCounters.FAILED_INVOCATIONS], "the failure is not sent twice");
         assertEquals(1, manager[AccountingCounters.INVOCATIONS]);
@@ -98,12 +101,13 @@ final class AccountingFlusherTest {
             }
         });
         AccountingFlusher flusher = new AccountingFlusher();
+        flusher.add(w);
         int flushes = 0;
         while (worker.isAlive()) {
-            flusher.flush(List.of(w), sink);
+            flusher.flush(sink);
             flushes++;
         }
-        flusher.flush(List.of(w), sink);
+        flusher.flush(sink);
         assertEquals(null, violation.get(), "after " + flushes + " flushes");
         assertEquals(calls, manager.get(AccountingCounters.INVOCATIONS));
         assertEquals(calls, manager.get(AccountingCounters.FAILED_INVOCATIONS));

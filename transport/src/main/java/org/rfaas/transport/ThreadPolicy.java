@@ -84,7 +84,9 @@ public final class ThreadPolicy {
      * {@value #LOWEST_NICE}, for background work that may run while a process spins on every core
      * but must not wait for idle time alone: at nice 19 it still gets a share (weight 15 against a
      * nice-0 thread's 1024), so a lock it holds inside a native library, or a safepoint waiting for
-     * it, is not held indefinitely.
+     * it, is not held indefinitely — but a safepoint that meets it preempted in Java code on a
+     * loaded machine waits up to a few hundred ms (measured: docs/journal/2026-12-liveness-under-load.md),
+     * so only short Java stretches between native calls belong on such a thread.
      *
      * @return whether it was set
      */
