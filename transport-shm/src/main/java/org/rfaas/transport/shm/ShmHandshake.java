@@ -112,7 +112,10 @@ final class ShmHandshake {
         if (t.length > MAX_TEXT) {
             throw new IllegalArgumentException("handshake text longer than " + MAX_TEXT + " bytes: " + text);
         }
-        ByteBuffer buf = ByteBuffer.allocate(FIXED + t.length).order(ByteOrder.LITTLE_ENDIAN);
+        // Native memory, as every other message of ours: a heap segment here made the JIT's
+        // compiled memory accessors, profiled on native memory only, deoptimise at a lease's
+        // first handshake (uncommon traps on the array base), on the lease's core.
+        ByteBuffer buf = ByteBuffer.allocateDirect(FIXED + t.length).order(ByteOrder.LITTLE_ENDIAN);
         MemorySegment m = MemorySegment.ofBuffer(buf);
         WireHeader.put(m, 0, ShmLayout.VERSION, (byte) type, FIXED + t.length);
         if (spec != null) {
@@ -184,7 +187,9 @@ final class ShmHandshake {
      */
     static final class Reader {
         private final int expected;
-        private final ByteBuffer fixed = ByteBuffer.allocate(FIXED).order(ByteOrder.LITTLE_ENDIAN);
+        /** Native, like the messages sent (see {@link #encode}); {@link #fixedSegment} views all of it. */
+        private final ByteBuffer fixed = ByteBuffer.allocateDirect(FIXED).order(ByteOrder.LITTLE_ENDIAN);
+        private final MemorySegment fixedSegment = MemorySegment.ofBuffer(fixed);
         /** The text, once the fixed part has been validated; its length comes from there. */
         private ByteBuffer text;
 
@@ -205,7 +210,7 @@ final class ShmHandshake {
         Message poll(SocketChannel ch) throws IOException {
             if (text == null) {
                 if (read(ch, fixed) && !fixed.hasRemaining()) {
-                    text = ByteBuffer.allocate(textLength(MemorySegment.ofArray(fixed.array()), expected));
+                    text = ByteBuffer.allocate(textLength(fixedSegment, expected));
                 } else {
                     return null;
                 }
@@ -213,7 +218,7 @@ final class ShmHandshake {
             if (text.hasRemaining() && !read(ch, text)) {
                 return null;
             }
-            return text.hasRemaining() ? null : decode(MemorySegment.ofArray(fixed.array()), text.array());
+            return text.hasRemaining() ? null : decode(fixedSegment, text.array());
         }
 
         /** Reads into {@code buf}; false when nothing came. */
