@@ -26,6 +26,7 @@ import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.KernelRandom;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ProtocolException;
+import org.rfaas.transport.SegmentKinds;
 import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.TransportException;
@@ -79,6 +80,7 @@ public final class RfaasClient implements AutoCloseable {
     private volatile boolean closed;
 
     private RfaasClient(Builder b) {
+        SegmentKinds.load(); // before the invocation path is compiled (see there)
         if (b.leaseSource == null) {
             throw new IllegalArgumentException("give the client an executors database or another lease source");
         }

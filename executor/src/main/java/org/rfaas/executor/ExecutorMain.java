@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.transport.SegmentKinds;
 import org.rfaas.transport.Transports;
 
 /**
@@ -28,6 +29,7 @@ public final class ExecutorMain {
     }
 
     public static void main(String[] args) {
+        SegmentKinds.load(); // before anything is compiled (see there)
         if (args.length == 2 && args[0].equals("--train")) {
             ExecutorLogging.setUp();
             train(Path.of(args[1]));
