@@ -1,6 +1,8 @@
 package org.rfaas.executor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
@@ -8,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
+import java.util.function.LongSupplier;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
@@ -51,10 +54,19 @@ final class SpareServingRehearsal {
      */
     static final List<String> FUNCTIONS = List.of("echo", "echo-in-place", "noop");
     private static final int NOOP = 2;
-    /** Calls per transport: past the JIT's thresholds for the serving loop and what it calls. */
+    /** Calls per transport at least: past the JIT's thresholds for the serving loop and what it calls. */
     static final int CALLS = 10_000;
+    /**
+     * After {@link #CALLS}, calls go on until the JVM's compilers finished nothing for this long:
+     * over tcp the serving path was still in C1's profiling tier at 10,000 calls (its compiles
+     * queued behind the previous transport's), so a lease's first calls recompiled it twice, on
+     * the lease's core, beside the calls (journal, cold start, 2026-12-07 third session).
+     */
+    static final Duration JIT_QUIET = Duration.ofMillis(300);
     /** At most this long per transport (a busy machine gives a spare's idle weight little time). */
-    static final Duration BUDGET = Duration.ofSeconds(2);
+    static final Duration BUDGET = Duration.ofSeconds(4);
+    /** How often (in calls) the compilers' total time is looked at. */
+    private static final int JIT_CHECK_EVERY = 256;
     private static final int SLOTS = 2;
     private static final int CAPACITY = 1024;
     /**
@@ -195,9 +207,9 @@ final class SpareServingRehearsal {
      * {@value #CAPACITY} bytes built in the worker's slot where the transport shares it (as a
      * lease's client sends them: short inputs staged, long ones in place), the functions in turn,
      * every fifth asking for {@value #OUTPUT_CAPACITY} bytes of output, with a pause every
-     * {@value #PAUSE_EVERY} and a silence at {@value #SILENCE_AT}, until {@link #CALLS},
-     * the deadline or a lease; checks every reply (the echoes return their input, the no-op
-     * nothing).
+     * {@value #PAUSE_EVERY} and a silence at {@value #SILENCE_AT}, until {@link #CALLS} and the
+     * compilers quiet for {@link #JIT_QUIET}, the deadline or a lease; checks every reply (the
+     * echoes return their input, the no-op nothing).
      */
     private static int call(Connection client, int[] functions, long deadline, BooleanSupplier leaseArrived,
             AtomicReference<Throwable> failure) {
@@ -207,7 +219,11 @@ final class SpareServingRehearsal {
         ReplyHeader reply = new ReplyHeader();
         Completion c = new Completion();
         int done = 0;
-        for (int call = 1; call <= CALLS && !leaseArrived.getAsBoolean() && System.nanoTime() - deadline < 0; call++) {
+        JitQuiet jit = new JitQuiet();
+        for (int call = 1; !leaseArrived.getAsBoolean() && System.nanoTime() - deadline < 0; call++) {
+            if (call > CALLS && call % JIT_CHECK_EVERY == 0 && jit.quietFor(JIT_QUIET)) {
+                break;
+            }
             boolean large = call % 4 == 0;
             // short lengths repeat for 16 calls: a lease's calls often have one length, and the
             // worker's cached input view was otherwise compiled for a new length every call
@@ -237,6 +253,51 @@ final class SpareServingRehearsal {
             done++;
         }
         return done;
+    }
+
+    /**
+     * Whether the JVM's compilers have been quiet: its total compilation time unchanged over a
+     * span. Without that figure (a JVM that does not keep it) it is always quiet, and the
+     * rehearsal ends at {@link #CALLS}.
+     */
+    static final class JitQuiet {
+        /** The compilers' total time in ms, or {@code null} where the JVM does not keep it. */
+        private final LongSupplier totalMillis;
+        private final LongSupplier clock;
+        private long lastTotalMillis = -1;
+        private long unchangedSince;
+
+        JitQuiet() {
+            this(compilationTime(), System::nanoTime);
+        }
+
+        /** Tests: the compilers' total time from {@code totalMillis} ({@code null}: not kept), time from {@code clock}. */
+        JitQuiet(LongSupplier totalMillis, LongSupplier clock) {
+            this.totalMillis = totalMillis;
+            this.clock = clock;
+            this.unchangedSince = clock.getAsLong();
+        }
+
+        private static LongSupplier compilationTime() {
+            CompilationMXBean compilers = ManagementFactory.getCompilationMXBean();
+            return compilers != null && compilers.isCompilationTimeMonitoringSupported()
+                    ? compilers::getTotalCompilationTime : null;
+        }
+
+        /** True once the compilation time has not changed for {@code span}, as seen by the calls so far. */
+        boolean quietFor(Duration span) {
+            if (totalMillis == null) {
+                return true;
+            }
+            long total = totalMillis.getAsLong();
+            long now = clock.getAsLong();
+            if (total != lastTotalMillis) {
+                lastTotalMillis = total;
+                unchangedSince = now;
+                return false;
+            }
+            return now - unchangedSince >= span.toNanos();
+        }
     }
 
     /** Sleeps {@code millis}, in 10 ms steps that end early once a lease arrived. */

@@ -1,13 +1,16 @@
 package org.rfaas.executor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,5 +69,23 @@ class SpareServingRehearsalTest {
             worker.close();
             manager.close();
         }
+    }
+
+    @Test
+    void theCompilersAreQuietOnceTheirTimeStoodStillForTheSpan() {
+        long[] total = {5};
+        long[] now = {0};
+        SpareServingRehearsal.JitQuiet jit = new SpareServingRehearsal.JitQuiet(() -> total[0], () -> now[0]);
+        Duration span = Duration.ofMillis(300);
+        assertFalse(jit.quietFor(span), "the first look sees a change");
+        now[0] += span.toNanos() - 1;
+        assertFalse(jit.quietFor(span));
+        now[0] += 1;
+        assertTrue(jit.quietFor(span));
+        total[0] = 6; // a compile finished
+        assertFalse(jit.quietFor(span));
+        now[0] += span.toNanos();
+        assertTrue(jit.quietFor(span));
+        assertTrue(new SpareServingRehearsal.JitQuiet(null, () -> 0).quietFor(span), "without the figure: quiet");
     }
 }
