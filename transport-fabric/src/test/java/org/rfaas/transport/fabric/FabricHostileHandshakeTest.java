@@ -163,7 +163,10 @@ class FabricHostileHandshakeTest {
     @Test
     void aFloodOfConnectionsDoesNotDelayAHandshake() throws Exception {
         loop.acceptWellBehaved(SPEC);
-        long unloaded = loop.acceptWellBehaved(SPEC);
+        long unloaded = 0; // the slowest of three, as in the cases above
+        for (int i = 0; i < 3; i++) {
+            unloaded = Math.max(unloaded, loop.acceptWellBehaved(SPEC));
+        }
         for (int i = 0; i < FabricListener.MAX_PENDING + 100; i++) { // more than kept: the oldest are dropped
             open();
         }
@@ -171,8 +174,10 @@ class FabricHostileHandshakeTest {
         System.out.println(String.format("fabric:tcp handshake: alone %d ms, beside hostile peers %d ms", unloaded, ms));
         // What this guards against is the accept loop held by the flood (seconds). Accepting and
         // dropping ~350 connections is CPU work on the same two cores as the measured handshake
-        // (a run beside a build: 131 ms against 77 ms alone), hence the margin of one more handshake.
-        assertTrue(ms <= 2 * unloaded + 50, "a well-behaved fabric handshake took " + ms + " ms behind a flood, "
-                + unloaded + " ms alone");
+        // (a run beside a build: 131 ms against 77 ms alone), hence the margin of one more handshake,
+        // and the 500 ms floor of the cases above (CI: 71 ms against one 10 ms handshake alone).
+        long bound = Math.max(2 * unloaded + 50, 500);
+        assertTrue(ms <= bound, "a well-behaved fabric handshake took " + ms + " ms behind a flood, "
+                + unloaded + " ms alone (bound " + bound + " ms)");
     }
 }
