@@ -18,10 +18,6 @@ final class AccountingFlusher {
         void add(int counter, long delta) throws TransportException;
     }
 
-    /** The count is sent after what it implies (and read before it: {@link AccountingCounters#readOrder}). */
-    private static final int[] SEND_ORDER = {AccountingCounters.FAILED_INVOCATIONS, AccountingCounters.COMPUTE_NANOS,
-            AccountingCounters.HOT_POLL_NANOS, AccountingCounters.INVOCATIONS};
-
     private final List<WorkerCounters> workers = new ArrayList<>();
     private final long[] totals = new long[AccountingCounters.COUNT];
     private final long[] flushed = new long[AccountingCounters.COUNT];
@@ -46,7 +42,9 @@ final class AccountingFlusher {
             }
             totals[counter] = total;
         }
-        for (int counter : SEND_ORDER) {
+        // The read order with its first counter, the count, moved last: sent after what it implies.
+        for (int p = 1; p <= AccountingCounters.COUNT; p++) {
+            int counter = AccountingCounters.readOrder(p % AccountingCounters.COUNT);
             long delta = totals[counter] - flushed[counter];
             if (delta != 0) {
                 sink.add(counter, delta);
