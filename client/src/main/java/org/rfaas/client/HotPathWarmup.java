@@ -12,6 +12,7 @@ import org.rfaas.protocol.Status;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.PeerFailedException;
 import org.rfaas.transport.Transport;
@@ -49,6 +50,8 @@ public final class HotPathWarmup {
     private static final int MAX_WARMUP_INPUT = 64 * 1024;
     /** The size of the short calls. */
     private static final int SHORT_INPUT = 8;
+    /** At most this long for the {@link #handshakes}. */
+    private static final Duration HANDSHAKE_BUDGET = Duration.ofSeconds(2);
     /** The loopback executor's one function (its echo answers any). */
     private static final String FUNCTION = "warm-up";
 
@@ -91,6 +94,26 @@ public final class HotPathWarmup {
                         calls / ROUNDS + (round < calls % ROUNDS ? 1 : 0));
             }
             return done;
+        }
+    }
+
+    /**
+     * Makes {@code handshakes} loopback connections over {@code transport} with a lease's
+     * connection specs and drops them ({@link HandshakeRehearsal}), so that this process's end of
+     * a worker connection's handshake is compiled; returns the connections made.
+     *
+     * @throws org.rfaas.transport.TransportException when a loopback connection fails
+     */
+    static int handshakes(Transport transport, String transportName, int slots, int inputCapacity, int outputCapacity,
+            int handshakes) {
+        if (handshakes <= 0 || !HandshakeRehearsal.applies(transportName)) {
+            return 0;
+        }
+        ConnectionSpec clientSide = new ConnectionSpec(slots + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
+        ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
+        try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
+            return HandshakeRehearsal.run(transport, transportName, listener, workerSide, handshakes,
+                    HANDSHAKE_BUDGET, () -> false);
         }
     }
 

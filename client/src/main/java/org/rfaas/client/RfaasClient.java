@@ -23,6 +23,7 @@ import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.KernelRandom;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.ProtocolException;
@@ -62,6 +63,7 @@ public final class RfaasClient implements AutoCloseable {
     private final Duration allocationTimeout;
     private final boolean backgroundPoller;
     private final int warmUpCalls;
+    private final int warmUpHandshakes;
     /** Transports whose invocation path {@link HotPathWarmup} warmed in this client. */
     private final Set<String> warmed = ConcurrentHashMap.newKeySet();
     /** {@link Builder#lowPriorityCompiler}: still to be done at the next allocation. */
@@ -90,6 +92,7 @@ public final class RfaasClient implements AutoCloseable {
         this.allocationTimeout = b.allocationTimeout;
         this.backgroundPoller = b.backgroundPoller;
         this.warmUpCalls = b.warmUpCalls;
+        this.warmUpHandshakes = b.warmUpHandshakes;
         this.lowerCompiler = new AtomicBoolean(b.lowPriorityCompiler);
         this.revocations = leaseSource.subscribe(new LeaseEventListener() {
             @Override
@@ -177,7 +180,7 @@ public final class RfaasClient implements AutoCloseable {
                 control = ControlLink.connect(transport, offer.managerAddress(), connectTimeout);
                 response = negotiate(control, offer, spec, nonce, listener.address(), poller);
             }
-            if (warmUpCalls > 0 && warmed.add(transportName)) {
+            if ((warmUpCalls > 0 || warmUpHandshakes > 0) && warmed.add(transportName)) {
                 // While the executor takes its assignment and its workers connect (they wait for
                 // the accept below); after the allocation's own messages, whose use of the wire
                 // classes then is in the profile the JIT compiles the invocation path with.
@@ -241,10 +244,14 @@ public final class RfaasClient implements AutoCloseable {
     private void warmUp(Transport transport, String transportName, AllocationSpec spec) {
         long t0 = System.nanoTime();
         try {
-            HotPathWarmup.run(transport, transportName, spec.slotsPerWorker(), spec.inputCapacity(),
-                    spec.outputCapacity(), warmUpCalls);
-            LOG.debug("warmed the {} invocation path with {} loopback calls in {} ms", transportName, warmUpCalls,
-                    (System.nanoTime() - t0) / 1_000_000);
+            if (warmUpCalls > 0) {
+                HotPathWarmup.run(transport, transportName, spec.slotsPerWorker(), spec.inputCapacity(),
+                        spec.outputCapacity(), warmUpCalls);
+            }
+            int handshakes = HotPathWarmup.handshakes(transport, transportName, spec.slotsPerWorker(),
+                    spec.inputCapacity(), spec.outputCapacity(), warmUpHandshakes);
+            LOG.debug("warmed the {} invocation path with {} loopback calls and {} handshakes in {} ms", transportName,
+                    warmUpCalls, handshakes, (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {
             LOG.warn("the warm-up of the {} invocation path failed (the first calls will be slower): {}", transportName,
                     e.toString());
@@ -472,6 +479,7 @@ public final class RfaasClient implements AutoCloseable {
         private Duration allocationTimeout = Duration.ofSeconds(30);
         private boolean backgroundPoller;
         private int warmUpCalls;
+        private int warmUpHandshakes;
         private boolean lowPriorityCompiler;
 
         private Builder() {
@@ -553,6 +561,24 @@ public final class RfaasClient implements AutoCloseable {
                 throw new IllegalArgumentException("warm-up calls must be 0 or more, not " + calls);
             }
             this.warmUpCalls = calls;
+            return this;
+        }
+
+        /**
+         * At its first allocation on each transport (with the {@link #warmUp warm-up}'s calls, if
+         * any), the client also makes {@code handshakes} connections to a loopback listener in its
+         * own process and drops them ({@link HandshakeRehearsal}; not over libfabric): a process
+         * runs its end of a worker connection's handshake once per connection, so without this
+         * every later lease's workers waited for it in the interpreter (~0.5 ms of an shm cold
+         * start from a spare). About 0.2-0.4 s more on that first allocation for the default
+         * {@value HandshakeRehearsal#DEFAULT_HANDSHAKES}; 0 (the default) makes none. For clients
+         * that allocate often and want each cold start short.
+         */
+        public Builder warmUpHandshakes(int handshakes) {
+            if (handshakes < 0) {
+                throw new IllegalArgumentException("warm-up handshakes must be 0 or more, not " + handshakes);
+            }
+            this.warmUpHandshakes = handshakes;
             return this;
         }
 

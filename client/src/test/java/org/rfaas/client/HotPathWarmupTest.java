@@ -1,6 +1,7 @@
 package org.rfaas.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,6 +25,7 @@ import org.rfaas.protocol.AllocationResponse;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
@@ -83,6 +86,63 @@ class HotPathWarmupTest {
                 assertEquals(Set.of("tcp"), warm.warmedTransports());
                 assertThrows(RfaasException.class, () -> cold.allocate(spec));
                 assertEquals(Set.of(), cold.warmedTransports());
+            } finally {
+                manager.interrupt();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"shm", "tcp"})
+    void makesItsHandshakesOneAfterAnotherAndLeavesNoThreadBehind(String transportName) throws Exception {
+        try (Transport transport = Transports.open(transportName)) {
+            assertEquals(5, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 5));
+            Set<Thread> before = Thread.getAllStackTraces().keySet();
+            assertEquals(200, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 200));
+            assertEquals(0, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 0));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            Set<String> left;
+            do {
+                left = Thread.getAllStackTraces().keySet().stream().filter(t -> !before.contains(t) && t.isAlive())
+                        .map(Thread::getName).collect(Collectors.toSet());
+                if (!left.isEmpty()) {
+                    Thread.sleep(20);
+                }
+            } while (!left.isEmpty() && System.nanoTime() < deadline);
+            assertEquals(Set.of(), left, "threads left by the handshakes");
+            // The transport still connects after 200 connections made and dropped.
+            assertEquals(10, HotPathWarmup.run(transport, transportName, SLOTS, INPUT, OUTPUT, 10));
+        }
+    }
+
+    @Test
+    void theHandshakeRehearsalStopsWhenToldAndMakesNoneOverLibfabric() throws Exception {
+        try (Transport transport = Transports.open("shm");
+             Listener listener = transport.listen("shm:", new ConnectionSpec(3, 4160, 0))) {
+            AtomicInteger asked = new AtomicInteger();
+            // Asked once before each connection: told to stop at the 8th, after 7.
+            int made = HandshakeRehearsal.run(transport, "shm", listener, new ConnectionSpec(2, 1088, 0), 100,
+                    Duration.ofSeconds(20), () -> asked.incrementAndGet() > 7);
+            assertEquals(7, made);
+        }
+        assertFalse(HandshakeRehearsal.applies("fabric:tcp"));
+        assertTrue(HandshakeRehearsal.applies("shm") && HandshakeRehearsal.applies("tcp"));
+    }
+
+    @Test
+    void aClientWarmsItsHandshakesWithoutWarmUpCallsAndRefusesANegativeCount() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> RfaasClient.builder().warmUpHandshakes(-1));
+        Path jar = dir.resolve("g.jar");
+        Files.write(jar, new byte[] {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        AllocationSpec spec = AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, FunctionPackage.jar(jar), 1024, 4096);
+        try (Transport tcp = Transports.open("tcp");
+             Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 256 * 1024 + 64, 0))) {
+            LeaseSource here = (cores, memory, duration) -> LeaseOffer.unauthenticated("n", managerSide.address());
+            Thread manager = Thread.ofPlatform().daemon().start(() -> acceptEveryAllocation(managerSide));
+            try (RfaasClient client = RfaasClient.builder().leaseSource(here).warmUpHandshakes(20)
+                    .allocationTimeout(Duration.ofSeconds(1)).build()) {
+                assertThrows(RfaasException.class, () -> client.allocate(spec));
+                assertEquals(Set.of("tcp"), client.warmedTransports());
             } finally {
                 manager.interrupt();
             }

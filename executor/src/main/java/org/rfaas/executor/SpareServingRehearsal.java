@@ -21,6 +21,7 @@ import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
 import org.rfaas.transport.ConnectionSpec;
+import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.Liveness;
 import org.rfaas.transport.ThreadPolicy;
@@ -34,9 +35,11 @@ import org.slf4j.LoggerFactory;
  * puts the whole spare's cgroup at {@code cpu.idle}): over a client transport a lease may use, a
  * worker connects to a loopback listener in this JVM as a lease's worker connects to its client,
  * says hello and serves calls of the training package's functions through the real {@link Worker},
- * hot, until the JIT has compiled the serving path. Without it a lease's first calls ran while the
- * JVM compiled ~250 methods on the lease's only core (tens of calls over 1 ms in the first 2,000 of
- * a lease), and a lease's worker connection ran its handshake for the first time in the JVM.
+ * hot, until the JIT has compiled the serving path; then it makes and drops hundreds of worker
+ * connections ({@link HandshakeRehearsal}), until the JIT has compiled the handshake. Without it a
+ * lease's first calls ran while the JVM compiled ~250 methods on the lease's only core (tens of
+ * calls over 1 ms in the first 2,000 of a lease), and a lease's worker connections ran their
+ * handshake in the interpreter.
  *
  * <p>The rehearsal gives way to a lease: it stops within a call once {@code leaseArrived} says
  * so, and within {@link #BUDGET} in any case; every wait is bounded. Its threads run at the
@@ -67,6 +70,8 @@ final class SpareServingRehearsal {
     static final Duration BUDGET = Duration.ofSeconds(4);
     /** How often (in calls) the compilers' total time is looked at. */
     private static final int JIT_CHECK_EVERY = 256;
+    /** At most this long per transport for the {@link HandshakeRehearsal} after the calls. */
+    static final Duration HANDSHAKE_BUDGET = Duration.ofSeconds(2);
     private static final int SLOTS = 2;
     private static final int CAPACITY = 1024;
     /**
@@ -180,7 +185,12 @@ final class SpareServingRehearsal {
             if (!hello.functions().equals(functions.names())) {
                 throw new IllegalStateException("the rehearsal's worker announced " + hello.functions());
             }
-            return call(client, calls, deadline, leaseArrived, failure);
+            int done = call(client, calls, deadline, leaseArrived, failure);
+            // A lease's worker connections next (the listener's end is the client's, not ours).
+            HandshakeRehearsal.run(transport, transportName, listener, workerSide, HandshakeRehearsal.DEFAULT_HANDSHAKES,
+                    HANDSHAKE_BUDGET, leaseArrived);
+            awaitCompilersQuiet(leaseArrived);
+            return done;
         } finally {
             // The worker says goodbye and closes its end first, the client's end after: closing
             // the client's end while the worker's notice was in flight, then the worker's,
@@ -297,6 +307,19 @@ final class SpareServingRehearsal {
                 return false;
             }
             return now - unchangedSince >= span.toNanos();
+        }
+    }
+
+    /**
+     * Sleeps until the JVM's compilers finished nothing for {@link #JIT_QUIET} (or a lease
+     * arrived, or {@link #HANDSHAKE_BUDGET} passed): the handshakes' compiles must not be left in
+     * the queue for a lease's core.
+     */
+    private static void awaitCompilersQuiet(BooleanSupplier leaseArrived) {
+        JitQuiet jit = new JitQuiet();
+        long deadline = System.nanoTime() + HANDSHAKE_BUDGET.toNanos();
+        while (!jit.quietFor(JIT_QUIET) && System.nanoTime() - deadline < 0 && !leaseArrived.getAsBoolean()) {
+            pause(20, leaseArrived);
         }
     }
 

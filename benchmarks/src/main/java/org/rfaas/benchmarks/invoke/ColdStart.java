@@ -9,6 +9,7 @@ import org.rfaas.client.InvocationSlot;
 import org.rfaas.client.RemoteExecutor;
 import org.rfaas.client.RfaasClient;
 import org.rfaas.client.WaitMode;
+import org.rfaas.transport.HandshakeRehearsal;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -47,7 +48,10 @@ public final class ColdStart {
     private ColdStart() {
     }
 
-    /** Loopback calls that warm the client's invocation path at its first allocation. */
+    /**
+     * Loopback calls that warm the client's invocation path at its first allocation (and as many
+     * handshakes as {@link HandshakeRehearsal} makes by default warm its end of the connections).
+     */
     private static final int CLIENT_WARM_UP_CALLS = 10_000;
 
     /**
@@ -76,7 +80,7 @@ public final class ColdStart {
         // confirmation must not stretch the benchmark (nor delay the next allocation's clock).
         List<Thread> releases = new ArrayList<>();
         Optional<byte[]> unpinned = Optional.empty();
-        try (RfaasClient client = node.client(leases, CLIENT_WARM_UP_CALLS)) {
+        try (RfaasClient client = node.client(leases, CLIENT_WARM_UP_CALLS, HandshakeRehearsal.DEFAULT_HANDSHAKES)) {
             warmUp(node, client, pkg);
             if (Affinity.availableCpus() >= 2) {
                 unpinned = Affinity.pinCurrentThread(Affinity.availableCpus() - 1);

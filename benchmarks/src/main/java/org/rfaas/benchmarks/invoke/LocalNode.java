@@ -116,13 +116,16 @@ public final class LocalNode implements AutoCloseable {
 
     /** A client that leases through {@code source}. */
     public RfaasClient client(LeaseSource source) {
-        return client(source, 0);
+        return client(source, 0, 0);
     }
 
-    /** A client that leases through {@code source} and warms its invocation path with {@code warmUpCalls}. */
-    public RfaasClient client(LeaseSource source, int warmUpCalls) {
+    /**
+     * A client that leases through {@code source} and warms its invocation path with
+     * {@code warmUpCalls} and its end of the workers' handshakes with {@code warmUpHandshakes}.
+     */
+    public RfaasClient client(LeaseSource source, int warmUpCalls, int warmUpHandshakes) {
         return RfaasClient.builder().leaseSource(source).allocationTimeout(Duration.ofSeconds(60)).warmUp(warmUpCalls)
-                .build();
+                .warmUpHandshakes(warmUpHandshakes).build();
     }
 
     /**
