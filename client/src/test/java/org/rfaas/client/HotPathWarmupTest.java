@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,72 +47,64 @@ class HotPathWarmupTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"shm", "tcp"})
-    void callsAnEchoWorkerInThisProcessAndLeavesNoThreadBehind(String transportName) throws Exception {
+    void callsAnEchoWorkerInThisProcessMakesItsHandshakesAndLeavesNoThreadBehind(String transportName)
+            throws Exception {
         try (Transport transport = Transports.open(transportName)) {
             // Threads the JDK and the transport start once, at their first connection, and keep.
             assertEquals(10, HotPathWarmup.run(transport, transportName, SLOTS, INPUT, OUTPUT, 10));
+            assertEquals(5, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 5));
             Set<Thread> before = Thread.getAllStackTraces().keySet();
             assertEquals(3_000, HotPathWarmup.run(transport, transportName, SLOTS, INPUT, OUTPUT, 3_000));
-            // The transport's per-connection threads (if any) end with the loopback connection.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            Set<Thread> left;
-            do {
-                left = Thread.getAllStackTraces().keySet().stream().filter(t -> !before.contains(t) && t.isAlive())
-                        .collect(Collectors.toSet());
-                if (!left.isEmpty()) {
-                    Thread.sleep(20);
-                }
-            } while (!left.isEmpty() && System.nanoTime() < deadline);
-            assertEquals(List.of(), left.stream().map(Thread::getName).sorted().toList(), "threads left by the warm-up");
+            assertEquals(200, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 200));
+            assertEquals(0, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 0));
+            // The transport's per-connection threads (if any) end with the loopback connections.
+            assertEquals(List.of(), threadsLeftBeside(before), "threads left by the warm-up");
             assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals(HotPathWarmup.ECHO_THREAD)),
                     "the echo worker's thread is still there");
+            // The transport still connects after 200 connections made and dropped.
+            assertEquals(10, HotPathWarmup.run(transport, transportName, SLOTS, INPUT, OUTPUT, 10));
         }
+    }
+
+    /** Names of the live threads not in {@code before}, once none is left or after 10 s. */
+    private static List<String> threadsLeftBeside(Set<Thread> before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Set<Thread> left;
+        do {
+            left = Thread.getAllStackTraces().keySet().stream().filter(t -> !before.contains(t) && t.isAlive())
+                    .collect(Collectors.toSet());
+            if (!left.isEmpty()) {
+                Thread.sleep(20);
+            }
+        } while (!left.isEmpty() && System.nanoTime() < deadline);
+        return left.stream().map(Thread::getName).sorted().toList();
     }
 
     @Test
     void aClientBuiltWithWarmUpWarmsItsTransportOnceItsAllocationIsAccepted() throws Exception {
-        Path jar = dir.resolve("f.jar");
-        Files.write(jar, new byte[] {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        assertEquals(Set.of("tcp"), warmedAtAFailedAllocation(b -> b.warmUp(500)));
+        assertEquals(Set.of(), warmedAtAFailedAllocation(b -> b));
+    }
+
+    /**
+     * The transports a client built by {@code configure} warmed at an allocation its manager
+     * accepts but no executor of which ever connects (it fails after the warm-up).
+     */
+    private Set<String> warmedAtAFailedAllocation(UnaryOperator<RfaasClient.Builder> configure) throws Exception {
+        Path jar = Files.write(Files.createTempFile(dir, "f", ".jar"),
+                new byte[] {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
         AllocationSpec spec = AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, FunctionPackage.jar(jar), 1024, 4096);
         try (Transport tcp = Transports.open("tcp");
              Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 256 * 1024 + 64, 0))) {
             LeaseSource here = (cores, memory, duration) -> LeaseOffer.unauthenticated("n", managerSide.address());
             Thread manager = Thread.ofPlatform().daemon().start(() -> acceptEveryAllocation(managerSide));
-            try (RfaasClient warm = RfaasClient.builder().leaseSource(here).warmUp(500)
-                    .allocationTimeout(Duration.ofSeconds(1)).build();
-                 RfaasClient cold = RfaasClient.builder().leaseSource(here)
-                    .allocationTimeout(Duration.ofSeconds(1)).build()) {
-                // The manager accepts, but no executor ever connects: the allocation fails after the warm-up.
-                assertThrows(RfaasException.class, () -> warm.allocate(spec));
-                assertEquals(Set.of("tcp"), warm.warmedTransports());
-                assertThrows(RfaasException.class, () -> cold.allocate(spec));
-                assertEquals(Set.of(), cold.warmedTransports());
+            try (RfaasClient client = configure.apply(RfaasClient.builder().leaseSource(here)
+                    .allocationTimeout(Duration.ofSeconds(1))).build()) {
+                assertThrows(RfaasException.class, () -> client.allocate(spec));
+                return client.warmedTransports();
             } finally {
                 manager.interrupt();
             }
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"shm", "tcp"})
-    void makesItsHandshakesOneAfterAnotherAndLeavesNoThreadBehind(String transportName) throws Exception {
-        try (Transport transport = Transports.open(transportName)) {
-            assertEquals(5, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 5));
-            Set<Thread> before = Thread.getAllStackTraces().keySet();
-            assertEquals(200, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 200));
-            assertEquals(0, HotPathWarmup.handshakes(transport, transportName, SLOTS, INPUT, OUTPUT, 0));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            Set<String> left;
-            do {
-                left = Thread.getAllStackTraces().keySet().stream().filter(t -> !before.contains(t) && t.isAlive())
-                        .map(Thread::getName).collect(Collectors.toSet());
-                if (!left.isEmpty()) {
-                    Thread.sleep(20);
-                }
-            } while (!left.isEmpty() && System.nanoTime() < deadline);
-            assertEquals(Set.of(), left, "threads left by the handshakes");
-            // The transport still connects after 200 connections made and dropped.
-            assertEquals(10, HotPathWarmup.run(transport, transportName, SLOTS, INPUT, OUTPUT, 10));
         }
     }
 
@@ -132,21 +125,7 @@ class HotPathWarmupTest {
     @Test
     void aClientWarmsItsHandshakesWithoutWarmUpCallsAndRefusesANegativeCount() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> RfaasClient.builder().warmUpHandshakes(-1));
-        Path jar = dir.resolve("g.jar");
-        Files.write(jar, new byte[] {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-        AllocationSpec spec = AllocationSpec.of(1, 256, HotTimeout.ALWAYS_HOT, FunctionPackage.jar(jar), 1024, 4096);
-        try (Transport tcp = Transports.open("tcp");
-             Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 256 * 1024 + 64, 0))) {
-            LeaseSource here = (cores, memory, duration) -> LeaseOffer.unauthenticated("n", managerSide.address());
-            Thread manager = Thread.ofPlatform().daemon().start(() -> acceptEveryAllocation(managerSide));
-            try (RfaasClient client = RfaasClient.builder().leaseSource(here).warmUpHandshakes(20)
-                    .allocationTimeout(Duration.ofSeconds(1)).build()) {
-                assertThrows(RfaasException.class, () -> client.allocate(spec));
-                assertEquals(Set.of("tcp"), client.warmedTransports());
-            } finally {
-                manager.interrupt();
-            }
-        }
+        assertEquals(Set.of("tcp"), warmedAtAFailedAllocation(b -> b.warmUpHandshakes(20)));
     }
 
     /** A manager that answers every allocation request "accepted" (the package as if cached) and starts nothing. */
