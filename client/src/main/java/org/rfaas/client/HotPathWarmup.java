@@ -85,7 +85,7 @@ public final class HotPathWarmup {
     static int run(Transport transport, String transportName, int slots, int inputCapacity, int outputCapacity,
             int calls) {
         int length = Math.min(MAX_WARMUP_INPUT, Math.min(inputCapacity, outputCapacity));
-        ConnectionSpec clientSide = new ConnectionSpec(slots + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
+        ConnectionSpec clientSide = clientSide(slots, outputCapacity);
         ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
         try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
             int done = 0;
@@ -109,12 +109,20 @@ public final class HotPathWarmup {
         if (handshakes <= 0 || !HandshakeRehearsal.applies(transportName)) {
             return 0;
         }
-        ConnectionSpec clientSide = new ConnectionSpec(slots + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
+        ConnectionSpec clientSide = clientSide(slots, outputCapacity);
         ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
         try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
             return HandshakeRehearsal.run(transport, transportName, listener, workerSide, handshakes,
                     HANDSHAKE_BUDGET, () -> false);
         }
+    }
+
+    /**
+     * The client's end of a lease's worker connection: a result slot per call slot and one for the
+     * worker's notices, each holding an output of {@code outputCapacity}.
+     */
+    static ConnectionSpec clientSide(int slotsPerWorker, int outputCapacity) {
+        return new ConnectionSpec(slotsPerWorker + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
     }
 
     /** One loopback connection, its echo thread and {@code calls} calls; all of it closed and joined. */

@@ -18,15 +18,11 @@ import org.rfaas.protocol.MessageHeader;
 import org.rfaas.protocol.MessageType;
 import org.rfaas.protocol.PackageAck;
 import org.rfaas.protocol.PackageChunk;
-import org.rfaas.protocol.ReplyHeader;
-import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
-import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.HandshakeRehearsal;
 import org.rfaas.transport.KernelRandom;
 import org.rfaas.transport.Listener;
-import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.SegmentKinds;
 import org.rfaas.transport.ThreadPolicy;
 import org.rfaas.transport.Transport;
@@ -51,10 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RfaasClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RfaasClient.class);
-    /** Worker connections without a hello kept beyond one per leased core (see acceptWorkers). */
-    static final int MAX_EXTRA_UNPROVEN_WORKERS = 16;
-    /** Longest wait in one connection for a worker's hello before the allocation's other checks. */
-    private static final long HELLO_WAIT_NANOS = 1_000_000;
     private static final int MAX_CHUNK = 1 << 20;
 
     private final LeaseSource leaseSource;
@@ -140,14 +132,12 @@ public final class RfaasClient implements AutoCloseable {
         LeaseOffer offer = leaseSource.acquire(spec.cores(), spec.memoryMiB(), spec.leaseDuration());
         String transportName = Transports.transportOf(offer.managerAddress());
         Transport transport = transports.computeIfAbsent(transportName, Transports::open);
-        int clientSlots = spec.slotsPerWorker() + 1;
-        int slotSize = ReplyHeader.resultSlotSize(spec.outputCapacity());
         List<Connection> workers = new ArrayList<>();
         ControlLink control = null;
         PollerThread poller = new PollerThread();
         boolean ok = false;
         ListenerKey listenerKey = new ListenerKey(listenAddresses.forManager(offer.managerAddress()),
-                new ConnectionSpec(clientSlots, slotSize, 0));
+                HotPathWarmup.clientSide(spec.slotsPerWorker(), spec.outputCapacity()));
         Listener listener = idleListeners.take(listenerKey);
         try {
             if (listener == null) {
@@ -191,8 +181,8 @@ public final class RfaasClient implements AutoCloseable {
                 LOG.debug("{} JIT compiler threads at nice {}", ThreadPolicy.lowerCompilerThreads(),
                         ThreadPolicy.LOWEST_NICE);
             }
-            List<String> functions = acceptWorkers(listener, control.connection, response.leaseId(), nonce, spec,
-                    workers);
+            List<String> functions = WorkerHellos.accept(listener, control.connection, response.leaseId(), nonce, spec,
+                    workers, allocationTimeout);
             long elapsed = System.nanoTime() - start;
             RemoteExecutor[] self = new RemoteExecutor[1];
             RemoteExecutor executor = new RemoteExecutor(response.leaseId(), offer.node(),
@@ -363,111 +353,6 @@ public final class RfaasClient implements AutoCloseable {
                         + allocationTimeout.toMillis() + " ms");
             }
         }
-    }
-
-    /**
-     * Accepts one connection per core and reads each worker's hello; returns the function table.
-     *
-     * <p>Accepting and reading hellos are interleaved: a connection whose hello has not arrived yet
-     * is kept pending while the next one is accepted, and every wait is bounded by the allocation
-     * deadline only. (Waiting for each hello in turn with a short timeout used to drop a worker
-     * whose thread was slow to start on a loaded machine, and block the executor's next handshake
-     * meanwhile; the executor does not reconnect a dropped worker, so the lease then never
-     * completed: "only 1 of 2 workers connected".)
-     */
-    private List<String> acceptWorkers(Listener listener, Connection control, long leaseId, long nonce,
-            AllocationSpec spec, List<Connection> out) {
-        Connection[] byIndex = new Connection[spec.cores()];
-        List<Connection> pending = new ArrayList<>();
-        List<String> functions = null;
-        Completion c = new Completion();
-        long deadline = System.nanoTime() + allocationTimeout.toNanos();
-        int connected = 0;
-        boolean ok = false;
-        try {
-            while (connected < spec.cores()) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AllocationRefusedException("only " + connected + " of " + spec.cores() + " workers of lease "
-                            + leaseId + " connected within " + allocationTimeout.toMillis() + " ms (" + pending.size()
-                            + " more connected but sent no hello)");
-                }
-                if (control.poll(c)) {
-                    MemorySegment slot = control.receiveSlot(c.slot());
-                    LeaseEnded e = LeaseEnded.decode(slot, 0, c.length());
-                    control.release(c.slot());
-                    throw new AllocationRefusedException("executor of lease " + leaseId + " failed to start ("
-                            + e.reason() + "): " + e.message());
-                }
-                // Once as many connections as workers are missing wait for their hellos, the next
-                // message is most likely a hello: wait for it in the transport (woken by the write,
-                // where the listener's accept would sleep up to a millisecond before looking), and
-                // only look for further connections (a peer that never says hello, say) in passing.
-                Connection awaited = !pending.isEmpty() && pending.size() >= spec.cores() - connected
-                        ? pending.getFirst() : null;
-                try {
-                    Connection w = listener.accept(awaited != null ? Duration.ZERO
-                            : Duration.ofMillis(pending.isEmpty() ? 50 : 1));
-                    if (w != null) {
-                        pending.add(w);
-                        if (pending.size() > spec.cores() + MAX_EXTRA_UNPROVEN_WORKERS) {
-                            // Each holds the lease's receive slots: a flood of connections that
-                            // never say hello costs a bounded amount of memory, its oldest dropped.
-                            pending.removeFirst().close();
-                            LOG.warn("lease {}: more than {} worker connections without a hello; dropped the oldest",
-                                    leaseId, spec.cores() + MAX_EXTRA_UNPROVEN_WORKERS);
-                        }
-                    }
-                } catch (ProtocolException e) {
-                    // The executor retries a worker whose handshake failed; keep listening.
-                    LOG.warn("lease {}: a worker handshake failed: {}", leaseId, e.getMessage());
-                }
-                for (var it = pending.iterator(); it.hasNext(); ) {
-                    Connection w = it.next();
-                    WorkerHello hello;
-                    try {
-                        if (!(w == awaited ? w.await(c, HELLO_WAIT_NANOS) : w.poll(c))) {
-                            continue;
-                        }
-                        hello = WorkerHello.decode(w.receiveSlot(c.slot()), 0, c.length());
-                        w.release(c.slot());
-                    } catch (RuntimeException e) {
-                        it.remove();
-                        w.close();
-                        LOG.warn("lease {}: dropped a worker connection before its hello: {}", leaseId, e.getMessage());
-                        continue;
-                    }
-                    it.remove();
-                    if (hello.leaseId() != leaseId || hello.nonce() != nonce || hello.workerCount() != spec.cores()
-                            || byIndex[hello.workerIndex()] != null || hello.slots() != spec.slotsPerWorker()) {
-                        w.close();
-                        LOG.warn("lease {}: dropped a worker connection with a foreign or duplicate hello {}", leaseId,
-                                hello.workerIndex());
-                        continue;
-                    }
-                    if (functions == null) {
-                        functions = hello.functions();
-                    } else if (!functions.equals(hello.functions())) {
-                        w.close();
-                        throw new InvocationProtocolException("workers of lease " + leaseId
-                                + " announce different functions");
-                    }
-                    byIndex[hello.workerIndex()] = w;
-                    connected++;
-                }
-            }
-            ok = true;
-        } finally {
-            pending.forEach(Connection::close);
-            if (!ok) {
-                for (Connection w : byIndex) {
-                    if (w != null) {
-                        w.close();
-                    }
-                }
-            }
-        }
-        out.addAll(List.of(byIndex));
-        return functions;
     }
 
     /** Configures an {@link RfaasClient}. */

@@ -29,7 +29,7 @@ import org.rfaas.transport.Transports;
 /**
  * Connections to a client's worker listener that finish the transport handshake but never say
  * hello (each holds the lease's receive slots) are bounded: past one per core plus
- * {@link RfaasClient#MAX_EXTRA_UNPROVEN_WORKERS}, the oldest are closed, and the real worker's
+ * {@link WorkerHellos#MAX_EXTRA_UNPROVEN_WORKERS}, the oldest are closed, and the real worker's
  * hello still completes the allocation. The test plays the executor manager and the executor.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -82,12 +82,12 @@ class WorkerListenerFloodTest {
                         closedEarly++;
                     }
                 }
-                if (closedEarly >= FLOOD - 1 - RfaasClient.MAX_EXTRA_UNPROVEN_WORKERS) {
+                if (closedEarly >= FLOOD - 1 - WorkerHellos.MAX_EXTRA_UNPROVEN_WORKERS) {
                     break;
                 }
                 Thread.sleep(50);
             }
-            assertEquals(FLOOD - 1 - RfaasClient.MAX_EXTRA_UNPROVEN_WORKERS, closedEarly,
+            assertEquals(FLOOD - 1 - WorkerHellos.MAX_EXTRA_UNPROVEN_WORKERS, closedEarly,
                     "connections without a hello closed while the allocation waited");
             // The real worker: its hello completes the allocation.
             Connection worker = tcp.connect(request.clientAddress(), workerSpec, Duration.ofSeconds(10));
