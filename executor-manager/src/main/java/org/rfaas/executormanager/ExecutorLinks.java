@@ -76,7 +76,7 @@ final class ExecutorLinks {
         // Before the executor can report ready: from here until then, spare boots wait.
         pool.leaseStarting(lease.id());
         ExecutorAssignment assignment = new ExecutorAssignment(lease.id(), request.nonce(), request.shape(),
-                request.packageKind(), (int) config.flushIntervalMillis(), request.clientAddress(),
+                request.packageKind(), request.packageDigest(), (int) config.flushIntervalMillis(), request.clientAddress(),
                 pkg.toAbsolutePath().toString(), request.functionNames());
         ExecutorSandbox sandbox = launcher.sandbox();
         // A spare's sandbox was made before this client existed: its shm socket must be linkable.

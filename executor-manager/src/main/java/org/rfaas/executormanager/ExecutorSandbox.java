@@ -279,7 +279,7 @@ final class ExecutorSandbox implements AutoCloseable {
         executor.cgroup.leaseCores(cpus);
         executor.cgroup.foreground(); // before the assignment goes out: the lease's first call must not wait
         return new ExecutorAssignment(a.leaseId(), a.clientNonce(), a.shape(), a.packageKind(),
-                a.flushIntervalMillis(), clientAddress, INSIDE_DIR + "/" + placed.getFileName(), a.functionNames());
+                a.packageDigest(), a.flushIntervalMillis(), clientAddress, INSIDE_DIR + "/" + placed.getFileName(), a.functionNames());
     }
 
     /**

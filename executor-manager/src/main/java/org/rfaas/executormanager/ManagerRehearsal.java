@@ -75,7 +75,7 @@ final class ManagerRehearsal {
             ExecutorShape shape = new ExecutorShape(1, 256, 1000, 1, 64, 64);
             AllocationRequest request = new AllocationRequest(1, 2, shape, 60_000, PackageKind.JAR, 11_000,
                     PackageDigest.of(new byte[] {1}), "", "shm:/rehearsal/client.sock", List.of());
-            ExecutorAssignment assignment = new ExecutorAssignment(1, 2, shape, PackageKind.JAR, 10,
+            ExecutorAssignment assignment = new ExecutorAssignment(1, 2, shape, PackageKind.JAR, request.packageDigest(), 10,
                     "shm:/rehearsal/client.sock", "/rehearsal/lease-1/package.jar", List.of());
             AllocationResponse response = new AllocationResponse(1, 60_000, AllocationRefusal.NONE, "");
             // A lease's log line formats its shape: a record's toString bootstraps through

@@ -354,7 +354,7 @@ public final class Executor {
         }
         if (assignment.packageKind() == PackageKind.JAR) {
             try {
-                FunctionTable table = p.tableFor(Path.of(assignment.packagePath()));
+                FunctionTable table = p.tableFor(assignment.packageDigest(), Path.of(assignment.packagePath()));
                 if (table != null) {
                     reusedPreloadedPackage = true;
                     return table;

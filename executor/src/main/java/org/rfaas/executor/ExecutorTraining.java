@@ -22,6 +22,7 @@ import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.protocol.Status;
@@ -78,9 +79,10 @@ final class ExecutorTraining {
         System.getenv(ExecutorMain.SPAWN_SECRET_ENV);
         Files.createDirectories(dir);
         Path jar = writePackage(dir.resolve("training-functions.jar"));
+        PackageDigest digest = PackageDigest.of(Files.readAllBytes(jar));
         long leaseId = 1;
         for (String transport : TRANSPORTS) {
-            trainOver(transport, jar, leaseId++);
+            trainOver(transport, jar, digest, leaseId++);
         }
     }
 
@@ -105,7 +107,7 @@ final class ExecutorTraining {
         return jar;
     }
 
-    private static void trainOver(String transportName, Path jar, long leaseId) {
+    private static void trainOver(String transportName, Path jar, PackageDigest digest, long leaseId) {
         String any = Transports.loopbackAddress(transportName);
         long secret = 42;
         Transport transport = Transports.open(transportName);
@@ -128,7 +130,9 @@ final class ExecutorTraining {
             }
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
             int length = new ExecutorAssignment(leaseId, 7,
-                    new ExecutorShape(1, 256, HOT_TIMEOUT_MICROS, SLOTS, CAPACITY, CAPACITY), PackageKind.JAR, 10, clientSide.address(), jar.toAbsolutePath().toString(), List.of())
+                    new ExecutorShape(1, 256, HOT_TIMEOUT_MICROS, SLOTS, CAPACITY, CAPACITY), PackageKind.JAR,
+                    digest, 10, clientSide.address(), jar.toAbsolutePath().toString(),
+                    List.of())
                     .encode(control, 0);
             manager.write(0, control, 0, length, 0);
             // A manager keeps receiving: providers without one-sided atomics apply fetch-and-adds there.

@@ -8,6 +8,7 @@ import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.InvocationHeader;
 import org.rfaas.protocol.MessageHeader;
 import org.rfaas.protocol.MessageType;
+import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.protocol.Status;
@@ -30,7 +31,7 @@ final class SpareRehearsal {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(4096, 8);
             ExecutorAssignment dummy = new ExecutorAssignment(1, 2, new ExecutorShape(1, 64, 0, 1, 64, 64),
-                    PackageKind.JAR, 10, "shm:/rehearsal.sock", "/rehearsal/package.jar", List.of("f"));
+                    PackageKind.JAR, PackageDigest.of(new byte[] {1}), 10, "shm:/rehearsal.sock", "/rehearsal/package.jar", List.of("f"));
             int length = dummy.encode(buffer, 0);
             MessageHeader.check(buffer, 0, length, MessageHeader.LENGTH);
             ExecutorAssignment decoded = ExecutorAssignment.decode(buffer, 0, length);

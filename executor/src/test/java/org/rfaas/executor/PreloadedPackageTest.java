@@ -36,9 +36,10 @@ class PreloadedPackageTest {
         PreloadedPackage p = PreloadedPackage.load(cached, digestOf(cached));
         assertNull(System.getProperty(TestFunctions.Loud.INITIALISED), "a function class was initialised by the preload");
 
-        // The lease's package: the same bytes under another name (the manager's link in the lease's directory).
+        // The lease's package: the same bytes under another name (the manager's link in the lease's
+        // directory), announced without a digest: compared byte for byte.
         Path assigned = Files.copy(cached, dir.resolve("package-lease.jar"));
-        FunctionTable table = p.tableFor(assigned);
+        FunctionTable table = p.tableFor(PackageDigest.NONE, assigned);
         assertNotNull(table, "the same package was not reused");
         assertEquals(List.of("loud", "upper"), table.names());
         assertSame(p.loader(), table.loaderOf(0), "the lease's functions come from the preloaded classes");
@@ -46,17 +47,31 @@ class PreloadedPackageTest {
     }
 
     @Test
+    void aLeaseWhoseManagerVerifiedTheSameDigestReusesThePreloadWithoutReadingItsFile() throws Exception {
+        Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Loud.class, TestFunctions.Upper.class);
+        PreloadedPackage p = PreloadedPackage.load(cached, digestOf(cached));
+        // No file at the assigned path: had it been read, the lease would have failed.
+        FunctionTable table = p.tableFor(digestOf(cached), dir.resolve("never-written.jar"));
+        assertNotNull(table, "the same digest was not reused");
+        assertEquals(List.of("loud", "upper"), table.names());
+        assertSame(p.loader(), table.loaderOf(0));
+    }
+
+    @Test
     void anotherPackageIsNotReused() throws Exception {
         Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Loud.class);
         PreloadedPackage p = PreloadedPackage.load(cached, digestOf(cached));
         Path other = FunctionTableTest.jarOf(dir.resolve("other.jar"), TestFunctions.Upper.class);
-        assertNull(p.tableFor(other));
+        assertNull(p.tableFor(PackageDigest.NONE, other));
+        assertNull(p.tableFor(digestOf(other), other));
+        // The assigned file's bytes do not matter where the manager verified another digest.
+        assertNull(p.tableFor(digestOf(other), cached));
         // Same length, one byte different: still another package.
         Path flipped = Files.copy(cached, dir.resolve("flipped.jar"));
         byte[] bytes = Files.readAllBytes(flipped);
         bytes[bytes.length / 2] ^= 1;
         Files.write(flipped, bytes);
-        assertNull(p.tableFor(flipped));
+        assertNull(p.tableFor(PackageDigest.NONE, flipped));
         assertNull(System.getProperty(TestFunctions.Loud.INITIALISED), "no user code ran for a package not reused");
 
         FunctionTable fresh = FunctionTable.loadJar(other);
@@ -67,7 +82,7 @@ class PreloadedPackageTest {
     void aProviderThatCannotBeMadeFailsTheLeaseAsAFreshLoadWould() throws Exception {
         Path cached = FunctionTableTest.jarOf(dir.resolve("cached"), TestFunctions.Upper.class, TestFunctions.Broken.class);
         PreloadedPackage p = PreloadedPackage.load(cached, digestOf(cached));
-        FunctionLoadException preloaded = assertThrows(FunctionLoadException.class, () -> p.tableFor(cached));
+        FunctionLoadException preloaded = assertThrows(FunctionLoadException.class, () -> p.tableFor(digestOf(cached), cached));
         FunctionLoadException fresh = assertThrows(FunctionLoadException.class, () -> FunctionTable.loadJar(cached));
         assertEquals(fresh.getMessage(), preloaded.getMessage());
         assertTrue(preloaded.getMessage().contains("could not be instantiated"), preloaded.getMessage());

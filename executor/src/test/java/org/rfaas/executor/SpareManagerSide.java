@@ -15,6 +15,7 @@ import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
@@ -51,7 +52,7 @@ final class SpareManagerSide {
      */
     static Connection assignAndAwaitHello(Connection manager, MemorySegment control, Listener clientSide, Path jar,
             List<String> functions) {
-        int n = new ExecutorAssignment(3, 9, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, 10,
+        int n = new ExecutorAssignment(3, 9, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, PackageDigest.NONE, 10,
                 clientSide.address(), jar.toAbsolutePath().toString(), List.of()).encode(control, 0);
         manager.write(0, control, 0, n, 0);
         Connection worker = clientSide.accept(Duration.ofSeconds(30));

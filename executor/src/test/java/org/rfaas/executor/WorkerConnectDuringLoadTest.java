@@ -22,6 +22,7 @@ import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
@@ -73,7 +74,7 @@ class WorkerConnectDuringLoadTest {
             Completion c = new Completion();
             assertTrue(executor.warmedUp(), "the spare did not warm up package loading before its assignment");
             MemorySegment control = manager.allocateBuffer(manager.peerSpec().slotSize());
-            int n = new ExecutorAssignment(LEASE, 3, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, 10, clientSide.address(),
+            int n = new ExecutorAssignment(LEASE, 3, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR, PackageDigest.NONE, 10, clientSide.address(),
                     jar.toAbsolutePath().toString(), List.of()).encode(control, 0);
             manager.write(0, control, 0, n, 0);
 

@@ -79,7 +79,7 @@ class ControlMessagesFuzzTest {
         seeds.put("AllocationResponse", seed(1, b, new AllocationResponse(5, 1_000, AllocationRefusal.NONE, "")
                 .encode(b, 0)));
         seeds.put("ExecutorHello", seed(2, b, new ExecutorHello(99, 1234).encode(b, 0)));
-        seeds.put("ExecutorAssignment", seed(3, b, new ExecutorAssignment(5, 7, shape, PackageKind.NATIVE, 100,
+        seeds.put("ExecutorAssignment", seed(3, b, new ExecutorAssignment(5, 7, shape, PackageKind.NATIVE, PackageDigest.of(new byte[] {9}), 100,
                 "tcp://127.0.0.1:4000", "/tmp/lease-5/package.so", List.of("echo", "sum")).encode(b, 0)));
         seeds.put("ExecutorReady", seed(4, b, ExecutorReady.write(b, 0, 5)));
         seeds.put("ExecutorShutdown", seed(5, b, ExecutorShutdown.write(b, 0, LeaseEndReason.EXPIRED)));

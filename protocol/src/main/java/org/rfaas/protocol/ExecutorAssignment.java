@@ -41,7 +41,9 @@ import org.rfaas.transport.Wire;
  * +-------------------------------+-------------------------------+
  * |           memory in MiB (the JVM's heap, -Xmx)                | 56
  * +---------------------------------------------------------------+
- * | client address: u16 + UTF-8 | package path: u16 + UTF-8 |      | 64
+ * |   package SHA-256, as the manager verified the file (32 bytes) | 64
+ * +---------------------------------------------------------------+
+ * | client address: u16 + UTF-8 | package path: u16 + UTF-8 |      | 96
  * | function names: u16 + ASCII each ...                          |
  * +---------------------------------------------------------------+
  * </pre>
@@ -50,13 +52,17 @@ import org.rfaas.transport.Wire;
  * @param clientNonce what its workers echo in their {@link WorkerHello}, so that the client knows them
  * @param shape cores, memory, hot timeout, slots and capacities
  * @param packageKind JAR or native library
+ * @param packageDigest the SHA-256 the manager checked the package file against before this
+ *     assignment (a cached file re-hashed, a shipped one hashed as it arrived);
+ *     {@link PackageDigest#NONE} when the client announced none
  * @param flushIntervalMillis how often the executor adds its accounting deltas to the manager's counters
  * @param clientAddress where the workers connect to
  * @param packagePath the package file in the lease's work directory
  * @param functionNames for a native package, the symbols to resolve; empty for JARs
  */
 public record ExecutorAssignment(long leaseId, long clientNonce, ExecutorShape shape, PackageKind packageKind,
-        int flushIntervalMillis, String clientAddress, String packagePath, List<String> functionNames) {
+        PackageDigest packageDigest, int flushIntervalMillis, String clientAddress, String packagePath,
+        List<String> functionNames) {
     public static final int LEASE_ID_OFFSET = 8;
     public static final int NONCE_OFFSET = 16;
     public static final int HOT_TIMEOUT_OFFSET = 24;
@@ -68,13 +74,14 @@ public record ExecutorAssignment(long leaseId, long clientNonce, ExecutorShape s
     public static final int FLUSH_OFFSET = 48;
     public static final int FUNCTION_COUNT_OFFSET = 52;
     public static final int MEMORY_OFFSET = 56;
-    public static final int FIXED_LENGTH = 64;
+    public static final int DIGEST_OFFSET = 64;
+    public static final int FIXED_LENGTH = DIGEST_OFFSET + PackageDigest.LENGTH;
     private static final int MAX_PATH_BYTES = 4096;
 
     public ExecutorAssignment {
         functionNames = List.copyOf(functionNames);
-        if (leaseId <= 0 || shape == null || flushIntervalMillis < 1 || packageKind == null || clientAddress.isEmpty()
-                || packagePath.isEmpty() || functionNames.size() > Limits.MAX_FUNCTIONS) {
+        if (leaseId <= 0 || shape == null || flushIntervalMillis < 1 || packageKind == null || packageDigest == null
+                || clientAddress.isEmpty() || packagePath.isEmpty() || functionNames.size() > Limits.MAX_FUNCTIONS) {
             throw new IllegalArgumentException("executor assignment has a field out of range: lease " + leaseId
                     + ", shape " + shape + ", package kind " + packageKind + ", flush " + flushIntervalMillis
                     + " ms, " + functionNames.size() + " function names");
@@ -103,6 +110,7 @@ public record ExecutorAssignment(long leaseId, long clientNonce, ExecutorShape s
         buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET, (short) functionNames.size());
         buffer.set(Wire.SHORT, offset + FUNCTION_COUNT_OFFSET + 2, (short) 0);
         buffer.set(Wire.LONG, offset + MEMORY_OFFSET, shape.memoryMiB());
+        packageDigest.write(buffer, offset + DIGEST_OFFSET);
         return length;
     }
 
@@ -126,7 +134,8 @@ public record ExecutorAssignment(long leaseId, long clientNonce, ExecutorShape s
                     buffer.get(Wire.INT, offset + INPUT_CAPACITY_OFFSET),
                     buffer.get(Wire.INT, offset + OUTPUT_CAPACITY_OFFSET));
             return new ExecutorAssignment(buffer.get(Wire.LONG, offset + LEASE_ID_OFFSET),
-                    buffer.get(Wire.LONG, offset + NONCE_OFFSET), shape, kind, buffer.get(Wire.INT, offset + FLUSH_OFFSET),
+                    buffer.get(Wire.LONG, offset + NONCE_OFFSET), shape, kind,
+                    PackageDigest.read(buffer, offset + DIGEST_OFFSET), buffer.get(Wire.INT, offset + FLUSH_OFFSET),
                     address, path, names);
         } catch (IllegalArgumentException e) {
             throw WireCursor.badField(e.getMessage());

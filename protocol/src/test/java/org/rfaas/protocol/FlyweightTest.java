@@ -126,7 +126,7 @@ class FlyweightTest {
         ExecutorHello eh = new ExecutorHello(42, 1000);
         assertEquals(eh, ExecutorHello.decode(buffer, 0, eh.encode(buffer, 0)));
         ExecutorAssignment ea = new ExecutorAssignment(9, -3, new ExecutorShape(3, 384, 250, 4, 100, 200),
-                PackageKind.NATIVE, 10, "tcp://127.0.0.1:5000", "/tmp/lease-9/package.so", List.of("echo"));
+                PackageKind.NATIVE, PackageDigest.of(new byte[] {1, 2, 3}), 10, "tcp://127.0.0.1:5000", "/tmp/lease-9/package.so", List.of("echo"));
         int an = ea.encode(buffer, 0);
         assertEquals(ea, ExecutorAssignment.decode(buffer, 0, an));
         buffer.set(Wire.LONG, ExecutorAssignment.HOT_TIMEOUT_OFFSET, Limits.MAX_HOT_TIMEOUT_MICROS + 1);
