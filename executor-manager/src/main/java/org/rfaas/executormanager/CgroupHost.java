@@ -24,6 +24,8 @@ import java.util.Map;
 final class CgroupHost {
     static final List<String> CONTROLLERS = List.of("memory", "cpu", "cpuacct", "cpuset", "pids");
     private final boolean v2;
+    /** Whether executor groups have {@code cpu.idle}; null until the first group's was looked for. */
+    private volatile Boolean cpuIdlePresent;
     /** Mount point per controller (v1), or the unified mount under every name (v2). */
     private final Map<String, Path> mounts;
     /** The manager's group, relative to each mount. */
@@ -154,6 +156,22 @@ final class CgroupHost {
     void writeIfPresent(Path file, String value) throws IOException {
         if (Files.exists(file)) {
             ExecutorCgroup.write(file, value);
+        }
+    }
+
+    /**
+     * Writes {@code cpu.idle} of {@code cpuGroup} where the kernel has it (v2, 5.15+). Whether it
+     * has is looked up once: a spare's lease sets it on the allocation's critical path.
+     */
+    void writeCpuIdle(Path cpuGroup, boolean idle) throws IOException {
+        Path file = cpuGroup.resolve("cpu.idle");
+        Boolean present = cpuIdlePresent;
+        if (present == null) {
+            present = Files.exists(file);
+            cpuIdlePresent = present;
+        }
+        if (present) {
+            ExecutorCgroup.write(file, idle ? "1" : "0");
         }
     }
 

@@ -67,6 +67,8 @@ final class ExecutorCgroup {
                 // Without swap accounting the file is absent; the limit alone then holds RAM.
                 host.writeIfPresent(g.memory.resolve("memory.memsw.limit_in_bytes"), Long.toString(memoryBytes));
                 write(g.pids.resolve("pids.max"), Integer.toString(maxPids));
+                // The period now (no quota yet, so no limit): a lease then writes only its quota.
+                write(g.cpu.resolve("cpu.cfs_period_us"), Long.toString(PERIOD_MICROS));
             }
         } catch (IOException | UncheckedIOException e) {
             g.destroy();
@@ -97,8 +99,7 @@ final class ExecutorCgroup {
         if (host.v2()) {
             write(cpu.resolve("cpu.max"), quota + " " + PERIOD_MICROS);
         } else {
-            write(cpu.resolve("cpu.cfs_period_us"), Long.toString(PERIOD_MICROS));
-            write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+            write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota)); // the period was set at create
         }
     }
 
@@ -115,7 +116,7 @@ final class ExecutorCgroup {
         } else {
             write(cpu.resolve("cpu.shares"), Long.toString(MIN_SHARES));
         }
-        host.writeIfPresent(cpu.resolve("cpu.idle"), "1");
+        host.writeCpuIdle(cpu, true);
     }
 
     /**
@@ -123,7 +124,7 @@ final class ExecutorCgroup {
      * spare took a lease, whose calls must not wait for CPU.
      */
     void foreground() throws IOException {
-        host.writeIfPresent(cpu.resolve("cpu.idle"), "0");
+        host.writeCpuIdle(cpu, false);
         host.setWeight(cpu, leasedCores);
     }
 

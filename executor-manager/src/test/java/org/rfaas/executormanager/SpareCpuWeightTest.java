@@ -63,6 +63,9 @@ class SpareCpuWeightTest {
                 assertEquals("0", read(group, "cpu.idle"), "a leased executor's cpu.idle");
             }
             assertEquals("1024", read(group, "cpu.shares"), "a leased executor's cpu.shares");
+            // One core's quota per period (the period was set when the spare's group was made).
+            assertEquals("100000", read(group, "cpu.cfs_period_us"), "a leased executor's CFS period");
+            assertEquals("100000", read(group, "cpu.cfs_quota_us"), "a leased executor's CFS quota (1 core)");
             // Leased cores are not diluted by other work on the host: the node's group weighs one
             // busy task per core it lends (2), rFaaS's one per CPU of the host.
             assertEquals("2048", read(group.getParent(), "cpu.shares"), "the manager's group's cpu.shares");
