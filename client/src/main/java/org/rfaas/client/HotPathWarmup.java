@@ -50,8 +50,6 @@ public final class HotPathWarmup {
     private static final int MAX_WARMUP_INPUT = 64 * 1024;
     /** The size of the short calls. */
     private static final int SHORT_INPUT = 8;
-    /** At most this long for the {@link #handshakes}. */
-    private static final Duration HANDSHAKE_BUDGET = Duration.ofSeconds(2);
     /** The loopback executor's one function (its echo answers any). */
     private static final String FUNCTION = "warm-up";
 
@@ -85,9 +83,9 @@ public final class HotPathWarmup {
     static int run(Transport transport, String transportName, int slots, int inputCapacity, int outputCapacity,
             int calls) {
         int length = Math.min(MAX_WARMUP_INPUT, Math.min(inputCapacity, outputCapacity));
-        ConnectionSpec clientSide = clientSide(slots, outputCapacity);
-        ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
-        try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
+        ConnectionSpec workerSide = workerSide(slots, inputCapacity);
+        try (Listener listener = transport.listen(Transports.loopbackAddress(transportName),
+                clientSide(slots, outputCapacity))) {
             int done = 0;
             for (int round = 0; round < ROUNDS; round++) {
                 done += round(transport, listener, workerSide, slots, inputCapacity, outputCapacity, length,
@@ -109,11 +107,10 @@ public final class HotPathWarmup {
         if (handshakes <= 0 || !HandshakeRehearsal.applies(transportName)) {
             return 0;
         }
-        ConnectionSpec clientSide = clientSide(slots, outputCapacity);
-        ConnectionSpec workerSide = new ConnectionSpec(slots, InvocationHeader.slotSize(inputCapacity), 0);
-        try (Listener listener = transport.listen(Transports.loopbackAddress(transportName), clientSide)) {
-            return HandshakeRehearsal.run(transport, transportName, listener, workerSide, handshakes,
-                    HANDSHAKE_BUDGET, () -> false);
+        try (Listener listener = transport.listen(Transports.loopbackAddress(transportName),
+                clientSide(slots, outputCapacity))) {
+            return HandshakeRehearsal.run(transport, transportName, listener, workerSide(slots, inputCapacity),
+                    handshakes, HandshakeRehearsal.DEFAULT_BUDGET, () -> false);
         }
     }
 
@@ -123,6 +120,11 @@ public final class HotPathWarmup {
      */
     static ConnectionSpec clientSide(int slotsPerWorker, int outputCapacity) {
         return new ConnectionSpec(slotsPerWorker + 1, ReplyHeader.resultSlotSize(outputCapacity), 0);
+    }
+
+    /** The worker's end of that connection: a receive slot per call slot, for inputs of {@code inputCapacity}. */
+    private static ConnectionSpec workerSide(int slotsPerWorker, int inputCapacity) {
+        return new ConnectionSpec(slotsPerWorker, InvocationHeader.slotSize(inputCapacity), 0);
     }
 
     /** One loopback connection, its echo thread and {@code calls} calls; all of it closed and joined. */

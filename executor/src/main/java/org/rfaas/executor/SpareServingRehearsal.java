@@ -70,8 +70,6 @@ final class SpareServingRehearsal {
     static final Duration BUDGET = Duration.ofSeconds(4);
     /** How often (in calls) the compilers' total time is looked at. */
     private static final int JIT_CHECK_EVERY = 256;
-    /** At most this long per transport for the {@link HandshakeRehearsal} after the calls. */
-    static final Duration HANDSHAKE_BUDGET = Duration.ofSeconds(2);
     private static final int SLOTS = 2;
     private static final int CAPACITY = 1024;
     /**
@@ -188,7 +186,7 @@ final class SpareServingRehearsal {
             int done = call(client, calls, deadline, leaseArrived, failure);
             // A lease's worker connections next (the listener's end is the client's, not ours).
             HandshakeRehearsal.run(transport, transportName, listener, workerSide, HandshakeRehearsal.DEFAULT_HANDSHAKES,
-                    HANDSHAKE_BUDGET, leaseArrived);
+                    HandshakeRehearsal.DEFAULT_BUDGET, leaseArrived);
             awaitCompilersQuiet(leaseArrived);
             return done;
         } finally {
@@ -312,12 +310,12 @@ final class SpareServingRehearsal {
 
     /**
      * Sleeps until the JVM's compilers finished nothing for {@link #JIT_QUIET} (or a lease
-     * arrived, or {@link #HANDSHAKE_BUDGET} passed): the handshakes' compiles must not be left in
+     * arrived, or {@link HandshakeRehearsal#DEFAULT_BUDGET} passed): the handshakes' compiles must not be left in
      * the queue for a lease's core.
      */
     private static void awaitCompilersQuiet(BooleanSupplier leaseArrived) {
         JitQuiet jit = new JitQuiet();
-        long deadline = System.nanoTime() + HANDSHAKE_BUDGET.toNanos();
+        long deadline = System.nanoTime() + HandshakeRehearsal.DEFAULT_BUDGET.toNanos();
         while (!jit.quietFor(JIT_QUIET) && System.nanoTime() - deadline < 0 && !leaseArrived.getAsBoolean()) {
             pause(20, leaseArrived);
         }

@@ -22,6 +22,8 @@ import java.util.function.BooleanSupplier;
 public final class HandshakeRehearsal {
     /** Past the JIT's first compile threshold (200 invocations) for code run once per connection. */
     public static final int DEFAULT_HANDSHAKES = 300;
+    /** How long a spare or a client gives its rehearsal at most, per transport. */
+    public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(2);
 
     private HandshakeRehearsal() {
     }
