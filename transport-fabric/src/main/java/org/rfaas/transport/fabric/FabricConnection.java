@@ -584,8 +584,9 @@ final class FabricConnection implements Connection {
 
     private synchronized void freeNative() {
         // An endpoint whose peer died without a goodbye may not be closed safely (FabricEndpoint#release).
-        e.release(failure != null && !peerSaidBye && !transport.context().closeFailedEndpoints(), peerDescription,
-                failure);
+        boolean unsafeToClose = failure != null && !peerSaidBye && !caps.closesSafelyAfterPeerDeath()
+                && !transport.context().closeFailedEndpoints();
+        e.release(unsafeToClose, peerDescription, failure);
     }
 
     @Override
