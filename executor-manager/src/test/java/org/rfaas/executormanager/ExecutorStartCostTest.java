@@ -25,13 +25,14 @@ import org.rfaas.executor.ExecutorMain;
  * executors' own options: it must not initialise the JDK classes whose first use cost tens of ms
  * of the lease's one core (measured in docs/journal/2026-12-cold-start.md): {@code BigDecimal}
  * (a {@code Duration} multiplication), the security configuration (a socket address reading a
- * security property, a {@code SecureRandom}).
+ * security property, a {@code SecureRandom}), a search of the class path's JARs for services
+ * (logback's configurators, the transports).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ExecutorStartCostTest {
     private static final Pattern INITIALIZING = Pattern.compile("Initializing '([^']+)'");
     private static final List<String> COSTLY = List.of("java/math/BigDecimal", "java/security/Security",
-            "java/security/SecureRandom");
+            "java/security/SecureRandom", "java/util/ServiceLoader$LazyClassPathLookupIterator");
 
     @TempDir
     Path dir;

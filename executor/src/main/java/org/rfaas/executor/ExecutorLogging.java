@@ -2,7 +2,6 @@ package org.rfaas.executor;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.LogbackServiceProvider;
@@ -11,7 +10,6 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
-import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.status.Status;
 import java.util.TimeZone;
 import java.util.concurrent.locks.LockSupport;
@@ -20,17 +18,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.helpers.SubstituteLoggerFactory;
 
 /**
- * The executor process's logging, set up in code: logback's first configurator (registered in
- * {@code META-INF/services}), so that logback itself neither searches the class path for
- * configuration files nor starts its default console pattern (see {@link #configure(LoggerContext)}).
+ * The executor process's logging, set up in code: SLF4J's provider is {@link ExecutorLogProvider},
+ * which configures logback here ({@link #apply}) instead of letting logback search the class path
+ * for configurators and configuration files and start its default console pattern.
  */
-public final class ExecutorLogging extends ContextAwareBase implements Configurator {
-    /**
-     * Set by {@link #setUp()} before any logger exists: only a JVM so marked (an executor) is
-     * configured here; the CLI and the manager, whose class path holds this class too, keep their
-     * {@code logback.xml}.
-     */
-    static final String EXECUTOR_PROPERTY = "rfaas.executor.logging";
+public final class ExecutorLogging {
     /** SLF4J's property naming its provider class (SLF4J 2.0.9 and later). */
     private static final String SLF4J_PROVIDER_PROPERTY = "slf4j.provider";
     /** The level from which SLF4J reports on itself. */
@@ -38,46 +30,28 @@ public final class ExecutorLogging extends ContextAwareBase implements Configura
     /** The logger context's object saying that {@link #apply} configured it. */
     private static final String APPLIED = ExecutorLogging.class.getName();
 
-    /** Called by logback through {@link java.util.ServiceLoader}. */
-    public ExecutorLogging() {
+    private ExecutorLogging() {
     }
 
     /**
-     * The logging of {@code rfaas-executor-logback.xml} (stderr, {@code org.rfaas} at
-     * {@code -Drfaas.log.level}, default INFO, the rest at WARN), in an executor JVM; elsewhere,
-     * or with an explicit {@code -Dlogback.configurationFile} (e.g. in {@code executorJvmArgs}),
-     * logback's next configurator. In code because parsing the XML configuration took 150-200 ms
-     * of every executor's cold start, and as logback's configurator because its own search and
-     * default configuration before ours (resource lookups in every JAR, a pattern layout, the time
-     * zone database) took the lease's one core for tens of ms more.
-     */
-    @Override
-    public ExecutionStatus configure(LoggerContext context) {
-        if (!Boolean.getBoolean(EXECUTOR_PROPERTY) || System.getProperty("logback.configurationFile") != null) {
-            return ExecutionStatus.INVOKE_NEXT_IF_ANY;
-        }
-        apply(context);
-        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
-    }
-
-    /**
-     * Marks this JVM as an executor and starts logging on a thread of its own (see
+     * Names the executor's SLF4J provider and starts logging on a thread of its own (see
      * {@link #setUp()}): SLF4J's start runs beside the executor's connection to its manager,
      * and SLF4J keeps what is logged meanwhile and replays it once it is set up.
      */
     static void startInBackground() {
-        mark(); // before any other thread can start SLF4J
+        nameProvider(); // before any other thread can start SLF4J
         Thread.ofPlatform().daemon().name("rfaas-logging-setup").start(ExecutorLogging::setUp);
     }
 
     /**
-     * Marks this JVM as an executor and starts SLF4J, which configures logback through
-     * {@link #configure(LoggerContext)}. Should another thread have started SLF4J before the mark,
-     * logback chose its configuration without it: this waits for that start to end and replaces
-     * the configuration.
+     * Starts SLF4J with {@link ExecutorLogProvider}, which
+     * configures logback through {@link #apply}; with {@code -Dlogback.configurationFile} (e.g. in
+     * {@code executorJvmArgs}), logback's own provider reads that file instead. Should another
+     * thread have started SLF4J before the provider was named, logback chose its configuration: this
+     * waits for that start to end and replaces the configuration.
      */
     static void setUp() {
-        mark();
+        nameProvider();
         if (System.getProperty("logback.configurationFile") != null) {
             return;
         }
@@ -96,13 +70,13 @@ public final class ExecutorLogging extends ContextAwareBase implements Configura
     }
 
     /**
-     * Marks this JVM as an executor and names SLF4J's provider, so that SLF4J does not look for
-     * providers in every JAR of the class path (~20 ms of an executor's start).
+     * Names SLF4J's provider, so that SLF4J does not look for providers in every JAR of the class
+     * path (~20 ms of an executor's start), nor logback for configurators (see {@link ExecutorLogProvider}).
      */
-    private static void mark() {
-        System.setProperty(EXECUTOR_PROPERTY, "true");
+    private static void nameProvider() {
         if (System.getProperty(SLF4J_PROVIDER_PROPERTY) == null) {
-            System.setProperty(SLF4J_PROVIDER_PROPERTY, LogbackServiceProvider.class.getName());
+            System.setProperty(SLF4J_PROVIDER_PROPERTY, System.getProperty("logback.configurationFile") == null
+                    ? ExecutorLogProvider.class.getName() : LogbackServiceProvider.class.getName());
             // SLF4J says at INFO that it took the provider from the property: not worth a line
             // at every executor's start.
             if (System.getProperty(SLF4J_VERBOSITY_PROPERTY) == null) {
@@ -120,7 +94,8 @@ public final class ExecutorLogging extends ContextAwareBase implements Configura
         }
     }
 
-    private static void apply(LoggerContext context) {
+    /** Configures {@code context} for an executor: stderr, {@code org.rfaas} at {@code -Drfaas.log.level}. */
+    static void apply(LoggerContext context) {
         // Logback's own errors go to stderr as they happen. A context with a status listener also
         // skips logback's end-of-start status check, whose printer builds a date formatter (the
         // time-zone database, ~20 ms of a fresh JVM) even when there is nothing to print; logback's

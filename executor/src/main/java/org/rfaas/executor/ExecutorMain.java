@@ -7,6 +7,9 @@ import java.util.List;
 import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.transport.SegmentKinds;
 import org.rfaas.transport.Transports;
+import org.rfaas.transport.fabric.FabricTransportProvider;
+import org.rfaas.transport.shm.ShmTransportProvider;
+import org.rfaas.transport.tcp.TcpTransportProvider;
 
 /**
  * Entry point of an executor process, started by the executor manager (never by hand):
@@ -30,6 +33,8 @@ public final class ExecutorMain {
 
     public static void main(String[] args) {
         SegmentKinds.load(); // before anything is compiled (see there)
+        // The executor's transports, without a search of the class path at each open.
+        Transports.register(new ShmTransportProvider(), new TcpTransportProvider(), new FabricTransportProvider());
         if (args.length == 2 && args[0].equals("--train")) {
             ExecutorLogging.setUp();
             train(Path.of(args[1]));

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * An executor's logging: set up as logback's own configurator, without logback's search for
- * configuration files, its default configuration or its status printer (each costs a fresh JVM
+ * An executor's logging: set up by its own SLF4J provider, without logback's search for
+ * configurators and configuration files, its default configuration or its status printer (each costs a fresh JVM
  * milliseconds of the lease's core); and set up even while another of its threads may already be
  * creating the first logger (SLF4J's initialisation under way there). It once returned early then,
  * and spares logged at DEBUG in logback's default format.
@@ -42,7 +42,9 @@ class ExecutorLoggingSetupTest {
                 "not the executor's line format: " + out);
         assertFalse(out.contains("|-INFO") || out.contains("SLF4J("), "logback or SLF4J reported on itself: " + out);
         String initialized = Files.readString(log);
-        for (String costly : List.of("ch/qos/logback/classic/util/DefaultJoranConfigurator",
+        for (String costly : List.of("ch/qos/logback/classic/util/ContextInitializer",
+                "java/util/ServiceLoader$LazyClassPathLookupIterator",
+                "ch/qos/logback/classic/util/DefaultJoranConfigurator",
                 "ch/qos/logback/classic/BasicConfigurator", "ch/qos/logback/core/util/StatusPrinter",
                 "java/time/format/DateTimeFormatter")) {
             assertFalse(initialized.contains("'" + costly + "'"), costly + " was initialised");

@@ -3,6 +3,7 @@ package org.rfaas.transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
@@ -28,6 +29,25 @@ class TransportsTest {
     }
 
     @Test
+    void aRegisteredProviderAnswersBeforeTheClassPathAndTheFirstOfAScheme() {
+        AtomicInteger first = new AtomicInteger();
+        AtomicInteger second = new AtomicInteger();
+        Transports.register(new CountingProvider("in-code", first), new CountingProvider("in-code", second));
+        Transports.open("in-code:x").close();
+        assertEquals(1, first.get());
+        assertEquals(0, second.get());
+        // A registered scheme also found on the class path: the registered provider answers (it
+        // counts into OPENS too, as the class path's does, for the other tests of this JVM).
+        AtomicInteger registered = new AtomicInteger();
+        Transports.register(new CountingProvider("counting", registered, OPENS));
+        Transports.open("counting:y").close();
+        assertEquals(1, registered.get());
+        List<String> schemes = Transports.schemes();
+        assertEquals(1, schemes.stream().filter("counting"::equals).count(), schemes.toString());
+        assertTrue(schemes.contains("in-code"), schemes.toString());
+    }
+
+    @Test
     void addressesNameTheirTransport() {
         assertEquals("fabric:tcp", Transports.transportOf("fabric:tcp://127.0.0.1:7000"));
         assertEquals("shm", Transports.transportOf("shm:/tmp/x.sock"));
@@ -36,18 +56,33 @@ class TransportsTest {
 
     /** A transport that only counts its opens and closes. */
     public static final class CountingProvider implements TransportProvider {
+        private final String scheme;
+        private final AtomicInteger[] opens;
+
+        /** The {@code counting} scheme of the class path's services, counting into {@link #OPENS}. */
+        public CountingProvider() {
+            this("counting", OPENS);
+        }
+
+        CountingProvider(String scheme, AtomicInteger... opens) {
+            this.scheme = scheme;
+            this.opens = opens;
+        }
+
         @Override
         public String scheme() {
-            return "counting";
+            return scheme;
         }
 
         @Override
         public Transport open(String variant) {
-            OPENS.incrementAndGet();
+            for (AtomicInteger n : opens) {
+                n.incrementAndGet();
+            }
             return new Transport() {
                 @Override
                 public String name() {
-                    return "counting:" + variant;
+                    return scheme + ":" + variant;
                 }
 
                 @Override
