@@ -44,11 +44,11 @@ public final class ExecutorLogging {
     }
 
     /**
-     * Starts SLF4J with {@link ExecutorLogProvider}, which
-     * configures logback through {@link #apply}; with {@code -Dlogback.configurationFile} (e.g. in
-     * {@code executorJvmArgs}), logback's own provider reads that file instead. Should another
-     * thread have started SLF4J before the provider was named, logback chose its configuration: this
-     * waits for that start to end and replaces the configuration.
+     * Starts SLF4J with {@link ExecutorLogProvider}, which configures logback through
+     * {@link #apply}; with {@code -Dlogback.configurationFile} (e.g. in {@code executorJvmArgs}),
+     * logback's own provider reads that file instead. Should another thread have started SLF4J
+     * before the provider was named, logback chose its configuration: this waits for that start to
+     * end and replaces the configuration.
      */
     static void setUp() {
         nameProvider();
