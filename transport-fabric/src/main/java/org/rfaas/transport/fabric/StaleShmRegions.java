@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 final class StaleShmRegions {
     private static final Logger LOG = LoggerFactory.getLogger(StaleShmRegions.class);
     private static final Pattern REGION = Pattern.compile("(\\d{1,10}):\\d{1,10}:\\d{1,10}");
-    private static final Path DEV_SHM = Path.of("/dev/shm");
+    /** Where the shm provider keeps its regions. */
+    static final Path DEV_SHM = Path.of("/dev/shm");
 
     private StaleShmRegions() {
     }

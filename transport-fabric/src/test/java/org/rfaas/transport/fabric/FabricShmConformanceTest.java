@@ -1,6 +1,5 @@
 package org.rfaas.transport.fabric;
 
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.rfaas.transport.testkit.RawInjector;
 import org.rfaas.transport.testkit.TransportConformanceTest;
@@ -29,7 +28,7 @@ class FabricShmConformanceTest extends TransportConformanceTest {
      */
     @AfterAll
     static void sweepKilledPeersRegions() {
-        StaleShmRegions.sweep(Path.of("/dev/shm"));
+        StaleShmRegions.sweep(StaleShmRegions.DEV_SHM);
     }
 
     /** Not yet: each fabric endpoint registers its own counter region (see docs/rdma.md). */

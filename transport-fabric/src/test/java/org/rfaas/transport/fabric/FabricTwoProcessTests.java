@@ -86,7 +86,7 @@ abstract class FabricTwoProcessTests {
         }
         // The peers these tests killed left their shm regions; the product sweeps them at the next
         // fabric:shm open, which may not come in this build.
-        StaleShmRegions.sweep(Path.of("/dev/shm"));
+        StaleShmRegions.sweep(StaleShmRegions.DEV_SHM);
     }
 
     @BeforeEach
@@ -252,7 +252,7 @@ abstract class FabricTwoProcessTests {
     /** This JVM's libfabric shm regions, /dev/shm/{@code <pid>:<n>:<n>}. */
     private static Set<String> ownShmRegions() throws IOException {
         String prefix = ProcessHandle.current().pid() + ":";
-        try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
+        try (Stream<Path> files = Files.list(StaleShmRegions.DEV_SHM)) {
             return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(prefix))
                     .collect(Collectors.toSet());
         }
