@@ -1,9 +1,13 @@
 package org.rfaas.executormanager;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.channels.spi.SelectorProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.rfaas.executor.ExecutorMain;
 import org.rfaas.executormanager.packages.PackageCache;
+import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.PackageDigest;
 import org.rfaas.transport.Transports;
 import org.slf4j.Logger;
@@ -19,10 +24,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts executor JVMs: their command line (heap, class path, AOT cache or class-data-sharing
  * archive, the JVM options tuned for a short-lived latency-critical process) and the training run
- * of their AOT cache. Every executor starts the same way, with no lease-specific arguments: the
- * manager's address, {@code --spare} for one started ahead of demand (with what it may prepare:
- * the node's other client transports, its most recent package), and its spawn secret in the
- * environment; its lease comes later in an assignment message.
+ * of their AOT cache. Every executor starts the same way, with nothing of its lease on the command
+ * line: the manager's address; {@code --spare} for one started ahead of demand (with what it may
+ * prepare: the node's other client transports, its most recent package), whose lease comes later
+ * in an assignment message; or, for one forked for a lease, the path of that message, written
+ * before it starts ({@link #stageAssignment}); and its spawn secret in the environment.
  *
  * <p>Threads: called from connection threads and the manager's timer; {@link ExecutorAotCache}
  * trains on a thread of its own.
@@ -33,6 +39,8 @@ final class ExecutorLauncher implements AutoCloseable {
     static final String SELECTOR_PROVIDER_PROPERTY = "java.nio.channels.spi.SelectorProvider";
     /** The name of a spare's preloaded package in its sandbox directory. */
     static final String PRELOAD_FILE = "preload-package";
+    /** The name of a forked executor's assignment in its directory. */
+    static final String ASSIGNMENT_FILE = "assignment";
 
     private final ExecutorManagerConfig config;
     private final ExecutorClassPath classPath;
@@ -75,7 +83,7 @@ final class ExecutorLauncher implements AutoCloseable {
      * @param managerAddress where it connects to say hello and get its assignment
      */
     Process start(LaunchedExecutor executor, String managerAddress, Path directory, Path log) throws IOException {
-        List<String> command = javaCommand(executor.memoryMiB);
+        List<String> command = javaCommand(executor.memoryMiB, !executor.spare);
         command.addAll(List.of("--manager", sandbox == null ? managerAddress
                 : ExecutorSandbox.managerAddress(managerAddress)));
         if (executor.spare) {
@@ -90,9 +98,11 @@ final class ExecutorLauncher implements AutoCloseable {
             command = sandbox.prepare(executor, command, classPath.classPath(), archives,
                     ExecutorSandbox.shmSocket(managerAddress));
         }
+        // Last on the command line (after the sandbox's, which ends with the Java command).
         if (executor.spare) {
-            // Last on the command line (after the sandbox's, which ends with the Java command).
             command.addAll(preloadPackageArguments(executor));
+        } else if (executor.assignment != null) {
+            command.addAll(stageAssignment(executor, directory));
         }
         ProcessBuilder pb = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -106,6 +116,35 @@ final class ExecutorLauncher implements AutoCloseable {
         }
         pb.environment().put(ExecutorMain.SPAWN_SECRET_ENV, Long.toString(executor.secret));
         return pb.start();
+    }
+
+    /**
+     * {@code --assignment PATH} for an executor forked for its lease: the assignment message it
+     * would get after its hello, written to {@value #ASSIGNMENT_FILE} in its directory (read-only
+     * inside the sandbox) with the paths as it sees them. It then loads its package while it
+     * connects to the manager, rather than after a round trip to it (~25-35 ms of a forked start).
+     */
+    List<String> stageAssignment(LaunchedExecutor executor, Path directory) throws IOException {
+        ExecutorAssignment a = executor.assignment;
+        Path dir = directory;
+        String inside;
+        if (sandbox != null) {
+            a = sandbox.stage(executor, a);
+            dir = executor.sandboxDir;
+            inside = ExecutorSandbox.INSIDE_DIR + "/" + ASSIGNMENT_FILE;
+        } else {
+            inside = dir.resolve(ASSIGNMENT_FILE).toAbsolutePath().toString();
+        }
+        byte[] bytes;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(ExecutorMain.MAX_ASSIGNMENT_BYTES);
+            int length = a.encode(buffer, 0);
+            bytes = buffer.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
+        }
+        Files.write(dir.resolve(ASSIGNMENT_FILE), bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        executor.assignment = a;
+        executor.staged = true;
+        return List.of("--assignment", inside);
     }
 
     /** Spares preload the most recent package of {@code cache} from now on. */
@@ -164,12 +203,28 @@ final class ExecutorLauncher implements AutoCloseable {
      * GC, no perf-data file. The JIT stays fully tiered: C1 only would make the hot path slower.
      */
     List<String> javaCommand(long memoryMiB) {
+        return javaCommand(memoryMiB, false);
+    }
+
+    /**
+     * As {@link #javaCommand(long)}; {@code forLease}: for an executor forked for its lease, whose
+     * JVM does not replay the training's compilations at start. Replayed, they are ~400 C1
+     * compiles (0.2 s of a compiler thread) of the code the training ran, in the ~100 ms the JVM
+     * takes to its first result, on the same two cores: the lease's start, not the compiles, is
+     * what its client waits for (a forked start 225-239 -> 197-199 ms over tcp here). A spare
+     * keeps them: it boots on idle cycles, and its rehearsals compile its lease's path anyway.
+     */
+    List<String> javaCommand(long memoryMiB, boolean forLease) {
         List<String> command = new ArrayList<>();
         command.add(javaExecutable());
         command.add("-Xmx" + memoryMiB + "m");
         if (aotCache.ready()) {
             // Classes come loaded and linked, with the training's method profiles, from the cache.
             command.add("-XX:AOTCache=" + aotCache.file());
+            if (forLease) {
+                command.add("-XX:+UnlockDiagnosticVMOptions");
+                command.add("-XX:-AOTReplayTraining");
+            }
         } else {
             // A dynamic class-data-sharing archive, made by the first executor, maps the classes of
             // every later one instead of loading them from JARs.

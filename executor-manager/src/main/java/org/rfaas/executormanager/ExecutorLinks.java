@@ -245,14 +245,20 @@ final class ExecutorLinks {
         }
     }
 
-    /** Sends the executor its lease (executor lock held, connection and lease present). */
+    /**
+     * Starts the executor's lease (executor lock held, connection and lease present): its cores,
+     * its CPU meter, and the assignment message, unless it was staged with its JVM's start.
+     */
     private void assign(LaunchedExecutor executor) {
         ManagedLease lease = executor.lease;
         ExecutorSandbox sandbox = launcher.sandbox();
         ExecutorAssignment assignment = executor.assignment;
         if (sandbox != null && executor.cgroup != null) {
             try {
-                assignment = sandbox.place(executor, assignment);
+                if (!executor.staged) {
+                    assignment = sandbox.stage(executor, assignment);
+                }
+                sandbox.confine(executor, assignment.shape().cores());
             } catch (IOException | RuntimeException e) {
                 LOG.warn("lease {}: cannot put the lease in executor pid {}'s sandbox: {}", lease.id(),
                         executor.process.pid(), e.toString());
@@ -268,8 +274,10 @@ final class ExecutorLinks {
             lease.meter(CpuMeter.ofProcess(executor.process.pid()));
         }
         try {
-            int length = assignment.encode(executor.buffer, 0);
-            executor.connection.write(0, executor.buffer, 0, length, 0);
+            if (!executor.staged) {
+                int length = assignment.encode(executor.buffer, 0);
+                executor.connection.write(0, executor.buffer, 0, length, 0);
+            }
         } catch (TransportException e) {
             LOG.warn("lease {}: cannot hand the lease to executor pid {}: {}", lease.id(), executor.process.pid(),
                     e.getMessage());

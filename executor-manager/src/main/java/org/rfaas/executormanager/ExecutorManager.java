@@ -268,9 +268,14 @@ public final class ExecutorManager implements AutoCloseable {
         return launcher.aotCache();
     }
 
-    /** The JVM command of an executor with this heap, up to its main class (tests). */
+    /** The JVM command of a spare with this heap, up to its main class (tests). */
     List<String> javaCommand(long memoryMiB) {
         return launcher.javaCommand(memoryMiB);
+    }
+
+    /** The JVM command of an executor forked for a lease with this heap, up to its main class (tests). */
+    List<String> forkedJavaCommand(long memoryMiB) {
+        return launcher.javaCommand(memoryMiB, true);
     }
 
     /** Free cores right now. */

@@ -254,12 +254,12 @@ final class ExecutorSandbox implements AutoCloseable {
     /**
      * Puts the lease's package and the client's shm socket (hard links: the executor's directory is
      * read-only inside, and links need no copy) in {@code executor}'s directory and returns the
-     * assignment with the paths as the executor sees them; confines its cgroup to the lease's cores.
+     * assignment with the paths as the executor sees them. {@link #confine} gives it its cores.
      *
      * @throws IOException when the client's socket cannot be linked (another file system): the
      *     lease then gets an executor started for it instead of a spare
      */
-    ExecutorAssignment place(LaunchedExecutor executor, ExecutorAssignment a) throws IOException {
+    ExecutorAssignment stage(LaunchedExecutor executor, ExecutorAssignment a) throws IOException {
         Path dir = executor.sandboxDir;
         String clientAddress = a.clientAddress();
         String socket = shmSocket(clientAddress);
@@ -274,17 +274,24 @@ final class ExecutorSandbox implements AutoCloseable {
         } catch (FileSystemException e) {
             Files.copy(pkg, placed, StandardCopyOption.REPLACE_EXISTING);
         }
-        int[] cpus = cores.take(a.shape().cores());
-        executor.cpus = cpus;
-        executor.cgroup.leaseCores(cpus);
-        executor.cgroup.foreground(); // before the assignment goes out: the lease's first call must not wait
         return new ExecutorAssignment(a.leaseId(), a.clientNonce(), a.shape(), a.packageKind(),
                 a.packageDigest(), a.flushIntervalMillis(), clientAddress, INSIDE_DIR + "/" + placed.getFileName(), a.functionNames());
     }
 
     /**
+     * Confines {@code executor}'s cgroup to {@code count} of the node's lent cores, at the normal
+     * CPU weight: called when its lease starts, before the lease's first call can arrive.
+     */
+    void confine(LaunchedExecutor executor, int count) throws IOException {
+        int[] cpus = cores.take(count);
+        executor.cpus = cpus;
+        executor.cgroup.leaseCores(cpus);
+        executor.cgroup.foreground();
+    }
+
+    /**
      * Whether a spare can serve a client at {@code clientAddress}: its shm socket must be linkable
-     * into the spare's directory, as {@link #place} does. Tried with a link of our own in the
+     * into the spare's directory, as {@link #stage} does. Tried with a link of our own in the
      * sandbox root, removed at once: two system calls, where comparing the two file stores parsed
      * the mount table twice (0.2-0.7 ms of every shm cold start from a spare).
      */

@@ -7,9 +7,10 @@ import org.rfaas.transport.Connection;
 
 /**
  * An executor JVM this manager started: a spare, started ahead of demand with a given heap size,
- * or one forked for a lease. Either way it connects, says hello with its {@link #secret} and gets
- * its lease in one {@link ExecutorAssignment}, sent as soon as both the connection and the lease
- * are there. Guarded by its own lock.
+ * or one forked for a lease. Either way it connects and says hello with its {@link #secret}, and
+ * gets its lease in one {@link ExecutorAssignment}: a spare's is sent as soon as both the
+ * connection and the lease are there; a forked one reads its own from a file at start
+ * ({@link #staged}). Guarded by its own lock.
  */
 final class LaunchedExecutor {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -24,6 +25,11 @@ final class LaunchedExecutor {
     /** Set when a lease took it; the assignment is sent as soon as the connection exists. */
     ManagedLease lease;
     ExecutorAssignment assignment;
+    /**
+     * Its assignment was written to a file it read at start ({@link ExecutorLauncher}), with the
+     * paths as it sees them: it is not sent again.
+     */
+    boolean staged;
     /** Evicted or the manager is closing: its JVM is stopped as soon as it exists. */
     boolean retired;
     /** In the sandbox: its own directory (visible inside as /rfaas), its cgroup, its leased CPUs once assigned. */

@@ -98,15 +98,21 @@ class ExecutorAotCacheTest {
         List<String> command = first.javaCommand(128);
         assertTrue(command.contains("-XX:AOTCache=" + cache), command.toString());
         assertFalse(command.stream().anyMatch(o -> o.startsWith("-XX:SharedArchiveFile")), command.toString());
+        assertFalse(command.contains("-XX:-AOTReplayTraining"), "a spare replays the training's compilations");
+        List<String> forked = first.forkedJavaCommand(128);
+        assertTrue(forked.contains("-XX:AOTCache=" + cache), forked.toString());
+        assertTrue(forked.contains("-XX:-AOTReplayTraining"), "a forked executor does not: " + forked);
         // AOT mode "on" fails the JVM when it cannot map the cache; the executor then complains
-        // about its missing arguments (exit 2) only if the cache was usable.
-        List<String> strict = new ArrayList<>(command);
-        strict.add(1, "-XX:AOTMode=on");
-        Process p = new ProcessBuilder(strict).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(2, p.exitValue(), output);
-        assertTrue(output.contains("usage: --manager ADDRESS"), output);
+        // about its missing arguments (exit 2) only if the cache was usable, also without the replay.
+        for (List<String> c : List.of(command, forked)) {
+            List<String> strict = new ArrayList<>(c);
+            strict.add(1, "-XX:AOTMode=on");
+            Process p = new ProcessBuilder(strict).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(2, p.exitValue(), output);
+            assertTrue(output.contains("usage: --manager ADDRESS"), output);
+        }
 
         ExecutorManager later = manager("c", cacheDir);
         later.start();

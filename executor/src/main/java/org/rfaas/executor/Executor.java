@@ -33,17 +33,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The executor process of one lease: connects to its manager (accounting), waits for its one
- * {@link ExecutorAssignment} (the only way it learns its lease, whether it was started ahead of
- * demand as a spare or forked for the lease), loads the function package, starts one
+ * The executor process of one lease: connects to its manager (accounting), gets its one
+ * {@link ExecutorAssignment} (the only way it learns its lease: a spare, started ahead of demand,
+ * waits for it on the manager link; one forked for the lease reads it at start from the file the
+ * manager wrote), loads the function package, starts one
  * {@link Worker} per leased core (each connected to the client), flushes accounting deltas with
  * remote fetch-and-add every flush interval and at exit, and stops when the manager says so, when
  * every client connection is gone, or on SIGTERM.
  *
  * <p>Threads: {@link #run()}'s caller supervises (and connects the workers); one thread per
  * worker. A spare's helper thread warms up while it waits, then loads the lease's package and
- * serves as worker 0; an executor forked for its lease connects its workers on a short-lived
- * thread while it loads the package.
+ * serves as worker 0; an executor forked for its lease loads the package on a short-lived thread
+ * from its start, while it connects to the manager and its workers connect to the client.
  */
 public final class Executor {
     private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
@@ -70,6 +71,8 @@ public final class Executor {
     /** What the warm-up opened, by transport name; read after the warm-up thread was joined. */
     private final Map<String, Transport> preloaded = new ConcurrentHashMap<>();
     private final PreloadedPackage.Source preloadSource;
+    /** The assignment file of an executor forked for its lease; {@code null} when the assignment comes over the link. */
+    private final Path staged;
     /** What the warm-up preloaded from {@link #preloadSource}; taken (once) by the lease. */
     private final AtomicReference<PreloadedPackage> preloadedPackage = new AtomicReference<>();
     /** A spare's helper thread: its lease (null: none), the functions it loaded, its worker (null: none). */
@@ -112,11 +115,25 @@ public final class Executor {
      */
     Executor(String managerAddress, long spawnSecret, boolean spare, List<String> preload,
             PreloadedPackage.Source preloadPackage) {
+        this(managerAddress, spawnSecret, spare, preload, preloadPackage, null);
+    }
+
+    /**
+     * As {@link #Executor(String, long, boolean, List, PreloadedPackage.Source)}; an executor
+     * forked for a lease may be given its assignment ({@code staged}: the file the manager wrote
+     * it to), and then does not wait for it after its hello.
+     */
+    Executor(String managerAddress, long spawnSecret, boolean spare, List<String> preload,
+            PreloadedPackage.Source preloadPackage, Path staged) {
+        if (spare && staged != null) {
+            throw new IllegalArgumentException("a spare gets its assignment from its manager link");
+        }
         this.managerAddress = managerAddress;
         this.spawnSecret = spawnSecret;
         this.spare = spare;
         this.preload = new PreloadHints(preload, managerAddress);
         this.preloadSource = spare ? preloadPackage : null;
+        this.staged = staged;
     }
 
     /** Runs until the lease ends; returns the process exit code. */
@@ -124,6 +141,10 @@ public final class Executor {
         // A spare loads a package of its own while it boots, so that its lease's package loads
         // along code that already ran (class initialisation, constant pool resolution).
         Thread helper = spare ? Thread.ofPlatform().daemon().name("rfaas-spare-helper").start(this::helpAsSpare) : null;
+        // With its assignment at hand, a forked executor reads it and loads its package while it
+        // connects to the manager (read and checked first, it cost the main thread 10-30 ms).
+        CompletableFuture<ExecutorAssignment> stagedAssignment = new CompletableFuture<>();
+        CompletableFuture<FunctionTable> loading = staged != null ? loadStaged(stagedAssignment) : null;
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         if (spare) {
             preload.keepPrepared(managerTransport, 1);
@@ -131,7 +152,16 @@ public final class Executor {
         Transport clientTransport = null;
         ManagerLink link = ManagerLink.open(managerTransport, managerAddress, spawnSecret);
         try {
-            assignment = link.awaitAssignment(() -> externalStop != null);
+            if (staged == null) {
+                assignment = link.awaitAssignment(() -> externalStop != null);
+            } else {
+                try {
+                    assignment = WorkerConnector.await(stagedAssignment);
+                } catch (IllegalArgumentException e) {
+                    System.err.println("rfaas-executor: " + e.getMessage());
+                    return 2;
+                }
+            }
             if (assignment == null) {
                 return 0;
             }
@@ -174,7 +204,7 @@ public final class Executor {
             } else {
                 CompletableFuture<List<Connection>> connecting = connector.start();
                 try {
-                    functions = loadFunctions();
+                    functions = loading != null ? WorkerConnector.await(loading) : loadFunctions();
                 } catch (RuntimeException e) {
                     connecting.whenComplete((list, failure) -> {
                         if (list != null) {
@@ -334,6 +364,24 @@ public final class Executor {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the package loaded", e);
         }
+    }
+
+    /**
+     * Reads the staged assignment into {@code read}, then loads its package, on a thread of its own.
+     */
+    private CompletableFuture<FunctionTable> loadStaged(CompletableFuture<ExecutorAssignment> read) {
+        CompletableFuture<FunctionTable> loaded = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("rfaas-package-load").start(() -> {
+            try {
+                ExecutorAssignment a = ExecutorMain.readAssignment(staged);
+                read.complete(a);
+                loaded.complete(FunctionTable.load(a.packageKind(), Path.of(a.packagePath()), a.functionNames()));
+            } catch (Throwable t) {
+                read.completeExceptionally(t);
+                loaded.completeExceptionally(t);
+            }
+        });
+        return loaded;
     }
 
     /** The lease's functions: from the spare's preloaded package if it is the same, else loaded now. */

@@ -1,10 +1,16 @@
 package org.rfaas.executor;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.LeaseEndReason;
+import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.SegmentKinds;
 import org.rfaas.transport.Transports;
 import org.rfaas.transport.fabric.FabricTransportProvider;
@@ -14,19 +20,22 @@ import org.rfaas.transport.tcp.TcpTransportProvider;
 /**
  * Entry point of an executor process, started by the executor manager (never by hand):
  * {@code java -Xmx<lease memory> org.rfaas.executor.ExecutorMain --manager ADDRESS [--spare
- * [--preload ADDRESS,...]]}, the spawn secret in the environment ({@value #SPAWN_SECRET_ENV},
- * where {@code ps} does not show it). Nothing lease-specific is on the command line: every
- * executor, spare ({@code --spare}, started ahead of demand) or not, learns its lease from the
- * manager's {@code ExecutorAssignment}; {@code --preload} names the node's client transports, by a
- * listen address of each (or a bare transport name), which a spare opens while it waits
- * (libfabric's start takes about half a second), preparing its lease's connection from that
- * address's host.
+ * [--preload ADDRESS,...] [--preload-package SHA256:PATH] | --assignment PATH]}, the spawn secret
+ * in the environment ({@value #SPAWN_SECRET_ENV}, where {@code ps} does not show it). Nothing
+ * lease-specific is on the command line: every executor learns its lease from the manager's
+ * {@code ExecutorAssignment}, a spare ({@code --spare}, started ahead of demand) over its manager
+ * link, one forked for a lease from the file {@code --assignment} names, which the manager wrote
+ * before it started. {@code --preload} names the node's client transports, by a listen address of
+ * each (or a bare transport name), which a spare opens while it waits (libfabric's start takes
+ * about half a second), preparing its lease's connection from that address's host.
  * {@code --train DIR} is the training run of the executors' AOT cache. Exit code 0 after an
  * orderly stop, 2 for bad arguments, 3 for a package that cannot be loaded.
  */
 public final class ExecutorMain {
     /** Environment variable holding the spawn secret (decimal). */
     public static final String SPAWN_SECRET_ENV = "RFAAS_SPAWN_SECRET";
+    /** The largest assignment an executor reads from {@code --assignment}: a manager link's slot, which carries a spare's. */
+    public static final int MAX_ASSIGNMENT_BYTES = ManagerLink.SLOT_BYTES;
 
     private ExecutorMain() {
     }
@@ -68,8 +77,8 @@ public final class ExecutorMain {
      * @throws IllegalArgumentException naming what is missing or bad
      */
     static Executor parse(String[] args, String secret) {
-        String usage = "usage: --manager ADDRESS [--spare [--preload ADDRESS,...] [--preload-package SHA256:PATH]], got "
-                + String.join(" ", args);
+        String usage = "usage: --manager ADDRESS [--spare [--preload ADDRESS,...] [--preload-package SHA256:PATH]"
+                + " | --assignment PATH], got " + String.join(" ", args);
         if (args.length < 2 || !args[0].equals("--manager")) {
             throw new IllegalArgumentException(usage);
         }
@@ -86,6 +95,11 @@ public final class ExecutorMain {
             preloadPackage = PreloadedPackage.Source.parse(args[i + 1]);
             i += 2;
         }
+        Path staged = null;
+        if (!spare && i + 1 < args.length && args[i].equals("--assignment")) {
+            staged = Path.of(args[i + 1]); // read by the executor, off its main thread
+            i += 2;
+        }
         if (i != args.length) {
             throw new IllegalArgumentException(usage);
         }
@@ -100,7 +114,7 @@ public final class ExecutorMain {
             }
         }
         try {
-            return new Executor(args[1], Long.parseLong(secret), spare, transports, preloadPackage);
+            return new Executor(args[1], Long.parseLong(secret), spare, transports, preloadPackage, staged);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(SPAWN_SECRET_ENV + " is not a number");
         }
@@ -110,6 +124,30 @@ public final class ExecutorMain {
      * The training run of the AOT cache (see {@link ExecutorTraining}): exits 0 when every step
      * worked, so that the JVM writes the cache; 1 otherwise.
      */
+    /**
+     * The assignment the manager wrote for an executor it forked for a lease: the message a spare
+     * gets after its hello, checked the same way.
+     *
+     * @throws IllegalArgumentException when the file cannot be read or holds no valid assignment
+     */
+    static ExecutorAssignment readAssignment(Path file) {
+        try (FileChannel channel = FileChannel.open(file); Arena arena = Arena.ofConfined()) {
+            long size = channel.size();
+            if (size > MAX_ASSIGNMENT_BYTES) {
+                throw new IllegalArgumentException("--assignment " + file + ": " + size + " bytes, more than "
+                        + MAX_ASSIGNMENT_BYTES);
+            }
+            MemorySegment buffer = arena.allocate(Math.max(1, size));
+            ByteBuffer view = buffer.asByteBuffer();
+            while (view.hasRemaining() && channel.read(view) >= 0) {
+                // until the file's end
+            }
+            return ExecutorAssignment.decode(buffer, 0, view.position());
+        } catch (IOException | ProtocolException e) {
+            throw new IllegalArgumentException("--assignment " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void train(Path dir) {
         try {
             ExecutorTraining.run(dir);

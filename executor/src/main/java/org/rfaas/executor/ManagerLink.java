@@ -30,7 +30,9 @@ final class ManagerLink implements AutoCloseable {
     /** Reconnections in a row, each after a link that lasted under {@link #STABLE_NANOS}, before giving up. */
     static final int MAX_QUICK_RECONNECTS = 5;
     private static final long STABLE_NANOS = 10_000_000_000L;
-    private static final ConnectionSpec SPEC = new ConnectionSpec(2, 16 * 1024, 0);
+    /** The slot size of the link: the largest message either side sends on it. */
+    static final int SLOT_BYTES = 16 * 1024;
+    private static final ConnectionSpec SPEC = new ConnectionSpec(2, SLOT_BYTES, 0);
 
     private final Transport transport;
     private final String address;

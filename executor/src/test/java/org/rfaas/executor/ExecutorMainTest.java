@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
-/** An executor's command line names its manager and nothing lease-specific. */
+/** An executor's command line names its manager and nothing lease-specific (at most the file its assignment is in). */
 class ExecutorMainTest {
     @Test
-    void takesTheManagerAndTheSpareFlagOnly() {
+    void takesTheManagerAndTheSpareFlagOrTheAssignmentFileOnly() {
         assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1"}, "5"));
         assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare"}, "5"));
         // A spare may be told the node's client transports to open while it waits.
@@ -25,6 +25,9 @@ class ExecutorMainTest {
                 "fabric:tcp", "--preload-package", pkg}, "5"));
         assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--spare",
                 "--preload-package", pkg}, "5"));
+        // One forked for its lease is told where the manager wrote its assignment (read when it runs).
+        assertNotNull(ExecutorMain.parse(new String[] {"--manager", "tcp://127.0.0.1:1", "--assignment",
+                "/rfaas/assignment"}, "5"));
         for (String[] bad : new String[][] {{}, {"--manager"}, {"--spare", "--manager", "tcp://127.0.0.1:1"},
                 {"--manager", "tcp://127.0.0.1:1", "--preload", "shm"},
                 {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload", "carrier-pigeon"},
@@ -33,7 +36,10 @@ class ExecutorMainTest {
                 {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload-package", "abc:/x"},
                 {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload-package", "ab".repeat(32) + ":"},
                 {"--manager", "tcp://127.0.0.1:1", "--spare", "--preload-package", pkg, "--preload", "shm"},
-                {"--manager", "tcp://127.0.0.1:1", "--hot-timeout-us", "5"}, {"--lease-id", "1", "--manager", "x"}}) {
+                {"--manager", "tcp://127.0.0.1:1", "--hot-timeout-us", "5"}, {"--lease-id", "1", "--manager", "x"},
+                {"--manager", "tcp://127.0.0.1:1", "--spare", "--assignment", "/rfaas/assignment"},
+                {"--manager", "tcp://127.0.0.1:1", "--assignment"},
+                {"--manager", "tcp://127.0.0.1:1", "--assignment", "/rfaas/assignment", "--spare"}}) {
             assertThrows(IllegalArgumentException.class, () -> ExecutorMain.parse(bad, "5"), String.join(" ", bad));
         }
         assertThrows(IllegalArgumentException.class,
