@@ -49,8 +49,8 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /**
-     * Like {@link #start(String, List, List, Duration)}, and hands every later stdout line of the
-     * child to {@code onLine} (on a reader thread).
+     * Like {@link #start(String, List, List, Duration)}, and hands every other stdout line of the
+     * child than its READY line, before it as well as after, to {@code onLine} (on a reader thread).
      */
     public static ChildJvm start(String mainClass, List<String> jvmOptions, List<String> args, Duration timeout,
                                  Consumer<String> onLine) throws IOException {
@@ -89,7 +89,9 @@ public final class ChildJvm implements AutoCloseable {
                     if (!announced && line.startsWith(READY)) {
                         announced = true;
                         lines.offer(line.substring(READY.length()).trim());
-                    } else if (announced) {
+                    } else {
+                        // Also the lines before READY: a child's state line printed first (a node's
+                        // "STATE settled", printed once) must not be lost in a race with READY.
                         onLine.accept(line);
                     }
                 }
@@ -187,7 +189,7 @@ public final class ChildJvm implements AutoCloseable {
         awaitParent();
     }
 
-    /** The child's side, first half: prints the READY line; what it prints afterwards reaches the parent's {@code onLine}. */
+    /** The child's side, first half: prints the READY line; what it prints besides reaches the parent's {@code onLine}. */
     public static void announce(String value) {
         System.out.println(READY + value);
         System.out.flush();
