@@ -19,7 +19,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.rfaas.function.FaasFunction;
 import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
@@ -43,7 +42,6 @@ import org.rfaas.transport.Transports;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StagedAssignmentTest {
-    static final String LOADED = "rfaas.test.staged-loaded";
     private static final long LEASE = 11;
     private static final long SECRET = 5;
 
@@ -60,13 +58,13 @@ class StagedAssignmentTest {
         if (tcp != null) {
             tcp.close();
         }
-        System.clearProperty(LOADED);
     }
 
     @Test
     void loadsItsPackageBeforeTheManagerAnswersAndNeedsNoAssignmentMessage() throws Exception {
-        System.clearProperty(LOADED);
-        Path jar = FunctionTableTest.jarOf(dir.resolve("marked.jar"), MarkedFunction.class);
+        // Loud counts its class's initialisations, once per package load.
+        int loadsBefore = Integer.getInteger(TestFunctions.Loud.INITIALISED, 0);
+        Path jar = FunctionTableTest.jarOf(dir.resolve("loud.jar"), TestFunctions.Loud.class);
         tcp = Transports.open("tcp");
         AtomicInteger exit = new AtomicInteger(-1);
         try (Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
@@ -79,10 +77,11 @@ class StagedAssignmentTest {
 
             // The package's function is constructed while the manager has not accepted the link yet.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.getProperty(LOADED) == null && System.nanoTime() - deadline < 0) {
+            while (Integer.getInteger(TestFunctions.Loud.INITIALISED, 0) == loadsBefore && System.nanoTime() - deadline < 0) {
                 Thread.sleep(2);
             }
-            assertNotNull(System.getProperty(LOADED), "the package did not load before the manager answered");
+            assertEquals(loadsBefore + 1, Integer.getInteger(TestFunctions.Loud.INITIALISED, 0),
+                    "the package did not load before the manager answered");
 
             Connection manager = managerSide.accept(Duration.ofSeconds(30));
             assertNotNull(manager, "the executor did not connect to its manager");
@@ -146,23 +145,6 @@ class StagedAssignmentTest {
             MemorySegment buffer = arena.allocate(ExecutorMain.MAX_ASSIGNMENT_BYTES);
             int n = a.encode(buffer, 0);
             return Files.write(file, buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
-        }
-    }
-
-    /** Says in a system property that its package was loaded (its constructor ran). */
-    public static final class MarkedFunction implements FaasFunction {
-        public MarkedFunction() {
-            System.setProperty(LOADED, "yes");
-        }
-
-        @Override
-        public String name() {
-            return "marked";
-        }
-
-        @Override
-        public int invoke(MemorySegment input, MemorySegment output) {
-            return 0;
         }
     }
 }
