@@ -102,7 +102,14 @@ final class ExecutorLauncher implements AutoCloseable {
         if (executor.spare) {
             command.addAll(preloadPackageArguments(executor));
         } else if (executor.assignment != null) {
-            command.addAll(stageAssignment(executor, directory));
+            try {
+                command.addAll(stageAssignment(executor, directory));
+            } catch (IOException | RuntimeException e) {
+                if (sandbox != null) {
+                    sandbox.release(executor);
+                }
+                throw e;
+            }
         }
         ProcessBuilder pb = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -122,7 +129,7 @@ final class ExecutorLauncher implements AutoCloseable {
      * {@code --assignment PATH} for an executor forked for its lease: the assignment message it
      * would get after its hello, written to {@value #ASSIGNMENT_FILE} in its directory (read-only
      * inside the sandbox) with the paths as it sees them. It then loads its package while it
-     * connects to the manager, rather than after a round trip to it (~25-35 ms of a forked start).
+     * connects to the manager, rather than after a round trip to it.
      */
     List<String> stageAssignment(LaunchedExecutor executor, Path directory) throws IOException {
         ExecutorAssignment a = executor.assignment;
@@ -211,7 +218,7 @@ final class ExecutorLauncher implements AutoCloseable {
      * JVM does not replay the training's compilations at start. Replayed, they are ~400 C1
      * compiles (0.2 s of a compiler thread) of the code the training ran, in the ~100 ms the JVM
      * takes to its first result, on the same two cores: the lease's start, not the compiles, is
-     * what its client waits for (a forked start 225-239 -> 197-199 ms over tcp here). A spare
+     * what its client waits for (docs/journal/2026-12-cold-start.md, seventh session). A spare
      * keeps them: it boots on idle cycles, and its rehearsals compile its lease's path anyway.
      */
     List<String> javaCommand(long memoryMiB, boolean forLease) {
