@@ -68,6 +68,14 @@ final class Futex {
         return linker.downcallHandle(syscall, SYSCALL6, Linker.Option.firstVariadicArg(1));
     }
 
+    /**
+     * Links the binding: does nothing but make sure this class is initialised, which links it. A
+     * thread that uses the class meanwhile waits until that is done (class initialisation).
+     */
+    static void initialise() {
+        // the static initialiser does the work
+    }
+
     /** Throws a {@link TransportException} saying why futexes cannot be used here, if they cannot. */
     static void checkAvailable() {
         if (UNAVAILABLE != null) {

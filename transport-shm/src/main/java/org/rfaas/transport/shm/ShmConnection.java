@@ -218,6 +218,7 @@ final class ShmConnection implements Connection {
      */
     ShmConnection(ShmTransport transport, int side, ShmLayout layout, Arena arena, MemorySegment mapping,
             SocketChannel socket, String peerDescription, MemorySegment sharedCounters) {
+        Futex.checkAvailable(); // before the first wait or wake; it may still be linking (ShmTransportProvider)
         this.transport = transport;
         this.arena = arena;
         this.views = Arena.ofShared();
