@@ -121,10 +121,6 @@ public final class ExecutorMain {
     }
 
     /**
-     * The training run of the AOT cache (see {@link ExecutorTraining}): exits 0 when every step
-     * worked, so that the JVM writes the cache; 1 otherwise.
-     */
-    /**
      * The assignment the manager wrote for an executor it forked for a lease: the message a spare
      * gets after its hello, checked the same way.
      *
@@ -148,6 +144,10 @@ public final class ExecutorMain {
         }
     }
 
+    /**
+     * The training run of the AOT cache (see {@link ExecutorTraining}): exits 0 when every step
+     * worked, so that the JVM writes the cache; 1 otherwise.
+     */
     private static void train(Path dir) {
         try {
             ExecutorTraining.run(dir);
