@@ -143,8 +143,7 @@ public final class Executor {
         Thread helper = spare ? Thread.ofPlatform().daemon().name("rfaas-spare-helper").start(this::helpAsSpare) : null;
         // With its assignment at hand, a forked executor reads it and loads its package while it
         // connects to the manager (read and checked first, it cost the main thread 10-30 ms).
-        CompletableFuture<ExecutorAssignment> stagedAssignment = new CompletableFuture<>();
-        CompletableFuture<FunctionTable> loading = staged != null ? loadStaged(stagedAssignment) : null;
+        StagedAssignment loading = staged != null ? StagedAssignment.load(staged) : null;
         Transport managerTransport = Transports.open(Transports.transportOf(managerAddress));
         if (spare) {
             preload.keepPrepared(managerTransport, 1);
@@ -152,11 +151,11 @@ public final class Executor {
         Transport clientTransport = null;
         ManagerLink link = ManagerLink.open(managerTransport, managerAddress, spawnSecret);
         try {
-            if (staged == null) {
+            if (loading == null) {
                 assignment = link.awaitAssignment(() -> externalStop != null);
             } else {
                 try {
-                    assignment = WorkerConnector.await(stagedAssignment);
+                    assignment = WorkerConnector.await(loading.assignment());
                 } catch (IllegalArgumentException e) {
                     System.err.println("rfaas-executor: " + e.getMessage());
                     return 2;
@@ -204,7 +203,7 @@ public final class Executor {
             } else {
                 CompletableFuture<List<Connection>> connecting = connector.start();
                 try {
-                    functions = loading != null ? WorkerConnector.await(loading) : loadFunctions();
+                    functions = loading != null ? WorkerConnector.await(loading.functions()) : loadFunctions();
                 } catch (RuntimeException e) {
                     connecting.whenComplete((list, failure) -> {
                         if (list != null) {
@@ -364,24 +363,6 @@ public final class Executor {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the package loaded", e);
         }
-    }
-
-    /**
-     * Reads the staged assignment into {@code read}, then loads its package, on a thread of its own.
-     */
-    private CompletableFuture<FunctionTable> loadStaged(CompletableFuture<ExecutorAssignment> read) {
-        CompletableFuture<FunctionTable> loaded = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("rfaas-package-load").start(() -> {
-            try {
-                ExecutorAssignment a = ExecutorMain.readAssignment(staged);
-                read.complete(a);
-                loaded.complete(FunctionTable.load(a.packageKind(), Path.of(a.packagePath()), a.functionNames()));
-            } catch (Throwable t) {
-                read.completeExceptionally(t);
-                loaded.completeExceptionally(t);
-            }
-        });
-        return loaded;
     }
 
     /** The lease's functions: from the spare's preloaded package if it is the same, else loaded now. */

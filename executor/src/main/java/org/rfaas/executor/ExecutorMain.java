@@ -1,16 +1,10 @@
 package org.rfaas.executor;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.LeaseEndReason;
-import org.rfaas.transport.ProtocolException;
 import org.rfaas.transport.SegmentKinds;
 import org.rfaas.transport.Transports;
 import org.rfaas.transport.fabric.FabricTransportProvider;
@@ -97,7 +91,7 @@ public final class ExecutorMain {
         }
         Path staged = null;
         if (!spare && i + 1 < args.length && args[i].equals("--assignment")) {
-            staged = Path.of(args[i + 1]); // read by the executor, off its main thread
+            staged = Path.of(args[i + 1]); // read by the executor, off its main thread (StagedAssignment)
             i += 2;
         }
         if (i != args.length) {
@@ -117,30 +111,6 @@ public final class ExecutorMain {
             return new Executor(args[1], Long.parseLong(secret), spare, transports, preloadPackage, staged);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(SPAWN_SECRET_ENV + " is not a number");
-        }
-    }
-
-    /**
-     * The assignment the manager wrote for an executor it forked for a lease: the message a spare
-     * gets after its hello, checked the same way.
-     *
-     * @throws IllegalArgumentException when the file cannot be read or holds no valid assignment
-     */
-    static ExecutorAssignment readAssignment(Path file) {
-        try (FileChannel channel = FileChannel.open(file); Arena arena = Arena.ofConfined()) {
-            long size = channel.size();
-            if (size > MAX_ASSIGNMENT_BYTES) {
-                throw new IllegalArgumentException("--assignment " + file + ": " + size + " bytes, more than "
-                        + MAX_ASSIGNMENT_BYTES);
-            }
-            MemorySegment buffer = arena.allocate(Math.max(1, size));
-            ByteBuffer view = buffer.asByteBuffer();
-            while (view.hasRemaining() && channel.read(view) >= 0) {
-                // until the file's end
-            }
-            return ExecutorAssignment.decode(buffer, 0, view.position());
-        } catch (IOException | ProtocolException e) {
-            throw new IllegalArgumentException("--assignment " + file + ": " + e.getMessage(), e);
         }
     }
 

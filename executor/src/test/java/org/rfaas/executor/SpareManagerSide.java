@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
+import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorShape;
@@ -17,14 +18,27 @@ import org.rfaas.protocol.ExecutorShutdown;
 import org.rfaas.protocol.LeaseEndReason;
 import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
+import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
+import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
+import org.rfaas.transport.Transport;
 
 /** Tests playing an executor manager: the first steps with a spare executor. */
 final class SpareManagerSide {
     private SpareManagerSide() {
+    }
+
+    /** A listener on {@code transport} where an executor's manager link arrives. */
+    static Listener managerListener(Transport transport) {
+        return transport.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
+    }
+
+    /** A listener on {@code transport} where a client takes an executor's workers (64-byte outputs). */
+    static Listener clientListener(Transport transport) {
+        return transport.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, ReplyHeader.resultSlotSize(64), 0));
     }
 
     /**

@@ -19,17 +19,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorHello;
 import org.rfaas.protocol.ExecutorReady;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.PackageDigest;
 import org.rfaas.protocol.PackageKind;
-import org.rfaas.protocol.ReplyHeader;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
-import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
@@ -67,8 +64,8 @@ class StagedAssignmentTest {
         Path jar = FunctionTableTest.jarOf(dir.resolve("loud.jar"), TestFunctions.Loud.class);
         tcp = Transports.open("tcp");
         AtomicInteger exit = new AtomicInteger(-1);
-        try (Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
-             Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, ReplyHeader.resultSlotSize(64), 0))) {
+        try (Listener managerSide = SpareManagerSide.managerListener(tcp);
+             Listener clientSide = SpareManagerSide.clientListener(tcp)) {
             Path file = write(dir.resolve("assignment"), new ExecutorAssignment(LEASE, 3, new ExecutorShape(1, 64, 0, 2, 64, 64),
                     PackageKind.JAR, PackageDigest.NONE, 10, clientSide.address(), jar.toAbsolutePath().toString(), List.of()));
             Executor executor = ExecutorMain.parse(new String[] {"--manager", managerSide.address(), "--assignment",
@@ -109,23 +106,23 @@ class StagedAssignmentTest {
     @Test
     void aFileWithoutAValidAssignmentIsRefused() throws IOException {
         Path garbage = Files.write(dir.resolve("garbage"), new byte[] {'R', 'F', 1, 2, 3, 4, 5, 6, 7, 8});
-        assertThrows(IllegalArgumentException.class, () -> ExecutorMain.readAssignment(garbage));
+        assertThrows(IllegalArgumentException.class, () -> StagedAssignment.read(garbage));
         Path empty = Files.write(dir.resolve("empty"), new byte[0]);
-        assertThrows(IllegalArgumentException.class, () -> ExecutorMain.readAssignment(empty));
+        assertThrows(IllegalArgumentException.class, () -> StagedAssignment.read(empty));
         Path large = Files.write(dir.resolve("large"), new byte[ExecutorMain.MAX_ASSIGNMENT_BYTES + 1]);
-        assertThrows(IllegalArgumentException.class, () -> ExecutorMain.readAssignment(large));
-        assertThrows(IllegalArgumentException.class, () -> ExecutorMain.readAssignment(dir.resolve("missing")));
+        assertThrows(IllegalArgumentException.class, () -> StagedAssignment.read(large));
+        assertThrows(IllegalArgumentException.class, () -> StagedAssignment.read(dir.resolve("missing")));
 
         ExecutorAssignment a = new ExecutorAssignment(LEASE, 3, new ExecutorShape(1, 64, 0, 2, 64, 64), PackageKind.JAR,
                 PackageDigest.of(new byte[] {1}), 10, "tcp://127.0.0.1:1", "/rfaas/package-x.jar", List.of());
-        assertEquals(a, ExecutorMain.readAssignment(write(dir.resolve("good"), a)));
+        assertEquals(a, StagedAssignment.read(write(dir.resolve("good"), a)));
     }
 
     @Test
     void anExecutorWhoseAssignmentFileIsBadExitsWithCodeTwo() throws Exception {
         Path garbage = Files.write(dir.resolve("garbage"), new byte[] {1, 2, 3});
         tcp = Transports.open("tcp");
-        try (Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT))) {
+        try (Listener managerSide = SpareManagerSide.managerListener(tcp)) {
             Executor executor = ExecutorMain.parse(new String[] {"--manager", managerSide.address(), "--assignment",
                     garbage.toString()}, Long.toString(SECRET));
             AtomicInteger exit = new AtomicInteger(-1);

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.rfaas.function.FaasFunction;
-import org.rfaas.protocol.AccountingCounters;
 import org.rfaas.protocol.ExecutorAssignment;
 import org.rfaas.protocol.ExecutorShape;
 import org.rfaas.protocol.ExecutorReady;
@@ -27,7 +26,6 @@ import org.rfaas.protocol.PackageKind;
 import org.rfaas.protocol.WorkerHello;
 import org.rfaas.transport.Completion;
 import org.rfaas.transport.Connection;
-import org.rfaas.transport.ConnectionSpec;
 import org.rfaas.transport.Listener;
 import org.rfaas.transport.Transport;
 import org.rfaas.transport.Transports;
@@ -66,8 +64,8 @@ class WorkerConnectDuringLoadTest {
         Path jar = FunctionTableTest.jarOf(dir.resolve("gated.jar"), GatedFunction.class);
         tcp = Transports.open("tcp");
         AtomicInteger exit = new AtomicInteger(-1);
-        try (Listener managerSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(2, 16 * 1024, AccountingCounters.COUNT));
-             Listener clientSide = tcp.listen("tcp://127.0.0.1:0", new ConnectionSpec(3, org.rfaas.protocol.ReplyHeader.resultSlotSize(64), 0))) {
+        try (Listener managerSide = SpareManagerSide.managerListener(tcp);
+             Listener clientSide = SpareManagerSide.clientListener(tcp)) {
             Executor executor = new Executor(managerSide.address(), 5, true);
             executorThread = Thread.ofPlatform().name("test-executor").start(() -> exit.set(executor.run()));
             Connection manager = SpareManagerSide.acceptAfterWarmUp(managerSide, executor, 5);

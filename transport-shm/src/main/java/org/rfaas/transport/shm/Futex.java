@@ -51,6 +51,7 @@ final class Futex {
         } else {
             try {
                 syscall = link();
+                why = tryWake(syscall);
             } catch (RuntimeException | LinkageError e) {
                 why = "cannot link syscall(2) through FFM (" + e + "); run the JVM with "
                         + "--enable-native-access=ALL-UNNAMED";
@@ -76,17 +77,21 @@ final class Futex {
         // the static initialiser does the work
     }
 
+    /** One wake-up on a word of our own, once: {@code null} when the kernel has futexes, else why not. */
+    private static String tryWake(MethodHandle syscall) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment word = arena.allocate(ValueLayout.JAVA_INT);
+            long r = (long) syscall.invokeExact(SYS_FUTEX, word.address(), FUTEX_WAKE, 1L, 0L, 0L, 0L);
+            return r == 0 ? null : "futex(FUTEX_WAKE) returned " + r + "; the kernel does not support futexes";
+        } catch (Throwable t) {
+            return "futex(FUTEX_WAKE) failed: " + t;
+        }
+    }
+
     /** Throws a {@link TransportException} saying why futexes cannot be used here, if they cannot. */
     static void checkAvailable() {
         if (UNAVAILABLE != null) {
             throw new TransportException(UNAVAILABLE);
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment word = arena.allocate(ValueLayout.JAVA_INT);
-            long r = wake(word.address());
-            if (r != 0) {
-                throw new TransportException("futex(FUTEX_WAKE) returned " + r + "; the kernel does not support futexes");
-            }
         }
     }
 
