@@ -215,16 +215,21 @@ final class ExecutorLauncher implements AutoCloseable {
 
     /**
      * As {@link #javaCommand(long)}; {@code forLease}: for an executor forked for its lease, whose
-     * JVM does not replay the training's compilations at start. Replayed, they are ~400 C1
-     * compiles (0.2 s of a compiler thread) of the code the training ran, in the ~100 ms the JVM
-     * takes to its first result, on the same two cores: the lease's start, not the compiles, is
-     * what its client waits for (docs/journal/2026-12-cold-start.md, seventh session). A spare
-     * keeps them: it boots on idle cycles, and its rehearsals compile its lease's path anyway.
+     * JVM compiles less while it starts. It does not replay the training's compilations: replayed,
+     * they are ~400 C1 compiles (0.2 s of a compiler thread) of the code the training ran, in the
+     * ~100 ms the JVM takes to its first result, on the same two cores; the lease's start, not the
+     * compiles, is what its client waits for (docs/journal/2026-12-cold-start.md, seventh session).
+     * And the JDK's code compiles at {@value #FORKED_COMPILE_THRESHOLD_SCALING} times the usual
+     * thresholds ({@link #lessCompilingAtStart}). A spare keeps the defaults: it boots on idle
+     * cycles, and its rehearsals compile its lease's path anyway.
      */
     List<String> javaCommand(long memoryMiB, boolean forLease) {
         List<String> command = new ArrayList<>();
         command.add(javaExecutable());
         command.add("-Xmx" + memoryMiB + "m");
+        if (forLease) {
+            command.addAll(lessCompilingAtStart());
+        }
         if (aotCache.ready()) {
             // Classes come loaded and linked, with the training's method profiles, from the cache.
             command.add("-XX:AOTCache=" + aotCache.file());
@@ -245,6 +250,24 @@ final class ExecutorLauncher implements AutoCloseable {
         command.add(classPath.classPath());
         command.add(ExecutorMain.class.getName());
         return command;
+    }
+
+    /** How many times the usual JIT thresholds a forked executor's JVM compiles the JDK's code at. */
+    static final int FORKED_COMPILE_THRESHOLD_SCALING = 10;
+
+    /**
+     * The JIT options of a forked executor: every threshold {@value #FORKED_COMPILE_THRESHOLD_SCALING}
+     * times higher, but the usual ones for rFaaS's own classes (a per-method factor multiplies the
+     * global one). From {@code main} to its first result, a forked shm executor kept both vCPUs
+     * busy, and its JIT threads took 40-65 ms of the ~150 ms of CPU, mostly compiling JDK code that
+     * runs only at start (the FFM linker's class generation, lambda forms, JAR reading). Our own
+     * serving path still compiles as soon as usual; a function's own classes compile later (C2
+     * after ~150,000 calls instead of ~15,000).
+     */
+    static List<String> lessCompilingAtStart() {
+        return List.of("-XX:CompileThresholdScaling=" + FORKED_COMPILE_THRESHOLD_SCALING,
+                "-XX:CompileCommand=quiet",
+                "-XX:CompileCommand=CompileThresholdScaling,org/rfaas/*.*," + 1.0 / FORKED_COMPILE_THRESHOLD_SCALING);
     }
 
     /**

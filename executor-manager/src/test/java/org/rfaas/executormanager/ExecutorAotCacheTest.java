@@ -102,6 +102,8 @@ class ExecutorAotCacheTest {
         List<String> forked = first.forkedJavaCommand(128);
         assertTrue(forked.contains("-XX:AOTCache=" + cache), forked.toString());
         assertTrue(forked.contains("-XX:-AOTReplayTraining"), "a forked executor does not: " + forked);
+        assertTrue(forked.containsAll(ExecutorLauncher.lessCompilingAtStart()), forked.toString());
+        assertFalse(command.stream().anyMatch(o -> o.startsWith("-XX:Compile")), "a spare compiles as usual: " + command);
         // AOT mode "on" fails the JVM when it cannot map the cache; the executor then complains
         // about its missing arguments (exit 2) only if the cache was usable, also without the replay.
         for (List<String> c : List.of(command, forked)) {
@@ -112,6 +114,7 @@ class ExecutorAotCacheTest {
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals(2, p.exitValue(), output);
             assertTrue(output.contains("usage: --manager ADDRESS"), output);
+            assertFalse(output.contains("CompileCommand"), "the JIT options print nothing: " + output);
         }
 
         ExecutorManager later = manager("c", cacheDir);
