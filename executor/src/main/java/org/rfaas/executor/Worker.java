@@ -62,6 +62,14 @@ final class Worker implements Runnable {
     private final int clientResultSlots;
     private final int noticeSlot;
     private final int maxReplyPayload;
+    /**
+     * Per receive slot, the read-only input view last handed to a function (its length in
+     * {@link #inputViewLengths}). These view caches are filled when the worker is made, so the
+     * serving path has no "nothing cached yet" branch: a branch taken only by a worker's first
+     * calls is one its spare's rehearsal took only before its code was profiled, so C2 compiled it
+     * as never taken, and a lease's first call on each slot deoptimised the whole of
+     * {@link #handle} (then recompiled it, beside the lease's spinning threads).
+     */
     private final MemorySegment[] inputViews;
     /** Per receive slot, the writable view last handed to a function that runs in place. */
     private final MemorySegment[] inPlaceViews;
@@ -115,6 +123,14 @@ final class Worker implements Runnable {
             replyMemory[s] = connection.sharedPeerSlot(s).orElse(sendBuffer);
         }
         this.outputViews = new MemorySegment[clientResultSlots];
+        for (int s = 0; s < slots; s++) {
+            MemorySegment receive = connection.receiveSlot(s);
+            inputViews[s] = receive.asSlice(InvocationHeader.LENGTH, 0).asReadOnly();
+            inPlaceViews[s] = receive.asSlice(InvocationHeader.LENGTH, 0);
+        }
+        for (int s = 0; s < clientResultSlots; s++) {
+            outputViews[s] = replyMemory[s].asSlice(ReplyHeader.LENGTH, outputCapacity);
+        }
     }
 
     WorkerCounters counters() {
@@ -357,7 +373,7 @@ final class Worker implements Runnable {
 
     private MemorySegment inputView(MemorySegment receive, int slot, int length) {
         MemorySegment view = inputViews[slot];
-        if (view == null || inputViewLengths[slot] != length) {
+        if (inputViewLengths[slot] != length) {
             view = receive.asSlice(InvocationHeader.LENGTH, length).asReadOnly();
             inputViews[slot] = view;
             inputViewLengths[slot] = length;
@@ -368,7 +384,7 @@ final class Worker implements Runnable {
     /** A writable view of a receive slot from its input on, {@code capacity} bytes (cached per slot). */
     private MemorySegment inPlaceView(MemorySegment receive, int slot, int capacity) {
         MemorySegment view = inPlaceViews[slot];
-        if (view == null || view.byteSize() != capacity) {
+        if (view.byteSize() != capacity) {
             view = receive.asSlice(InvocationHeader.LENGTH, capacity);
             inPlaceViews[slot] = view;
         }
@@ -377,7 +393,7 @@ final class Worker implements Runnable {
 
     private MemorySegment outputView(int resultSlot, int capacity) {
         MemorySegment view = outputViews[resultSlot];
-        if (view == null || view.byteSize() != capacity) {
+        if (view.byteSize() != capacity) {
             view = replyMemory[resultSlot].asSlice(ReplyHeader.LENGTH, capacity);
             outputViews[resultSlot] = view;
         }
