@@ -259,8 +259,8 @@ final class ExecutorLauncher implements AutoCloseable {
      * The JIT options of a forked executor: every threshold {@value #FORKED_COMPILE_THRESHOLD_SCALING}
      * times higher, but the usual ones for rFaaS's own classes (a per-method factor multiplies the
      * global one). From {@code main} to its first result, a forked shm executor kept both vCPUs
-     * busy, and its JIT threads took 40-65 ms of the ~150 ms of CPU, mostly compiling JDK code that
-     * runs only at start (the FFM linker's class generation, lambda forms, JAR reading). Our own
+     * busy, and its JIT threads took 37-66 ms of the 105-147 ms of CPU, mostly compiling JDK code
+     * that runs only at start (the FFM linker's class generation, lambda forms, JAR reading). Our own
      * serving path still compiles as soon as usual; a function's own classes compile later (C2
      * after ~150,000 calls instead of ~15,000).
      */
