@@ -63,8 +63,7 @@ final class Worker implements Runnable {
     private final int noticeSlot;
     private final int maxReplyPayload;
     /**
-     * Per receive slot, the read-only input view last handed to a function (its length in
-     * {@link #inputViewLengths}). These view caches are filled when the worker is made, so the
+     * Per receive slot, the read-only input view last handed to a function. These view caches are filled when the worker is made, so the
      * serving path has no "nothing cached yet" branch: a branch taken only by a worker's first
      * calls is one its spare's rehearsal took only before its code was profiled, so C2 compiled it
      * as never taken, and a lease's first call on each slot deoptimised the whole of
@@ -75,7 +74,6 @@ final class Worker implements Runnable {
     private final MemorySegment[] inPlaceViews;
     /** Most output a function running in place can leave in a receive slot. */
     private final int inPlaceRoom;
-    private final int[] inputViewLengths;
     /**
      * Per client result slot, where a reply is built: the client's slot itself when the transport
      * shares memory with the client (shm: the function writes its output straight into the
@@ -117,7 +115,6 @@ final class Worker implements Runnable {
         this.inputViews = new MemorySegment[slots];
         this.inPlaceViews = new MemorySegment[slots];
         this.inPlaceRoom = connection.localSpec().slotSize() - InvocationHeader.LENGTH;
-        this.inputViewLengths = new int[slots];
         this.replyMemory = new MemorySegment[clientResultSlots];
         for (int s = 0; s < clientResultSlots; s++) {
             replyMemory[s] = connection.sharedPeerSlot(s).orElse(sendBuffer);
@@ -373,10 +370,9 @@ final class Worker implements Runnable {
 
     private MemorySegment inputView(MemorySegment receive, int slot, int length) {
         MemorySegment view = inputViews[slot];
-        if (inputViewLengths[slot] != length) {
+        if (view.byteSize() != length) {
             view = receive.asSlice(InvocationHeader.LENGTH, length).asReadOnly();
             inputViews[slot] = view;
-            inputViewLengths[slot] = length;
         }
         return view;
     }
